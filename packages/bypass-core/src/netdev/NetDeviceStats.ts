@@ -1,0 +1,150 @@
+/**
+ * The counter names of Linux's `struct rtnl_link_stats64`, in its field order, camel-cased.
+ *
+ * @example
+ * ```ts
+ * for (const f of STATS64_FIELDS) console.log(f, dev.getStats64()[f]);
+ * ```
+ */
+export const STATS64_FIELDS = [
+  'rxPackets',
+  'txPackets',
+  'rxBytes',
+  'txBytes',
+  'rxErrors',
+  'txErrors',
+  'rxDropped',
+  'txDropped',
+  'multicast',
+  'collisions',
+  'rxLengthErrors',
+  'rxOverErrors',
+  'rxCrcErrors',
+  'rxFrameErrors',
+  'rxFifoErrors',
+  'rxMissedErrors',
+  'txAbortedErrors',
+  'txCarrierErrors',
+  'txFifoErrors',
+  'txHeartbeatErrors',
+  'txWindowErrors',
+  'rxCompressed',
+  'txCompressed',
+  'rxNohandler',
+] as const;
+
+/**
+ * One counter name of {@link STATS64_FIELDS}.
+ *
+ * @example
+ * ```ts
+ * const f: Stats64Field = 'txDropped';
+ * ```
+ */
+export type Stats64Field = (typeof STATS64_FIELDS)[number];
+
+/**
+ * A device's stats64-style counters (Linux `include/uapi/linux/if_link.h` rtnl_link_stats64).
+ * Plain numeric fields so the data plane increments them without allocation. Counters are
+ * 64-bit in meaning; a driver that emulates 32-bit hardware counters may wrap them at 2^32 and
+ * the bypass stats folding copes (see {@link foldStats64}).
+ *
+ * @example
+ * ```ts
+ * const s = new NetDeviceStats();
+ * s.txPackets += 32;
+ * s.txBytes += 32 * 64;
+ * const copy = s.clone();
+ * ```
+ */
+export class NetDeviceStats {
+  rxPackets = 0;
+  txPackets = 0;
+  rxBytes = 0;
+  txBytes = 0;
+  rxErrors = 0;
+  txErrors = 0;
+  rxDropped = 0;
+  txDropped = 0;
+  multicast = 0;
+  collisions = 0;
+  rxLengthErrors = 0;
+  rxOverErrors = 0;
+  rxCrcErrors = 0;
+  rxFrameErrors = 0;
+  rxFifoErrors = 0;
+  rxMissedErrors = 0;
+  txAbortedErrors = 0;
+  txCarrierErrors = 0;
+  txFifoErrors = 0;
+  txHeartbeatErrors = 0;
+  txWindowErrors = 0;
+  rxCompressed = 0;
+  txCompressed = 0;
+  rxNohandler = 0;
+
+  /** Copies every counter of `other` into this object; returns `this`. */
+  copyFrom(other: NetDeviceStats): this {
+    for (const f of STATS64_FIELDS) this[f] = other[f];
+    return this;
+  }
+
+  /** Adds every counter of `other` to this object; returns `this`. */
+  add(other: NetDeviceStats): this {
+    for (const f of STATS64_FIELDS) this[f] += other[f];
+    return this;
+  }
+
+  /** Sets every counter to zero (what some drivers do on down/up). */
+  reset(): void {
+    for (const f of STATS64_FIELDS) this[f] = 0;
+  }
+
+  /** A new object with the same counters. */
+  clone(): NetDeviceStats {
+    return new NetDeviceStats().copyFrom(this);
+  }
+
+  /** A plain object of the counters, for reports and JSON. */
+  toJSON(): Record<Stats64Field, number> {
+    const out = {} as Record<Stats64Field, number>;
+    for (const f of STATS64_FIELDS) out[f] = this[f];
+    return out;
+  }
+}
+
+const TWO_32 = 0x1_0000_0000;
+
+/**
+ * Folds the growth of a slave's counters into an accumulator, the way Linux's
+ * `drivers/net/net_failover.c` folds slave stats: for each counter, `delta = now - before`;
+ * when both values fit in 32 bits the delta is taken modulo 2^32 (a 32-bit hardware counter that
+ * wrapped); a negative delta (a driver that reset its counters on down/up) is ignored. Only
+ * positive growth is added, so the accumulator never decreases.
+ *
+ * @param acc - accumulator (the master's folded stats), updated in place
+ * @param now - the slave's counters now
+ * @param before - the slave's counters at the previous fold; overwritten with `now`
+ *
+ * @example
+ * ```ts
+ * const acc = new NetDeviceStats();
+ * const snap = vf.getStats64().clone();
+ * // ... traffic ...
+ * foldStats64(acc, vf.getStats64(), snap); // acc grew by what vf did since snap
+ * ```
+ */
+export function foldStats64(
+  acc: NetDeviceStats,
+  now: NetDeviceStats,
+  before: NetDeviceStats,
+): void {
+  for (const f of STATS64_FIELDS) {
+    const nv = now[f];
+    const ov = before[f];
+    let delta = nv - ov;
+    if (nv < TWO_32 && ov < TWO_32) delta = (nv - ov) | 0;
+    if (delta > 0) acc[f] += delta;
+    before[f] = nv;
+  }
+}
