@@ -37,3 +37,15 @@ export {
   dropReasonNames,
 } from './packet/DropReason.js';
 export type { DropReasonCode } from './packet/DropReason.js';
+
+export { PacketRing } from './packet/PacketRing.js';
+
+export type { BypassOps } from './bypass/BypassOps.js';
+export { BypassInstance } from './bypass/BypassInstance.js';
+export { BypassRegistry } from './bypass/BypassRegistry.js';
+export type { BypassRegistryEvent } from './bypass/BypassRegistry.js';
+export { BypassPolicy, DatapathPath, datapathName } from './bypass/BypassPolicy.js';
+export type { BypassPolicyOptions, DatapathPathValue } from './bypass/BypassPolicy.js';
+export { SlaveStatsFolder } from './bypass/SlaveStatsFolder.js';
+export { BypassMaster } from './bypass/BypassMaster.js';
+export type { BypassMasterOptions, BypassMasterEvents, BypassRole } from './bypass/BypassMaster.js';

@@ -595,7 +595,9 @@ export abstract class NetDevice {
       return 0;
     }
     const nq = this.realNumTxQueues;
-    return this.ndoStartXmit(pkts, start, count, queue < nq ? queue : queue % nq);
+    // A negative or fractional queue number must not reach the driver as a ring index.
+    const q = queue >>> 0;
+    return this.ndoStartXmit(pkts, start, count, q < nq ? q : q % nq);
   }
 
   /**
@@ -624,7 +626,12 @@ export abstract class NetDevice {
     dev.deliver(pkts, start, count, false);
   }
 
-  private deliver(pkts: Int32Array, start: number, count: number, exact: boolean): void {
+  /**
+   * Delivers a burst to this device's bound listener, skipping the rx handler (the last step of
+   * {@link NetDevice.receive}). `exact` = only a listener bound exactly to this device may take
+   * it (Linux `RX_HANDLER_EXACT`). With no suitable listener the frames are dropped and counted.
+   */
+  deliver(pkts: Int32Array, start: number, count: number, exact: boolean): void {
     const sink = this.sink;
     if (sink === null || (exact && !this.sinkExact)) {
       if (exact) this.stats.rxNohandler += count;

@@ -1,0 +1,553 @@
+import { EventEmitter } from 'eventemitter3';
+import { BehaviorSubject, type Observable } from 'rxjs';
+import { BypassError, isBypassError } from '../errors/BypassError.js';
+import { NetDevice } from '../netdev/NetDevice.js';
+import { NETIF_F, PRIV_FLAG } from '../netdev/NetDeviceFlags.js';
+import { NetDeviceStats } from '../netdev/NetDeviceStats.js';
+import type { NetNamespace } from '../netdev/NetNamespace.js';
+import { RX_HANDLER, type RxHandlerResult } from '../netdev/RxHandler.js';
+import { DropReason } from '../packet/DropReason.js';
+import type { BypassInstance } from './BypassInstance.js';
+import type { BypassOps } from './BypassOps.js';
+import {
+  BypassPolicy,
+  DatapathPath,
+  datapathName,
+  type DatapathPathValue,
+} from './BypassPolicy.js';
+import type { BypassRegistry } from './BypassRegistry.js';
+import { SlaveStatsFolder } from './SlaveStatsFolder.js';
+
+/**
+ * The role of a bypass slave: `active` (the VF; mainline "primary") or `backup` (the paravirtual
+ * NIC; mainline "standby").
+ *
+ * @example
+ * ```ts
+ * master.events.on('slave-joined', (slave, role: BypassRole) => console.log(slave.name, role));
+ * ```
+ */
+export type BypassRole = 'active' | 'backup';
+
+/**
+ * Typed callbacks of a {@link BypassMaster} (eventemitter3).
+ *
+ * @example
+ * ```ts
+ * master.events.on('datapath-switched', (to, from) => console.log(`${from} -> ${to}`));
+ * ```
+ */
+export interface BypassMasterEvents {
+  /** The unicast TX path changed (`'active' | 'backup' | 'none'`). */
+  'datapath-switched': [to: 'none' | 'active' | 'backup', from: 'none' | 'active' | 'backup'];
+  /** A slave was registered into a slot. */
+  'slave-joined': [slave: NetDevice, role: BypassRole];
+  /** A slave left its slot. */
+  'slave-left': [slave: NetDevice, role: BypassRole];
+}
+
+/**
+ * Options of {@link BypassMaster.create}.
+ *
+ * @example
+ * ```ts
+ * const o: BypassMasterOptions = { registry, backup: virtioNetdev, ns, name: 'ens10', multicastViaBackup: false };
+ * ```
+ */
+export interface BypassMasterOptions {
+  registry: BypassRegistry;
+  /** The paravirtual netdev that will be the backup (registered already or not yet). */
+  backup: NetDevice;
+  /** Namespace of the master; default the backup's (required when the backup is not registered yet). */
+  ns?: NetNamespace;
+  /** Name or pattern of the master netdev; default `eth%d`. */
+  name?: string;
+  /** Seed RFC v2 variant: multicast/broadcast over the backup. */
+  multicastViaBackup?: boolean;
+  /** Queues of the master; default 16 as net_failover allocates. */
+  numQueues?: number;
+}
+
+const MASTER_QUEUES = 16;
+
+/**
+ * The 3-netdev bypass master (Linux `drivers/net/net_failover.c`; the seed's "bypass" netdev):
+ * the device applications use, with two slave slots, the backup (the paravirtual NIC it was
+ * created from: same parent device) and the active (any other same-MAC device; it must be PCI).
+ *
+ * Behaviour, as in net_failover:
+ * - created from the backup: same namespace and parent, the backup's MAC and MTU bounds, 16
+ *   queues, carrier off; then registered with the {@link BypassRegistry}, whose scan enslaves
+ *   same-MAC devices already present;
+ * - a slave joining: MTU set to the master's (failure refuses it), opened if the master runs
+ *   (a busy device is tolerated: its rename will open it), address lists and VLANs synced
+ *   (failure rolls back), stats snapshot taken, an active's MTU bounds become the master's;
+ * - carrier = active ready OR backup ready (ready = running and carrier);
+ * - TX per burst: the active if ready, else the backup if ready, else dropped and counted in
+ *   `txDropped` (reason `no-path-ready`); with `multicastViaBackup`, group frames prefer the backup;
+ * - RX: a frame on the backup while an active exists is delivered only to listeners bound exactly
+ *   to the backup; everything else is delivered as received on the master;
+ * - MTU change: active first, then backup, rolling the active back if the backup refuses;
+ * - open: active then backup, closing the active again if the backup fails; close: both;
+ * - stats: folded from the slaves, surviving removal and counter resets, never decreasing.
+ *
+ * Deliberate differences from Linux (each has a test):
+ * - Linux leaves the master's carrier as it was when a slave is removed and when the master is
+ *   closed (a stale carrier); here the carrier is recomputed on slave removal, forced off on
+ *   close, and recomputed when a slave joins.
+ * - Linux's pre-register check for VLAN-challenged slaves looks at the master's features (so it
+ *   never fires); here the slave's features are checked: a VLAN-challenged slave is refused while
+ *   VLANs are configured on the master.
+ *
+ * @example
+ * ```ts
+ * const registry = new BypassRegistry();
+ * const master = BypassMaster.create({ registry, backup: virtio, ns, name: 'ens10' });
+ * ns.register(virtio, 'ens10nsby');  // enslaved as backup by its own register event
+ * ns.register(vf, 'ens11');          // same MAC, PCI parent: enslaved as active
+ * master.open();
+ * master.xmit(pkts, 0, 32);          // goes out on the VF while it is ready
+ * ```
+ */
+export class BypassMaster extends NetDevice {
+  /** Typed callbacks: `datapath-switched`, `slave-joined`, `slave-left`. */
+  readonly events = new EventEmitter<BypassMasterEvents>();
+  readonly policy: BypassPolicy;
+  private readonly registry: BypassRegistry;
+  private instance: BypassInstance | null = null;
+  private activeDev: NetDevice | null = null;
+  private backupDev: NetDevice | null = null;
+  private readonly folder = new SlaveStatsFolder();
+  private readonly total = new NetDeviceStats();
+  private readonly path$ = new BehaviorSubject<DatapathPathValue>(DatapathPath.NONE);
+  private scratch = new Int32Array(64);
+  private destroyed = false;
+
+  /** The unicast TX path after every change (a BehaviorSubject: subscribers get the current one). */
+  readonly datapath$: Observable<DatapathPathValue> = this.path$.asObservable();
+
+  /**
+   * Creates the master netdev from its backup, registers it in the namespace and as a bypass
+   * master (Linux `net_failover_create`).
+   *
+   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` when no namespace is known,
+   * `ERR_NAME_EXISTS` / `ERR_NAME_INVALID` for the name, `ERR_NOT_ETHERNET` for a non-Ethernet
+   * backup.
+   */
+  static create(options: BypassMasterOptions): BypassMaster {
+    const ns = options.ns ?? options.backup.ns;
+    if (ns === null) {
+      throw new BypassError(
+        'ERR_INVALID_ARGUMENT',
+        `the backup ${options.backup.name} is not registered yet: pass the namespace in options.ns`,
+      );
+    }
+    const master = new BypassMaster(options);
+    ns.register(master, options.name);
+    try {
+      master.instance = options.registry.register(master, master.ops());
+    } catch (err) {
+      ns.unregister(master);
+      throw err;
+    }
+    return master;
+  }
+
+  private constructor(options: BypassMasterOptions) {
+    const b = options.backup;
+    const queues = options.numQueues ?? MASTER_QUEUES;
+    super({
+      pool: b.pool,
+      permAddr: b.permAddr,
+      name: options.name ?? 'eth%d',
+      type: b.type,
+      parent: b.parent,
+      driver: 'net_failover',
+      mtu: b.mtu,
+      minMtu: b.minMtu,
+      maxMtu: b.maxMtu,
+      numTxQueues: queues,
+      numRxQueues: queues,
+      features:
+        NETIF_F.NETNS_LOCAL |
+        NETIF_F.LLTX |
+        NETIF_F.HW_VLAN_CTAG_TX |
+        NETIF_F.HW_VLAN_CTAG_RX |
+        NETIF_F.HW_VLAN_CTAG_FILTER,
+      privFlags: PRIV_FLAG.NO_QUEUE | PRIV_FLAG.UNICAST_FLT,
+    });
+    this.devAddr = b.devAddr;
+    this.registry = options.registry;
+    this.policy = new BypassPolicy(
+      options.multicastViaBackup === undefined
+        ? {}
+        : { multicastViaBackup: options.multicastViaBackup },
+    );
+  }
+
+  /** The active (VF) slave, or null. */
+  get active(): NetDevice | null {
+    return this.activeDev;
+  }
+
+  /** The backup (paravirtual) slave, or null. */
+  get backup(): NetDevice | null {
+    return this.backupDev;
+  }
+
+  /** The path unicast frames take right now. */
+  get datapath(): 'none' | 'active' | 'backup' {
+    return datapathName(this.currentPath());
+  }
+
+  /** The registry instance, null after {@link BypassMaster.destroy}. */
+  get bypassInstance(): BypassInstance | null {
+    return this.instance;
+  }
+
+  /**
+   * Releases both slaves, unregisters the bypass instance and the master netdev (Linux
+   * `net_failover_destroy`). Idempotent.
+   */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.detach();
+    if (this.activeDev !== null) this.registry.slaveUnregister(this.activeDev);
+    if (this.backupDev !== null) this.registry.slaveUnregister(this.backupDev);
+    if (this.instance !== null) this.registry.unregister(this.instance);
+    this.instance = null;
+    if (this.ns !== null) this.ns.unregister(this);
+    this.path$.complete();
+    this.events.removeAllListeners();
+  }
+
+  // ---------------------------------------------------------------- bypass ops
+
+  private ops(): BypassOps {
+    return {
+      preRegister: (slave) => this.slavePreRegister(slave),
+      register: (slave) => this.slaveRegister(slave),
+      preUnregister: (slave) =>
+        this.roleOf(slave) === null ? `${slave.name} is not a slave of ${this.name}` : null,
+      unregister: (slave) => this.slaveUnregister(slave),
+      linkChange: (slave) => {
+        if (this.roleOf(slave) !== null) this.updateCarrier();
+      },
+      nameChange: (slave) => {
+        // Re-open after a udev rename: the open at register time may have failed as busy.
+        if (this.roleOf(slave) !== null) tryOpen(slave);
+      },
+      handleFrame: (slave, pkts, start, count) => this.handleFrame(slave, pkts, start, count),
+    };
+  }
+
+  private isBackupCandidate(slave: NetDevice): boolean {
+    return slave.parent === this.parent;
+  }
+
+  private slavePreRegister(slave: NetDevice): string | null {
+    const isBackup = this.isBackupCandidate(slave);
+    const role: BypassRole = isBackup ? 'backup' : 'active';
+    if ((isBackup ? this.backupDev : this.activeDev) !== null) {
+      return `${slave.name} attempting to register as ${role} when ${role} already present`;
+    }
+    if (!isBackup && (slave.parent === null || !slave.parent.isPci)) {
+      return `${slave.name} cannot be active: only a PCI device (a VF) may be the active slave`;
+    }
+    // Linux checks the master's features here; the slave's are the ones that matter.
+    if ((slave.features & NETIF_F.VLAN_CHALLENGED) !== 0 && this.usesVlans) {
+      return `${slave.name} is VLAN challenged and ${this.name} has VLANs set up`;
+    }
+    return null;
+  }
+
+  private slaveRegister(slave: NetDevice): void {
+    const role: BypassRole = this.isBackupCandidate(slave) ? 'backup' : 'active';
+    const origMtu = slave.mtu;
+    slave.setMtu(this.mtu);
+    let opened = false;
+    if (this.running) {
+      try {
+        const wasUp = slave.isUp;
+        slave.open();
+        opened = !wasUp;
+      } catch (err) {
+        if (!isBypassError(err, 'ERR_BUSY')) {
+          restoreMtu(slave, origMtu);
+          throw err;
+        }
+      }
+    }
+    this.syncAddressesTo(slave);
+    const added: number[] = [];
+    try {
+      for (const vid of this.vlanIds) {
+        slave.vlanVidAdd(vid);
+        added.push(vid);
+      }
+    } catch (err) {
+      for (const vid of added) slave.vlanVidDel(vid);
+      this.unsyncAddressesFrom(slave);
+      if (opened) slave.close();
+      restoreMtu(slave, origMtu);
+      throw err;
+    }
+    if (role === 'backup') {
+      this.backupDev = slave;
+    } else {
+      this.activeDev = slave;
+      this.minMtu = slave.minMtu;
+      this.maxMtu = slave.maxMtu;
+    }
+    this.folder.attach(slave);
+    this.computeFeatures();
+    if (slave.ns !== null) slave.ns.notify({ type: 'join', dev: slave, ns: slave.ns });
+    this.events.emit('slave-joined', slave, role);
+    this.updateCarrier();
+  }
+
+  private slaveUnregister(slave: NetDevice): void {
+    const role = this.roleOf(slave);
+    if (role === null) return;
+    for (const vid of this.vlanIds) slave.vlanVidDel(vid);
+    this.unsyncAddressesFrom(slave);
+    slave.close();
+    this.folder.detach(slave);
+    if (role === 'backup') {
+      this.backupDev = null;
+    } else {
+      this.activeDev = null;
+      const b = this.backupDev;
+      if (b !== null) {
+        this.minMtu = b.minMtu;
+        this.maxMtu = b.maxMtu;
+      }
+    }
+    this.computeFeatures();
+    this.events.emit('slave-left', slave, role);
+    // Linux does not recompute the carrier here (stale carrier); we do.
+    this.updateCarrier();
+  }
+
+  private roleOf(slave: NetDevice): BypassRole | null {
+    if (slave === this.activeDev) return 'active';
+    if (slave === this.backupDev) return 'backup';
+    return null;
+  }
+
+  private handleFrame(
+    slave: NetDevice,
+    pkts: Int32Array,
+    start: number,
+    count: number,
+  ): RxHandlerResult {
+    if (this.activeDev === null || slave !== this.backupDev) return RX_HANDLER.ANOTHER;
+    if (!this.policy.multicastViaBackup) return RX_HANDLER.EXACT;
+    // RFC v2 variant: group frames on the backup reach the master, unicast stays exact.
+    const g = this.partitionGroupFirst(pkts, start, count);
+    if (g > 0) this.receive(pkts, start, g);
+    if (g < count) slave.deliver(pkts, start + g, count - g, true);
+    return RX_HANDLER.CONSUMED;
+  }
+
+  // ---------------------------------------------------------------- state
+
+  private currentPath(): DatapathPathValue {
+    if (!this.running) return DatapathPath.NONE;
+    const a = this.activeDev;
+    const b = this.backupDev;
+    return this.policy.unicastPath(a !== null && a.isReady, b !== null && b.isReady);
+  }
+
+  private updateCarrier(): void {
+    const a = this.activeDev;
+    const b = this.backupDev;
+    const on =
+      this.running && this.policy.carrier(a !== null && a.isReady, b !== null && b.isReady);
+    if (on) this.carrierOn();
+    else this.carrierOff();
+    this.publishPath();
+  }
+
+  private publishPath(): void {
+    const next = this.currentPath();
+    const prev = this.path$.value;
+    if (next === prev) return;
+    this.path$.next(next);
+    this.events.emit('datapath-switched', datapathName(next), datapathName(prev));
+  }
+
+  private computeFeatures(): void {
+    // VLAN challenged if any slave is (net_failover_compute_features, reduced to what we model).
+    let challenged = false;
+    for (const s of [this.activeDev, this.backupDev]) {
+      if (s !== null && (s.features & NETIF_F.VLAN_CHALLENGED) !== 0) challenged = true;
+    }
+    const base = this.features & ~NETIF_F.VLAN_CHALLENGED;
+    this.setFeatures(challenged ? base | NETIF_F.VLAN_CHALLENGED : base);
+  }
+
+  /**
+   * Stable in-place partition of a burst: group-addressed frames first, unicast after, each in
+   * its original order (no reordering inside a flow). Returns the number of group frames. The
+   * scratch array is only used inside this loop, so nested sends and receives cannot clobber it.
+   */
+  private partitionGroupFirst(pkts: Int32Array, start: number, count: number): number {
+    if (this.scratch.length < count) {
+      let size = this.scratch.length;
+      while (size < count) size *= 2;
+      this.scratch = new Int32Array(size);
+    }
+    const bytes = this.pool.bytes;
+    const first = this.pool.start;
+    const len = this.pool.length;
+    const uni = this.scratch;
+    let g = start;
+    let u = 0;
+    for (let i = start, end = start + count; i < end; i++) {
+      const h = pkts[i] as number;
+      if ((len[h] as number) >= 6 && ((bytes[first[h] as number] as number) & 1) === 1)
+        pkts[g++] = h;
+      else uni[u++] = h;
+    }
+    for (let i = 0; i < u; i++) pkts[g + i] = uni[i] as number;
+    return g - start;
+  }
+
+  // ---------------------------------------------------------------- netdev ops
+
+  protected override ndoOpen(): void {
+    const a = this.activeDev;
+    const b = this.backupDev;
+    const aWasUp = a?.isUp ?? false;
+    if (a !== null) a.open();
+    if (b !== null) {
+      try {
+        b.open();
+      } catch (err) {
+        if (a !== null && !aWasUp) a.close();
+        throw err;
+      }
+    }
+    this.updateCarrier();
+  }
+
+  protected override ndoStop(): void {
+    this.activeDev?.close();
+    this.backupDev?.close();
+    // Linux keeps the old carrier after close (stale carrier); we drop it.
+    this.carrierOff();
+    this.publishPath();
+  }
+
+  protected override ndoStartXmit(
+    pkts: Int32Array,
+    start: number,
+    count: number,
+    queue: number,
+  ): number {
+    const a = this.activeDev;
+    const b = this.backupDev;
+    const aReady = a !== null && a.isReady;
+    const bReady = b !== null && b.isReady;
+    if (!this.policy.multicastViaBackup) {
+      return this.sendOn(this.policy.unicastPath(aReady, bReady), pkts, start, count, queue);
+    }
+    const g = this.partitionGroupFirst(pkts, start, count);
+    let sent = 0;
+    if (g < count)
+      sent += this.sendOn(
+        this.policy.unicastPath(aReady, bReady),
+        pkts,
+        start + g,
+        count - g,
+        queue,
+      );
+    if (g > 0)
+      sent += this.sendOn(this.policy.multicastPath(aReady, bReady), pkts, start, g, queue);
+    return sent;
+  }
+
+  private sendOn(
+    path: DatapathPathValue,
+    pkts: Int32Array,
+    start: number,
+    count: number,
+    queue: number,
+  ): number {
+    if (path === DatapathPath.ACTIVE)
+      return (this.activeDev as NetDevice).xmit(pkts, start, count, queue);
+    if (path === DatapathPath.BACKUP)
+      return (this.backupDev as NetDevice).xmit(pkts, start, count, queue);
+    this.stats.txDropped += count;
+    this.pool.drop(pkts, start, count, DropReason.NO_PATH);
+    return 0;
+  }
+
+  protected override ndoChangeMtu(mtu: number): void {
+    const a = this.activeDev;
+    const b = this.backupDev;
+    const old = this.mtu;
+    if (a !== null) a.setMtu(mtu);
+    if (b !== null) {
+      try {
+        b.setMtu(mtu);
+      } catch (err) {
+        if (a !== null) restoreMtu(a, old);
+        throw err;
+      }
+    }
+  }
+
+  protected override ndoSetMacAddress(): void {
+    throw new BypassError(
+      'ERR_NOT_SUPPORTED',
+      `${this.name} takes its address from its backup; it cannot be changed`,
+    );
+  }
+
+  protected override ndoSetRxMode(): void {
+    if (this.activeDev !== null) this.syncAddressesTo(this.activeDev);
+    if (this.backupDev !== null) this.syncAddressesTo(this.backupDev);
+  }
+
+  protected override ndoVlanRxAddVid(vid: number): void {
+    const a = this.activeDev;
+    const b = this.backupDev;
+    if (a !== null) a.vlanVidAdd(vid);
+    if (b !== null) {
+      try {
+        b.vlanVidAdd(vid);
+      } catch (err) {
+        if (a !== null) a.vlanVidDel(vid);
+        throw err;
+      }
+    }
+  }
+
+  protected override ndoVlanRxKillVid(vid: number): void {
+    this.activeDev?.vlanVidDel(vid);
+    this.backupDev?.vlanVidDel(vid);
+  }
+
+  protected override ndoGetStats64(): NetDeviceStats {
+    return this.total.copyFrom(this.folder.fold()).add(this.stats);
+  }
+}
+
+function tryOpen(dev: NetDevice): void {
+  try {
+    dev.open();
+  } catch {
+    // Same as Linux: a failed re-open after rename is ignored; the next rename retries.
+  }
+}
+
+function restoreMtu(dev: NetDevice, mtu: number): void {
+  try {
+    dev.setMtu(mtu);
+  } catch {
+    // The old MTU was valid for this device; a refusal now leaves the current one.
+  }
+}

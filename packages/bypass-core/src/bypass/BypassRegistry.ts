@@ -1,0 +1,308 @@
+import { Subject, type Observable, type Subscription } from 'rxjs';
+import { BypassError } from '../errors/BypassError.js';
+import type { NetDevice } from '../netdev/NetDevice.js';
+import { ARPHRD, PRIV_FLAG } from '../netdev/NetDeviceFlags.js';
+import type { NetdevEvent } from '../netdev/NetdevEvent.js';
+import type { NetNamespace } from '../netdev/NetNamespace.js';
+import { RX_HANDLER, type RxHandler } from '../netdev/RxHandler.js';
+import { BypassInstance } from './BypassInstance.js';
+import type { BypassOps } from './BypassOps.js';
+
+/**
+ * What the registry did with a device, for logs, tests and `bypass watch`.
+ *
+ * - `slave-registered` / `slave-unregistered`: a slave joined / left `master`.
+ * - `slave-rejected`: a same-MAC candidate was not enslaved; `reason` says why (`pre-register:
+ *   ...`, `rx-handler-busy`, `has-master`, `register-failed: ...`).
+ * - `unregister-refused`: `preUnregister` kept the slave.
+ * - `event-dropped`: a link or name event of a slave was ignored because its master is down.
+ * - `op-failed`: a link or name hook threw; the error is in `reason`, the chain went on.
+ *
+ * @example
+ * ```ts
+ * registry.events$.subscribe((e: BypassRegistryEvent) => console.log(e.type, e.slave.name, e.reason ?? ''));
+ * ```
+ */
+export interface BypassRegistryEvent {
+  readonly type:
+    | 'slave-registered'
+    | 'slave-unregistered'
+    | 'slave-rejected'
+    | 'unregister-refused'
+    | 'event-dropped'
+    | 'op-failed';
+  readonly slave: NetDevice;
+  readonly master: NetDevice;
+  readonly reason?: string;
+}
+
+const deliverOnMaster: RxHandler = () => RX_HANDLER.ANOTHER;
+
+/**
+ * The bypass registry (Linux `net/core/failover.c`, generalized): pairs devices with registered
+ * masters by **permanent** MAC through an O(1) index, listens to the notifier chain of each
+ * namespace that has a master, and drives the masters' {@link BypassOps}.
+ *
+ * Rules, as in Linux:
+ * - a master must be an Ethernet device; registering one scans the existing devices of its
+ *   namespace and enslaves each same-MAC device;
+ * - a candidate slave is ignored unless Ethernet; `preRegister` may refuse it; it is refused when
+ *   it already has an rx handler or a master; `register` failing rolls everything back;
+ * - link (`up`, `down`, `change`) and name events of a slave reach the ops only while its master
+ *   is running; events of masters themselves are ignored; `going-down`, `changemtu`,
+ *   `changeaddr` and the rest are not bypass business;
+ * - unregistering an instance does not release its slaves (the driver does that first).
+ *
+ * Deliberate difference: Linux pairs a newly registered device with a master of any namespace
+ * (its MAC lookup ignores namespaces) although its existing-device scan looks only at the
+ * master's namespace; here pairing always stays inside the master's namespace, so both paths
+ * agree. A VF moved into the master's namespace is paired on arrival.
+ *
+ * @example
+ * ```ts
+ * const registry = new BypassRegistry();
+ * registry.events$.subscribe((e) => console.log(e.type, e.slave.name));
+ * const inst = registry.register(master, ops); // scans master.ns for same-MAC devices
+ * ns.register(vf);                             // vf has master's permanent MAC: enslaved
+ * registry.unregister(inst);
+ * ```
+ */
+export class BypassRegistry {
+  private readonly byMac = new Map<number, BypassInstance[]>();
+  private readonly watched = new Map<NetNamespace, { sub: Subscription; instances: number }>();
+  private readonly subject = new Subject<BypassRegistryEvent>();
+
+  /** What happened to candidate slaves, synchronously. */
+  readonly events$: Observable<BypassRegistryEvent> = this.subject.asObservable();
+
+  /**
+   * Registers a master (Linux `failover_register`): flags it, indexes it by permanent MAC (after
+   * any earlier master with the same MAC: first registered wins), starts following its
+   * namespace, and enslaves existing same-MAC devices of that namespace in registration order.
+   *
+   * @throws {@link BypassError} `ERR_NOT_ETHERNET`, `ERR_NOT_REGISTERED` (register the master
+   * netdev in a namespace first), `ERR_ALREADY_REGISTERED`.
+   */
+  register(master: NetDevice, ops: BypassOps): BypassInstance {
+    if (master.type !== ARPHRD.ETHER) {
+      throw new BypassError(
+        'ERR_NOT_ETHERNET',
+        `${master.name} is not an Ethernet device and cannot be a bypass master`,
+      );
+    }
+    const ns = master.ns;
+    if (ns === null) {
+      throw new BypassError(
+        'ERR_NOT_REGISTERED',
+        `register ${master.name} in a namespace before making it a bypass master`,
+      );
+    }
+    if (this.findByMaster(master) !== undefined) {
+      throw new BypassError('ERR_ALREADY_REGISTERED', `${master.name} is already a bypass master`);
+    }
+    const inst = new BypassInstance(master, ops);
+    master.privFlags |= PRIV_FLAG.FAILOVER;
+    const list = this.byMac.get(inst.mac);
+    if (list === undefined) this.byMac.set(inst.mac, [inst]);
+    else list.push(inst);
+    this.follow(ns);
+    for (const dev of [...ns.getByPermAddr(inst.mac)]) {
+      if (dev !== master) this.slaveRegister(dev);
+    }
+    return inst;
+  }
+
+  /**
+   * Unregisters a master (Linux `failover_unregister`): clears its flag and stops pairing on its
+   * MAC. Its slaves stay linked: release them first with {@link BypassRegistry.slaveUnregister}.
+   *
+   * @throws {@link BypassError} `ERR_NOT_FOUND` for an instance that is not registered.
+   */
+  unregister(inst: BypassInstance): void {
+    const list = this.byMac.get(inst.mac);
+    const i = list?.indexOf(inst) ?? -1;
+    if (list === undefined || i < 0) {
+      throw new BypassError('ERR_NOT_FOUND', `bypass master ${inst.master.name} is not registered`);
+    }
+    list.splice(i, 1);
+    if (list.length === 0) this.byMac.delete(inst.mac);
+    inst.active = false;
+    inst.master.privFlags &= ~PRIV_FLAG.FAILOVER;
+    const ns = inst.master.ns;
+    if (ns !== null) this.unfollow(ns);
+  }
+
+  /** The instance of `master`, or undefined. */
+  findByMaster(master: NetDevice): BypassInstance | undefined {
+    return this.byMac.get(master.permAddr.value)?.find((i) => i.master === master);
+  }
+
+  /** Every registered instance. */
+  instances(): BypassInstance[] {
+    return [...this.byMac.values()].flat();
+  }
+
+  /** Namespaces whose notifier chain the registry currently follows. */
+  get followedNamespaces(): number {
+    return this.watched.size;
+  }
+
+  /**
+   * Tries to enslave `slave` to the master with its permanent MAC (Linux
+   * `failover_slave_register`). Returns true when it was enslaved. Called for every `register`
+   * event; drivers may call it directly.
+   */
+  slaveRegister(slave: NetDevice): boolean {
+    if (slave.type !== ARPHRD.ETHER || (slave.privFlags & PRIV_FLAG.FAILOVER) !== 0) return false;
+    const inst = this.lookup(slave);
+    if (inst === undefined) return false;
+    const { master, ops } = inst;
+    const refusal = ops.preRegister?.(slave, master);
+    if (refusal !== null && refusal !== undefined) {
+      this.report('slave-rejected', slave, master, `pre-register: ${refusal}`);
+      return false;
+    }
+    try {
+      slave.registerRxHandler(ops.handleFrame ?? deliverOnMaster, master);
+    } catch {
+      this.report('slave-rejected', slave, master, 'rx-handler-busy');
+      return false;
+    }
+    try {
+      slave.linkMaster(master);
+    } catch {
+      slave.unregisterRxHandler();
+      this.report('slave-rejected', slave, master, 'has-master');
+      return false;
+    }
+    slave.privFlags |= PRIV_FLAG.FAILOVER_SLAVE | PRIV_FLAG.LIVE_RENAME_OK | PRIV_FLAG.NO_ADDRCONF;
+    try {
+      ops.register(slave, master);
+    } catch (err) {
+      slave.unlinkMaster();
+      slave.privFlags &= ~(
+        PRIV_FLAG.FAILOVER_SLAVE |
+        PRIV_FLAG.LIVE_RENAME_OK |
+        PRIV_FLAG.NO_ADDRCONF
+      );
+      slave.unregisterRxHandler();
+      this.report('slave-rejected', slave, master, `register-failed: ${errorText(err)}`);
+      return false;
+    }
+    this.report('slave-registered', slave, master);
+    return true;
+  }
+
+  /**
+   * Releases a bypass slave (Linux `failover_slave_unregister`). Returns true when released;
+   * false when it was not a bypass slave or `preUnregister` kept it.
+   */
+  slaveUnregister(slave: NetDevice): boolean {
+    if ((slave.privFlags & PRIV_FLAG.FAILOVER_SLAVE) === 0) return false;
+    const master = slave.master;
+    const inst = master === null ? undefined : this.findByMaster(master);
+    if (master === null || inst === undefined) return false;
+    const refusal = inst.ops.preUnregister?.(slave, master);
+    if (refusal !== null && refusal !== undefined) {
+      this.report('unregister-refused', slave, master, refusal);
+      return false;
+    }
+    slave.unregisterRxHandler();
+    slave.unlinkMaster();
+    slave.privFlags &= ~(
+      PRIV_FLAG.FAILOVER_SLAVE |
+      PRIV_FLAG.LIVE_RENAME_OK |
+      PRIV_FLAG.NO_ADDRCONF
+    );
+    inst.ops.unregister(slave, master);
+    this.report('slave-unregistered', slave, master);
+    return true;
+  }
+
+  /** Stops following every namespace and completes {@link BypassRegistry.events$}. */
+  dispose(): void {
+    for (const w of this.watched.values()) w.sub.unsubscribe();
+    this.watched.clear();
+    this.subject.complete();
+  }
+
+  private lookup(slave: NetDevice): BypassInstance | undefined {
+    const list = this.byMac.get(slave.permAddr.value);
+    if (list === undefined) return undefined;
+    for (const inst of list) if (inst.master.ns === slave.ns && inst.master !== slave) return inst;
+    return undefined;
+  }
+
+  private follow(ns: NetNamespace): void {
+    const w = this.watched.get(ns);
+    if (w !== undefined) {
+      w.instances++;
+      return;
+    }
+    const sub = ns.events$.subscribe((e) => this.onNetdevEvent(e));
+    this.watched.set(ns, { sub, instances: 1 });
+  }
+
+  private unfollow(ns: NetNamespace): void {
+    const w = this.watched.get(ns);
+    if (w === undefined) return;
+    if (--w.instances === 0) {
+      w.sub.unsubscribe();
+      this.watched.delete(ns);
+    }
+  }
+
+  private onNetdevEvent(e: NetdevEvent): void {
+    const dev = e.dev;
+    if ((dev.privFlags & PRIV_FLAG.FAILOVER) !== 0) return;
+    switch (e.type) {
+      case 'register':
+        this.slaveRegister(dev);
+        return;
+      case 'unregister':
+        this.slaveUnregister(dev);
+        return;
+      case 'up':
+      case 'down':
+      case 'change':
+        this.slaveEvent(dev, 'linkChange');
+        return;
+      case 'changename':
+        this.slaveEvent(dev, 'nameChange');
+        return;
+      default:
+        return;
+    }
+  }
+
+  private slaveEvent(slave: NetDevice, hook: 'linkChange' | 'nameChange'): void {
+    if ((slave.privFlags & PRIV_FLAG.FAILOVER_SLAVE) === 0) return;
+    const master = slave.master;
+    const inst = master === null ? undefined : this.findByMaster(master);
+    if (master === null || inst === undefined) return;
+    if (!master.running) {
+      this.report('event-dropped', slave, master, hook);
+      return;
+    }
+    try {
+      inst.ops[hook]?.(slave, master);
+    } catch (err) {
+      this.report('op-failed', slave, master, `${hook}: ${errorText(err)}`);
+    }
+  }
+
+  private report(
+    type: BypassRegistryEvent['type'],
+    slave: NetDevice,
+    master: NetDevice,
+    reason?: string,
+  ): void {
+    this.subject.next(
+      reason === undefined ? { type, slave, master } : { type, slave, master, reason },
+    );
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
