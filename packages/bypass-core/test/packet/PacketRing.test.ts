@@ -1,0 +1,122 @@
+import test from 'ava';
+import fc from 'fast-check';
+import { PacketRing } from '../../src/packet/PacketRing.js';
+import { isBypassError } from '../../src/errors/BypassError.js';
+
+function burst(...hs: number[]): Int32Array {
+  return Int32Array.from(hs);
+}
+
+test('a new ring is empty with all its room free', (t) => {
+  const r = new PacketRing(8);
+  t.is(r.size, 8);
+  t.is(r.mask, 7);
+  t.is(r.count, 0);
+  t.is(r.free, 8);
+  t.true(r.isEmpty);
+  t.is(r.peek(), -1);
+});
+
+test('sizes that are not a power of two in 2..2^24 throw ERR_INVALID_ARGUMENT', (t) => {
+  for (const bad of [0, 1, 3, 6, 100, -4, 2.5, Number.NaN, 2 ** 25]) {
+    t.true(
+      isBypassError(
+        t.throws(() => new PacketRing(bad)),
+        'ERR_INVALID_ARGUMENT',
+      ),
+      `${bad}`,
+    );
+  }
+  t.notThrows(() => new PacketRing(2));
+  t.notThrows(() => new PacketRing(2 ** 24));
+});
+
+test('handles come out in the order they went in', (t) => {
+  const r = new PacketRing(8);
+  t.is(r.enqueueBurst(burst(5, 6, 7), 0, 3), 3);
+  t.is(r.count, 3);
+  t.is(r.peek(0), 5);
+  t.is(r.peek(2), 7);
+  t.is(r.peek(3), -1);
+  t.is(r.peek(-1), -1);
+  const out = new Int32Array(4).fill(-9);
+  t.is(r.dequeueBurst(out, 1, 3), 3);
+  t.deepEqual([...out], [-9, 5, 6, 7]);
+  t.true(r.isEmpty);
+});
+
+test('enqueue on a full ring moves only what fits and leaves the rest with the caller', (t) => {
+  const r = new PacketRing(4);
+  t.is(r.enqueueBurst(burst(1, 2, 3, 4, 5, 6), 0, 6), 4);
+  t.is(r.free, 0);
+  t.is(r.enqueueBurst(burst(7), 0, 1), 0);
+  const out = new Int32Array(8);
+  t.is(r.dequeueBurst(out, 0, 8), 4, 'dequeue moves only what is there');
+  t.deepEqual([...out.subarray(0, 4)], [1, 2, 3, 4]);
+  t.is(r.dequeueBurst(out, 0, 8), 0);
+});
+
+test('bursts respect the start offset in the caller array', (t) => {
+  const r = new PacketRing(8);
+  t.is(r.enqueueBurst(burst(0, 0, 10, 11), 2, 2), 2);
+  const out = new Int32Array(2);
+  r.dequeueBurst(out, 0, 2);
+  t.deepEqual([...out], [10, 11]);
+});
+
+test('the free-running counters wrap around the slots without losing order', (t) => {
+  const r = new PacketRing(4);
+  const inb = new Int32Array(3);
+  const out = new Int32Array(3);
+  let next = 0;
+  let expect = 0;
+  for (let round = 0; round < 4 * 4 * 10; round++) {
+    for (let i = 0; i < 3; i++) inb[i] = next + i;
+    const n = r.enqueueBurst(inb, 0, 3);
+    next += n;
+    const m = r.dequeueBurst(out, 0, 2);
+    for (let i = 0; i < m; i++) {
+      if (out[i] !== expect) return t.fail(`got ${out[i]} expected ${expect} at round ${round}`);
+      expect++;
+    }
+    t.true(r.count <= r.size);
+    t.is(r.count + r.free, r.size);
+  }
+  t.true(next > 16, 'went round the ring many times');
+  t.is(expect + r.count, next);
+});
+
+test('property: the ring behaves like a bounded FIFO array', (t) => {
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('enq' as const), n: fc.integer({ min: 0, max: 20 }) }),
+    fc.record({ kind: fc.constant('deq' as const), n: fc.integer({ min: 0, max: 20 }) }),
+  );
+  fc.assert(
+    fc.property(fc.constantFrom(2, 4, 8, 16), fc.array(op, { maxLength: 200 }), (size, ops) => {
+      const r = new PacketRing(size);
+      const model: number[] = [];
+      const buf = new Int32Array(20);
+      let next = 0;
+      for (const o of ops) {
+        if (o.kind === 'enq') {
+          for (let i = 0; i < o.n; i++) buf[i] = next + i;
+          const moved = r.enqueueBurst(buf, 0, o.n);
+          const expected = Math.min(o.n, size - model.length);
+          if (moved !== expected) return false;
+          for (let i = 0; i < moved; i++) model.push(next + i);
+          next += o.n;
+        } else {
+          const moved = r.dequeueBurst(buf, 0, o.n);
+          const want = model.splice(0, o.n);
+          if (moved !== want.length) return false;
+          for (let i = 0; i < moved; i++) if (buf[i] !== want[i]) return false;
+        }
+        if (r.count !== model.length || r.free !== size - model.length) return false;
+        if (r.isEmpty !== (model.length === 0)) return false;
+        if (r.peek() !== (model[0] ?? -1)) return false;
+      }
+      return true;
+    }),
+  );
+  t.pass();
+});
