@@ -9,6 +9,12 @@ export type { BypassErrorCode } from './errors/BypassError.js';
 
 export { NS_PER_US, NS_PER_MS, NS_PER_S } from './time/Scheduler.js';
 export type { Scheduler, TimerId } from './time/Scheduler.js';
+export { VirtualScheduler } from './time/VirtualScheduler.js';
+export { RealTimeScheduler } from './time/RealTimeScheduler.js';
+export { SeededRandom } from './time/SeededRandom.js';
+export { parseDuration, formatDuration } from './time/Duration.js';
+export { parseRate } from './time/Rate.js';
+export type { Rate } from './time/Rate.js';
 
 export { MacAddress, readMac48, writeMac48 } from './netdev/MacAddress.js';
 export { IFF, PRIV_FLAG, NETIF_F, ARPHRD } from './netdev/NetDeviceFlags.js';
@@ -39,6 +45,10 @@ export {
 export type { DropReasonCode } from './packet/DropReason.js';
 
 export { PacketRing } from './packet/PacketRing.js';
+export { Ethernet, ETH_HLEN, ETH_P, CAST } from './packet/Ethernet.js';
+
+export { VfDevice } from './vf/VfDevice.js';
+export type { VfDeviceOptions, VfStats } from './vf/VfDevice.js';
 
 export type { BypassOps } from './bypass/BypassOps.js';
 export { BypassInstance } from './bypass/BypassInstance.js';
@@ -49,3 +59,7 @@ export type { BypassPolicyOptions, DatapathPathValue } from './bypass/BypassPoli
 export { SlaveStatsFolder } from './bypass/SlaveStatsFolder.js';
 export { BypassMaster } from './bypass/BypassMaster.js';
 export type { BypassMasterOptions, BypassMasterEvents, BypassRole } from './bypass/BypassMaster.js';
+
+export { BYPASS_CORE } from './di/tokens.js';
+export { bypassCoreModule } from './di/BypassCoreModule.js';
+export type { BypassCoreOptions } from './di/BypassCoreModule.js';

@@ -143,7 +143,7 @@ export class MacAddress {
  *
  * @example
  * ```ts
- * const dst = readMac48(pool.bytes, pool.dataOffset(h)); // destination MAC of frame h
+ * const dst = readMac48(pool.bytes, pool.start[h]!); // destination MAC of frame h
  * ```
  */
 export function readMac48(bytes: Uint8Array, offset: number): number {
@@ -162,7 +162,7 @@ export function readMac48(bytes: Uint8Array, offset: number): number {
  *
  * @example
  * ```ts
- * writeMac48(pool.bytes, pool.dataOffset(h), MacAddress.BROADCAST.value);
+ * writeMac48(pool.bytes, pool.start[h]!, MacAddress.BROADCAST.value);
  * ```
  */
 export function writeMac48(bytes: Uint8Array, offset: number, value: number): void {

@@ -246,7 +246,7 @@ export class PacketPool {
 
   /** Returns one slot to the pool. Double and invalid frees are counted and ignored. */
   free(h: number): void {
-    if (!(h >= 0 && h < this.capacity)) {
+    if (!((h | 0) === h && h >= 0 && h < this.capacity)) {
       this.invalidFrees++;
       return;
     }
