@@ -17,6 +17,11 @@
  * - `ERR_VLAN_CHALLENGED`: VLANs requested on a device that cannot carry them.
  * - `ERR_PARSE`: text that could not be parsed (durations, rates, devargs...).
  * - `ERR_STATE`: the operation is not valid in the object's current state.
+ *
+ * @example
+ * ```ts
+ * const code: BypassErrorCode = 'ERR_MTU_RANGE';
+ * ```
  */
 export type BypassErrorCode =
   | 'ERR_MAC_MALFORMED'
