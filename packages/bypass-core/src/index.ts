@@ -63,3 +63,14 @@ export type { BypassMasterOptions, BypassMasterEvents, BypassRole } from './bypa
 export { BYPASS_CORE } from './di/tokens.js';
 export { bypassCoreModule } from './di/BypassCoreModule.js';
 export type { BypassCoreOptions } from './di/BypassCoreModule.js';
+
+export { BondMaster } from './bond/BondMaster.js';
+export { resolveBondParams } from './bond/BondOptions.js';
+export type {
+  BondMasterOptions,
+  BondParams,
+  BondLinkState,
+  BondActiveChange,
+  BondLinkChange,
+  FailOverMac,
+} from './bond/BondOptions.js';
