@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { BypassOps } from '../../src/bypass/BypassOps.js';
 import type { BypassRegistryEvent } from '../../src/bypass/BypassRegistry.js';
-import { isBypassError } from '../../src/errors/BypassError.js';
+import { BypassError } from '../../src/errors/BypassError.js';
 import { MacAddress } from '../../src/netdev/MacAddress.js';
 import { ARPHRD, PRIV_FLAG } from '../../src/netdev/NetDeviceFlags.js';
 import { NetNamespace } from '../../src/netdev/NetNamespace.js';
@@ -276,33 +276,22 @@ test('a master must be an Ethernet device registered in a namespace, and only on
   const s = setup();
   const ib = s.nic({ name: 'ib0', type: ARPHRD.INFINIBAND });
   s.ns.register(ib);
-  t.true(
-    isBypassError(
-      catchErr(() => s.registry.register(ib, s.ops)),
-      'ERR_NOT_ETHERNET',
-    ),
-  );
+  t.throws(() => s.registry.register(ib, s.ops), {
+    instanceOf: BypassError,
+    code: 'ERR_NOT_ETHERNET',
+  });
   const loose = s.nic({ name: 'loose0' });
-  t.true(
-    isBypassError(
-      catchErr(() => s.registry.register(loose, s.ops)),
-      'ERR_NOT_REGISTERED',
-    ),
-  );
+  t.throws(() => s.registry.register(loose, s.ops), {
+    instanceOf: BypassError,
+    code: 'ERR_NOT_REGISTERED',
+  });
   const inst = s.registry.register(s.master, s.ops);
-  t.true(
-    isBypassError(
-      catchErr(() => s.registry.register(s.master, s.ops)),
-      'ERR_ALREADY_REGISTERED',
-    ),
-  );
+  t.throws(() => s.registry.register(s.master, s.ops), {
+    instanceOf: BypassError,
+    code: 'ERR_ALREADY_REGISTERED',
+  });
   s.registry.unregister(inst);
-  t.true(
-    isBypassError(
-      catchErr(() => s.registry.unregister(inst)),
-      'ERR_NOT_FOUND',
-    ),
-  );
+  t.throws(() => s.registry.unregister(inst), { instanceOf: BypassError, code: 'ERR_NOT_FOUND' });
 });
 
 test('pairing looks up the MAC index instead of walking the masters', (t) => {
@@ -324,12 +313,3 @@ test('pairing looks up the MAC index instead of walking the masters', (t) => {
   t.is(vf.master, s.master);
   t.is(s.registry.instances().length, 501);
 });
-
-function catchErr(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
-}
