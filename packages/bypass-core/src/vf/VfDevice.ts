@@ -280,6 +280,86 @@ export class VfDevice extends NetDevice {
     return total;
   }
 
+  // ---------------------------------------------------------------- userspace PMD access
+
+  /**
+   * Binds the VF to a userspace poll-mode driver (DPDK over vfio-pci/uio): there is no kernel
+   * netdev then, so the VF must not be registered in a namespace; the PMD's start enables it.
+   *
+   * @throws {@link BypassError} `ERR_BUSY` while the VF is registered as a kernel netdev,
+   * `ERR_NO_DEVICE` after hot-unplug.
+   *
+   * @example
+   * ```ts
+   * vf.startPmd();                       // rte_eth_dev_start on the VF port
+   * const n = vf.rxBurst(0, out, 0, 32); // rte_eth_rx_burst
+   * ```
+   */
+  startPmd(): void {
+    if (this.registered) {
+      throw new BypassError(
+        'ERR_BUSY',
+        `${this.name} is a kernel netdev; unbind it from the kernel driver before a PMD starts it`,
+      );
+    }
+    if (!this.present) throw new BypassError('ERR_NO_DEVICE', `${this.name} was hot-unplugged`);
+    this.running = true;
+  }
+
+  /** Stops a PMD-bound VF: frames in its rings are dropped as `vf-ring-flushed` (counted). */
+  stopPmd(): void {
+    if (this.registered || !this.running) return;
+    this.running = false;
+    this.flushRings();
+  }
+
+  /**
+   * DPDK `rte_eth_rx_burst` on RX ring `queue`: takes up to `max` frames into `out[start..]`
+   * (never past the end of `out`), counting `rxPackets`, `rxBytes` and `multicast`; the caller
+   * owns them. Returns 0 when the VF is gone or not started.
+   *
+   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for a queue that does not exist.
+   */
+  rxBurst(queue: number, out: Int32Array, start: number, max: number): number {
+    const ring = this.ring(this.rxRings, queue, 'rxBurst');
+    if (!this.present || !this.running || start < 0) return 0;
+    const room = out.length - start;
+    const n = ring.dequeueBurst(out, start, max < room ? max : room);
+    const pool = this.pool;
+    let nbytes = 0;
+    let mcast = 0;
+    for (let i = start, end = start + n; i < end; i++) {
+      const h = out[i] as number;
+      nbytes += pool.length[h] as number;
+      mcast += (pool.bytes[pool.start[h] as number] as number) & 1;
+    }
+    this.stats.rxPackets += n;
+    this.stats.rxBytes += nbytes;
+    this.stats.multicast += mcast;
+    return n;
+  }
+
+  /**
+   * DPDK `rte_eth_tx_burst` on TX ring `queue`: queues as many of `pkts[start .. start+count)`
+   * as fit and returns how many; the caller keeps (and must free or retry) the rest. Returns 0
+   * when the VF is gone, not started or without link.
+   *
+   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for a queue that does not exist or a range
+   * outside `pkts`.
+   */
+  txBurst(queue: number, pkts: Int32Array, start: number, count: number): number {
+    const ring = this.ring(this.txRings, queue, 'txBurst');
+    this.checkRange(pkts, start, count, 'txBurst');
+    if (!this.present || !this.running || !this.carrier) return 0;
+    const n = ring.enqueueBurst(pkts, start, count);
+    let nbytes = 0;
+    for (let i = start, end = start + n; i < end; i++)
+      nbytes += this.pool.length[pkts[i] as number] as number;
+    this.stats.txPackets += n;
+    this.stats.txBytes += nbytes;
+    return n;
+  }
+
   // ---------------------------------------------------------------- hot-plug and stats
 
   /**

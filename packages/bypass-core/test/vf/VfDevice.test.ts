@@ -1,11 +1,12 @@
 import test from 'ava';
 import { BusDevice } from '../../src/bus/BusDevice.js';
 import { isBypassError } from '../../src/errors/BypassError.js';
-import type { NetNamespace } from '../../src/netdev/NetNamespace.js';
+import { NetNamespace } from '../../src/netdev/NetNamespace.js';
+import { MacAddress } from '../../src/netdev/MacAddress.js';
 import { NetDeviceStats, foldStats64 } from '../../src/netdev/NetDeviceStats.js';
 import { RX_HANDLER, type PacketSink } from '../../src/netdev/RxHandler.js';
 import { DropReason } from '../../src/packet/DropReason.js';
-import type { PacketPool } from '../../src/packet/PacketPool.js';
+import { PacketPool } from '../../src/packet/PacketPool.js';
 import { VfDevice, type VfDeviceOptions } from '../../src/vf/VfDevice.js';
 import { TestNic } from '../helpers/TestNic.js';
 import { frames, mac, makeNs, makePool, mcastMac, pciDevice } from '../helpers/world.js';
@@ -453,5 +454,60 @@ test('a sink that closes the VF during poll sees intact handles and nothing leak
   vf.injectRx(0, frames(pool, 100), 0, 100);
   t.is(vf.poll(0, 100), 64);
   t.is(drops.get(DropReason.VF_RING_FLUSHED), 36);
+  t.is(pool.inUse, 0);
+});
+
+test('a PMD-bound VF moves bursts with DPDK ownership: the caller keeps what does not fit', (t) => {
+  const pool = new PacketPool({ slots: 64 });
+  const fn = new BusDevice({ id: '0000:00:07.0', bus: 'pci', pci: { address: '0000:00:07.0' } });
+  const vf = new VfDevice({
+    pool,
+    permAddr: MacAddress.parse('00:15:5d:00:00:07'),
+    parent: fn,
+    ringSize: 4,
+    numQueues: 1,
+  });
+  const pkts = new Int32Array(6);
+  t.is(pool.allocBurst(pkts, 0, 6), 6);
+  for (const h of pkts) pool.setLength(h, 64);
+  t.is(vf.txBurst(0, pkts, 0, 6), 0); // not started
+  vf.startPmd();
+  t.is(vf.txBurst(0, pkts, 0, 6), 0); // no link
+  vf.setLink(true);
+  t.is(vf.txBurst(0, pkts, 0, 6), 4);
+  t.is(vf.stats.txPackets, 4);
+  t.is(pool.inUse, 6); // the two that did not fit are still the caller's
+  pool.freeBurst(pkts, 4, 2);
+  const wire = new Int32Array(8);
+  const n = vf.drainTx(0, wire, 0, 8);
+  t.is(vf.injectRx(0, wire, 0, n), 4);
+  const out = new Int32Array(8);
+  t.is(vf.rxBurst(0, out, 0, 8), 4);
+  t.is(vf.stats.rxPackets, 4);
+  pool.freeBurst(out, 0, 4);
+  t.is(pool.inUse, 0);
+});
+
+test('a VF registered as a kernel netdev cannot be started by a PMD, and stopPmd flushes the rings', (t) => {
+  const pool = new PacketPool({ slots: 16 });
+  const fn = new BusDevice({ id: '0000:00:08.0', bus: 'pci', pci: { address: '0000:00:08.0' } });
+  const vf = new VfDevice({
+    pool,
+    permAddr: MacAddress.parse('00:15:5d:00:00:08'),
+    parent: fn,
+    numQueues: 1,
+  });
+  const ns = new NetNamespace('k');
+  ns.register(vf);
+  t.throws(() => vf.startPmd(), { code: 'ERR_BUSY' });
+  ns.unregister(vf);
+  vf.startPmd();
+  vf.setLink(true);
+  const pkts = new Int32Array(3);
+  pool.allocBurst(pkts, 0, 3);
+  for (const h of pkts) pool.setLength(h, 64);
+  vf.txBurst(0, pkts, 0, 3);
+  vf.stopPmd();
+  t.is(vf.vfStats.ringFlushed, 3);
   t.is(pool.inUse, 0);
 });
