@@ -1,0 +1,11 @@
+// The public API of the Linux-behaviour half of @bypass/netvsc: VMBus, NVSP, RNDIS, the NetVSP
+// host peer and the NetvscDevice guest driver.
+export * from '../vmbus/VmbusPacket.js';
+export * from '../vmbus/VmbusRingBuffer.js';
+export * from '../vmbus/VmbusEndpoint.js';
+export * from '../vmbus/VmbusChannel.js';
+export * from '../nvsp/NvspConstants.js';
+export * from '../nvsp/NvspMessage.js';
+export * from '../rndis/RndisConstants.js';
+export * from '../rndis/RndisMessage.js';
+export * from '../rndis/RndisPacket.js';
