@@ -9,3 +9,5 @@ export * from '../nvsp/NvspMessage.js';
 export * from '../rndis/RndisConstants.js';
 export * from '../rndis/RndisMessage.js';
 export * from '../rndis/RndisPacket.js';
+export * from '../nvsp/NvspClient.js';
+export * from '../host/NetvspHost.js';

@@ -1,0 +1,510 @@
+import { DropReason, PacketPool, type MacAddress, type Scheduler } from '@bypass/core';
+import { EventEmitter } from 'eventemitter3';
+import {
+  NETVSC_BUFFERS,
+  NVSP_DATAPATH,
+  NVSP_INVALID_SECTION,
+  NVSP_MESSAGE_SIZE,
+  NVSP_MSG,
+  NVSP_RNDIS_CHANNEL,
+  NVSP_STATUS,
+  NVSP_VERSIONS,
+} from '../nvsp/NvspConstants.js';
+import { decodeNvsp, encodeNvsp, nvspType, type NvspMessage } from '../nvsp/NvspMessage.js';
+import { RNDIS_MSG, RNDIS_OID, RNDIS_STATUS } from '../rndis/RndisConstants.js';
+import { decodeRndis, encodeRndis, type RndisMessage } from '../rndis/RndisMessage.js';
+import { RndisPacket, RndisPacketInfo } from '../rndis/RndisPacket.js';
+import type { VmbusChannel } from '../vmbus/VmbusChannel.js';
+import type { VmbusEndpoint } from '../vmbus/VmbusEndpoint.js';
+import { VM_PKT, VMBUS_PKT_FLAG, VmbusPacket } from '../vmbus/VmbusPacket.js';
+
+/**
+ * Options of a {@link NetvspHost}.
+ *
+ * @example
+ * ```ts
+ * const o: NetvspHostOptions = { channel, pool, scheduler, mac: MacAddress.parse('00:15:5d:00:00:01') };
+ * ```
+ */
+export interface NetvspHostOptions {
+  channel: VmbusChannel;
+  /** Frames the guest sends on the synthetic path are copied into this pool. */
+  pool: PacketPool;
+  scheduler: Scheduler;
+  /** The synthetic NIC's MAC, reported to the guest (OID_802_3_PERMANENT_ADDRESS). */
+  mac: MacAddress;
+  /** NVSP versions the host accepts; default all of {@link NVSP_VERSIONS}. */
+  versions?: readonly number[];
+  /** Most channels (primary + subchannels) the host grants; default 64. */
+  maxChannels?: number;
+  /** Initial link state; default up. */
+  linkUp?: boolean;
+}
+
+/**
+ * Typed events of a {@link NetvspHost}.
+ *
+ * @example
+ * ```ts
+ * host.events.on('datapath', (vf) => console.log('guest switched to', vf ? 'VF' : 'synthetic'));
+ * ```
+ */
+export interface NetvspHostEvents {
+  /** The guest's datapath request was accepted (`vf` true: host RX now goes to the VF). */
+  datapath: (vf: boolean) => void;
+  /** The guest finished the NVSP/RNDIS bring-up (RNDIS initialized). */
+  'guest-ready': (version: number) => void;
+  /** A message from the guest was refused as malformed. */
+  malformed: (reason: string) => void;
+}
+
+/**
+ * Counters of a {@link NetvspHost}.
+ *
+ * @example
+ * ```ts
+ * console.log(host.stats.fromGuestFrames, host.stats.toGuestFrames);
+ * ```
+ */
+export interface NetvspHostStats {
+  /** Frames the guest sent on the synthetic path. */
+  fromGuestFrames: number;
+  fromGuestBytes: number;
+  /** Frames delivered to the guest on the synthetic path. */
+  toGuestFrames: number;
+  /** Frames delivered to the guest through the VF sink. */
+  toVfFrames: number;
+  /** Frames for the guest dropped because its ring was full. */
+  toGuestDropped: number;
+  /** Guest messages refused as malformed. */
+  malformed: number;
+  /** SWITCH_DATA_PATH requests received. */
+  switchRequests: number;
+}
+
+/**
+ * The host side of a netvsc channel (Hyper-V's NetVSP): it answers the guest's NVSP version
+ * negotiation (accepting the versions it is configured with), NDIS config/version, receive and
+ * send buffers, subchannel requests (offering up to `maxChannels`), RNDIS initialize, queries
+ * (MAC, link, frame size, speed) and sets (packet filter); it sends VF association
+ * ({@link NetvspHost.sendVfAssociation}), completes or refuses SWITCH_DATA_PATH, sends link
+ * indications ({@link NetvspHost.indicateStatus}), carries frames on the synthetic path both ways,
+ * and can be revoked (host servicing: the channel is rescinded).
+ *
+ * Host RX ({@link NetvspHost.deliver}) follows the datapath the guest asked for: to the VF sink
+ * only after the guest switched to the VF (and the host accepted), else into the guest's ring.
+ * Frames the guest sends arrive at {@link NetvspHost.onGuestFrames} (default: counted and freed).
+ *
+ * Fault injection: `switchPolicy = 'refuse'` completes switch requests with the synthetic
+ * datapath; {@link NetvspHost.pause} stops reading the guest's ring (a busy host: the ring
+ * fills and the guest retries).
+ *
+ * @example
+ * ```ts
+ * const channel = new VmbusChannel({ scheduler });
+ * const host = new NetvspHost({ channel, pool, scheduler, mac });
+ * host.vfSink = (pkts, s, n) => vf.injectRx(0, pkts, s, n);
+ * host.sendVfAssociation(true, 1);
+ * host.deliver(pkts, 0, n);            // synthetic until the guest switched
+ * host.indicateStatus(RNDIS_STATUS.NETWORK_CHANGE);
+ * host.revoke();
+ * ```
+ */
+export class NetvspHost {
+  readonly channel: VmbusChannel;
+  readonly pool: PacketPool;
+  readonly mac: MacAddress;
+  readonly events = new EventEmitter<NetvspHostEvents>();
+  readonly stats: NetvspHostStats = {
+    fromGuestFrames: 0,
+    fromGuestBytes: 0,
+    toGuestFrames: 0,
+    toVfFrames: 0,
+    toGuestDropped: 0,
+    malformed: 0,
+    switchRequests: 0,
+  };
+  /** Negotiated NVSP version (0 before). */
+  version = 0;
+  /** The datapath the guest asked for and the host accepted. */
+  dataPath: 'synthetic' | 'vf' = 'synthetic';
+  /** What the host does with a SWITCH_DATA_PATH to the VF. */
+  switchPolicy: 'accept' | 'refuse' = 'accept';
+  /** MTU (frame size minus 14) the guest announced in NDIS config. */
+  guestMtu = 0;
+  /** NVSP capability bits the guest announced. */
+  guestCapabilities = 0;
+  /** The RNDIS packet filter the guest set. */
+  packetFilter = 0;
+  /** Link state reported to the guest. */
+  linkUp: boolean;
+  /** Where host RX goes while the guest uses the VF (returns how many it took; it owns all). */
+  vfSink: ((pkts: Int32Array, start: number, count: number) => void) | null = null;
+  /** Frames the guest sent on the synthetic path (the receiver owns them). */
+  onGuestFrames: ((pkts: Int32Array, start: number, count: number, queue: number) => void) | null =
+    null;
+
+  private readonly versions: readonly number[];
+  private readonly maxChannels: number;
+  private readonly endpoints: VmbusEndpoint[];
+  private readonly pkt: VmbusPacket;
+  private readonly info = new RndisPacketInfo();
+  private readonly out = new Uint8Array(NVSP_MESSAGE_SIZE + 1024);
+  private readonly dataHdr = new Uint8Array(NVSP_MESSAGE_SIZE);
+  private readonly rndisHdr = new Uint8Array(64);
+  private readonly rx = new Int32Array(64);
+  private paused = false;
+
+  constructor(options: NetvspHostOptions) {
+    this.channel = options.channel;
+    this.pool = options.pool;
+    this.mac = options.mac;
+    this.versions = options.versions ?? NVSP_VERSIONS;
+    this.maxChannels = Math.max(1, Math.min(64, options.maxChannels ?? 64));
+    this.linkUp = options.linkUp ?? true;
+    this.pkt = new VmbusPacket(this.channel.host.rx.dataSize);
+    this.endpoints = [this.channel.host];
+    this.attach(this.channel.host, 0);
+    encodeNvsp(
+      {
+        type: NVSP_MSG.SEND_RNDIS_PKT,
+        channelType: NVSP_RNDIS_CHANNEL.DATA,
+        sectionIndex: NVSP_INVALID_SECTION,
+        sectionSize: 0,
+      },
+      this.dataHdr,
+      0,
+    );
+  }
+
+  /** Channels in use (primary + subchannels granted). */
+  get channels(): number {
+    return this.endpoints.length;
+  }
+
+  /** Stops reading the guest's rings (a busy host). */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** Reads again, draining what piled up. */
+  resume(): void {
+    this.paused = false;
+    this.endpoints.forEach((ep, q) => this.poll(ep, q));
+  }
+
+  /** Sends NVSP SEND_VF_ASSOCIATION (128): a VF with this slot serial is (or no longer is) allocated. */
+  sendVfAssociation(allocated: boolean, serial: number): void {
+    this.post({ type: NVSP_MSG.SEND_VF_ASSOCIATION, allocated, serial });
+  }
+
+  /** Sends an RNDIS indicate-status (MEDIA_CONNECT, MEDIA_DISCONNECT, NETWORK_CHANGE, LINK_SPEED_CHANGE...). */
+  indicateStatus(status: number, buffer: Uint8Array = new Uint8Array(0)): void {
+    if (status === RNDIS_STATUS.MEDIA_CONNECT) this.linkUp = true;
+    if (status === RNDIS_STATUS.MEDIA_DISCONNECT) this.linkUp = false;
+    this.sendRndis({ kind: RNDIS_MSG.INDICATE, status, buffer });
+  }
+
+  /** Host servicing: the channel is rescinded; the datapath falls back to synthetic. */
+  revoke(): void {
+    this.dataPath = 'synthetic';
+    this.channel.rescind();
+  }
+
+  /**
+   * Host RX: frames from the wire for this NIC. On the VF sink while the guest uses the VF, else
+   * written into the guest's ring of `queue` (copied, then freed; what does not fit is dropped
+   * with `ring-full` and counted in `toGuestDropped`). Returns how many went to the guest's ring.
+   */
+  deliver(pkts: Int32Array, start: number, count: number, queue = 0): number {
+    if (count <= 0) return 0;
+    const sink = this.vfSink;
+    if (this.dataPath === 'vf' && sink !== null) {
+      this.stats.toVfFrames += count;
+      sink(pkts, start, count);
+      return 0;
+    }
+    const ep = this.endpoints[queue % this.endpoints.length] as VmbusEndpoint;
+    const pool = this.pool;
+    let i = 0;
+    for (; i < count; i++) {
+      const h = pkts[start + i] as number;
+      const len = pool.length[h] as number;
+      const tci =
+        ((pool.flags[h] as number) & PacketPool.F_VLAN) !== 0 ? (pool.vlanTci[h] as number) : -1;
+      const hl = RndisPacket.writeHeader(this.rndisHdr, 0, len, tci);
+      if (ep.begin(VM_PKT.DATA_INBAND, 0, 0, NVSP_MESSAGE_SIZE + hl + len) !== 'ok') break;
+      ep.put(this.dataHdr, 0, NVSP_MESSAGE_SIZE);
+      ep.put(this.rndisHdr, 0, hl);
+      ep.put(pool.bytes, pool.start[h] as number, len);
+      ep.commit();
+    }
+    this.stats.toGuestFrames += i;
+    pool.freeBurst(pkts, start, i);
+    if (i < count) {
+      this.stats.toGuestDropped += count - i;
+      pool.drop(pkts, start + i, count - i, DropReason.RING_FULL);
+    }
+    return i;
+  }
+
+  // ---------------------------------------------------------------- guest messages
+
+  private attach(ep: VmbusEndpoint, queue: number): void {
+    ep.onSignal = () => this.poll(ep, queue);
+  }
+
+  private poll(ep: VmbusEndpoint, queue: number): void {
+    if (this.paused) return;
+    ep.beginRead();
+    do this.drain(ep, queue);
+    while (!this.paused && ep.endRead());
+    if (this.paused) ep.rx.interruptMask = 0;
+  }
+
+  private drain(ep: VmbusEndpoint, queue: number): void {
+    const pkt = this.pkt;
+    let n = 0;
+    while (!this.paused && ep.receive(pkt)) {
+      if (pkt.type !== VM_PKT.DATA_INBAND) continue;
+      const type = nvspType(pkt.data, 0, pkt.length);
+      if (
+        type === NVSP_MSG.SEND_RNDIS_PKT &&
+        pkt.length >= 16 &&
+        pkt.view.getUint32(4, true) === NVSP_RNDIS_CHANNEL.DATA
+      ) {
+        n = this.onData(pkt, n);
+        if (n === this.rx.length) n = this.flush(n, queue);
+        continue;
+      }
+      n = this.flush(n, queue);
+      this.onMessage(ep, pkt);
+    }
+    this.flush(n, queue);
+  }
+
+  private onData(pkt: VmbusPacket, n: number): number {
+    const info = this.info;
+    if (!RndisPacket.parse(pkt.data, NVSP_MESSAGE_SIZE, pkt.length - NVSP_MESSAGE_SIZE, info)) {
+      this.bad(info.error);
+      return n;
+    }
+    const pool = this.pool;
+    const h = pool.alloc();
+    if (h < 0 || info.dataLength > pool.slotSize - pool.headroom) {
+      if (h >= 0) pool.free(h);
+      return n;
+    }
+    pool.setLength(h, info.dataLength);
+    const dst = pool.start[h] as number;
+    for (let i = 0; i < info.dataLength; i++)
+      pool.bytes[dst + i] = pkt.data[info.dataOffset + i] as number;
+    if (info.vlanTci >= 0) {
+      pool.vlanTci[h] = info.vlanTci;
+      pool.flags[h] = (pool.flags[h] as number) | PacketPool.F_VLAN;
+    }
+    this.stats.fromGuestBytes += info.dataLength;
+    this.rx[n] = h;
+    return n + 1;
+  }
+
+  private flush(n: number, queue: number): number {
+    if (n === 0) return 0;
+    this.stats.fromGuestFrames += n;
+    const f = this.onGuestFrames;
+    if (f === null) this.pool.freeBurst(this.rx, 0, n);
+    else f(this.rx, 0, n, queue);
+    return 0;
+  }
+
+  private onMessage(ep: VmbusEndpoint, pkt: VmbusPacket): void {
+    let m: NvspMessage;
+    try {
+      m = decodeNvsp(pkt.data, 0, pkt.length);
+    } catch (err) {
+      this.bad((err as Error).message);
+      return;
+    }
+    const tid = pkt.transId;
+    const wants = (pkt.flags & VMBUS_PKT_FLAG.COMPLETION_REQUESTED) !== 0;
+    switch (m.type) {
+      case NVSP_MSG.INIT: {
+        const ok = m.minVersion === m.maxVersion && this.versions.includes(m.maxVersion);
+        if (ok) this.version = m.maxVersion;
+        const status = ok ? NVSP_STATUS.SUCCESS : NVSP_STATUS.PROTOCOL_UNSUPPORTED;
+        this.complete(ep, tid, {
+          type: NVSP_MSG.INIT_COMPLETE,
+          version: ok ? m.maxVersion : 0,
+          maxMdlChainLength: 0,
+          status,
+        });
+        return;
+      }
+      case NVSP_MSG.SEND_NDIS_CONFIG:
+        this.guestMtu = m.mtu - 14;
+        this.guestCapabilities = m.capabilities;
+        return;
+      case NVSP_MSG.SEND_NDIS_VER:
+        return;
+      case NVSP_MSG.SEND_RECV_BUF: {
+        const n = Math.floor(NETVSC_BUFFERS.RECV_BUFFER_DEFAULT / NETVSC_BUFFERS.RECV_SECTION_SIZE);
+        this.complete(ep, tid, {
+          type: NVSP_MSG.SEND_RECV_BUF_COMPLETE,
+          status: NVSP_STATUS.SUCCESS,
+          sectionOffset: 0,
+          subAllocSize: NETVSC_BUFFERS.RECV_SECTION_SIZE,
+          numSubAllocs: n,
+          endOffset: n * NETVSC_BUFFERS.RECV_SECTION_SIZE,
+        });
+        return;
+      }
+      case NVSP_MSG.SEND_SEND_BUF:
+        this.complete(ep, tid, {
+          type: NVSP_MSG.SEND_SEND_BUF_COMPLETE,
+          status: NVSP_STATUS.SUCCESS,
+          sectionSize: NETVSC_BUFFERS.SEND_SECTION_SIZE,
+        });
+        return;
+      case NVSP_MSG.SWITCH_DATA_PATH: {
+        this.stats.switchRequests++;
+        const vf = m.datapath === NVSP_DATAPATH.VF && this.switchPolicy === 'accept';
+        const before = this.dataPath;
+        this.dataPath = vf ? 'vf' : 'synthetic';
+        this.complete(ep, tid, {
+          type: NVSP_MSG.SWITCH_DATA_PATH,
+          datapath: vf ? NVSP_DATAPATH.VF : NVSP_DATAPATH.SYNTHETIC,
+        });
+        if (before !== this.dataPath) this.events.emit('datapath', vf);
+        return;
+      }
+      case NVSP_MSG.SUBCHANNEL: {
+        if (!('op' in m) || m.op !== 1)
+          return this.bad('subchannel request with an unknown operation');
+        const room = this.maxChannels - 1 - this.channel.subchannels.length;
+        const n = Math.max(0, Math.min(m.count, room));
+        for (let i = 0; i < n; i++) {
+          const sub = this.channel.offerSubchannel();
+          this.endpoints.push(sub.host);
+          this.attach(sub.host, sub.subchannelIndex);
+        }
+        this.complete(ep, tid, {
+          type: NVSP_MSG.SUBCHANNEL,
+          status: NVSP_STATUS.SUCCESS,
+          count: this.channel.subchannels.length,
+        });
+        return;
+      }
+      case NVSP_MSG.SEND_RNDIS_PKT:
+        if (m.channelType === NVSP_RNDIS_CHANNEL.CONTROL) this.onRndis(pkt);
+        if (wants)
+          this.complete(ep, tid, {
+            type: NVSP_MSG.SEND_RNDIS_PKT_COMPLETE,
+            status: NVSP_STATUS.SUCCESS,
+          });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onRndis(pkt: VmbusPacket): void {
+    let r: RndisMessage;
+    try {
+      r = decodeRndis(pkt.data, NVSP_MESSAGE_SIZE, pkt.length - NVSP_MESSAGE_SIZE);
+    } catch (err) {
+      this.bad((err as Error).message);
+      return;
+    }
+    switch (r.kind) {
+      case RNDIS_MSG.INIT:
+        this.sendRndis({
+          kind: RNDIS_MSG.INIT_C,
+          requestId: r.requestId,
+          status: RNDIS_STATUS.SUCCESS,
+          major: 1,
+          minor: 0,
+          deviceFlags: 1,
+          medium: 0,
+          maxPacketsPerMessage: 8,
+          maxTransferSize: 0x4000,
+          packetAlignment: 3,
+        });
+        this.events.emit('guest-ready', this.version);
+        return;
+      case RNDIS_MSG.QUERY:
+        this.sendRndis(this.query(r.requestId, r.oid));
+        return;
+      case RNDIS_MSG.SET:
+        if (r.oid === RNDIS_OID.CURRENT_PACKET_FILTER && r.info.length >= 4)
+          this.packetFilter = new DataView(r.info.buffer, r.info.byteOffset).getUint32(0, true);
+        this.sendRndis({
+          kind: RNDIS_MSG.SET_C,
+          requestId: r.requestId,
+          status: RNDIS_STATUS.SUCCESS,
+        });
+        return;
+      case RNDIS_MSG.KEEPALIVE:
+        this.sendRndis({
+          kind: RNDIS_MSG.KEEPALIVE_C,
+          requestId: r.requestId,
+          status: RNDIS_STATUS.SUCCESS,
+        });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private query(requestId: number, oid: number): RndisMessage {
+    const u32 = (v: number): Uint8Array => {
+      const b = new Uint8Array(4);
+      new DataView(b.buffer).setUint32(0, v >>> 0, true);
+      return b;
+    };
+    let info: Uint8Array | null = null;
+    if (oid === RNDIS_OID.PERMANENT_ADDRESS || oid === RNDIS_OID.CURRENT_ADDRESS) {
+      info = new Uint8Array(6);
+      this.mac.writeTo(info, 0);
+    } else if (oid === RNDIS_OID.MEDIA_CONNECT_STATUS) info = u32(this.linkUp ? 0 : 1);
+    else if (oid === RNDIS_OID.MAXIMUM_FRAME_SIZE) info = u32(1500);
+    else if (oid === RNDIS_OID.LINK_SPEED) info = u32(100_000_000); // 10 Gb/s in 100 b/s units
+    if (info === null)
+      return {
+        kind: RNDIS_MSG.QUERY_C,
+        requestId,
+        status: RNDIS_STATUS.NOT_SUPPORTED,
+        info: new Uint8Array(0),
+      };
+    return { kind: RNDIS_MSG.QUERY_C, requestId, status: RNDIS_STATUS.SUCCESS, info };
+  }
+
+  private sendRndis(r: RndisMessage): void {
+    encodeNvsp(
+      {
+        type: NVSP_MSG.SEND_RNDIS_PKT,
+        channelType: NVSP_RNDIS_CHANNEL.CONTROL,
+        sectionIndex: NVSP_INVALID_SECTION,
+        sectionSize: 0,
+      },
+      this.out,
+      0,
+    );
+    const len = encodeRndis(r, this.out, NVSP_MESSAGE_SIZE);
+    this.channel.host.send(VM_PKT.DATA_INBAND, 0, 0, this.out, 0, NVSP_MESSAGE_SIZE + len);
+  }
+
+  private post(m: NvspMessage): void {
+    encodeNvsp(m, this.out, 0);
+    this.channel.host.send(VM_PKT.DATA_INBAND, 0, 0, this.out, 0, NVSP_MESSAGE_SIZE);
+  }
+
+  private complete(ep: VmbusEndpoint, transId: number, m: NvspMessage): void {
+    encodeNvsp(m, this.out, 0);
+    ep.send(VM_PKT.COMP, 0, transId, this.out, 0, NVSP_MESSAGE_SIZE);
+  }
+
+  private bad(reason: string): void {
+    this.stats.malformed++;
+    this.events.emit('malformed', reason);
+  }
+}

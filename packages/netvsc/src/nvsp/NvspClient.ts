@@ -1,0 +1,589 @@
+import { BypassError, MacAddress, PacketPool, SeededRandom, type Scheduler } from '@bypass/core';
+import { RNDIS_MSG, RNDIS_OID, RNDIS_STATUS } from '../rndis/RndisConstants.js';
+import { decodeRndis, encodeRndis, rndisLength, type RndisMessage } from '../rndis/RndisMessage.js';
+import { RndisPacket, RndisPacketInfo } from '../rndis/RndisPacket.js';
+import type { VmbusChannel } from '../vmbus/VmbusChannel.js';
+import type { VmbusEndpoint, VmbusSendResult } from '../vmbus/VmbusEndpoint.js';
+import { VM_PKT, VMBUS_PKT_FLAG, VmbusPacket } from '../vmbus/VmbusPacket.js';
+import {
+  NETVSC_BUFFERS,
+  NVSP_CAP,
+  NVSP_DATAPATH,
+  NVSP_INVALID_SECTION,
+  NVSP_MESSAGE_SIZE,
+  NVSP_MSG,
+  NVSP_RNDIS_CHANNEL,
+  NVSP_STATUS,
+  NVSP_VERSION,
+  NVSP_VERSIONS,
+} from './NvspConstants.js';
+import { decodeNvsp, encodeNvsp, nvspType, type NvspMessage } from './NvspMessage.js';
+
+/** Linux `netvsc_drv.c` / `hyperv_net.h`: RETRY_MAX, RETRY_US_LO, RETRY_US_HI. */
+const RETRY_MAX = 2000;
+const RETRY_LO_NS = 5_000_000;
+const RETRY_HI_NS = 10_000_000;
+const RX_BURST = 64;
+
+/**
+ * What the guest learnt while connecting ({@link NvspClient.connect}).
+ *
+ * @example
+ * ```ts
+ * client.connect({ mtu: 1500, channels: 16 }, (r: NvspConnectResult) => console.log(r.version.toString(16), r.mac));
+ * ```
+ */
+export interface NvspConnectResult {
+  /** The negotiated NVSP version, or 0 when connecting failed. */
+  version: number;
+  /** The permanent MAC the host reported (48-bit integer), or -1. */
+  mac: number;
+  /** Link state the host reported (OID_GEN_MEDIA_CONNECT_STATUS). */
+  linkUp: boolean;
+  /** Channels in use (primary + subchannels). */
+  channels: number;
+  /** Send section size granted by the host. */
+  sendSectionSize: number;
+  /** Why connecting failed ('' on success). */
+  error: string;
+}
+
+/**
+ * Counters of an {@link NvspClient}: everything it refused to trust is here.
+ *
+ * @example
+ * ```ts
+ * if (client.stats.malformed > 0) console.warn('host sent garbage');
+ * ```
+ */
+export interface NvspClientStats {
+  /** NVSP or RNDIS messages refused as malformed (never acted on). */
+  malformed: number;
+  /** Completions whose transaction id matched nothing outstanding. */
+  unknownCompletions: number;
+  /** Well-formed messages of a type this guest does not act on (or not at its version). */
+  ignored: number;
+  /** Data frames received but dropped because the packet pool was empty (rx_no_memory). */
+  rxNoMemory: number;
+  /** Data frames received and handed over. */
+  rxFrames: number;
+  /** Data frames written into a ring. */
+  txFrames: number;
+  /** Sends refused because the ring was full (tx_busy). */
+  txBusy: number;
+  /** Datapath switch sends retried because the ring was full. */
+  switchRetries: number;
+}
+
+/**
+ * Callbacks of an {@link NvspClient} (set by its owner; all may be absent).
+ *
+ * @example
+ * ```ts
+ * client.handlers.onFrames = (pkts, start, count, queue) => dev.receiveSynthetic(pkts, start, count);
+ * client.handlers.onVfAssociation = (allocated, serial) => console.log('VF slot', serial, allocated);
+ * ```
+ */
+export interface NvspClientHandlers {
+  /** Frames received on the synthetic path (the receiver owns the handles). */
+  onFrames?: (pkts: Int32Array, start: number, count: number, queue: number) => void;
+  /** An RNDIS indicate-status from the host (MEDIA_CONNECT, NETWORK_CHANGE...). */
+  onStatus?: (status: number, buffer: Uint8Array) => void;
+  /** NVSP SEND_VF_ASSOCIATION (`netvsc.c` netvsc_send_vf). */
+  onVfAssociation?: (allocated: boolean, serial: number) => void;
+  /** The channel was rescinded. */
+  onRescind?: () => void;
+}
+
+/**
+ * The result of {@link NvspClient.switchDataPath}: `ok` (completed with the datapath asked
+ * for), `refused` (the host completed with another one), `busy` (the ring stayed full through
+ * every retry), `closed` (the channel was rescinded).
+ *
+ * @example
+ * ```ts
+ * client.switchDataPath(true, (r: NvspSwitchResult) => { if (r !== 'ok') stayOnSynthetic(); });
+ * ```
+ */
+export type NvspSwitchResult = 'ok' | 'refused' | 'busy' | 'closed';
+
+/**
+ * The guest side of the NetVSC protocol over a {@link VmbusChannel}: what Linux's `netvsc.c`
+ * and `rndis_filter.c` do below the netdev, reusable by the kernel driver (`NetvscDevice`) and by
+ * a DPDK-style poll-mode driver.
+ *
+ * - {@link NvspClient.connect}: NVSP INIT tried from the newest version (6.1) down to 1 until the
+ *   host accepts one (`netvsc.c` netvsc_connect_vsp), NDIS config (MTU + 14, 802.1Q; SR-IOV and
+ *   teaming from version 5) and NDIS version, receive and send buffers, RNDIS INITIALIZE, the
+ *   permanent address and link state queries, then (version 5+) the subchannel request.
+ * - Data: {@link NvspClient.sendFrames} writes each frame as an NVSP SEND_RNDIS_PKT followed
+ *   inline by the RNDIS PACKET message (802.1Q tag from the frame's metadata) into the ring of
+ *   its queue's channel; received RNDIS packets become pool frames handed to `onFrames` in bursts.
+ * - Control: {@link NvspClient.switchDataPath} (NVSP 129, completion awaited, retried while the
+ *   ring is full), {@link NvspClient.rndisRequest}, VF association and indicate-status callbacks.
+ *
+ * Every message from the host is validated; what fails is counted in {@link NvspClient.stats}
+ * and dropped. Deliberate difference from Linux: the frame bytes travel inline after the NVSP
+ * message instead of in send/receive-buffer sections or page ranges (the buffers are still
+ * negotiated), which keeps the ring the only shared memory to validate.
+ *
+ * @example
+ * ```ts
+ * const client = new NvspClient({ channel, pool, scheduler });
+ * client.handlers.onFrames = (pkts, s, n) => pool.freeBurst(pkts, s, n);
+ * client.connect({ mtu: 1500, channels: 4 }, (r) => console.log('NVSP', r.version.toString(16)));
+ * scheduler.runUntilIdle();          // the host answered
+ * client.sendFrames(pkts, 0, n, 0);  // synthetic TX
+ * client.switchDataPath(true, (r) => console.log('switch', r));
+ * ```
+ */
+export class NvspClient {
+  readonly channel: VmbusChannel;
+  readonly pool: PacketPool;
+  readonly handlers: NvspClientHandlers = {};
+  readonly stats: NvspClientStats = {
+    malformed: 0,
+    unknownCompletions: 0,
+    ignored: 0,
+    rxNoMemory: 0,
+    rxFrames: 0,
+    txFrames: 0,
+    txBusy: 0,
+    switchRetries: 0,
+  };
+  /** Negotiated NVSP version (0 before). */
+  version = 0;
+  /** Endpoints in use: the primary channel's, then the subchannels'. */
+  endpoints: VmbusEndpoint[];
+  /** Last VF association from the host. */
+  vfAllocated = false;
+  vfSerial = 0;
+
+  private readonly scheduler: Scheduler;
+  private readonly random: SeededRandom;
+  private readonly pending = new Map<number, (m: NvspMessage | null) => void>();
+  private readonly rndisPending = new Map<number, (m: RndisMessage | null) => void>();
+  private nextTrans = 1;
+  private nextReq = 1;
+  private readonly msg = new Uint8Array(NVSP_MESSAGE_SIZE);
+  private readonly dataHdr = new Uint8Array(NVSP_MESSAGE_SIZE);
+  private readonly rndisHdr = new Uint8Array(64);
+  private readonly pkt: VmbusPacket;
+  private readonly info = new RndisPacketInfo();
+  private readonly rx = new Int32Array(RX_BURST);
+  private readonly ctl = new Uint8Array(NVSP_MESSAGE_SIZE + 1024);
+
+  /**
+   * @param options.random - jitter of the 5-10 ms retry delay; default seeded from the channel id
+   */
+  constructor(options: {
+    channel: VmbusChannel;
+    pool: PacketPool;
+    scheduler: Scheduler;
+    random?: SeededRandom;
+  }) {
+    this.channel = options.channel;
+    this.pool = options.pool;
+    this.scheduler = options.scheduler;
+    this.random = options.random ?? new SeededRandom(`nvsp:${options.channel.instanceId}`);
+    this.pkt = new VmbusPacket(this.channel.guest.rx.dataSize);
+    this.endpoints = [this.channel.guest];
+    this.attach(this.channel.guest, 0);
+    encodeNvsp(
+      {
+        type: NVSP_MSG.SEND_RNDIS_PKT,
+        channelType: NVSP_RNDIS_CHANNEL.DATA,
+        sectionIndex: NVSP_INVALID_SECTION,
+        sectionSize: 0,
+      },
+      this.dataHdr,
+      0,
+    );
+    this.channel.rescind$.subscribe(() => this.onRescind());
+  }
+
+  /** True while the channel is usable. */
+  get open(): boolean {
+    return !this.channel.isRescinded;
+  }
+
+  // ---------------------------------------------------------------- connect
+
+  /** Runs the whole bring-up; `done` is called once, with `error` set on failure. */
+  connect(opts: { mtu: number; channels: number }, done: (r: NvspConnectResult) => void): void {
+    const result: NvspConnectResult = {
+      version: 0,
+      mac: -1,
+      linkUp: false,
+      channels: 1,
+      sendSectionSize: 0,
+      error: '',
+    };
+    const fail = (why: string): void => {
+      result.error = why;
+      done(result);
+    };
+    const tryVersion = (i: number): void => {
+      const v = NVSP_VERSIONS[i];
+      if (v === undefined) return fail('the host accepted no NVSP version');
+      this.request({ type: NVSP_MSG.INIT, minVersion: v, maxVersion: v }, (m) => {
+        if (m === null) return fail('channel closed during NVSP init');
+        if (m.type !== NVSP_MSG.INIT_COMPLETE || m.status !== NVSP_STATUS.SUCCESS)
+          return tryVersion(i + 1);
+        this.version = result.version = v;
+        afterInit();
+      });
+    };
+    const afterInit = (): void => {
+      const v = this.version;
+      if (v >= NVSP_VERSION.V2) {
+        let caps = NVSP_CAP.IEEE8021Q;
+        if (v >= NVSP_VERSION.V5) caps |= NVSP_CAP.SRIOV | NVSP_CAP.TEAMING;
+        if (v >= NVSP_VERSION.V61) caps |= NVSP_CAP.RSC;
+        this.post({ type: NVSP_MSG.SEND_NDIS_CONFIG, mtu: opts.mtu + 14, capabilities: caps });
+      }
+      this.post({
+        type: NVSP_MSG.SEND_NDIS_VER,
+        ndisMajor: 6,
+        ndisMinor: v > NVSP_VERSION.V4 ? 30 : 1,
+      });
+      this.request(
+        { type: NVSP_MSG.SEND_RECV_BUF, gpadl: 1, id: NETVSC_BUFFERS.RECV_BUFFER_ID },
+        (m) => {
+          if (m?.type !== NVSP_MSG.SEND_RECV_BUF_COMPLETE || m.status !== NVSP_STATUS.SUCCESS)
+            return fail('the host refused the receive buffer');
+          this.request(
+            { type: NVSP_MSG.SEND_SEND_BUF, gpadl: 2, id: NETVSC_BUFFERS.SEND_BUFFER_ID },
+            (s) => {
+              if (
+                s?.type !== NVSP_MSG.SEND_SEND_BUF_COMPLETE ||
+                s.status !== NVSP_STATUS.SUCCESS ||
+                s.sectionSize === 0
+              )
+                return fail('the host refused the send buffer');
+              result.sendSectionSize = s.sectionSize;
+              rndisInit();
+            },
+          );
+        },
+      );
+    };
+    const rndisInit = (): void => {
+      this.rndisRequest(
+        { kind: RNDIS_MSG.INIT, requestId: 0, major: 1, minor: 0, maxTransferSize: 0x4000 },
+        (m) => {
+          if (m?.kind !== RNDIS_MSG.INIT_C || m.status !== RNDIS_STATUS.SUCCESS)
+            return fail('RNDIS initialize failed');
+          this.rndisRequest(
+            {
+              kind: RNDIS_MSG.QUERY,
+              requestId: 0,
+              oid: RNDIS_OID.PERMANENT_ADDRESS,
+              info: new Uint8Array(0),
+            },
+            (q) => {
+              if (
+                q?.kind !== RNDIS_MSG.QUERY_C ||
+                q.status !== RNDIS_STATUS.SUCCESS ||
+                q.info.length < 6
+              )
+                return fail('the host did not report a MAC address');
+              result.mac = MacAddress.fromBytes(q.info, 0).value;
+              this.rndisRequest(
+                {
+                  kind: RNDIS_MSG.QUERY,
+                  requestId: 0,
+                  oid: RNDIS_OID.MEDIA_CONNECT_STATUS,
+                  info: new Uint8Array(0),
+                },
+                (l) => {
+                  result.linkUp =
+                    l?.kind === RNDIS_MSG.QUERY_C && l.info.length >= 4 && l.info[0] === 0;
+                  subchannels();
+                },
+              );
+            },
+          );
+        },
+      );
+    };
+    const subchannels = (): void => {
+      const want = Math.max(1, Math.min(64, Math.floor(opts.channels)));
+      if (this.version < NVSP_VERSION.V5 || want === 1) return done(result);
+      this.request({ type: NVSP_MSG.SUBCHANNEL, op: 1, count: want - 1 }, (m) => {
+        // rndis_filter.c rndis_set_subchannel: if unavailable, just proceed with one queue.
+        if (m?.type === NVSP_MSG.SUBCHANNEL && 'status' in m && m.status === NVSP_STATUS.SUCCESS) {
+          const subs = this.channel.subchannels.slice(0, Math.min(m.count, want - 1));
+          for (const s of subs) this.attach(s.guest, s.subchannelIndex);
+          this.endpoints = [this.channel.guest, ...subs.map((s) => s.guest)];
+        }
+        result.channels = this.endpoints.length;
+        done(result);
+      });
+    };
+    tryVersion(0);
+  }
+
+  // ---------------------------------------------------------------- control
+
+  /** Sends an NVSP message with completion requested; `onDone` gets the completion (null if the channel closed). */
+  request(msg: NvspMessage, onDone: (m: NvspMessage | null) => void): VmbusSendResult {
+    const id = this.nextTrans++;
+    encodeNvsp(msg, this.msg, 0);
+    const r = this.channel.guest.send(
+      VM_PKT.DATA_INBAND,
+      VMBUS_PKT_FLAG.COMPLETION_REQUESTED,
+      id,
+      this.msg,
+      0,
+      NVSP_MESSAGE_SIZE,
+    );
+    if (r === 'ok') this.pending.set(id, onDone);
+    else if (r === 'closed') onDone(null);
+    return r;
+  }
+
+  /** Sends an NVSP message without completion. */
+  post(msg: NvspMessage): VmbusSendResult {
+    encodeNvsp(msg, this.msg, 0);
+    return this.channel.guest.send(VM_PKT.DATA_INBAND, 0, 0, this.msg, 0, NVSP_MESSAGE_SIZE);
+  }
+
+  /** Sends an RNDIS control request (its request id is assigned here); `onDone` gets the response or null. */
+  rndisRequest(msg: RndisMessage, onDone: (m: RndisMessage | null) => void): void {
+    const id = this.nextReq++;
+    const m = 'requestId' in msg ? ({ ...msg, requestId: id } as RndisMessage) : msg;
+    const len = rndisLength(m);
+    if (NVSP_MESSAGE_SIZE + len > this.ctl.length)
+      throw new BypassError('ERR_INVALID_ARGUMENT', `RNDIS request of ${len} bytes is too large`);
+    encodeNvsp(
+      {
+        type: NVSP_MSG.SEND_RNDIS_PKT,
+        channelType: NVSP_RNDIS_CHANNEL.CONTROL,
+        sectionIndex: NVSP_INVALID_SECTION,
+        sectionSize: 0,
+      },
+      this.ctl,
+      0,
+    );
+    encodeRndis(m, this.ctl, NVSP_MESSAGE_SIZE);
+    const r = this.channel.guest.send(
+      VM_PKT.DATA_INBAND,
+      0,
+      0,
+      this.ctl,
+      0,
+      NVSP_MESSAGE_SIZE + len,
+    );
+    if (r === 'ok') this.rndisPending.set(id, onDone);
+    else onDone(null);
+  }
+
+  /**
+   * Asks the host to move the datapath to the VF or back to synthetic (NVSP SWITCH_DATA_PATH
+   * 129, `netvsc.c` netvsc_switch_datapath) and reports when the completion arrives: `ok`,
+   * `refused` (the host completed with another datapath), `busy` (the ring stayed full through
+   * 2000 retries 5-10 ms apart) or `closed`.
+   */
+  switchDataPath(vf: boolean, done: (r: NvspSwitchResult) => void): void {
+    const want = vf ? NVSP_DATAPATH.VF : NVSP_DATAPATH.SYNTHETIC;
+    let tries = 0;
+    const attempt = (): void => {
+      const r = this.request({ type: NVSP_MSG.SWITCH_DATA_PATH, datapath: want }, (m) => {
+        if (m === null) return done('closed');
+        // The host echoes the datapath it now uses; anything else is a refusal.
+        done(m.type === NVSP_MSG.SWITCH_DATA_PATH && m.datapath === want ? 'ok' : 'refused');
+      });
+      if (r !== 'full' && r !== 'corrupt') return;
+      if (tries++ >= RETRY_MAX) return done('busy');
+      this.stats.switchRetries++;
+      this.scheduler.runAfter(this.random.range(RETRY_LO_NS, RETRY_HI_NS), attempt);
+    };
+    attempt();
+  }
+
+  // ---------------------------------------------------------------- data
+
+  /**
+   * Writes frames `pkts[start .. start+count)` on queue `queue` (its channel, wrapped to the
+   * channels in use). Returns how many were written; the caller keeps the rest (ring full).
+   * Written frames stay owned by the caller (their bytes were copied).
+   */
+  sendFrames(pkts: Int32Array, start: number, count: number, queue: number): number {
+    const eps = this.endpoints;
+    const ep = eps[queue % eps.length] as VmbusEndpoint;
+    const pool = this.pool;
+    const hdr = this.rndisHdr;
+    let i = 0;
+    for (; i < count; i++) {
+      const h = pkts[start + i] as number;
+      const len = pool.length[h] as number;
+      const tci =
+        ((pool.flags[h] as number) & PacketPool.F_VLAN) !== 0 ? (pool.vlanTci[h] as number) : -1;
+      const hl = RndisPacket.writeHeader(hdr, 0, len, tci);
+      if (ep.begin(VM_PKT.DATA_INBAND, 0, 0, NVSP_MESSAGE_SIZE + hl + len) !== 'ok') {
+        this.stats.txBusy++;
+        break;
+      }
+      ep.put(this.dataHdr, 0, NVSP_MESSAGE_SIZE);
+      ep.put(hdr, 0, hl);
+      ep.put(pool.bytes, pool.start[h] as number, len);
+      ep.commit();
+    }
+    this.stats.txFrames += i;
+    return i;
+  }
+
+  // ---------------------------------------------------------------- receive
+
+  private attach(ep: VmbusEndpoint, queue: number): void {
+    ep.onSignal = () => {
+      ep.beginRead();
+      do this.drain(ep, queue);
+      while (ep.endRead());
+    };
+  }
+
+  private drain(ep: VmbusEndpoint, queue: number): void {
+    const pkt = this.pkt;
+    let n = 0;
+    while (ep.receive(pkt)) {
+      if (pkt.type === VM_PKT.COMP) {
+        this.onCompletion(pkt);
+        continue;
+      }
+      if (pkt.type !== VM_PKT.DATA_INBAND) {
+        this.stats.ignored++;
+        continue;
+      }
+      const type = nvspType(pkt.data, 0, pkt.length);
+      if (
+        type === NVSP_MSG.SEND_RNDIS_PKT &&
+        pkt.length >= 16 &&
+        pkt.view.getUint32(4, true) === NVSP_RNDIS_CHANNEL.DATA
+      ) {
+        n = this.onData(pkt, n, queue);
+        if (n === RX_BURST) n = this.flush(n, queue);
+        continue;
+      }
+      n = this.flush(n, queue);
+      this.onControl(pkt, type);
+    }
+    this.flush(n, queue);
+  }
+
+  private onData(pkt: VmbusPacket, n: number, _queue: number): number {
+    const info = this.info;
+    if (
+      pkt.length < NVSP_MESSAGE_SIZE ||
+      !RndisPacket.parse(pkt.data, NVSP_MESSAGE_SIZE, pkt.length - NVSP_MESSAGE_SIZE, info)
+    ) {
+      this.stats.malformed++;
+      return n;
+    }
+    const pool = this.pool;
+    const h = pool.alloc();
+    if (h < 0) {
+      this.stats.rxNoMemory++;
+      return n;
+    }
+    if (info.dataLength > pool.slotSize - pool.headroom) {
+      pool.free(h);
+      this.stats.malformed++;
+      return n;
+    }
+    pool.setLength(h, info.dataLength);
+    const dst = pool.start[h] as number;
+    const src = pkt.data;
+    const bytes = pool.bytes;
+    for (let i = 0, o = info.dataOffset; i < info.dataLength; i++)
+      bytes[dst + i] = src[o + i] as number;
+    if (info.vlanTci >= 0) {
+      pool.vlanTci[h] = info.vlanTci;
+      pool.flags[h] = (pool.flags[h] as number) | PacketPool.F_VLAN;
+    }
+    this.rx[n] = h;
+    return n + 1;
+  }
+
+  private flush(n: number, queue: number): number {
+    if (n === 0) return 0;
+    this.stats.rxFrames += n;
+    const f = this.handlers.onFrames;
+    if (f === undefined) this.pool.freeBurst(this.rx, 0, n);
+    else f(this.rx, 0, n, queue);
+    return 0;
+  }
+
+  private onCompletion(pkt: VmbusPacket): void {
+    const cb = this.pending.get(pkt.transId);
+    if (cb === undefined) {
+      this.stats.unknownCompletions++;
+      return;
+    }
+    this.pending.delete(pkt.transId);
+    let m: NvspMessage | null = null;
+    try {
+      m = decodeNvsp(pkt.data, 0, pkt.length, true);
+    } catch {
+      this.stats.malformed++;
+    }
+    // A malformed completion still ends the transaction, as a failure.
+    cb(m ?? { type: NVSP_MSG.SEND_RNDIS_PKT_COMPLETE, status: NVSP_STATUS.FAIL });
+  }
+
+  private onControl(pkt: VmbusPacket, type: number): void {
+    let m: NvspMessage;
+    try {
+      m = decodeNvsp(pkt.data, 0, pkt.length);
+    } catch {
+      this.stats.malformed++;
+      return;
+    }
+    if (m.type === NVSP_MSG.SEND_VF_ASSOCIATION) {
+      // netvsc.c: only NVSP 4+ carries VF association.
+      if (this.version < NVSP_VERSION.V4) {
+        this.stats.ignored++;
+        return;
+      }
+      this.vfAllocated = m.allocated;
+      this.vfSerial = m.serial;
+      this.handlers.onVfAssociation?.(m.allocated, m.serial);
+      return;
+    }
+    if (m.type === NVSP_MSG.SEND_RNDIS_PKT && m.channelType === NVSP_RNDIS_CHANNEL.CONTROL) {
+      let r: RndisMessage;
+      try {
+        r = decodeRndis(pkt.data, NVSP_MESSAGE_SIZE, pkt.length - NVSP_MESSAGE_SIZE);
+      } catch {
+        this.stats.malformed++;
+        return;
+      }
+      if (r.kind === RNDIS_MSG.INDICATE) {
+        this.handlers.onStatus?.(r.status, r.buffer);
+        return;
+      }
+      const id = 'requestId' in r ? r.requestId : -1;
+      const cb = this.rndisPending.get(id);
+      if (cb === undefined || (r.kind & 0x80000000) === 0) {
+        this.stats.unknownCompletions++;
+        return;
+      }
+      this.rndisPending.delete(id);
+      cb(r);
+      return;
+    }
+    void type;
+    this.stats.ignored++;
+  }
+
+  private onRescind(): void {
+    const p = [...this.pending.values()];
+    const r = [...this.rndisPending.values()];
+    this.pending.clear();
+    this.rndisPending.clear();
+    for (const cb of p) cb(null);
+    for (const cb of r) cb(null);
+    this.handlers.onRescind?.();
+  }
+}
