@@ -1,0 +1,95 @@
+/**
+ * What a virtqueue side found wrong in what the other side wrote.
+ *
+ * Found by the driver in the used ring (as `drivers/virtio/virtio_ring.c` does before it trusts
+ * a used entry; it marks the queue broken, `BAD_RING`):
+ * - `used-index-jump`: the used index moved by more than the queue size;
+ * - `used-id-out-of-range`: a used id >= queue size ("id %u out of range");
+ * - `used-id-not-head`: a used id that is not the head of a chain the driver made available
+ *   ("id %u is not a head!"), including an id returned twice;
+ * - `used-len-too-big`: a used length beyond the device-writable bytes of the chain ("used len
+ *   %d is larger than in buflen %u").
+ *
+ * Found by the device in the available ring and descriptor table (as QEMU's `hw/virtio/virtio.c`
+ * does; it calls `virtio_error`, which sets NEEDS_RESET and stops the device):
+ * - `avail-index-jump`: the available index moved by more than the queue size ("Guest moved
+ *   used index from %u to %u");
+ * - `avail-head-out-of-range`: an available head >= queue size ("Guest says index %u is
+ *   available");
+ * - `desc-next-out-of-range`: a `next` >= queue size ("Desc next is %u");
+ * - `desc-loop`: a chain longer than the queue size ("Looped descriptor");
+ * - `desc-out-of-bounds`: a buffer outside guest memory (a bad address);
+ * - `desc-indirect`: an INDIRECT descriptor although INDIRECT_DESC was not negotiated;
+ * - `desc-order`: a device-readable descriptor after a device-writable one ("Incorrect order
+ *   for descriptors").
+ *
+ * @example
+ * ```ts
+ * const k: VirtqueueFaultKind = 'desc-loop';
+ * ```
+ */
+export type VirtqueueFaultKind =
+  | 'used-index-jump'
+  | 'used-id-out-of-range'
+  | 'used-id-not-head'
+  | 'used-len-too-big'
+  | 'avail-index-jump'
+  | 'avail-head-out-of-range'
+  | 'desc-next-out-of-range'
+  | 'desc-loop'
+  | 'desc-out-of-bounds'
+  | 'desc-indirect'
+  | 'desc-order';
+
+/**
+ * Every {@link VirtqueueFaultKind}, in a stable order (for counters and reports).
+ *
+ * @example
+ * ```ts
+ * for (const k of VIRTQUEUE_FAULT_KINDS) console.log(k, vq.faultCounts[k]);
+ * ```
+ */
+export const VIRTQUEUE_FAULT_KINDS: readonly VirtqueueFaultKind[] = [
+  'used-index-jump',
+  'used-id-out-of-range',
+  'used-id-not-head',
+  'used-len-too-big',
+  'avail-index-jump',
+  'avail-head-out-of-range',
+  'desc-next-out-of-range',
+  'desc-loop',
+  'desc-out-of-bounds',
+  'desc-indirect',
+  'desc-order',
+];
+
+/**
+ * A detected fault: which queue, which side detected it, what, and a message that says what to
+ * do. The queue is broken from then on (the side that found it stops using it).
+ *
+ * @example
+ * ```ts
+ * driver.events.on('queue-broken', (f: VirtqueueFault) => console.error(f.queue, f.kind, f.message));
+ * ```
+ */
+export interface VirtqueueFault {
+  readonly queue: number;
+  readonly side: 'driver' | 'device';
+  readonly kind: VirtqueueFaultKind;
+  readonly message: string;
+}
+
+/**
+ * A zeroed counter per {@link VirtqueueFaultKind}.
+ *
+ * @example
+ * ```ts
+ * const counts = emptyFaultCounts();
+ * counts['desc-loop']++;
+ * ```
+ */
+export function emptyFaultCounts(): Record<VirtqueueFaultKind, number> {
+  const out = {} as Record<VirtqueueFaultKind, number>;
+  for (const k of VIRTQUEUE_FAULT_KINDS) out[k] = 0;
+  return out;
+}
