@@ -1,0 +1,608 @@
+import { BypassError, MacAddress } from '@bypass/core';
+import { EventEmitter } from 'eventemitter3';
+import type { EthDevRegistry } from './EthDevRegistry.js';
+import {
+  ETH_OFFLOAD,
+  emptyEthStats,
+  type EthDevEvents,
+  type EthDevInfo,
+  type EthDevState,
+  type EthLink,
+  type EthStats,
+} from './EthTypes.js';
+
+/**
+ * What every port constructor receives: the registry that allocates its port id, its unique
+ * name (`net_tap_vsc0`, `0002:00:02.0`...) and the devargs it was probed with.
+ *
+ * @example
+ * ```ts
+ * const init: EthDevInit = { registry, name: 'net_tap0', devargs: 'remote=eth1' };
+ * ```
+ */
+export interface EthDevInit {
+  registry: EthDevRegistry;
+  name: string;
+  /** The argument part of the devargs string (after the name); default empty. */
+  devargs?: string;
+}
+
+const MAX_VLAN_ID = 4095;
+
+/**
+ * A DPDK ethdev port (`struct rte_eth_dev` plus the generic checks of `lib/ethdev/rte_ethdev.c`):
+ * the application-facing API is public and final; a PMD subclasses it and implements the
+ * protected `dev*` hooks (the `eth_dev_ops`) and the two burst functions.
+ *
+ * Control plane: `configure` (port stopped), `start`, `stop`, `close` (port stopped; releases
+ * the port id), link, promiscuous / all-multicast, default and extra MAC addresses, multicast
+ * list, MTU, VLAN filter, stats, device info, and the typed events `intr_lsc` / `intr_rmv`
+ * (eventemitter3). The base class keeps what `rte_eth_dev_data` keeps (so fail-safe can replay
+ * it) and calls the hook only after validating; a hook refuses by throwing a {@link BypassError},
+ * and the recorded value then stays unchanged.
+ *
+ * Data plane (DPDK ownership): {@link EthDev.rxBurst} fills `out[start..]` with up to `max`
+ * frame handles the caller then owns; {@link EthDev.txBurst} returns how many of
+ * `pkts[start .. start+count)` the PMD took: the caller keeps the rest (to retry or free). Both
+ * return 0 on a port that is not started or for a queue that was not configured, and never
+ * read or write outside the arrays. No allocation, closure or event per packet.
+ *
+ * Writing a PMD: subclass, call `super(init)` (which allocates the port id in the registry),
+ * implement `devInfoGet`, `devConfigure`, `devStart`, `devStop`, `devClose`, `devStatsGet`,
+ * `devStatsReset`, `rxBurstImpl`, `txBurstImpl`; override the optional hooks you support
+ * (`devSetLink`, `devPromiscuous`, `devAllmulticast`, `devMtuSet`, `devMacAddrSet`,
+ * `devMacAddrAdd`, `devMacAddrRemove`, `devMcAddrListSet`, `devVlanFilter`, `devLinkUpdate`);
+ * report link changes with {@link EthDev.updateLink} and removal with {@link EthDev.markRemoved}.
+ *
+ * @example
+ * ```ts
+ * class NullPort extends EthDev {
+ *   protected devInfoGet() { return { ...defaultEthDevInfo('net_null') }; }
+ *   protected devConfigure() {}
+ *   protected devStart() { this.updateLink(true, 10_000); }
+ *   protected devStop() { this.updateLink(false, 0); }
+ *   protected devClose() {}
+ *   protected devStatsGet(out: EthStats) { out.opackets = this.sent; }
+ *   protected devStatsReset() { this.sent = 0; }
+ *   protected rxBurstImpl() { return 0; }
+ *   protected txBurstImpl(_q: number, pkts: Int32Array, start: number, count: number) {
+ *     this.pool.freeBurst(pkts, start, count); this.sent += count; return count;
+ *   }
+ *   sent = 0;
+ *   constructor(init: EthDevInit, readonly pool: PacketPool) { super(init); }
+ * }
+ * const port = new NullPort({ registry, name: 'net_null0' }, pool);
+ * port.configure(1, 1);
+ * port.start();
+ * port.txBurst(0, pkts, 0, 32); // 32: the PMD took them all
+ * ```
+ */
+export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
+  /** Port id (`rte_eth_dev.data->port_id`), lowest free at allocation. */
+  readonly portId: number;
+  /** Unique port name. */
+  readonly name: string;
+  /** The argument part of the devargs the port was probed with. */
+  readonly devargs: string;
+  /** The registry that allocated the port. */
+  readonly registry: EthDevRegistry;
+
+  #stateValue: EthDevState = 'attached';
+  #configuredValue = false;
+  #startedValue = false;
+  #nbRx = 0;
+  #nbTx = 0;
+  #promisc = false;
+  #allmulti = false;
+  #mtuValue = 1500;
+  readonly #macs: (MacAddress | null)[] = [MacAddress.ZERO];
+  readonly #macPools: number[] = [0];
+  #mcList: MacAddress[] = [];
+  readonly #vlans = new Set<number>();
+  readonly #link: EthLink = { status: false, speed: 0, fullDuplex: true, autoneg: true };
+  #ownerName: string | null = null;
+  #infoCache: EthDevInfo | null = null;
+
+  /**
+   * @throws {@link BypassError} `ERR_ALREADY_REGISTERED` when a port with that name exists,
+   * `ERR_BUSY` when every port id is taken.
+   */
+  constructor(init: EthDevInit) {
+    super();
+    this.name = init.name;
+    this.devargs = init.devargs ?? '';
+    this.registry = init.registry;
+    this.portId = init.registry.allocate(this);
+  }
+
+  // ---------------------------------------------------------------- state
+
+  /** `'attached'`, `'removed'` (device vanished) or `'unused'` (closed and released). */
+  get state(): EthDevState {
+    return this.#stateValue;
+  }
+
+  /** True once {@link EthDev.configure} succeeded (`dev_configured`). */
+  get configured(): boolean {
+    return this.#configuredValue;
+  }
+
+  /** True between {@link EthDev.start} and {@link EthDev.stop} (`dev_started`). */
+  get started(): boolean {
+    return this.#startedValue;
+  }
+
+  /** Configured RX queues. */
+  get nbRxQueues(): number {
+    return this.#nbRx;
+  }
+
+  /** Configured TX queues. */
+  get nbTxQueues(): number {
+    return this.#nbTx;
+  }
+
+  /** Promiscuous mode as last set (`data->promiscuous`). */
+  get promiscuous(): boolean {
+    return this.#promisc;
+  }
+
+  /** All-multicast mode as last set (`data->all_multicast`). */
+  get allmulticast(): boolean {
+    return this.#allmulti;
+  }
+
+  /** Current MTU (`data->mtu`). */
+  get mtu(): number {
+    return this.#mtuValue;
+  }
+
+  /** Default MAC address (`data->mac_addrs[0]`). */
+  get macAddr(): MacAddress {
+    return this.#macs[0] as MacAddress;
+  }
+
+  /** The MAC table by index (`data->mac_addrs`); null marks a free slot. Index 0 is the default. */
+  get macAddrs(): readonly (MacAddress | null)[] {
+    return this.#macs;
+  }
+
+  /** Extra (secondary) MAC addresses in index order. */
+  get extraMacAddrs(): MacAddress[] {
+    return this.#macs.slice(1).filter((m): m is MacAddress => m !== null);
+  }
+
+  /** The multicast address list as last set. */
+  get mcAddrs(): readonly MacAddress[] {
+    return this.#mcList;
+  }
+
+  /** VLAN ids accepted by the VLAN filter, ascending. */
+  get vlanIds(): number[] {
+    return [...this.#vlans].sort((a, b) => a - b);
+  }
+
+  /** The owner (`rte_eth_dev_owner`) name, or null. */
+  get owner(): string | null {
+    return this.#ownerName;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /**
+   * Sets the number of RX and TX queues (`rte_eth_dev_configure` + queue setup).
+   *
+   * @throws {@link BypassError} `ERR_BUSY` when started ("Port N must be stopped to allow
+   * configuration"), `ERR_INVALID_ARGUMENT` for counts above the device's limits, `ERR_NO_DEVICE`
+   * after release, or the PMD's refusal.
+   */
+  configure(nbRxq: number, nbTxq: number): void {
+    this.#requireAlive('configure');
+    if (this.#startedValue) {
+      throw new BypassError(
+        'ERR_BUSY',
+        `Port ${this.portId} must be stopped to allow configuration`,
+      );
+    }
+    const info = this.devInfo();
+    this.#checkQueues('rx', nbRxq, info.maxRxQueues);
+    this.#checkQueues('tx', nbTxq, info.maxTxQueues);
+    this.devConfigure(nbRxq, nbTxq);
+    this.#nbRx = nbRxq;
+    this.#nbTx = nbTxq;
+    this.#configuredValue = true;
+  }
+
+  /**
+   * Starts the port (`rte_eth_dev_start`); a started port stays as it is.
+   *
+   * @throws {@link BypassError} `ERR_STATE` when not configured, `ERR_NO_DEVICE` when the device
+   * is gone, or the PMD's refusal.
+   */
+  start(): void {
+    this.#requireAlive('start');
+    if (this.#startedValue) return;
+    if (!this.#configuredValue) {
+      throw new BypassError(
+        'ERR_STATE',
+        `Port ${this.portId} (${this.name}) is not configured: call configure() first`,
+      );
+    }
+    this.devStart();
+    this.#startedValue = true;
+  }
+
+  /** Stops the port (`rte_eth_dev_stop`); a stopped port stays as it is. */
+  stop(): void {
+    if (!this.#startedValue) return;
+    this.#startedValue = false;
+    this.devStop();
+  }
+
+  /**
+   * Closes the port and releases its id (`rte_eth_dev_close`). The port must be stopped.
+   *
+   * @throws {@link BypassError} `ERR_BUSY` ("Cannot close started device (port N)").
+   */
+  close(): void {
+    if (this.#stateValue === 'unused') return;
+    if (this.#startedValue) {
+      throw new BypassError('ERR_BUSY', `Cannot close started device (port ${this.portId})`);
+    }
+    this.devClose();
+    this.#configuredValue = false;
+    this.#stateValue = 'unused';
+    this.registry.release(this);
+  }
+
+  // ---------------------------------------------------------------- data plane
+
+  /**
+   * `rte_eth_rx_burst`: receives up to `max` frames on `queue` into `out[start..]` (never past
+   * its end); the caller owns them. 0 when the port is not started or the queue not configured.
+   */
+  rxBurst(queue: number, out: Int32Array, start: number, max: number): number {
+    if (!this.#startedValue || !(queue >>> 0 === queue && queue < this.#nbRx)) return 0;
+    if (!(start >= 0) || !(max > 0)) return 0;
+    const room = out.length - start;
+    return this.rxBurstImpl(queue, out, start, max < room ? max | 0 : room);
+  }
+
+  /**
+   * `rte_eth_tx_burst`: offers `pkts[start .. start+count)` (clipped to the array) on `queue`;
+   * returns how many the PMD took. The caller keeps the rest. 0 when not started or the queue
+   * was not configured.
+   */
+  txBurst(queue: number, pkts: Int32Array, start: number, count: number): number {
+    if (!this.#startedValue || !(queue >>> 0 === queue && queue < this.#nbTx)) return 0;
+    if (!(start >= 0) || !(count > 0)) return 0;
+    const room = pkts.length - start;
+    return this.txBurstImpl(queue, pkts, start, count < room ? count | 0 : room);
+  }
+
+  // ---------------------------------------------------------------- link
+
+  /** `rte_eth_link_get`: refreshes (PMD `link_update`) and returns a copy of the link. */
+  linkGet(): EthLink {
+    if (this.#stateValue !== 'unused') this.devLinkUpdate();
+    return { ...this.#link };
+  }
+
+  /**
+   * `rte_eth_dev_set_link_up` / `_down`.
+   *
+   * @throws {@link BypassError} `ERR_NOT_SUPPORTED` when the PMD cannot do it.
+   */
+  setLink(up: boolean): void {
+    this.#requireAlive('set the link of');
+    this.devSetLink(up);
+  }
+
+  // ---------------------------------------------------------------- RX modes, MTU, addresses
+
+  /** `rte_eth_promiscuous_enable` / `_disable`. */
+  setPromiscuous(on: boolean): void {
+    this.#requireAlive('set promiscuous mode on');
+    if (this.#promisc === on) return;
+    this.devPromiscuous(on);
+    this.#promisc = on;
+  }
+
+  /** `rte_eth_allmulticast_enable` / `_disable`. */
+  setAllmulticast(on: boolean): void {
+    this.#requireAlive('set all-multicast mode on');
+    if (this.#allmulti === on) return;
+    this.devAllmulticast(on);
+    this.#allmulti = on;
+  }
+
+  /**
+   * `rte_eth_dev_set_mtu`.
+   *
+   * @throws {@link BypassError} `ERR_MTU_RANGE` outside the device's `[minMtu, maxMtu]`, or the
+   * PMD's refusal.
+   */
+  setMtu(mtu: number): void {
+    this.#requireAlive('set the MTU of');
+    const info = this.devInfo();
+    if (!Number.isInteger(mtu) || mtu < info.minMtu || mtu > info.maxMtu) {
+      throw new BypassError(
+        'ERR_MTU_RANGE',
+        `Port ${this.portId}: MTU ${mtu} is outside ${info.minMtu}..${info.maxMtu}`,
+      );
+    }
+    if (mtu === this.#mtuValue) return;
+    this.devMtuSet(mtu);
+    this.#mtuValue = mtu;
+  }
+
+  /**
+   * `rte_eth_dev_default_mac_addr_set`.
+   *
+   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for a multicast or zero address.
+   */
+  setDefaultMacAddr(mac: MacAddress): void {
+    this.#requireAlive('set the MAC address of');
+    if (!mac.isValidUnicast) {
+      throw new BypassError(
+        'ERR_INVALID_ARGUMENT',
+        `Port ${this.portId}: ${mac.toString()} is not a valid unicast address`,
+      );
+    }
+    this.devMacAddrSet(mac);
+    this.#macs[0] = mac;
+  }
+
+  /**
+   * `rte_eth_dev_mac_addr_add`: adds an extra MAC address in the first free slot (an address
+   * already present is not added twice).
+   *
+   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for a zero address, `ERR_BUSY` when the
+   * MAC table is full ("MAC address array full").
+   */
+  macAddrAdd(mac: MacAddress, pool = 0): void {
+    this.#requireAlive('add a MAC address to');
+    if (mac.isZero) {
+      throw new BypassError(
+        'ERR_INVALID_ARGUMENT',
+        `Port ${this.portId}: Cannot add NULL MAC address`,
+      );
+    }
+    if (this.#macs.some((m) => m !== null && m.equals(mac))) return;
+    const max = this.devInfo().maxMacAddrs;
+    let index = this.#macs.indexOf(null, 1);
+    if (index < 0) index = this.#macs.length;
+    if (index >= max) {
+      throw new BypassError('ERR_BUSY', `Port ${this.portId}: MAC address array full`);
+    }
+    this.devMacAddrAdd(mac, index, pool);
+    this.#macs[index] = mac;
+    this.#macPools[index] = pool;
+  }
+
+  /**
+   * `rte_eth_dev_mac_addr_remove`; an address not in the table is ignored.
+   *
+   * @throws {@link BypassError} `ERR_BUSY` for the default address ("Cannot remove default MAC
+   * address").
+   */
+  macAddrRemove(mac: MacAddress): void {
+    this.#requireAlive('remove a MAC address from');
+    const index = this.#macs.findIndex((m) => m !== null && m.equals(mac));
+    if (index < 0) return;
+    if (index === 0) {
+      throw new BypassError('ERR_BUSY', `Port ${this.portId}: Cannot remove default MAC address`);
+    }
+    this.devMacAddrRemove(mac, index);
+    this.#macs[index] = null;
+    while (this.#macs.length > 1 && this.#macs[this.#macs.length - 1] === null) this.#macs.pop();
+  }
+
+  /**
+   * `rte_eth_dev_set_mc_addr_list`: replaces the multicast list.
+   *
+   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for a non-multicast address.
+   */
+  setMcAddrList(list: readonly MacAddress[]): void {
+    this.#requireAlive('set the multicast list of');
+    for (const m of list) {
+      if (!m.isMulticast) {
+        throw new BypassError(
+          'ERR_INVALID_ARGUMENT',
+          `Port ${this.portId}: ${m.toString()} is not a multicast address`,
+        );
+      }
+    }
+    this.devMcAddrListSet(list);
+    this.#mcList = [...list];
+  }
+
+  /**
+   * `rte_eth_dev_vlan_filter`: accepts (`on`) or stops accepting VLAN id `vid`.
+   *
+   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` outside 0..4095, `ERR_NOT_SUPPORTED` when
+   * the port cannot filter VLANs ("VLAN-filtering disabled").
+   */
+  vlanFilter(vid: number, on: boolean): void {
+    this.#requireAlive('set a VLAN filter on');
+    if (!Number.isInteger(vid) || vid < 0 || vid > MAX_VLAN_ID) {
+      throw new BypassError('ERR_INVALID_ARGUMENT', `Port ${this.portId}: VLAN id ${vid} > 4095`);
+    }
+    if ((this.devInfo().rxOffloadCapa & ETH_OFFLOAD.VLAN_FILTER) === 0) {
+      throw new BypassError('ERR_NOT_SUPPORTED', `Port ${this.portId}: VLAN-filtering disabled`);
+    }
+    if (this.#vlans.has(vid) === on) return;
+    this.devVlanFilter(vid, on);
+    if (on) this.#vlans.add(vid);
+    else this.#vlans.delete(vid);
+  }
+
+  // ---------------------------------------------------------------- stats, info, owner
+
+  /** `rte_eth_stats_get`: a fresh copy of the 8 basic counters. */
+  statsGet(): EthStats {
+    const out = emptyEthStats();
+    if (this.#stateValue !== 'unused') this.devStatsGet(out);
+    return out;
+  }
+
+  /** `rte_eth_stats_reset`. */
+  statsReset(): void {
+    if (this.#stateValue !== 'unused') this.devStatsReset();
+  }
+
+  /** `rte_eth_dev_info_get`: limits and capabilities (a copy). */
+  devInfo(): EthDevInfo {
+    return { ...(this.#infoCache ?? this.devInfoGet()) };
+  }
+
+  /**
+   * `rte_eth_dev_owner_set`: claims the port for `owner` (fail-safe owns its sub-devices, the
+   * netvsc PMD its VF) so that others leave it alone.
+   *
+   * @throws {@link BypassError} `ERR_BUSY` when another owner holds it.
+   */
+  setOwner(owner: string): void {
+    if (this.#ownerName !== null && this.#ownerName !== owner) {
+      throw new BypassError(
+        'ERR_BUSY',
+        `Port ${this.portId} (${this.name}) is owned by ${this.#ownerName}`,
+      );
+    }
+    this.#ownerName = owner;
+  }
+
+  /** `rte_eth_dev_owner_unset`: releases the claim of `owner` (others are ignored). */
+  unsetOwner(owner: string): void {
+    if (this.#ownerName === owner) this.#ownerName = null;
+  }
+
+  // ---------------------------------------------------------------- for PMDs
+
+  /**
+   * Records the link state; emits `intr_lsc` when the status changed. Returns true then.
+   */
+  protected updateLink(status: boolean, speed: number): boolean {
+    const changed = this.#link.status !== status;
+    this.#link.status = status;
+    this.#link.speed = status ? speed : 0;
+    if (changed) this.emit('intr_lsc', this);
+    return changed;
+  }
+
+  /** Marks the device as removed (`RTE_ETH_DEV_REMOVED`) and emits `intr_rmv` once. */
+  protected markRemoved(): void {
+    if (this.#stateValue !== 'attached') return;
+    this.#stateValue = 'removed';
+    this.emit('intr_rmv', this);
+  }
+
+  /** Freezes {@link EthDev.devInfo} to `info` (for PMDs whose limits never change). */
+  protected cacheDevInfo(info: EthDevInfo): void {
+    this.#infoCache = info;
+  }
+
+  protected abstract devInfoGet(): EthDevInfo;
+  protected abstract devConfigure(nbRxq: number, nbTxq: number): void;
+  protected abstract devStart(): void;
+  protected abstract devStop(): void;
+  protected abstract devClose(): void;
+  /** Writes the port's counters into `out` (zeroed by the caller). */
+  protected abstract devStatsGet(out: EthStats): void;
+  protected abstract devStatsReset(): void;
+  /** RX burst on a valid, configured queue of a started port, `max` already clipped. */
+  protected abstract rxBurstImpl(
+    queue: number,
+    out: Int32Array,
+    start: number,
+    max: number,
+  ): number;
+  /** TX burst on a valid, configured queue of a started port, `count` already clipped. */
+  protected abstract txBurstImpl(
+    queue: number,
+    pkts: Int32Array,
+    start: number,
+    count: number,
+  ): number;
+
+  /** Refreshes the link (PMD `link_update`); call {@link EthDev.updateLink}. Default: nothing. */
+  protected devLinkUpdate(): void {}
+
+  /** PMD `dev_set_link_up/down`. Default: not supported. */
+  protected devSetLink(_up: boolean): void {
+    throw new BypassError('ERR_NOT_SUPPORTED', `Port ${this.portId} cannot set its link`);
+  }
+
+  /** PMD promiscuous enable/disable. Default: accepted. */
+  protected devPromiscuous(_on: boolean): void {}
+  /** PMD all-multicast enable/disable. Default: accepted. */
+  protected devAllmulticast(_on: boolean): void {}
+  /** PMD `mtu_set`. Default: accepted. */
+  protected devMtuSet(_mtu: number): void {}
+  /** PMD `mac_addr_set`. Default: accepted. */
+  protected devMacAddrSet(_mac: MacAddress): void {}
+  /** PMD `mac_addr_add` at table index `index`. Default: accepted. */
+  protected devMacAddrAdd(_mac: MacAddress, _index: number, _pool: number): void {}
+  /** PMD `mac_addr_remove`. Default: accepted. */
+  protected devMacAddrRemove(_mac: MacAddress, _index: number): void {}
+  /** PMD `set_mc_addr_list`. Default: accepted. */
+  protected devMcAddrListSet(_list: readonly MacAddress[]): void {}
+  /** PMD `vlan_filter_set`. Default: accepted. */
+  protected devVlanFilter(_vid: number, _on: boolean): void {}
+
+  /** The pool index an extra MAC address was added with (for replay). */
+  protected macPoolOf(index: number): number {
+    return this.#macPools[index] ?? 0;
+  }
+
+  /** Sets the recorded default MAC without calling the PMD (probe-time initialisation). */
+  protected initMacAddr(mac: MacAddress): void {
+    this.#macs[0] = mac;
+  }
+
+  /** Sets the recorded MTU without calling the PMD (probe-time initialisation). */
+  protected initMtu(mtu: number): void {
+    this.#mtuValue = mtu;
+  }
+
+  #requireAlive(what: string): void {
+    if (this.#stateValue === 'unused') {
+      throw new BypassError(
+        'ERR_NO_DEVICE',
+        `cannot ${what} port ${this.portId} (${this.name}): it was closed and released`,
+      );
+    }
+  }
+
+  #checkQueues(dir: 'rx' | 'tx', n: number, max: number): void {
+    if (!Number.isInteger(n) || n < 0 || n > max) {
+      throw new BypassError(
+        'ERR_INVALID_ARGUMENT',
+        `Ethdev port_id=${this.portId} nb_${dir}_queues=${n} > ${max}`,
+      );
+    }
+  }
+}
+
+/**
+ * Limits of a port that does not say otherwise: 16 queues each way, 1 MAC address, MTU
+ * 68..1500, no offloads, no interrupts.
+ *
+ * @example
+ * ```ts
+ * protected devInfoGet() { return { ...defaultEthDevInfo('net_null'), maxMtu: 9000 }; }
+ * ```
+ */
+export function defaultEthDevInfo(driverName: string): EthDevInfo {
+  return {
+    driverName,
+    maxRxQueues: 16,
+    maxTxQueues: 16,
+    maxMacAddrs: 1,
+    minMtu: 68,
+    maxMtu: 1500,
+    rxOffloadCapa: 0,
+    txOffloadCapa: 0,
+    devFlags: 0,
+  };
+}

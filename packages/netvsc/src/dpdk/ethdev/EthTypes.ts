@@ -1,0 +1,186 @@
+/**
+ * The 8 basic counters of a DPDK port (`struct rte_eth_stats` without the per-queue arrays).
+ *
+ * @example
+ * ```ts
+ * const s: EthStats = port.statsGet();
+ * console.log(s.ipackets, s.opackets, s.imissed);
+ * ```
+ */
+export interface EthStats {
+  /** Packets received and handed to the application. */
+  ipackets: number;
+  /** Packets the PMD took for transmission. */
+  opackets: number;
+  /** Bytes received. */
+  ibytes: number;
+  /** Bytes taken for transmission. */
+  obytes: number;
+  /** Packets dropped by the hardware because no RX descriptor was free. */
+  imissed: number;
+  /** Erroneous received packets. */
+  ierrors: number;
+  /** Failed transmissions. */
+  oerrors: number;
+  /** RX mbuf allocation failures. */
+  rx_nombuf: number;
+}
+
+/**
+ * The names of the {@link EthStats} counters, in `struct rte_eth_stats` order.
+ *
+ * @example
+ * ```ts
+ * for (const f of ETH_STATS_FIELDS) console.log(f, port.statsGet()[f]);
+ * ```
+ */
+export const ETH_STATS_FIELDS = [
+  'ipackets',
+  'opackets',
+  'ibytes',
+  'obytes',
+  'imissed',
+  'ierrors',
+  'oerrors',
+  'rx_nombuf',
+] as const satisfies readonly (keyof EthStats)[];
+
+/**
+ * A zeroed {@link EthStats}.
+ *
+ * @example
+ * ```ts
+ * const acc = emptyEthStats();
+ * addEthStats(acc, port.statsGet());
+ * ```
+ */
+export function emptyEthStats(): EthStats {
+  return {
+    ipackets: 0,
+    opackets: 0,
+    ibytes: 0,
+    obytes: 0,
+    imissed: 0,
+    ierrors: 0,
+    oerrors: 0,
+    rx_nombuf: 0,
+  };
+}
+
+/**
+ * Adds `from` into `to`, counter by counter (fail-safe's `failsafe_stats_increment`, without the
+ * per-queue arrays); returns `to`.
+ *
+ * @example
+ * ```ts
+ * const total = addEthStats(emptyEthStats(), a.statsGet());
+ * ```
+ */
+export function addEthStats(to: EthStats, from: Readonly<EthStats>): EthStats {
+  for (const f of ETH_STATS_FIELDS) to[f] += from[f];
+  return to;
+}
+
+/**
+ * Link state of a port (`struct rte_eth_link`).
+ *
+ * @example
+ * ```ts
+ * const l: EthLink = port.linkGet();
+ * if (!l.status) console.log(`port ${port.portId} is down`);
+ * ```
+ */
+export interface EthLink {
+  /** Link up. */
+  status: boolean;
+  /** Speed in Mbps (0 when unknown or down). */
+  speed: number;
+  /** Full duplex. */
+  fullDuplex: boolean;
+  /** Autonegotiated. */
+  autoneg: boolean;
+}
+
+/**
+ * Port capability bits (`RTE_ETH_DEV_INTR_LSC`, `RTE_ETH_DEV_INTR_RMV` in `dev_flags`) and a few
+ * offload bits (`RTE_ETH_RX_OFFLOAD_VLAN_FILTER`, `..._VLAN_STRIP`, `RTE_ETH_TX_OFFLOAD_VLAN_INSERT`,
+ * `..._MULTI_SEGS`) used by {@link EthDevInfo}.
+ *
+ * @example
+ * ```ts
+ * if (port.devInfo().devFlags & ETH_DEV_FLAG.INTR_RMV) port.on('intr_rmv', onRemoval);
+ * ```
+ */
+export const ETH_DEV_FLAG = {
+  /** The port raises link-state-change interrupts. */
+  INTR_LSC: 0x1,
+  /** The port raises removal interrupts. */
+  INTR_RMV: 0x2,
+} as const;
+
+/**
+ * Offload capability bits reported in {@link EthDevInfo} (a subset of DPDK's).
+ *
+ * @example
+ * ```ts
+ * const canFilter = (port.devInfo().rxOffloadCapa & ETH_OFFLOAD.VLAN_FILTER) !== 0;
+ * ```
+ */
+export const ETH_OFFLOAD = {
+  VLAN_STRIP: 0x1,
+  VLAN_FILTER: 0x2,
+  VLAN_INSERT: 0x4,
+  MULTI_SEGS: 0x8,
+  RSS_HASH: 0x10,
+} as const;
+
+/**
+ * Limits and capabilities of a port (`struct rte_eth_dev_info`, the fields this model uses).
+ *
+ * @example
+ * ```ts
+ * const info: EthDevInfo = port.devInfo();
+ * port.configure(Math.min(4, info.maxRxQueues), Math.min(4, info.maxTxQueues));
+ * ```
+ */
+export interface EthDevInfo {
+  /** Driver name (`net_tap`, `net_failsafe`, `net_vf`...). */
+  driverName: string;
+  maxRxQueues: number;
+  maxTxQueues: number;
+  /** Size of the MAC address table (default address included). */
+  maxMacAddrs: number;
+  minMtu: number;
+  maxMtu: number;
+  /** {@link ETH_OFFLOAD} bits the port can do on RX. */
+  rxOffloadCapa: number;
+  /** {@link ETH_OFFLOAD} bits the port can do on TX. */
+  txOffloadCapa: number;
+  /** {@link ETH_DEV_FLAG} bits. */
+  devFlags: number;
+}
+
+/**
+ * The port state of `rte_eth_dev.state`: `'unused'` (released), `'attached'` (probed, usable),
+ * `'removed'` (the device behind it vanished; the port is still allocated until closed).
+ *
+ * @example
+ * ```ts
+ * if (port.state === 'removed') port.close();
+ * ```
+ */
+export type EthDevState = 'unused' | 'attached' | 'removed';
+
+/**
+ * The typed events of a port (DPDK `rte_eth_event_type`): `intr_lsc` (link state changed; read
+ * it with `linkGet`) and `intr_rmv` (the device is being removed: stop using it).
+ *
+ * @example
+ * ```ts
+ * port.on('intr_rmv', (p) => console.log(`port ${p.portId} is going away`));
+ * ```
+ */
+export interface EthDevEvents<P> {
+  intr_lsc: [port: P];
+  intr_rmv: [port: P];
+}

@@ -1,0 +1,590 @@
+import {
+  MacAddress,
+  NS_PER_MS,
+  isBypassError,
+  type PacketPool,
+  type Scheduler,
+  type TimerId,
+} from '@bypass/core';
+import { EthDev, type EthDevInit } from '../ethdev/EthDev.js';
+import type { EthDevRegistry, EthDriver } from '../ethdev/EthDevRegistry.js';
+import { silentLogger, type DpdkLogger } from '../ethdev/DpdkLog.js';
+import {
+  ETH_DEV_FLAG,
+  addEthStats,
+  emptyEthStats,
+  type EthDevInfo,
+  type EthStats,
+} from '../ethdev/EthTypes.js';
+import { parseFailsafeArgs, type FailsafeArgs } from './FailsafeArgs.js';
+import { FailsafeSubDevice, SubDevState, type SubDevStateValue } from './FailsafeSubDevice.js';
+import { replayConfiguration } from './replayConfiguration.js';
+import type { CommandRunner, FdReader } from './SubDeviceSources.js';
+
+/**
+ * Options of a {@link FailsafePort}.
+ *
+ * @example
+ * ```ts
+ * const o: FailsafePortOptions = { pool, scheduler, fds: pipes, log: (l, m) => console.log(l, m) };
+ * ```
+ */
+export interface FailsafePortOptions {
+  /** The pool received frames live in (their `port` is rewritten). */
+  pool: PacketPool;
+  /** Clock of the upkeep round (`hotplug_poll`). */
+  scheduler: Scheduler;
+  /** Where `fd(<n>)` sub-devices read their definition. */
+  fds?: FdReader;
+  /** Runs the commands of `exec(<cmd>)` sub-devices. */
+  commands?: CommandRunner;
+  log?: DpdkLogger;
+}
+
+const OWNER = 'net_failsafe';
+const ALL_OFFLOADS = 0xffff_ffff;
+
+/**
+ * DPDK's fail-safe PMD (drivers/net/failsafe): one port over up to two sub-devices, the first
+ * declared preferred, with hot-plug handled behind the application's back.
+ *
+ * - Devargs: see {@link parseFailsafeArgs}. Sub-devices are parsed (`dev()` at once, `exec()`
+ *   and `fd()` when their source has a line) and probed through the registry at creation; the
+ *   port's MAC is `mac=` (applied to every probed sub-device) or the first probed sub-device's.
+ * - States (UNDEFINED < PARSED < PROBED < ACTIVE < STARTED): configure makes the port and its
+ *   probed sub-devices ACTIVE, start STARTED, stop ACTIVE again (failsafe_ops.c).
+ * - TX (failsafe_private.h fs_switch_dev): the preferred sub-device as soon as its state has
+ *   caught up with the port's, else the first sub-device not being removed whose state is at
+ *   least the port's; none: `txBurst` returns 0 and the application keeps its frames.
+ * - RX (failsafe_rxtx.c failsafe_rx_burst): per queue, round-robin over STARTED sub-devices not
+ *   being removed, one call returns one sub-device's frames; their `pool.port` is rewritten to
+ *   this port's id.
+ * - Removal (failsafe_ether.c failsafe_eth_rmv_event_callback): `intr_rmv` of a sub-device
+ *   moves TX away at once and flags it; the next upkeep round, if no burst is inside it, saves
+ *   its stats and stops, closes and detaches it (UNDEFINED).
+ * - Upkeep (failsafe.c fs_hotplug_alarm) every `hotplug_poll` ms on the injected scheduler:
+ *   when a sub-device lags behind the port, parse, probe, configure, replay the configuration
+ *   ({@link replayConfiguration}) and start it; then complete pending removals.
+ * - Stats: accumulator of removed sub-devices + live ones (failsafe_ops.c fs_stats_get).
+ * - Device info: MIN of limits and AND of capabilities over probed sub-devices.
+ *
+ * Fixed DPDK bugs (each has a test in test/dpdk/failsafe):
+ * - LSC forwarding: DPDK forwards a sub-device's link event only when the fail-safe link did
+ *   NOT change (`link_update` returns 0 on change; the callback tests `if (ret)`). Here the
+ *   event is forwarded exactly when the fail-safe port's link changed.
+ * - `hotplug_poll` and "MAC from devargs" are globals in DPDK, so the last instance parsed
+ *   decides for every instance. Here both are per port.
+ * - The last extra MAC address is not replayed (see {@link replayConfiguration}).
+ * - A stale PCI address can be re-read from the pipe after an unplug: DPDK reads an `fd()`
+ *   source only while the sub-device is UNDEFINED, so lines written before the unplug are read
+ *   after it and the sub-device stays PARSED on a dead address, never reading the pipe again.
+ *   Here a completed removal drains the source, and an `fd()`/`exec()` sub-device whose probe
+ *   fails goes back to UNDEFINED so the next round reads a fresh line.
+ *
+ * @example
+ * ```ts
+ * registry.registerDriver(failsafeDriver({ scheduler, fds: pipes }));
+ * const fs = registry.probe('net_failsafe_vsc0,fd(3),dev(net_tap_vsc0,remote=eth1)');
+ * fs.configure(1, 1);
+ * fs.start();
+ * fs.txBurst(0, pkts, 0, n); // on the VF when it is there, else on the TAP
+ * ```
+ */
+export class FailsafePort extends EthDev {
+  /** Upkeep period, ms (`hotplug_poll`, per port). */
+  readonly hotplugPollMs: number;
+  /** True when the MAC came from `mac=` (per port). */
+  readonly macFromArgs: boolean;
+  private readonly subs: FailsafeSubDevice[];
+  private fsState: SubDevStateValue = SubDevState.UNDEFINED;
+  private txSub = -1;
+  private rxCursor = new Int32Array(1);
+  private readonly accumulator = emptyEthStats();
+  private readonly scheduler: Scheduler;
+  private readonly pool: PacketPool;
+  private readonly fds: FdReader | null;
+  private readonly commands: CommandRunner | null;
+  private readonly log: DpdkLogger;
+  private timer: TimerId | null = null;
+  private linkUp = false;
+
+  /**
+   * @throws {@link BypassError} for bad devargs (see {@link parseFailsafeArgs}), a `dev()` that
+   * names no device, or a `mac=` a sub-device refuses.
+   */
+  constructor(init: EthDevInit, options: FailsafePortOptions) {
+    const args: FailsafeArgs = parseFailsafeArgs(init.devargs ?? '');
+    super(init);
+    this.scheduler = options.scheduler;
+    this.pool = options.pool;
+    this.fds = options.fds ?? null;
+    this.commands = options.commands ?? null;
+    this.log = options.log ?? silentLogger;
+    this.hotplugPollMs = args.hotplugPollMs;
+    this.macFromArgs = args.mac !== null;
+    this.subs = args.subs.map((s, i) => new FailsafeSubDevice(i, s));
+    try {
+      for (const sub of this.subs) this.parseSub(sub, true);
+      this.fsState = SubDevState.PARSED;
+      for (const sub of this.subs) this.probeSub(sub);
+      this.fsState = SubDevState.PROBED;
+      // failsafe.c fs_eth_dev_create: MAC from devargs, else the first probed sub-device's
+      const probed = this.subs.filter((s) => s.port !== null);
+      if (args.mac !== null) {
+        for (const sub of probed) sub.port?.setDefaultMacAddr(args.mac);
+        this.initMacAddr(args.mac);
+      } else if (probed[0]?.port) {
+        this.initMacAddr(probed[0].port.macAddr);
+      } else {
+        this.initMacAddr(MacAddress.fromNumber(0x02_66_73_00_00_00 + (this.portId & 0xff)));
+      }
+      const mtu = probed[0]?.port?.mtu;
+      if (mtu !== undefined) this.initMtu(mtu);
+    } catch (err) {
+      for (const sub of this.subs) this.detachSub(sub);
+      this.registry.release(this);
+      throw err;
+    }
+    this.switchTx(null);
+    this.armUpkeep();
+  }
+
+  /** The sub-device slots, in declaration order (read-only use). */
+  get subDevices(): readonly FailsafeSubDevice[] {
+    return this.subs;
+  }
+
+  /** The fail-safe port's own state. */
+  get fsStateValue(): SubDevStateValue {
+    return this.fsState;
+  }
+
+  /** The sub-device TX currently goes to, or null. */
+  get txSubDevice(): FailsafeSubDevice | null {
+    return this.subs[this.txSub] ?? null;
+  }
+
+  /**
+   * Runs one upkeep round now (what the `hotplug_poll` timer runs): synchronises lagging
+   * sub-devices, then completes pending removals.
+   */
+  upkeep(): void {
+    if (this.state === 'unused') return;
+    if (this.subs.some((s) => s.state !== this.fsState)) {
+      try {
+        this.stateSync();
+      } catch (err) {
+        this.log('error', `net_failsafe: Unable to synchronize sub_device state: ${errText(err)}`);
+      }
+    }
+    this.completeRemovals();
+  }
+
+  // ---------------------------------------------------------------- ethdev ops
+
+  protected devInfoGet(): EthDevInfo {
+    const info: EthDevInfo = {
+      driverName: 'net_failsafe',
+      maxRxQueues: 1024,
+      maxTxQueues: 1024,
+      maxMacAddrs: 128,
+      minMtu: 68,
+      maxMtu: 65535,
+      rxOffloadCapa: ALL_OFFLOADS,
+      txOffloadCapa: ALL_OFFLOADS,
+      devFlags: ETH_DEV_FLAG.INTR_LSC | ETH_DEV_FLAG.INTR_RMV,
+    };
+    // failsafe_ops.c fs_dev_infos_get: MIN of limits, AND of capabilities over probed subs
+    for (const sub of this.subs) {
+      if (sub.state < SubDevState.PROBED || sub.port === null) continue;
+      const s = sub.port.devInfo();
+      info.maxRxQueues = Math.min(info.maxRxQueues, s.maxRxQueues);
+      info.maxTxQueues = Math.min(info.maxTxQueues, s.maxTxQueues);
+      info.maxMacAddrs = Math.min(info.maxMacAddrs, s.maxMacAddrs);
+      info.minMtu = Math.max(info.minMtu, s.minMtu);
+      info.maxMtu = Math.min(info.maxMtu, s.maxMtu);
+      info.rxOffloadCapa &= s.rxOffloadCapa;
+      info.txOffloadCapa &= s.txOffloadCapa;
+    }
+    return info;
+  }
+
+  protected devConfigure(nbRxq: number, _nbTxq: number): void {
+    this.rxCursor = new Int32Array(Math.max(1, nbRxq));
+    for (const sub of this.subs) {
+      if (sub.port === null || sub.remove) continue;
+      if (sub.state !== SubDevState.PROBED && sub.state !== SubDevState.ACTIVE) continue;
+      sub.port.configure(nbRxq, _nbTxq);
+      this.listen(sub);
+      sub.state = SubDevState.ACTIVE;
+    }
+    if (this.fsState < SubDevState.ACTIVE) this.fsState = SubDevState.ACTIVE;
+  }
+
+  protected devStart(): void {
+    for (const sub of this.subs) {
+      if (sub.state !== SubDevState.ACTIVE || sub.port === null || sub.remove) continue;
+      try {
+        sub.port.start();
+        sub.state = SubDevState.STARTED;
+      } catch (err) {
+        this.log('error', `net_failsafe: sub_device ${sub.sid} start failed: ${errText(err)}`);
+        sub.remove = true;
+      }
+    }
+    this.fsState = SubDevState.STARTED;
+    this.switchTx(null);
+  }
+
+  protected devStop(): void {
+    this.fsState = SubDevState.ACTIVE;
+    for (const sub of this.subs) {
+      if (sub.state !== SubDevState.STARTED || sub.port === null) continue;
+      sub.port.stop();
+      sub.state = SubDevState.ACTIVE;
+    }
+    this.switchTx(null);
+  }
+
+  protected devClose(): void {
+    if (this.timer !== null) this.scheduler.cancel(this.timer);
+    this.timer = null;
+    for (const sub of this.subs) {
+      if (sub.port !== null) addEthStats(this.accumulator, this.readStats(sub));
+      this.detachSub(sub);
+    }
+    this.fsState = SubDevState.UNDEFINED;
+    this.txSub = -1;
+  }
+
+  protected override devLinkUpdate(): void {
+    // failsafe_ops.c fs_link_update: refresh every active sub-device, take the TX one's link
+    for (const sub of this.subs) {
+      if (sub.state >= SubDevState.ACTIVE && sub.port !== null) sub.port.linkGet();
+    }
+    const tx = this.txSubDevice?.port ?? null;
+    const link = tx !== null && this.fsState === SubDevState.STARTED ? tx.linkGet() : null;
+    this.linkUp = link?.status ?? false;
+    this.updateLink(this.linkUp, link?.speed ?? 0);
+  }
+
+  protected override devSetLink(up: boolean): void {
+    this.forEachActive((p) => p.setLink(up));
+  }
+
+  protected override devPromiscuous(on: boolean): void {
+    this.forEachActive((p) => p.setPromiscuous(on));
+  }
+
+  protected override devAllmulticast(on: boolean): void {
+    this.forEachActive((p) => p.setAllmulticast(on));
+  }
+
+  protected override devMtuSet(mtu: number): void {
+    this.forEachActive((p) => p.setMtu(mtu));
+  }
+
+  protected override devMacAddrSet(mac: MacAddress): void {
+    this.forEachActive((p) => p.setDefaultMacAddr(mac));
+  }
+
+  protected override devMacAddrAdd(mac: MacAddress, _index: number, pool: number): void {
+    this.forEachActive((p) => p.macAddrAdd(mac, pool));
+  }
+
+  protected override devMacAddrRemove(mac: MacAddress): void {
+    this.forEachActive((p) => p.macAddrRemove(mac));
+  }
+
+  protected override devMcAddrListSet(list: readonly MacAddress[]): void {
+    this.forEachActive((p) => p.setMcAddrList(list));
+  }
+
+  protected override devVlanFilter(vid: number, on: boolean): void {
+    this.forEachActive((p) => p.vlanFilter(vid, on));
+  }
+
+  protected devStatsGet(out: EthStats): void {
+    addEthStats(out, this.accumulator);
+    for (const sub of this.subs) {
+      if (sub.state >= SubDevState.ACTIVE && sub.port !== null)
+        addEthStats(out, this.readStats(sub));
+    }
+  }
+
+  protected devStatsReset(): void {
+    Object.assign(this.accumulator, emptyEthStats());
+    for (const sub of this.subs) {
+      sub.snapshot = emptyEthStats();
+      if (sub.state >= SubDevState.ACTIVE && sub.port !== null) sub.port.statsReset();
+    }
+  }
+
+  protected rxBurstImpl(queue: number, out: Int32Array, start: number, max: number): number {
+    const subs = this.subs;
+    const n = subs.length;
+    let sid = this.rxCursor[queue] ?? 0;
+    for (let tries = 0; tries < n; tries++) {
+      const sub = subs[sid] as FailsafeSubDevice;
+      sid = sid + 1 === n ? 0 : sid + 1;
+      const port = sub.port;
+      if (sub.state !== SubDevState.STARTED || sub.remove || port === null) continue;
+      sub.rxInflight++;
+      let got = 0;
+      try {
+        got = port.rxBurst(queue, out, start, max);
+      } finally {
+        sub.rxInflight--;
+      }
+      if (got > 0) {
+        this.rxCursor[queue] = sid;
+        // failsafe_rxtx.c failsafe_rx_set_port
+        const portOf = this.pool.port;
+        const id = this.portId;
+        for (let i = start, end = start + got; i < end; i++) portOf[out[i] as number] = id;
+        return got;
+      }
+    }
+    this.rxCursor[queue] = sid;
+    return 0;
+  }
+
+  protected txBurstImpl(queue: number, pkts: Int32Array, start: number, count: number): number {
+    const sub = this.subs[this.txSub];
+    const port = sub?.port ?? null;
+    if (sub === undefined || port === null || sub.state !== SubDevState.STARTED) return 0;
+    sub.txInflight++;
+    try {
+      return port.txBurst(queue, pkts, start, count);
+    } finally {
+      sub.txInflight--;
+    }
+  }
+
+  // ---------------------------------------------------------------- hot-plug machinery
+
+  /** Reads a sub-device's definition (state < PARSED -> PARSED); `atProbe` = during creation. */
+  private parseSub(sub: FailsafeSubDevice, atProbe: boolean): void {
+    if (sub.state >= SubDevState.PARSED) return;
+    const def = sub.readDefinition(this.fds, this.commands);
+    if (def === null) {
+      if (!atProbe) return;
+      this.log(
+        'debug',
+        `net_failsafe: sub_device ${sub.sid}: no definition yet (${sub.spec.kind})`,
+      );
+      return;
+    }
+    sub.devargs = def;
+    sub.state = SubDevState.PARSED;
+  }
+
+  /** Probes a PARSED sub-device through the registry (failsafe_eal.c fs_bus_init). */
+  private probeSub(sub: FailsafeSubDevice): void {
+    if (sub.state !== SubDevState.PARSED || sub.devargs === null) return;
+    const name = sub.devargs.split(',')[0] ?? '';
+    try {
+      const port = this.registry.getByName(name) ?? this.registry.probe(sub.devargs);
+      port.setOwner(`${OWNER}:${this.name}`);
+      sub.port = port;
+      sub.state = SubDevState.PROBED;
+    } catch (err) {
+      this.log('error', `net_failsafe: sub_device ${sub.sid} probe failed: ${errText(err)}`);
+      // Stale-line fix: a definition read from fd()/exec() is read again next round.
+      if (sub.spec.kind !== 'dev') {
+        sub.devargs = null;
+        sub.state = SubDevState.UNDEFINED;
+      }
+    }
+  }
+
+  private listen(sub: FailsafeSubDevice): void {
+    const port = sub.port;
+    if (port === null || sub.handlers !== null) return;
+    const handlers = {
+      lsc: () => this.onSubLsc(),
+      rmv: () => this.onSubRmv(sub),
+    };
+    port.on('intr_lsc', handlers.lsc);
+    port.on('intr_rmv', handlers.rmv);
+    sub.handlers = handlers;
+  }
+
+  // failsafe_ether.c failsafe_eth_rmv_event_callback
+  private onSubRmv(sub: FailsafeSubDevice): void {
+    this.log(
+      'info',
+      `net_failsafe: sub_device ${sub.sid} (${sub.port?.name ?? '?'}) removal event`,
+    );
+    sub.remove = true;
+    this.switchTx(sub);
+  }
+
+  // failsafe_ether.c failsafe_eth_lsc_event_callback, with the inverted test fixed:
+  // devLinkUpdate -> updateLink emits intr_lsc exactly when the fail-safe link changed.
+  private onSubLsc(): void {
+    if (this.state !== 'unused') this.devLinkUpdate();
+  }
+
+  /** failsafe_private.h fs_switch_dev; sub-devices being removed are never chosen. */
+  private switchTx(banned: FailsafeSubDevice | null): void {
+    const req = this.fsState;
+    const subs = this.subs;
+    const usable = (s: FailsafeSubDevice | undefined): s is FailsafeSubDevice =>
+      s !== undefined && s !== banned && !s.remove && s.port !== null && s.state >= req;
+    const txd = subs[this.txSub];
+    const before = this.txSub;
+    const pref = subs[0];
+    if (usable(pref)) {
+      if (
+        this.txSub !== 0 &&
+        (txd === undefined || req === SubDevState.STARTED || txd.state < SubDevState.STARTED)
+      ) {
+        this.txSub = 0;
+      }
+    } else if (!usable(txd)) {
+      this.txSub = subs.findIndex((s) => usable(s));
+    }
+    if (this.txSub !== before) {
+      const to = subs[this.txSub];
+      this.log(
+        'debug',
+        to === undefined
+          ? 'net_failsafe: No device ready, deactivating tx_dev'
+          : `net_failsafe: Switching tx_dev to sub_device ${to.sid}`,
+      );
+      this.devLinkUpdate();
+    }
+  }
+
+  private armUpkeep(): void {
+    if (this.timer !== null || this.state === 'unused') return;
+    this.timer = this.scheduler.runAfter(this.hotplugPollMs * NS_PER_MS, () => {
+      this.timer = null;
+      this.upkeep();
+      this.armUpkeep();
+    });
+  }
+
+  /** failsafe_ether.c failsafe_eth_dev_state_sync. */
+  private stateSync(): void {
+    const fsState = this.fsState;
+    if (fsState < SubDevState.PARSED) return;
+    const fresh: FailsafeSubDevice[] = [];
+    try {
+      for (const sub of this.subs) this.parseSub(sub, false);
+      if (fsState < SubDevState.PROBED) return;
+      for (const sub of this.subs) this.probeSub(sub);
+      if (fsState < SubDevState.ACTIVE) return;
+      for (const sub of this.subs) {
+        if (sub.state === SubDevState.PROBED && sub.port !== null && !sub.remove) fresh.push(sub);
+      }
+      for (const sub of fresh) {
+        const port = sub.port as EthDev;
+        const steps = replayConfiguration(
+          { port: this, linkUp: this.linkUp, macPool: (i) => this.macPoolOf(i) },
+          port,
+        );
+        this.listen(sub);
+        sub.state = SubDevState.ACTIVE;
+        this.log('debug', `net_failsafe: sub_device ${sub.sid} configured: ${steps.join(', ')}`);
+      }
+      if (fresh.length > 0) this.devLinkUpdate();
+      if (fsState < SubDevState.STARTED) return;
+      this.devStart();
+    } catch (err) {
+      for (const sub of this.subs) {
+        if (sub.state >= SubDevState.PROBED && sub.state !== this.fsState) sub.remove = true;
+      }
+      throw err;
+    }
+  }
+
+  /** failsafe_ether.c failsafe_dev_remove: flagged sub-devices with no burst in flight. */
+  private completeRemovals(): void {
+    let removed = false;
+    for (const sub of this.subs) {
+      if (!sub.remove || sub.state < SubDevState.PROBED) continue;
+      if (sub.rxInflight > 0 || sub.txInflight > 0) continue;
+      addEthStats(this.accumulator, this.readStats(sub));
+      sub.snapshot = emptyEthStats();
+      this.detachSub(sub);
+      // Stale-line fix: what the source holds was written before the removal completed.
+      sub.drainSource(this.fds);
+      removed = true;
+    }
+    if (removed) this.switchTx(null);
+  }
+
+  /** Stops, closes and detaches a sub-device's port; the slot becomes UNDEFINED. */
+  private detachSub(sub: FailsafeSubDevice): void {
+    const port = sub.port;
+    if (port !== null) {
+      if (sub.handlers !== null) {
+        port.off('intr_lsc', sub.handlers.lsc);
+        port.off('intr_rmv', sub.handlers.rmv);
+      }
+      port.unsetOwner(`${OWNER}:${this.name}`);
+      try {
+        this.registry.remove(port);
+      } catch (err) {
+        this.log(
+          'error',
+          `net_failsafe: Bus detach failed for sub_device ${sub.sid}: ${errText(err)}`,
+        );
+      }
+    }
+    sub.handlers = null;
+    sub.port = null;
+    sub.remove = false;
+    sub.state = SubDevState.UNDEFINED;
+    if (sub.spec.kind !== 'dev') sub.devargs = null;
+  }
+
+  /** Current stats of a sub-device, or its last snapshot when the port cannot be read. */
+  private readStats(sub: FailsafeSubDevice): EthStats {
+    const port = sub.port;
+    if (port === null || port.state === 'unused') return sub.snapshot;
+    sub.snapshot = port.statsGet();
+    return sub.snapshot;
+  }
+
+  /** Applies an operation to every ACTIVE-or-better sub-device (FOREACH_SUBDEV_STATE ACTIVE). */
+  private forEachActive(op: (port: EthDev) => void): void {
+    for (const sub of this.subs) {
+      if (sub.state >= SubDevState.ACTIVE && sub.port !== null) {
+        try {
+          op(sub.port);
+        } catch (err) {
+          this.log(
+            'error',
+            `net_failsafe: Operation failed for sub_device ${sub.sid}: ${errText(err)}`,
+          );
+          throw err;
+        }
+      }
+    }
+  }
+}
+
+function errText(err: unknown): string {
+  return isBypassError(err) ? err.message : String(err);
+}
+
+/**
+ * The fail-safe driver: probes `net_failsafe*` devices as {@link FailsafePort}s.
+ *
+ * @example
+ * ```ts
+ * registry.registerDriver(failsafeDriver({ pool, scheduler, fds: pipes }));
+ * const fs = registry.probe('net_failsafe0,dev(net_tap0),hotplug_poll=500');
+ * ```
+ */
+export function failsafeDriver(options: FailsafePortOptions): EthDriver {
+  return {
+    name: 'net_failsafe',
+    matches: (devName) => devName.startsWith('net_failsafe') || devName.startsWith('eth_failsafe'),
+    probe: (registry: EthDevRegistry, devName: string, args: string): EthDev =>
+      new FailsafePort({ registry, name: devName, devargs: args }, options),
+  };
+}

@@ -1,0 +1,89 @@
+import type { EthDev } from '../ethdev/EthDev.js';
+
+/**
+ * What a fail-safe port has been told, as {@link replayConfiguration} needs it.
+ *
+ * @example
+ * ```ts
+ * const src: ReplaySource = { port: fs, linkUp: true, macPool: () => 0 };
+ * ```
+ */
+export interface ReplaySource {
+  /** The fail-safe port (its recorded queues, modes, MTU, addresses, VLANs). */
+  port: EthDev;
+  /** The fail-safe port's link status. */
+  linkUp: boolean;
+  /** The pool an extra MAC address (by table index) was added with. */
+  macPool: (index: number) => number;
+}
+
+/**
+ * Replays a fail-safe port's configuration onto a (re)plugged sub-device, in DPDK's order
+ * (drivers/net/failsafe/failsafe_ether.c fs_eth_dev_conf_apply): queues, link status,
+ * promiscuous, all-multicast, MTU, default MAC, extra MACs, multicast list, VLAN filters.
+ * Settings already equal on the sub-device are skipped, except the default MAC, which is always
+ * set. rte_flow rules are not modelled (this ethdev model has no flow API). Returns the steps
+ * that were applied, for logs and tests.
+ *
+ * Fixed DPDK bug: fail-safe records the number of MAC addresses as the index of the last one
+ * added (`nb_mac_addr = index`, one short), so the loop over extra addresses never replays the
+ * last one. Here every extra address of the fail-safe port's table is replayed, with its pool.
+ *
+ * @throws {@link BypassError} whatever the sub-device refuses (the caller marks it for removal).
+ * @example
+ * ```ts
+ * const steps = replayConfiguration({ port: fs, linkUp: true, macPool: () => 0 }, vfPort);
+ * // ['queues', 'promiscuous', 'mtu', 'mac', 'extra-mac 02:00:00:00:00:02']
+ * ```
+ */
+export function replayConfiguration(src: ReplaySource, sub: EthDev): string[] {
+  const fs = src.port;
+  const steps: string[] = [];
+  sub.configure(fs.nbRxQueues, fs.nbTxQueues);
+  steps.push('queues');
+  if (sub.linkGet().status !== src.linkUp) {
+    sub.setLink(src.linkUp);
+    steps.push('link');
+  }
+  if (sub.promiscuous !== fs.promiscuous) {
+    sub.setPromiscuous(fs.promiscuous);
+    steps.push('promiscuous');
+  }
+  if (sub.allmulticast !== fs.allmulticast) {
+    sub.setAllmulticast(fs.allmulticast);
+    steps.push('allmulticast');
+  }
+  if (sub.mtu !== fs.mtu) {
+    sub.setMtu(fs.mtu);
+    steps.push('mtu');
+  }
+  sub.setDefaultMacAddr(fs.macAddr);
+  steps.push('mac');
+  const table = fs.macAddrs;
+  for (let i = 1; i < table.length; i++) {
+    const mac = table[i];
+    if (mac === null || mac === undefined) continue;
+    sub.macAddrAdd(mac, src.macPool(i));
+    steps.push(`extra-mac ${mac.toString()}`);
+  }
+  const mc = fs.mcAddrs;
+  if (
+    !sameList(
+      mc.map((m) => m.value),
+      sub.mcAddrs.map((m) => m.value),
+    )
+  ) {
+    sub.setMcAddrList(mc);
+    steps.push('multicast');
+  }
+  const vids = fs.vlanIds;
+  if (!sameList(vids, sub.vlanIds)) {
+    for (const vid of vids) sub.vlanFilter(vid, true);
+    steps.push('vlan');
+  }
+  return steps;
+}
+
+function sameList(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}

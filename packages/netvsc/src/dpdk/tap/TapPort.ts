@@ -1,0 +1,469 @@
+import type { NetDevice } from '@bypass/core';
+import {
+  BypassError,
+  DropReason,
+  Ethernet,
+  IFF,
+  MacAddress,
+  PacketRing,
+  RX_HANDLER,
+  type NetNamespace,
+  type PacketPool,
+  type RxHandlerResult,
+} from '@bypass/core';
+import type { Subscription } from 'rxjs';
+import { EthDev, type EthDevInit } from '../ethdev/EthDev.js';
+import { ETH_DEV_FLAG, emptyEthStats, type EthDevInfo, type EthStats } from '../ethdev/EthTypes.js';
+import { TapNetdev } from './TapNetdev.js';
+
+/** `RTE_PMD_TAP_MAX_QUEUES`. */
+const TAP_MAX_QUEUES = 16;
+/** Ethernet header + one VLAN tag beyond the MTU. */
+const L2_OVERHEAD = 18;
+/** Frames classified per chunk of an ingress burst on the remote. */
+const CHUNK = 256;
+/** Link speed a TAP reports (`RTE_ETH_SPEED_NUM_10G`). */
+const TAP_SPEED = 10_000;
+
+/**
+ * Options of a {@link TapPort}.
+ *
+ * @example
+ * ```ts
+ * const o: TapPortOptions = { ns, pool, remote: 'eth1' };
+ * ```
+ */
+export interface TapPortOptions {
+  /** The simulated kernel namespace the TAP netdev is created in (and the remote lives in). */
+  ns: NetNamespace;
+  pool: PacketPool;
+  /** Kernel name of the TAP netdev (`iface=`); default `dtap%d`. */
+  iface?: string;
+  /** The netdev whose traffic the TAP takes over (`remote=`). */
+  remote?: string;
+  /** Fixed MAC address (`mac=`); ignored with `remote` (the remote's is copied). */
+  mac?: MacAddress;
+  /** Slots per RX ring (power of two); default 512. */
+  ringSize?: number;
+}
+
+/**
+ * DPDK's TAP PMD (drivers/net/tap/rte_eth_tap.c) on a simulated kernel: a TAP netdev registered
+ * in a {@link NetNamespace}, and, with `remote=<ifname>`, the takeover of that netdev's traffic
+ * that gives a fail-safe port its path through the kernel netvsc:
+ *
+ * - At probe the TAP copies the remote's MAC and saves the remote's flags (rte_eth_tap.c
+ *   `eth_dev_tap_create`: `remote_initial_flags`); close restores them (`tap_dev_close`).
+ * - Ingress (the implicit tc rules of `tap_flow_implicit_create`): frames the remote receives
+ *   for the TAP's MAC addresses, broadcast, IPv6 multicast (33:33:*), the multicast list, and
+ *   with all-multicast every group frame, with promiscuous mode everything, are redirected to
+ *   the TAP's RX queues (queue = `pool.mark % nbRxQueues`, a stable flow hash); the rest stays
+ *   with the remote's kernel stack. A full RX ring drops (`ring-full`, `imissed`); frames that
+ *   arrive while the port is stopped are dropped (`dev-down`, `imissed`), as a down TAP drops
+ *   what tc redirects to it.
+ * - Egress: TX bursts go out through the remote's `xmit` (kernel ownership: every frame is
+ *   taken; the remote counts what it cannot send). Frames longer than MTU + 18 are dropped
+ *   (`mtu-exceeded`, `oerrors`). Without a remote, TX is received by the TAP netdev's stack and
+ *   what the TAP netdev transmits arrives on RX queue 0.
+ * - Link up (start, `setLink(true)`) brings the TAP netdev and the remote up; link down only the
+ *   TAP netdev (`tap_link_set_up` / `_down`). Promiscuous, all-multicast and MTU apply to both
+ *   (LOCAL_AND_REMOTE); the link is up when the port is started and the remote is up with
+ *   carrier. Remote state changes raise `intr_lsc`; the remote's unregistration ends the
+ *   takeover (link down).
+ *
+ * @example
+ * ```ts
+ * const tap = new TapPort({ registry, name: 'net_tap_vsc0' }, { ns, pool, remote: 'eth1' });
+ * tap.configure(1, 1);
+ * tap.start();
+ * tap.txBurst(0, pkts, 0, n); // out through eth1's xmit
+ * tap.rxBurst(0, out, 0, 32); // what eth1 received for the TAP's MAC
+ * ```
+ */
+export class TapPort extends EthDev {
+  /** The TAP netdev in the simulated kernel. */
+  readonly netdev: TapNetdev;
+  readonly pool: PacketPool;
+  readonly ns: NetNamespace;
+  private remoteDev: NetDevice | null = null;
+  /** True once a remote this port was taking over has gone: the port has no path any more. */
+  private remoteLost = false;
+  private readonly rings: PacketRing[] = [];
+  private readonly ringSize: number;
+  private readonly scratch = new Int32Array(CHUNK);
+  private readonly counters = emptyEthStats();
+  private filter: number[] = [];
+  private nsSub: Subscription | null = null;
+  private readonly remoteInitial = { up: false, promisc: false, allmulti: false };
+  private promiscAdded = 0;
+  private allmultiAdded = 0;
+  private readonly handler = (
+    dev: NetDevice,
+    pkts: Int32Array,
+    start: number,
+    count: number,
+  ): RxHandlerResult => this.ingress(dev, pkts, start, count);
+
+  /**
+   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for an invalid remote name ("TAP invalid
+   * remote interface name"), `ERR_NOT_FOUND` when the remote does not exist ("failed to get X
+   * if_index"), `ERR_BUSY` when the remote already has an rx handler, `ERR_NAME_EXISTS` /
+   * `ERR_NAME_INVALID` for the TAP netdev's name.
+   */
+  constructor(init: EthDevInit, options: TapPortOptions) {
+    const remoteName = options.remote;
+    let remote: NetDevice | undefined;
+    if (remoteName !== undefined) {
+      // rte_eth_tap.c set_remote_iface / is_valid_iface
+      if (!isValidIface(remoteName)) {
+        throw new BypassError(
+          'ERR_INVALID_ARGUMENT',
+          `TAP invalid remote interface name (${remoteName})`,
+        );
+      }
+      remote = options.ns.getByName(remoteName);
+      if (remote === undefined) {
+        throw new BypassError(
+          'ERR_NOT_FOUND',
+          `${init.name}: failed to get ${remoteName} if_index.`,
+        );
+      }
+      if (remote.rxHandler !== null) {
+        throw new BypassError(
+          'ERR_BUSY',
+          `${init.name}: ${remoteName} already has an rx handler (a bridge, bond or bypass port)`,
+        );
+      }
+    }
+    super(init);
+    this.pool = options.pool;
+    this.ns = options.ns;
+    this.ringSize = options.ringSize ?? 512;
+    const mac = remote?.devAddr ?? options.mac ?? tapDefaultMac(this.portId);
+    this.netdev = new TapNetdev(
+      { pool: options.pool, permAddr: mac, driver: 'tun', maxMtu: 65518 },
+      (pkts, start, count) => this.fromTapNetdev(pkts, start, count),
+    );
+    try {
+      options.ns.register(this.netdev, options.iface ?? 'dtap%d');
+    } catch (err) {
+      this.registry.release(this);
+      throw err;
+    }
+    this.initMacAddr(mac);
+    this.initMtu(remote?.mtu ?? 1500);
+    this.netdev.carrierOn();
+    if (remote !== undefined) {
+      this.remoteDev = remote;
+      this.remoteInitial.up = remote.isUp;
+      this.remoteInitial.promisc = (remote.flags & IFF.PROMISC) !== 0;
+      this.remoteInitial.allmulti = (remote.flags & IFF.ALLMULTI) !== 0;
+      remote.registerRxHandler(this.handler, null);
+      this.nsSub = options.ns.events$.subscribe((e) => {
+        if (e.dev !== this.remoteDev) return;
+        if (e.type === 'unregister') this.dropRemote();
+        else if (e.type === 'up' || e.type === 'down' || e.type === 'change') this.refreshLink();
+      });
+    }
+    this.rebuildFilter();
+  }
+
+  /** The remote netdev while the takeover lasts, or null. */
+  get remote(): NetDevice | null {
+    return this.remoteDev;
+  }
+
+  protected devInfoGet(): EthDevInfo {
+    return {
+      driverName: 'net_tap',
+      maxRxQueues: TAP_MAX_QUEUES,
+      maxTxQueues: TAP_MAX_QUEUES,
+      maxMacAddrs: 1,
+      minMtu: 68,
+      maxMtu: this.remoteDev !== null ? Math.min(65518, this.remoteDev.maxMtu) : 65518,
+      rxOffloadCapa: 0,
+      txOffloadCapa: 0,
+      devFlags: ETH_DEV_FLAG.INTR_LSC,
+    };
+  }
+
+  protected devConfigure(nbRxq: number, _nbTxq: number): void {
+    const old = this.rings.splice(0);
+    for (const r of old) this.flushRing(r);
+    for (let q = 0; q < Math.max(1, nbRxq); q++) this.rings.push(new PacketRing(this.ringSize));
+  }
+
+  protected devStart(): void {
+    this.devSetLink(true);
+  }
+
+  protected devStop(): void {
+    this.devSetLink(false);
+  }
+
+  protected devClose(): void {
+    this.devSetLink(false);
+    for (const r of this.rings) this.flushRing(r);
+    const remote = this.remoteDev;
+    if (remote !== null) {
+      // rte_eth_tap.c tap_dev_close: restore the remote's initial flags
+      if (this.promiscAdded > 0) remote.setPromiscuity(-this.promiscAdded);
+      if (this.allmultiAdded > 0) remote.setAllmulti(-this.allmultiAdded);
+      if (!this.remoteInitial.up && remote.isUp) remote.close();
+      else if (this.remoteInitial.up && !remote.isUp && remote.registered) remote.open();
+      this.dropRemote();
+    }
+    this.promiscAdded = 0;
+    this.allmultiAdded = 0;
+    this.nsSub?.unsubscribe();
+    this.nsSub = null;
+    if (this.netdev.registered) this.ns.unregister(this.netdev);
+  }
+
+  protected override devLinkUpdate(): void {
+    this.refreshLink();
+  }
+
+  // rte_eth_tap.c tap_link_set_up (LOCAL and REMOTE) / tap_link_set_down (LOCAL only)
+  protected override devSetLink(up: boolean): void {
+    if (up) {
+      if (this.netdev.registered) this.netdev.open();
+      const remote = this.remoteDev;
+      if (remote !== null && !remote.isUp) remote.open();
+    } else {
+      this.netdev.close();
+    }
+    this.refreshLink();
+  }
+
+  protected override devPromiscuous(on: boolean): void {
+    const remote = this.remoteDev;
+    if (remote !== null) {
+      if (on) {
+        remote.setPromiscuity(1);
+        this.promiscAdded++;
+      } else if (this.promiscAdded > 0) {
+        remote.setPromiscuity(-1);
+        this.promiscAdded--;
+      }
+    }
+    this.netdev.setPromiscuity(on ? 1 : -1);
+  }
+
+  protected override devAllmulticast(on: boolean): void {
+    const remote = this.remoteDev;
+    if (remote !== null) {
+      if (on) {
+        remote.setAllmulti(1);
+        this.allmultiAdded++;
+      } else if (this.allmultiAdded > 0) {
+        remote.setAllmulti(-1);
+        this.allmultiAdded--;
+      }
+    }
+  }
+
+  protected override devMtuSet(mtu: number): void {
+    const remote = this.remoteDev;
+    const old = this.netdev.mtu;
+    this.netdev.setMtu(mtu);
+    try {
+      remote?.setMtu(mtu);
+    } catch (err) {
+      this.netdev.setMtu(old);
+      throw err;
+    }
+  }
+
+  protected override devMacAddrSet(mac: MacAddress): void {
+    this.netdev.setMacAddress(mac);
+    const remote = this.remoteDev;
+    if (remote !== null && !remote.devAddr.equals(mac)) remote.setMacAddress(mac);
+    this.rebuildFilter(mac);
+  }
+
+  protected override devMcAddrListSet(list: readonly MacAddress[]): void {
+    this.rebuildFilter(this.macAddr, list);
+  }
+
+  protected devStatsGet(out: EthStats): void {
+    Object.assign(out, this.counters);
+  }
+
+  protected devStatsReset(): void {
+    Object.assign(this.counters, emptyEthStats());
+  }
+
+  protected rxBurstImpl(queue: number, out: Int32Array, start: number, max: number): number {
+    const ring = this.rings[queue];
+    if (ring === undefined) return 0;
+    const n = ring.dequeueBurst(out, start, max);
+    if (n > 0) {
+      const length = this.pool.length;
+      let bytes = 0;
+      for (let i = start, end = start + n; i < end; i++)
+        bytes += length[out[i] as number] as number;
+      this.counters.ipackets += n;
+      this.counters.ibytes += bytes;
+    }
+    return n;
+  }
+
+  protected txBurstImpl(queue: number, pkts: Int32Array, start: number, count: number): number {
+    const pool = this.pool;
+    const length = pool.length;
+    const max = this.mtu + L2_OVERHEAD;
+    const end = start + count;
+    let run = start;
+    let bytes = 0;
+    for (let i = start; i < end; i++) {
+      const len = length[pkts[i] as number] as number;
+      if (len > max) {
+        this.send(pkts, run, i - run, queue);
+        this.counters.oerrors++;
+        pool.drop(pkts, i, 1, DropReason.MTU_EXCEEDED);
+        run = i + 1;
+      } else bytes += len;
+    }
+    this.send(pkts, run, end - run, queue);
+    this.counters.obytes += bytes;
+    return count;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private send(pkts: Int32Array, start: number, count: number, queue: number): void {
+    if (count <= 0) return;
+    this.counters.opackets += count;
+    const remote = this.remoteDev;
+    if (remote !== null) remote.xmit(pkts, start, count, queue);
+    else this.netdev.receive(pkts, start, count);
+  }
+
+  private ingress(
+    _dev: NetDevice,
+    pkts: Int32Array,
+    start: number,
+    count: number,
+  ): RxHandlerResult {
+    const remote = this.remoteDev;
+    if (remote === null) return RX_HANDLER.PASS;
+    const scratch = this.scratch;
+    const pool = this.pool;
+    let keep = start;
+    for (let base = start, end = start + count; base < end; base += CHUNK) {
+      const stop = base + CHUNK < end ? base + CHUNK : end;
+      let taken = 0;
+      for (let i = base; i < stop; i++) {
+        const h = pkts[i] as number;
+        if (this.matches(pool, h)) scratch[taken++] = h;
+        else pkts[keep++] = h;
+      }
+      this.toRings(scratch, taken);
+    }
+    if (keep > start) remote.deliver(pkts, start, keep - start, false);
+    return RX_HANDLER.CONSUMED;
+  }
+
+  private fromTapNetdev(pkts: Int32Array, start: number, count: number): void {
+    // What the kernel sends on the TAP netdev reaches the PMD (RX queue 0).
+    const ring = this.rings[0];
+    if (ring === undefined || !this.started) {
+      this.counters.imissed += count;
+      this.pool.drop(pkts, start, count, DropReason.DEV_DOWN);
+      return;
+    }
+    const n = ring.enqueueBurst(pkts, start, count);
+    if (n < count) {
+      this.counters.imissed += count - n;
+      this.pool.drop(pkts, start + n, count - n, DropReason.RING_FULL);
+    }
+  }
+
+  private toRings(frames: Int32Array, n: number): void {
+    if (n === 0) return;
+    const rings = this.rings;
+    if (!this.started || rings.length === 0) {
+      this.counters.imissed += n;
+      this.pool.drop(frames, 0, n, DropReason.DEV_DOWN);
+      return;
+    }
+    if (rings.length === 1) {
+      const q = (rings[0] as PacketRing).enqueueBurst(frames, 0, n);
+      if (q < n) {
+        this.counters.imissed += n - q;
+        this.pool.drop(frames, q, n - q, DropReason.RING_FULL);
+      }
+      return;
+    }
+    const mark = this.pool.mark;
+    for (let i = 0; i < n; i++) {
+      const ring = rings[(mark[frames[i] as number] as number) % rings.length] as PacketRing;
+      if (ring.enqueueBurst(frames, i, 1) === 0) {
+        this.counters.imissed++;
+        this.pool.drop(frames, i, 1, DropReason.RING_FULL);
+      }
+    }
+  }
+
+  private matches(pool: PacketPool, h: number): boolean {
+    const cls = Ethernet.classify(pool, h);
+    if (cls < 0) return false;
+    if (this.promiscuous) return true;
+    if (cls === 2) return true; // broadcast
+    const dst = Ethernet.dst(pool, h);
+    if (cls === 1) {
+      if (this.allmulticast) return true;
+      if (Math.floor(dst / 0x1_0000_0000) === 0x3333) return true; // IPv6 multicast
+    }
+    const f = this.filter;
+    for (let i = 0; i < f.length; i++) if (f[i] === dst) return true;
+    return false;
+  }
+
+  private rebuildFilter(
+    mac: MacAddress = this.macAddr,
+    mc: readonly MacAddress[] = this.mcAddrs,
+  ): void {
+    this.filter = [mac.value, ...mc.map((m) => m.value)];
+  }
+
+  private refreshLink(): void {
+    const remote = this.remoteDev;
+    const localUp = this.netdev.isUp;
+    const up =
+      remote === null ? localUp && !this.remoteLost : localUp && remote.isUp && remote.carrier;
+    this.updateLink(up, up ? TAP_SPEED : 0);
+  }
+
+  private dropRemote(): void {
+    const remote = this.remoteDev;
+    if (remote === null) return;
+    if (remote.rxHandler === this.handler) remote.unregisterRxHandler();
+    this.remoteDev = null;
+    this.remoteLost = this.state !== 'unused';
+    this.refreshLink();
+  }
+
+  private flushRing(ring: PacketRing): void {
+    const scratch = this.scratch;
+    for (;;) {
+      const n = ring.dequeueBurst(scratch, 0, scratch.length);
+      if (n === 0) break;
+      this.pool.drop(scratch, 0, n, DropReason.DEV_DOWN);
+    }
+  }
+}
+
+// rte_eth_tap.c is_valid_iface: non-empty, shorter than IFNAMSIZ, no '/', ':' or blank
+function isValidIface(name: string): boolean {
+  return name.length > 0 && name.length < 16 && !/[/:\s]/.test(name);
+}
+
+/**
+ * A locally administered MAC derived from the port id, `02:64:74:61:70:<id>` ("dtap"); DPDK
+ * draws a random one unless `mac=fixed`.
+ */
+function tapDefaultMac(portId: number): MacAddress {
+  return MacAddress.fromNumber(0x02_64_74_61_70_00 + (portId & 0xff));
+}

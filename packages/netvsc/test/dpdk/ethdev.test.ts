@@ -1,0 +1,245 @@
+import test from 'ava';
+import { MacAddress } from '@bypass/core';
+import { EthDevRegistry, VfPmdPort, splitDevargs } from '../../src/dpdk/exports.js';
+import { FakePort, fakeDriver } from './helpers/FakePort.js';
+import { World, mac } from './helpers/world.js';
+
+function fake(w: World, name = 'net_fake0'): FakePort {
+  return new FakePort({ registry: w.registry, name }, w.pool);
+}
+
+test('ports get the lowest free id and are found by id and name', (t) => {
+  const w = new World();
+  const a = fake(w, 'net_fakeA');
+  const b = fake(w, 'net_fakeB');
+  t.is(a.portId, 0);
+  t.is(b.portId, 1);
+  t.is(w.registry.get(1), b);
+  t.is(w.registry.getByName('net_fakeA'), a);
+  a.close();
+  t.is(a.state, 'unused');
+  t.is(w.registry.get(0), undefined);
+  t.is(fake(w, 'net_fakeC').portId, 0);
+});
+
+test('a second port with the same name is refused as DPDK does', (t) => {
+  const w = new World();
+  fake(w, 'net_fakeA');
+  const e = t.throws(() => fake(w, 'net_fakeA'));
+  t.is((e as { code?: string }).code, 'ERR_ALREADY_REGISTERED');
+  t.regex(e.message, /Ethernet device with name net_fakeA already allocated/);
+});
+
+test('the registry refuses ports beyond maxPorts', (t) => {
+  const registry = new EthDevRegistry({ maxPorts: 1 });
+  const w = new World();
+  new FakePort({ registry, name: 'net_fake0' }, w.pool);
+  t.throws(() => new FakePort({ registry, name: 'net_fake1' }, w.pool), { code: 'ERR_BUSY' });
+});
+
+test('probe picks the driver by device name and emits new; unknown names are ERR_NOT_FOUND', (t) => {
+  const w = new World();
+  w.registry.registerDriver(fakeDriver(w.pool, new Set(['net_fakeX'])));
+  const seen: string[] = [];
+  w.registry.events.on('new', (p) => seen.push(p.name));
+  w.registry.events.on('destroy', (p) => seen.push(`-${p.name}`));
+  const p = w.registry.probe('net_fakeX,a=1');
+  t.is(p.devargs, 'a=1');
+  t.throws(() => w.registry.probe('net_fakeX'), { code: 'ERR_ALREADY_REGISTERED' });
+  t.throws(() => w.registry.probe('net_unknown0'), { code: 'ERR_NOT_FOUND' });
+  t.throws(() => w.registry.probe(',x=1'), { code: 'ERR_PARSE' });
+  w.registry.remove(p);
+  t.deepEqual(seen, ['net_fakeX', '-net_fakeX']);
+});
+
+test('splitDevargs splits the name at the first comma', (t) => {
+  t.deepEqual(splitDevargs('net_failsafe0,dev(a,b=1),mac=x'), {
+    name: 'net_failsafe0',
+    args: 'dev(a,b=1),mac=x',
+  });
+  t.deepEqual(splitDevargs('0002:00:02.0'), { name: '0002:00:02.0', args: '' });
+});
+
+test('configure needs a stopped port and respects the queue limits', (t) => {
+  const w = new World();
+  const p = fake(w);
+  t.throws(() => p.start(), { code: 'ERR_STATE' });
+  t.throws(() => p.configure(17, 1), {
+    code: 'ERR_INVALID_ARGUMENT',
+    message: /nb_rx_queues=17 > 16/,
+  });
+  p.configure(2, 2);
+  p.start();
+  t.throws(() => p.configure(1, 1), { message: /Port 0 must be stopped to allow configuration/ });
+  t.throws(() => p.close(), {
+    code: 'ERR_BUSY',
+    message: /Cannot close started device \(port 0\)/,
+  });
+  p.stop();
+  p.close();
+  t.throws(() => p.configure(1, 1), { code: 'ERR_NO_DEVICE' });
+});
+
+test('bursts return 0 on a stopped port or an unconfigured queue and never overrun the arrays', (t) => {
+  const w = new World();
+  const p = fake(w);
+  p.configure(1, 1);
+  const pkts = w.frames(4, mac(1));
+  t.is(p.txBurst(0, pkts, 0, 4), 0);
+  p.start();
+  t.is(p.txBurst(1, pkts, 0, 4), 0);
+  t.is(p.txBurst(-1, pkts, 0, 4), 0);
+  t.is(p.txBurst(0, pkts, 2, 100), 2); // clipped to the array
+  p.inject(0, pkts.subarray(0, 2));
+  const out = new Int32Array(4);
+  t.is(p.rxBurst(0, out, 3, 32), 1); // room for one
+  t.is(p.rxBurst(0, out, 0, 0), 0);
+  t.is(p.rxBurst(0, out, -1, 4), 0);
+});
+
+test('the txBurst return value is what the PMD took; the caller keeps the rest', (t) => {
+  const w = new World();
+  const p = fake(w);
+  p.configure(1, 1);
+  p.start();
+  p.txBudget = 3;
+  const pkts = w.frames(5, mac(1));
+  t.is(p.txBurst(0, pkts, 0, 5), 3);
+  t.true(w.pool.isAllocated(pkts[3] as number));
+  t.true(w.pool.isAllocated(pkts[4] as number));
+});
+
+test('MAC table: default, extra addresses in free slots, no removal of the default', (t) => {
+  const w = new World();
+  const p = new FakePort({ registry: w.registry, name: 'net_fake0' }, w.pool, { maxMacAddrs: 3 });
+  p.setDefaultMacAddr(mac(1));
+  p.macAddrAdd(mac(2));
+  p.macAddrAdd(mac(2)); // already there
+  p.macAddrAdd(mac(3));
+  t.throws(() => p.macAddrAdd(mac(4)), { code: 'ERR_BUSY', message: /MAC address array full/ });
+  t.throws(() => p.macAddrAdd(MacAddress.ZERO), { message: /Cannot add NULL MAC address/ });
+  t.throws(() => p.macAddrRemove(mac(1)), { message: /Cannot remove default MAC address/ });
+  t.throws(() => p.setDefaultMacAddr(MacAddress.BROADCAST), { code: 'ERR_INVALID_ARGUMENT' });
+  p.macAddrRemove(mac(2));
+  p.macAddrAdd(mac(4)); // reuses slot 1
+  t.deepEqual(p.calls.slice(-1), ['mac+ 00:15:5d:00:00:04 1']);
+  t.deepEqual(
+    p.extraMacAddrs.map((m) => m.toString()),
+    ['00:15:5d:00:00:04', '00:15:5d:00:00:03'],
+  );
+});
+
+test('MTU, multicast list and VLAN filter are validated before the PMD sees them', (t) => {
+  const w = new World();
+  const p = new FakePort({ registry: w.registry, name: 'net_fake0' }, w.pool, { rxOffloadCapa: 0 });
+  t.throws(() => p.setMtu(9001), { code: 'ERR_MTU_RANGE' });
+  p.setMtu(9000);
+  t.is(p.mtu, 9000);
+  t.throws(() => p.setMcAddrList([mac(1)]), { code: 'ERR_INVALID_ARGUMENT' });
+  p.setMcAddrList([MacAddress.parse('01:00:5e:00:00:01')]);
+  t.throws(() => p.vlanFilter(10, true), {
+    code: 'ERR_NOT_SUPPORTED',
+    message: /VLAN-filtering disabled/,
+  });
+  const q = fake(w, 'net_fake1');
+  t.throws(() => q.vlanFilter(4096, true), { code: 'ERR_INVALID_ARGUMENT' });
+  q.vlanFilter(100, true);
+  q.vlanFilter(10, true);
+  t.deepEqual(q.vlanIds, [10, 100]);
+});
+
+test('a refused operation leaves the recorded value unchanged', (t) => {
+  const w = new World();
+  const p = fake(w);
+  p.refuse.add('mtu');
+  t.throws(() => p.setMtu(9000), { code: 'ERR_REFUSED' });
+  t.is(p.mtu, 1500);
+  p.refuse.add('promiscuous');
+  t.throws(() => p.setPromiscuous(true));
+  t.false(p.promiscuous);
+});
+
+test('link changes emit intr_lsc once per change and removal emits intr_rmv once', (t) => {
+  const w = new World();
+  const p = fake(w);
+  const events: string[] = [];
+  p.on('intr_lsc', () => events.push(`lsc ${p.linkGet().status}`));
+  p.on('intr_rmv', () => events.push('rmv'));
+  p.setHwLink(true);
+  p.setHwLink(true);
+  p.setHwLink(false);
+  p.unplug();
+  p.unplug();
+  t.deepEqual(events, ['lsc true', 'lsc false', 'rmv']);
+  t.is(p.state, 'removed');
+});
+
+test('owners: a port claimed by one owner is refused to another', (t) => {
+  const w = new World();
+  const p = fake(w);
+  p.setOwner('net_failsafe');
+  t.throws(() => p.setOwner('net_netvsc'), { code: 'ERR_BUSY' });
+  p.unsetOwner('net_netvsc');
+  t.is(p.owner, 'net_failsafe');
+  p.unsetOwner('net_failsafe');
+  p.setOwner('net_netvsc');
+  t.is(p.owner, 'net_netvsc');
+});
+
+test('VfPmdPort moves bursts through the VF rings and counts the 8 basic counters', (t) => {
+  const w = new World();
+  const vf = w.plugVf('0002:00:02.0', mac(1));
+  const port = w.registry.probe('0002:00:02.0') as VfPmdPort;
+  t.true(port instanceof VfPmdPort);
+  t.is(port.macAddr.toString(), mac(1).toString());
+  port.configure(2, 2);
+  port.start();
+  t.true(port.linkGet().status);
+  const pkts = w.frames(8, mac(9));
+  t.is(port.txBurst(1, pkts, 0, 8), 8);
+  const wire = new Int32Array(8);
+  t.is(vf.drainTx(1, wire, 0, 8), 8);
+  vf.injectRx(0, wire, 0, 8);
+  const out = new Int32Array(8);
+  t.is(port.rxBurst(0, out, 0, 8), 8);
+  const s = port.statsGet();
+  t.is(s.opackets, 8);
+  t.is(s.ipackets, 8);
+  t.is(s.obytes, 8 * 64);
+  port.statsReset();
+  t.is(port.statsGet().ipackets, 0);
+  w.pool.freeBurst(out, 0, 8);
+});
+
+test('VfPmdPort raises intr_lsc on carrier changes and intr_rmv when its PCI function leaves', (t) => {
+  const w = new World();
+  const vf = w.plugVf('0002:00:02.0', mac(1));
+  const port = w.registry.probe('0002:00:02.0');
+  port.configure(1, 1);
+  port.start();
+  const events: string[] = [];
+  port.on('intr_lsc', () => events.push('lsc'));
+  port.on('intr_rmv', () => events.push('rmv'));
+  vf.setLink(false);
+  t.false(port.linkGet().status);
+  const pkts = w.frames(4, mac(9));
+  t.is(port.txBurst(0, pkts, 0, 4), 0); // no link: the caller keeps them
+  vf.setLink(true);
+  t.is(port.txBurst(0, pkts, 0, 4), 4); // in flight in the TX ring
+  w.unplugVf('0002:00:02.0');
+  t.deepEqual(events, ['lsc', 'lsc', 'lsc', 'rmv']); // down, up, down with the removal, removed
+  t.is(port.state, 'removed');
+  t.is(w.drops.get('vf-ring-flushed'), 4);
+  t.is(port.txBurst(0, w.frames(1, mac(9)), 0, 1), 0);
+});
+
+test('a VF still bound to its kernel driver cannot be probed by a PMD', (t) => {
+  const w = new World();
+  const vf = w.plugVf('0002:00:02.0', mac(1));
+  w.ns.register(vf, 'enP2s2');
+  t.throws(() => w.registry.probe('0002:00:02.0'), { code: 'ERR_BUSY' });
+  t.throws(() => w.registry.probe('0002:00:03.0'), {
+    code: 'ERR_NO_DEVICE',
+    message: /Cannot find PCI device/,
+  });
+});

@@ -1,0 +1,178 @@
+import test from 'ava';
+import { Ethernet, IFF, MacAddress } from '@bypass/core';
+import { TapPort } from '../../src/dpdk/exports.js';
+import { World, mac } from './helpers/world.js';
+
+function setup() {
+  const w = new World();
+  const eth1 = w.netvsc('eth1', mac(1));
+  const delivered: number[] = [];
+  eth1.bindSink((_d, pkts, s, c) => {
+    for (let i = s; i < s + c; i++) delivered.push(w.pool.mark[pkts[i] as number] as number);
+    w.pool.freeBurst(pkts, s, c);
+  });
+  const tap = w.registry.probe('net_tap_vsc0,remote=eth1') as TapPort;
+  return { w, eth1, tap, delivered };
+}
+
+test('a TAP with remote= copies the remote MAC and registers its own kernel netdev', (t) => {
+  const { w, tap } = setup();
+  t.true(tap instanceof TapPort);
+  t.is(tap.macAddr.toString(), mac(1).toString());
+  t.is(tap.netdev.name, 'dtap0');
+  t.is(w.ns.getByName('dtap0'), tap.netdev);
+  t.is(tap.remote?.name, 'eth1');
+});
+
+test('TAP devargs errors carry DPDK messages', (t) => {
+  const w = new World();
+  w.netvsc('eth1', mac(1));
+  t.throws(() => w.registry.probe('net_tap0,remote=nosuch'), {
+    code: 'ERR_NOT_FOUND',
+    message: /net_tap0: failed to get nosuch if_index\./,
+  });
+  t.throws(() => w.registry.probe('net_tap0,remote=a/b'), {
+    message: /TAP invalid remote interface name \(a\/b\)/,
+  });
+  t.throws(() => w.registry.probe('net_tap0,bogus=1'), { code: 'ERR_PARSE' });
+  t.is(w.registry.getByName('net_tap0'), undefined);
+});
+
+test('TX of the TAP goes out through the remote netdev xmit', (t) => {
+  const { w, eth1, tap } = setup();
+  tap.configure(1, 1);
+  tap.start();
+  const pkts = w.frames(5, mac(9));
+  t.is(tap.txBurst(0, pkts, 0, 5), 5);
+  t.deepEqual(eth1.sent, [1, 2, 3, 4, 5]);
+  t.is(tap.statsGet().opackets, 5);
+  t.is(tap.statsGet().obytes, 5 * 64);
+});
+
+test('frames the remote receives for the TAP MAC, broadcast and IPv6 multicast go to the TAP; the rest stays with the kernel', (t) => {
+  const { w, eth1, tap, delivered } = setup();
+  tap.configure(1, 1);
+  tap.start();
+  const toTap = w.frames(2, mac(1));
+  const bcast = w.frames(1, MacAddress.BROADCAST);
+  const v6 = w.frames(1, MacAddress.parse('33:33:00:00:00:01'));
+  const other = w.frames(2, mac(7));
+  const v4mc = w.frames(1, MacAddress.parse('01:00:5e:00:00:01'));
+  const burst = Int32Array.from([...toTap, ...other, ...bcast, ...v6, ...v4mc]);
+  eth1.receive(burst, 0, burst.length);
+  const out = new Int32Array(16);
+  const n = tap.rxBurst(0, out, 0, 16);
+  t.deepEqual(
+    [...out.subarray(0, n)].map((h) => w.pool.mark[h]),
+    [1, 2, 3, 4],
+  );
+  t.deepEqual(delivered, [5, 6, 7]);
+  t.is(tap.statsGet().ipackets, 4);
+  w.pool.freeBurst(out, 0, n);
+});
+
+test('promiscuous and all-multicast widen the redirect and set the remote flags, restored on close', (t) => {
+  const { w, eth1, tap, delivered } = setup();
+  tap.configure(1, 1);
+  tap.start();
+  tap.setAllmulticast(true);
+  t.true((eth1.flags & IFF.ALLMULTI) !== 0);
+  const v4mc = w.frames(1, MacAddress.parse('01:00:5e:00:00:01'));
+  eth1.receive(v4mc, 0, 1);
+  tap.setPromiscuous(true);
+  t.true((eth1.flags & IFF.PROMISC) !== 0);
+  const other = w.frames(1, mac(7));
+  eth1.receive(other, 0, 1);
+  const out = new Int32Array(4);
+  t.is(tap.rxBurst(0, out, 0, 4), 2);
+  t.deepEqual(delivered, []);
+  w.pool.freeBurst(out, 0, 2);
+  tap.stop();
+  tap.close();
+  t.is(eth1.flags & (IFF.PROMISC | IFF.ALLMULTI), 0);
+  t.true(eth1.isUp); // it was up before the TAP came
+  t.is(eth1.rxHandler, null);
+  t.is(w.ns.getByName('dtap0'), undefined);
+  const after = w.frames(1, mac(1));
+  eth1.receive(after, 0, 1);
+  t.deepEqual(delivered, [w.pool.mark[after[0] as number]]); // the remote has its traffic back
+});
+
+test('starting the TAP brings a down remote up and closing takes it down again', (t) => {
+  const w = new World();
+  const eth1 = w.netvsc('eth1', mac(1));
+  eth1.close();
+  const tap = w.registry.probe('net_tap0,remote=eth1');
+  tap.configure(1, 1);
+  tap.start();
+  t.true(eth1.isUp);
+  t.true(tap.linkGet().status);
+  tap.stop();
+  t.true(eth1.isUp); // link down is local only
+  t.false(tap.linkGet().status);
+  tap.close();
+  t.false(eth1.isUp);
+});
+
+test('the TAP link follows the remote carrier and raises intr_lsc', (t) => {
+  const { eth1, tap } = setup();
+  tap.configure(1, 1);
+  tap.start();
+  const seen: boolean[] = [];
+  tap.on('intr_lsc', () => seen.push(tap.linkGet().status));
+  eth1.carrierOff();
+  eth1.carrierOn();
+  t.deepEqual(seen, [false, true]);
+});
+
+test('MTU changes on the TAP apply to the remote, within the remote range', (t) => {
+  const { eth1, tap } = setup();
+  tap.configure(1, 1);
+  tap.setMtu(4000);
+  t.is(eth1.mtu, 4000);
+  t.is(tap.netdev.mtu, 4000);
+  t.throws(() => tap.setMtu(9100), { code: 'ERR_MTU_RANGE' }); // remote max 9000
+  t.is(tap.mtu, 4000);
+});
+
+test('frames redirected while the TAP is stopped are dropped and counted, oversized TX is dropped', (t) => {
+  const { w, eth1, tap } = setup();
+  tap.configure(1, 1);
+  const f = w.frames(3, mac(1));
+  eth1.receive(f, 0, 3);
+  t.is(tap.statsGet().imissed, 3);
+  t.is(w.drops.get('dev-down'), 3);
+  tap.start();
+  const big = w.frames(2, mac(9), 1600);
+  t.is(tap.txBurst(0, big, 0, 2), 2);
+  t.is(tap.statsGet().oerrors, 2);
+  t.is(w.drops.get('mtu-exceeded'), 2);
+});
+
+test('the remote unregistering ends the takeover and takes the link down', (t) => {
+  const { w, eth1, tap } = setup();
+  tap.configure(1, 1);
+  tap.start();
+  w.ns.unregister(eth1);
+  t.is(tap.remote, null);
+  t.false(tap.linkGet().status);
+  t.is(w.ns.leakedLinks, 0);
+});
+
+test('without remote, TX reaches the TAP netdev stack and what it sends arrives on RX', (t) => {
+  const w = new World();
+  const tap = w.registry.probe('net_tap0,iface=dtap9') as TapPort;
+  tap.configure(1, 1);
+  tap.start();
+  const got: number[] = [];
+  tap.netdev.bindSink((_d, pkts, s, c) => {
+    for (let i = s; i < s + c; i++) got.push(pkts[i] as number);
+  });
+  const pkts = w.frames(2, mac(9));
+  tap.txBurst(0, pkts, 0, 2);
+  t.deepEqual(got, [...pkts]);
+  tap.netdev.xmit(pkts, 0, 2);
+  const out = new Int32Array(4);
+  t.is(tap.rxBurst(0, out, 0, 4), 2);
+  t.is(Ethernet.dst(w.pool, out[0] as number), mac(9).value);
+});
