@@ -23,8 +23,8 @@ import {
 export const MAC = MacAddress.parse('52:54:00:00:00:01');
 export const PEER = MacAddress.parse('52:54:00:00:00:99');
 
-export function world(slots = 2048) {
-  const pool = new PacketPool({ slots });
+export function world(slots = 2048, slotSize = 2048) {
+  const pool = new PacketPool({ slots, slotSize });
   const ns = new NetNamespace('vm');
   const registry = new BypassRegistry();
   const parent = new BusDevice({ id: 'virtio0', bus: 'virtio' });
