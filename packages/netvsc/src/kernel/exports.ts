@@ -11,3 +11,8 @@ export * from '../rndis/RndisMessage.js';
 export * from '../rndis/RndisPacket.js';
 export * from '../nvsp/NvspClient.js';
 export * from '../host/NetvspHost.js';
+export * from '../kernel/NetvscEthtoolStats.js';
+export * from '../kernel/NetvscLinkEvents.js';
+export * from '../kernel/NetvscDatapath.js';
+export * from '../kernel/NetvscVfWatcher.js';
+export * from '../kernel/NetvscDevice.js';

@@ -1,0 +1,97 @@
+import type { NvspClient, NvspSwitchResult } from '../nvsp/NvspClient.js';
+
+/**
+ * The datapath switch of Linux netvsc (`netvsc_drv.c` netvsc_vf_changed, `netvsc.c`
+ * netvsc_switch_datapath, with the 2021 "prevent packet loss during VF add/remove" series): the
+ * VF carries TX only once the host completed SWITCH_DATA_PATH to it; going to synthetic blocks VF
+ * TX at once, before the host answers; a switch to the VF waits for the host's VF association;
+ * one request is in flight at a time and the state is reconciled when it completes (the VF may
+ * have come or gone meanwhile). A failed switch leaves the synthetic path in use until the next
+ * VF event.
+ *
+ * @example
+ * ```ts
+ * const dp = new NetvscDatapath(client, (m) => console.log(m), (vf) => console.log('switched', vf));
+ * dp.reconcile(true, 'enP1s2');  // VF up: switch (or wait for the association)
+ * dp.dataPathIsVf;               // true once the host completed
+ * ```
+ */
+export class NetvscDatapath {
+  /** `data_path_is_vf`: the TX gate. */
+  dataPathIsVf = false;
+  /** The datapath the host last completed. */
+  hostPathIsVf = false;
+  /** True while a VF is up but the host has not sent its association yet. */
+  waitingForAssociation = false;
+  /** Switches completed / failed. */
+  switches = 0;
+  failures = 0;
+  private requested: boolean | null = null;
+  private want = false;
+  private vfName = '';
+  private readonly client: NvspClient;
+  private readonly log: (msg: string) => void;
+  private readonly switched: (vf: boolean, vfName: string) => void;
+
+  constructor(
+    client: NvspClient,
+    log: (msg: string) => void,
+    switched: (vf: boolean, vfName: string) => void,
+  ) {
+    this.client = client;
+    this.log = log;
+    this.switched = switched;
+  }
+
+  /** True while a switch request waits for its completion. */
+  get inFlight(): boolean {
+    return this.requested !== null;
+  }
+
+  /** The VF's state changed: `want` = it is present and up. */
+  reconcile(want: boolean, vfName: string): void {
+    this.want = want;
+    if (vfName !== '') this.vfName = vfName;
+    if (!want) {
+      // netvsc.c: block sending traffic to the VF if it is about to be gone.
+      this.dataPathIsVf = false;
+      this.waitingForAssociation = false;
+    }
+    if (this.requested !== null || want === this.hostPathIsVf) {
+      if (this.requested === null) this.dataPathIsVf = want && this.hostPathIsVf;
+      return;
+    }
+    if (want && !this.client.vfAllocated) {
+      if (!this.waitingForAssociation) this.log('Waiting for the VF association from host');
+      this.waitingForAssociation = true;
+      return;
+    }
+    this.waitingForAssociation = false;
+    this.request(want);
+  }
+
+  /** The host sent a VF association: a switch waiting for it proceeds. */
+  associationChanged(): void {
+    if (this.waitingForAssociation && this.client.vfAllocated) this.reconcile(this.want, '');
+  }
+
+  private request(vf: boolean): void {
+    this.requested = vf;
+    const name = this.vfName;
+    this.client.switchDataPath(vf, (r: NvspSwitchResult) => {
+      this.requested = null;
+      const dir = vf ? 'to' : 'from';
+      if (r === 'ok') {
+        this.hostPathIsVf = vf;
+        this.switches++;
+        this.log(`Data path switched ${dir} VF: ${name}`);
+        this.switched(vf, name);
+      } else {
+        this.failures++;
+        this.log(`Data path failed to switch ${dir} VF: ${name}, err: ${r}`);
+      }
+      this.dataPathIsVf = this.want && this.hostPathIsVf;
+      if (r === 'ok' && this.want !== this.hostPathIsVf) this.reconcile(this.want, '');
+    });
+  }
+}

@@ -1,0 +1,611 @@
+import {
+  BusDevice,
+  BypassError,
+  BypassPolicy,
+  DatapathPath,
+  DropReason,
+  Ethernet,
+  IFF,
+  MacAddress,
+  NetDevice,
+  RX_HANDLER,
+  SlaveStatsFolder,
+  PRIV_FLAG,
+  type BypassInstance,
+  type BypassOps,
+  type BypassRegistry,
+  type NetDeviceStats,
+  type NetNamespace,
+  type NetdevEvent,
+  type PacketPool,
+  type Scheduler,
+  type SeededRandom,
+  type TimerId,
+} from '@bypass/core';
+import { EventEmitter } from 'eventemitter3';
+import type { Subscription } from 'rxjs';
+import { NVSP_VERSION } from '../nvsp/NvspConstants.js';
+import { NvspClient } from '../nvsp/NvspClient.js';
+import { NDIS_PACKET_TYPE, RNDIS_MSG, RNDIS_OID, RNDIS_STATUS } from '../rndis/RndisConstants.js';
+import type { VmbusChannel } from '../vmbus/VmbusChannel.js';
+import { NetvscDatapath } from './NetvscDatapath.js';
+import { NetvscEthtoolStats } from './NetvscEthtoolStats.js';
+import { NetvscLinkEvents, type NetvscLinkAction } from './NetvscLinkEvents.js';
+import { NetvscVfWatcher } from './NetvscVfWatcher.js';
+
+/** netvsc_drv.c VF_TAKEOVER_INT: the VF is set up 100 ms after it joined. */
+const VF_TAKEOVER_NS = 100_000_000;
+/** hyperv_net.h NETVSC_MTU - ETH_HLEN. */
+const NETVSC_MAX_MTU = 65535 - 14;
+const VRSS_CHANNEL_MAX = 64;
+const VRSS_CHANNEL_DEFAULT = 16;
+
+/**
+ * Options of {@link NetvscDevice.probe}.
+ *
+ * @example
+ * ```ts
+ * const o: NetvscDeviceOptions = { channel, pool, scheduler, registry, ns, name: 'eth0' };
+ * ```
+ */
+export interface NetvscDeviceOptions {
+  /** The primary VMBus channel offered by the host (class {@link HV_NIC_CLASS_ID}). */
+  channel: VmbusChannel;
+  pool: PacketPool;
+  scheduler: Scheduler;
+  /** The bypass registry that pairs the VF (same permanent MAC) with this device. */
+  registry: BypassRegistry;
+  /** The namespace the netdev is registered in. */
+  ns: NetNamespace;
+  /** Name or pattern; default `eth%d`. */
+  name?: string;
+  /** Channels (queues) to ask for, 1..64; default 16. */
+  channels?: number;
+  /** Initial MTU; default 1500. */
+  mtu?: number;
+  /** IPv4 addresses announced by gratuitous ARP when peers must be notified. */
+  ipv4Addresses?: readonly number[];
+  /**
+   * Namespaces where a matching VF may appear: it is moved into `ns` (Linux moves the VF into
+   * netvsc's namespace) and then paired by the registry on its `register` event.
+   */
+  vfNamespaces?: readonly NetNamespace[];
+  /** Jitter source of the datapath-switch retries. */
+  random?: SeededRandom;
+}
+
+/**
+ * Typed events of a {@link NetvscDevice} (its `netdev_info` lines and state changes).
+ *
+ * @example
+ * ```ts
+ * netvsc.events.on('log', (line) => console.log(line)); // "Data path switched to VF: enP1s2"
+ * netvsc.events.on('datapath', (vf) => console.log(vf ? 'VF' : 'synthetic'));
+ * ```
+ */
+export interface NetvscDeviceEvents {
+  /** A log line, worded as Linux netvsc logs it. */
+  log: (line: string) => void;
+  /** The host completed a datapath switch. */
+  datapath: (vf: boolean, vfName: string) => void;
+  /** A VF joined (`true`) or left. */
+  vf: (joined: boolean, vf: NetDevice) => void;
+  /** Peers were notified (gratuitous ARP) after a reconnect. */
+  'notify-peers': (frames: number) => void;
+  /** The VMBus channel was rescinded (host servicing): only the VF, if any, can carry traffic. */
+  rescind: () => void;
+}
+
+/**
+ * The Hyper-V NetVSC guest driver with transparent VF (Linux `drivers/net/hyperv/netvsc_drv.c`,
+ * seed 002), the 2-netdev bypass model: netvsc is itself the master of its VF, on the same core
+ * as virtio's 3-netdev master.
+ *
+ * - Probe ({@link NetvscDevice.probe}): NVSP/RNDIS bring-up over the channel, then the netdev is
+ *   registered (MAC from the host, MTU 68..65521, 16 channels by default) and made a bypass master.
+ * - VF (BypassOps): a PCI device with netvsc's permanent MAC (and, when the host announced one,
+ *   its slot serial) is enslaved: IFF_SLAVE first, `join`, and 100 ms later the takeover: MTU,
+ *   flags (promisc, allmulti), address lists, and open when netvsc runs. netvsc's up/down, MTU,
+ *   MAC, promisc/allmulti and address lists follow to the VF.
+ * - Datapath: VF up → NVSP SWITCH_DATA_PATH to the VF (after the VF association), completion
+ *   awaited; VF going down or leaving → synthetic first ({@link NetvscDatapath}).
+ * - TX: the VF when present, running, with carrier and switched (the core's {@link BypassPolicy}
+ *   with "always ready" for the synthetic path: the VF never causes a drop), else the synthetic
+ *   path. RX on the VF is counted (`vf_rx_*`) and delivered as netvsc.
+ * - Stats: own synthetic counters plus the VF's growth while enslaved ({@link SlaveStatsFolder});
+ *   {@link NetvscDevice.ethtoolStats} as `ethtool -S` shows them.
+ * - Link: host indications rate-limited to one per 2 s; GARP on reconnect ({@link NetvscLinkEvents}).
+ *
+ * @example
+ * ```ts
+ * NetvscDevice.probe({ channel, pool, scheduler, registry, ns, name: 'eth0' }, (err, netvsc) => {
+ *   if (err) throw err;
+ *   netvsc!.open();
+ * });
+ * scheduler.runUntilIdle();            // the host answered: eth0 is registered
+ * ns.register(vf, 'enP1s2');           // same MAC, PCI: enslaved, taken over 100 ms later
+ * ```
+ */
+export class NetvscDevice extends NetDevice {
+  readonly events = new EventEmitter<NetvscDeviceEvents>();
+  readonly client: NvspClient;
+  readonly ethtool = new NetvscEthtoolStats(VRSS_CHANNEL_MAX);
+  readonly link: NetvscLinkEvents;
+  readonly datapath: NetvscDatapath;
+  /** The NVSP version negotiated with the host. */
+  readonly nvspVersion: number;
+  /** Link speed reported by the host, Mb/s (0 unknown). */
+  speedMbps = 0;
+  /** Gratuitous ARP frames sent on peer notifications. */
+  garpFrames = 0;
+  /** Peer notifications (netdev_notify_peers). */
+  peerNotifications = 0;
+
+  private vfDev: NetDevice | null = null;
+  private readonly policy = new BypassPolicy();
+  private readonly folder = new SlaveStatsFolder();
+  private readonly total = this.stats.clone();
+  private readonly scheduler: Scheduler;
+  private readonly registry: BypassRegistry;
+  private readonly ipv4: readonly number[];
+  private instance: BypassInstance | null = null;
+  private takeover: TimerId | null = null;
+  private vfPromisc = 0;
+  private vfAllmulti = 0;
+  private filter = -1;
+  private sub: Subscription | null = null;
+  private watcher: NetvscVfWatcher | null = null;
+
+  private constructor(
+    options: NetvscDeviceOptions,
+    client: NvspClient,
+    mac: number,
+    version: number,
+    channels: number,
+    linkUp: boolean,
+  ) {
+    super({
+      pool: options.pool,
+      permAddr: MacAddress.fromNumber(mac),
+      name: options.name ?? 'eth%d',
+      driver: 'hv_netvsc',
+      parent: new BusDevice({
+        id: options.channel.instanceId,
+        bus: 'vmbus',
+        vmbus: { classId: options.channel.classId, instanceId: options.channel.instanceId },
+        driver: 'hv_netvsc',
+      }),
+      minMtu: 68,
+      // netvsc_drv.c netvsc_probe: MTU range 68..1500, or 65521 from NVSP 2.
+      maxMtu: version >= NVSP_VERSION.V2 ? NETVSC_MAX_MTU : 1500,
+      mtu: options.mtu ?? 1500,
+      numTxQueues: VRSS_CHANNEL_MAX,
+      numRxQueues: VRSS_CHANNEL_MAX,
+    });
+    this.setRealNumTxQueues(channels);
+    this.realNumRxQueues = channels;
+    this.client = client;
+    this.nvspVersion = version;
+    this.scheduler = options.scheduler;
+    this.registry = options.registry;
+    this.ipv4 = options.ipv4Addresses ?? [];
+    this.link = new NetvscLinkEvents(options.scheduler, (a) => this.onLinkAction(a), !linkUp);
+    this.datapath = new NetvscDatapath(
+      client,
+      (m) => this.log(m),
+      (vf, name) => this.events.emit('datapath', vf, name),
+    );
+    const h = client.handlers;
+    h.onFrames = (pkts, start, count, queue) => this.receiveSynthetic(pkts, start, count, queue);
+    h.onStatus = (status, buf) => this.onStatus(status, buf);
+    h.onVfAssociation = (allocated, serial) => {
+      this.log(`VF slot ${serial} ${allocated ? 'added' : 'removed'}`);
+      this.watcher?.rescan();
+      this.datapath.associationChanged();
+    };
+    h.onRescind = () => {
+      this.carrierOff();
+      this.events.emit('rescind');
+    };
+  }
+
+  /**
+   * Probes a netvsc channel: runs the NVSP/RNDIS bring-up (on the scheduler), then creates the
+   * netdev, registers it in `options.ns` and with the bypass registry (which enslaves a matching
+   * VF already present). `done` gets the device, or a {@link BypassError} (`ERR_REFUSED` when the
+   * host refused the bring-up, or a registration error).
+   */
+  static probe(
+    options: NetvscDeviceOptions,
+    done: (err: BypassError | null, dev: NetvscDevice | null) => void,
+  ): void {
+    const channels = Math.max(
+      1,
+      Math.min(VRSS_CHANNEL_MAX, Math.floor(options.channels ?? VRSS_CHANNEL_DEFAULT)),
+    );
+    const client = new NvspClient(
+      options.random === undefined
+        ? { channel: options.channel, pool: options.pool, scheduler: options.scheduler }
+        : {
+            channel: options.channel,
+            pool: options.pool,
+            scheduler: options.scheduler,
+            random: options.random,
+          },
+    );
+    client.connect({ mtu: options.mtu ?? 1500, channels }, (r) => {
+      if (r.error !== '') {
+        done(
+          new BypassError(
+            'ERR_REFUSED',
+            `netvsc probe failed: ${r.error}; check the host side of the channel`,
+          ),
+          null,
+        );
+        return;
+      }
+      let dev: NetvscDevice;
+      try {
+        dev = new NetvscDevice(options, client, r.mac, r.version, r.channels, r.linkUp);
+        options.ns.register(dev);
+        dev.attachToCore(options);
+      } catch (err) {
+        done(err instanceof BypassError ? err : new BypassError('ERR_STATE', String(err)), null);
+        return;
+      }
+      done(null, dev);
+    });
+  }
+
+  /** The enslaved VF, or null. */
+  get vf(): NetDevice | null {
+    return this.vfDev;
+  }
+
+  /** True while TX goes to the VF (VF present, running, carrier, and the host switched). */
+  get txOnVf(): boolean {
+    const vf = this.vfDev;
+    return vf !== null && vf.running && vf.carrier && vf.present && this.datapath.dataPathIsVf;
+  }
+
+  /** Channels in use. */
+  get channels(): number {
+    return this.client.endpoints.length;
+  }
+
+  /** `ethtool -S`: the counters by name, in the driver's order. */
+  ethtoolStats(): Record<string, number> {
+    return this.ethtool.toRecord(this.channels);
+  }
+
+  /**
+   * Sets IFF_SLAVE on a device that is about to register when it is this netvsc's VF (Linux
+   * `netvsc_prepare_bonding` on NETDEV_POST_INIT), so nothing that sees its `register` event
+   * (udev, a bonding script, addrconf) takes it for a free device. Returns true when it matched.
+   */
+  prepareVf(dev: NetDevice): boolean {
+    if (!this.matchesVf(dev)) return false;
+    dev.flags |= IFF.SLAVE;
+    return true;
+  }
+
+  /** Removes the device (the VMBus device went away): VF released, bypass instance and netdev unregistered. */
+  remove(): void {
+    this.link.cancel();
+    this.watcher?.dispose();
+    if (this.vfDev !== null) this.registry.slaveUnregister(this.vfDev);
+    if (this.instance !== null) this.registry.unregister(this.instance);
+    this.instance = null;
+    this.sub?.unsubscribe();
+    this.ns?.unregister(this);
+  }
+
+  // ---------------------------------------------------------------- bypass ops
+
+  /** The ops this driver plugs into the registry (exposed for tests and documentation). */
+  bypassOps(): BypassOps {
+    return {
+      preRegister: (slave) => this.refusal(slave),
+      register: (slave) => this.joinVf(slave),
+      unregister: (slave) => this.releaseVf(slave),
+      linkChange: (slave) => this.vfChanged(slave, false),
+      // netvsc_drv.c netvsc_vf_handle_frame: count and deliver as netvsc.
+      handleFrame: (_dev, pkts, start, count) => {
+        const len = this.pool.length;
+        let bytes = 0;
+        for (let i = start, end = start + count; i < end; i++)
+          bytes += len[pkts[i] as number] as number;
+        this.ethtool.vfRxPackets += count;
+        this.ethtool.vfRxBytes += bytes;
+        return RX_HANDLER.ANOTHER;
+      },
+    };
+  }
+
+  private attachToCore(options: NetvscDeviceOptions): void {
+    const ns = this.ns as NetNamespace;
+    this.sub = ns.events$.subscribe((e) => this.onNetdevEvent(e));
+    if (options.vfNamespaces !== undefined && options.vfNamespaces.length > 0)
+      this.watcher = new NetvscVfWatcher(
+        ns,
+        options.vfNamespaces,
+        (d) => this.matchesVf(d),
+        (m) => this.log(m),
+      );
+    this.instance = this.registry.register(this, this.bypassOps());
+  }
+
+  private matchesVf(dev: NetDevice): boolean {
+    if (dev === this || dev.type !== this.type || this.refusal(dev) !== null) return false;
+    return dev.permAddr.equals(this.permAddr) || dev.devAddr.equals(this.permAddr);
+  }
+
+  // netvsc_drv.c check_dev_is_matching_vf / get_netvsc_byslot / netvsc_register_vf.
+  private refusal(slave: NetDevice): string | null {
+    if (slave.driver === 'hv_netvsc') return `${slave.name} is a netvsc device`;
+    if ((slave.flags & IFF.MASTER) !== 0 && (slave.privFlags & PRIV_FLAG.BONDING) !== 0)
+      return `${slave.name} is a bonding master`;
+    if (this.vfDev !== null) return `${this.vfDev.name} is already the VF of ${this.name}`;
+    const pci = slave.parent?.isPci === true ? slave.parent.pci : null;
+    if (pci === null) return `${slave.name} is not a PCI device`;
+    const c = this.client;
+    if (c.vfAllocated && pci.serial !== undefined && pci.serial !== c.vfSerial)
+      return `${slave.name} has slot serial ${pci.serial}, the host announced ${c.vfSerial}`;
+    return null;
+  }
+
+  private joinVf(vf: NetDevice): void {
+    this.log(`VF registering: ${vf.name}`);
+    // netvsc_vf_join: slave flag before open, to prevent IPv6 addrconf.
+    vf.flags |= IFF.SLAVE;
+    this.vfDev = vf;
+    this.folder.attach(vf);
+    this.takeover = this.scheduler.runAfter(VF_TAKEOVER_NS, this.vfSetup);
+    const ns = vf.ns;
+    if (ns !== null) ns.notify({ type: 'join', dev: vf, ns });
+    this.log(`${vf.name} joined to ${this.name}`);
+    this.events.emit('vf', true, vf);
+    if (vf.running) this.vfChanged(vf, false);
+  }
+
+  // netvsc_drv.c __netvsc_vf_setup: the takeover.
+  private readonly vfSetup = (): void => {
+    this.takeover = null;
+    const vf = this.vfDev;
+    if (vf === null) return;
+    try {
+      vf.setMtu(this.mtu);
+    } catch {
+      this.log(`${vf.name}: unable to change mtu to ${this.mtu}`);
+    }
+    vf.flags |= IFF.SLAVE;
+    this.syncRxFlags(vf);
+    this.syncAddressesTo(vf);
+    if (this.running) {
+      try {
+        vf.open();
+      } catch (err) {
+        this.log(`${vf.name}: unable to open: ${(err as Error).message}`);
+      }
+    }
+  };
+
+  private releaseVf(vf: NetDevice): void {
+    if (this.takeover !== null) this.scheduler.cancel(this.takeover);
+    this.takeover = null;
+    this.log(`VF unregistering: ${vf.name}`);
+    // Back to synthetic first (the 2021 fix), then release.
+    this.datapath.reconcile(false, vf.name);
+    vf.flags &= ~IFF.SLAVE;
+    this.unsyncAddressesFrom(vf);
+    this.folder.detach(vf);
+    this.vfDev = null;
+    this.vfPromisc = 0;
+    this.vfAllmulti = 0;
+    this.events.emit('vf', false, vf);
+  }
+
+  private onNetdevEvent(e: NetdevEvent): void {
+    if (e.dev !== this.vfDev) return;
+    if (e.type === 'going-down') this.vfChanged(e.dev, true);
+    else if (e.type === 'up' || e.type === 'down' || e.type === 'change')
+      this.vfChanged(e.dev, false);
+  }
+
+  // netvsc_drv.c netvsc_vf_changed: GOING_DOWN counts as down; carrier is not considered.
+  private vfChanged(vf: NetDevice, goingDown: boolean): void {
+    if (vf !== this.vfDev) return;
+    this.datapath.reconcile(!goingDown && vf.running, vf.name);
+  }
+
+  // ---------------------------------------------------------------- link
+
+  private onStatus(status: number, buf: Uint8Array): void {
+    if (status === RNDIS_STATUS.LINK_SPEED_CHANGE) {
+      // netvsc_linkstatus_callback: the speed is in 100 b/s units; a short buffer is refused.
+      if (buf.length >= 4)
+        this.speedMbps = Math.floor(
+          new DataView(buf.buffer, buf.byteOffset).getUint32(0, true) / 10000,
+        );
+      return;
+    }
+    this.link.indicate(status);
+  }
+
+  private onLinkAction(a: NetvscLinkAction): void {
+    if (a === 'carrier-on') this.carrierOn();
+    else if (a === 'carrier-off') this.carrierOff();
+    else this.notifyPeers();
+  }
+
+  /** Sends a gratuitous ARP for each configured IPv4 address (Linux `netdev_notify_peers`). */
+  notifyPeers(): void {
+    this.peerNotifications++;
+    let sent = 0;
+    const one = new Int32Array(1);
+    for (const ip of this.ipv4) {
+      const h = this.pool.alloc();
+      if (h < 0) break;
+      Ethernet.writeGratuitousArp(this.pool, h, this.devAddr.value, ip);
+      one[0] = h;
+      if (this.xmit(one, 0, 1) === 1) sent++;
+    }
+    this.garpFrames += sent;
+    this.events.emit('notify-peers', sent);
+  }
+
+  // ---------------------------------------------------------------- netdev hooks
+
+  protected override ndoOpen(): void {
+    if (!this.client.open)
+      throw new BypassError('ERR_NO_DEVICE', `${this.name}: the VMBus channel was rescinded`);
+    this.carrierOff();
+    if (!this.link.linkDown) this.carrierOn();
+    const vf = this.vfDev;
+    if (vf !== null) {
+      // netvsc_open: opening the VF may fail; it then stays unused.
+      try {
+        vf.open();
+      } catch (err) {
+        this.log(`unable to open slave: ${vf.name}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  protected override ndoStop(): void {
+    this.setFilter(0);
+    this.vfDev?.close();
+  }
+
+  protected override ndoChangeMtu(mtu: number): void {
+    const vf = this.vfDev;
+    const old = this.mtu;
+    // netvsc_change_mtu: the VF first; a refusal fails the change.
+    vf?.setMtu(mtu);
+    if (this.client.post({ type: 125, mtu: mtu + 14, capabilities: 0 }) === 'closed') {
+      if (vf !== null) vf.setMtu(old);
+      throw new BypassError('ERR_NO_DEVICE', `${this.name}: the VMBus channel was rescinded`);
+    }
+  }
+
+  protected override ndoSetMacAddress(mac: MacAddress): void {
+    const vf = this.vfDev;
+    const old = vf?.devAddr;
+    vf?.setMacAddress(mac);
+    const info = new Uint8Array(6);
+    mac.writeTo(info, 0);
+    if (!this.client.open) {
+      if (vf !== null && old !== undefined) vf.setMacAddress(old);
+      throw new BypassError('ERR_NO_DEVICE', `${this.name}: the VMBus channel was rescinded`);
+    }
+    this.client.rndisRequest(
+      { kind: RNDIS_MSG.SET, requestId: 0, oid: RNDIS_OID.CURRENT_ADDRESS, info },
+      () => {},
+    );
+  }
+
+  protected override ndoSetRxMode(): void {
+    const vf = this.vfDev;
+    if (vf !== null) {
+      this.syncRxFlags(vf);
+      this.syncAddressesTo(vf);
+    }
+    if (!this.running) return;
+    let f = NDIS_PACKET_TYPE.DIRECTED | NDIS_PACKET_TYPE.BROADCAST | NDIS_PACKET_TYPE.MULTICAST;
+    if (this.flags & IFF.ALLMULTI) f |= NDIS_PACKET_TYPE.ALL_MULTICAST;
+    if (this.flags & IFF.PROMISC) f |= NDIS_PACKET_TYPE.PROMISCUOUS;
+    this.setFilter(f);
+  }
+
+  protected override ndoGetStats64(): NetDeviceStats {
+    return this.total.copyFrom(this.stats).add(this.folder.fold());
+  }
+
+  protected override ndoStartXmit(
+    pkts: Int32Array,
+    start: number,
+    count: number,
+    queue: number,
+  ): number {
+    const vf = this.vfDev;
+    // One decision per burst, by the core's policy: the synthetic path is always ready.
+    if (vf !== null && this.policy.unicastPath(this.txOnVf, true) === DatapathPath.ACTIVE) {
+      const before = vf.stats.txBytes;
+      const sent = vf.xmit(pkts, start, count, queue);
+      this.ethtool.vfTxPackets += sent;
+      this.ethtool.vfTxBytes += vf.stats.txBytes - before;
+      this.ethtool.vfTxDropped += count - sent;
+      return sent;
+    }
+    const q = queue % this.channels;
+    const n = this.client.open ? this.client.sendFrames(pkts, start, count, q) : 0;
+    const len = this.pool.length;
+    let bytes = 0;
+    for (let i = start, end = start + n; i < end; i++) bytes += len[pkts[i] as number] as number;
+    this.stats.txPackets += n;
+    this.stats.txBytes += bytes;
+    this.ethtool.txQueuePackets[q] = (this.ethtool.txQueuePackets[q] as number) + n;
+    this.ethtool.txQueueBytes[q] = (this.ethtool.txQueueBytes[q] as number) + bytes;
+    this.pool.freeBurst(pkts, start, n);
+    const rest = count - n;
+    if (rest > 0) {
+      this.stats.txDropped += rest;
+      if (this.client.open) this.ethtool.txBusy += rest;
+      this.pool.drop(
+        pkts,
+        start + n,
+        rest,
+        this.client.open ? DropReason.RING_FULL : DropReason.NO_DEVICE,
+      );
+    }
+    return n;
+  }
+
+  private receiveSynthetic(pkts: Int32Array, start: number, count: number, queue: number): void {
+    const pool = this.pool;
+    let bytes = 0;
+    let mcast = 0;
+    for (let i = start, end = start + count; i < end; i++) {
+      const h = pkts[i] as number;
+      bytes += pool.length[h] as number;
+      mcast += (pool.bytes[pool.start[h] as number] as number) & 1;
+    }
+    this.stats.rxPackets += count;
+    this.stats.rxBytes += bytes;
+    this.stats.multicast += mcast;
+    const q = queue < VRSS_CHANNEL_MAX ? queue : 0;
+    this.ethtool.rxQueuePackets[q] = (this.ethtool.rxQueuePackets[q] as number) + count;
+    this.ethtool.rxQueueBytes[q] = (this.ethtool.rxQueueBytes[q] as number) + bytes;
+    if (!this.running) {
+      this.stats.rxDropped += count;
+      pool.drop(pkts, start, count, DropReason.DEV_DOWN);
+      return;
+    }
+    this.receive(pkts, start, count);
+  }
+
+  // netvsc_drv.c netvsc_change_rx_flags: promisc and allmulti follow as increments.
+  private syncRxFlags(vf: NetDevice): void {
+    const p = this.flags & IFF.PROMISC ? 1 : 0;
+    const a = this.flags & IFF.ALLMULTI ? 1 : 0;
+    if (p !== this.vfPromisc) vf.setPromiscuity(p - this.vfPromisc);
+    if (a !== this.vfAllmulti) vf.setAllmulti(a - this.vfAllmulti);
+    this.vfPromisc = p;
+    this.vfAllmulti = a;
+  }
+
+  private setFilter(f: number): void {
+    if (f === this.filter || !this.client.open) return;
+    this.filter = f;
+    const info = new Uint8Array(4);
+    new DataView(info.buffer).setUint32(0, f, true);
+    this.client.rndisRequest(
+      { kind: RNDIS_MSG.SET, requestId: 0, oid: RNDIS_OID.CURRENT_PACKET_FILTER, info },
+      () => {},
+    );
+  }
+
+  private log(line: string): void {
+    this.events.emit('log', `${this.name}: ${line}`);
+  }
+}

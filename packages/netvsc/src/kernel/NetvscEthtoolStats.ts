@@ -1,0 +1,79 @@
+/**
+ * NetVSC's ethtool counters (Linux `drivers/net/hyperv/netvsc_drv.c` netvsc_get_ethtool_stats):
+ * the driver's own event counters, the VF counters netvsc keeps for the traffic it moved through
+ * its VF (how users check that acceleration is active), and per-channel synthetic counters.
+ * Plain numeric fields and typed arrays: the data path increments them without allocating.
+ *
+ * @example
+ * ```ts
+ * const s = netvsc.ethtool;
+ * s.vfTxPackets;                    // frames netvsc sent through the VF
+ * netvsc.ethtoolStats()['vf_rx_bytes'];
+ * ```
+ */
+export class NetvscEthtoolStats {
+  txScattered = 0;
+  txNoMemory = 0;
+  /** Frames dropped because no VMBus ring had room (Linux counts tx_busy and requeues). */
+  txBusy = 0;
+  txNoSpace = 0;
+  txTooBig = 0;
+  txSendFull = 0;
+  rxCompBusy = 0;
+  /** Frames received on the synthetic path and lost because the packet pool was empty. */
+  rxNoMemory = 0;
+  stopQueue = 0;
+  wakeQueue = 0;
+  vfRxPackets = 0;
+  vfRxBytes = 0;
+  vfTxPackets = 0;
+  vfTxBytes = 0;
+  /** Frames the VF refused (its xmit dropped them). */
+  vfTxDropped = 0;
+  /** Per channel: synthetic TX packets, TX bytes, RX packets, RX bytes. */
+  readonly txQueuePackets: Float64Array;
+  readonly txQueueBytes: Float64Array;
+  readonly rxQueuePackets: Float64Array;
+  readonly rxQueueBytes: Float64Array;
+
+  /** @param channels - channel slots to keep counters for (64 covers every netvsc) */
+  constructor(channels = 64) {
+    this.txQueuePackets = new Float64Array(channels);
+    this.txQueueBytes = new Float64Array(channels);
+    this.rxQueuePackets = new Float64Array(channels);
+    this.rxQueueBytes = new Float64Array(channels);
+  }
+
+  /**
+   * The counters as `ethtool -S` names them, in the driver's order, with `channels` per-queue
+   * groups (`tx_queue_<n>_packets`, ..., `rx_queue_<n>_xdp_drop`).
+   */
+  toRecord(channels: number): Record<string, number> {
+    const r: Record<string, number> = {
+      tx_scattered: this.txScattered,
+      tx_no_memory: this.txNoMemory,
+      tx_no_space: this.txNoSpace,
+      tx_too_big: this.txTooBig,
+      tx_busy: this.txBusy,
+      tx_send_full: this.txSendFull,
+      rx_comp_busy: this.rxCompBusy,
+      rx_no_memory: this.rxNoMemory,
+      stop_queue: this.stopQueue,
+      wake_queue: this.wakeQueue,
+      vf_rx_packets: this.vfRxPackets,
+      vf_rx_bytes: this.vfRxBytes,
+      vf_tx_packets: this.vfTxPackets,
+      vf_tx_bytes: this.vfTxBytes,
+      vf_tx_dropped: this.vfTxDropped,
+    };
+    const n = Math.min(channels, this.txQueuePackets.length);
+    for (let q = 0; q < n; q++) {
+      r[`tx_queue_${q}_packets`] = this.txQueuePackets[q] as number;
+      r[`tx_queue_${q}_bytes`] = this.txQueueBytes[q] as number;
+      r[`rx_queue_${q}_packets`] = this.rxQueuePackets[q] as number;
+      r[`rx_queue_${q}_bytes`] = this.rxQueueBytes[q] as number;
+      r[`rx_queue_${q}_xdp_drop`] = 0;
+    }
+    return r;
+  }
+}

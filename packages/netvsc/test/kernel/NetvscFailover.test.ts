@@ -1,0 +1,209 @@
+import test from 'ava';
+import { NVSP_MSG } from '../../src/kernel/exports.js';
+import { World } from './world.js';
+
+/** netvsc probed and up, VF plugged, association sent, takeover done and switched. */
+function accelerated(assocFirst = true): World {
+  const w = new World();
+  w.probe();
+  if (assocFirst) w.host.sendVfAssociation(true, 1);
+  w.plugVf();
+  w.run(100);
+  if (!assocFirst) w.host.sendVfAssociation(true, 1);
+  w.scheduler.runUntilIdle();
+  return w;
+}
+
+test('VF after netvsc, association first: takeover at 100 ms, switch with completion, then TX on the VF', (t) => {
+  const w = new World();
+  const dev = w.probe();
+  w.host.sendVfAssociation(true, 1);
+  const vf = w.plugVf();
+  w.send(8);
+  w.run(99);
+  t.false(vf.isUp);
+  w.run(1);
+  t.true(vf.isUp); // takeover: opened because netvsc runs
+  t.false(dev.datapath.dataPathIsVf); // the host has not completed yet
+  w.send(8); // still synthetic: never dropped because of the VF
+  w.scheduler.runUntilIdle();
+  t.true(dev.datapath.dataPathIsVf);
+  t.is(w.host.dataPath, 'vf');
+  t.true(w.log.includes('eth0: Data path switched to VF: enP1s1'));
+  w.send(8);
+  t.is(w.drainVf(), 8);
+  t.is(w.synthetic, 16);
+  t.is(dev.ethtool.vfTxPackets, 8);
+  t.is(dev.ethtool.vfTxBytes, 8 * 100);
+  t.deepEqual(w.takeDrops(), {});
+});
+
+test('association after the PCI device: the switch waits for it', (t) => {
+  const w = new World();
+  const dev = w.probe();
+  w.plugVf();
+  w.run(100);
+  w.scheduler.runUntilIdle();
+  t.true(dev.datapath.waitingForAssociation);
+  t.true(w.log.includes('eth0: Waiting for the VF association from host'));
+  t.is(w.host.stats.switchRequests, 0);
+  w.send(4);
+  t.is(w.synthetic, 0); // not yet read by the host
+  w.host.sendVfAssociation(true, 1);
+  w.scheduler.runUntilIdle();
+  t.is(w.synthetic, 4);
+  t.true(dev.txOnVf);
+  w.send(4);
+  t.is(w.drainVf(), 4);
+});
+
+test('TX uses the VF only when present, running, with carrier and switched', (t) => {
+  const w = accelerated();
+  const dev = w.netvsc;
+  const vf = w.vf!;
+  t.true(dev.txOnVf);
+  vf.setLink(false); // carrier lost: synthetic, nothing dropped
+  t.false(dev.txOnVf);
+  w.send(5);
+  w.scheduler.runUntilIdle();
+  t.is(w.synthetic, 5);
+  t.is(w.host.dataPath, 'vf'); // carrier does not switch the datapath (netvsc_vf_changed)
+  vf.setLink(true);
+  w.send(5);
+  t.is(w.drainVf(), 5);
+  t.deepEqual(w.takeDrops(), {});
+});
+
+test('RX on the VF is delivered as netvsc and counted in vf_rx_*', (t) => {
+  const w = accelerated();
+  w.fromWire(6);
+  t.is(w.received.length, 6);
+  const s = w.netvsc.ethtoolStats();
+  t.is(s['vf_rx_packets'], 6);
+  t.is(s['vf_rx_bytes'], 600);
+  t.is(w.host.stats.toVfFrames, 6);
+  t.is(w.netvsc.getStats64().rxPackets, 6);
+});
+
+test('host RX stays synthetic until the guest switched', (t) => {
+  const w = new World();
+  w.probe();
+  w.plugVf();
+  w.fromWire(3);
+  w.scheduler.runUntilIdle();
+  t.is(w.received.length, 3);
+  t.is(w.netvsc.ethtool.rxQueuePackets[0], 3);
+  t.is(w.netvsc.ethtool.vfRxPackets, 0);
+});
+
+test('surprise removal with traffic in flight: the ring is flushed, the path goes synthetic, nothing else is lost', (t) => {
+  const w = accelerated();
+  const dev = w.netvsc;
+  w.send(32); // in the VF's TX ring, not yet on the wire
+  w.unplugVf();
+  t.false(dev.datapath.dataPathIsVf); // blocked at once
+  t.is(dev.vf, null);
+  t.deepEqual(w.takeDrops(), { 'vf-ring-flushed': 32 });
+  w.send(10);
+  w.scheduler.runUntilIdle();
+  t.is(w.host.dataPath, 'synthetic');
+  t.is(w.synthetic, 10);
+  t.true(w.log.includes('eth0: Data path switched from VF: enP1s1'));
+  t.deepEqual(w.takeDrops(), {});
+  t.is(dev.getStats64().txPackets, 42); // the VF's 32 are kept after it left
+});
+
+test('revoke of the VF by the host (association removed, then PCI removal) and the VF coming back', (t) => {
+  const w = accelerated();
+  const dev = w.netvsc;
+  w.host.sendVfAssociation(false, 1);
+  w.scheduler.runUntilIdle();
+  t.true(w.log.includes('eth0: VF slot 1 removed'));
+  w.unplugVf(false);
+  w.scheduler.runUntilIdle();
+  t.false(dev.txOnVf);
+  w.host.sendVfAssociation(true, 2);
+  w.plugVf({ serial: 2 });
+  w.run(100);
+  w.scheduler.runUntilIdle();
+  t.true(dev.txOnVf);
+  t.is(dev.datapath.switches, 3); // to VF, from VF, to VF
+  w.send(3);
+  t.is(w.drainVf(), 3);
+});
+
+test('the VF going down switches to synthetic before it stops (GOING_DOWN counts as down)', (t) => {
+  const w = accelerated();
+  const dev = w.netvsc;
+  let onVfWhileGoingDown: boolean | null = null;
+  w.ns.events$.subscribe((e) => {
+    if (e.type === 'going-down' && e.dev === w.vf) onVfWhileGoingDown = dev.txOnVf;
+  });
+  w.vf!.close();
+  t.is(onVfWhileGoingDown, false);
+  w.scheduler.runUntilIdle();
+  t.is(w.host.dataPath, 'synthetic');
+  w.vf!.open();
+  w.scheduler.runUntilIdle();
+  t.is(w.host.dataPath, 'vf');
+});
+
+test('netvsc down closes the VF and goes synthetic; up reopens it and switches back', (t) => {
+  const w = accelerated();
+  const dev = w.netvsc;
+  dev.close();
+  w.scheduler.runUntilIdle();
+  t.false(w.vf!.isUp);
+  t.is(w.host.dataPath, 'synthetic');
+  dev.open();
+  t.true(w.vf!.isUp);
+  w.scheduler.runUntilIdle();
+  t.is(w.host.dataPath, 'vf');
+  w.send(2);
+  t.is(w.drainVf(), 2);
+});
+
+test('a refused switch leaves the synthetic path in use and is logged', (t) => {
+  const w = new World();
+  const dev = w.probe();
+  w.host.switchPolicy = 'refuse';
+  w.host.sendVfAssociation(true, 1);
+  w.plugVf();
+  w.run(100);
+  w.scheduler.runUntilIdle();
+  t.false(dev.txOnVf);
+  t.true(w.log.includes('eth0: Data path failed to switch to VF: enP1s1, err: refused'));
+  w.send(3);
+  w.scheduler.runUntilIdle();
+  t.is(w.synthetic, 3);
+  t.is(dev.datapath.failures, 1);
+});
+
+test('a busy host delays the switch with bounded retries; traffic stays synthetic meanwhile', (t) => {
+  const w = new World();
+  const dev = w.probe();
+  w.host.sendVfAssociation(true, 1);
+  w.scheduler.runUntilIdle();
+  w.plugVf();
+  w.host.pause();
+  while (dev.client.post({ type: NVSP_MSG.SEND_NDIS_VER, ndisMajor: 6, ndisMinor: 30 }) === 'ok');
+  w.run(100); // takeover: VF up, switch attempted on a full ring
+  w.run(30);
+  t.true(dev.client.stats.switchRetries >= 3);
+  t.false(dev.txOnVf);
+  w.host.resume();
+  w.run(20);
+  t.true(dev.txOnVf);
+});
+
+test('the host rescinding the channel keeps the VF path and drops synthetic TX as no-device', (t) => {
+  const w = accelerated();
+  const dev = w.netvsc;
+  let rescinded = 0;
+  dev.events.on('rescind', () => rescinded++);
+  w.host.revoke();
+  t.is(rescinded, 1);
+  t.false(dev.carrier);
+  w.send(2);
+  t.deepEqual(w.takeDrops(), { 'no-carrier': 2 });
+});

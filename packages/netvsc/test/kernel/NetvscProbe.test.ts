@@ -1,0 +1,139 @@
+import test from 'ava';
+import { BusDevice, IFF, MacAddress, NetDevice, NetNamespace, PRIV_FLAG } from '@bypass/core';
+import { HV_NIC_CLASS_ID, NVSP_VERSION, NetvscDevice } from '../../src/kernel/exports.js';
+import { MAC, World } from './world.js';
+
+class PlainNic extends NetDevice {
+  protected override ndoStartXmit(pkts: Int32Array, start: number, count: number): number {
+    this.pool.freeBurst(pkts, start, count);
+    return count;
+  }
+}
+
+test('probe registers the netdev with the host MAC, 16 channels and the netvsc MTU range', (t) => {
+  const w = new World();
+  const dev = w.probe();
+  t.is(dev.name, 'eth0');
+  t.true(dev.permAddr.equals(MAC));
+  t.is(dev.driver, 'hv_netvsc');
+  t.is(dev.parent?.bus, 'vmbus');
+  t.is(dev.parent?.vmbus?.classId, HV_NIC_CLASS_ID);
+  t.is(dev.channels, 16);
+  t.is(dev.realNumTxQueues, 16);
+  t.is(dev.minMtu, 68);
+  t.is(dev.maxMtu, 65521);
+  t.is(dev.nvspVersion, NVSP_VERSION.V61);
+  t.true(dev.carrier);
+  t.true((dev.privFlags & PRIV_FLAG.FAILOVER) !== 0);
+});
+
+test('an NVSP 1 host limits the MTU to 1500', (t) => {
+  const w = new World({ hostVersions: [NVSP_VERSION.V1] });
+  t.is(w.probe().maxMtu, 1500);
+});
+
+test('a probe the host refuses reports ERR_REFUSED', (t) => {
+  const w = new World({ hostVersions: [7] });
+  let code = '';
+  NetvscDevice.probe(
+    { channel: w.channel, pool: w.pool, scheduler: w.scheduler, registry: w.registry, ns: w.ns },
+    (err) => {
+      code = err?.code ?? '';
+    },
+  );
+  w.scheduler.runUntilIdle();
+  t.is(code, 'ERR_REFUSED');
+});
+
+test('a PCI VF with the same MAC is enslaved at once with IFF_SLAVE and a join event, seen before its register', (t) => {
+  const w = new World();
+  const dev = w.probe();
+  const events: string[] = [];
+  w.ns.events$.subscribe((e) => events.push(`${e.type} ${e.dev.name}`));
+  const vf = w.plugVf();
+  t.is(dev.vf, vf);
+  t.is(vf.master, dev);
+  t.true((vf.flags & IFF.SLAVE) !== 0);
+  // Nested notifier events: a listener that subscribed after the core sees the VF already
+  // enslaved (and flagged) before its own register event reaches it.
+  t.deepEqual(events.slice(0, 3), ['changeupper enP1s1', 'join enP1s1', 'register enP1s1']);
+  t.true(w.log.includes('eth0: VF registering: enP1s1'));
+  t.false(vf.isUp); // the takeover comes 100 ms later
+});
+
+test('prepareVf sets IFF_SLAVE before the VF registers (netvsc_prepare_bonding)', (t) => {
+  const w = new World();
+  const dev = w.probe();
+  let flagsAtRegister = 0;
+  w.ns.events$.subscribe((e) => {
+    if (e.type === 'register' && e.dev !== dev) flagsAtRegister = e.dev.flags;
+  });
+  w.plugVf({ before: (vf) => t.true(dev.prepareVf(vf)) });
+  t.true((flagsAtRegister & IFF.SLAVE) !== 0);
+  t.false(dev.prepareVf(new PlainNic({ pool: w.pool, permAddr: MAC })));
+});
+
+test('a same-MAC device that is not PCI is not taken as the VF', (t) => {
+  const w = new World();
+  const dev = w.probe();
+  const nic = new PlainNic({
+    pool: w.pool,
+    permAddr: MAC,
+    parent: new BusDevice({ id: 'v0', bus: 'virtual' }),
+  });
+  w.ns.register(nic, 'macvtap0');
+  t.is(dev.vf, null);
+  t.true(
+    w.log.includes('bypass slave-rejected macvtap0 (pre-register: macvtap0 is not a PCI device)'),
+  );
+});
+
+test('a second VF is refused while one is present', (t) => {
+  const w = new World();
+  const dev = w.probe();
+  const first = w.plugVf({ serial: 1 });
+  w.plugVf({ serial: 2 });
+  t.is(dev.vf, first);
+  t.true(
+    w.log.some((l) =>
+      l.startsWith('bypass slave-rejected enP1s2 (pre-register: enP1s1 is already the VF'),
+    ),
+  );
+});
+
+test('a VF whose slot serial differs from the announced one is refused', (t) => {
+  const w = new World();
+  const dev = w.probe();
+  w.host.sendVfAssociation(true, 5);
+  w.scheduler.runUntilIdle();
+  w.plugVf({ serial: 3 });
+  t.is(dev.vf, null);
+  t.true(
+    w.log.includes(
+      'bypass slave-rejected enP1s3 (pre-register: enP1s3 has slot serial 3, the host announced 5)',
+    ),
+  );
+  w.plugVf({ serial: 5 });
+  t.is(dev.vf?.name, 'enP1s5');
+});
+
+test('a VF registered before netvsc is found by the registration scan', (t) => {
+  const w = new World();
+  const vf = w.plugVf();
+  const dev = w.probe();
+  t.is(dev.vf, vf);
+  w.run(100);
+  t.true(vf.isUp);
+});
+
+test('with the namespace option, a VF appearing in another namespace is moved in and paired', (t) => {
+  const w = new World();
+  const other = new NetNamespace('init');
+  const dev = w.probe({ vfNamespaces: [other] });
+  const vf = w.plugVf({ ns: other });
+  t.is(vf.ns, w.ns);
+  t.is(vf.name, 'eth1');
+  t.is(dev.vf, vf);
+  const stranger = w.plugVf({ ns: other, serial: 2, mac: MacAddress.parse('00:15:5d:00:00:99') });
+  t.is(stranger.ns, other);
+});
