@@ -90,6 +90,8 @@ function netvscPairs(ix: Index, force: boolean, used: Set<number>): FailoverPair
   const out: FailoverPair[] = [];
   for (const nv of ix.snap.links) {
     if (!isEthernet(nv) || !ix.isNetvsc(nv)) continue;
+    // A netvsc enslaved to a bond (the pre-4.14 Azure way) is paired by the bond instead.
+    if (ix.byIndex.get(nv.master)?.kind === 'bond') continue;
     used.add(nv.ifindex);
     // Enslaved VF first (netvsc links the VF under itself), else vdev_netvsc's rule: a
     // non-NetVSC same-MAC interface on the PCI bus (any with force).
