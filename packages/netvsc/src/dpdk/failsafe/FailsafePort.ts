@@ -234,6 +234,7 @@ export class FailsafePort extends EthDev {
     }
     this.fsState = SubDevState.STARTED;
     this.switchTx(null);
+    this.devLinkUpdate();
   }
 
   protected devStop(): void {
@@ -244,6 +245,7 @@ export class FailsafePort extends EthDev {
       sub.state = SubDevState.ACTIVE;
     }
     this.switchTx(null);
+    this.devLinkUpdate();
   }
 
   protected devClose(): void {

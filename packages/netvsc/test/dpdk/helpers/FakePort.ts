@@ -1,4 +1,4 @@
-import { BypassError, PacketRing, type MacAddress, type PacketPool } from '@bypass/core';
+import { BypassError, MacAddress, PacketRing, type PacketPool } from '@bypass/core';
 import {
   ETH_DEV_FLAG,
   ETH_OFFLOAD,
@@ -32,6 +32,7 @@ export class FakePort extends EthDev {
   constructor(init: EthDevInit, pool: PacketPool, info: Partial<EthDevInfo> = {}) {
     super(init);
     this.pool = pool;
+    this.initMacAddr(MacAddress.fromNumber(0x02_fa_ce_00_00_00 + this.portId));
     this.info = {
       ...defaultEthDevInfo('net_fake'),
       maxMacAddrs: 8,

@@ -1,0 +1,349 @@
+import test from 'ava';
+import { MacAddress } from '@bypass/core';
+import { FailsafePort, SubDevState, type EthDev } from '../../src/dpdk/exports.js';
+import { FakePort, fakeDriver } from './helpers/FakePort.js';
+import { World, mac } from './helpers/world.js';
+
+function setup(devargs = 'dev(net_fakeA),dev(net_fakeB)', present = ['net_fakeA', 'net_fakeB']) {
+  const w = new World();
+  const live = new Set(present);
+  w.registry.registerDriver(fakeDriver(w.pool, live));
+  const fs = w.registry.probe(`net_failsafe0,${devargs}`) as FailsafePort;
+  const sub = (name: string) => w.registry.getByName(name) as FakePort;
+  return { w, fs, live, sub };
+}
+
+function started(devargs?: string, present?: string[]) {
+  const s = setup(devargs, present);
+  s.fs.configure(1, 1);
+  s.fs.start();
+  return s;
+}
+
+const states = (fs: FailsafePort) => fs.subDevices.map((s) => s.state);
+
+test('creation parses and probes the sub-devices; the MAC is the first probed one', (t) => {
+  const { fs, sub } = setup();
+  t.true(fs instanceof FailsafePort);
+  t.deepEqual(states(fs), [SubDevState.PROBED, SubDevState.PROBED]);
+  t.is(fs.fsStateValue, SubDevState.PROBED);
+  t.is(fs.macAddr.toString(), sub('net_fakeA').macAddr.toString());
+  t.is(sub('net_fakeA').owner, 'net_failsafe:net_failsafe0');
+});
+
+test('mac= is the port MAC and is applied to every probed sub-device', (t) => {
+  const { fs, sub } = setup('dev(net_fakeA),dev(net_fakeB),mac=02:00:00:00:00:99');
+  t.is(fs.macAddr.toString(), '02:00:00:00:00:99');
+  t.true(fs.macFromArgs);
+  t.is(sub('net_fakeB').macAddr.toString(), '02:00:00:00:00:99');
+});
+
+test('configure, start, stop and close move the port and its sub-devices through the states', (t) => {
+  const { w, fs, sub } = setup();
+  fs.configure(2, 2);
+  t.deepEqual(states(fs), [SubDevState.ACTIVE, SubDevState.ACTIVE]);
+  t.deepEqual(sub('net_fakeA').calls, ['configure 2 2']);
+  fs.start();
+  t.deepEqual(states(fs), [SubDevState.STARTED, SubDevState.STARTED]);
+  t.is(fs.fsStateValue, SubDevState.STARTED);
+  fs.stop();
+  t.deepEqual(states(fs), [SubDevState.ACTIVE, SubDevState.ACTIVE]);
+  fs.close();
+  t.is(w.registry.getByName('net_fakeA'), undefined);
+  t.is(w.registry.ports().length, 0);
+  t.is(w.scheduler.pending, 0);
+});
+
+test('TX goes to the preferred (first declared) sub-device', (t) => {
+  const { w, fs, sub } = started();
+  t.is(fs.txSubDevice?.sid, 0);
+  t.is(fs.txBurst(0, w.frames(3, mac(9)), 0, 3), 3);
+  t.is(sub('net_fakeA').sent.length, 3);
+  t.is(sub('net_fakeB').sent.length, 0);
+});
+
+test('TX falls back to the next sub-device and returns 0 when none is ready', (t) => {
+  const a = started('dev(net_fakeA),dev(net_fakeB)', ['net_fakeB']);
+  t.is(a.fs.txSubDevice?.sid, 1);
+  t.is(a.fs.txBurst(0, a.w.frames(2, mac(9)), 0, 2), 2);
+  const b = started('dev(net_fakeA),dev(net_fakeB)', []);
+  t.is(b.fs.txSubDevice, null);
+  const pkts = b.w.frames(2, mac(9));
+  t.is(b.fs.txBurst(0, pkts, 0, 2), 0);
+  t.true(b.w.pool.isAllocated(pkts[0] as number)); // the application keeps them
+});
+
+test('a plugged-in preferred sub-device is noticed only by the upkeep round, then takes TX back', (t) => {
+  const { w, fs, live } = started('dev(net_fakeA),dev(net_fakeB)', ['net_fakeB']);
+  live.add('net_fakeA');
+  w.advanceMs(1999);
+  t.is(fs.txSubDevice?.sid, 1);
+  w.advanceMs(1);
+  t.deepEqual(states(fs), [SubDevState.STARTED, SubDevState.STARTED]);
+  t.is(fs.txSubDevice?.sid, 0);
+});
+
+test('hotplug_poll sets the upkeep period', (t) => {
+  const { w, fs, live } = started('dev(net_fakeA),dev(net_fakeB),hotplug_poll=300', ['net_fakeB']);
+  live.add('net_fakeA');
+  w.advanceMs(300);
+  t.is(fs.txSubDevice?.sid, 0);
+});
+
+test('RX polls the started sub-devices round-robin and rewrites the port id', (t) => {
+  const { w, fs, sub } = started();
+  sub('net_fakeA').inject(0, w.frames(2, mac(1)));
+  sub('net_fakeB').inject(0, w.frames(2, mac(1)));
+  const out = new Int32Array(8);
+  const marks: number[][] = [];
+  for (let i = 0; i < 3; i++) {
+    const n = fs.rxBurst(0, out, 0, 1);
+    marks.push([...out.subarray(0, n)].map((h) => w.pool.mark[h] as number));
+    if (n > 0) t.is(w.pool.port[out[0] as number], fs.portId);
+  }
+  t.deepEqual(marks, [[1], [3], [2]]);
+});
+
+test('RX skips a sub-device that is not started or is being removed', (t) => {
+  const { w, fs, sub } = started();
+  sub('net_fakeA').inject(0, w.frames(2, mac(1)));
+  sub('net_fakeA').unplug();
+  const out = new Int32Array(8);
+  t.is(fs.rxBurst(0, out, 0, 8), 0);
+  sub('net_fakeB').inject(0, w.frames(1, mac(1)));
+  t.is(fs.rxBurst(0, out, 0, 8), 1);
+});
+
+test('RMV: TX switches away at once, the removal completes at the next upkeep round', (t) => {
+  const { w, fs, sub } = started();
+  const a = sub('net_fakeA');
+  a.unplug();
+  t.is(fs.txSubDevice?.sid, 1);
+  t.is(fs.subDevices[0]?.state, SubDevState.STARTED);
+  t.true(fs.subDevices[0]?.remove);
+  w.advanceMs(2000);
+  t.is(fs.subDevices[0]?.state, SubDevState.UNDEFINED);
+  t.is(a.state, 'unused');
+  t.deepEqual(a.calls.slice(-2), ['stop', 'close']);
+});
+
+test('a removal waits until no burst is in flight in the sub-device', (t) => {
+  const { w, fs, sub } = started();
+  const a = sub('net_fakeA');
+  a.duringBurst = () => {
+    a.unplug();
+    fs.upkeep(); // an upkeep round while the burst is inside the sub-device
+    t.is(fs.subDevices[0]?.state, SubDevState.STARTED);
+  };
+  const pkts = w.frames(2, mac(9));
+  t.is(fs.txBurst(0, pkts, 0, 2), 2);
+  fs.upkeep();
+  t.is(fs.subDevices[0]?.state, SubDevState.UNDEFINED);
+});
+
+test('a re-plugged sub-device gets the configuration replayed in DPDK order, then starts', (t) => {
+  const { w, fs, live, sub } = started('dev(net_fakeA),dev(net_fakeB)', ['net_fakeB']);
+  fs.setPromiscuous(true);
+  fs.setAllmulticast(true);
+  fs.setMtu(4000);
+  fs.setDefaultMacAddr(mac(0x10));
+  fs.macAddrAdd(mac(0x11));
+  fs.macAddrAdd(mac(0x12));
+  fs.setMcAddrList([MacAddress.parse('01:00:5e:00:00:01')]);
+  fs.vlanFilter(20, true);
+  fs.vlanFilter(10, true);
+  live.add('net_fakeA');
+  w.advanceMs(2000);
+  t.deepEqual(sub('net_fakeA').calls, [
+    'configure 1 1',
+    'link true',
+    'promiscuous true',
+    'allmulticast true',
+    'mtu 4000',
+    'mac 00:15:5d:00:00:10',
+    'mac+ 00:15:5d:00:00:11 1',
+    'mac+ 00:15:5d:00:00:12 2',
+    'mc 01:00:5e:00:00:01',
+    'vlan 10 true',
+    'vlan 20 true',
+    'start',
+  ]);
+});
+
+test('fixed DPDK bug: the last extra MAC address is replayed to a re-plugged sub-device', (t) => {
+  const { w, fs, sub } = started();
+  fs.macAddrAdd(mac(0x21));
+  fs.macAddrAdd(mac(0x22));
+  sub('net_fakeA').unplug();
+  w.advanceMs(2000); // removed
+  w.advanceMs(2000); // probed again (still present for the driver), replayed, started
+  const again = sub('net_fakeA');
+  t.deepEqual(
+    again.extraMacAddrs.map((m) => m.toString()),
+    ['00:15:5d:00:00:21', '00:15:5d:00:00:22'],
+  );
+});
+
+test('a sub-device that refuses the replay is removed and retried at a later round', (t) => {
+  const { w, fs, live, sub } = started('dev(net_fakeA),dev(net_fakeB)', ['net_fakeB']);
+  fs.setMtu(4000);
+  const real = w.registry;
+  const once = { refused: false };
+  real.events.on('new', (p: EthDev) => {
+    if (p.name === 'net_fakeA' && !once.refused) {
+      once.refused = true;
+      (p as FakePort).refuse.add('mtu');
+    }
+  });
+  live.add('net_fakeA');
+  w.advanceMs(2000);
+  t.is(fs.subDevices[0]?.state, SubDevState.UNDEFINED);
+  t.true(w.logs.some((l) => /Unable to synchronize sub_device state/.test(l)));
+  w.advanceMs(2000); // parsed and probed again
+  t.is(fs.subDevices[0]?.state, SubDevState.STARTED);
+  t.is(sub('net_fakeA').mtu, 4000);
+});
+
+test('stats are the removed sub-devices accumulated plus the live ones', (t) => {
+  const { w, fs, sub } = started();
+  fs.txBurst(0, w.frames(5, mac(9)), 0, 5);
+  sub('net_fakeA').unplug();
+  fs.txBurst(0, w.frames(3, mac(9)), 0, 3); // on B
+  t.is(fs.statsGet().opackets, 8);
+  w.advanceMs(2000);
+  t.is(fs.statsGet().opackets, 8);
+  w.advanceMs(2000); // A is back with fresh counters
+  fs.txBurst(0, w.frames(2, mac(9)), 0, 2);
+  t.is(fs.statsGet().opackets, 10);
+  fs.statsReset();
+  t.is(fs.statsGet().opackets, 0);
+});
+
+test('device info is the MIN of limits and the AND of capabilities over probed sub-devices', (t) => {
+  const w = new World();
+  w.registry.registerDriver(
+    fakeDriver(w.pool, new Set(['net_fakeA']), { maxRxQueues: 4, maxMtu: 9000, rxOffloadCapa: 3 }),
+  );
+  w.registry.registerDriver({
+    name: 'net_fakeZ',
+    matches: (n) => n.startsWith('net_zz'),
+    probe: (registry, name) =>
+      new FakePort({ registry, name }, w.pool, { maxRxQueues: 8, maxMtu: 1500, rxOffloadCapa: 1 }),
+  });
+  const fs = w.registry.probe('net_failsafe0,dev(net_fakeA),dev(net_zz0)');
+  const info = fs.devInfo();
+  t.is(info.maxRxQueues, 4);
+  t.is(info.maxMtu, 1500);
+  t.is(info.rxOffloadCapa, 1);
+  t.is(info.driverName, 'net_failsafe');
+});
+
+test('fixed DPDK bug: a sub-device link event is forwarded exactly when the fail-safe link changed', (t) => {
+  const { fs, sub } = started();
+  const seen: boolean[] = [];
+  fs.on('intr_lsc', () => seen.push(fs.linkGet().status));
+  sub('net_fakeB').setHwLink(false); // not the TX sub-device: the fail-safe link did not change
+  t.deepEqual(seen, []);
+  sub('net_fakeA').setHwLink(false); // the TX sub-device: the fail-safe link went down
+  t.deepEqual(seen, [false]);
+  sub('net_fakeA').setHwLink(true);
+  t.deepEqual(seen, [false, true]);
+});
+
+test('fixed DPDK bug: hotplug_poll and the MAC from devargs are per instance', (t) => {
+  const w = new World();
+  const live = new Set(['net_fakeB', 'net_fakeD']);
+  w.registry.registerDriver(fakeDriver(w.pool, live));
+  const fast = w.registry.probe(
+    'net_failsafe0,dev(net_fakeA),dev(net_fakeB),hotplug_poll=500,mac=02:00:00:00:00:01',
+  ) as FailsafePort;
+  const slow = w.registry.probe('net_failsafe1,dev(net_fakeC),dev(net_fakeD)') as FailsafePort;
+  t.is(slow.hotplugPollMs, 2000);
+  t.false(slow.macFromArgs);
+  t.is(slow.macAddr.toString(), (w.registry.getByName('net_fakeD') as EthDev).macAddr.toString());
+  for (const fs of [fast, slow]) {
+    fs.configure(1, 1);
+    fs.start();
+  }
+  live.add('net_fakeA');
+  live.add('net_fakeC');
+  w.advanceMs(500);
+  t.is(fast.txSubDevice?.sid, 0);
+  t.is(slow.txSubDevice?.sid, 1);
+  w.advanceMs(1500);
+  t.is(slow.txSubDevice?.sid, 0);
+});
+
+test('exec() sub-devices read the first line of the command output', (t) => {
+  const w = new World();
+  const live = new Set(['net_fakeA', 'net_fakeB']);
+  w.registry.registerDriver(fakeDriver(w.pool, live));
+  const fs = w.registry.probe('net_failsafe0,exec(find-vf,--first),dev(net_fakeB)') as FailsafePort;
+  fs.configure(1, 1);
+  fs.start();
+  t.is(fs.subDevices[0]?.state, SubDevState.UNDEFINED);
+  w.commands['find-vf --first'] = 'net_fakeA\nignored\n';
+  w.advanceMs(2000);
+  t.is(fs.subDevices[0]?.state, SubDevState.STARTED);
+  t.is(fs.subDevices[0]?.port?.name, 'net_fakeA');
+});
+
+test('fd() sub-devices take the last complete line; an incomplete line waits for its newline', (t) => {
+  const w = new World();
+  const live = new Set(['net_fakeA', 'net_fakeB', 'net_fakeC']);
+  w.registry.registerDriver(fakeDriver(w.pool, live));
+  const { fd, pipe } = w.pipes.open();
+  const fs = w.registry.probe(`net_failsafe0,fd(${fd}),dev(net_fakeB)`) as FailsafePort;
+  fs.configure(1, 1);
+  fs.start();
+  pipe.write('net_fakeC\nnet_fakeA\nnet_fa');
+  w.advanceMs(2000);
+  t.is(fs.subDevices[0]?.port?.name, 'net_fakeA');
+});
+
+test('fixed DPDK bug: a stale PCI address left in the pipe is not re-read after an unplug', (t) => {
+  const w = new World();
+  const live = new Set(['net_fakeA', 'net_fakeB']);
+  w.registry.registerDriver(fakeDriver(w.pool, live));
+  const { fd, pipe } = w.pipes.open();
+  pipe.write('net_fakeA\n');
+  const fs = w.registry.probe(`net_failsafe0,fd(${fd}),dev(net_fakeB)`) as FailsafePort;
+  fs.configure(1, 1);
+  fs.start();
+  t.is(fs.txSubDevice?.port?.name, 'net_fakeA');
+  pipe.write('net_fakeA\n'); // the 1 s re-probe keeps writing while the VF is there
+  (w.registry.getByName('net_fakeA') as FakePort).unplug();
+  live.delete('net_fakeA');
+  w.advanceMs(2000); // removal completes; what the pipe held is stale
+  w.advanceMs(2000);
+  t.is(fs.subDevices[0]?.state, SubDevState.UNDEFINED); // not PARSED on a dead address
+  t.false(w.logs.some((l) => /probe failed/.test(l))); // the stale line was never used
+  live.add('net_fakeC');
+  pipe.write('net_fakeC\n'); // a new VF is announced
+  w.advanceMs(2000);
+  t.is(fs.subDevices[0]?.port?.name, 'net_fakeC');
+  t.is(fs.txSubDevice?.sid, 0);
+});
+
+test('an fd() sub-device whose probe fails reads the pipe again next round', (t) => {
+  const w = new World();
+  const live = new Set(['net_fakeB']);
+  w.registry.registerDriver(fakeDriver(w.pool, live));
+  const { fd, pipe } = w.pipes.open();
+  pipe.write('net_fakeGone\n');
+  const fs = w.registry.probe(`net_failsafe0,fd(${fd}),dev(net_fakeB)`) as FailsafePort;
+  t.is(fs.subDevices[0]?.state, SubDevState.UNDEFINED);
+  t.true(w.logs.some((l) => /sub_device 0 probe failed/.test(l)));
+  live.add('net_fakeA');
+  pipe.write('net_fakeA\n');
+  w.advanceMs(2000);
+  t.is(fs.subDevices[0]?.state, SubDevState.PROBED); // the port is only probed: not configured yet
+});
+
+test('a bad fd number is refused with DPDK text', (t) => {
+  const w = new World();
+  t.throws(() => w.registry.probe('net_failsafe0,fd(three)'), {
+    message: /Parsing FD number failed/,
+  });
+  t.is(w.registry.ports().length, 0);
+});
