@@ -64,7 +64,7 @@ export function snapshotOf(links: readonly LinkRecord[], sysfs: SysfsView): Link
  * facts, the default qdisc, and for the VF of every pair its DHCP evidence and configuration
  * mentions.
  *
- * @throws {@link BypassError} from the source (`ERR_STATE` when the kernel does not answer) or
+ * @throws `BypassError` from the source (`ERR_STATE` when the kernel does not answer) or
  * from sysfs (`ERR_STATE` for unreadable entries).
  *
  * @example

@@ -154,7 +154,7 @@ export class LinuxNetNamespace {
   /**
    * Resolves once the first dump has been applied.
    *
-   * @throws {@link BypassError} `ERR_STATE` when that does not happen within `timeoutMs`, or the
+   * @throws `BypassError` `ERR_STATE` when that does not happen within `timeoutMs`, or the
    * source's error.
    */
   whenSynced(timeoutMs: number): Promise<void> {

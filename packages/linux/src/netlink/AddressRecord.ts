@@ -63,7 +63,7 @@ function scopeName(scope: number): string {
  * Converts a parsed `RTM_NEWADDR` message into an {@link AddressRecord}; null for families
  * other than IPv4 and IPv6.
  *
- * @throws {@link BypassError} `ERR_PARSE` when the address bytes do not match the family.
+ * @throws `BypassError` `ERR_PARSE` when the address bytes do not match the family.
  *
  * @example
  * ```ts

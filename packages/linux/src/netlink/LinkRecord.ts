@@ -146,7 +146,7 @@ function bondOf(info: netlink.ifla.Info | null): LinkRecord['bond'] {
  * `RTM_NEWLINK` or `RTM_DELLINK`) into a {@link LinkRecord}. Attribute names follow Linux's
  * `include/uapi/linux/if_link.h`.
  *
- * @throws {@link BypassError} `ERR_PARSE` when the message has no index or name, or a nested
+ * @throws `BypassError` `ERR_PARSE` when the message has no index or name, or a nested
  * attribute (link info, bond data) cannot be decoded.
  *
  * @example

@@ -79,7 +79,7 @@ export class RtnlLinkSource implements LinkSource {
   /**
    * Opens the notification socket, joins `RTNLGRP_LINK`, and requests the first dump.
    *
-   * @throws {@link BypassError} `ERR_STATE` when closed or already started, `ERR_NOT_SUPPORTED`
+   * @throws `BypassError` `ERR_STATE` when closed or already started, `ERR_NOT_SUPPORTED`
    * when the socket cannot be opened (not Linux, or the native binding failed to load).
    */
   start(): void {
@@ -112,7 +112,7 @@ export class RtnlLinkSource implements LinkSource {
    * Reads every link with its stats64 counters (a separate request socket, so the notification
    * stream is not disturbed).
    *
-   * @throws {@link BypassError} `ERR_STATE` when closed or when the kernel did not answer in time.
+   * @throws `BypassError` `ERR_STATE` when closed or when the kernel did not answer in time.
    */
   async readLinks(): Promise<LinkRecord[]> {
     const sock = this.requestSocket();
@@ -136,7 +136,7 @@ export class RtnlLinkSource implements LinkSource {
   /**
    * Reads every IPv4 and IPv6 address.
    *
-   * @throws {@link BypassError} `ERR_STATE` when closed or when the kernel did not answer in time.
+   * @throws `BypassError` `ERR_STATE` when closed or when the kernel did not answer in time.
    */
   async readAddresses(): Promise<AddressRecord[]> {
     const sock = this.requestSocket();

@@ -118,7 +118,7 @@ export class RealSysfsView implements SysfsView {
   /**
    * Every fact about `name`.
    *
-   * @throws {@link BypassError} `ERR_NOT_FOUND` when `class/net/<name>` does not exist.
+   * @throws `BypassError` `ERR_NOT_FOUND` when `class/net/<name>` does not exist.
    */
   facts(name: string): SysfsNetFacts {
     if (!this.has(name)) {

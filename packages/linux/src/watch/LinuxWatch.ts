@@ -127,7 +127,7 @@ export class LinuxWatch implements AsyncIterable<WatchUpdate> {
    * Starts following the kernel; resolves after the first dump with the first `snapshot`
    * published.
    *
-   * @throws {@link BypassError} `ERR_STATE` when the kernel's dump does not come in time.
+   * @throws `BypassError` `ERR_STATE` when the kernel's dump does not come in time.
    */
   async start(): Promise<void> {
     this.subs.push(
