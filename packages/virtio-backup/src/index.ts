@@ -31,6 +31,8 @@ export {
 } from './virtio/VirtioNetConfig.js';
 export type { VirtioTransport, VirtioDriverCallbacks } from './virtio/VirtioTransport.js';
 export { Doorbell } from './virtio/Doorbell.js';
+export { VirtioDeviceBase } from './virtio/VirtioDeviceBase.js';
+export type { VirtioDeviceBaseOptions } from './virtio/VirtioDeviceBase.js';
 
 export {
   SplitVirtqueueLayout,
@@ -63,6 +65,6 @@ export type {
   VirtioNetBackendOptions,
   VirtioNetBackendEvents,
   VirtioNetBackendStats,
-} from './net/VirtioNetBackend.js';
+} from './net/VirtioNetBackendOptions.js';
 export { VirtioNetDevice } from './net/VirtioNetDevice.js';
 export type { VirtioNetDeviceOptions, VirtioNetDeviceEvents } from './net/VirtioNetDevice.js';

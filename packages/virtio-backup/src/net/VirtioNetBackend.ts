@@ -1,112 +1,21 @@
 import { EventEmitter } from 'eventemitter3';
-import {
-  BypassError,
-  DropReason,
-  PacketRing,
-  type MacAddress,
-  type PacketPool,
-  type Scheduler,
-} from '@bypass/core';
-import { VIRTIO_STATUS, statusTransitionError } from '../virtio/DeviceStatus.js';
-import { Doorbell } from '../virtio/Doorbell.js';
+import { BypassError, DropReason, PacketRing, type PacketPool } from '@bypass/core';
 import { validateNetFeatures } from '../virtio/FeatureNegotiation.js';
 import { VIRTIO_F, VIRTIO_NET_F, featureMask, hasFeature } from '../virtio/VirtioFeatures.js';
 import { VIRTIO_NET_S, VirtioNetConfig } from '../virtio/VirtioNetConfig.js';
-import type { VirtioDriverCallbacks, VirtioTransport } from '../virtio/VirtioTransport.js';
-import { VirtqueueDeviceSide } from '../virtqueue/VirtqueueDeviceSide.js';
+import { VirtioDeviceBase } from '../virtio/VirtioDeviceBase.js';
+import type { VirtqueueDeviceSide } from '../virtqueue/VirtqueueDeviceSide.js';
 import type { VirtqueueFault } from '../virtqueue/VirtqueueFault.js';
+import type {
+  VirtioNetBackendEvents,
+  VirtioNetBackendOptions,
+  VirtioNetBackendStats,
+} from './VirtioNetBackendOptions.js';
 import { VIRTIO_DROP } from './VirtioDropReasons.js';
 import { VIRTIO_NET_CTRL as C } from './VirtioNetCtrl.js';
 import { VIRTIO_NET_HDR_GSO, VIRTIO_NET_HDR_LEN, VirtioNetHeader } from './VirtioNetHeader.js';
 import { VirtioNetRxFilter } from './VirtioNetRxFilter.js';
 import { copyFromGuest, copyToGuest } from './GuestCopy.js';
-
-/**
- * Options of a {@link VirtioNetBackend}.
- *
- * @example
- * ```ts
- * const o: VirtioNetBackendOptions = { pool, mac: MacAddress.parse('52:54:00:00:00:01'), backup: true, maxQueuePairs: 4 };
- * ```
- */
-export interface VirtioNetBackendOptions {
-  /** The guest's packet pool: its buffer is guest memory, and host-side frames are slots of it. */
-  pool: PacketPool;
-  /** The MAC in config space (offered with VIRTIO_NET_F_MAC). */
-  mac: MacAddress;
-  /**
-   * Feature offer; default VERSION_1, RING_EVENT_IDX, MAC, STATUS, CTRL_VQ, CTRL_RX, CTRL_VLAN,
-   * GUEST_ANNOUNCE, plus MQ when `maxQueuePairs > 1`, MTU when `mtu` is set, BACKUP when `backup`.
-   */
-  features?: bigint;
-  /** Offer VIRTIO_NET_F_BACKUP (QEMU's `failover=on`). */
-  backup?: boolean;
-  /** `max_virtqueue_pairs`; default 1. */
-  maxQueuePairs?: number;
-  /** `queue_num_max` of every queue; default 256. */
-  queueSize?: number;
-  /** Config-space MTU (offered with VIRTIO_NET_F_MTU). */
-  mtu?: number;
-  /** Initial link state; default up. */
-  linkUp?: boolean;
-  /** Frames a TX queue may hold on the host side before the device stops popping; default 1024. */
-  hostTxRingSize?: number;
-  /** Scheduler for delayed kicks and interrupts. */
-  scheduler?: Scheduler;
-  /** Latency of kicks and interrupts, ns (needs `scheduler`); default 0 = synchronous. */
-  notifyLatencyNs?: number;
-  /** Called with every burst of frames the guest sent (host-owned handles); default: kept for {@link VirtioNetBackend.drainTx}. */
-  txSink?: (pair: number, pkts: Int32Array, start: number, count: number) => void;
-}
-
-/**
- * Typed events of a {@link VirtioNetBackend}.
- *
- * @example
- * ```ts
- * backend.events.on('needs-reset', (f) => console.error(f.message));
- * ```
- */
-export interface VirtioNetBackendEvents {
-  /** A virtqueue fault: the device set NEEDS_RESET and stopped. */
-  'needs-reset': [fault: VirtqueueFault];
-  /** The driver wrote the status byte. */
-  status: [status: number];
-  /** A control command ran (`ok` = VIRTIO_NET_OK). */
-  ctrl: [cls: number, cmd: number, ok: boolean];
-}
-
-/**
- * Host-side counters of a {@link VirtioNetBackend} (frames moved and every reason one was not).
- *
- * @example
- * ```ts
- * const s: VirtioNetBackendStats = backend.stats;
- * console.log(s.rxNoBuffer, s.txMalformed);
- * ```
- */
-export interface VirtioNetBackendStats {
-  txPackets: number;
-  txBytes: number;
-  /** Guest TX chains that were too short, too long or asked for an offload not negotiated. */
-  txMalformed: number;
-  /** Guest TX frames lost because the host had no free slot to copy them into. */
-  txNoMemory: number;
-  /** Guest TX frames discarded while the link was down (QEMU drops the TX queue's data). */
-  txLinkDown: number;
-  rxPackets: number;
-  rxBytes: number;
-  /** Host frames dropped because the guest had no RX buffer posted. */
-  rxNoBuffer: number;
-  /** Host frames refused by the receive filter. */
-  rxFiltered: number;
-  /** Host frames larger than the posted buffer. */
-  rxTooBig: number;
-  /** Host frames dropped because the device was not running, broken or without link. */
-  rxDropped: number;
-  ctrlOk: number;
-  ctrlErr: number;
-}
 
 const DEFAULT_QUEUE_SIZE = 256;
 const CTRL_MAX = 4096;
@@ -143,13 +52,10 @@ const CTRL_MAX = 4096;
  * backend.setLink(false);                 // config change: the guest's carrier goes off
  * ```
  */
-export class VirtioNetBackend implements VirtioTransport {
+export class VirtioNetBackend extends VirtioDeviceBase {
   readonly deviceId = 1;
-  readonly guestMemory: Uint8Array;
   readonly config = new VirtioNetConfig();
-  readonly numQueues: number;
   readonly maxQueuePairs: number;
-  readonly queueSize: number;
   readonly events = new EventEmitter<VirtioNetBackendEvents>();
   readonly stats: VirtioNetBackendStats = {
     txPackets: 0,
@@ -173,51 +79,19 @@ export class VirtioNetBackend implements VirtioTransport {
   announceAcks = 0;
 
   private readonly pool: PacketPool;
-  private readonly offer: bigint;
-  private driverFeatures = 0n;
-  private negotiated = 0n;
-  private status = 0;
-  private broken = false;
-  private readonly queues: (VirtqueueDeviceSide | null)[];
-  private readonly kicks: Doorbell[];
-  private readonly irqs: Doorbell[];
-  private readonly configIrq: Doorbell;
-  private driver: VirtioDriverCallbacks | null = null;
-  private readonly hostTx: PacketRing[];
+  private readonly hostTx: PacketRing[] = [];
   private readonly txSink: VirtioNetBackendOptions['txSink'] | null;
   private readonly scratch = new Int32Array(64);
   private readonly ctrlBuf = new Uint8Array(CTRL_MAX);
-  private readonly onFault = (f: VirtqueueFault): void => this.queueFault(f);
 
-  /** @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for queue pairs outside 1..0x8000, a bad queue size or MTU. */
+  /**
+   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for queue pairs outside 1..0x8000, a queue
+   * size that is not a power of two in 2..32768, or a config MTU outside 0..65535.
+   */
   constructor(options: VirtioNetBackendOptions) {
     const pairs = options.maxQueuePairs ?? 1;
-    if (!(Number.isInteger(pairs) && pairs >= C.MQ_VQ_PAIRS_MIN && pairs <= C.MQ_VQ_PAIRS_MAX)) {
-      throw new BypassError(
-        'ERR_INVALID_ARGUMENT',
-        `max queue pairs must be an integer in 1..32768, got ${pairs}`,
-      );
-    }
     const qs = options.queueSize ?? DEFAULT_QUEUE_SIZE;
-    if (!(Number.isInteger(qs) && qs >= 2 && qs <= 32768 && (qs & (qs - 1)) === 0)) {
-      throw new BypassError(
-        'ERR_INVALID_ARGUMENT',
-        `queue size must be a power of two in 2..32768, got ${qs}`,
-      );
-    }
-    if (
-      options.mtu !== undefined &&
-      !(Number.isInteger(options.mtu) && options.mtu >= 0 && options.mtu <= 0xffff)
-    ) {
-      throw new BypassError(
-        'ERR_INVALID_ARGUMENT',
-        `config MTU must be an integer in 0..65535, got ${options.mtu}`,
-      );
-    }
-    this.pool = options.pool;
-    this.guestMemory = options.pool.bytes;
-    this.maxQueuePairs = pairs;
-    this.queueSize = qs;
+    checkOptions(pairs, qs, options.mtu);
     let offer =
       options.features ??
       featureMask(
@@ -233,136 +107,48 @@ export class VirtioNetBackend implements VirtioTransport {
         (pairs > 1 ? featureMask(VIRTIO_NET_F.MQ) : 0n) |
         (options.mtu !== undefined ? featureMask(VIRTIO_NET_F.MTU) : 0n);
     if (options.backup === true) offer |= featureMask(VIRTIO_NET_F.BACKUP);
-    this.offer = offer;
-    const ctrl = hasFeature(offer, VIRTIO_NET_F.CTRL_VQ) ? 1 : 0;
-    this.numQueues = 2 * pairs + ctrl;
+    const ctrl = hasFeature(offer, VIRTIO_NET_F.CTRL_VQ);
+    super({
+      memory: options.pool.bytes,
+      offer,
+      numQueues: 2 * pairs + (ctrl ? 1 : 0),
+      queueSize: qs,
+      scheduler: options.scheduler ?? null,
+      latencyNs: options.notifyLatencyNs ?? 0,
+      // The driver spins on the control queue (as Linux does), so its kicks are served at once.
+      ...(ctrl ? { syncQueue: 2 * pairs } : {}),
+    });
+    this.pool = options.pool;
+    this.maxQueuePairs = pairs;
     this.config.mac = options.mac;
     this.config.status = options.linkUp === false ? 0 : VIRTIO_NET_S.LINK_UP;
     this.config.maxVirtqueuePairs = pairs;
     this.config.mtu = options.mtu ?? 0;
-    const bell = { scheduler: options.scheduler ?? null, latencyNs: options.notifyLatencyNs ?? 0 };
-    this.queues = new Array<VirtqueueDeviceSide | null>(this.numQueues).fill(null);
-    this.kicks = [];
-    this.irqs = [];
-    for (let i = 0; i < this.numQueues; i++) {
-      // The driver spins on the control queue (as Linux does), so its kicks are served at once.
-      this.kicks.push(new Doorbell(() => this.process(i), i === 2 * pairs ? {} : bell));
-      this.irqs.push(new Doorbell(() => this.driver?.vringInterrupt(i), bell));
-    }
-    this.configIrq = new Doorbell(() => this.driver?.configChanged(), bell);
-    this.hostTx = [];
     const ringSize = options.hostTxRingSize ?? 1024;
     for (let p = 0; p < pairs; p++) this.hostTx.push(new PacketRing(ringSize));
     this.txSink = options.txSink ?? null;
   }
 
-  // ---------------------------------------------------------------- transport
-
-  getFeatures(): bigint {
-    return this.offer;
+  protected override acceptFeatures(features: bigint): boolean {
+    return validateNetFeatures(features) === null;
   }
 
-  /** The features the driver acknowledged at FEATURES_OK (0 before). */
-  get negotiatedFeatures(): bigint {
-    return this.negotiated;
+  protected override onFeaturesAccepted(features: bigint): void {
+    this.filter.reset(hasFeature(features, VIRTIO_NET_F.CTRL_VLAN));
   }
 
-  /** True once a queue fault stopped the device (until reset). */
-  get needsReset(): boolean {
-    return this.broken;
+  protected override onStatus(status: number): void {
+    this.events.emit('status', status);
   }
 
-  /** The kick doorbell of a queue (its counters). */
-  kickDoorbell(index: number): Doorbell | undefined {
-    return this.kicks[index];
+  protected override onNeedsReset(fault: VirtqueueFault): void {
+    this.events.emit('needs-reset', fault);
   }
 
-  /** @throws {@link BypassError} `ERR_STATE` after FEATURES_OK or before DRIVER. */
-  setDriverFeatures(features: bigint): void {
-    if (
-      (this.status & VIRTIO_STATUS.DRIVER) === 0 ||
-      (this.status & VIRTIO_STATUS.FEATURES_OK) !== 0
-    ) {
-      throw new BypassError(
-        'ERR_STATE',
-        'driver features are written after DRIVER and before FEATURES_OK; reset the device first',
-      );
-    }
-    this.driverFeatures = features;
-  }
-
-  getStatus(): number {
-    return this.status;
-  }
-
-  /** @throws {@link BypassError} `ERR_STATE` for a status write out of sequence. */
-  setStatus(status: number): void {
-    if (status === 0) {
-      this.reset();
-      this.events.emit('status', 0);
-      return;
-    }
-    const err = statusTransitionError(this.status, status);
-    if (err !== null) throw new BypassError('ERR_STATE', `virtio-net status write refused: ${err}`);
-    let s = status & ~VIRTIO_STATUS.NEEDS_RESET;
-    const added = s & ~this.status;
-    if ((added & VIRTIO_STATUS.FEATURES_OK) !== 0) {
-      const f = this.driverFeatures;
-      // virtio spec 3.1.1: the device leaves FEATURES_OK clear for a set it cannot accept.
-      if ((f & ~this.offer) !== 0n || validateNetFeatures(f) !== null)
-        s &= ~VIRTIO_STATUS.FEATURES_OK;
-      else {
-        this.negotiated = f;
-        this.filter.reset(hasFeature(f, VIRTIO_NET_F.CTRL_VLAN));
-      }
-    }
-    this.status = s | (this.status & VIRTIO_STATUS.NEEDS_RESET);
-    this.events.emit('status', this.status);
-  }
-
-  queueMaxSize(index: number): number {
-    return Number.isInteger(index) && index >= 0 && index < this.numQueues ? this.queueSize : 0;
-  }
-
-  /** @throws {@link BypassError} `ERR_STATE` before FEATURES_OK or after DRIVER_OK, `ERR_INVALID_ARGUMENT` for a bad index or size. */
-  setupQueue(index: number, ring: ArrayBuffer, size: number): void {
-    if (
-      (this.status & VIRTIO_STATUS.FEATURES_OK) === 0 ||
-      (this.status & VIRTIO_STATUS.DRIVER_OK) !== 0
-    ) {
-      throw new BypassError(
-        'ERR_STATE',
-        'queues are set up after FEATURES_OK and before DRIVER_OK',
-      );
-    }
-    if (this.queueMaxSize(index) === 0 || !(size >= 1 && size <= this.queueSize)) {
-      throw new BypassError(
-        'ERR_INVALID_ARGUMENT',
-        `queue ${index} of size ${size}: the device has queues 0..${this.numQueues - 1} of at most ${this.queueSize} entries`,
-      );
-    }
-    const vq = new VirtqueueDeviceSide({
-      index,
-      size,
-      ring,
-      memory: this.guestMemory,
-      eventIdx: hasFeature(this.negotiated, VIRTIO_F.RING_EVENT_IDX),
-    });
-    vq.onFault = this.onFault;
-    this.queues[index] = vq;
-  }
-
-  /** The device side of queue `index`, once set up. */
-  queue(index: number): VirtqueueDeviceSide | null {
-    return this.queues[index] ?? null;
-  }
-
-  notify(index: number): void {
-    this.kicks[index]?.ring();
-  }
-
-  bindDriver(callbacks: VirtioDriverCallbacks | null): void {
-    this.driver = callbacks;
+  protected override onReset(): void {
+    this.curQueuePairs = 1;
+    this.filter.reset(false);
+    this.config.status = this.config.status & ~VIRTIO_NET_S.ANNOUNCE;
   }
 
   // ---------------------------------------------------------------- host side
@@ -412,7 +198,7 @@ export class VirtioNetBackend implements VirtioTransport {
     if (ring === undefined || start < 0) return 0;
     const room = out.length - start;
     const n = ring.dequeueBurst(out, start, max < room ? max : room);
-    if (n > 0 && this.queues[2 * pair + 1]?.availCount) this.processTx(pair);
+    if (n > 0 && this.queue(2 * pair + 1)?.availCount) this.processTx(pair);
     return n;
   }
 
@@ -426,7 +212,7 @@ export class VirtioNetBackend implements VirtioTransport {
     if (count <= 0) return 0;
     const pool = this.pool;
     const vq =
-      this.running && !this.broken ? this.queues[2 * ((queue >>> 0) % this.curQueuePairs)] : null;
+      this.running && !this.broken ? this.queue(2 * ((queue >>> 0) % this.curQueuePairs)) : null;
     if (vq === null || vq === undefined || !this.linkUp) {
       this.stats.rxDropped += count;
       pool.drop(
@@ -482,25 +268,20 @@ export class VirtioNetBackend implements VirtioTransport {
       pool.free(h);
       done++;
     }
-    if (vq.flush()) this.irqs[vq.index]?.ring();
+    this.flushAndInterrupt(vq);
     return done;
   }
 
   // ---------------------------------------------------------------- device internals
 
-  private get running(): boolean {
-    return (this.status & VIRTIO_STATUS.DRIVER_OK) !== 0;
-  }
-
-  private process(index: number): void {
-    if (!this.running || this.broken) return;
+  protected override process(index: number): void {
     if (index === 2 * this.maxQueuePairs) this.processCtrl();
     else if ((index & 1) === 1) this.processTx(index >>> 1);
     // An RX kick only says buffers were posted: nothing is queued on the host side.
   }
 
   private processTx(pair: number): void {
-    const vq = this.queues[2 * pair + 1];
+    const vq = this.queue(2 * pair + 1);
     const ring = this.hostTx[pair];
     if (vq === null || vq === undefined || ring === undefined || !this.running || this.broken)
       return;
@@ -539,7 +320,7 @@ export class VirtioNetBackend implements VirtioTransport {
       vq.push(head, 0);
     }
     if (n > 0) this.emitTx(pair, ring, n);
-    if (vq.flush()) this.irqs[vq.index]?.ring();
+    this.flushAndInterrupt(vq);
   }
 
   private emitTx(pair: number, ring: PacketRing, n: number): void {
@@ -556,7 +337,7 @@ export class VirtioNetBackend implements VirtioTransport {
   }
 
   private processCtrl(): void {
-    const vq = this.queues[2 * this.maxQueuePairs];
+    const vq = this.queue(2 * this.maxQueuePairs);
     if (vq === null || vq === undefined) return;
     const mem = this.guestMemory;
     for (let head; (head = vq.pop()) >= 0;) {
@@ -576,75 +357,55 @@ export class VirtioNetBackend implements VirtioTransport {
       vq.push(head, 1);
       this.events.emit('ctrl', cls, cmd, ok);
     }
-    if (vq.flush()) this.irqs[vq.index]?.ring();
+    this.flushAndInterrupt(vq);
   }
 
   private command(cls: number, cmd: number, d: Uint8Array, len: number): boolean {
     const f = this.negotiated;
-    const u16 = len >= 2 ? (d[0] as number) | ((d[1] as number) << 8) : -1;
-    switch (cls) {
-      case C.RX:
-        if (!hasFeature(f, VIRTIO_NET_F.CTRL_RX) || len !== 1) return false;
-        if (cmd === C.RX_PROMISC) this.filter.promisc = d[0] !== 0;
-        else if (cmd === C.RX_ALLMULTI) this.filter.allmulti = d[0] !== 0;
-        else return false;
-        return true;
-      case C.MAC:
-        if (cmd === C.MAC_TABLE_SET)
-          return hasFeature(f, VIRTIO_NET_F.CTRL_RX) && this.filter.setTables(d, len);
-        if (cmd === C.MAC_ADDR_SET && hasFeature(f, VIRTIO_NET_F.CTRL_MAC_ADDR) && len === 6) {
-          this.config.bytes.set(d.subarray(0, 6), 0);
-          this.config.generation++;
-          return true;
-        }
-        return false;
-      case C.VLAN:
-        if (!hasFeature(f, VIRTIO_NET_F.CTRL_VLAN) || len !== 2 || u16 >= 4096) return false;
-        if (cmd === C.VLAN_ADD) this.filter.vlans[u16] = 1;
-        else if (cmd === C.VLAN_DEL) this.filter.vlans[u16] = 0;
-        else return false;
-        return true;
-      case C.ANNOUNCE:
-        if (cmd !== C.ANNOUNCE_ACK || !hasFeature(f, VIRTIO_NET_F.GUEST_ANNOUNCE)) return false;
-        this.config.status = this.config.status & ~VIRTIO_NET_S.ANNOUNCE;
-        this.announceAcks++;
-        return true;
-      case C.MQ:
-        if (cmd !== C.MQ_VQ_PAIRS_SET || !hasFeature(f, VIRTIO_NET_F.MQ) || len !== 2) return false;
-        if (u16 < C.MQ_VQ_PAIRS_MIN || u16 > this.maxQueuePairs) return false;
-        this.curQueuePairs = u16;
-        return true;
-      default:
-        return false;
+    const filtered = this.filter.command(cls, cmd, d, len, f);
+    if (filtered !== null) return filtered;
+    if (cls === C.MAC && cmd === C.MAC_ADDR_SET) {
+      if (!hasFeature(f, VIRTIO_NET_F.CTRL_MAC_ADDR) || len !== 6) return false;
+      this.config.bytes.set(d.subarray(0, 6), 0);
+      this.config.generation++;
+      return true;
     }
-  }
-
-  private raiseConfig(): void {
-    if (this.running) this.configIrq.ring();
-  }
-
-  private queueFault(fault: VirtqueueFault): void {
-    if (this.broken) return;
-    // QEMU virtio_error: mark NEEDS_RESET, stop the device, tell a modern driver.
-    this.broken = true;
-    this.status |= VIRTIO_STATUS.NEEDS_RESET;
-    this.events.emit('needs-reset', fault);
-    if (hasFeature(this.negotiated, VIRTIO_F.VERSION_1)) this.raiseConfig();
-  }
-
-  private reset(): void {
-    this.status = 0;
-    this.driverFeatures = 0n;
-    this.negotiated = 0n;
-    this.broken = false;
-    this.curQueuePairs = 1;
-    this.queues.fill(null);
-    for (const b of this.kicks) b.cancel();
-    for (const b of this.irqs) b.cancel();
-    this.configIrq.cancel();
-    this.filter.reset(false);
-    this.config.status = this.config.status & ~VIRTIO_NET_S.ANNOUNCE;
+    if (cls === C.ANNOUNCE) {
+      if (cmd !== C.ANNOUNCE_ACK || !hasFeature(f, VIRTIO_NET_F.GUEST_ANNOUNCE)) return false;
+      this.config.status = this.config.status & ~VIRTIO_NET_S.ANNOUNCE;
+      this.announceAcks++;
+      return true;
+    }
+    if (cls === C.MQ) {
+      if (cmd !== C.MQ_VQ_PAIRS_SET || !hasFeature(f, VIRTIO_NET_F.MQ) || len !== 2) return false;
+      const n = (d[0] as number) | ((d[1] as number) << 8);
+      if (n < C.MQ_VQ_PAIRS_MIN || n > this.maxQueuePairs) return false;
+      this.curQueuePairs = n;
+      return true;
+    }
+    return false;
   }
 }
 
 const HDR_ONE = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]);
+
+function checkOptions(pairs: number, qs: number, mtu: number | undefined): void {
+  if (!(Number.isInteger(pairs) && pairs >= C.MQ_VQ_PAIRS_MIN && pairs <= C.MQ_VQ_PAIRS_MAX)) {
+    throw new BypassError(
+      'ERR_INVALID_ARGUMENT',
+      `max queue pairs must be an integer in 1..32768, got ${pairs}`,
+    );
+  }
+  if (!(Number.isInteger(qs) && qs >= 2 && qs <= 32768 && (qs & (qs - 1)) === 0)) {
+    throw new BypassError(
+      'ERR_INVALID_ARGUMENT',
+      `queue size must be a power of two in 2..32768, got ${qs}`,
+    );
+  }
+  if (mtu !== undefined && !(Number.isInteger(mtu) && mtu >= 0 && mtu <= 0xffff)) {
+    throw new BypassError(
+      'ERR_INVALID_ARGUMENT',
+      `config MTU must be an integer in 0..65535, got ${mtu}`,
+    );
+  }
+}

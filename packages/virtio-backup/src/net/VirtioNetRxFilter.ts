@@ -1,4 +1,6 @@
 import { readMac48 } from '@bypass/core';
+import { VIRTIO_NET_F, hasFeature } from '../virtio/VirtioFeatures.js';
+import { VIRTIO_NET_CTRL as C } from './VirtioNetCtrl.js';
 
 const ETH_P_8021Q = 0x8100;
 const BROADCAST = 0xffff_ffff_ffff;
@@ -51,6 +53,33 @@ export class VirtioNetRxFilter {
       return this.mc.has(dst);
     }
     return dst === mac || this.uc.has(dst);
+  }
+
+  /**
+   * Runs a control command that belongs to the filter (class RX, MAC_TABLE_SET, class VLAN) with
+   * its payload `d[0..len)`, for a device that negotiated `features`: true (VIRTIO_NET_OK) or
+   * false (VIRTIO_NET_ERR); null when the command is not a filter command.
+   */
+  command(cls: number, cmd: number, d: Uint8Array, len: number, features: bigint): boolean | null {
+    if (cls === C.RX) {
+      if (!hasFeature(features, VIRTIO_NET_F.CTRL_RX) || len !== 1) return false;
+      if (cmd === C.RX_PROMISC) this.promisc = d[0] !== 0;
+      else if (cmd === C.RX_ALLMULTI) this.allmulti = d[0] !== 0;
+      else return false;
+      return true;
+    }
+    if (cls === C.MAC && cmd === C.MAC_TABLE_SET) {
+      return hasFeature(features, VIRTIO_NET_F.CTRL_RX) && this.setTables(d, len);
+    }
+    if (cls === C.VLAN) {
+      const vid = len === 2 ? (d[0] as number) | ((d[1] as number) << 8) : 4096;
+      if (!hasFeature(features, VIRTIO_NET_F.CTRL_VLAN) || vid >= 4096) return false;
+      if (cmd === C.VLAN_ADD) this.vlans[vid] = 1;
+      else if (cmd === C.VLAN_DEL) this.vlans[vid] = 0;
+      else return false;
+      return true;
+    }
+    return null;
   }
 
   /**
