@@ -8,19 +8,13 @@ import {
   IFF,
   MacAddress,
   NetDevice,
-  RX_HANDLER,
-  SlaveStatsFolder,
-  PRIV_FLAG,
   type BypassInstance,
-  type BypassOps,
   type BypassRegistry,
   type NetDeviceStats,
   type NetNamespace,
-  type NetdevEvent,
   type PacketPool,
   type Scheduler,
   type SeededRandom,
-  type TimerId,
 } from '@bypass/core';
 import { EventEmitter } from 'eventemitter3';
 import type { Subscription } from 'rxjs';
@@ -31,10 +25,9 @@ import type { VmbusChannel } from '../vmbus/VmbusChannel.js';
 import { NetvscDatapath } from './NetvscDatapath.js';
 import { NetvscEthtoolStats } from './NetvscEthtoolStats.js';
 import { NetvscLinkEvents, type NetvscLinkAction } from './NetvscLinkEvents.js';
+import { NetvscVfManager } from './NetvscVfManager.js';
 import { NetvscVfWatcher } from './NetvscVfWatcher.js';
 
-/** netvsc_drv.c VF_TAKEOVER_INT: the VF is set up 100 ms after it joined. */
-const VF_TAKEOVER_NS = 100_000_000;
 /** hyperv_net.h NETVSC_MTU - ETH_HLEN. */
 const NETVSC_MAX_MTU = 65535 - 14;
 const VRSS_CHANNEL_MAX = 64;
@@ -141,17 +134,13 @@ export class NetvscDevice extends NetDevice {
   /** Peer notifications (netdev_notify_peers). */
   peerNotifications = 0;
 
-  private vfDev: NetDevice | null = null;
+  /** The VF half (bypass ops, takeover, release). */
+  readonly vfs: NetvscVfManager;
   private readonly policy = new BypassPolicy();
-  private readonly folder = new SlaveStatsFolder();
   private readonly total = this.stats.clone();
-  private readonly scheduler: Scheduler;
   private readonly registry: BypassRegistry;
   private readonly ipv4: readonly number[];
   private instance: BypassInstance | null = null;
-  private takeover: TimerId | null = null;
-  private vfPromisc = 0;
-  private vfAllmulti = 0;
   private filter = -1;
   private sub: Subscription | null = null;
   private watcher: NetvscVfWatcher | null = null;
@@ -186,7 +175,6 @@ export class NetvscDevice extends NetDevice {
     this.realNumRxQueues = channels;
     this.client = client;
     this.nvspVersion = version;
-    this.scheduler = options.scheduler;
     this.registry = options.registry;
     this.ipv4 = options.ipv4Addresses ?? [];
     this.link = new NetvscLinkEvents(options.scheduler, (a) => this.onLinkAction(a), !linkUp);
@@ -194,6 +182,15 @@ export class NetvscDevice extends NetDevice {
       client,
       (m) => this.log(m),
       (vf, name) => this.events.emit('datapath', vf, name),
+    );
+    this.vfs = new NetvscVfManager(
+      this,
+      client,
+      this.datapath,
+      options.scheduler,
+      this.ethtool,
+      (m) => this.log(m),
+      (joined, vf) => this.events.emit('vf', joined, vf),
     );
     const h = client.handlers;
     h.onFrames = (pkts, start, count, queue) => this.receiveSynthetic(pkts, start, count, queue);
@@ -259,12 +256,12 @@ export class NetvscDevice extends NetDevice {
 
   /** The enslaved VF, or null. */
   get vf(): NetDevice | null {
-    return this.vfDev;
+    return this.vfs.vf;
   }
 
   /** True while TX goes to the VF (VF present, running, carrier, and the host switched). */
   get txOnVf(): boolean {
-    const vf = this.vfDev;
+    const vf = this.vfs.vf;
     return vf !== null && vf.running && vf.carrier && vf.present && this.datapath.dataPathIsVf;
   }
 
@@ -284,7 +281,7 @@ export class NetvscDevice extends NetDevice {
    * (udev, a bonding script, addrconf) takes it for a free device. Returns true when it matched.
    */
   prepareVf(dev: NetDevice): boolean {
-    if (!this.matchesVf(dev)) return false;
+    if (!this.vfs.matches(dev)) return false;
     dev.flags |= IFF.SLAVE;
     return true;
   }
@@ -292,8 +289,9 @@ export class NetvscDevice extends NetDevice {
   /** Removes the device (the VMBus device went away): VF released, bypass instance and netdev unregistered. */
   remove(): void {
     this.link.cancel();
+    this.vfs.cancel();
     this.watcher?.dispose();
-    if (this.vfDev !== null) this.registry.slaveUnregister(this.vfDev);
+    if (this.vfs.vf !== null) this.registry.slaveUnregister(this.vfs.vf);
     if (this.instance !== null) this.registry.unregister(this.instance);
     this.instance = null;
     this.sub?.unsubscribe();
@@ -302,120 +300,17 @@ export class NetvscDevice extends NetDevice {
 
   // ---------------------------------------------------------------- bypass ops
 
-  /** The ops this driver plugs into the registry (exposed for tests and documentation). */
-  bypassOps(): BypassOps {
-    return {
-      preRegister: (slave) => this.refusal(slave),
-      register: (slave) => this.joinVf(slave),
-      unregister: (slave) => this.releaseVf(slave),
-      linkChange: (slave) => this.vfChanged(slave, false),
-      // netvsc_drv.c netvsc_vf_handle_frame: count and deliver as netvsc.
-      handleFrame: (_dev, pkts, start, count) => {
-        const len = this.pool.length;
-        let bytes = 0;
-        for (let i = start, end = start + count; i < end; i++)
-          bytes += len[pkts[i] as number] as number;
-        this.ethtool.vfRxPackets += count;
-        this.ethtool.vfRxBytes += bytes;
-        return RX_HANDLER.ANOTHER;
-      },
-    };
-  }
-
   private attachToCore(options: NetvscDeviceOptions): void {
     const ns = this.ns as NetNamespace;
-    this.sub = ns.events$.subscribe((e) => this.onNetdevEvent(e));
+    this.sub = ns.events$.subscribe((e) => this.vfs.onNetdevEvent(e));
     if (options.vfNamespaces !== undefined && options.vfNamespaces.length > 0)
       this.watcher = new NetvscVfWatcher(
         ns,
         options.vfNamespaces,
-        (d) => this.matchesVf(d),
+        (d) => this.vfs.matches(d),
         (m) => this.log(m),
       );
-    this.instance = this.registry.register(this, this.bypassOps());
-  }
-
-  private matchesVf(dev: NetDevice): boolean {
-    if (dev === this || dev.type !== this.type || this.refusal(dev) !== null) return false;
-    return dev.permAddr.equals(this.permAddr) || dev.devAddr.equals(this.permAddr);
-  }
-
-  // netvsc_drv.c check_dev_is_matching_vf / get_netvsc_byslot / netvsc_register_vf.
-  private refusal(slave: NetDevice): string | null {
-    if (slave.driver === 'hv_netvsc') return `${slave.name} is a netvsc device`;
-    if ((slave.flags & IFF.MASTER) !== 0 && (slave.privFlags & PRIV_FLAG.BONDING) !== 0)
-      return `${slave.name} is a bonding master`;
-    if (this.vfDev !== null) return `${this.vfDev.name} is already the VF of ${this.name}`;
-    const pci = slave.parent?.isPci === true ? slave.parent.pci : null;
-    if (pci === null) return `${slave.name} is not a PCI device`;
-    const c = this.client;
-    if (c.vfAllocated && pci.serial !== undefined && pci.serial !== c.vfSerial)
-      return `${slave.name} has slot serial ${pci.serial}, the host announced ${c.vfSerial}`;
-    return null;
-  }
-
-  private joinVf(vf: NetDevice): void {
-    this.log(`VF registering: ${vf.name}`);
-    // netvsc_vf_join: slave flag before open, to prevent IPv6 addrconf.
-    vf.flags |= IFF.SLAVE;
-    this.vfDev = vf;
-    this.folder.attach(vf);
-    this.takeover = this.scheduler.runAfter(VF_TAKEOVER_NS, this.vfSetup);
-    const ns = vf.ns;
-    if (ns !== null) ns.notify({ type: 'join', dev: vf, ns });
-    this.log(`${vf.name} joined to ${this.name}`);
-    this.events.emit('vf', true, vf);
-    if (vf.running) this.vfChanged(vf, false);
-  }
-
-  // netvsc_drv.c __netvsc_vf_setup: the takeover.
-  private readonly vfSetup = (): void => {
-    this.takeover = null;
-    const vf = this.vfDev;
-    if (vf === null) return;
-    try {
-      vf.setMtu(this.mtu);
-    } catch {
-      this.log(`${vf.name}: unable to change mtu to ${this.mtu}`);
-    }
-    vf.flags |= IFF.SLAVE;
-    this.syncRxFlags(vf);
-    this.syncAddressesTo(vf);
-    if (this.running) {
-      try {
-        vf.open();
-      } catch (err) {
-        this.log(`${vf.name}: unable to open: ${(err as Error).message}`);
-      }
-    }
-  };
-
-  private releaseVf(vf: NetDevice): void {
-    if (this.takeover !== null) this.scheduler.cancel(this.takeover);
-    this.takeover = null;
-    this.log(`VF unregistering: ${vf.name}`);
-    // Back to synthetic first (the 2021 fix), then release.
-    this.datapath.reconcile(false, vf.name);
-    vf.flags &= ~IFF.SLAVE;
-    this.unsyncAddressesFrom(vf);
-    this.folder.detach(vf);
-    this.vfDev = null;
-    this.vfPromisc = 0;
-    this.vfAllmulti = 0;
-    this.events.emit('vf', false, vf);
-  }
-
-  private onNetdevEvent(e: NetdevEvent): void {
-    if (e.dev !== this.vfDev) return;
-    if (e.type === 'going-down') this.vfChanged(e.dev, true);
-    else if (e.type === 'up' || e.type === 'down' || e.type === 'change')
-      this.vfChanged(e.dev, false);
-  }
-
-  // netvsc_drv.c netvsc_vf_changed: GOING_DOWN counts as down; carrier is not considered.
-  private vfChanged(vf: NetDevice, goingDown: boolean): void {
-    if (vf !== this.vfDev) return;
-    this.datapath.reconcile(!goingDown && vf.running, vf.name);
+    this.instance = this.registry.register(this, this.vfs.ops());
   }
 
   // ---------------------------------------------------------------- link
@@ -461,7 +356,7 @@ export class NetvscDevice extends NetDevice {
       throw new BypassError('ERR_NO_DEVICE', `${this.name}: the VMBus channel was rescinded`);
     this.carrierOff();
     if (!this.link.linkDown) this.carrierOn();
-    const vf = this.vfDev;
+    const vf = this.vfs.vf;
     if (vf !== null) {
       // netvsc_open: opening the VF may fail; it then stays unused.
       try {
@@ -474,11 +369,11 @@ export class NetvscDevice extends NetDevice {
 
   protected override ndoStop(): void {
     this.setFilter(0);
-    this.vfDev?.close();
+    this.vfs.vf?.close();
   }
 
   protected override ndoChangeMtu(mtu: number): void {
-    const vf = this.vfDev;
+    const vf = this.vfs.vf;
     const old = this.mtu;
     // netvsc_change_mtu: the VF first; a refusal fails the change.
     vf?.setMtu(mtu);
@@ -489,7 +384,7 @@ export class NetvscDevice extends NetDevice {
   }
 
   protected override ndoSetMacAddress(mac: MacAddress): void {
-    const vf = this.vfDev;
+    const vf = this.vfs.vf;
     const old = vf?.devAddr;
     vf?.setMacAddress(mac);
     const info = new Uint8Array(6);
@@ -505,9 +400,9 @@ export class NetvscDevice extends NetDevice {
   }
 
   protected override ndoSetRxMode(): void {
-    const vf = this.vfDev;
+    const vf = this.vfs.vf;
     if (vf !== null) {
-      this.syncRxFlags(vf);
+      this.vfs.syncRxFlags();
       this.syncAddressesTo(vf);
     }
     if (!this.running) return;
@@ -518,7 +413,7 @@ export class NetvscDevice extends NetDevice {
   }
 
   protected override ndoGetStats64(): NetDeviceStats {
-    return this.total.copyFrom(this.stats).add(this.folder.fold());
+    return this.total.copyFrom(this.stats).add(this.vfs.folder.fold());
   }
 
   protected override ndoStartXmit(
@@ -527,7 +422,7 @@ export class NetvscDevice extends NetDevice {
     count: number,
     queue: number,
   ): number {
-    const vf = this.vfDev;
+    const vf = this.vfs.vf;
     // One decision per burst, by the core's policy: the synthetic path is always ready.
     if (vf !== null && this.policy.unicastPath(this.txOnVf, true) === DatapathPath.ACTIVE) {
       const before = vf.stats.txBytes;
@@ -582,16 +477,6 @@ export class NetvscDevice extends NetDevice {
       return;
     }
     this.receive(pkts, start, count);
-  }
-
-  // netvsc_drv.c netvsc_change_rx_flags: promisc and allmulti follow as increments.
-  private syncRxFlags(vf: NetDevice): void {
-    const p = this.flags & IFF.PROMISC ? 1 : 0;
-    const a = this.flags & IFF.ALLMULTI ? 1 : 0;
-    if (p !== this.vfPromisc) vf.setPromiscuity(p - this.vfPromisc);
-    if (a !== this.vfAllmulti) vf.setAllmulti(a - this.vfAllmulti);
-    this.vfPromisc = p;
-    this.vfAllmulti = a;
   }
 
   private setFilter(f: number): void {

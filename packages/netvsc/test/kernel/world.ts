@@ -90,16 +90,17 @@ export class World {
       },
     );
     this.scheduler.runUntilIdle();
-    if (dev === null) throw new Error('probe did not finish');
-    this.netvsc = dev;
-    (dev as NetvscDevice).events.on('log', (l) => this.log.push(l));
-    (dev as NetvscDevice).bindSink((_d, pkts, s, n) => {
+    const got = dev as NetvscDevice | null;
+    if (got === null) throw new Error('probe did not finish');
+    this.netvsc = got;
+    got.events.on('log', (l) => this.log.push(l));
+    got.bindSink((_d, pkts, s, n) => {
       for (let i = s; i < s + n; i++)
         this.received.push(this.pool.mark[pkts[i] as number] as number);
       this.pool.freeBurst(pkts, s, n);
     });
-    if (open) dev.open();
-    return dev;
+    if (open) got.open();
+    return got;
   }
 
   /** The VF currently plugged (its driver registered a netdev), or null. */

@@ -1,0 +1,206 @@
+import {
+  IFF,
+  PRIV_FLAG,
+  RX_HANDLER,
+  SlaveStatsFolder,
+  type BypassOps,
+  type NetDevice,
+  type NetdevEvent,
+  type Scheduler,
+  type TimerId,
+} from '@bypass/core';
+import type { NvspClient } from '../nvsp/NvspClient.js';
+import type { NetvscDatapath } from './NetvscDatapath.js';
+import type { NetvscEthtoolStats } from './NetvscEthtoolStats.js';
+
+/** netvsc_drv.c VF_TAKEOVER_INT: the VF is set up 100 ms after it joined, ns. */
+export const VF_TAKEOVER_NS = 100_000_000;
+
+/**
+ * The VF half of netvsc (Linux `netvsc_drv.c` netvsc_register_vf, netvsc_vf_join,
+ * __netvsc_vf_setup, netvsc_vf_changed, netvsc_unregister_vf), written as the core's
+ * {@link BypassOps}: which device may be the VF, joining it, the 100 ms takeover, following its
+ * state to drive the datapath, releasing it, counting what it receives, and the folding of its
+ * counters into netvsc's.
+ *
+ * - Refused as VF: another netvsc, a bonding master, a second VF, a non-PCI device, and (when the
+ *   host announced a VF association) a PCI device with another slot serial.
+ * - Join: IFF_SLAVE before anything else, stats snapshot, the takeover timer, a `join` event.
+ * - Takeover: MTU (a refusal is only logged), IFF_SLAVE, promisc/allmulti (as increments of
+ *   netvsc's own), unicast/multicast lists, and open when netvsc runs.
+ * - State: `up`, `down`, `change` and `going-down` of the VF (the latter counting as down) are
+ *   followed from netvsc's own notifier subscription too, because the registry drops slave
+ *   events while the master is down and ignores `going-down`.
+ * - Release: datapath back to synthetic first, then flags, addresses and counters.
+ *
+ * @example
+ * ```ts
+ * const vfs = new NetvscVfManager(netvsc, client, datapath, scheduler, ethtool, log, onVf);
+ * registry.register(netvsc, vfs.ops());
+ * ns.events$.subscribe((e) => vfs.onNetdevEvent(e));
+ * ```
+ */
+export class NetvscVfManager {
+  /** VF traffic while enslaved, folded into netvsc's stats64. */
+  readonly folder = new SlaveStatsFolder();
+  private vfDev: NetDevice | null = null;
+  private takeover: TimerId | null = null;
+  private promisc = 0;
+  private allmulti = 0;
+  private readonly netvsc: NetDevice;
+  private readonly client: NvspClient;
+  private readonly datapath: NetvscDatapath;
+  private readonly scheduler: Scheduler;
+  private readonly ethtool: NetvscEthtoolStats;
+  private readonly log: (line: string) => void;
+  private readonly onVf: (joined: boolean, vf: NetDevice) => void;
+
+  constructor(
+    netvsc: NetDevice,
+    client: NvspClient,
+    datapath: NetvscDatapath,
+    scheduler: Scheduler,
+    ethtool: NetvscEthtoolStats,
+    log: (line: string) => void,
+    onVf: (joined: boolean, vf: NetDevice) => void,
+  ) {
+    this.netvsc = netvsc;
+    this.client = client;
+    this.datapath = datapath;
+    this.scheduler = scheduler;
+    this.ethtool = ethtool;
+    this.log = log;
+    this.onVf = onVf;
+  }
+
+  /** The enslaved VF, or null. */
+  get vf(): NetDevice | null {
+    return this.vfDev;
+  }
+
+  /** The ops netvsc registers with the bypass registry. */
+  ops(): BypassOps {
+    return {
+      preRegister: (slave) => this.refusal(slave),
+      register: (slave) => this.join(slave),
+      unregister: (slave) => this.release(slave),
+      linkChange: (slave) => this.changed(slave, false),
+      // netvsc_drv.c netvsc_vf_handle_frame: count, then deliver as netvsc.
+      handleFrame: (dev, pkts, start, count) => {
+        const len = dev.pool.length;
+        let bytes = 0;
+        for (let i = start, end = start + count; i < end; i++)
+          bytes += len[pkts[i] as number] as number;
+        this.ethtool.vfRxPackets += count;
+        this.ethtool.vfRxBytes += bytes;
+        return RX_HANDLER.ANOTHER;
+      },
+    };
+  }
+
+  /** True when `dev` would be taken as this netvsc's VF (same permanent or current MAC, not refused). */
+  matches(dev: NetDevice): boolean {
+    const me = this.netvsc;
+    if (dev === me || dev.type !== me.type || this.refusal(dev) !== null) return false;
+    return dev.permAddr.equals(me.permAddr) || dev.devAddr.equals(me.permAddr);
+  }
+
+  /** Follows the VF's state changes (netvsc's own notifier subscription). */
+  onNetdevEvent(e: NetdevEvent): void {
+    if (e.dev !== this.vfDev) return;
+    if (e.type === 'going-down') this.changed(e.dev, true);
+    else if (e.type === 'up' || e.type === 'down' || e.type === 'change')
+      this.changed(e.dev, false);
+  }
+
+  /** netvsc_drv.c netvsc_change_rx_flags: netvsc's promisc and allmulti as increments on the VF. */
+  syncRxFlags(): void {
+    const vf = this.vfDev;
+    if (vf === null) return;
+    const f = this.netvsc.flags;
+    const p = f & IFF.PROMISC ? 1 : 0;
+    const a = f & IFF.ALLMULTI ? 1 : 0;
+    if (p !== this.promisc) vf.setPromiscuity(p - this.promisc);
+    if (a !== this.allmulti) vf.setAllmulti(a - this.allmulti);
+    this.promisc = p;
+    this.allmulti = a;
+  }
+
+  /** Cancels the takeover timer (device removal). */
+  cancel(): void {
+    if (this.takeover !== null) this.scheduler.cancel(this.takeover);
+    this.takeover = null;
+  }
+
+  // netvsc_drv.c check_dev_is_matching_vf / get_netvsc_byslot / netvsc_register_vf.
+  private refusal(slave: NetDevice): string | null {
+    const me = this.netvsc;
+    if (slave.driver === 'hv_netvsc') return `${slave.name} is a netvsc device`;
+    if ((slave.flags & IFF.MASTER) !== 0 && (slave.privFlags & PRIV_FLAG.BONDING) !== 0)
+      return `${slave.name} is a bonding master`;
+    if (this.vfDev !== null) return `${this.vfDev.name} is already the VF of ${me.name}`;
+    const pci = slave.parent?.isPci === true ? slave.parent.pci : null;
+    if (pci === null) return `${slave.name} is not a PCI device`;
+    const c = this.client;
+    if (c.vfAllocated && pci.serial !== undefined && pci.serial !== c.vfSerial)
+      return `${slave.name} has slot serial ${pci.serial}, the host announced ${c.vfSerial}`;
+    return null;
+  }
+
+  private join(vf: NetDevice): void {
+    this.log(`VF registering: ${vf.name}`);
+    // netvsc_vf_join: the slave flag before open, to prevent IPv6 addrconf.
+    vf.flags |= IFF.SLAVE;
+    this.vfDev = vf;
+    this.folder.attach(vf);
+    this.takeover = this.scheduler.runAfter(VF_TAKEOVER_NS, this.setup);
+    const ns = vf.ns;
+    if (ns !== null) ns.notify({ type: 'join', dev: vf, ns });
+    this.log(`${vf.name} joined to ${this.netvsc.name}`);
+    this.onVf(true, vf);
+    if (vf.running) this.changed(vf, false);
+  }
+
+  // netvsc_drv.c __netvsc_vf_setup: the takeover.
+  private readonly setup = (): void => {
+    this.takeover = null;
+    const vf = this.vfDev;
+    if (vf === null) return;
+    const me = this.netvsc;
+    try {
+      vf.setMtu(me.mtu);
+    } catch {
+      this.log(`${vf.name}: unable to change mtu to ${me.mtu}`);
+    }
+    vf.flags |= IFF.SLAVE;
+    this.syncRxFlags();
+    me.syncAddressesTo(vf);
+    if (me.running) {
+      try {
+        vf.open();
+      } catch (err) {
+        this.log(`${vf.name}: unable to open: ${(err as Error).message}`);
+      }
+    }
+  };
+
+  private release(vf: NetDevice): void {
+    this.cancel();
+    this.log(`VF unregistering: ${vf.name}`);
+    // Back to synthetic first (the 2021 "prevent packet loss" series), then release.
+    this.datapath.reconcile(false, vf.name);
+    vf.flags &= ~IFF.SLAVE;
+    this.netvsc.unsyncAddressesFrom(vf);
+    this.folder.detach(vf);
+    this.vfDev = null;
+    this.promisc = 0;
+    this.allmulti = 0;
+    this.onVf(false, vf);
+  }
+
+  // netvsc_drv.c netvsc_vf_changed: GOING_DOWN counts as down; carrier is not considered.
+  private changed(vf: NetDevice, goingDown: boolean): void {
+    if (vf !== this.vfDev) return;
+    this.datapath.reconcile(!goingDown && vf.running, vf.name);
+  }
+}
