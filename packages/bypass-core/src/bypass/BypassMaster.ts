@@ -118,9 +118,11 @@ export class BypassMaster extends NetDevice {
   private activeDev: NetDevice | null = null;
   private backupDev: NetDevice | null = null;
   private readonly folder = new SlaveStatsFolder();
-  private readonly total = new NetDeviceStats();
+  /** What `getStats64` returns, allocated on the first query. */
+  private total: NetDeviceStats | null = null;
   private readonly path$ = new BehaviorSubject<DatapathPathValue>(DatapathPath.NONE);
-  private scratch = new Int32Array(64);
+  /** Partition scratch of the multicast-via-backup variant, allocated on its first use. */
+  private scratch: Int32Array | null = null;
   private destroyed = false;
 
   /** The unicast TX path after every change (a BehaviorSubject: subscribers get the current one). */
@@ -310,7 +312,7 @@ export class BypassMaster extends NetDevice {
   private slaveUnregister(slave: NetDevice): void {
     const role = this.roleOf(slave);
     if (role === null) return;
-    for (const vid of this.vlanIds) slave.vlanVidDel(vid);
+    if (this.usesVlans) for (const vid of this.vlanIds) slave.vlanVidDel(vid);
     this.unsyncAddressesFrom(slave);
     slave.close();
     this.folder.detach(slave);
@@ -380,10 +382,11 @@ export class BypassMaster extends NetDevice {
 
   private computeFeatures(): void {
     // VLAN challenged if any slave is (net_failover_compute_features, reduced to what we model).
-    let challenged = false;
-    for (const s of [this.activeDev, this.backupDev]) {
-      if (s !== null && (s.features & NETIF_F.VLAN_CHALLENGED) !== 0) challenged = true;
-    }
+    const a = this.activeDev;
+    const b = this.backupDev;
+    const challenged =
+      (a !== null && (a.features & NETIF_F.VLAN_CHALLENGED) !== 0) ||
+      (b !== null && (b.features & NETIF_F.VLAN_CHALLENGED) !== 0);
     const base = this.features & ~NETIF_F.VLAN_CHALLENGED;
     this.setFeatures(challenged ? base | NETIF_F.VLAN_CHALLENGED : base);
   }
@@ -394,15 +397,15 @@ export class BypassMaster extends NetDevice {
    * scratch array is only used inside this loop, so nested sends and receives cannot clobber it.
    */
   private partitionGroupFirst(pkts: Int32Array, start: number, count: number): number {
-    if (this.scratch.length < count) {
-      let size = this.scratch.length;
+    let uni = this.scratch;
+    if (uni === null || uni.length < count) {
+      let size = uni === null ? 64 : uni.length;
       while (size < count) size *= 2;
-      this.scratch = new Int32Array(size);
+      uni = this.scratch = new Int32Array(size);
     }
     const bytes = this.pool.bytes;
     const first = this.pool.start;
     const len = this.pool.length;
-    const uni = this.scratch;
     let g = start;
     let u = 0;
     for (let i = start, end = start + count; i < end; i++) {
@@ -532,7 +535,7 @@ export class BypassMaster extends NetDevice {
   }
 
   protected override ndoGetStats64(): NetDeviceStats {
-    return this.total.copyFrom(this.folder.fold()).add(this.stats);
+    return (this.total ??= new NetDeviceStats()).copyFrom(this.folder.fold()).add(this.stats);
   }
 }
 

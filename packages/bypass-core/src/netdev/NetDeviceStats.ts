@@ -85,13 +85,61 @@ export class NetDeviceStats {
 
   /** Copies every counter of `other` into this object; returns `this`. */
   copyFrom(other: NetDeviceStats): this {
-    for (const f of STATS64_FIELDS) this[f] = other[f];
+    // Field by field (here and in add/foldStats64): a loop over STATS64_FIELDS is a keyed access
+    // per counter, several times slower, and it was a hot spot of the control-plane profile.
+    this.rxPackets = other.rxPackets;
+    this.txPackets = other.txPackets;
+    this.rxBytes = other.rxBytes;
+    this.txBytes = other.txBytes;
+    this.rxErrors = other.rxErrors;
+    this.txErrors = other.txErrors;
+    this.rxDropped = other.rxDropped;
+    this.txDropped = other.txDropped;
+    this.multicast = other.multicast;
+    this.collisions = other.collisions;
+    this.rxLengthErrors = other.rxLengthErrors;
+    this.rxOverErrors = other.rxOverErrors;
+    this.rxCrcErrors = other.rxCrcErrors;
+    this.rxFrameErrors = other.rxFrameErrors;
+    this.rxFifoErrors = other.rxFifoErrors;
+    this.rxMissedErrors = other.rxMissedErrors;
+    this.txAbortedErrors = other.txAbortedErrors;
+    this.txCarrierErrors = other.txCarrierErrors;
+    this.txFifoErrors = other.txFifoErrors;
+    this.txHeartbeatErrors = other.txHeartbeatErrors;
+    this.txWindowErrors = other.txWindowErrors;
+    this.rxCompressed = other.rxCompressed;
+    this.txCompressed = other.txCompressed;
+    this.rxNohandler = other.rxNohandler;
     return this;
   }
 
   /** Adds every counter of `other` to this object; returns `this`. */
   add(other: NetDeviceStats): this {
-    for (const f of STATS64_FIELDS) this[f] += other[f];
+    this.rxPackets += other.rxPackets;
+    this.txPackets += other.txPackets;
+    this.rxBytes += other.rxBytes;
+    this.txBytes += other.txBytes;
+    this.rxErrors += other.rxErrors;
+    this.txErrors += other.txErrors;
+    this.rxDropped += other.rxDropped;
+    this.txDropped += other.txDropped;
+    this.multicast += other.multicast;
+    this.collisions += other.collisions;
+    this.rxLengthErrors += other.rxLengthErrors;
+    this.rxOverErrors += other.rxOverErrors;
+    this.rxCrcErrors += other.rxCrcErrors;
+    this.rxFrameErrors += other.rxFrameErrors;
+    this.rxFifoErrors += other.rxFifoErrors;
+    this.rxMissedErrors += other.rxMissedErrors;
+    this.txAbortedErrors += other.txAbortedErrors;
+    this.txCarrierErrors += other.txCarrierErrors;
+    this.txFifoErrors += other.txFifoErrors;
+    this.txHeartbeatErrors += other.txHeartbeatErrors;
+    this.txWindowErrors += other.txWindowErrors;
+    this.rxCompressed += other.rxCompressed;
+    this.txCompressed += other.txCompressed;
+    this.rxNohandler += other.rxNohandler;
     return this;
   }
 
@@ -139,12 +187,36 @@ export function foldStats64(
   now: NetDeviceStats,
   before: NetDeviceStats,
 ): void {
-  for (const f of STATS64_FIELDS) {
-    const nv = now[f];
-    const ov = before[f];
-    let delta = nv - ov;
-    if (nv < TWO_32 && ov < TWO_32) delta = (nv - ov) | 0;
-    if (delta > 0) acc[f] += delta;
-    before[f] = nv;
-  }
+  acc.rxPackets += growth(now.rxPackets, before.rxPackets);
+  acc.txPackets += growth(now.txPackets, before.txPackets);
+  acc.rxBytes += growth(now.rxBytes, before.rxBytes);
+  acc.txBytes += growth(now.txBytes, before.txBytes);
+  acc.rxErrors += growth(now.rxErrors, before.rxErrors);
+  acc.txErrors += growth(now.txErrors, before.txErrors);
+  acc.rxDropped += growth(now.rxDropped, before.rxDropped);
+  acc.txDropped += growth(now.txDropped, before.txDropped);
+  acc.multicast += growth(now.multicast, before.multicast);
+  acc.collisions += growth(now.collisions, before.collisions);
+  acc.rxLengthErrors += growth(now.rxLengthErrors, before.rxLengthErrors);
+  acc.rxOverErrors += growth(now.rxOverErrors, before.rxOverErrors);
+  acc.rxCrcErrors += growth(now.rxCrcErrors, before.rxCrcErrors);
+  acc.rxFrameErrors += growth(now.rxFrameErrors, before.rxFrameErrors);
+  acc.rxFifoErrors += growth(now.rxFifoErrors, before.rxFifoErrors);
+  acc.rxMissedErrors += growth(now.rxMissedErrors, before.rxMissedErrors);
+  acc.txAbortedErrors += growth(now.txAbortedErrors, before.txAbortedErrors);
+  acc.txCarrierErrors += growth(now.txCarrierErrors, before.txCarrierErrors);
+  acc.txFifoErrors += growth(now.txFifoErrors, before.txFifoErrors);
+  acc.txHeartbeatErrors += growth(now.txHeartbeatErrors, before.txHeartbeatErrors);
+  acc.txWindowErrors += growth(now.txWindowErrors, before.txWindowErrors);
+  acc.rxCompressed += growth(now.rxCompressed, before.rxCompressed);
+  acc.txCompressed += growth(now.txCompressed, before.txCompressed);
+  acc.rxNohandler += growth(now.rxNohandler, before.rxNohandler);
+  before.copyFrom(now);
+}
+
+/** The growth of one counter from `ov` to `nv`, as {@link foldStats64} defines it (never negative). */
+function growth(nv: number, ov: number): number {
+  let delta = nv - ov;
+  if (nv < TWO_32 && ov < TWO_32) delta = (nv - ov) | 0;
+  return delta > 0 ? delta : 0;
 }

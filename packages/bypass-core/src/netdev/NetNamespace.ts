@@ -264,9 +264,12 @@ export class NetNamespace {
       this.leakedLinks++;
       dev.unlinkMaster();
     }
-    for (const lower of [...dev.lowers]) {
-      this.leakedLinks++;
-      lower.unlinkMaster();
+    const lowers = dev.lowers;
+    if (lowers.length > 0) {
+      for (const lower of [...lowers]) {
+        this.leakedLinks++;
+        lower.unlinkMaster();
+      }
     }
     if (dev.rxHandler !== null) {
       this.leakedLinks++;
