@@ -1,9 +1,9 @@
+import type { PacketPool } from '@bypass/core';
 import {
   BusDevice,
   DropReason,
   MacAddress,
   NetDevice,
-  PacketPool,
   PacketRing,
   type NetDeviceOptions,
 } from '@bypass/core';
