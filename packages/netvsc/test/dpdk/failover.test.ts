@@ -1,0 +1,146 @@
+import test from 'ava';
+import { FailsafePort, SubDevState, VdevNetvsc, type VfPmdPort } from '../../src/dpdk/exports.js';
+import { World, mac } from './helpers/world.js';
+
+const VF = '0002:00:02.0';
+
+/** vdev_netvsc + fail-safe + TAP(remote=eth1) + the VF's PMD, as an application sees them. */
+function compose(options: { vfFirst: boolean }) {
+  const w = new World();
+  const eth1 = w.netvsc('eth1', mac(1));
+  const fromKernel: number[] = [];
+  eth1.bindSink((_d, pkts, s, c) => {
+    for (let i = s; i < s + c; i++) fromKernel.push(w.pool.mark[pkts[i] as number] as number);
+    w.pool.freeBurst(pkts, s, c);
+  });
+  if (options.vfFirst) w.plugVf(VF, mac(1));
+  const vdev = new VdevNetvsc({
+    registry: w.registry,
+    sysfs: w.sysfs,
+    scheduler: w.scheduler,
+    pipes: w.pipes,
+  });
+  vdev.autoProbe({ onHyperV: true });
+  const fs = w.registry.getByName('net_failsafe_vsc0') as FailsafePort;
+  fs.configure(1, 1);
+  fs.start();
+  const vfPort = () => w.registry.getByName(VF) as VfPmdPort | undefined;
+  /** Sends `n` frames; returns how many the fail-safe port took. */
+  const send = (n: number) => {
+    const pkts = w.frames(n, mac(0x99));
+    const took = fs.txBurst(0, pkts, 0, n);
+    w.pool.freeBurst(pkts, took, n - took);
+    return took;
+  };
+  /** Frames the host NIC took from the VF's TX ring (then freed). */
+  const wire = () => {
+    const vf = w.vfs.get(VF);
+    if (vf === undefined) return 0;
+    const out = new Int32Array(512);
+    const n = vf.drainTx(0, out, 0, 512);
+    w.pool.freeBurst(out, 0, n);
+    return n;
+  };
+  return { w, eth1, vdev, fs, vfPort, send, wire, fromKernel };
+}
+
+test('VF arrives before: TX on the VF from the start, RX from both paths', (t) => {
+  const c = compose({ vfFirst: true });
+  t.is(c.fs.txSubDevice?.port?.name, VF);
+  t.deepEqual(
+    c.fs.subDevices.map((s) => s.state),
+    [SubDevState.STARTED, SubDevState.STARTED],
+  );
+  t.is(c.send(10), 10);
+  t.is(c.wire(), 10);
+  t.is(c.eth1.sent.length, 0);
+  // RX: one frame from the VF, one broadcast the kernel netvsc received (redirected to the TAP)
+  const vf = c.w.vfs.get(VF);
+  const fromWire = c.w.frames(1, mac(1));
+  vf?.injectRx(0, fromWire, 0, 1);
+  const bcast = c.w.frames(1, mac(1));
+  c.eth1.receive(bcast, 0, 1);
+  const out = new Int32Array(8);
+  const a = c.fs.rxBurst(0, out, 0, 8);
+  const b = c.fs.rxBurst(0, out, a, 8 - a);
+  t.is(a + b, 2);
+  t.is(c.w.pool.port[out[0] as number], c.fs.portId);
+  c.w.pool.freeBurst(out, 0, a + b);
+});
+
+test('VF arrives after: TX through the kernel netvsc until the VF is noticed within 1 s + 2 s', (t) => {
+  const c = compose({ vfFirst: false });
+  t.is(c.fs.txSubDevice?.port?.name, 'net_tap_vsc0');
+  t.is(c.send(4), 4);
+  t.is(c.eth1.sent.length, 4);
+  c.w.advanceMs(500);
+  c.w.plugVf(VF, mac(1));
+  let switchedAt = -1;
+  for (let ms = 0; ms <= 3000 && switchedAt < 0; ms += 100) {
+    if (c.fs.txSubDevice?.port?.name === VF) switchedAt = ms;
+    c.w.advanceMs(100);
+  }
+  t.true(switchedAt > 0 && switchedAt <= 3000, `switched after ${switchedAt} ms`);
+  t.is(c.send(6), 6);
+  t.is(c.wire(), 6);
+  t.is(c.eth1.sent.length, 4);
+});
+
+test('revoke with traffic in flight: the in-flight frames are counted, TX moves to the TAP at once', (t) => {
+  const c = compose({ vfFirst: true });
+  t.is(c.send(32), 32); // sitting in the VF's TX ring
+  const events: string[] = [];
+  c.fs.on('intr_lsc', () => events.push('lsc'));
+  c.w.unplugVf(VF);
+  t.is(c.w.drops.get('vf-ring-flushed'), 32);
+  t.is(c.fs.txSubDevice?.port?.name, 'net_tap_vsc0');
+  t.is(c.send(8), 8);
+  t.is(c.eth1.sent.length, 8);
+  t.is(c.fs.subDevices[0]?.state, SubDevState.STARTED); // removal waits for the upkeep round
+  c.w.advanceMs(2000);
+  t.is(c.fs.subDevices[0]?.state, SubDevState.UNDEFINED);
+  t.is(c.vfPort(), undefined);
+  t.is(c.fs.statsGet().opackets, 40); // the VF's 32 survive its removal
+  t.true(c.fs.linkGet().status);
+});
+
+test('VF back: the same PCI address returns and takes TX back with the configuration replayed', (t) => {
+  const c = compose({ vfFirst: true });
+  c.fs.setPromiscuous(true);
+  c.w.unplugVf(VF);
+  c.w.advanceMs(2000);
+  t.is(c.fs.subDevices[0]?.state, SubDevState.UNDEFINED);
+  c.w.advanceMs(1900);
+  t.is(c.fs.txSubDevice?.port?.name, 'net_tap_vsc0'); // nothing stale was re-read
+  const vf = c.w.plugVf(VF, mac(1));
+  c.w.advanceMs(3000);
+  t.is(c.fs.txSubDevice?.port?.name, VF);
+  t.true(vf.promiscuity > 0);
+  t.is(c.send(5), 5);
+  t.is(c.wire(), 5);
+});
+
+test('MTU change reaches the VF and the kernel netvsc and is replayed to a returning VF', (t) => {
+  const c = compose({ vfFirst: true });
+  c.fs.setMtu(1900);
+  t.is(c.w.vfs.get(VF)?.mtu, 1900);
+  t.is(c.eth1.mtu, 1900);
+  c.w.unplugVf(VF);
+  c.w.advanceMs(2000);
+  const vf = c.w.plugVf(VF, mac(1));
+  t.is(vf.mtu, 1500);
+  c.w.advanceMs(3000);
+  t.is(vf.mtu, 1900);
+  const big = c.w.frames(1, mac(0x99), 1900 + 14);
+  t.is(c.fs.txBurst(0, big, 0, 1), 1);
+  t.is(c.wire(), 1);
+});
+
+test('a VF whose link is down keeps TX (DPDK does not look at the link); the application keeps the frames', (t) => {
+  const c = compose({ vfFirst: true });
+  c.w.vfs.get(VF)?.setLink(false);
+  const pkts = c.w.frames(3, mac(0x99));
+  t.is(c.fs.txBurst(0, pkts, 0, 3), 0);
+  t.true(c.w.pool.isAllocated(pkts[0] as number));
+  t.false(c.fs.linkGet().status);
+});
