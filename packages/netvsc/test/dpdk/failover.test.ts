@@ -1,5 +1,6 @@
 import test from 'ava';
-import { FailsafePort, SubDevState, VdevNetvsc, type VfPmdPort } from '../../src/dpdk/exports.js';
+import type { FailsafePort } from '../../src/dpdk/exports.js';
+import { SubDevState, VdevNetvsc, type VfPmdPort } from '../../src/dpdk/exports.js';
 import { World, mac } from './helpers/world.js';
 
 const VF = '0002:00:02.0';
