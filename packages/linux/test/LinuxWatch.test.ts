@@ -153,3 +153,13 @@ test('a bad sampling interval is refused', (t) => {
     },
   );
 });
+
+test('a kernel that never answers the dump fails start() within the timeout and releases the source', async (t) => {
+  const source = new FakeSource();
+  const watch = new LinuxWatch({ source, scheduler: new VirtualScheduler(), syncTimeoutMs: 30 });
+  let failed: unknown = null;
+  watch.updates$.subscribe({ error: (err: unknown) => (failed = err) });
+  await t.throwsAsync(watch.start(), { code: 'ERR_STATE', message: /within 30 ms/ });
+  t.true(source.closed);
+  t.not(failed, null);
+});

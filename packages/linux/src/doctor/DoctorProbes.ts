@@ -88,10 +88,10 @@ export class FileDoctorProbes implements DoctorProbes {
       }
     }
     const networkd = `run/systemd/netif/leases/${ifindex}`;
-    if (this.read(join(this.root, networkd), true) !== null) out.push(`/${networkd}`);
+    if (this.read(join(this.root, networkd)) !== null) out.push(`/${networkd}`);
     for (const pid of this.list(join(this.root, 'proc'))) {
       if (!/^\d+$/.test(pid)) continue;
-      const cmd = this.read(join(this.root, 'proc', pid, 'cmdline'), true);
+      const cmd = this.read(join(this.root, 'proc', pid, 'cmdline'));
       if (cmd === null) continue;
       const argv = cmd.split('\0').filter((a) => a.length > 0);
       if (argv.length === 0 || !DHCP_CLIENTS.has(basename(argv[0] as string))) continue;
@@ -110,7 +110,7 @@ export class FileDoctorProbes implements DoctorProbes {
     const nameRe = new RegExp(`(^|[^A-Za-z0-9_.-])${escapeRe(name)}($|[^A-Za-z0-9_.-])`, 'm');
     const out: ConfigMention[] = [];
     for (const [rel, tool] of files) {
-      const text = this.read(join(this.root, rel), true);
+      const text = this.read(join(this.root, rel));
       if (text === null) continue;
       const byName = nameRe.test(text) || basename(rel) === `ifcfg-${name}`;
       const byMac = mac !== null && text.toLowerCase().includes(mac.toLowerCase());
@@ -128,13 +128,12 @@ export class FileDoctorProbes implements DoctorProbes {
     }
   }
 
-  private read(path: string, quietIfMissing = false): string | null {
+  private read(path: string): string | null {
     try {
       return readFileSync(path, 'utf8');
     } catch (err) {
       const code = (err as { code?: unknown }).code;
-      const missing = code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
-      if (!(missing && quietIfMissing) && !missing) {
+      if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EISDIR') {
         this.skipped.push(`${path}: ${err instanceof Error ? err.message : String(err)}`);
       }
       return null;

@@ -147,8 +147,13 @@ export class LinuxWatch implements AsyncIterable<WatchUpdate> {
         error: () => undefined,
       }),
     );
-    this.lns.start();
-    await this.lns.whenSynced(this.syncTimeoutMs);
+    try {
+      this.lns.start();
+      await this.lns.whenSynced(this.syncTimeoutMs);
+    } catch (err) {
+      this.fail(err); // release the socket and the timers: nothing may keep the process alive
+      throw err;
+    }
     this.refresh(true);
     if (this.intervalNs > 0) {
       await this.sample();

@@ -1,9 +1,11 @@
 import test, { type ExecutionContext } from 'ava';
-import { execFileSync } from 'node:child_process';
 import {
+  canDropRoot,
   createNetns,
   deleteNetns,
   ip,
+  runAsync,
+  runDoctor,
   sweepLeftovers,
   WatchChild,
   whyNoNetns,
@@ -20,6 +22,10 @@ if (why !== null) {
 }
 const realTest = why === null ? test : test.skip;
 if (why === null) sweepLeftovers();
+const nobody = why === null && canDropRoot();
+if (why === null && !nobody)
+  console.warn('@bypass/linux: setpriv cannot drop root here; the unprivileged runs are skipped');
+const unprivilegedTest = nobody ? test : test.skip;
 
 const MAC = '02:bb:00:00:00:01';
 
@@ -30,7 +36,7 @@ interface Lab {
 }
 
 /** ns: vf0 (veth, MAC) + tap0 (tap, same MAC); the veth peer sits in peerNs (carrier control). */
-async function lab(t: ExecutionContext, watchArgs: string[]): Promise<Lab> {
+async function lab(t: ExecutionContext, watchArgs: string[], asNobody = false): Promise<Lab> {
   const ns = createNetns();
   t.teardown(() => deleteNetns(ns));
   const peerNs = createNetns();
@@ -53,7 +59,7 @@ async function lab(t: ExecutionContext, watchArgs: string[]): Promise<Lab> {
   ip('-n', ns, 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap');
   ip('-n', ns, 'link', 'set', 'vf0', 'address', MAC);
   ip('-n', ns, 'link', 'set', 'tap0', 'address', MAC);
-  const watch = new WatchChild(ns, watchArgs);
+  const watch = new WatchChild(ns, watchArgs, asNobody);
   t.teardown(() => watch.stop());
   return { ns, peerNs, watch };
 }
@@ -160,7 +166,7 @@ realTest('counter deltas show which path carries the traffic, with rates', async
   // UDP datagrams from inside the namespace to the peer namespace, over vf0 only.
   const sender =
     "const s=require('dgram').createSocket('udp4');let n=0;const i=setInterval(()=>{s.send(Buffer.alloc(64),9,'10.77.0.2');if(++n===60){clearInterval(i);setTimeout(()=>s.close(),50);}},10);";
-  execFileSync('ip', ['netns', 'exec', ns, process.execPath, '-e', sender], { timeout: 10_000 });
+  await runAsync('ip', ['netns', 'exec', ns, process.execPath, '-e', sender], 10_000);
   const snap = await watch.next('snapshot with counters on the active path', (l) => {
     if (l['type'] !== 'snapshot') return false;
     const p = pairsOf(l).find((x) => x['id'] === 'same-mac:tap0');
@@ -173,3 +179,41 @@ realTest('counter deltas show which path carries the traffic, with rates', async
   const p = pairsOf(snap).find((x) => x['id'] === 'same-mac:tap0');
   t.like(p?.['pathByRelation'], { path: 'active' });
 });
+
+unprivilegedTest(
+  'watch runs read-only as an unprivileged user and still sees the changes',
+  async (t) => {
+    const { ns, watch } = await lab(t, ['--force', '--interval=100'], true);
+    const snap = await watch.next('first snapshot', (l) => l['type'] === 'snapshot', 15_000);
+    t.like(pairsOf(snap)[0], { id: 'same-mac:tap0', active: 'vf0' });
+    ip('-n', ns, 'link', 'set', 'vf0', 'mtu', '1280');
+    await watch.event('changemtu', 'vf0', { mtu: 1280 });
+  },
+);
+
+realTest(
+  'doctor in a namespace: a same-MAC veth and tap without a master are reported',
+  async (t) => {
+    const ns = createNetns();
+    t.teardown(() => deleteNetns(ns));
+    ip('-n', ns, 'link', 'add', 'name', 'vf0', 'type', 'veth', 'peer', 'name', 'vf0p');
+    ip('-n', ns, 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap');
+    ip('-n', ns, 'link', 'set', 'vf0', 'address', MAC);
+    ip('-n', ns, 'link', 'set', 'tap0', 'address', MAC);
+    const plain = await runDoctor(ns, [], nobody);
+    t.deepEqual(plain['pairs'], []);
+    const findings = plain['findings'] as Array<Record<string, unknown>>;
+    t.is(findings.length, 1);
+    t.like(findings[0], {
+      id: 'same-mac-no-master',
+      severity: 'warning',
+      devices: ['vf0', 'tap0'],
+    });
+    const forced = await runDoctor(ns, ['--force'], nobody);
+    t.like((forced['pairs'] as unknown[])[0], {
+      id: 'same-mac:tap0',
+      backup: 'tap0',
+      active: 'vf0',
+    });
+  },
+);

@@ -1,4 +1,9 @@
-import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import {
+  execFile,
+  execFileSync,
+  spawn,
+  type ChildProcessWithoutNullStreams,
+} from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -99,6 +104,65 @@ export function deleteNetns(name: string): void {
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = join(here, '..', '..', '..', '..', '..');
 
+/** Drops root for the child (uid/gid 65534, "nobody"): watch and doctor must work read-only. */
+const AS_NOBODY = ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'];
+
+/** The command line running one of the helper scripts inside `ns`, as root or as nobody. */
+function helperArgv(ns: string, script: string, args: string[], asNobody: boolean): string[] {
+  return [
+    'netns',
+    'exec',
+    ns,
+    ...(asNobody ? AS_NOBODY : []),
+    process.execPath,
+    '--import=tsx',
+    '--conditions=@bypass/source',
+    join(here, script),
+    ...args,
+  ];
+}
+
+const childEnv = (): NodeJS.ProcessEnv => ({
+  ...process.env,
+  TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.base.json'),
+});
+
+/** True when `setpriv` (util-linux) can drop privileges here. */
+export function canDropRoot(): boolean {
+  try {
+    run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'true']);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Runs a command without blocking the event loop (other tests' children keep streaming). */
+export function runAsync(cmd: string, args: string[], timeoutMs = 20_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      cmd,
+      args,
+      { cwd: repoRoot, env: childEnv(), encoding: 'utf8', timeout: timeoutMs },
+      (err, stdout, stderr) => {
+        if (err !== null)
+          reject(new Error(`${cmd} ${args.join(' ')} failed: ${err.message}\n${stderr}`));
+        else resolve(stdout);
+      },
+    );
+  });
+}
+
+/** Runs `doctor` (the doctorJson helper) inside `ns` and returns its JSON report. */
+export async function runDoctor(
+  ns: string,
+  args: string[],
+  asNobody = false,
+): Promise<Record<string, unknown>> {
+  const out = await runAsync('ip', helperArgv(ns, 'doctorJson.ts', args, asNobody));
+  return JSON.parse(out) as Record<string, unknown>;
+}
+
 /**
  * A `watchJson.ts` child running inside a namespace, with its NDJSON lines parsed. `next`
  * waits (bounded) for the next line after the previous match that satisfies a predicate, so a
@@ -112,24 +176,11 @@ export class WatchChild {
   private waiters: Array<() => void> = [];
   private readonly child: ChildProcessWithoutNullStreams;
 
-  constructor(ns: string, args: string[]) {
-    this.child = spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        ns,
-        process.execPath,
-        '--import=tsx',
-        '--conditions=@bypass/source',
-        join(here, 'watchJson.ts'),
-        ...args,
-      ],
-      {
-        cwd: repoRoot,
-        env: { ...process.env, TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.base.json') },
-      },
-    );
+  constructor(ns: string, args: string[], asNobody = false) {
+    this.child = spawn('ip', helperArgv(ns, 'watchJson.ts', args, asNobody), {
+      cwd: repoRoot,
+      env: childEnv(),
+    });
     let buf = '';
     this.child.stdout.setEncoding('utf8');
     this.child.stdout.on('data', (chunk: string) => {
