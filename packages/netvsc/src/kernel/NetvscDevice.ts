@@ -198,6 +198,7 @@ export class NetvscDevice extends NetDevice {
     h.onVfAssociation = (allocated, serial) => {
       this.log(`VF slot ${serial} ${allocated ? 'added' : 'removed'}`);
       this.watcher?.rescan();
+      if (allocated) this.pairWaitingVf();
       this.datapath.associationChanged();
     };
     h.onRescind = () => {
@@ -311,6 +312,18 @@ export class NetvscDevice extends NetDevice {
         (m) => this.log(m),
       );
     this.instance = this.registry.register(this, this.vfs.ops());
+  }
+
+  /**
+   * A same-MAC device refused earlier (its slot serial did not match the association the host
+   * had announced then) is offered to the registry again now that a new association arrived.
+   */
+  private pairWaitingVf(): void {
+    const ns = this.ns;
+    if (ns === null || this.vfs.vf !== null || this.instance === null) return;
+    for (const dev of [...ns.getByPermAddr(this.permAddr)]) {
+      if (dev !== this && dev.master === null && this.registry.slaveRegister(dev)) return;
+    }
   }
 
   // ---------------------------------------------------------------- link

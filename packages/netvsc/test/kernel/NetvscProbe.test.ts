@@ -137,3 +137,15 @@ test('with the namespace option, a VF appearing in another namespace is moved in
   const stranger = w.plugVf({ ns: other, serial: 2, mac: MacAddress.parse('00:15:5d:00:00:99') });
   t.is(stranger.ns, other);
 });
+
+test('a VF refused for a stale slot serial is paired when its own association arrives', (t) => {
+  const w = new World();
+  const dev = w.probe();
+  w.host.sendVfAssociation(true, 1);
+  w.scheduler.runUntilIdle();
+  w.host.sendVfAssociation(true, 2); // sent, not yet processed by the guest
+  const vf = w.plugVf({ serial: 2 });
+  t.is(dev.vf, null);
+  w.scheduler.runUntilIdle();
+  t.is(dev.vf, vf);
+});
