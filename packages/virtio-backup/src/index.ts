@@ -67,4 +67,7 @@ export type {
   VirtioNetBackendStats,
 } from './net/VirtioNetBackendOptions.js';
 export { VirtioNetDevice } from './net/VirtioNetDevice.js';
-export type { VirtioNetDeviceOptions, VirtioNetDeviceEvents } from './net/VirtioNetDevice.js';
+export type {
+  VirtioNetDeviceOptions,
+  VirtioNetDeviceEvents,
+} from './net/VirtioNetDeviceOptions.js';

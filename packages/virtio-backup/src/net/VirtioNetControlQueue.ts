@@ -1,4 +1,4 @@
-import { BypassError, type PacketPool } from '@bypass/core';
+import { BypassError, writeMac48, type MacAddress, type PacketPool } from '@bypass/core';
 import type { VirtioTransport } from '../virtio/VirtioTransport.js';
 import type { VirtqueueDriverSide } from '../virtqueue/VirtqueueDriverSide.js';
 import { VIRTIO_NET_CTRL } from './VirtioNetCtrl.js';
@@ -82,6 +82,67 @@ export class VirtioNetControlQueue {
     if (ok) this.ok++;
     else this.errors++;
     return ok;
+  }
+
+  /** MQ_VQ_PAIRS_SET: the queue pairs the device should use. */
+  setQueuePairs(n: number): boolean {
+    return this.send(
+      VIRTIO_NET_CTRL.MQ,
+      VIRTIO_NET_CTRL.MQ_VQ_PAIRS_SET,
+      new Uint8Array([n & 0xff, n >>> 8]),
+    );
+  }
+
+  /** ANNOUNCE_ACK: the announcement was sent. */
+  ackAnnounce(): boolean {
+    return this.send(VIRTIO_NET_CTRL.ANNOUNCE, VIRTIO_NET_CTRL.ANNOUNCE_ACK, null);
+  }
+
+  /** VLAN_ADD / VLAN_DEL of `vid`. */
+  vlan(add: boolean, vid: number): boolean {
+    const cmd = add ? VIRTIO_NET_CTRL.VLAN_ADD : VIRTIO_NET_CTRL.VLAN_DEL;
+    return this.send(VIRTIO_NET_CTRL.VLAN, cmd, new Uint8Array([vid & 0xff, vid >>> 8]));
+  }
+
+  /** MAC_ADDR_SET. */
+  setMac(mac: MacAddress): boolean {
+    const d = new Uint8Array(6);
+    mac.writeTo(d, 0);
+    return this.send(VIRTIO_NET_CTRL.MAC, VIRTIO_NET_CTRL.MAC_ADDR_SET, d);
+  }
+
+  /**
+   * The RX mode (`virtnet_set_rx_mode`): PROMISC, ALLMULTI, then MAC_TABLE_SET with the unicast
+   * and multicast lists (48-bit integers). Returns how many of the three commands failed.
+   */
+  setRxMode(
+    promisc: boolean,
+    allmulti: boolean,
+    uc: readonly number[],
+    mc: readonly number[],
+  ): number {
+    let failed = 0;
+    if (
+      !this.send(VIRTIO_NET_CTRL.RX, VIRTIO_NET_CTRL.RX_PROMISC, new Uint8Array([promisc ? 1 : 0]))
+    )
+      failed++;
+    if (
+      !this.send(
+        VIRTIO_NET_CTRL.RX,
+        VIRTIO_NET_CTRL.RX_ALLMULTI,
+        new Uint8Array([allmulti ? 1 : 0]),
+      )
+    )
+      failed++;
+    const d = new Uint8Array(8 + 6 * (uc.length + mc.length));
+    const dv = new DataView(d.buffer);
+    dv.setUint32(0, uc.length, true);
+    uc.forEach((a, i) => writeMac48(d, 4 + 6 * i, a));
+    const mcAt = 4 + 6 * uc.length;
+    dv.setUint32(mcAt, mc.length, true);
+    mc.forEach((a, i) => writeMac48(d, mcAt + 4 + 6 * i, a));
+    if (!this.send(VIRTIO_NET_CTRL.MAC, VIRTIO_NET_CTRL.MAC_TABLE_SET, d)) failed++;
+    return failed;
   }
 
   /** Frees the command buffer (device removal, after the reset). */

@@ -2,18 +2,12 @@ import { EventEmitter } from 'eventemitter3';
 import {
   BypassError,
   BypassMaster,
-  DropReason,
   Ethernet,
   IFF,
   NETIF_F,
   NetDevice,
   PRIV_FLAG,
-  PacketPool,
-  type BusDevice,
-  type BypassRegistry,
   type MacAddress,
-  type NetNamespace,
-  type SeededRandom,
 } from '@bypass/core';
 import { VIRTIO_STATUS } from '../virtio/DeviceStatus.js';
 import { VIRTIO_F, VIRTIO_NET_F, hasFeature } from '../virtio/VirtioFeatures.js';
@@ -23,67 +17,10 @@ import { VirtqueueDriverSide } from '../virtqueue/VirtqueueDriverSide.js';
 import type { VirtqueueFault } from '../virtqueue/VirtqueueFault.js';
 import { VIRTIO_DROP } from './VirtioDropReasons.js';
 import { VirtioNetControlQueue } from './VirtioNetControlQueue.js';
-import { VIRTIO_NET_CTRL as C } from './VirtioNetCtrl.js';
-import { VIRTIO_NET_HDR_GSO, VIRTIO_NET_HDR_LEN, VirtioNetHeader } from './VirtioNetHeader.js';
+import type { VirtioNetDeviceEvents, VirtioNetDeviceOptions } from './VirtioNetDeviceOptions.js';
 import { negotiateForProbe, type VirtioNetProbeResult } from './VirtioNetProbe.js';
+import { VirtioNetQueuePair } from './VirtioNetQueuePair.js';
 import { VirtioNetQueueStats } from './VirtioNetQueueStats.js';
-
-/**
- * Options of {@link VirtioNetDevice.probe}.
- *
- * @example
- * ```ts
- * const o: VirtioNetDeviceOptions = { pool, transport: backend, ns, parent: virtioBusDevice, registry, name: 'ens10' };
- * ```
- */
-export interface VirtioNetDeviceOptions {
-  pool: PacketPool;
-  /** The device (a {@link VirtioNetBackend} or anything implementing the transport). */
-  transport: VirtioTransport;
-  /** The namespace the netdev (and the bypass master) registers in. */
-  ns: NetNamespace;
-  /** The virtio bus device the netdev hangs from (the master shares it: that is how the backup is recognized). */
-  parent: BusDevice;
-  /** The bypass registry of this kernel; required when BACKUP is negotiated. */
-  registry?: BypassRegistry;
-  /** Name or pattern of the netdev; with BACKUP, of the master (the virtio netdev is then `<master>nsby`). */
-  name?: string;
-  /** Features the driver supports; default {@link VIRTIO_NET_DRIVER_FEATURES}. */
-  driverFeatures?: bigint;
-  /** Seed RFC v2 variant for the master: multicast/broadcast over virtio, unicast over the VF. */
-  multicastViaBackup?: boolean;
-  /** Source of the random MAC when the device has none. */
-  random?: SeededRandom;
-  /** Online CPUs: queue pairs in use = min(max pairs, cpus); default all pairs. */
-  cpus?: number;
-  /** Cap on each queue's size (default the device's maximum). */
-  queueSize?: number;
-  /** RX buffers posted per RX queue; default the queue size. */
-  rxBuffers?: number;
-  /** IPv4 address (as a 32-bit integer) the gratuitous ARP announces; default 0. */
-  ipv4?: number;
-}
-
-/**
- * Typed events of a {@link VirtioNetDevice}.
- *
- * @example
- * ```ts
- * nic.events.on('needs-reset', (why) => console.error(why));
- * ```
- */
-export interface VirtioNetDeviceEvents {
-  /** A virtqueue was stopped because the device wrote something invalid. */
-  'queue-broken': [fault: VirtqueueFault];
-  /** The device needs a reset (a queue fault or NEEDS_RESET): carrier is off until removal. */
-  'needs-reset': [reason: string];
-  /** The link state read from config space changed. */
-  link: [up: boolean];
-  /** The device asked for an announcement; a gratuitous ARP was sent and acked. */
-  announce: [];
-}
-
-const BURST = 64;
 
 /**
  * The virtio-net guest driver (Linux `drivers/net/virtio_net.c`) as a {@link NetDevice}, with the
@@ -136,20 +73,13 @@ export class VirtioNetDevice extends NetDevice {
   ipv4: number;
   /** Gratuitous ARPs sent on ANNOUNCE. */
   garpSent = 0;
-  /** RX frames dropped because they were shorter than header + Ethernet header, or asked for GSO. */
-  rxLengthDrops = 0;
-  rxHeaderDrops = 0;
 
-  private readonly rxq: VirtqueueDriverSide[] = [];
-  private readonly txq: VirtqueueDriverSide[] = [];
+  private readonly pairs: VirtioNetQueuePair[] = [];
   private ctrl: VirtioNetControlQueue | null = null;
   private ctrlVq: VirtqueueDriverSide | null = null;
   private linkStatus = 0;
   private driverOk = false;
   private readonly rxBuffers: number;
-  private readonly scratch: Int32Array[] = [];
-  private readonly polling: Uint8Array;
-  private readonly repoll: Uint8Array;
   private readonly one = new Int32Array(1);
   private readonly onFault = (f: VirtqueueFault): void => this.queueFault(f);
   private readonly callbacks: VirtioDriverCallbacks = {
@@ -240,8 +170,6 @@ export class VirtioNetDevice extends NetDevice {
     this.ipv4 = options.ipv4 ?? 0;
     this.queueStats = new VirtioNetQueueStats(p.maxQueuePairs);
     this.rxBuffers = options.rxBuffers ?? Number.MAX_SAFE_INTEGER;
-    this.polling = new Uint8Array(p.maxQueuePairs);
-    this.repoll = new Uint8Array(p.maxQueuePairs);
     this.realNumTxQueues = 1;
     this.realNumRxQueues = 1;
   }
@@ -256,14 +184,24 @@ export class VirtioNetDevice extends NetDevice {
     return this.linkStatus !== 0;
   }
 
+  /** RX frames dropped for being shorter than header + Ethernet header, all queues. */
+  get rxLengthDrops(): number {
+    return this.queueStats.rxLengthDrops.reduce((a, b) => a + b, 0);
+  }
+
+  /** RX frames dropped for a header asking for an offload that was not negotiated, all queues. */
+  get rxHeaderDrops(): number {
+    return this.queueStats.rxHeaderDrops.reduce((a, b) => a + b, 0);
+  }
+
   /** The driver side of RX queue `pair` (for inspection). */
   rxQueue(pair: number): VirtqueueDriverSide | undefined {
-    return this.rxq[pair];
+    return this.pairs[pair]?.rx;
   }
 
   /** The driver side of TX queue `pair` (for inspection). */
   txQueue(pair: number): VirtqueueDriverSide | undefined {
-    return this.txq[pair];
+    return this.pairs[pair]?.tx;
   }
 
   /**
@@ -297,9 +235,9 @@ export class VirtioNetDevice extends NetDevice {
     out['ctrl_errors'] = this.ctrl?.errors ?? 0;
     out['ctrl_timeouts'] = this.ctrl?.timeouts ?? 0;
     out['garp_sent'] = this.garpSent;
-    out['rx_length_drops'] = this.rxLengthDrops;
-    out['rx_header_drops'] = this.rxHeaderDrops;
-    for (const vq of [...this.rxq, ...this.txq, ...(this.ctrlVq === null ? [] : [this.ctrlVq])]) {
+    const vqs = this.pairs.flatMap((p) => [p.rx, p.tx]);
+    if (this.ctrlVq !== null) vqs.push(this.ctrlVq);
+    for (const vq of vqs) {
       for (const [k, v] of Object.entries(vq.faultCounts)) {
         if (v > 0) out[`vq${vq.index}_fault_${k}`] = v;
       }
@@ -331,23 +269,7 @@ export class VirtioNetDevice extends NetDevice {
    * folded into the running poll.
    */
   pollRx(pair: number, budget = Number.MAX_SAFE_INTEGER): number {
-    const vq = this.rxq[pair];
-    if (vq === undefined || this.polling[pair] === 1) {
-      if (vq !== undefined) this.repoll[pair] = 1;
-      return 0;
-    }
-    this.polling[pair] = 1;
-    let done = 0;
-    try {
-      do {
-        this.repoll[pair] = 0;
-        done += this.rxBurstLoop(vq, pair, budget - done);
-        this.refill(pair);
-      } while (this.repoll[pair] === 1 && done < budget);
-    } finally {
-      this.polling[pair] = 0;
-    }
-    return done;
+    return this.pairs[pair]?.poll(budget) ?? 0;
   }
 
   // ---------------------------------------------------------------- probe helpers
@@ -370,9 +292,9 @@ export class VirtioNetDevice extends NetDevice {
       return vq;
     };
     for (let p = 0; p < this.maxQueuePairs; p++) {
-      this.rxq.push(make(2 * p));
-      this.txq.push(make(2 * p + 1));
-      this.scratch.push(new Int32Array(BURST));
+      const rx = make(2 * p);
+      const tx = make(2 * p + 1);
+      this.pairs.push(new VirtioNetQueuePair(this, t, rx, tx, p, this.queueStats, this.rxBuffers));
     }
     if (hasFeature(this.virtioFeatures, VIRTIO_NET_F.CTRL_VQ)) {
       this.ctrlVq = make(2 * this.maxQueuePairs);
@@ -381,20 +303,17 @@ export class VirtioNetDevice extends NetDevice {
   }
 
   private applyQueuePairs(n: number): boolean {
-    if (n > 1 || this.curQueuePairs > 1) {
-      const d = new Uint8Array([n & 0xff, n >>> 8]);
-      if (this.ctrl === null || !this.ctrl.send(C.MQ, C.MQ_VQ_PAIRS_SET, d)) return false;
-    }
+    if ((n > 1 || this.curQueuePairs > 1) && this.ctrl?.setQueuePairs(n) !== true) return false;
     this.curQueuePairs = n;
     this.setRealNumTxQueues(n);
     this.realNumRxQueues = n;
-    if (this.running) for (let q = 0; q < n; q++) this.refill(q);
+    if (this.running) for (let q = 0; q < n; q++) this.pairs[q]?.refill();
     return true;
   }
 
   private releaseBuffers(): void {
     const pool = this.pool;
-    for (const vq of this.txq) {
+    for (const { tx: vq } of this.pairs) {
       let n = 0;
       const s = this.one;
       for (let t; (t = vq.detachUnused()) >= 0; n++) {
@@ -403,7 +322,7 @@ export class VirtioNetDevice extends NetDevice {
       }
       this.stats.txDropped += n;
     }
-    for (const vq of this.rxq) for (let t; (t = vq.detachUnused()) >= 0;) pool.free(t);
+    for (const { rx } of this.pairs) for (let t; (t = rx.detachUnused()) >= 0;) pool.free(t);
     this.ctrl?.release();
     this.ctrl = null;
   }
@@ -414,8 +333,8 @@ export class VirtioNetDevice extends NetDevice {
     if (this.removed) return;
     const pair = index >>> 1;
     if (index === 2 * this.maxQueuePairs) return; // the control queue is polled by its sender
-    if ((index & 1) === 1) this.reclaimTx(pair);
-    else if (this.running) this.pollRx(pair);
+    if ((index & 1) === 1) this.pairs[pair]?.reclaimTx();
+    else if (this.running) this.pairs[pair]?.poll();
   }
 
   // drivers/net/virtio_net.c virtnet_config_changed_work
@@ -430,7 +349,7 @@ export class VirtioNetDevice extends NetDevice {
     let v = this.transport.config.status;
     if ((v & VIRTIO_NET_S.ANNOUNCE) !== 0) {
       this.notifyPeers();
-      this.ctrl?.send(C.ANNOUNCE, C.ANNOUNCE_ACK, null);
+      this.ctrl?.ackAnnounce();
       this.events.emit('announce');
     }
     v &= VIRTIO_NET_S.LINK_UP; // unknown (future) bits are ignored
@@ -463,93 +382,14 @@ export class VirtioNetDevice extends NetDevice {
     this.events.emit('needs-reset', reason);
   }
 
-  // ---------------------------------------------------------------- data path
-
-  private rxBurstLoop(vq: VirtqueueDriverSide, pair: number, budget: number): number {
-    const pool = this.pool;
-    const bytes = pool.bytes;
-    const scratch = this.scratch[pair] as Int32Array;
-    const qs = this.queueStats;
-    const minLen = VIRTIO_NET_HDR_LEN + 14;
-    let done = 0;
-    while (done < budget) {
-      let n = 0;
-      let nbytes = 0;
-      let mcast = 0;
-      const want = budget - done < BURST ? budget - done : BURST;
-      while (n < want) {
-        const h = vq.getBuf();
-        if (h < 0) break;
-        const len = vq.lastLen;
-        const addr = h * pool.slotSize + pool.headroom - VIRTIO_NET_HDR_LEN;
-        if (len < minLen || VirtioNetHeader.gsoType(bytes, addr) !== VIRTIO_NET_HDR_GSO.NONE) {
-          // receive_buf: "packet too short" (rx_length_errors) or a header the driver did not ask for.
-          if (len < minLen) {
-            this.rxLengthDrops++;
-            this.stats.rxLengthErrors++;
-          } else {
-            this.rxHeaderDrops++;
-            this.stats.rxFrameErrors++;
-          }
-          this.stats.rxErrors++;
-          qs.rxDrops[pair]!++;
-          this.one[0] = h;
-          pool.drop(this.one, 0, 1, DropReason.MALFORMED);
-          continue;
-        }
-        pool.start[h] = addr + VIRTIO_NET_HDR_LEN;
-        pool.length[h] = len - VIRTIO_NET_HDR_LEN;
-        nbytes += len - VIRTIO_NET_HDR_LEN;
-        mcast += (bytes[addr + VIRTIO_NET_HDR_LEN] as number) & 1;
-        scratch[n++] = h;
-      }
-      if (n === 0) break;
-      done += n;
-      this.stats.rxPackets += n;
-      this.stats.rxBytes += nbytes;
-      this.stats.multicast += mcast;
-      qs.rxPackets[pair]! += n;
-      qs.rxBytes[pair]! += nbytes;
-      this.receive(scratch, 0, n);
-    }
-    return done;
-  }
-
-  private refill(pair: number): void {
-    const vq = this.rxq[pair];
-    if (vq === undefined || vq.broken !== null || this.removed) return;
-    const pool = this.pool;
-    const cap = pool.slotSize - pool.headroom + VIRTIO_NET_HDR_LEN;
-    let added = 0;
-    while (vq.numFree > 0 && vq.inFlight < this.rxBuffers) {
-      const h = pool.alloc();
-      if (h < 0) {
-        this.queueStats.rxAllocFailures[pair]!++;
-        break;
-      }
-      vq.addOne(h, (pool.start[h] as number) - VIRTIO_NET_HDR_LEN, cap, true);
-      added++;
-    }
-    if (added > 0 && vq.kickPrepare()) {
-      this.queueStats.rxKicks[pair]!++;
-      this.transport.notify(vq.index);
-    }
-  }
-
-  private reclaimTx(pair: number): void {
-    const vq = this.txq[pair];
-    if (vq === undefined) return;
-    const pool = this.pool;
-    let n = 0;
-    for (let t; (t = vq.getBuf()) >= 0; n++) pool.free(t);
-    this.queueStats.txCompleted[pair]! += n;
-  }
+  // ---------------------------------------------------------------- netdev ops
 
   protected override ndoOpen(): void {
     if (this.removed) throw new BypassError('ERR_NO_DEVICE', `${this.name} was removed`);
     for (let q = 0; q < this.curQueuePairs; q++) {
-      this.refill(q);
-      this.pollRx(q); // frames that arrived while down (virtnet_napi_enable schedules NAPI)
+      const qp = this.pairs[q] as VirtioNetQueuePair;
+      qp.refill();
+      qp.poll(); // frames that arrived while down (virtnet_napi_enable schedules NAPI)
     }
   }
 
@@ -559,60 +399,7 @@ export class VirtioNetDevice extends NetDevice {
     count: number,
     queue: number,
   ): number {
-    const vq = this.txq[queue] as VirtqueueDriverSide;
-    const pool = this.pool;
-    const end = start + count;
-    if (vq.broken !== null) {
-      this.stats.txDropped += count;
-      pool.drop(pkts, start, count, VIRTIO_DROP.QUEUE_BROKEN);
-      return 0;
-    }
-    this.reclaimTx(queue);
-    const bytes = pool.bytes;
-    const max = this.mtu + 18;
-    let sent = 0;
-    let nbytes = 0;
-    for (let i = start; i < end; i++) {
-      const h = pkts[i] as number;
-      if (((pool.flags[h] as number) & PacketPool.F_VLAN) !== 0) {
-        // No TX VLAN offload: the tag goes back into the frame, as the stack would do.
-        if (Ethernet.insertVlan(pool, h, pool.vlanTci[h] as number))
-          pool.flags[h] = (pool.flags[h] as number) & ~PacketPool.F_VLAN;
-      }
-      const len = pool.length[h] as number;
-      if (len < 14 || len > max || !pool.adjustStart(h, -VIRTIO_NET_HDR_LEN)) {
-        this.stats.txErrors++;
-        this.stats.txDropped++;
-        pool.drop(pkts, i, 1, len > max ? DropReason.MTU_EXCEEDED : DropReason.MALFORMED);
-        continue;
-      }
-      const addr = pool.start[h] as number;
-      VirtioNetHeader.writeEmpty(bytes, addr, 0);
-      if (!vq.addOne(h, addr, len + VIRTIO_NET_HDR_LEN, false)) {
-        pool.adjustStart(h, VIRTIO_NET_HDR_LEN);
-        const rest = end - i;
-        this.stats.txDropped += rest;
-        this.queueStats.txRingFull[queue]! += rest;
-        pool.drop(
-          pkts,
-          i,
-          rest,
-          vq.broken !== null ? VIRTIO_DROP.QUEUE_BROKEN : DropReason.RING_FULL,
-        );
-        break;
-      }
-      sent++;
-      nbytes += len;
-    }
-    this.stats.txPackets += sent;
-    this.stats.txBytes += nbytes;
-    this.queueStats.txPackets[queue]! += sent;
-    this.queueStats.txBytes[queue]! += nbytes;
-    if (sent > 0 && vq.kickPrepare()) {
-      this.queueStats.txKicks[queue]!++;
-      this.transport.notify(vq.index);
-    }
-    return sent;
+    return (this.pairs[queue] as VirtioNetQueuePair).xmit(pkts, start, count, this.mtu + 18);
   }
 
   protected override ndoSetMacAddress(mac: MacAddress): void {
@@ -624,9 +411,7 @@ export class VirtioNetDevice extends NetDevice {
       );
     }
     if (hasFeature(this.virtioFeatures, VIRTIO_NET_F.CTRL_MAC_ADDR) && this.ctrl !== null) {
-      const d = new Uint8Array(6);
-      mac.writeTo(d, 0);
-      if (!this.ctrl.send(C.MAC, C.MAC_ADDR_SET, d)) {
+      if (!this.ctrl.setMac(mac)) {
         throw new BypassError(
           'ERR_REFUSED',
           `the device refused MAC ${mac.toString()} for ${this.name}`,
@@ -639,44 +424,27 @@ export class VirtioNetDevice extends NetDevice {
     const c = this.ctrl;
     if (c === null || !this.driverOk || !hasFeature(this.virtioFeatures, VIRTIO_NET_F.CTRL_RX))
       return;
-    // drivers/net/virtio_net.c virtnet_set_rx_mode: failures are only warned about.
-    c.send(C.RX, C.RX_PROMISC, new Uint8Array([(this.flags & IFF.PROMISC) !== 0 ? 1 : 0]));
-    c.send(C.RX, C.RX_ALLMULTI, new Uint8Array([(this.flags & IFF.ALLMULTI) !== 0 ? 1 : 0]));
-    const uc = this.uc.values();
-    const mc = this.mc.values();
-    const d = new Uint8Array(8 + 6 * (uc.length + mc.length));
-    const dv = new DataView(d.buffer);
-    dv.setUint32(0, uc.length, true);
-    uc.forEach((a, i) => writeMac(d, 4 + 6 * i, a));
-    const mcAt = 4 + 6 * uc.length;
-    dv.setUint32(mcAt, mc.length, true);
-    mc.forEach((a, i) => writeMac(d, mcAt + 4 + 6 * i, a));
-    c.send(C.MAC, C.MAC_TABLE_SET, d);
+    // drivers/net/virtio_net.c virtnet_set_rx_mode: failures are only warned about (counted).
+    const promisc = (this.flags & IFF.PROMISC) !== 0;
+    c.setRxMode(promisc, (this.flags & IFF.ALLMULTI) !== 0, this.uc.values(), this.mc.values());
   }
 
   protected override ndoVlanRxAddVid(vid: number): void {
-    this.vlanCommand(C.VLAN_ADD, vid);
+    this.vlanCommand(true, vid);
   }
 
   protected override ndoVlanRxKillVid(vid: number): void {
-    this.vlanCommand(C.VLAN_DEL, vid);
+    this.vlanCommand(false, vid);
   }
 
-  private vlanCommand(cmd: number, vid: number): void {
+  private vlanCommand(add: boolean, vid: number): void {
     // virtnet_vlan_rx_add_vid: a refusal is only warned about.
     if (
       this.ctrl !== null &&
       this.driverOk &&
       hasFeature(this.virtioFeatures, VIRTIO_NET_F.CTRL_VLAN)
     ) {
-      this.ctrl.send(C.VLAN, cmd, new Uint8Array([vid & 0xff, vid >>> 8]));
+      this.ctrl.vlan(add, vid);
     }
-  }
-}
-
-function writeMac(d: Uint8Array, o: number, mac: number): void {
-  for (let i = 5; i >= 0; i--) {
-    d[o + i] = mac % 256;
-    mac = Math.floor(mac / 256);
   }
 }

@@ -19,6 +19,10 @@ export class VirtioNetQueueStats {
   readonly rxKicks: Float64Array;
   /** RX buffers the pool could not provide. */
   readonly rxAllocFailures: Float64Array;
+  /** RX frames shorter than header + Ethernet header (Linux "packet too short"). */
+  readonly rxLengthDrops: Float64Array;
+  /** RX frames whose header asked for an offload that was not negotiated. */
+  readonly rxHeaderDrops: Float64Array;
   readonly txPackets: Float64Array;
   readonly txBytes: Float64Array;
   readonly txKicks: Float64Array;
@@ -34,6 +38,8 @@ export class VirtioNetQueueStats {
     this.rxDrops = new Float64Array(pairs);
     this.rxKicks = new Float64Array(pairs);
     this.rxAllocFailures = new Float64Array(pairs);
+    this.rxLengthDrops = new Float64Array(pairs);
+    this.rxHeaderDrops = new Float64Array(pairs);
     this.txPackets = new Float64Array(pairs);
     this.txBytes = new Float64Array(pairs);
     this.txKicks = new Float64Array(pairs);
@@ -50,6 +56,8 @@ export class VirtioNetQueueStats {
       out[`rx_queue_${q}_drops`] = this.rxDrops[q] as number;
       out[`rx_queue_${q}_kicks`] = this.rxKicks[q] as number;
       out[`rx_queue_${q}_alloc_failures`] = this.rxAllocFailures[q] as number;
+      out[`rx_queue_${q}_length_errors`] = this.rxLengthDrops[q] as number;
+      out[`rx_queue_${q}_header_errors`] = this.rxHeaderDrops[q] as number;
     }
     for (let q = 0; q < this.pairs; q++) {
       out[`tx_queue_${q}_packets`] = this.txPackets[q] as number;

@@ -1,0 +1,234 @@
+import { DropReason, Ethernet, PacketPool, type NetDevice } from '@bypass/core';
+import type { VirtioTransport } from '../virtio/VirtioTransport.js';
+import type { VirtqueueDriverSide } from '../virtqueue/VirtqueueDriverSide.js';
+import { VIRTIO_DROP } from './VirtioDropReasons.js';
+import { VIRTIO_NET_HDR_GSO, VIRTIO_NET_HDR_LEN, VirtioNetHeader } from './VirtioNetHeader.js';
+import type { VirtioNetQueueStats } from './VirtioNetQueueStats.js';
+
+const BURST = 64;
+const ETH_HLEN = 14;
+
+/**
+ * One RX/TX queue pair of the virtio-net driver and its data path (Linux `drivers/net/virtio_net.c`
+ * `struct receive_queue` / `struct send_queue`: `start_xmit`, `free_old_xmit`, `virtnet_poll`,
+ * `receive_buf`, `try_fill_recv`). Frames stay in their pool slots (zero copy): the 12-byte
+ * header goes in the slot's headroom and the descriptor address is the byte offset in the pool.
+ *
+ * @example
+ * ```ts
+ * const qp = new VirtioNetQueuePair(nic, transport, rxVq, txVq, 0, nic.queueStats, 256);
+ * qp.refill();                       // post RX buffers
+ * qp.xmit(pkts, 0, n, nic.mtu + 18); // one kick per burst
+ * qp.poll(64);                       // NAPI: deliver what the device completed
+ * ```
+ */
+export class VirtioNetQueuePair {
+  readonly dev: NetDevice;
+  readonly rx: VirtqueueDriverSide;
+  readonly tx: VirtqueueDriverSide;
+  readonly pair: number;
+  private readonly transport: VirtioTransport;
+  private readonly qs: VirtioNetQueueStats;
+  private readonly rxBuffers: number;
+  private readonly scratch = new Int32Array(BURST);
+  private readonly one = new Int32Array(1);
+  private polling = false;
+  private repoll = false;
+
+  constructor(
+    dev: NetDevice,
+    transport: VirtioTransport,
+    rx: VirtqueueDriverSide,
+    tx: VirtqueueDriverSide,
+    pair: number,
+    stats: VirtioNetQueueStats,
+    rxBuffers: number,
+  ) {
+    this.dev = dev;
+    this.transport = transport;
+    this.rx = rx;
+    this.tx = tx;
+    this.pair = pair;
+    this.qs = stats;
+    this.rxBuffers = rxBuffers;
+  }
+
+  /**
+   * Sends a burst: every frame gets its header and one descriptor, one kick at the end. Takes
+   * every frame: too short, longer than `maxLen` or without headroom (dropped `malformed` /
+   * `mtu-exceeded`), no free descriptor (`ring-full`), broken queue (`virtio-queue-broken`),
+   * each counted. Returns how many were queued.
+   */
+  xmit(pkts: Int32Array, start: number, count: number, maxLen: number): number {
+    const dev = this.dev;
+    const pool = dev.pool;
+    const vq = this.tx;
+    const end = start + count;
+    if (vq.broken !== null) {
+      dev.stats.txDropped += count;
+      pool.drop(pkts, start, count, VIRTIO_DROP.QUEUE_BROKEN);
+      return 0;
+    }
+    this.reclaimTx();
+    const bytes = pool.bytes;
+    let sent = 0;
+    let nbytes = 0;
+    for (let i = start; i < end; i++) {
+      const h = pkts[i] as number;
+      // No TX VLAN offload: a tag held in metadata goes back into the frame.
+      if (((pool.flags[h] as number) & PacketPool.F_VLAN) !== 0) {
+        if (Ethernet.insertVlan(pool, h, pool.vlanTci[h] as number)) {
+          pool.flags[h] = (pool.flags[h] as number) & ~PacketPool.F_VLAN;
+        }
+      }
+      const len = pool.length[h] as number;
+      const bad =
+        len < ETH_HLEN ||
+        len > maxLen ||
+        ((pool.flags[h] as number) & PacketPool.F_VLAN) !== 0 ||
+        !pool.adjustStart(h, -VIRTIO_NET_HDR_LEN);
+      if (bad) {
+        dev.stats.txErrors++;
+        dev.stats.txDropped++;
+        pool.drop(pkts, i, 1, len > maxLen ? DropReason.MTU_EXCEEDED : DropReason.MALFORMED);
+        continue;
+      }
+      const addr = pool.start[h] as number;
+      VirtioNetHeader.writeEmpty(bytes, addr, 0);
+      if (!vq.addOne(h, addr, len + VIRTIO_NET_HDR_LEN, false)) {
+        pool.adjustStart(h, VIRTIO_NET_HDR_LEN);
+        const rest = end - i;
+        dev.stats.txDropped += rest;
+        this.qs.txRingFull[this.pair]! += rest;
+        pool.drop(
+          pkts,
+          i,
+          rest,
+          vq.broken !== null ? VIRTIO_DROP.QUEUE_BROKEN : DropReason.RING_FULL,
+        );
+        break;
+      }
+      sent++;
+      nbytes += len;
+    }
+    dev.stats.txPackets += sent;
+    dev.stats.txBytes += nbytes;
+    this.qs.txPackets[this.pair]! += sent;
+    this.qs.txBytes[this.pair]! += nbytes;
+    if (sent > 0 && vq.kickPrepare()) {
+      this.qs.txKicks[this.pair]!++;
+      this.transport.notify(vq.index);
+    }
+    return sent;
+  }
+
+  /** Frees the frames whose TX chains the device completed (`free_old_xmit`). */
+  reclaimTx(): void {
+    const vq = this.tx;
+    const pool = this.dev.pool;
+    let n = 0;
+    for (let t; (t = vq.getBuf()) >= 0; n++) pool.free(t);
+    this.qs.txCompleted[this.pair]! += n;
+  }
+
+  /**
+   * NAPI poll: takes up to `budget` completed RX buffers, checks length (at least header plus an
+   * Ethernet header: else `rx_length_errors`) and header (no GSO was negotiated: else
+   * `rx_frame_errors`), hands frames to the stack in bursts of 64 and refills. Returns how many
+   * were delivered. A call made while this pair is already polling (an interrupt raised during
+   * delivery) is folded into the running poll.
+   */
+  poll(budget = Number.MAX_SAFE_INTEGER): number {
+    if (this.polling) {
+      this.repoll = true;
+      return 0;
+    }
+    this.polling = true;
+    let done = 0;
+    try {
+      do {
+        this.repoll = false;
+        done += this.rxBursts(budget - done);
+        this.refill();
+      } while (this.repoll && done < budget);
+    } finally {
+      this.polling = false;
+    }
+    return done;
+  }
+
+  /** Posts RX buffers (whole pool slots) until the ring or the configured count is full (`try_fill_recv`). */
+  refill(): void {
+    const vq = this.rx;
+    if (vq.broken !== null) return;
+    const pool = this.dev.pool;
+    const cap = pool.slotSize - pool.headroom + VIRTIO_NET_HDR_LEN;
+    let added = 0;
+    while (vq.numFree > 0 && vq.inFlight < this.rxBuffers) {
+      const h = pool.alloc();
+      if (h < 0) {
+        this.qs.rxAllocFailures[this.pair]!++;
+        break;
+      }
+      vq.addOne(h, (pool.start[h] as number) - VIRTIO_NET_HDR_LEN, cap, true);
+      added++;
+    }
+    if (added > 0 && vq.kickPrepare()) {
+      this.qs.rxKicks[this.pair]!++;
+      this.transport.notify(vq.index);
+    }
+  }
+
+  private rxBursts(budget: number): number {
+    const dev = this.dev;
+    const pool = dev.pool;
+    const bytes = pool.bytes;
+    const vq = this.rx;
+    const qs = this.qs;
+    const q = this.pair;
+    const scratch = this.scratch;
+    const minLen = VIRTIO_NET_HDR_LEN + ETH_HLEN;
+    let done = 0;
+    while (done < budget) {
+      let n = 0;
+      let nbytes = 0;
+      let mcast = 0;
+      const want = budget - done < BURST ? budget - done : BURST;
+      while (n < want) {
+        const h = vq.getBuf();
+        if (h < 0) break;
+        const len = vq.lastLen;
+        const addr = h * pool.slotSize + pool.headroom - VIRTIO_NET_HDR_LEN;
+        if (len < minLen || VirtioNetHeader.gsoType(bytes, addr) !== VIRTIO_NET_HDR_GSO.NONE) {
+          // receive_buf: "packet too short", or a header asking for an offload never negotiated.
+          if (len < minLen) {
+            qs.rxLengthDrops[q]!++;
+            dev.stats.rxLengthErrors++;
+          } else {
+            qs.rxHeaderDrops[q]!++;
+            dev.stats.rxFrameErrors++;
+          }
+          dev.stats.rxErrors++;
+          qs.rxDrops[q]!++;
+          this.one[0] = h;
+          pool.drop(this.one, 0, 1, DropReason.MALFORMED);
+          continue;
+        }
+        pool.start[h] = addr + VIRTIO_NET_HDR_LEN;
+        pool.length[h] = len - VIRTIO_NET_HDR_LEN;
+        nbytes += len - VIRTIO_NET_HDR_LEN;
+        mcast += (bytes[addr + VIRTIO_NET_HDR_LEN] as number) & 1;
+        scratch[n++] = h;
+      }
+      if (n === 0) break;
+      done += n;
+      dev.stats.rxPackets += n;
+      dev.stats.rxBytes += nbytes;
+      dev.stats.multicast += mcast;
+      qs.rxPackets[q]! += n;
+      qs.rxBytes[q]! += nbytes;
+      dev.receive(scratch, 0, n);
+    }
+    return done;
+  }
+}
