@@ -451,11 +451,17 @@ export class BypassMaster extends NetDevice {
     queue: number,
   ): number {
     const a = this.activeDev;
+    const policy = this.policy;
+    // The common case first, with no more work than it needs: every frame unicast-routed and the
+    // active ready, which is policy.unicastPath(true, any) === ACTIVE.
+    if (!policy.multicastViaBackup && a !== null && a.isReady) {
+      return a.xmit(pkts, start, count, queue);
+    }
     const b = this.backupDev;
     const aReady = a !== null && a.isReady;
     const bReady = b !== null && b.isReady;
-    if (!this.policy.multicastViaBackup) {
-      return this.sendOn(this.policy.unicastPath(aReady, bReady), pkts, start, count, queue);
+    if (!policy.multicastViaBackup) {
+      return this.sendOn(policy.unicastPath(aReady, bReady), pkts, start, count, queue);
     }
     const g = this.partitionGroupFirst(pkts, start, count);
     let sent = 0;

@@ -3,6 +3,16 @@ import { BypassError } from '../errors/BypassError.js';
 /** Linux `IFNAMSIZ` (16, terminating NUL included). */
 const IFNAMSIZ = 16;
 
+/** Characters an interface name may not contain. */
+const FORBIDDEN = /[/:\s]/;
+
+function invalidName(name: unknown, why: string): never {
+  throw new BypassError(
+    'ERR_NAME_INVALID',
+    `invalid interface name ${JSON.stringify(name)}: ${why}; use 1 to 15 characters without '/', ':' or spaces`,
+  );
+}
+
 /**
  * Interface-name rules of Linux (`dev_valid_name` and `dev_alloc_name` in `net/core/dev.c`).
  *
@@ -24,19 +34,17 @@ export const InterfaceName = {
    * @throws {@link BypassError} `ERR_NAME_INVALID`
    */
   validate(name: string, allowPattern = false): void {
-    const bad = (why: string): never => {
-      throw new BypassError(
-        'ERR_NAME_INVALID',
-        `invalid interface name ${JSON.stringify(name)}: ${why}; use 1 to 15 characters without '/', ':' or spaces`,
-      );
-    };
-    if (typeof name !== 'string' || name.length === 0) bad('it is empty');
-    if (name.length > IFNAMSIZ - 1) bad(`it has ${name.length} characters`);
-    if (name === '.' || name === '..') bad('it is a path component');
-    if (/[/:\s]/.test(name)) bad('it contains a forbidden character');
-    const pct = name.split('%').length - 1;
-    if (pct > 0 && (!allowPattern || pct !== 1 || !name.includes('%d'))) {
-      bad('a name pattern must contain exactly one %d');
+    if (typeof name !== 'string' || name.length === 0) invalidName(name, 'it is empty');
+    if (name.length > IFNAMSIZ - 1) invalidName(name, `it has ${name.length} characters`);
+    if (name === '.' || name === '..') invalidName(name, 'it is a path component');
+    if (FORBIDDEN.test(name)) invalidName(name, 'it contains a forbidden character');
+    // Counted without allocating (this runs on every registration and rename).
+    const first = name.indexOf('%');
+    if (first >= 0) {
+      const single = name.indexOf('%', first + 1) < 0;
+      if (!allowPattern || !single || name.charCodeAt(first + 1) !== 0x64 /* d */) {
+        invalidName(name, 'a name pattern must contain exactly one %d');
+      }
     }
   },
 
