@@ -46,7 +46,7 @@ export interface SuiteOptions {
 
 /** The sizes of the issue: bursts of 32 64-byte frames; N = 1k, 10k, 100k; 1 Mpps for 60 s. */
 export const FULL_OPTIONS: SuiteOptions = {
-  datapath: { burst: 32, frameLength: 64, rounds: 41, warmupRounds: 8, roundNs: 25e6 },
+  datapath: { burst: 32, frameLength: 64, rounds: 2001, warmupRounds: 200, roundNs: 2e5 },
   control: { sizes: [1_000, 10_000, 100_000], rounds: 5, minPairsPerSample: 100_000 },
   memory: { n: 100_000 },
   simulator: { seconds: 60, pps: 1e6 },
