@@ -7,3 +7,4 @@
  */
 export * from './kernel/exports.js';
 export * from './dpdk/exports.js';
+export * from './pmd/exports.js';
