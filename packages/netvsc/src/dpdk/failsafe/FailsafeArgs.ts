@@ -1,11 +1,32 @@
 import { BypassError, MacAddress } from '@bypass/core';
 import { parseKvargs } from '../ethdev/Kvargs.js';
 
-/** `DEVARGS_MAXLEN`: the longest fail-safe parameter string, terminator included. */
+/**
+ * `DEVARGS_MAXLEN`: the longest fail-safe parameter string, terminator included.
+ *
+ * @example
+ * ```ts
+ * if (devargs.length >= FAILSAFE_DEVARGS_MAXLEN) console.log('too long for fail-safe');
+ * ```
+ */
 export const FAILSAFE_DEVARGS_MAXLEN = 4096;
-/** `FAILSAFE_MAX_ETHPORTS`: sub-devices per fail-safe port. */
+/**
+ * `FAILSAFE_MAX_ETHPORTS`: sub-devices per fail-safe port.
+ *
+ * @example
+ * ```ts
+ * parseFailsafeArgs('dev(a),dev(b)').subs.length <= FAILSAFE_MAX_SUBDEVICES; // true
+ * ```
+ */
 export const FAILSAFE_MAX_SUBDEVICES = 2;
-/** `FAILSAFE_HOTPLUG_DEFAULT_TIMEOUT_MS`. */
+/**
+ * `FAILSAFE_HOTPLUG_DEFAULT_TIMEOUT_MS`: the default upkeep period (`hotplug_poll`), ms.
+ *
+ * @example
+ * ```ts
+ * parseFailsafeArgs('dev(net_tap0)').hotplugPollMs === FAILSAFE_HOTPLUG_POLL_DEFAULT_MS; // true
+ * ```
+ */
 export const FAILSAFE_HOTPLUG_POLL_DEFAULT_MS = 2000;
 
 /** `PMD_FAILSAFE_PARAM_STRING`: the usage text DPDK prints with a parameter error. */

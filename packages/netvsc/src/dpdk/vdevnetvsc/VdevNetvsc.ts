@@ -13,9 +13,23 @@ import { atoi, parseKvargs, type KvPair } from '../ethdev/Kvargs.js';
 import type { Pipe, PipeTable } from '../failsafe/SubDeviceSources.js';
 import { NETVSC_CLASS_ID, type SysfsInterface, type SysfsView } from '../sysfs/SysfsView.js';
 
-/** `VDEV_NETVSC_PROBE_MS`: period of the VF re-probe. */
+/**
+ * `VDEV_NETVSC_PROBE_MS`: period of the VF re-probe, ms.
+ *
+ * @example
+ * ```ts
+ * scheduler.advanceBy(VDEV_NETVSC_PROBE_MS * NS_PER_MS); // one re-probe round
+ * ```
+ */
 export const VDEV_NETVSC_PROBE_MS = 1000;
-/** The driver name; an explicit `--vdev` starting with it suppresses auto-detection. */
+/**
+ * The driver name; an explicit `--vdev` starting with it suppresses auto-detection.
+ *
+ * @example
+ * ```ts
+ * vdev.probe(`${VDEV_NETVSC_DRIVER_NAME}0`, 'iface=eth1');
+ * ```
+ */
 export const VDEV_NETVSC_DRIVER_NAME = 'net_vdev_netvsc';
 const KEYS = ['iface', 'mac', 'force', 'ignore'] as const;
 
