@@ -8,53 +8,18 @@
  * `--only` runs some sections (for profiling with `node --cpu-prof`). `--markdown` also prints
  * the table in Markdown for docs/performance.md.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { coreBuild, reportDocument } from './report.js';
 import { formatMarkdown, formatTable } from './table.js';
-import {
-  FULL_OPTIONS,
-  SMOKE_OPTIONS,
-  runSuite,
-  type BenchReport,
-  type SuiteOptions,
-  type SuiteSection,
-} from './suite.js';
+import { FULL_OPTIONS, SMOKE_OPTIONS, runSuite, type SuiteSection } from './suite.js';
 
 const SECTIONS: readonly SuiteSection[] = ['datapath', 'control', 'simulator', 'memory'];
 
 function arg(name: string): string | undefined {
   const prefix = `--${name}=`;
   return process.argv.find((a) => a.startsWith(prefix))?.slice(prefix.length);
-}
-
-function gitCommit(): string | null {
-  try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
-  } catch {
-    return null;
-  }
-}
-
-/** The JSON document written to bench/results/latest.json. */
-export function reportDocument(report: BenchReport, options: SuiteOptions): object {
-  const cpu = cpus();
-  return {
-    schema: 1,
-    command: 'npm run bench',
-    commit: gitCommit(),
-    node: process.version,
-    v8: process.versions.v8,
-    platform: `${process.platform}-${process.arch}`,
-    cpu: cpu[0]?.model ?? 'unknown',
-    cores: cpu.length,
-    loadavg: loadavg(),
-    options,
-    rows: report.rows,
-    samples: report.samples,
-  };
 }
 
 function main(): void {
@@ -64,6 +29,7 @@ function main(): void {
   const sections = new Set(
     only === undefined ? SECTIONS : SECTIONS.filter((s) => only.split(',').includes(s)),
   );
+  process.stderr.write(`measuring @bypass/core from its ${coreBuild()} build\n`);
   const report = runSuite(options, (line) => process.stderr.write(`${line}\n`), sections);
   process.stdout.write(`${formatTable(report.rows)}\n`);
   if (process.argv.includes('--markdown'))

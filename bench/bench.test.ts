@@ -1,0 +1,125 @@
+import test, { type ExecutionContext } from 'ava';
+import {
+  CONTROL_PLANE_BENCHMARKS,
+  DATAPATH_BENCHMARKS,
+  DATAPATH_RATIOS,
+  IDLE_NETDEV_BENCHMARKS,
+  SIMULATOR_BENCHMARKS,
+} from './definitions.js';
+import { measureInterleaved } from './harness/interleave.js';
+import { median, quantile, summarize } from './harness/stats.js';
+import { reportDocument } from './report.js';
+import { SMOKE_OPTIONS, runSuite, type BenchRow } from './suite.js';
+import { formatMarkdown, formatTable } from './table.js';
+
+/**
+ * Smoke run of every benchmark with tiny sizes, so the benchmark code cannot rot. It checks that
+ * the results are well-formed and that every row is there; never anything about timing.
+ */
+const report = runSuite(SMOKE_OPTIONS);
+const byId = new Map(report.rows.map((r) => [r.id, r]));
+
+function expectedIds(): string[] {
+  const ids: string[] = [];
+  for (const d of DATAPATH_BENCHMARKS) ids.push(`datapath.${d.id}`);
+  for (const r of DATAPATH_RATIOS) ids.push(`ratio.${r.id}`);
+  for (const c of CONTROL_PLANE_BENCHMARKS) {
+    for (const n of SMOKE_OPTIONS.control.sizes) ids.push(`control.${c.id}.${n}`);
+    if (c.prepare !== null) ids.push(`control.${c.id}.cost-ratio`);
+  }
+  for (const s of SIMULATOR_BENCHMARKS) ids.push(`simulator.${s.id}`, `memory.peak-rss.${s.id}`);
+  for (const m of IDLE_NETDEV_BENCHMARKS)
+    ids.push(`memory.${m.id}`, `memory.peak-rss.idle-${m.id}`);
+  ids.push('memory.peak-rss.bench');
+  return ids;
+}
+
+function wellFormed(t: ExecutionContext, r: BenchRow): void {
+  if (r.status === 'n/a') {
+    t.is(r.value, null, `${r.id}: n/a rows carry no number`);
+    t.regex(r.note ?? '', /not available yet \(@bypass\/[a-z-]+ not landed\)/, r.id);
+    return;
+  }
+  t.true(typeof r.value === 'number' && Number.isFinite(r.value) && r.value > 0, r.id);
+  t.true(r.spread === null || (Number.isFinite(r.spread) && r.spread >= 0), r.id);
+  t.true(['pass', 'fail', 'info'].includes(r.status), r.id);
+  t.is(r.status === 'info', r.target === null, `${r.id}: a target gives pass/fail`);
+}
+
+test('every benchmark row is present, once, in catalogue order', (t) => {
+  t.deepEqual(
+    report.rows.map((r) => r.id),
+    expectedIds(),
+  );
+});
+
+test('every row is well-formed: a finite positive value, or n/a with the missing package', (t) => {
+  for (const r of report.rows) wellFormed(t, r);
+});
+
+test('the rows the core can measure today are measured', (t) => {
+  for (const id of [
+    'datapath.limit',
+    'datapath.direct',
+    'datapath.master',
+    'datapath.bond',
+    'ratio.master/direct',
+    'ratio.bond/direct',
+    'control.pairing.10',
+    'control.pairing.100',
+    'control.pairing.cost-ratio',
+    'memory.netdev',
+  ]) {
+    t.not(byId.get(id)?.value ?? null, null, id);
+  }
+  for (const id of [
+    'datapath.netvsc',
+    'datapath.failsafe',
+    'datapath.e2e',
+    'simulator.live-migration',
+  ]) {
+    t.is(byId.get(id)?.status, 'n/a', id);
+  }
+});
+
+test('samples: one pps value per round for each measured datapath subject', (t) => {
+  for (const d of DATAPATH_BENCHMARKS) {
+    const s = report.samples.datapathPps[d.id];
+    if (d.create === null) t.is(s, undefined);
+    else t.is(s?.length, SMOKE_OPTIONS.datapath.rounds);
+  }
+  t.is(report.samples.controlEventsPerPair['pairing'], 7);
+});
+
+test('the table, the Markdown table and the JSON document render every row', (t) => {
+  const text = formatTable(report.rows);
+  const md = formatMarkdown(report.rows);
+  for (const r of report.rows) {
+    t.true(text.includes(r.name), r.id);
+    t.true(md.includes(r.name.replace(/\|/g, '\\|')), r.id);
+  }
+  const doc = JSON.parse(JSON.stringify(reportDocument(report, SMOKE_OPTIONS))) as {
+    rows: unknown[];
+  };
+  t.is(doc.rows.length, report.rows.length);
+});
+
+test('harness: interleaved rounds rotate and collect one sample per subject and round', (t) => {
+  const order: string[] = [];
+  const m = measureInterleaved(
+    ['a', 'b', 'c'].map((id) => ({ id, run: () => void order.push(id) })),
+    { rounds: 3, warmupRounds: 0, roundNs: 1, iterations: 1 },
+  );
+  t.deepEqual(order, ['a', 'b', 'c', 'b', 'c', 'a', 'c', 'a', 'b']);
+  for (const id of ['a', 'b', 'c']) t.is(m.nsPerOp.get(id)?.length, 3);
+});
+
+test('harness: quantiles and summaries', (t) => {
+  t.is(median([3, 1, 2]), 2);
+  t.is(median([4, 1, 3, 2]), 2.5);
+  t.is(quantile([0, 10], 0.25), 2.5);
+  const s = summarize([1, 2, 3, 4, 5]);
+  t.is(s.median, 3);
+  t.is(s.spread, (4 - 2) / 3);
+  t.throws(() => median([]));
+});
