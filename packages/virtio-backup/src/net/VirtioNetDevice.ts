@@ -137,7 +137,10 @@ export class VirtioNetDevice extends NetDevice {
     }
     t.setStatus(t.getStatus() | VIRTIO_STATUS.DRIVER_OK);
     dev.driverOk = true;
-    const want = Math.max(1, Math.min(dev.maxQueuePairs, options.cpus ?? dev.maxQueuePairs));
+    const want = Math.max(
+      1,
+      Math.floor(Math.min(dev.maxQueuePairs, options.cpus ?? dev.maxQueuePairs)),
+    );
     if (want > 1 && !dev.applyQueuePairs(want)) dev.applyQueuePairs(1);
     // virtnet_probe: carrier off, then the config work decides; without STATUS the link is up.
     dev.carrierOff();

@@ -56,8 +56,8 @@ export class VirtioNetQueuePair {
   /**
    * Sends a burst: every frame gets its header and one descriptor, one kick at the end. Takes
    * every frame: too short, longer than `maxLen` or without headroom (dropped `malformed` /
-   * `mtu-exceeded`), no free descriptor (`ring-full`), broken queue (`virtio-queue-broken`),
-   * each counted. Returns how many were queued.
+   * `mtu-exceeded`), no free descriptor even after kicking and reclaiming (`ring-full`), broken
+   * queue (`virtio-queue-broken`), each counted. Returns how many were queued.
    */
   xmit(pkts: Int32Array, start: number, count: number, maxLen: number): number {
     const dev = this.dev;
@@ -95,7 +95,12 @@ export class VirtioNetQueuePair {
       }
       const addr = pool.start[h] as number;
       VirtioNetHeader.writeEmpty(bytes, addr, 0);
-      if (!vq.addOne(h, addr, len + VIRTIO_NET_HDR_LEN, false)) {
+      // A full ring: kick what is queued and reclaim what the device completed, then retry once
+      // (Linux stops the queue there and the qdisc holds the rest; xmit here takes every frame).
+      if (
+        !vq.addOne(h, addr, len + VIRTIO_NET_HDR_LEN, false) &&
+        !this.flushAndRetry(h, addr, len)
+      ) {
         pool.adjustStart(h, VIRTIO_NET_HDR_LEN);
         const rest = end - i;
         dev.stats.txDropped += rest;
@@ -120,6 +125,17 @@ export class VirtioNetQueuePair {
       this.transport.notify(vq.index);
     }
     return sent;
+  }
+
+  private flushAndRetry(h: number, addr: number, len: number): boolean {
+    const vq = this.tx;
+    if (vq.broken !== null) return false;
+    if (vq.kickPrepare()) {
+      this.qs.txKicks[this.pair]!++;
+      this.transport.notify(vq.index);
+    }
+    this.reclaimTx();
+    return vq.addOne(h, addr, len + VIRTIO_NET_HDR_LEN, false);
   }
 
   /** Frees the frames whose TX chains the device completed (`free_old_xmit`). */

@@ -80,6 +80,29 @@ test('frames from the host reach the stack through a real RX virtqueue in bursts
   t.deepEqual(got.slice(64), seq(10, 200));
 });
 
+test('a burst larger than the TX ring goes through: the driver kicks and reclaims when the ring fills', (t) => {
+  const w = world();
+  const b = w.backend({ features: PLAIN });
+  const nic = w.probe(b);
+  nic.open();
+  t.is(nic.xmit(w.frames(150), 0, 150), 150);
+  t.deepEqual(w.drainHost(b), seq(150));
+  t.is(nic.ethtoolStats()['tx_queue_0_ring_full'], 0);
+});
+
+test('with a delayed device a burst larger than the TX ring drops the rest as ring-full', (t) => {
+  const w = world();
+  const scheduler = new VirtualScheduler();
+  const b = w.backend({ features: PLAIN, scheduler, notifyLatencyNs: 1_000 });
+  const nic = w.probe(b);
+  nic.open();
+  t.is(nic.xmit(w.frames(100), 0, 100), 64);
+  t.is(w.drops['ring-full'], 36);
+  t.is(nic.ethtoolStats()['tx_queue_0_ring_full'], 36);
+  scheduler.advanceBy(1_000);
+  t.deepEqual(w.drainHost(b), seq(64));
+});
+
 test('the driver drops a received frame shorter than header plus Ethernet header', (t) => {
   const w = world();
   const b = w.backend({ features: PLAIN });

@@ -1,0 +1,100 @@
+import test from 'ava';
+import { SplitVirtqueueLayout } from '../../src/index.js';
+import { MAC, PEER, seq, world } from '../helpers/world.js';
+
+test('a full host TX ring stops the device popping; draining it resumes the queue', (t) => {
+  const w = world();
+  const b = w.backend({ hostTxRingSize: 8 });
+  const nic = w.probe(b);
+  nic.open();
+  nic.xmit(w.frames(20), 0, 20);
+  t.is(b.txPending(0), 8);
+  t.is(nic.txQueue(0)?.inFlight, 12); // still in the virtqueue, not lost
+  t.deepEqual(w.drainHost(b), seq(20));
+  t.is(b.stats.txPackets, 20);
+});
+
+test('a TX sink receives every burst the guest sent, with host-owned handles', (t) => {
+  const w = world();
+  const seen: number[] = [];
+  const b = w.backend({
+    txSink: (pair, pkts, start, count) => {
+      for (let i = start; i < start + count; i++) {
+        seen.push(pair * 1000 + (w.pool.bytes[(w.pool.start[pkts[i]!] as number) + 14] as number));
+      }
+      w.pool.freeBurst(pkts, start, count);
+    },
+  });
+  const nic = w.probe(b);
+  nic.open();
+  nic.xmit(w.frames(70), 0, 70);
+  t.deepEqual(seen, seq(70));
+  t.is(b.txPending(0), 0);
+});
+
+test('while the host link is down the device drops RX and discards guest TX, counted', (t) => {
+  const w = world();
+  const b = w.backend();
+  const nic = w.probe(b);
+  nic.open();
+  b.setLink(false);
+  t.is(b.receive(0, w.frames(3, MAC.value), 0, 3), 0);
+  t.is(w.drops['no-carrier'], 3);
+  t.is(b.stats.rxDropped, 3);
+});
+
+test('a host frame larger than the posted buffer is dropped and the buffer kept', (t) => {
+  const w = world();
+  const b = w.backend();
+  const nic = w.probe(b, { rxBuffers: 4 });
+  w.listen(nic);
+  nic.open();
+  // The guest posts 40-byte buffers (a legal, if odd, choice): no room for header + 64 bytes.
+  const rx = nic.rxQueue(0)!;
+  const L = new SplitVirtqueueLayout(rx.size);
+  const v = new DataView(rx.ring);
+  for (let i = 0; i < rx.size; i++) v.setUint32(L.descLen(i), 40, true);
+  t.is(b.receive(0, w.frames(1, MAC.value), 0, 1), 0);
+  t.is(b.stats.rxTooBig, 1);
+  t.is(w.drops['mtu-exceeded'], 1);
+  t.is(b.queue(0)?.availCount, 4); // put back, not consumed
+  t.false(b.needsReset);
+});
+
+test('the driver drops an RX frame whose header asks for GSO it never negotiated', (t) => {
+  const w = world();
+  const b = w.backend();
+  const nic = w.probe(b);
+  nic.open();
+  const rx = nic.rxQueue(0)!;
+  const L = new SplitVirtqueueLayout(rx.size);
+  const v = new DataView(rx.ring);
+  // Head 0 is the first posted buffer; its header sits 12 bytes before the slot's data.
+  const addr = v.getUint32(L.descAddr(0), true);
+  w.pool.bytes[addr + 1] = 1; // gso_type TCPV4
+  v.setUint32(L.usedRing(0), 0, true);
+  v.setUint32(L.usedRing(0) + 4, 12 + 60, true);
+  v.setUint16(L.usedIdx, 1, true);
+  nic.pollRx(0);
+  t.is(nic.rxHeaderDrops, 1);
+  t.is(nic.stats.rxFrameErrors, 1);
+  t.is(nic.ethtoolStats()['rx_queue_0_header_errors'], 1);
+  t.false(nic.needsReset);
+});
+
+test('a name too long for the standby rolls the whole probe back', (t) => {
+  const w = world();
+  const b = w.backend({ backup: true });
+  t.throws(() => w.probe(b, { name: 'abcdefghijkl' }), { code: 'ERR_NAME_INVALID' });
+  t.is(w.ns.size, 0);
+  t.is(w.registry.instances().length, 0);
+  t.is(b.getStatus() & 0x80, 0x80);
+  t.is(w.pool.inUse, 0);
+});
+
+test('receive before the driver is ready drops with dev-down', (t) => {
+  const w = world();
+  const b = w.backend();
+  t.is(b.receive(0, w.frames(2, PEER.value), 0, 2), 0);
+  t.is(w.drops['dev-down'], 2);
+});
