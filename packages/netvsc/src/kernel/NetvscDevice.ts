@@ -102,10 +102,10 @@ export interface NetvscDeviceEvents {
  *   MAC, promisc/allmulti and address lists follow to the VF.
  * - Datapath: VF up → NVSP SWITCH_DATA_PATH to the VF (after the VF association), completion
  *   awaited; VF going down or leaving → synthetic first ({@link NetvscDatapath}).
- * - TX: the VF when present, running, with carrier and switched (the core's {@link BypassPolicy}
+ * - TX: the VF when present, running, with carrier and switched (the core's `BypassPolicy`
  *   with "always ready" for the synthetic path: the VF never causes a drop), else the synthetic
  *   path. RX on the VF is counted (`vf_rx_*`) and delivered as netvsc.
- * - Stats: own synthetic counters plus the VF's growth while enslaved ({@link SlaveStatsFolder});
+ * - Stats: own synthetic counters plus the VF's growth while enslaved (`SlaveStatsFolder`);
  *   {@link NetvscDevice.ethtoolStats} as `ethtool -S` shows them.
  * - Link: host indications rate-limited to one per 2 s; GARP on reconnect ({@link NetvscLinkEvents}).
  *
@@ -210,7 +210,7 @@ export class NetvscDevice extends NetDevice {
   /**
    * Probes a netvsc channel: runs the NVSP/RNDIS bring-up (on the scheduler), then creates the
    * netdev, registers it in `options.ns` and with the bypass registry (which enslaves a matching
-   * VF already present). `done` gets the device, or a {@link BypassError} (`ERR_REFUSED` when the
+   * VF already present). `done` gets the device, or a `BypassError` (`ERR_REFUSED` when the
    * host refused the bring-up, or a registration error).
    */
   static probe(

@@ -13,13 +13,20 @@ import type { NvspClient } from '../nvsp/NvspClient.js';
 import type { NetvscDatapath } from './NetvscDatapath.js';
 import type { NetvscEthtoolStats } from './NetvscEthtoolStats.js';
 
-/** netvsc_drv.c VF_TAKEOVER_INT: the VF is set up 100 ms after it joined, ns. */
+/**
+ * netvsc_drv.c VF_TAKEOVER_INT: the VF is set up 100 ms after it joined, ns.
+ *
+ * @example
+ * ```ts
+ * scheduler.advanceBy(VF_TAKEOVER_NS); // the takeover ran: VF MTU, flags, addresses, open
+ * ```
+ */
 export const VF_TAKEOVER_NS = 100_000_000;
 
 /**
  * The VF half of netvsc (Linux `netvsc_drv.c` netvsc_register_vf, netvsc_vf_join,
  * __netvsc_vf_setup, netvsc_vf_changed, netvsc_unregister_vf), written as the core's
- * {@link BypassOps}: which device may be the VF, joining it, the 100 ms takeover, following its
+ * `BypassOps`: which device may be the VF, joining it, the 100 ms takeover, following its
  * state to drive the datapath, releasing it, counting what it receives, and the folding of its
  * counters into netvsc's.
  *

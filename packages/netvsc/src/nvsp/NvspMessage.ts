@@ -1,8 +1,6 @@
 import { BypassError } from '@bypass/core';
 import { NVSP_MESSAGE_SIZE, NVSP_MSG } from './NvspConstants.js';
 
-type M = typeof NVSP_MSG;
-
 /**
  * A decoded NVSP message (Linux `struct nvsp_message`, hyperv_net.h): a discriminated union on
  * `type` ({@link NVSP_MSG}). Field names follow the kernel's, camel-cased.
@@ -13,27 +11,44 @@ type M = typeof NVSP_MSG;
  * ```
  */
 export type NvspMessage =
-  | { type: M['INIT']; minVersion: number; maxVersion: number }
-  | { type: M['INIT_COMPLETE']; version: number; maxMdlChainLength: number; status: number }
-  | { type: M['SEND_NDIS_VER']; ndisMajor: number; ndisMinor: number }
-  | { type: M['SEND_RECV_BUF'] | M['SEND_SEND_BUF']; gpadl: number; id: number }
+  | { type: (typeof NVSP_MSG)['INIT']; minVersion: number; maxVersion: number }
   | {
-      type: M['SEND_RECV_BUF_COMPLETE'];
+      type: (typeof NVSP_MSG)['INIT_COMPLETE'];
+      version: number;
+      maxMdlChainLength: number;
+      status: number;
+    }
+  | { type: (typeof NVSP_MSG)['SEND_NDIS_VER']; ndisMajor: number; ndisMinor: number }
+  | {
+      type: (typeof NVSP_MSG)['SEND_RECV_BUF'] | (typeof NVSP_MSG)['SEND_SEND_BUF'];
+      gpadl: number;
+      id: number;
+    }
+  | {
+      type: (typeof NVSP_MSG)['SEND_RECV_BUF_COMPLETE'];
       status: number;
       sectionOffset: number;
       subAllocSize: number;
       numSubAllocs: number;
       endOffset: number;
     }
-  | { type: M['REVOKE_RECV_BUF'] | M['REVOKE_SEND_BUF']; id: number }
-  | { type: M['SEND_SEND_BUF_COMPLETE']; status: number; sectionSize: number }
-  | { type: M['SEND_RNDIS_PKT']; channelType: number; sectionIndex: number; sectionSize: number }
-  | { type: M['SEND_RNDIS_PKT_COMPLETE']; status: number }
-  | { type: M['SEND_NDIS_CONFIG']; mtu: number; capabilities: number }
-  | { type: M['SEND_VF_ASSOCIATION']; allocated: boolean; serial: number }
-  | { type: M['SWITCH_DATA_PATH']; datapath: number }
-  | { type: M['SUBCHANNEL']; op: number; count: number }
-  | { type: M['SUBCHANNEL']; status: number; count: number };
+  | {
+      type: (typeof NVSP_MSG)['REVOKE_RECV_BUF'] | (typeof NVSP_MSG)['REVOKE_SEND_BUF'];
+      id: number;
+    }
+  | { type: (typeof NVSP_MSG)['SEND_SEND_BUF_COMPLETE']; status: number; sectionSize: number }
+  | {
+      type: (typeof NVSP_MSG)['SEND_RNDIS_PKT'];
+      channelType: number;
+      sectionIndex: number;
+      sectionSize: number;
+    }
+  | { type: (typeof NVSP_MSG)['SEND_RNDIS_PKT_COMPLETE']; status: number }
+  | { type: (typeof NVSP_MSG)['SEND_NDIS_CONFIG']; mtu: number; capabilities: number }
+  | { type: (typeof NVSP_MSG)['SEND_VF_ASSOCIATION']; allocated: boolean; serial: number }
+  | { type: (typeof NVSP_MSG)['SWITCH_DATA_PATH']; datapath: number }
+  | { type: (typeof NVSP_MSG)['SUBCHANNEL']; op: number; count: number }
+  | { type: (typeof NVSP_MSG)['SUBCHANNEL']; status: number; count: number };
 
 /** Minimum bytes (header + fields) per type, as Linux's 2021 validation of host messages. */
 const MIN_LEN: Record<number, number> = {
@@ -72,7 +87,7 @@ export function nvspType(bytes: Uint8Array, off: number, len: number): number {
  * Encodes `msg` as a 40-byte `struct nvsp_message` (little-endian, unused bytes zero) at
  * `out[off..off+40)`; returns 40.
  *
- * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` when `out` has no room for 40 bytes.
+ * @throws `BypassError` `ERR_INVALID_ARGUMENT` when `out` has no room for 40 bytes.
  * @example
  * ```ts
  * const buf = new Uint8Array(NVSP_MESSAGE_SIZE);
@@ -158,7 +173,7 @@ export function encodeNvsp(msg: NvspMessage, out: Uint8Array, off: number): numb
  * the peer: a message shorter than its type needs, an unknown type, a receive-buffer completion
  * with other than one section, or a range outside `bytes` is refused.
  *
- * @throws {@link BypassError} `ERR_PARSE` with what was wrong (callers count it and drop the message).
+ * @throws `BypassError` `ERR_PARSE` with what was wrong (callers count it and drop the message).
  * @example
  * ```ts
  * const m = decodeNvsp(pkt.data, 0, pkt.length);

@@ -1,8 +1,6 @@
 import { BypassError } from '@bypass/core';
 import { RNDIS_HEADER_SIZE, RNDIS_MSG } from './RndisConstants.js';
 
-type R = typeof RNDIS_MSG;
-
 /**
  * A decoded RNDIS control message (Linux `drivers/net/hyperv/hyperv_net.h` struct
  * rndis_message and its union), discriminated by `kind` ({@link RNDIS_MSG}). Data packets
@@ -14,9 +12,15 @@ type R = typeof RNDIS_MSG;
  * ```
  */
 export type RndisMessage =
-  | { kind: R['INIT']; requestId: number; major: number; minor: number; maxTransferSize: number }
   | {
-      kind: R['INIT_C'];
+      kind: (typeof RNDIS_MSG)['INIT'];
+      requestId: number;
+      major: number;
+      minor: number;
+      maxTransferSize: number;
+    }
+  | {
+      kind: (typeof RNDIS_MSG)['INIT_C'];
       requestId: number;
       status: number;
       major: number;
@@ -27,13 +31,22 @@ export type RndisMessage =
       maxTransferSize: number;
       packetAlignment: number;
     }
-  | { kind: R['HALT'] | R['KEEPALIVE']; requestId: number }
-  | { kind: R['QUERY'] | R['SET']; requestId: number; oid: number; info: Uint8Array }
-  | { kind: R['QUERY_C']; requestId: number; status: number; info: Uint8Array }
-  | { kind: R['SET_C'] | R['KEEPALIVE_C']; requestId: number; status: number }
-  | { kind: R['RESET'] }
-  | { kind: R['RESET_C']; status: number; addressingReset: number }
-  | { kind: R['INDICATE']; status: number; buffer: Uint8Array };
+  | { kind: (typeof RNDIS_MSG)['HALT'] | (typeof RNDIS_MSG)['KEEPALIVE']; requestId: number }
+  | {
+      kind: (typeof RNDIS_MSG)['QUERY'] | (typeof RNDIS_MSG)['SET'];
+      requestId: number;
+      oid: number;
+      info: Uint8Array;
+    }
+  | { kind: (typeof RNDIS_MSG)['QUERY_C']; requestId: number; status: number; info: Uint8Array }
+  | {
+      kind: (typeof RNDIS_MSG)['SET_C'] | (typeof RNDIS_MSG)['KEEPALIVE_C'];
+      requestId: number;
+      status: number;
+    }
+  | { kind: (typeof RNDIS_MSG)['RESET'] }
+  | { kind: (typeof RNDIS_MSG)['RESET_C']; status: number; addressingReset: number }
+  | { kind: (typeof RNDIS_MSG)['INDICATE']; status: number; buffer: Uint8Array };
 
 /**
  * The encoded length of `msg` in bytes (what `msg_len` will say).
@@ -73,7 +86,7 @@ export function rndisLength(msg: RndisMessage): number {
  * right after the fixed part, offsets counted from the end of the 8-byte header as RNDIS does);
  * returns its length.
  *
- * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` when `out` has no room.
+ * @throws `BypassError` `ERR_INVALID_ARGUMENT` when `out` has no room.
  * @example
  * ```ts
  * const out = new Uint8Array(64);
@@ -172,7 +185,7 @@ const MIN: Record<number, number> = {
  * `rndis_filter.c` validates host messages): `msg_len` must fit in `len`, the fixed part of the
  * type must fit in `msg_len`, and an info/status buffer must lie inside the message.
  *
- * @throws {@link BypassError} `ERR_PARSE` saying what was wrong; a PACKET message is refused too
+ * @throws `BypassError` `ERR_PARSE` saying what was wrong; a PACKET message is refused too
  * (use {@link RndisPacket}).
  * @example
  * ```ts

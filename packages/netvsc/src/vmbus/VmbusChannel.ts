@@ -13,7 +13,14 @@ import { HV_PAGE_SIZE, VmbusRingBuffer } from './VmbusRingBuffer.js';
  */
 export const HV_NIC_CLASS_ID = 'f8615163-df3e-46c5-913f-f2d2f965ed0e';
 
-/** Most channels (primary + subchannels) of one netvsc device (hyperv_net.h VRSS_CHANNEL_MAX). */
+/**
+ * Most channels (primary + subchannels) of one netvsc device (hyperv_net.h VRSS_CHANNEL_MAX).
+ *
+ * @example
+ * ```ts
+ * const subchannels = Math.min(wanted, VMBUS_MAX_CHANNELS) - 1;
+ * ```
+ */
 export const VMBUS_MAX_CHANNELS = 64;
 
 /**
@@ -75,7 +82,7 @@ export class VmbusChannel {
   readonly rescind$: Observable<VmbusChannel> = this.rescinded.asObservable();
 
   /**
-   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for a ring size outside 2..4096 pages.
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a ring size outside 2..4096 pages.
    */
   constructor(options: VmbusChannelOptions) {
     const pages = options.ringPages ?? 128;
@@ -117,7 +124,7 @@ export class VmbusChannel {
   /**
    * The host offers one more subchannel (same ring size, next index).
    *
-   * @throws {@link BypassError} `ERR_STATE` on a subchannel or a rescinded channel,
+   * @throws `BypassError` `ERR_STATE` on a subchannel or a rescinded channel,
    * `ERR_INVALID_ARGUMENT` beyond 64 channels.
    */
   offerSubchannel(): VmbusChannel {

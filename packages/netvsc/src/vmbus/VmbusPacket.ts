@@ -36,7 +36,14 @@ export const VMBUS_PKT_FLAG = {
   COMPLETION_REQUESTED: 1,
 } as const;
 
-/** Size of `struct vmpacket_descriptor` (type, offset8, len8, flags: u16 each; trans_id: u64). */
+/**
+ * Size of `struct vmpacket_descriptor` (type, offset8, len8, flags: u16 each; trans_id: u64).
+ *
+ * @example
+ * ```ts
+ * const payloadStart = offset8 * 8; // >= VMBUS_DESCRIPTOR_SIZE in a valid packet
+ * ```
+ */
 export const VMBUS_DESCRIPTOR_SIZE = 16;
 
 /**

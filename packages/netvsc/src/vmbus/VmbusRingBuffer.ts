@@ -1,9 +1,23 @@
 import { BypassError } from '@bypass/core';
 import { VMBUS_DESCRIPTOR_SIZE, type VmbusPacket } from './VmbusPacket.js';
 
-/** Bytes of the ring header page (Linux `struct hv_ring_buffer` padded to PAGE_SIZE). */
+/**
+ * Bytes of the ring header page (Linux `struct hv_ring_buffer` padded to PAGE_SIZE).
+ *
+ * @example
+ * ```ts
+ * const dataBytes = VmbusRingBuffer.bytesFor(128) - VMBUS_RING_HEADER_SIZE;
+ * ```
+ */
 export const VMBUS_RING_HEADER_SIZE = 4096;
-/** The Hyper-V page size. */
+/**
+ * The Hyper-V page size.
+ *
+ * @example
+ * ```ts
+ * const ringBytes = 128 * HV_PAGE_SIZE; // netvsc's default ring_size
+ * ```
+ */
 export const HV_PAGE_SIZE = 4096;
 
 // Field offsets inside the header page (include/linux/hyperv.h: struct hv_ring_buffer).
@@ -106,7 +120,7 @@ export class VmbusRingBuffer {
    * @param buffer - the shared memory
    * @param byteOffset - where the ring (its header page) starts, page aligned
    * @param byteLength - header page plus data area, a multiple of 4096, at least 2 pages
-   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for a layout that does not fit.
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a layout that does not fit.
    */
   constructor(buffer: ArrayBuffer, byteOffset: number, byteLength: number) {
     if (
