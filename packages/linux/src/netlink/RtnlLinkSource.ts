@@ -14,6 +14,7 @@ const NLM_F_REQUEST = 1;
 const NLM_F_DUMP = 0x300;
 const NLM_F_DUMP_INTR = 16;
 const RTNLGRP_LINK = 1;
+const MIN_RCVBUF = 64 << 10;
 
 /**
  * Options of an {@link RtnlLinkSource}.
@@ -26,7 +27,11 @@ const RTNLGRP_LINK = 1;
 export interface RtnlLinkSourceOptions {
   /** Timeout of on-demand requests ({@link RtnlLinkSource.readLinks}); default 5000 ms. */
   requestTimeoutMs?: number;
-  /** `SO_RCVBUF` of the notification socket; default 4 MiB (an overflow triggers a resync). */
+  /**
+   * `SO_RCVBUF` of the notification socket; default 4 MiB (the kernel caps it at
+   * `net.core.rmem_max`), never below 64 KiB. Keep it large: see the overflow note on
+   * {@link RtnlLinkSource}.
+   */
   recvBufferSize?: number;
 }
 
@@ -41,6 +46,12 @@ export interface RtnlLinkSourceOptions {
  * namespace, run the process inside it (`ip netns exec <ns> ...`). No privilege is needed.
  * A message that cannot be decoded is skipped and counted in {@link RtnlLinkSource.skipped},
  * with the reason in {@link RtnlLinkSource.lastSkipReason}.
+ *
+ * Known limitation of `netlink` 0.3.0: when the socket overflows while the event loop is blocked
+ * (hundreds of link changes queued while JavaScript runs for a long time), the native binding
+ * aborts the process instead of reporting `ENOBUFS` (seen in tests; the error path of its poll
+ * handler). An overflow noticed while reading is handled (resync). A large receive buffer makes
+ * the overflow unlikely; the test suite does not provoke it.
  *
  * @example
  * ```ts
@@ -73,7 +84,7 @@ export class RtnlLinkSource implements LinkSource {
 
   constructor(options: RtnlLinkSourceOptions = {}) {
     this.timeoutMs = options.requestTimeoutMs ?? 5000;
-    this.recvBufferSize = options.recvBufferSize ?? 4 << 20;
+    this.recvBufferSize = Math.max(options.recvBufferSize ?? 4 << 20, MIN_RCVBUF);
   }
 
   /**
@@ -103,8 +114,11 @@ export class RtnlLinkSource implements LinkSource {
       );
     }
     this.events = sock;
-    sock.on('message', (buf) => this.onData(buf));
-    sock.on('error', (err) => this.onError(err));
+    // Nothing may throw back into the native binding (it aborts the process): route to fail().
+    sock.on('message', (buf) => this.guard(() => this.onData(buf)));
+    sock.on('error', (err) => this.guard(() => this.onError(err)));
+    // A truncated message is a lost notification: only a new dump recovers.
+    sock.on('truncatedMessage', () => this.guard(() => this.requestDump()));
     this.requestDump();
   }
 
@@ -201,7 +215,7 @@ export class RtnlLinkSource implements LinkSource {
       data: body.bufs,
     });
     sock.send(msg, {}, (err) => {
-      if (err !== undefined) this.fail(this.requestError('dump', err));
+      if (err !== undefined) this.guard(() => this.fail(this.requestError('dump', err)));
     });
   }
 
@@ -256,6 +270,21 @@ export class RtnlLinkSource implements LinkSource {
       return;
     }
     this.fail(new BypassError('ERR_STATE', `rtnetlink socket error: ${err.message}`));
+  }
+
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.fail(
+        err instanceof BypassError
+          ? err
+          : new BypassError(
+              'ERR_STATE',
+              `rtnetlink processing failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+            ),
+      );
+    }
   }
 
   private skip(err: unknown): void {

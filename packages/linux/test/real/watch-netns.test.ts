@@ -7,7 +7,7 @@ import {
   runAsync,
   runDoctor,
   sweepLeftovers,
-  WatchChild,
+  JsonChild,
   whyNoNetns,
 } from './helpers/netns.js';
 
@@ -32,7 +32,7 @@ const MAC = '02:bb:00:00:00:01';
 interface Lab {
   ns: string;
   peerNs: string;
-  watch: WatchChild;
+  watch: JsonChild;
 }
 
 /** ns: vf0 (veth, MAC) + tap0 (tap, same MAC); the veth peer sits in peerNs (carrier control). */
@@ -59,7 +59,7 @@ async function lab(t: ExecutionContext, watchArgs: string[], asNobody = false): 
   ip('-n', ns, 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap');
   ip('-n', ns, 'link', 'set', 'vf0', 'address', MAC);
   ip('-n', ns, 'link', 'set', 'tap0', 'address', MAC);
-  const watch = new WatchChild(ns, watchArgs, asNobody);
+  const watch = new JsonChild(ns, 'watchJson.ts', watchArgs, asNobody);
   t.teardown(() => watch.stop());
   return { ns, peerNs, watch };
 }

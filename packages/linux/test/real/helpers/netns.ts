@@ -164,11 +164,11 @@ export async function runDoctor(
 }
 
 /**
- * A `watchJson.ts` child running inside a namespace, with its NDJSON lines parsed. `next`
+ * A helper script (`watchJson.ts`, `mirrorJson.ts`) running inside a namespace, with its NDJSON lines parsed. `next`
  * waits (bounded) for the next line after the previous match that satisfies a predicate, so a
  * sequence of `next` calls asserts the order of the stream.
  */
-export class WatchChild {
+export class JsonChild {
   readonly lines: Array<Record<string, unknown>> = [];
   private cursor = 0;
   private stderr = '';
@@ -176,8 +176,11 @@ export class WatchChild {
   private waiters: Array<() => void> = [];
   private readonly child: ChildProcessWithoutNullStreams;
 
-  constructor(ns: string, args: string[], asNobody = false) {
-    this.child = spawn('ip', helperArgv(ns, 'watchJson.ts', args, asNobody), {
+  /**
+   * @param script - a helper in this directory (`watchJson.ts`, `mirrorJson.ts`)
+   */
+  constructor(ns: string, script: string, args: string[], asNobody = false) {
+    this.child = spawn('ip', helperArgv(ns, script, args, asNobody), {
       cwd: repoRoot,
       env: childEnv(),
     });
@@ -252,6 +255,11 @@ export class WatchChild {
         Object.entries(fields).every(([k, v]) => e[k] === v)
       );
     });
+  }
+
+  /** Writes a command line to the child's stdin. */
+  send(line: string): void {
+    this.child.stdin.write(line + '\n');
   }
 
   /** Stops the child (SIGTERM, then SIGKILL after 2 s) and waits for it to exit. */
