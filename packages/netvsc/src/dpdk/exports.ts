@@ -40,7 +40,9 @@ export {
 export type { FailsafeArgs, FailsafeSubDeviceSpec } from './failsafe/FailsafeArgs.js';
 export { FailsafeSubDevice, SubDevState, subDevStateName } from './failsafe/FailsafeSubDevice.js';
 export type { SubDevStateValue } from './failsafe/FailsafeSubDevice.js';
-export { FailsafePort, failsafeDriver } from './failsafe/FailsafePort.js';
+export { FailsafePort } from './failsafe/FailsafePort.js';
+export { failsafeDriver } from './failsafe/failsafeDriver.js';
+export { selectTxSubDevice, failsafeDevInfo } from './failsafe/selectTxSubDevice.js';
 export type { FailsafePortOptions } from './failsafe/FailsafePort.js';
 export { replayConfiguration } from './failsafe/replayConfiguration.js';
 export type { ReplaySource } from './failsafe/replayConfiguration.js';

@@ -1,6 +1,11 @@
 import test from 'ava';
 import { MacAddress } from '@bypass/core';
-import { FailsafePort, SubDevState, type EthDev } from '../../src/dpdk/exports.js';
+import {
+  FailsafePort,
+  SubDevState,
+  selectTxSubDevice,
+  type EthDev,
+} from '../../src/dpdk/exports.js';
 import { FakePort, fakeDriver } from './helpers/FakePort.js';
 import { World, mac } from './helpers/world.js';
 
@@ -346,4 +351,24 @@ test('a bad fd number is refused with DPDK text', (t) => {
     message: /Parsing FD number failed/,
   });
   t.is(w.registry.ports().length, 0);
+});
+
+test('TX selection never returns to a sub-device flagged for removal', (t) => {
+  const { fs } = started();
+  const [a, b] = fs.subDevices;
+  if (a === undefined || b === undefined) return t.fail();
+  t.is(selectTxSubDevice(fs.subDevices, 1, SubDevState.STARTED, null), 0); // preferred caught up
+  a.remove = true;
+  t.is(selectTxSubDevice(fs.subDevices, 1, SubDevState.STARTED, null), 1);
+  b.remove = true;
+  t.is(selectTxSubDevice(fs.subDevices, 1, SubDevState.STARTED, null), -1);
+});
+
+test('TX stays on the current sub-device while the preferred one has not caught up', (t) => {
+  const { fs } = started();
+  const a = fs.subDevices[0];
+  if (a === undefined) return t.fail();
+  a.state = SubDevState.ACTIVE;
+  t.is(selectTxSubDevice(fs.subDevices, 1, SubDevState.STARTED, null), 1);
+  t.is(selectTxSubDevice(fs.subDevices, -1, SubDevState.STARTED, null), 1);
 });

@@ -7,18 +7,12 @@ import {
   type TimerId,
 } from '@bypass/core';
 import { EthDev, type EthDevInit } from '../ethdev/EthDev.js';
-import type { EthDevRegistry, EthDriver } from '../ethdev/EthDevRegistry.js';
 import { silentLogger, type DpdkLogger } from '../ethdev/DpdkLog.js';
-import {
-  ETH_DEV_FLAG,
-  addEthStats,
-  emptyEthStats,
-  type EthDevInfo,
-  type EthStats,
-} from '../ethdev/EthTypes.js';
+import { addEthStats, emptyEthStats, type EthDevInfo, type EthStats } from '../ethdev/EthTypes.js';
 import { parseFailsafeArgs, type FailsafeArgs } from './FailsafeArgs.js';
 import { FailsafeSubDevice, SubDevState, type SubDevStateValue } from './FailsafeSubDevice.js';
 import { replayConfiguration } from './replayConfiguration.js';
+import { failsafeDevInfo, selectTxSubDevice } from './selectTxSubDevice.js';
 import type { CommandRunner, FdReader } from './SubDeviceSources.js';
 
 /**
@@ -42,7 +36,6 @@ export interface FailsafePortOptions {
 }
 
 const OWNER = 'net_failsafe';
-const ALL_OFFLOADS = 0xffff_ffff;
 
 /**
  * DPDK's fail-safe PMD (drivers/net/failsafe): one port over up to two sub-devices, the first
@@ -124,7 +117,7 @@ export class FailsafePort extends EthDev {
     this.macFromArgs = args.mac !== null;
     this.subs = args.subs.map((s, i) => new FailsafeSubDevice(i, s));
     try {
-      for (const sub of this.subs) this.parseSub(sub, true);
+      for (const sub of this.subs) this.parseSub(sub);
       this.fsState = SubDevState.PARSED;
       for (const sub of this.subs) this.probeSub(sub);
       this.fsState = SubDevState.PROBED;
@@ -183,30 +176,7 @@ export class FailsafePort extends EthDev {
   // ---------------------------------------------------------------- ethdev ops
 
   protected devInfoGet(): EthDevInfo {
-    const info: EthDevInfo = {
-      driverName: 'net_failsafe',
-      maxRxQueues: 1024,
-      maxTxQueues: 1024,
-      maxMacAddrs: 128,
-      minMtu: 68,
-      maxMtu: 65535,
-      rxOffloadCapa: ALL_OFFLOADS,
-      txOffloadCapa: ALL_OFFLOADS,
-      devFlags: ETH_DEV_FLAG.INTR_LSC | ETH_DEV_FLAG.INTR_RMV,
-    };
-    // failsafe_ops.c fs_dev_infos_get: MIN of limits, AND of capabilities over probed subs
-    for (const sub of this.subs) {
-      if (sub.state < SubDevState.PROBED || sub.port === null) continue;
-      const s = sub.port.devInfo();
-      info.maxRxQueues = Math.min(info.maxRxQueues, s.maxRxQueues);
-      info.maxTxQueues = Math.min(info.maxTxQueues, s.maxTxQueues);
-      info.maxMacAddrs = Math.min(info.maxMacAddrs, s.maxMacAddrs);
-      info.minMtu = Math.max(info.minMtu, s.minMtu);
-      info.maxMtu = Math.min(info.maxMtu, s.maxMtu);
-      info.rxOffloadCapa &= s.rxOffloadCapa;
-      info.txOffloadCapa &= s.txOffloadCapa;
-    }
-    return info;
+    return failsafeDevInfo(this.subs);
   }
 
   protected devConfigure(nbRxq: number, _nbTxq: number): void {
@@ -252,7 +222,7 @@ export class FailsafePort extends EthDev {
     if (this.timer !== null) this.scheduler.cancel(this.timer);
     this.timer = null;
     for (const sub of this.subs) {
-      if (sub.port !== null) addEthStats(this.accumulator, this.readStats(sub));
+      if (sub.port !== null) addEthStats(this.accumulator, sub.readStats());
       this.detachSub(sub);
     }
     this.fsState = SubDevState.UNDEFINED;
@@ -309,8 +279,7 @@ export class FailsafePort extends EthDev {
   protected devStatsGet(out: EthStats): void {
     addEthStats(out, this.accumulator);
     for (const sub of this.subs) {
-      if (sub.state >= SubDevState.ACTIVE && sub.port !== null)
-        addEthStats(out, this.readStats(sub));
+      if (sub.state >= SubDevState.ACTIVE && sub.port !== null) addEthStats(out, sub.readStats());
     }
   }
 
@@ -365,39 +334,14 @@ export class FailsafePort extends EthDev {
 
   // ---------------------------------------------------------------- hot-plug machinery
 
-  /** Reads a sub-device's definition (state < PARSED -> PARSED); `atProbe` = during creation. */
-  private parseSub(sub: FailsafeSubDevice, atProbe: boolean): void {
-    if (sub.state >= SubDevState.PARSED) return;
-    const def = sub.readDefinition(this.fds, this.commands);
-    if (def === null) {
-      if (!atProbe) return;
-      this.log(
-        'debug',
-        `net_failsafe: sub_device ${sub.sid}: no definition yet (${sub.spec.kind})`,
-      );
-      return;
-    }
-    sub.devargs = def;
-    sub.state = SubDevState.PARSED;
+  private parseSub(sub: FailsafeSubDevice): void {
+    sub.parse(this.fds, this.commands);
   }
 
-  /** Probes a PARSED sub-device through the registry (failsafe_eal.c fs_bus_init). */
   private probeSub(sub: FailsafeSubDevice): void {
-    if (sub.state !== SubDevState.PARSED || sub.devargs === null) return;
-    const name = sub.devargs.split(',')[0] ?? '';
-    try {
-      const port = this.registry.getByName(name) ?? this.registry.probe(sub.devargs);
-      port.setOwner(`${OWNER}:${this.name}`);
-      sub.port = port;
-      sub.state = SubDevState.PROBED;
-    } catch (err) {
-      this.log('error', `net_failsafe: sub_device ${sub.sid} probe failed: ${errText(err)}`);
-      // Stale-line fix: a definition read from fd()/exec() is read again next round.
-      if (sub.spec.kind !== 'dev') {
-        sub.devargs = null;
-        sub.state = SubDevState.UNDEFINED;
-      }
-    }
+    sub.probe(this.registry, `${OWNER}:${this.name}`, (m) =>
+      this.log('error', `net_failsafe: ${m}`),
+    );
   }
 
   private listen(sub: FailsafeSubDevice): void {
@@ -428,35 +372,19 @@ export class FailsafePort extends EthDev {
     if (this.state !== 'unused') this.devLinkUpdate();
   }
 
-  /** failsafe_private.h fs_switch_dev; sub-devices being removed are never chosen. */
+  /** Re-selects the TX sub-device ({@link selectTxSubDevice}); the link follows a change. */
   private switchTx(banned: FailsafeSubDevice | null): void {
-    const req = this.fsState;
-    const subs = this.subs;
-    const usable = (s: FailsafeSubDevice | undefined): s is FailsafeSubDevice =>
-      s !== undefined && s !== banned && !s.remove && s.port !== null && s.state >= req;
-    const txd = subs[this.txSub];
     const before = this.txSub;
-    const pref = subs[0];
-    if (usable(pref)) {
-      if (
-        this.txSub !== 0 &&
-        (txd === undefined || req === SubDevState.STARTED || txd.state < SubDevState.STARTED)
-      ) {
-        this.txSub = 0;
-      }
-    } else if (!usable(txd)) {
-      this.txSub = subs.findIndex((s) => usable(s));
-    }
-    if (this.txSub !== before) {
-      const to = subs[this.txSub];
-      this.log(
-        'debug',
-        to === undefined
-          ? 'net_failsafe: No device ready, deactivating tx_dev'
-          : `net_failsafe: Switching tx_dev to sub_device ${to.sid}`,
-      );
-      this.devLinkUpdate();
-    }
+    this.txSub = selectTxSubDevice(this.subs, this.txSub, this.fsState, banned);
+    if (this.txSub === before) return;
+    const to = this.subs[this.txSub];
+    this.log(
+      'debug',
+      to === undefined
+        ? 'net_failsafe: No device ready, deactivating tx_dev'
+        : `net_failsafe: Switching tx_dev to sub_device ${to.sid}`,
+    );
+    this.devLinkUpdate();
   }
 
   private armUpkeep(): void {
@@ -474,7 +402,7 @@ export class FailsafePort extends EthDev {
     if (fsState < SubDevState.PARSED) return;
     const fresh: FailsafeSubDevice[] = [];
     try {
-      for (const sub of this.subs) this.parseSub(sub, false);
+      for (const sub of this.subs) this.parseSub(sub);
       if (fsState < SubDevState.PROBED) return;
       for (const sub of this.subs) this.probeSub(sub);
       if (fsState < SubDevState.ACTIVE) return;
@@ -508,7 +436,7 @@ export class FailsafePort extends EthDev {
     for (const sub of this.subs) {
       if (!sub.remove || sub.state < SubDevState.PROBED) continue;
       if (sub.rxInflight > 0 || sub.txInflight > 0) continue;
-      addEthStats(this.accumulator, this.readStats(sub));
+      addEthStats(this.accumulator, sub.readStats());
       sub.snapshot = emptyEthStats();
       this.detachSub(sub);
       // Stale-line fix: what the source holds was written before the removal completed.
@@ -518,37 +446,10 @@ export class FailsafePort extends EthDev {
     if (removed) this.switchTx(null);
   }
 
-  /** Stops, closes and detaches a sub-device's port; the slot becomes UNDEFINED. */
   private detachSub(sub: FailsafeSubDevice): void {
-    const port = sub.port;
-    if (port !== null) {
-      if (sub.handlers !== null) {
-        port.off('intr_lsc', sub.handlers.lsc);
-        port.off('intr_rmv', sub.handlers.rmv);
-      }
-      port.unsetOwner(`${OWNER}:${this.name}`);
-      try {
-        this.registry.remove(port);
-      } catch (err) {
-        this.log(
-          'error',
-          `net_failsafe: Bus detach failed for sub_device ${sub.sid}: ${errText(err)}`,
-        );
-      }
-    }
-    sub.handlers = null;
-    sub.port = null;
-    sub.remove = false;
-    sub.state = SubDevState.UNDEFINED;
-    if (sub.spec.kind !== 'dev') sub.devargs = null;
-  }
-
-  /** Current stats of a sub-device, or its last snapshot when the port cannot be read. */
-  private readStats(sub: FailsafeSubDevice): EthStats {
-    const port = sub.port;
-    if (port === null || port.state === 'unused') return sub.snapshot;
-    sub.snapshot = port.statsGet();
-    return sub.snapshot;
+    sub.detach(this.registry, `${OWNER}:${this.name}`, (m) =>
+      this.log('error', `net_failsafe: ${m}`),
+    );
   }
 
   /** Applies an operation to every ACTIVE-or-better sub-device (FOREACH_SUBDEV_STATE ACTIVE). */
@@ -571,22 +472,4 @@ export class FailsafePort extends EthDev {
 
 function errText(err: unknown): string {
   return isBypassError(err) ? err.message : String(err);
-}
-
-/**
- * The fail-safe driver: probes `net_failsafe*` devices as {@link FailsafePort}s.
- *
- * @example
- * ```ts
- * registry.registerDriver(failsafeDriver({ pool, scheduler, fds: pipes }));
- * const fs = registry.probe('net_failsafe0,dev(net_tap0),hotplug_poll=500');
- * ```
- */
-export function failsafeDriver(options: FailsafePortOptions): EthDriver {
-  return {
-    name: 'net_failsafe',
-    matches: (devName) => devName.startsWith('net_failsafe') || devName.startsWith('eth_failsafe'),
-    probe: (registry: EthDevRegistry, devName: string, args: string): EthDev =>
-      new FailsafePort({ registry, name: devName, devargs: args }, options),
-  };
 }

@@ -1,5 +1,6 @@
 import { emptyEthStats, type EthStats } from '../ethdev/EthTypes.js';
 import type { EthDev } from '../ethdev/EthDev.js';
+import type { EthDevRegistry } from '../ethdev/EthDevRegistry.js';
 import { parseFdNumber, type FailsafeSubDeviceSpec } from './FailsafeArgs.js';
 import type { CommandRunner, FdReader } from './SubDeviceSources.js';
 
@@ -115,7 +116,7 @@ export class FailsafeSubDevice {
     return null;
   }
 
-  /** Discards whatever the `fd()` source holds (see the stale-line fix in {@link FailsafePort}). */
+  /** Discards whatever the `fd()` source holds (see the stale-line fix described on `FailsafePort`). */
   drainSource(fds: FdReader | null): void {
     this.partial = '';
     if (this.spec.kind !== 'fd') return;
@@ -123,6 +124,73 @@ export class FailsafeSubDevice {
       fds?.read(parseFdNumber(this.spec.text));
     } catch {
       // An unparsable fd was refused at probe; nothing to drain.
+    }
+  }
+
+  /** Current stats of the port (kept as the snapshot), or the last snapshot when it is gone. */
+  readStats(): EthStats {
+    const port = this.port;
+    if (port === null || port.state === 'unused') return this.snapshot;
+    this.snapshot = port.statsGet();
+    return this.snapshot;
+  }
+
+  /**
+   * Stops, closes and releases the port (failsafe_ether.c fs_dev_remove: STARTED -> ACTIVE ->
+   * PROBED -> detached); the slot becomes UNDEFINED. A `dev()` slot keeps its definition.
+   */
+  detach(registry: EthDevRegistry, owner: string, onError: (message: string) => void): void {
+    const port = this.port;
+    if (port !== null) {
+      if (this.handlers !== null) {
+        port.off('intr_lsc', this.handlers.lsc);
+        port.off('intr_rmv', this.handlers.rmv);
+      }
+      port.unsetOwner(owner);
+      try {
+        registry.remove(port);
+      } catch (err) {
+        onError(
+          `Bus detach failed for sub_device ${this.sid}: ${String((err as Error).message ?? err)}`,
+        );
+      }
+    }
+    this.handlers = null;
+    this.port = null;
+    this.remove = false;
+    this.state = SubDevState.UNDEFINED;
+    if (this.spec.kind !== 'dev') this.devargs = null;
+  }
+
+  /** Reads the definition when the slot is UNDEFINED (-> PARSED); nothing when none is there yet. */
+  parse(fds: FdReader | null, commands: CommandRunner | null): void {
+    if (this.state >= SubDevState.PARSED) return;
+    const def = this.readDefinition(fds, commands);
+    if (def === null) return;
+    this.devargs = def;
+    this.state = SubDevState.PARSED;
+  }
+
+  /**
+   * Probes a PARSED slot through the registry (failsafe_eal.c fs_bus_init; an existing port of
+   * that name is taken over) and claims the port for `owner`. A failure is reported through
+   * `onError`; a definition read from `fd()`/`exec()` is then dropped so that the next round
+   * reads a fresh one (the stale-line fix described on `FailsafePort`).
+   */
+  probe(registry: EthDevRegistry, owner: string, onError: (message: string) => void): void {
+    if (this.state !== SubDevState.PARSED || this.devargs === null) return;
+    const name = this.devargs.split(',')[0] ?? '';
+    try {
+      const port = registry.getByName(name) ?? registry.probe(this.devargs);
+      port.setOwner(owner);
+      this.port = port;
+      this.state = SubDevState.PROBED;
+    } catch (err) {
+      onError(`sub_device ${this.sid} probe failed: ${String((err as Error).message ?? err)}`);
+      if (this.spec.kind !== 'dev') {
+        this.devargs = null;
+        this.state = SubDevState.UNDEFINED;
+      }
     }
   }
 }

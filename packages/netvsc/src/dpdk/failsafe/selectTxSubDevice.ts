@@ -1,0 +1,79 @@
+import { ETH_DEV_FLAG, type EthDevInfo } from '../ethdev/EthTypes.js';
+import { SubDevState, type FailsafeSubDevice, type SubDevStateValue } from './FailsafeSubDevice.js';
+
+/**
+ * The fail-safe TX choice (drivers/net/failsafe/failsafe_private.h fs_switch_dev): returns the
+ * index of the sub-device TX should use, or -1 for none.
+ *
+ * - The preferred sub-device (index 0) is chosen as soon as its state has reached the port's
+ *   state `req`, if TX is on no sub-device, or the port is started, or the current one is not
+ *   started.
+ * - Otherwise the current one stays if it is still usable, else the first usable one.
+ * - Usable: probed, state >= `req`, not `banned` and not being removed. (DPDK only skips the
+ *   sub-device named in the call; here one flagged for removal is never chosen again, so a later
+ *   re-selection cannot move TX back onto a device that is going away.)
+ *
+ * @example
+ * ```ts
+ * const tx = selectTxSubDevice(subs, current, SubDevState.STARTED, removedSub);
+ * ```
+ */
+export function selectTxSubDevice(
+  subs: readonly FailsafeSubDevice[],
+  current: number,
+  req: SubDevStateValue,
+  banned: FailsafeSubDevice | null,
+): number {
+  const usable = (s: FailsafeSubDevice | undefined): s is FailsafeSubDevice =>
+    s !== undefined && s !== banned && !s.remove && s.port !== null && s.state >= req;
+  const txd = subs[current];
+  if (usable(subs[0])) {
+    if (
+      current !== 0 &&
+      (txd === undefined || req === SubDevState.STARTED || txd.state < SubDevState.STARTED)
+    ) {
+      return 0;
+    }
+    return current;
+  }
+  if (usable(txd)) return current;
+  return subs.findIndex((s) => usable(s));
+}
+
+const ALL_OFFLOADS = 0xffff_ffff;
+
+/**
+ * Device info of a fail-safe port (failsafe_ops.c fs_dev_infos_get): DPDK's defaults when no
+ * sub-device is probed, else the MIN of limits (MAX of the minimum MTU) and the AND of
+ * offload capabilities over the probed sub-devices.
+ *
+ * @example
+ * ```ts
+ * failsafeDevInfo(fs.subDevices).maxRxQueues; // the smallest of the sub-devices'
+ * ```
+ */
+export function failsafeDevInfo(subs: readonly FailsafeSubDevice[]): EthDevInfo {
+  const info: EthDevInfo = {
+    driverName: 'net_failsafe',
+    maxRxQueues: 1024,
+    maxTxQueues: 1024,
+    maxMacAddrs: 128,
+    minMtu: 68,
+    maxMtu: 65535,
+    rxOffloadCapa: ALL_OFFLOADS,
+    txOffloadCapa: ALL_OFFLOADS,
+    devFlags: ETH_DEV_FLAG.INTR_LSC | ETH_DEV_FLAG.INTR_RMV,
+  };
+  for (const sub of subs) {
+    if (sub.state < SubDevState.PROBED || sub.port === null) continue;
+    const s = sub.port.devInfo();
+    info.maxRxQueues = Math.min(info.maxRxQueues, s.maxRxQueues);
+    info.maxTxQueues = Math.min(info.maxTxQueues, s.maxTxQueues);
+    info.maxMacAddrs = Math.min(info.maxMacAddrs, s.maxMacAddrs);
+    info.minMtu = Math.max(info.minMtu, s.minMtu);
+    info.maxMtu = Math.min(info.maxMtu, s.maxMtu);
+    info.rxOffloadCapa = (info.rxOffloadCapa & s.rxOffloadCapa) >>> 0;
+    info.txOffloadCapa = (info.txOffloadCapa & s.txOffloadCapa) >>> 0;
+  }
+  return info;
+}
