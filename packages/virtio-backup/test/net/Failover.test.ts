@@ -229,3 +229,29 @@ test('BACKUP without a registry fails probe with a message naming the option', (
     message: /registry/,
   });
 });
+
+test('RFC v2 option: broadcast received on virtio reaches the master while the VF is active', (t) => {
+  const s = setup({ multicastViaBackup: true });
+  s.vf();
+  s.backend.receive(0, s.frames(2, MacAddress.BROADCAST.value, 64, 40), 0, 2);
+  s.backend.receive(0, s.frames(1, MAC.value, 64, 60), 0, 1);
+  t.deepEqual(s.got, seq(2, 40)); // unicast on the backup stays with exact listeners
+});
+
+test('the master queue index wraps onto the virtio queue pairs in use', (t) => {
+  const s = setup();
+  t.is(s.nic.curQueuePairs, 2);
+  s.master.xmit(s.frames(3), 0, 3, 5);
+  t.is(s.backend.txPending(1), 3);
+  t.is(s.nic.ethtoolStats()['tx_queue_1_packets'], 3);
+  s.drainHost(s.backend);
+});
+
+test('an announce while a VF is active sends the gratuitous ARP over the VF', (t) => {
+  const s = setup();
+  const vf = s.vf();
+  t.true(s.backend.announce());
+  t.is(s.nic.garpSent, 1);
+  t.is(s.drainVf(vf).length, 1);
+  t.is(s.backend.announceAcks, 1);
+});
