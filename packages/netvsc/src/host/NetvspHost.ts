@@ -12,6 +12,7 @@ import {
 } from '../nvsp/NvspConstants.js';
 import { decodeNvsp, encodeNvsp, nvspType, type NvspMessage } from '../nvsp/NvspMessage.js';
 import { RNDIS_MSG, RNDIS_OID, RNDIS_STATUS } from '../rndis/RndisConstants.js';
+import { rndisReply } from './NetvspRndis.js';
 import { decodeRndis, encodeRndis, type RndisMessage } from '../rndis/RndisMessage.js';
 import { RndisPacket, RndisPacketInfo } from '../rndis/RndisPacket.js';
 import type { VmbusChannel } from '../vmbus/VmbusChannel.js';
@@ -415,67 +416,11 @@ export class NetvspHost {
       this.bad((err as Error).message);
       return;
     }
-    switch (r.kind) {
-      case RNDIS_MSG.INIT:
-        this.sendRndis({
-          kind: RNDIS_MSG.INIT_C,
-          requestId: r.requestId,
-          status: RNDIS_STATUS.SUCCESS,
-          major: 1,
-          minor: 0,
-          deviceFlags: 1,
-          medium: 0,
-          maxPacketsPerMessage: 8,
-          maxTransferSize: 0x4000,
-          packetAlignment: 3,
-        });
-        this.events.emit('guest-ready', this.version);
-        return;
-      case RNDIS_MSG.QUERY:
-        this.sendRndis(this.query(r.requestId, r.oid));
-        return;
-      case RNDIS_MSG.SET:
-        if (r.oid === RNDIS_OID.CURRENT_PACKET_FILTER && r.info.length >= 4)
-          this.packetFilter = new DataView(r.info.buffer, r.info.byteOffset).getUint32(0, true);
-        this.sendRndis({
-          kind: RNDIS_MSG.SET_C,
-          requestId: r.requestId,
-          status: RNDIS_STATUS.SUCCESS,
-        });
-        return;
-      case RNDIS_MSG.KEEPALIVE:
-        this.sendRndis({
-          kind: RNDIS_MSG.KEEPALIVE_C,
-          requestId: r.requestId,
-          status: RNDIS_STATUS.SUCCESS,
-        });
-        return;
-      default:
-        return;
-    }
-  }
-
-  private query(requestId: number, oid: number): RndisMessage {
-    const u32 = (v: number): Uint8Array => {
-      const b = new Uint8Array(4);
-      new DataView(b.buffer).setUint32(0, v >>> 0, true);
-      return b;
-    };
-    let info: Uint8Array | null = null;
-    if (oid === RNDIS_OID.PERMANENT_ADDRESS || oid === RNDIS_OID.CURRENT_ADDRESS) {
-      info = new Uint8Array(6);
-      this.mac.writeTo(info, 0);
-    } else if (oid === RNDIS_OID.MEDIA_CONNECT_STATUS) info = u32(this.linkUp ? 0 : 1);
-    else if (oid === RNDIS_OID.MAXIMUM_FRAME_SIZE) info = u32(1500);
-    else if (oid === RNDIS_OID.LINK_SPEED) info = u32(100_000_000); // 10 Gb/s in 100 b/s units
-    if (info === null)
-      return {
-        kind: RNDIS_MSG.QUERY_C,
-        requestId,
-        status: RNDIS_STATUS.NOT_SUPPORTED,
-        info: new Uint8Array(0),
-      };
-    return { kind: RNDIS_MSG.QUERY_C, requestId, status: RNDIS_STATUS.SUCCESS, info };
+    const reply = rndisReply(r, this);
+    if (r.kind === RNDIS_MSG.SET && r.oid === RNDIS_OID.CURRENT_PACKET_FILTER && r.info.length >= 4)
+      this.packetFilter = new DataView(r.info.buffer, r.info.byteOffset).getUint32(0, true);
+    if (reply !== null) this.sendRndis(reply);
+    if (r.kind === RNDIS_MSG.INIT) this.events.emit('guest-ready', this.version);
   }
 
   private sendRndis(r: RndisMessage): void {

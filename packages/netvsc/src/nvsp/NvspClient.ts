@@ -1,13 +1,11 @@
-import { BypassError, MacAddress, PacketPool, SeededRandom, type Scheduler } from '@bypass/core';
-import { RNDIS_MSG, RNDIS_OID, RNDIS_STATUS } from '../rndis/RndisConstants.js';
+import { BypassError, PacketPool, SeededRandom, type Scheduler } from '@bypass/core';
+import { RNDIS_MSG } from '../rndis/RndisConstants.js';
 import { decodeRndis, encodeRndis, rndisLength, type RndisMessage } from '../rndis/RndisMessage.js';
 import { RndisPacket, RndisPacketInfo } from '../rndis/RndisPacket.js';
 import type { VmbusChannel } from '../vmbus/VmbusChannel.js';
 import type { VmbusEndpoint, VmbusSendResult } from '../vmbus/VmbusEndpoint.js';
 import { VM_PKT, VMBUS_PKT_FLAG, VmbusPacket } from '../vmbus/VmbusPacket.js';
 import {
-  NETVSC_BUFFERS,
-  NVSP_CAP,
   NVSP_DATAPATH,
   NVSP_INVALID_SECTION,
   NVSP_MESSAGE_SIZE,
@@ -15,38 +13,15 @@ import {
   NVSP_RNDIS_CHANNEL,
   NVSP_STATUS,
   NVSP_VERSION,
-  NVSP_VERSIONS,
 } from './NvspConstants.js';
 import { decodeNvsp, encodeNvsp, nvspType, type NvspMessage } from './NvspMessage.js';
+import { nvspHandshake, type NvspConnectResult } from './NvspHandshake.js';
 
 /** Linux `netvsc_drv.c` / `hyperv_net.h`: RETRY_MAX, RETRY_US_LO, RETRY_US_HI. */
 const RETRY_MAX = 2000;
 const RETRY_LO_NS = 5_000_000;
 const RETRY_HI_NS = 10_000_000;
 const RX_BURST = 64;
-
-/**
- * What the guest learnt while connecting ({@link NvspClient.connect}).
- *
- * @example
- * ```ts
- * client.connect({ mtu: 1500, channels: 16 }, (r: NvspConnectResult) => console.log(r.version.toString(16), r.mac));
- * ```
- */
-export interface NvspConnectResult {
-  /** The negotiated NVSP version, or 0 when connecting failed. */
-  version: number;
-  /** The permanent MAC the host reported (48-bit integer), or -1. */
-  mac: number;
-  /** Link state the host reported (OID_GEN_MEDIA_CONNECT_STATUS). */
-  linkUp: boolean;
-  /** Channels in use (primary + subchannels). */
-  channels: number;
-  /** Send section size granted by the host. */
-  sendSectionSize: number;
-  /** Why connecting failed ('' on success). */
-  error: string;
-}
 
 /**
  * Counters of an {@link NvspClient}: everything it refused to trust is here.
@@ -209,119 +184,20 @@ export class NvspClient {
 
   // ---------------------------------------------------------------- connect
 
-  /** Runs the whole bring-up; `done` is called once, with `error` set on failure. */
+  /**
+   * Runs the whole bring-up ({@link nvspHandshake}); `done` is called once, with `error` set on
+   * failure.
+   */
   connect(opts: { mtu: number; channels: number }, done: (r: NvspConnectResult) => void): void {
-    const result: NvspConnectResult = {
-      version: 0,
-      mac: -1,
-      linkUp: false,
-      channels: 1,
-      sendSectionSize: 0,
-      error: '',
-    };
-    const fail = (why: string): void => {
-      result.error = why;
-      done(result);
-    };
-    const tryVersion = (i: number): void => {
-      const v = NVSP_VERSIONS[i];
-      if (v === undefined) return fail('the host accepted no NVSP version');
-      this.request({ type: NVSP_MSG.INIT, minVersion: v, maxVersion: v }, (m) => {
-        if (m === null) return fail('channel closed during NVSP init');
-        if (m.type !== NVSP_MSG.INIT_COMPLETE || m.status !== NVSP_STATUS.SUCCESS)
-          return tryVersion(i + 1);
-        this.version = result.version = v;
-        afterInit();
-      });
-    };
-    const afterInit = (): void => {
-      const v = this.version;
-      if (v >= NVSP_VERSION.V2) {
-        let caps = NVSP_CAP.IEEE8021Q;
-        if (v >= NVSP_VERSION.V5) caps |= NVSP_CAP.SRIOV | NVSP_CAP.TEAMING;
-        if (v >= NVSP_VERSION.V61) caps |= NVSP_CAP.RSC;
-        this.post({ type: NVSP_MSG.SEND_NDIS_CONFIG, mtu: opts.mtu + 14, capabilities: caps });
-      }
-      this.post({
-        type: NVSP_MSG.SEND_NDIS_VER,
-        ndisMajor: 6,
-        ndisMinor: v > NVSP_VERSION.V4 ? 30 : 1,
-      });
-      this.request(
-        { type: NVSP_MSG.SEND_RECV_BUF, gpadl: 1, id: NETVSC_BUFFERS.RECV_BUFFER_ID },
-        (m) => {
-          if (m?.type !== NVSP_MSG.SEND_RECV_BUF_COMPLETE || m.status !== NVSP_STATUS.SUCCESS)
-            return fail('the host refused the receive buffer');
-          this.request(
-            { type: NVSP_MSG.SEND_SEND_BUF, gpadl: 2, id: NETVSC_BUFFERS.SEND_BUFFER_ID },
-            (s) => {
-              if (
-                s?.type !== NVSP_MSG.SEND_SEND_BUF_COMPLETE ||
-                s.status !== NVSP_STATUS.SUCCESS ||
-                s.sectionSize === 0
-              )
-                return fail('the host refused the send buffer');
-              result.sendSectionSize = s.sectionSize;
-              rndisInit();
-            },
-          );
-        },
-      );
-    };
-    const rndisInit = (): void => {
-      this.rndisRequest(
-        { kind: RNDIS_MSG.INIT, requestId: 0, major: 1, minor: 0, maxTransferSize: 0x4000 },
-        (m) => {
-          if (m?.kind !== RNDIS_MSG.INIT_C || m.status !== RNDIS_STATUS.SUCCESS)
-            return fail('RNDIS initialize failed');
-          this.rndisRequest(
-            {
-              kind: RNDIS_MSG.QUERY,
-              requestId: 0,
-              oid: RNDIS_OID.PERMANENT_ADDRESS,
-              info: new Uint8Array(0),
-            },
-            (q) => {
-              if (
-                q?.kind !== RNDIS_MSG.QUERY_C ||
-                q.status !== RNDIS_STATUS.SUCCESS ||
-                q.info.length < 6
-              )
-                return fail('the host did not report a MAC address');
-              result.mac = MacAddress.fromBytes(q.info, 0).value;
-              this.rndisRequest(
-                {
-                  kind: RNDIS_MSG.QUERY,
-                  requestId: 0,
-                  oid: RNDIS_OID.MEDIA_CONNECT_STATUS,
-                  info: new Uint8Array(0),
-                },
-                (l) => {
-                  result.linkUp =
-                    l?.kind === RNDIS_MSG.QUERY_C && l.info.length >= 4 && l.info[0] === 0;
-                  subchannels();
-                },
-              );
-            },
-          );
-        },
-      );
-    };
-    const subchannels = (): void => {
-      const want = Math.max(1, Math.min(64, Math.floor(opts.channels)));
-      if (this.version < NVSP_VERSION.V5 || want === 1) return done(result);
-      this.request({ type: NVSP_MSG.SUBCHANNEL, op: 1, count: want - 1 }, (m) => {
-        // rndis_filter.c rndis_set_subchannel: if unavailable, just proceed with one queue.
-        if (m?.type === NVSP_MSG.SUBCHANNEL && 'status' in m && m.status === NVSP_STATUS.SUCCESS) {
-          const subs = this.channel.subchannels.slice(0, Math.min(m.count, want - 1));
-          for (const s of subs) this.attach(s.guest, s.subchannelIndex);
-          this.endpoints = [this.channel.guest, ...subs.map((s) => s.guest)];
-        }
-        result.channels = this.endpoints.length;
-        done(result);
-      });
-    };
-    tryVersion(0);
+    nvspHandshake(this, opts, done);
+  }
+
+  /** Starts using the first `count` subchannels the host offered (after a SUBCHANNEL completion). */
+  useSubchannels(count: number): void {
+    const subs = this.channel.subchannels.slice(0, Math.max(0, count));
+    for (const sub of subs)
+      if (!this.endpoints.includes(sub.guest)) this.attach(sub.guest, sub.subchannelIndex);
+    this.endpoints = [this.channel.guest, ...subs.map((x) => x.guest)];
   }
 
   // ---------------------------------------------------------------- control
