@@ -3,7 +3,6 @@ import {
   BypassError,
   DropReason,
   Ethernet,
-  IFF,
   MacAddress,
   PacketRing,
   RX_HANDLER,
@@ -15,6 +14,7 @@ import type { Subscription } from 'rxjs';
 import { EthDev, type EthDevInit } from '../ethdev/EthDev.js';
 import { ETH_DEV_FLAG, emptyEthStats, type EthDevInfo, type EthStats } from '../ethdev/EthTypes.js';
 import { TapNetdev } from './TapNetdev.js';
+import { TapRemoteFlags } from './TapRemoteFlags.js';
 
 /** `RTE_PMD_TAP_MAX_QUEUES`. */
 const TAP_MAX_QUEUES = 16;
@@ -94,9 +94,7 @@ export class TapPort extends EthDev {
   private readonly counters = emptyEthStats();
   private filter: number[] = [];
   private nsSub: Subscription | null = null;
-  private readonly remoteInitial = { up: false, promisc: false, allmulti: false };
-  private promiscAdded = 0;
-  private allmultiAdded = 0;
+  private remoteFlags: TapRemoteFlags | null = null;
   private readonly handler = (
     dev: NetDevice,
     pkts: Int32Array,
@@ -155,9 +153,7 @@ export class TapPort extends EthDev {
     this.netdev.carrierOn();
     if (remote !== undefined) {
       this.remoteDev = remote;
-      this.remoteInitial.up = remote.isUp;
-      this.remoteInitial.promisc = (remote.flags & IFF.PROMISC) !== 0;
-      this.remoteInitial.allmulti = (remote.flags & IFF.ALLMULTI) !== 0;
+      this.remoteFlags = new TapRemoteFlags(remote);
       remote.registerRxHandler(this.handler, null);
       this.nsSub = options.ns.events$.subscribe((e) => {
         if (e.dev !== this.remoteDev) return;
@@ -207,14 +203,9 @@ export class TapPort extends EthDev {
     const remote = this.remoteDev;
     if (remote !== null) {
       // rte_eth_tap.c tap_dev_close: restore the remote's initial flags
-      if (this.promiscAdded > 0) remote.setPromiscuity(-this.promiscAdded);
-      if (this.allmultiAdded > 0) remote.setAllmulti(-this.allmultiAdded);
-      if (!this.remoteInitial.up && remote.isUp) remote.close();
-      else if (this.remoteInitial.up && !remote.isUp && remote.registered) remote.open();
+      this.remoteFlags?.restore();
       this.dropRemote();
     }
-    this.promiscAdded = 0;
-    this.allmultiAdded = 0;
     this.nsSub?.unsubscribe();
     this.nsSub = null;
     if (this.netdev.registered) this.ns.unregister(this.netdev);
@@ -228,8 +219,7 @@ export class TapPort extends EthDev {
   protected override devSetLink(up: boolean): void {
     if (up) {
       if (this.netdev.registered) this.netdev.open();
-      const remote = this.remoteDev;
-      if (remote !== null && !remote.isUp) remote.open();
+      if (this.remoteDev !== null) this.remoteFlags?.up();
     } else {
       this.netdev.close();
     }
@@ -237,30 +227,12 @@ export class TapPort extends EthDev {
   }
 
   protected override devPromiscuous(on: boolean): void {
-    const remote = this.remoteDev;
-    if (remote !== null) {
-      if (on) {
-        remote.setPromiscuity(1);
-        this.promiscAdded++;
-      } else if (this.promiscAdded > 0) {
-        remote.setPromiscuity(-1);
-        this.promiscAdded--;
-      }
-    }
+    if (this.remoteDev !== null) this.remoteFlags?.promiscuous(on);
     this.netdev.setPromiscuity(on ? 1 : -1);
   }
 
   protected override devAllmulticast(on: boolean): void {
-    const remote = this.remoteDev;
-    if (remote !== null) {
-      if (on) {
-        remote.setAllmulti(1);
-        this.allmultiAdded++;
-      } else if (this.allmultiAdded > 0) {
-        remote.setAllmulti(-1);
-        this.allmultiAdded--;
-      }
-    }
+    if (this.remoteDev !== null) this.remoteFlags?.allmulticast(on);
   }
 
   protected override devMtuSet(mtu: number): void {
