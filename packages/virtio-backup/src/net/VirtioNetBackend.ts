@@ -341,7 +341,8 @@ export class VirtioNetBackend extends VirtioDeviceBase {
     if (vq === null || vq === undefined) return;
     const mem = this.guestMemory;
     for (let head; (head = vq.pop()) >= 0;) {
-      if (vq.inCount === 0 || vq.outBytes < 2 || vq.outBytes > CTRL_MAX) {
+      const last = vq.outCount + vq.inCount - 1;
+      if (vq.inCount === 0 || vq.segLen[last] === 0 || vq.outBytes < 2 || vq.outBytes > CTRL_MAX) {
         this.stats.ctrlErr++;
         vq.push(head, 0);
         continue;
@@ -352,8 +353,7 @@ export class VirtioNetBackend extends VirtioDeviceBase {
       const ok = this.command(cls, cmd, this.ctrlBuf.subarray(2), vq.outBytes - 2);
       if (ok) this.stats.ctrlOk++;
       else this.stats.ctrlErr++;
-      const ack = vq.outCount + vq.inCount - 1;
-      mem[vq.segAddr[ack] as number] = ok ? C.OK : C.ERR;
+      mem[vq.segAddr[last] as number] = ok ? C.OK : C.ERR;
       vq.push(head, 1);
       this.events.emit('ctrl', cls, cmd, ok);
     }
