@@ -212,3 +212,25 @@ export function runDpdkStyle(): DpdkStyleResult {
     leakedFrames: pool.inUse,
   };
 }
+
+/**
+ * The phases of a {@link runDpdkStyle} result as printable lines (what each path carried).
+ */
+export function dpdkStyleTable(r: DpdkStyleResult): string[] {
+  const lines = [
+    `${r.failsafe.name} = ${r.failsafe.devargs}`,
+    `${'phase'.padEnd(38)} ${'tap+netvsc'.padStart(10)} ${'vf'.padStart(5)} ${'rx tap'.padStart(7)} ${'rx vf'.padStart(6)}  dropped`,
+  ];
+  for (const p of r.phases) {
+    const dropped = Object.entries(p.dropped)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    lines.push(
+      `${p.phase.padEnd(38)} ${String(p.tapNetvsc).padStart(10)} ${String(p.vf).padStart(5)} ${String(p.rx.tap).padStart(7)} ${String(p.rx.vf).padStart(6)}  ${dropped || '-'}`,
+    );
+  }
+  lines.push(
+    `VF noticed ${r.vfNoticedAfterMs} ms after its hot-plug; fail-safe opackets ${r.opackets}`,
+  );
+  return lines;
+}

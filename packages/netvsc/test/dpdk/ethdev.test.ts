@@ -95,6 +95,10 @@ test('bursts return 0 on a stopped port or an unconfigured queue and never overr
   t.is(p.rxBurst(0, out, 3, 32), 1); // room for one
   t.is(p.rxBurst(0, out, 0, 0), 0);
   t.is(p.rxBurst(0, out, -1, 4), 0);
+  t.is(p.rxBurst(0, out, 4, 4), 0); // start at the end: no room
+  t.is(p.rxBurst(0, out, 9, 4), 0); // start past the end
+  t.is(p.txBurst(0, pkts, 7, 2), 0);
+  t.is(p.txBurst(0, pkts, 1.5, 2), 0);
 });
 
 test('the txBurst return value is what the PMD took; the caller keeps the rest', (t) => {

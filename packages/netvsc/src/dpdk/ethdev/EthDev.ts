@@ -263,8 +263,9 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
    */
   rxBurst(queue: number, out: Int32Array, start: number, max: number): number {
     if (!this.#startedValue || !(queue >>> 0 === queue && queue < this.#nbRx)) return 0;
-    if (!(start >= 0) || !(max > 0)) return 0;
+    if (start >>> 0 !== start || !(max > 0)) return 0;
     const room = out.length - start;
+    if (room <= 0) return 0;
     return this.rxBurstImpl(queue, out, start, max < room ? max | 0 : room);
   }
 
@@ -275,8 +276,9 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
    */
   txBurst(queue: number, pkts: Int32Array, start: number, count: number): number {
     if (!this.#startedValue || !(queue >>> 0 === queue && queue < this.#nbTx)) return 0;
-    if (!(start >= 0) || !(count > 0)) return 0;
+    if (start >>> 0 !== start || !(count > 0)) return 0;
     const room = pkts.length - start;
+    if (room <= 0) return 0;
     return this.txBurstImpl(queue, pkts, start, count < room ? count | 0 : room);
   }
 
