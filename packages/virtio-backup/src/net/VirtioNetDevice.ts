@@ -207,6 +207,11 @@ export class VirtioNetDevice extends NetDevice {
     return this.pairs[pair]?.tx;
   }
 
+  /** The driver side of the control queue, or null without CTRL_VQ (for inspection). */
+  controlQueue(): VirtqueueDriverSide | null {
+    return this.ctrlVq;
+  }
+
   /**
    * Changes the queue pairs in use (`ethtool -L combined n`; Linux `virtnet_set_channels`).
    *

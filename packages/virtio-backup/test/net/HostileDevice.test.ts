@@ -98,3 +98,33 @@ test('a guest buffer pointing outside guest memory is refused by the device', (t
   t.true(s.backend.needsReset);
   t.true(s.nic.needsReset);
 });
+
+test('a corrupt control queue makes commands fail instead of waiting forever', (t) => {
+  const w = world();
+  const b = w.backend({ maxQueuePairs: 4 });
+  const nic = w.probe(b, { cpus: 1 });
+  const resets: string[] = [];
+  nic.events.on('needs-reset', (r) => resets.push(r));
+  const ctrlIndex = 2 * nic.maxQueuePairs;
+  const cvq = nic.controlQueue()!;
+  t.is(cvq.index, ctrlIndex);
+  // The device (hostile) claims 1000 more used entries on the control queue.
+  new DataView(cvq.ring).setUint16(new SplitVirtqueueLayout(cvq.size).usedIdx, 1000, true);
+  t.throws(() => nic.setQueuePairs(2), { code: 'ERR_REFUSED' });
+  t.is(nic.ethtoolStats()[`vq${ctrlIndex}_fault_used-index-jump`], 1);
+  t.is(resets.length, 1);
+  t.is(nic.curQueuePairs, 1);
+});
+
+test('a device that stopped answering makes control commands time out, counted', (t) => {
+  const w = world();
+  const b = w.backend({ maxQueuePairs: 4 });
+  const nic = w.probe(b, { cpus: 1 });
+  const tx = nic.txQueue(0)!;
+  const L = new SplitVirtqueueLayout(tx.size);
+  new DataView(tx.ring).setUint16(L.availIdx, 500, true); // the device stops (NEEDS_RESET)
+  b.notify(1);
+  t.true(b.needsReset);
+  t.throws(() => nic.setQueuePairs(2), { code: 'ERR_REFUSED' });
+  t.is(nic.ethtoolStats()['ctrl_timeouts'], 1);
+});
