@@ -18,7 +18,8 @@ import {
 } from '@bypass/core';
 import { EventEmitter } from 'eventemitter3';
 import type { Subscription } from 'rxjs';
-import { NVSP_VERSION } from '../nvsp/NvspConstants.js';
+import { NVSP_MSG, NVSP_VERSION } from '../nvsp/NvspConstants.js';
+import { nvspCapabilities } from '../nvsp/NvspHandshake.js';
 import { NvspClient } from '../nvsp/NvspClient.js';
 import { NDIS_PACKET_TYPE, RNDIS_MSG, RNDIS_OID, RNDIS_STATUS } from '../rndis/RndisConstants.js';
 import type { VmbusChannel } from '../vmbus/VmbusChannel.js';
@@ -390,7 +391,13 @@ export class NetvscDevice extends NetDevice {
     const old = this.mtu;
     // netvsc_change_mtu: the VF first; a refusal fails the change.
     vf?.setMtu(mtu);
-    if (this.client.post({ type: 125, mtu: mtu + 14, capabilities: 0 }) === 'closed') {
+    // The new frame size goes to the host in a new NDIS config (Linux re-attaches the device).
+    const config = {
+      type: NVSP_MSG.SEND_NDIS_CONFIG,
+      mtu: mtu + 14,
+      capabilities: nvspCapabilities(this.nvspVersion),
+    } as const;
+    if (this.client.post(config) === 'closed') {
       if (vf !== null) vf.setMtu(old);
       throw new BypassError('ERR_NO_DEVICE', `${this.name}: the VMBus channel was rescinded`);
     }

@@ -34,6 +34,22 @@ export interface NvspConnectResult {
 }
 
 /**
+ * The capabilities a guest announces in NDIS config at NVSP version `version` (`netvsc.c`
+ * negotiate_nvsp_ver): 802.1Q always, SR-IOV and teaming from NVSP 5, RSC from 6.1.
+ *
+ * @example
+ * ```ts
+ * nvspCapabilities(NVSP_VERSION.V4) === NVSP_CAP.IEEE8021Q; // true
+ * ```
+ */
+export function nvspCapabilities(version: number): number {
+  let caps = NVSP_CAP.IEEE8021Q;
+  if (version >= NVSP_VERSION.V5) caps |= NVSP_CAP.SRIOV | NVSP_CAP.TEAMING;
+  if (version >= NVSP_VERSION.V61) caps |= NVSP_CAP.RSC;
+  return caps;
+}
+
+/**
  * The guest's bring-up of a netvsc channel, as Linux does it before registering the netdev
  * (`netvsc.c` netvsc_connect_vsp and negotiate_nvsp_ver, `rndis_filter.c`
  * rndis_filter_device_add and rndis_set_subchannel): NVSP INIT with each version from 6.1 down
@@ -82,10 +98,11 @@ export function nvspHandshake(
   const afterInit = (): void => {
     const v = client.version;
     if (v >= NVSP_VERSION.V2) {
-      let caps = NVSP_CAP.IEEE8021Q;
-      if (v >= NVSP_VERSION.V5) caps |= NVSP_CAP.SRIOV | NVSP_CAP.TEAMING;
-      if (v >= NVSP_VERSION.V61) caps |= NVSP_CAP.RSC;
-      client.post({ type: NVSP_MSG.SEND_NDIS_CONFIG, mtu: opts.mtu + 14, capabilities: caps });
+      client.post({
+        type: NVSP_MSG.SEND_NDIS_CONFIG,
+        mtu: opts.mtu + 14,
+        capabilities: nvspCapabilities(v),
+      });
     }
     client.post({
       type: NVSP_MSG.SEND_NDIS_VER,

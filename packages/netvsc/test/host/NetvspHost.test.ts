@@ -212,3 +212,20 @@ test('a malformed or unexpected message from the host is counted by the guest, n
   t.is(w.client.stats.unknownCompletions, 1);
   t.false(w.client.vfAllocated);
 });
+
+test('a hostile host writing ring indices beyond the ring is counted by the guest and never read', (t) => {
+  const w = world();
+  connect(w, 1);
+  const ring = w.channel.guest.rx;
+  ring.header.setUint32(0, 0xfffffff8, true); // write_index far outside the data area
+  w.channel.host.signal();
+  w.scheduler.runUntilIdle();
+  t.true(ring.stats.badIndex >= 1);
+  t.is(w.client.stats.rxFrames, 0);
+  ring.header.setUint32(0, ring.readIndex, true); // the host repairs it: the channel works again
+  w.host.indicateStatus(RNDIS_STATUS.MEDIA_CONNECT);
+  let status = 0;
+  w.client.handlers.onStatus = (s) => (status = s);
+  w.scheduler.runUntilIdle();
+  t.is(status, RNDIS_STATUS.MEDIA_CONNECT);
+});

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { BypassError, IFF, MacAddress, isBypassError } from '@bypass/core';
-import { NDIS_PACKET_TYPE } from '../../src/kernel/exports.js';
+import { NDIS_PACKET_TYPE, NVSP_VERSION, nvspCapabilities } from '../../src/kernel/exports.js';
 import { World } from './world.js';
 
 function withVf(): World {
@@ -49,6 +49,7 @@ test("MTU changes go to the VF first; a VF refusal fails netvsc's change", (t) =
   t.is(w.vf!.mtu, 4000);
   w.scheduler.runUntilIdle();
   t.is(w.host.guestMtu, 4000);
+  t.is(w.host.guestCapabilities, nvspCapabilities(NVSP_VERSION.V61));
   const err = t.throws(() => dev.setMtu(9500)); // the VF's max is 9000
   t.true(isBypassError(err, 'ERR_MTU_RANGE'));
   t.is(dev.mtu, 4000);
