@@ -14,7 +14,7 @@ test('Hyper-V layout: the netvsc interface shows its driver, VMBus class and the
   const tree = hyperVTree();
   t.teardown(() => tree.remove());
   const sysfs = new RealSysfsView(tree.root);
-  t.deepEqual(sysfs.interfaces(), ['enP1s1', 'eth0', 'lo']);
+  t.deepEqual(sysfs.names(), ['enP1s1', 'eth0', 'lo']);
   const f = sysfs.facts('eth0');
   t.like(f, {
     name: 'eth0',
@@ -89,6 +89,7 @@ test('a virtual interface has no device facts, and a missing one is ERR_NOT_FOUN
 test('a sysfs root without class/net lists no interfaces', (t) => {
   const tree = new SysfsTree();
   t.teardown(() => tree.remove());
+  t.deepEqual(new RealSysfsView(join(tree.root, 'nope')).names(), []);
   t.deepEqual(new RealSysfsView(join(tree.root, 'nope')).interfaces(), []);
 });
 
@@ -102,4 +103,26 @@ test('an attribute that cannot be read is an ERR_STATE error, not a silent null'
     code: 'ERR_STATE',
     message: /class_id/,
   });
+});
+
+test('interfaces() lists vdev_netvsc identities in ifindex order; addresses come from rtnetlink', (t) => {
+  const tree = hyperVTree();
+  t.teardown(() => tree.remove());
+  const sysfs = new RealSysfsView(tree.root);
+  const list = sysfs.interfaces();
+  t.deepEqual(
+    list.map((i) => [i.name, i.ifindex, i.mac.toString(), i.classId, i.subsystem, i.device]),
+    [
+      ['eth0', 1, HV_MAC, NETVSC_CLASS_ID, 'vmbus', '000d3a12-3456-000d-3a12-3456000d3a12'],
+      ['enP1s1', 2, HV_MAC, null, 'pci', '0001:00:02.0'],
+      ['lo', 3, '00:00:00:00:00:00', null, null, null],
+    ],
+  );
+  t.deepEqual(sysfs.addresses('enP1s1'), []);
+  sysfs.setAddresses([
+    { ifindex: 2, family: 6, address: 'fe80::1', prefixLen: 64, scope: 'link', dynamic: false },
+    { ifindex: 1, family: 4, address: '10.0.0.4', prefixLen: 24, scope: 'global', dynamic: true },
+  ]);
+  t.deepEqual(sysfs.addresses('enP1s1'), [{ family: 'inet6', address: 'fe80::1', scope: 'link' }]);
+  t.deepEqual(sysfs.addresses('eth0'), [{ family: 'inet', address: '10.0.0.4', scope: 'global' }]);
 });

@@ -1,7 +1,13 @@
-import { BypassError } from '@bypass/core';
+import { BypassError, MacAddress } from '@bypass/core';
+import type { AddressRecord } from '../netlink/AddressRecord.js';
 import { existsSync, readFileSync, readdirSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, relative, sep } from 'node:path';
-import type { SysfsNetFacts, SysfsView } from './SysfsView.js';
+import type {
+  SysfsAddressInfo,
+  SysfsInterfaceInfo,
+  SysfsNetFacts,
+  SysfsView,
+} from './SysfsView.js';
 
 function isMissing(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
@@ -18,7 +24,9 @@ function isMissing(err: unknown): boolean {
  * `device/subsystem`, the address, the PCI address) and what Linux failover pairing needs
  * (driver, PCI slot serial, master/upper/lower links). It is shaped so that it can implement the
  * `SysfsView` interface `@bypass/netvsc` defines for vdev_netvsc once that package exists (a
- * structural match, or a thin adapter), without `@bypass/linux` depending on it now.
+ * structural match: `interfaces()` and `addresses()` return the shapes of its
+ * `SysfsInterface` and `SysfsAddress`), without `@bypass/linux` depending on it. Addresses are
+ * not in sysfs: give them with {@link RealSysfsView.setAddresses} (from an rtnetlink read).
  *
  * @example
  * ```ts
@@ -34,13 +42,56 @@ export class RealSysfsView implements SysfsView {
   /** The sysfs root directory. */
   readonly root: string;
 
+  private addressRecords: readonly AddressRecord[] = [];
+
   /** @param root - the sysfs mount point or a fixture tree; default `/sys` */
   constructor(root = '/sys') {
     this.root = root;
   }
 
+  /** Sets the addresses {@link RealSysfsView.addresses} reports (e.g. `await source.readAddresses()`). */
+  setAddresses(records: readonly AddressRecord[]): void {
+    this.addressRecords = records;
+  }
+
+  /** Every interface with ifindex, type, MAC, class id, subsystem and device, by ifindex. */
+  interfaces(): SysfsInterfaceInfo[] {
+    const out: SysfsInterfaceInfo[] = [];
+    for (const name of this.names()) {
+      const ifindex = Number(this.text(this.netPath(name, 'ifindex')));
+      if (!Number.isInteger(ifindex) || ifindex <= 0) continue; // vanished, or not a netdev
+      const addr = this.address(name);
+      const dev = this.real(this.netPath(name, 'device'));
+      out.push({
+        name,
+        ifindex,
+        type: Number(this.text(this.netPath(name, 'type')) ?? '0'),
+        mac:
+          addr !== null && /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(addr)
+            ? MacAddress.parse(addr)
+            : MacAddress.ZERO,
+        classId: this.classId(name),
+        subsystem: this.subsystem(name),
+        device: dev === null ? null : basename(dev),
+      });
+    }
+    return out.sort((a, b) => a.ifindex - b.ifindex);
+  }
+
+  /** Addresses of `name` from the last {@link RealSysfsView.setAddresses}; empty when unknown. */
+  addresses(name: string): SysfsAddressInfo[] {
+    const ifindex = Number(this.text(this.netPath(name, 'ifindex')));
+    return this.addressRecords
+      .filter((a) => a.ifindex === ifindex)
+      .map((a) => ({
+        family: a.family === 4 ? ('inet' as const) : ('inet6' as const),
+        address: a.address,
+        scope: a.scope === 'site' || a.scope === 'link' || a.scope === 'host' ? a.scope : 'global',
+      }));
+  }
+
   /** Interface names under `class/net`, sorted (empty when the directory is missing). */
-  interfaces(): string[] {
+  names(): string[] {
     try {
       return readdirSync(join(this.root, 'class', 'net')).sort();
     } catch (err) {

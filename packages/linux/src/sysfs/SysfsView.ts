@@ -1,3 +1,5 @@
+import type { MacAddress } from '@bypass/core';
+
 /**
  * The VMBus device class of Hyper-V synthetic network adapters (NetVSC), as sysfs shows it in
  * `device/class_id` (DPDK `drivers/net/vdev_netvsc/vdev_netvsc.c` compares with this string).
@@ -60,19 +62,62 @@ export interface SysfsNetFacts {
 }
 
 /**
+ * One interface as vdev_netvsc discovery lists it (`if_nameindex` + sysfs): the shape of
+ * `@bypass/netvsc`'s `SysfsInterface`, so a {@link RealSysfsView} can serve that package.
+ *
+ * @example
+ * ```ts
+ * const i: SysfsInterfaceInfo = sysfs.interfaces()[0]!;
+ * if (i.classId === NETVSC_CLASS_ID) console.log(i.name, i.mac.toString());
+ * ```
+ */
+export interface SysfsInterfaceInfo {
+  name: string;
+  ifindex: number;
+  /** ARP hardware type (`type` file; 1 = Ethernet). */
+  type: number;
+  /** Hardware address (`address` file); zero when it is not a 6-byte address. */
+  mac: MacAddress;
+  /** `device/class_id`, or null. */
+  classId: string | null;
+  /** Basename of `device/subsystem`, or null. */
+  subsystem: string | null;
+  /** Basename of the `device` link (a PCI address for a PCI function), or null. */
+  device: string | null;
+}
+
+/**
+ * An address of an interface in the shape `@bypass/netvsc`'s `SysfsAddress` uses.
+ *
+ * @example
+ * ```ts
+ * const a: SysfsAddressInfo = { family: 'inet6', address: 'fe80::1', scope: 'link' };
+ * ```
+ */
+export interface SysfsAddressInfo {
+  family: 'inet' | 'inet6';
+  address: string;
+  scope: 'global' | 'site' | 'link' | 'host';
+}
+
+/**
  * Read-only access to the network part of sysfs. {@link RealSysfsView} reads a real (or fixture)
  * tree; tests and other platforms can supply any object of this shape.
  *
  * @example
  * ```ts
  * function netvscInterfaces(sysfs: SysfsView): string[] {
- *   return sysfs.interfaces().filter((n) => sysfs.classId(n) === NETVSC_CLASS_ID);
+ *   return sysfs.names().filter((n) => sysfs.classId(n) === NETVSC_CLASS_ID);
  * }
  * ```
  */
 export interface SysfsView {
   /** Names under `class/net`, sorted. */
-  interfaces(): string[];
+  names(): string[];
+  /** Every interface with its identity, in ifindex order (vdev_netvsc's listing). */
+  interfaces(): SysfsInterfaceInfo[];
+  /** Addresses of the interface, from rtnetlink (sysfs has none); empty when unknown. */
+  addresses(name: string): SysfsAddressInfo[];
   /** True when `class/net/<name>` exists. */
   has(name: string): boolean;
   driver(name: string): string | null;

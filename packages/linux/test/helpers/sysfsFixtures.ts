@@ -8,6 +8,7 @@ import { dirname, join, relative } from 'node:path';
  */
 export class SysfsTree {
   readonly root: string;
+  private ifindex = 0;
 
   constructor() {
     this.root = mkdtempSync(join(tmpdir(), 'bypass-sysfs-'));
@@ -35,6 +36,7 @@ export class SysfsTree {
   /** A net device directory under `parent` with class/net and `device` links. */
   netdev(parent: string | null, name: string, address: string, mtu = 1500): string {
     const dir = parent === null ? `devices/virtual/net/${name}` : `${parent}/net/${name}`;
+    this.file(`${dir}/ifindex`, String(++this.ifindex));
     this.file(`${dir}/address`, address);
     this.file(`${dir}/mtu`, String(mtu));
     this.file(`${dir}/type`, '1');
