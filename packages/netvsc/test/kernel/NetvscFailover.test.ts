@@ -207,3 +207,19 @@ test('the host rescinding the channel keeps the VF path and drops synthetic TX a
   w.send(2);
   t.deepEqual(w.takeDrops(), { 'no-carrier': 2 });
 });
+
+test('a host that stays busy exhausts the 2000 retries; netvsc stays synthetic and says so', (t) => {
+  const w = new World();
+  const dev = w.probe();
+  w.host.sendVfAssociation(true, 1);
+  w.scheduler.runUntilIdle();
+  w.plugVf();
+  w.host.pause();
+  while (dev.client.post({ type: NVSP_MSG.SEND_NDIS_VER, ndisMajor: 6, ndisMinor: 30 }) === 'ok');
+  w.run(100);
+  w.run(25_000); // 2000 retries 5-10 ms apart take 10-20 s
+  t.is(dev.client.stats.switchRetries, 2000);
+  t.true(w.log.includes('eth0: Data path failed to switch to VF: enP1s1, err: busy'));
+  t.false(dev.txOnVf);
+  t.is(w.scheduler.pending, 0);
+});

@@ -149,3 +149,18 @@ test('a VF refused for a stale slot serial is paired when its own association ar
   w.scheduler.runUntilIdle();
   t.is(dev.vf, vf);
 });
+
+test('removing netvsc releases its VF first, then leaves the registry and the namespace', (t) => {
+  const w = new World();
+  const dev = w.probe();
+  const vf = w.plugVf();
+  dev.remove();
+  t.is(vf.master, null);
+  t.is(vf.flags & IFF.SLAVE, 0);
+  t.is(vf.rxHandler, null);
+  t.is(dev.ns, null);
+  t.is(w.registry.instances().length, 0);
+  t.is(w.ns.leakedLinks, 0);
+  w.scheduler.runUntilIdle();
+  t.is(w.scheduler.pending, 0);
+});
