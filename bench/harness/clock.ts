@@ -15,3 +15,9 @@ export function timeNs(fn: () => void): number {
   fn();
   return Number(process.hrtime.bigint() - t0);
 }
+
+/** CPU time (user + system, every thread of the process) in nanoseconds, microsecond resolution. */
+export function cpuNs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1000;
+}
