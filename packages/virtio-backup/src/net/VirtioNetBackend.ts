@@ -85,7 +85,7 @@ export class VirtioNetBackend extends VirtioDeviceBase {
   private readonly ctrlBuf = new Uint8Array(CTRL_MAX);
 
   /**
-   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for queue pairs outside 1..0x8000, a queue
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for queue pairs outside 1..0x8000, a queue
    * size that is not a power of two in 2..32768, or a config MTU outside 0..65535.
    */
   constructor(options: VirtioNetBackendOptions) {

@@ -30,7 +30,7 @@ export class VirtioNetControlQueue {
   private readonly base: number;
   private readonly ackAt: number;
 
-  /** @throws {@link BypassError} `ERR_INVALID_ARGUMENT` when the pool has no free slot for the command buffer. */
+  /** @throws `BypassError` `ERR_INVALID_ARGUMENT` when the pool has no free slot for the command buffer. */
   constructor(vq: VirtqueueDriverSide, transport: VirtioTransport, pool: PacketPool) {
     this.vq = vq;
     this.transport = transport;

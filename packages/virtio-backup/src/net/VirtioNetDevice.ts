@@ -23,11 +23,11 @@ import { VirtioNetQueuePair } from './VirtioNetQueuePair.js';
 import { VirtioNetQueueStats } from './VirtioNetQueueStats.js';
 
 /**
- * The virtio-net guest driver (Linux `drivers/net/virtio_net.c`) as a {@link NetDevice}, with the
+ * The virtio-net guest driver (Linux `drivers/net/virtio_net.c`) as a `NetDevice`, with the
  * BACKUP (mainline STANDBY) feature of seed 004.
  *
  * Probe ({@link VirtioNetDevice.probe}): negotiation up to FEATURES_OK, config read, one RX and one
- * TX split virtqueue per pair plus the control queue; with BACKUP the {@link BypassMaster} is
+ * TX split virtqueue per pair plus the control queue; with BACKUP the `BypassMaster` is
  * created **before** this netdev registers (so the registry enslaves it by its own register event,
  * and a VF already present was found by the master's scan) and this netdev is named
  * `<master>nsby` (phys port name `sby`); then DRIVER_OK, the queue pairs in use (MQ), and the
@@ -90,7 +90,7 @@ export class VirtioNetDevice extends NetDevice {
   /**
    * Probes a virtio-net device and registers its netdev (and, with BACKUP, the bypass master).
    *
-   * @throws {@link BypassError} from negotiation (`ERR_NOT_SUPPORTED`, `ERR_REFUSED`,
+   * @throws `BypassError` from negotiation (`ERR_NOT_SUPPORTED`, `ERR_REFUSED`,
    * `ERR_INVALID_ARGUMENT`), `ERR_INVALID_ARGUMENT` when BACKUP is negotiated without a registry,
    * or a naming error from registration; the device is left FAILED and nothing stays registered.
    */
@@ -215,7 +215,7 @@ export class VirtioNetDevice extends NetDevice {
   /**
    * Changes the queue pairs in use (`ethtool -L combined n`; Linux `virtnet_set_channels`).
    *
-   * @throws {@link BypassError} `ERR_NOT_SUPPORTED` without MQ, `ERR_INVALID_ARGUMENT` outside
+   * @throws `BypassError` `ERR_NOT_SUPPORTED` without MQ, `ERR_INVALID_ARGUMENT` outside
    * 1..maxQueuePairs, `ERR_REFUSED` when the device refuses.
    */
   setQueuePairs(n: number): void {

@@ -44,7 +44,7 @@ export interface VirtioNetProbeResult {
  * by what a pool slot can receive (slot minus headroom, minus 18 bytes of Ethernet + VLAN header):
  * Linux would switch to big or mergeable buffers instead. On failure FAILED is written.
  *
- * @throws {@link BypassError} `ERR_NOT_SUPPORTED` for a feature set that cannot be driven,
+ * @throws `BypassError` `ERR_NOT_SUPPORTED` for a feature set that cannot be driven,
  * `ERR_REFUSED` when the device does not accept FEATURES_OK, `ERR_INVALID_ARGUMENT` when the
  * transport's guest memory is not the pool's buffer or the pool headroom cannot hold the header.
  *

@@ -31,7 +31,7 @@ export class Doorbell {
   };
 
   /**
-   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for a negative or non-integer latency, or a
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a negative or non-integer latency, or a
    * latency without a scheduler.
    */
   constructor(

@@ -116,7 +116,7 @@ export abstract class VirtioDeviceBase implements VirtioTransport {
     return this.kicks[index];
   }
 
-  /** @throws {@link BypassError} `ERR_STATE` after FEATURES_OK or before DRIVER. */
+  /** @throws `BypassError` `ERR_STATE` after FEATURES_OK or before DRIVER. */
   setDriverFeatures(features: bigint): void {
     const S = VIRTIO_STATUS;
     if ((this.status & S.DRIVER) === 0 || (this.status & S.FEATURES_OK) !== 0) {
@@ -132,7 +132,7 @@ export abstract class VirtioDeviceBase implements VirtioTransport {
     return this.status;
   }
 
-  /** @throws {@link BypassError} `ERR_STATE` for a status write out of sequence. */
+  /** @throws `BypassError` `ERR_STATE` for a status write out of sequence. */
   setStatus(status: number): void {
     if (status === 0) {
       this.reset();
@@ -160,7 +160,7 @@ export abstract class VirtioDeviceBase implements VirtioTransport {
   }
 
   /**
-   * @throws {@link BypassError} `ERR_STATE` before FEATURES_OK or after DRIVER_OK,
+   * @throws `BypassError` `ERR_STATE` before FEATURES_OK or after DRIVER_OK,
    * `ERR_INVALID_ARGUMENT` for a bad index or size.
    */
   setupQueue(index: number, ring: ArrayBuffer, size: number): void {

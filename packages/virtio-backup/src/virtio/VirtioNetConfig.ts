@@ -118,7 +118,7 @@ export class VirtioNetConfig {
   /**
    * Reads `size` (1, 2 or 4) little-endian bytes at `offset`, as a driver's config access does.
    *
-   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for an access outside the config space or
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for an access outside the config space or
    * of another size.
    */
   read(offset: number, size: 1 | 2 | 4): number {

@@ -24,7 +24,7 @@ export interface VirtioDriverCallbacks {
  * notification. {@link VirtioNetBackend} implements it; a hypervisor may wrap it.
  *
  * Memory: descriptor addresses are byte offsets into {@link VirtioTransport.guestMemory} (the
- * guest's RAM; in this project the guest's {@link PacketPool} buffer). The rings of queue `i`
+ * guest's RAM; in this project the guest's `PacketPool` buffer). The rings of queue `i`
  * live in the ArrayBuffer the driver passes to {@link VirtioTransport.setupQueue}.
  *
  * @example

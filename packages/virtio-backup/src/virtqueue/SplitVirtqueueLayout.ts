@@ -74,7 +74,7 @@ export class SplitVirtqueueLayout {
   readonly totalBytes: number;
 
   /**
-   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` when `size` is not a power of two in
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` when `size` is not a power of two in
    * 1..32768 or `usedAlign` is not a power of two of at least 4.
    */
   constructor(size: number, options: { usedAlign?: number } = {}) {

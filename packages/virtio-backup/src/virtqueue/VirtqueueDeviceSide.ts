@@ -89,7 +89,7 @@ export class VirtqueueDeviceSide {
   private usedShadow = 0;
   private usedAtFlush = 0;
 
-  /** @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for a bad size, or a ring buffer smaller than the layout. */
+  /** @throws `BypassError` `ERR_INVALID_ARGUMENT` for a bad size, or a ring buffer smaller than the layout. */
   constructor(options: VirtqueueDeviceSideOptions) {
     this.layout = new SplitVirtqueueLayout(
       options.size,

@@ -89,7 +89,7 @@ export class VirtqueueDriverSide {
   private lastUsed = 0;
   private detachCursor = 0;
 
-  /** @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for a bad size or alignment. */
+  /** @throws `BypassError` `ERR_INVALID_ARGUMENT` for a bad size or alignment. */
   constructor(options: VirtqueueDriverSideOptions) {
     this.layout = new SplitVirtqueueLayout(
       options.size,
@@ -141,7 +141,7 @@ export class VirtqueueDriverSide {
    * device-writable (the spec requires readable ones first). Returns false when broken or short
    * of descriptors.
    *
-   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for an empty chain or mismatched arrays.
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for an empty chain or mismatched arrays.
    */
   addChain(
     token: number,
