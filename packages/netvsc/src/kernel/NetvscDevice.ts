@@ -66,6 +66,8 @@ export interface NetvscDeviceOptions {
   vfNamespaces?: readonly NetNamespace[];
   /** Jitter source of the datapath-switch retries. */
   random?: SeededRandom;
+  /** The VMBus bus device the netdev hangs from; default one made from the channel's ids. */
+  parent?: BusDevice;
 }
 
 /**
@@ -159,12 +161,14 @@ export class NetvscDevice extends NetDevice {
       permAddr: MacAddress.fromNumber(mac),
       name: options.name ?? 'eth%d',
       driver: 'hv_netvsc',
-      parent: new BusDevice({
-        id: options.channel.instanceId,
-        bus: 'vmbus',
-        vmbus: { classId: options.channel.classId, instanceId: options.channel.instanceId },
-        driver: 'hv_netvsc',
-      }),
+      parent:
+        options.parent ??
+        new BusDevice({
+          id: options.channel.instanceId,
+          bus: 'vmbus',
+          vmbus: { classId: options.channel.classId, instanceId: options.channel.instanceId },
+          driver: 'hv_netvsc',
+        }),
       minMtu: 68,
       // netvsc_drv.c netvsc_probe: MTU range 68..1500, or 65521 from NVSP 2.
       maxMtu: version >= NVSP_VERSION.V2 ? NETVSC_MAX_MTU : 1500,

@@ -1,6 +1,7 @@
 import { MacAddress } from '@bypass/core';
 import { RNDIS_MSG, RNDIS_OID, RNDIS_STATUS } from '../rndis/RndisConstants.js';
 import type { NvspClient } from './NvspClient.js';
+import type { NvspMessage } from './NvspMessage.js';
 import {
   NVSP_CAP,
   NETVSC_BUFFERS,
@@ -84,10 +85,15 @@ export function nvspHandshake(
     result.error = why;
     done(result);
   };
+  // A ring that is full or corrupt during the bring-up fails it rather than waiting forever.
+  const request = (msg: NvspMessage, onDone: (m: NvspMessage | null) => void): void => {
+    const r = client.request(msg, onDone);
+    if (r === 'full' || r === 'corrupt') fail(`the VMBus ring was ${r} during the bring-up`);
+  };
   const tryVersion = (i: number): void => {
     const v = NVSP_VERSIONS[i];
     if (v === undefined) return fail('the host accepted no NVSP version');
-    client.request({ type: NVSP_MSG.INIT, minVersion: v, maxVersion: v }, (m) => {
+    request({ type: NVSP_MSG.INIT, minVersion: v, maxVersion: v }, (m) => {
       if (m === null) return fail('channel closed during NVSP init');
       if (m.type !== NVSP_MSG.INIT_COMPLETE || m.status !== NVSP_STATUS.SUCCESS)
         return tryVersion(i + 1);
@@ -109,26 +115,23 @@ export function nvspHandshake(
       ndisMajor: 6,
       ndisMinor: v > NVSP_VERSION.V4 ? 30 : 1,
     });
-    client.request(
-      { type: NVSP_MSG.SEND_RECV_BUF, gpadl: 1, id: NETVSC_BUFFERS.RECV_BUFFER_ID },
-      (m) => {
-        if (m?.type !== NVSP_MSG.SEND_RECV_BUF_COMPLETE || m.status !== NVSP_STATUS.SUCCESS)
-          return fail('the host refused the receive buffer');
-        client.request(
-          { type: NVSP_MSG.SEND_SEND_BUF, gpadl: 2, id: NETVSC_BUFFERS.SEND_BUFFER_ID },
-          (s) => {
-            if (
-              s?.type !== NVSP_MSG.SEND_SEND_BUF_COMPLETE ||
-              s.status !== NVSP_STATUS.SUCCESS ||
-              s.sectionSize === 0
-            )
-              return fail('the host refused the send buffer');
-            result.sendSectionSize = s.sectionSize;
-            rndisInit();
-          },
-        );
-      },
-    );
+    request({ type: NVSP_MSG.SEND_RECV_BUF, gpadl: 1, id: NETVSC_BUFFERS.RECV_BUFFER_ID }, (m) => {
+      if (m?.type !== NVSP_MSG.SEND_RECV_BUF_COMPLETE || m.status !== NVSP_STATUS.SUCCESS)
+        return fail('the host refused the receive buffer');
+      request(
+        { type: NVSP_MSG.SEND_SEND_BUF, gpadl: 2, id: NETVSC_BUFFERS.SEND_BUFFER_ID },
+        (s) => {
+          if (
+            s?.type !== NVSP_MSG.SEND_SEND_BUF_COMPLETE ||
+            s.status !== NVSP_STATUS.SUCCESS ||
+            s.sectionSize === 0
+          )
+            return fail('the host refused the send buffer');
+          result.sendSectionSize = s.sectionSize;
+          rndisInit();
+        },
+      );
+    });
   };
   const rndisInit = (): void => {
     client.rndisRequest(
@@ -172,7 +175,7 @@ export function nvspHandshake(
   const subchannels = (): void => {
     const want = Math.max(1, Math.min(64, Math.floor(opts.channels)));
     if (client.version < NVSP_VERSION.V5 || want === 1) return done(result);
-    client.request({ type: NVSP_MSG.SUBCHANNEL, op: 1, count: want - 1 }, (m) => {
+    request({ type: NVSP_MSG.SUBCHANNEL, op: 1, count: want - 1 }, (m) => {
       // rndis_filter.c rndis_set_subchannel: if unavailable, just proceed with one queue.
       if (m?.type === NVSP_MSG.SUBCHANNEL && 'status' in m && m.status === NVSP_STATUS.SUCCESS) {
         client.useSubchannels(Math.min(m.count, want - 1));

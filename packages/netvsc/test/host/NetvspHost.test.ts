@@ -229,3 +229,13 @@ test('a hostile host writing ring indices beyond the ring is counted by the gues
   w.scheduler.runUntilIdle();
   t.is(status, RNDIS_STATUS.MEDIA_CONNECT);
 });
+
+test('a bring-up on a ring the host never drains fails instead of waiting forever', (t) => {
+  const w = world();
+  w.host.pause();
+  for (let i = 0; i < 1000; i++)
+    w.client.post({ type: NVSP_MSG.SEND_NDIS_VER, ndisMajor: 6, ndisMinor: 30 });
+  let error = '';
+  w.client.connect({ mtu: 1500, channels: 1 }, (r) => (error = r.error));
+  t.is(error, 'the VMBus ring was full during the bring-up');
+});
