@@ -1,0 +1,70 @@
+import {
+  NVSP_INVALID_SECTION,
+  NVSP_MESSAGE_SIZE,
+  NVSP_MSG,
+  NVSP_RNDIS_CHANNEL,
+} from '../nvsp/NvspConstants.js';
+import type { NvspClient } from '../nvsp/NvspClient.js';
+import { encodeNvsp } from '../nvsp/NvspMessage.js';
+import { RNDIS_MSG, RNDIS_OID } from '../rndis/RndisConstants.js';
+import { encodeRndis, rndisLength } from '../rndis/RndisMessage.js';
+import { VM_PKT } from '../vmbus/VmbusPacket.js';
+
+/**
+ * The control messages the netvsc PMD sends after the bring-up, on the primary channel and
+ * without waiting for an answer (the completions are read, and counted as `ignored`, with the
+ * ring): the RNDIS packet filter (hn_rndis_set_rxfilter) and the MTU (NVSP NDIS config, what
+ * hn_dev_mtu_set's re-attach tells the host).
+ */
+export class HnControl {
+  private readonly client: NvspClient;
+  private readonly buf = new Uint8Array(NVSP_MESSAGE_SIZE + 64);
+  private nextRequest = 1;
+  /** The last packet filter sent (-1 before any). */
+  filter = -1;
+
+  constructor(client: NvspClient) {
+    this.client = client;
+  }
+
+  /** Sets the RNDIS packet filter (NDIS_PACKET_TYPE bits); false when the channel is gone. */
+  setRxFilter(filter: number): boolean {
+    const info = new Uint8Array(4);
+    new DataView(info.buffer).setUint32(0, filter >>> 0, true);
+    const msg = {
+      kind: RNDIS_MSG.SET,
+      requestId: this.nextRequest++,
+      oid: RNDIS_OID.CURRENT_PACKET_FILTER,
+      info,
+    } as const;
+    encodeNvsp(
+      {
+        type: NVSP_MSG.SEND_RNDIS_PKT,
+        channelType: NVSP_RNDIS_CHANNEL.CONTROL,
+        sectionIndex: NVSP_INVALID_SECTION,
+        sectionSize: 0,
+      },
+      this.buf,
+      0,
+    );
+    encodeRndis(msg, this.buf, NVSP_MESSAGE_SIZE);
+    const r = this.client.channel.guest.send(
+      VM_PKT.DATA_INBAND,
+      0,
+      0,
+      this.buf,
+      0,
+      NVSP_MESSAGE_SIZE + rndisLength(msg),
+    );
+    if (r !== 'ok') return false;
+    this.filter = filter;
+    return true;
+  }
+
+  /** Tells the host the new MTU (NVSP SEND_NDIS_CONFIG, frame size = MTU + 14). */
+  setMtu(mtu: number): boolean {
+    return (
+      this.client.post({ type: NVSP_MSG.SEND_NDIS_CONFIG, mtu: mtu + 14, capabilities: 0 }) === 'ok'
+    );
+  }
+}

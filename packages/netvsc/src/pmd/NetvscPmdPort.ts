@@ -1,0 +1,558 @@
+import {
+  BypassError,
+  BypassPolicy,
+  DatapathPath,
+  DropReason,
+  MacAddress,
+  type PacketPool,
+  type Scheduler,
+} from '@bypass/core';
+import { silentLogger, type DpdkLogger } from '../dpdk/ethdev/DpdkLog.js';
+import { EthDev, type EthDevInit } from '../dpdk/ethdev/EthDev.js';
+import {
+  ETH_DEV_FLAG,
+  ETH_OFFLOAD,
+  type EthDevInfo,
+  type EthStats,
+} from '../dpdk/ethdev/EthTypes.js';
+import { NETVSC_BUFFERS, NVSP_DATAPATH, NVSP_MSG } from '../nvsp/NvspConstants.js';
+import { NvspClient } from '../nvsp/NvspClient.js';
+import type { NvspConnectResult } from '../nvsp/NvspHandshake.js';
+import { NDIS_PACKET_TYPE, RNDIS_STATUS } from '../rndis/RndisConstants.js';
+import { HnControl } from './HnControl.js';
+import { HnRxQueue } from './HnRxQueue.js';
+import { HnSendSections, HnTxQueue } from './HnTxQueue.js';
+import { HnVf, type HnVfState } from './HnVf.js';
+import { hostLatencyUnits, parseNetvscPmdArgs, type NetvscPmdArgs } from './NetvscPmdArgs.js';
+import type { NetvscPmdOptions } from './NetvscPmdOptions.js';
+import { emptyNetvscPmdStats, type NetvscPmdStats } from './NetvscPmdStats.js';
+
+/** hn_var.h HN_MAX_CHANNELS. */
+const MAX_CHANNELS = 64;
+/** The doc's supported packet sizes (doc/guides/nics/netvsc.rst). */
+const TX_MIN = 64;
+const TX_MAX = 65536;
+/** hn_rxtx.c DEFAULT_TX_FREE_THRESH: below this many free descriptors TX reads completions. */
+const TX_FREE_THRESH = 32;
+/** What NetvspHost's RNDIS INITIALIZE completion grants: 16 KiB, 8 packets, 2^3 alignment. */
+const AGG_LIMITS = { size: 0x4000, packets: 8, align: 8 };
+/** Link speed before the host says otherwise (hn_dev_info_get: 10G), Mbps. */
+const DEFAULT_SPEED = 10_000;
+
+/**
+ * DPDK's netvsc poll-mode driver (drivers/net/netvsc, seed 003): one ethdev port over the VMBus
+ * channel of a Hyper-V synthetic NIC that handles its VF itself ("The VDEV_NETVSC and FAILSAFE
+ * drivers are not used when using netvsc PMD").
+ *
+ * - Probe ({@link NetvscPmdPort.probe}): devargs ({@link parseNetvscPmdArgs}), NVSP/RNDIS
+ *   bring-up, MAC from the host (one MAC only), then a VF the host already reported is attached.
+ * - TX ({@link HnTxQueue}): on the VF's queue of the same index when the datapath was switched
+ *   and the VF is started (the core's `BypassPolicy`, the synthetic path always ready), else
+ *   synthetic with the tx_copybreak rule. Frames outside 64..65536 bytes are taken and dropped
+ *   (`malformed` / `mtu-exceeded`, counted in `txBadSize` and `oerrors`), so a bad frame never
+ *   blocks the ones behind it; the returned count is how many frames the port took.
+ * - RX ({@link HnRxQueue}): the synthetic ring first (multicast, new flows), then the VF; every
+ *   frame's `port` is this port; VLAN tags always stripped into `vlanTci`.
+ * - Link: no interrupts; RNDIS MEDIA_CONNECT / MEDIA_DISCONNECT / LINK_SPEED_CHANGE in the ring,
+ *   seen when the application polls, then `intr_lsc`.
+ * - VF ({@link HnVf}): attach, datapath switch (NVSP 129) only while started, removal, recovery.
+ * - Stats: the 8 basic counters include the VF's (kept after it leaves); {@link
+ *   NetvscPmdPort.pmdStats} shows which copybreak path each frame took.
+ *
+ * @example
+ * ```ts
+ * NetvscPmdPort.probe({ registry, channel, pool, scheduler, devargs: 'rx_extmbuf_enable=1' }, (err, port) => {
+ *   if (err) throw err;
+ *   port!.configure(1, 1);
+ *   port!.start();
+ * });
+ * scheduler.runUntilIdle(); // the host answered the bring-up
+ * ```
+ */
+export class NetvscPmdPort extends EthDev {
+  /** The parsed devargs. */
+  readonly args: NetvscPmdArgs;
+  /** The host's TX polling latency written for `latency`, in 100 ns; -1 when the bus refused it. */
+  readonly hostLatency: number;
+  /** The guest NVSP endpoint (bring-up; then the PMD reads the rings itself). */
+  readonly client: NvspClient;
+  /** The negotiated NVSP version. */
+  readonly nvspVersion: number;
+  private readonly stats = emptyNetvscPmdStats();
+  private readonly pool: PacketPool;
+  private readonly log: DpdkLogger;
+  private readonly vf: HnVf;
+  private readonly ctl: HnControl;
+  private readonly policy = new BypassPolicy();
+  private readonly sections: HnSendSections;
+  private readonly options: NetvscPmdOptions;
+  private readonly txDescriptors: number;
+  private txqs: HnTxQueue[] = [];
+  private rxqs: HnRxQueue[] = [];
+  private readonly bytesOut = new Int32Array(1);
+  private readonly one = new Int32Array(1);
+  private opackets = 0;
+  private obytes = 0;
+  private linkUp: boolean;
+  private speed = DEFAULT_SPEED;
+
+  /**
+   * Probes the VMBus device: parses the devargs (a bad one throws at once, before any I/O), runs
+   * the NVSP/RNDIS bring-up on the scheduler, then creates the port (its id is allocated then).
+   * `done` gets the port, or `ERR_REFUSED` when the host refused the bring-up, or the
+   * registry's error.
+   *
+   * @throws {@link BypassError} `ERR_PARSE` for bad devargs, `ERR_INVALID_ARGUMENT` for an
+   * option out of range.
+   */
+  static probe(
+    options: NetvscPmdOptions,
+    done: (err: BypassError | null, port: NetvscPmdPort | null) => void,
+  ): void {
+    const log = options.log ?? silentLogger;
+    const args = parseNetvscPmdArgs(options.devargs ?? '', log);
+    checkRange('maxQueues', options.maxQueues ?? 8, 1, MAX_CHANNELS);
+    checkRange('txDescriptors', options.txDescriptors ?? 512, 1, 4096);
+    const { channel, pool, scheduler } = options;
+    const client = new NvspClient(
+      options.random === undefined
+        ? { channel, pool, scheduler }
+        : { channel, pool, scheduler, random: options.random },
+    );
+    // hn_nvs_execute: data arriving before the driver is up is discarded (counted)
+    let early = 0;
+    client.handlers.onFrames = (pkts, start, count) => {
+      early += count;
+      pool.drop(pkts, start, count, DropReason.DEV_DOWN);
+    };
+    client.connect({ mtu: 1500, channels: options.maxQueues ?? 8 }, (r) => {
+      if (r.error !== '') {
+        log('info', 'device init failed');
+        done(new BypassError('ERR_REFUSED', `netvsc: device init failed: ${r.error}`), null);
+        return;
+      }
+      let port: NetvscPmdPort;
+      try {
+        port = new NetvscPmdPort(options, args, client, r, log);
+      } catch (err) {
+        done(err instanceof BypassError ? err : new BypassError('ERR_STATE', String(err)), null);
+        return;
+      }
+      port.stats.rxStopped += early;
+      done(null, port);
+    });
+  }
+
+  private constructor(
+    options: NetvscPmdOptions,
+    args: NetvscPmdArgs,
+    client: NvspClient,
+    r: NvspConnectResult,
+    log: DpdkLogger,
+  ) {
+    const init: EthDevInit = {
+      registry: options.registry,
+      name: options.name ?? options.channel.instanceId,
+      devargs: options.devargs ?? '',
+    };
+    super(init);
+    this.options = options;
+    this.txDescriptors = options.txDescriptors ?? 512;
+    this.args = args;
+    this.client = client;
+    this.pool = options.pool;
+    this.log = log;
+    this.nvspVersion = r.version;
+    this.linkUp = r.linkUp;
+    this.hostLatency = hostLatencyUnits(args.latencyUs);
+    if (this.hostLatency < 0) log('error', `invalid latency value ${args.latencyUs * 1000}`);
+    this.initMacAddr(MacAddress.fromNumber(r.mac));
+    this.sections = new HnSendSections(
+      Math.floor(NETVSC_BUFFERS.SEND_BUFFER_DEFAULT / r.sendSectionSize),
+      r.sendSectionSize,
+    );
+    // No interrupts: from now on the rings are read when the application polls.
+    for (const ep of client.endpoints) ep.onSignal = null;
+    delete client.handlers.onFrames;
+    client.handlers.onRescind = () => this.onRescind();
+    this.ctl = new HnControl(client);
+    const self = this;
+    this.vf = new HnVf(
+      {
+        registry: options.registry,
+        scheduler: options.scheduler as Scheduler,
+        log,
+        port: this,
+        setDatapath(vf: boolean): boolean {
+          self.stats.datapathSwitches++;
+          return (
+            client.post({
+              type: NVSP_MSG.SWITCH_DATA_PATH,
+              datapath: vf ? NVSP_DATAPATH.VF : NVSP_DATAPATH.SYNTHETIC,
+            }) === 'ok'
+          );
+        },
+      },
+      options.hotplug ?? null,
+    );
+    // eth_hn_dev_init: a VF the host reported during the bring-up is added now
+    this.vf.vspReported = client.vfAllocated;
+    if (client.vfAllocated) this.vf.add();
+  }
+
+  // ---------------------------------------------------------------- observability
+
+  /** The copybreak, VF and error counters (live view; zeroed by `statsReset`). */
+  get pmdStats(): Readonly<NetvscPmdStats> {
+    return this.stats;
+  }
+
+  /** The attached VF port, or null. */
+  get vfPort(): EthDev | null {
+    return this.vf.vfPort;
+  }
+
+  /** True while the datapath is switched to the VF (NVSP 129 with 1 was sent). */
+  get vfSwitched(): boolean {
+    return this.vf.switched;
+  }
+
+  /** The VF state (hn_var.h vf_device_state). */
+  get vfState(): HnVfState {
+    return this.vf.state;
+  }
+
+  /** True when the host's last VF association said a VF is allocated. */
+  get vfReported(): boolean {
+    return this.vf.vspReported;
+  }
+
+  /** Channels the host granted (the most queues this port can configure). */
+  get channels(): number {
+    return this.client.endpoints.length;
+  }
+
+  /** Receive-buffer sections lent to the application as external buffers on `queue`. */
+  rxSectionsLent(queue: number): number {
+    return this.rxqs[queue]?.outstanding ?? 0;
+  }
+
+  /** Send-buffer sections in use (aggregating, or sent and not completed). */
+  get txSectionsBusy(): number {
+    return this.sections.busy;
+  }
+
+  /** The VF port raised RTE_ETH_EVENT_ERR_RECOVERING: synthetic for now, the VF is kept. */
+  vfRecovering(): void {
+    this.vf.recovering();
+  }
+
+  /** The VF port raised RTE_ETH_EVENT_RECOVERY_SUCCESS: back to the VF. */
+  vfRecovered(): void {
+    this.vf.recovered();
+  }
+
+  /** The VF port raised RTE_ETH_EVENT_RECOVERY_FAILED: the VF is removed. */
+  vfRecoveryFailed(): void {
+    this.vf.recoveryFailed();
+  }
+
+  // ---------------------------------------------------------------- ethdev ops
+
+  protected devInfoGet(): EthDevInfo {
+    const info: EthDevInfo = {
+      driverName: 'net_netvsc',
+      maxRxQueues: this.channels,
+      maxTxQueues: this.channels,
+      maxMacAddrs: 1,
+      minMtu: 68,
+      maxMtu: 9000,
+      rxOffloadCapa: ETH_OFFLOAD.VLAN_STRIP | ETH_OFFLOAD.RSS_HASH,
+      txOffloadCapa: ETH_OFFLOAD.VLAN_INSERT | ETH_OFFLOAD.MULTI_SEGS,
+      devFlags: ETH_DEV_FLAG.INTR_LSC,
+    };
+    // hn_vf_info_merge: fewest queues, common offloads
+    const vf = this.vf.vfPort;
+    if (vf !== null && vf.state === 'attached') {
+      const v = vf.devInfo();
+      info.maxRxQueues = Math.min(info.maxRxQueues, v.maxRxQueues);
+      info.maxTxQueues = Math.min(info.maxTxQueues, v.maxTxQueues);
+      info.rxOffloadCapa &= v.rxOffloadCapa;
+      info.txOffloadCapa &= v.txOffloadCapa;
+    }
+    return info;
+  }
+
+  protected devConfigure(nbRxq: number, nbTxq: number): void {
+    for (const q of this.txqs) q.release();
+    for (const q of this.rxqs) q.purge();
+    const o = this.options;
+    const n = Math.max(nbRxq, nbTxq, 1);
+    const txqs: HnTxQueue[] = [];
+    const rxqs: HnRxQueue[] = [];
+    for (let q = 0; q < n; q++) {
+      const ep = this.client.endpoints[q];
+      if (ep === undefined) throw new BypassError('ERR_INVALID_ARGUMENT', `no channel ${q}`);
+      const txq = new HnTxQueue({
+        queue: q,
+        ep,
+        pool: this.pool,
+        sections: this.sections,
+        stats: this.stats,
+        limits: AGG_LIMITS,
+        copybreak: this.args.txCopybreak,
+        descriptors: this.txDescriptors,
+      });
+      txqs.push(txq);
+      rxqs.push(
+        new HnRxQueue({
+          queue: q,
+          ep,
+          pool: this.pool,
+          stats: this.stats,
+          sink: this,
+          txq,
+          ringSize: o.rxRingSize ?? 512,
+          sections:
+            o.rxSections ??
+            Math.floor(NETVSC_BUFFERS.RECV_BUFFER_DEFAULT / NETVSC_BUFFERS.RECV_SECTION_SIZE),
+          copybreak: this.args.rxCopybreak,
+          extbuf: this.args.rxExtmbufEnable,
+          portId: this.portId,
+        }),
+      );
+    }
+    this.txqs = txqs;
+    this.rxqs = rxqs;
+    this.vf.configure(nbRxq, nbTxq);
+  }
+
+  protected devStart(): void {
+    this.ctl.setRxFilter(
+      NDIS_PACKET_TYPE.BROADCAST | NDIS_PACKET_TYPE.ALL_MULTICAST | NDIS_PACKET_TYPE.DIRECTED,
+    );
+    try {
+      this.vf.start();
+    } catch (err) {
+      this.ctl.setRxFilter(0);
+      throw err;
+    }
+    this.updateLink(this.linkUp, this.speed);
+  }
+
+  protected devStop(): void {
+    this.ctl.setRxFilter(0);
+    this.vf.stop();
+    // hn_dev_stop: drain pending completions (received data is dropped: the port is stopped)
+    for (const q of this.txqs) q.flush();
+    for (const q of this.rxqs) q.process(false);
+  }
+
+  protected devClose(): void {
+    this.vf.close();
+    for (const q of this.txqs) q.release();
+    for (const q of this.rxqs) q.purge();
+    this.txqs = [];
+    this.rxqs = [];
+  }
+
+  protected override devLinkUpdate(): void {
+    this.updateLink(this.linkUp, this.speed);
+  }
+
+  protected override devPromiscuous(on: boolean): void {
+    // hn_dev_promiscuous_enable / _disable
+    let f: number = NDIS_PACKET_TYPE.PROMISCUOUS;
+    if (!on) {
+      f = NDIS_PACKET_TYPE.DIRECTED | NDIS_PACKET_TYPE.BROADCAST;
+      if (this.allmulticast) f |= NDIS_PACKET_TYPE.ALL_MULTICAST;
+    }
+    this.ctl.setRxFilter(f);
+    this.vf.vfPort?.setPromiscuous(on);
+  }
+
+  protected override devAllmulticast(on: boolean): void {
+    let f: number = NDIS_PACKET_TYPE.DIRECTED | NDIS_PACKET_TYPE.BROADCAST;
+    if (on) f |= NDIS_PACKET_TYPE.ALL_MULTICAST;
+    this.ctl.setRxFilter(f);
+    this.vf.vfPort?.setAllmulticast(on);
+  }
+
+  protected override devMcAddrListSet(list: readonly MacAddress[]): void {
+    // No filtering on the synthetic path, but the VF can (hn_dev_mc_addr_list).
+    this.vf.vfPort?.setMcAddrList(list);
+  }
+
+  protected override devMacAddrSet(_mac: MacAddress): void {
+    throw new BypassError(
+      'ERR_NOT_SUPPORTED',
+      `Port ${this.portId}: the Hyper-V host does not support changing the synthetic NIC's MAC`,
+    );
+  }
+
+  /**
+   * hn_dev_mtu_set: only while stopped; the VF first, then the host (NDIS config). Deliberate
+   * difference: DPDK changes the VF's MTU only while the datapath is switched, which it never is
+   * while the port is stopped, so the VF kept its old MTU; here an attached VF always follows.
+   */
+  protected override devMtuSet(mtu: number): void {
+    if (this.started) {
+      throw new BypassError('ERR_BUSY', 'Device must be stopped before changing MTU');
+    }
+    const old = this.mtu;
+    this.vf.setMtu(mtu);
+    if (!this.ctl.setMtu(mtu)) {
+      this.vf.setMtu(old);
+      throw new BypassError(
+        'ERR_NO_DEVICE',
+        `Port ${this.portId}: the VMBus channel was rescinded`,
+      );
+    }
+  }
+
+  protected devStatsGet(out: EthStats): void {
+    let ip = 0;
+    let ib = 0;
+    for (const q of this.rxqs) {
+      ip += q.packets;
+      ib += q.bytes;
+    }
+    const s = this.stats;
+    out.ipackets = ip;
+    out.ibytes = ib;
+    out.opackets = this.opackets;
+    out.obytes = this.obytes;
+    out.imissed = s.rxRingFull;
+    out.ierrors = s.rxErrors;
+    out.oerrors = s.txBadSize + s.txErrors;
+    out.rx_nombuf = s.rxNoMbuf;
+    this.vf.folder.addTo(out);
+  }
+
+  protected devStatsReset(): void {
+    Object.assign(this.stats, emptyNetvscPmdStats());
+    for (const q of this.rxqs) {
+      q.packets = 0;
+      q.bytes = 0;
+    }
+    this.opackets = 0;
+    this.obytes = 0;
+    this.vf.folder.reset();
+  }
+
+  // ---------------------------------------------------------------- data plane
+
+  protected rxBurstImpl(queue: number, out: Int32Array, start: number, max: number): number {
+    const rxq = this.rxqs[queue] as HnRxQueue;
+    // hn_recv_pkts: read the channel when the ring cannot fill the burst
+    if (rxq.ring.count < max) rxq.process(true);
+    let n = rxq.dequeue(out, start, max);
+    // the synthetic path first (multicast, new flows), then the VF
+    const vf = this.vf.vfPort;
+    if (n < max && vf !== null && this.vf.ready) {
+      const m = vf.rxBurst(queue, out, start + n, max - n);
+      const port = this.pool.port;
+      for (let i = start + n, end = start + n + m; i < end; i++)
+        port[out[i] as number] = this.portId;
+      this.stats.rxVf += m;
+      n += m;
+    }
+    return n;
+  }
+
+  protected txBurstImpl(queue: number, pkts: Int32Array, start: number, count: number): number {
+    const txq = this.txqs[queue] as HnTxQueue;
+    const rxq = this.rxqs[queue];
+    // hn_xmit_pkts: the primary channel is always read (hot-plug notifications arrive there);
+    // the others when descriptors run low
+    if (
+      rxq !== undefined &&
+      (queue === 0 || txq.inFlight > this.txDescriptors - Math.max(TX_FREE_THRESH, count))
+    )
+      rxq.process(true);
+    const onVf = this.policy.unicastPath(this.vf.ready, true) === DatapathPath.ACTIVE;
+    const length = this.pool.length;
+    const end = start + count;
+    let run = start;
+    for (let i = start; i <= end; i++) {
+      const len = i < end ? (length[pkts[i] as number] as number) : TX_MIN;
+      if (i < end && len >= TX_MIN && len <= TX_MAX) continue;
+      const want = i - run;
+      if (want > 0) {
+        const took = onVf
+          ? this.sendVf(queue, pkts, run, want)
+          : this.sendSynthetic(txq, pkts, run, want);
+        if (took < want) return run - start + took;
+      }
+      if (i < end) {
+        this.stats.txBadSize++;
+        this.one[0] = pkts[i] as number;
+        this.pool.drop(
+          this.one,
+          0,
+          1,
+          len > TX_MAX ? DropReason.MTU_EXCEEDED : DropReason.MALFORMED,
+        );
+      }
+      run = i + 1;
+    }
+    return count;
+  }
+
+  private sendVf(queue: number, pkts: Int32Array, start: number, count: number): number {
+    const n = (this.vf.vfPort as EthDev).txBurst(queue, pkts, start, count);
+    this.stats.txVf += n;
+    return n;
+  }
+
+  private sendSynthetic(txq: HnTxQueue, pkts: Int32Array, start: number, count: number): number {
+    if (this.client.channel.isRescinded) return 0;
+    const n = txq.xmit(pkts, start, count, this.bytesOut);
+    this.opackets += n;
+    this.obytes += this.bytesOut[0] as number;
+    return n;
+  }
+
+  // ---------------------------------------------------------------- ring events (HnEventSink)
+
+  /** hn_rndis_link_status: link changes in the ring, seen when the application polls. */
+  onStatus(status: number, buffer: Uint8Array): void {
+    if (status === RNDIS_STATUS.MEDIA_CONNECT) this.linkUp = true;
+    else if (status === RNDIS_STATUS.MEDIA_DISCONNECT) this.linkUp = false;
+    else if (status === RNDIS_STATUS.LINK_SPEED_CHANGE) {
+      // in 100 b/s units; a short buffer is refused
+      if (buffer.length < 4) {
+        this.stats.malformed++;
+        return;
+      }
+      const v = new DataView(buffer.buffer, buffer.byteOffset).getUint32(0, true);
+      this.speed = Math.floor(v / 10_000);
+    } else {
+      this.stats.ignored++;
+      return;
+    }
+    this.updateLink(this.linkUp, this.speed);
+  }
+
+  /** NVSP 128 from the host (hn_nvs_handle_vfassoc). */
+  onVfAssociation(allocated: boolean, serial: number): void {
+    this.log(
+      'debug',
+      `VF serial ${serial} ${allocated ? 'add to' : 'remove from'} port ${this.portId}`,
+    );
+    this.vf.onAssociation(allocated);
+  }
+
+  private onRescind(): void {
+    this.linkUp = false;
+    this.updateLink(false, 0);
+    for (const q of this.txqs) q.release();
+    this.markRemoved();
+  }
+}
+
+function checkRange(what: string, v: number, lo: number, hi: number): void {
+  if (!Number.isInteger(v) || v < lo || v > hi) {
+    throw new BypassError('ERR_INVALID_ARGUMENT', `netvsc: ${what} must be ${lo}..${hi}, got ${v}`);
+  }
+}
