@@ -11,7 +11,12 @@ import {
   NVSP_VERSIONS,
 } from '../nvsp/NvspConstants.js';
 import { decodeNvsp, encodeNvsp, nvspType, type NvspMessage } from '../nvsp/NvspMessage.js';
-import { RNDIS_MSG, RNDIS_OID, RNDIS_STATUS } from '../rndis/RndisConstants.js';
+import {
+  RNDIS_MSG,
+  RNDIS_OID,
+  RNDIS_PACKET_HEADER_SIZE,
+  RNDIS_STATUS,
+} from '../rndis/RndisConstants.js';
 import { rndisReply } from './NetvspRndis.js';
 import { decodeRndis, encodeRndis, type RndisMessage } from '../rndis/RndisMessage.js';
 import { RndisPacket, RndisPacketInfo } from '../rndis/RndisPacket.js';
@@ -274,8 +279,14 @@ export class NetvspHost {
         pkt.length >= 16 &&
         pkt.view.getUint32(4, true) === NVSP_RNDIS_CHANNEL.DATA
       ) {
-        n = this.onData(pkt, n);
-        if (n === this.rx.length) n = this.flush(n, queue);
+        n = this.onData(pkt, n, queue);
+        // A guest that asks for it gets the send completion (DPDK's netvsc PMD frees its
+        // send-buffer section and descriptor on it: hn_rxtx.c hn_nvs_send_completed).
+        if ((pkt.flags & VMBUS_PKT_FLAG.COMPLETION_REQUESTED) !== 0)
+          this.complete(ep, pkt.transId, {
+            type: NVSP_MSG.SEND_RNDIS_PKT_COMPLETE,
+            status: NVSP_STATUS.SUCCESS,
+          });
         continue;
       }
       n = this.flush(n, queue);
@@ -284,12 +295,28 @@ export class NetvspHost {
     this.flush(n, queue);
   }
 
-  private onData(pkt: VmbusPacket, n: number): number {
+  /**
+   * One data message: usually one RNDIS packet; several, each `msg_len` long (padding included),
+   * when the guest aggregated them into a send-buffer section (DPDK hn_rxtx.c hn_try_txagg).
+   */
+  private onData(pkt: VmbusPacket, n: number, queue: number): number {
     const info = this.info;
-    if (!RndisPacket.parse(pkt.data, NVSP_MESSAGE_SIZE, pkt.length - NVSP_MESSAGE_SIZE, info)) {
-      this.bad(info.error);
-      return n;
-    }
+    const data = pkt.data;
+    let off = NVSP_MESSAGE_SIZE;
+    do {
+      if (!RndisPacket.parse(data, off, pkt.length - off, info)) {
+        this.bad(info.error);
+        return n;
+      }
+      n = this.onFrame(pkt, n);
+      if (n === this.rx.length) n = this.flush(n, queue);
+      off += pkt.view.getUint32(off + 4, true);
+    } while (pkt.length - off >= RNDIS_PACKET_HEADER_SIZE);
+    return n;
+  }
+
+  private onFrame(pkt: VmbusPacket, n: number): number {
+    const info = this.info;
     const pool = this.pool;
     const h = pool.alloc();
     if (h < 0 || info.dataLength > pool.slotSize - pool.headroom) {
