@@ -105,3 +105,22 @@ test('detachUnused returns every chain the device never completed', (t) => {
   t.deepEqual(back.sort(), [5, 6]);
   t.is(drv.numFree, 8);
 });
+
+test('both sides agree on the legacy page-aligned layout too', (t) => {
+  const drv = new VirtqueueDriverSide({ index: 0, size: 256, usedAlign: 4096 });
+  t.is(drv.ring.byteLength, 10246);
+  const dev = new VirtqueueDeviceSide({
+    index: 0,
+    size: 256,
+    ring: drv.ring,
+    memory: new Uint8Array(4096),
+    usedAlign: 4096,
+  });
+  drv.addOne(42, 0, 100, true);
+  const head = dev.pop();
+  dev.push(head, 60);
+  t.true(dev.flush());
+  t.is(new DataView(drv.ring).getUint16(8192 + 2, true), 1); // used idx at the page boundary
+  t.is(drv.getBuf(), 42);
+  t.is(drv.lastLen, 60);
+});
