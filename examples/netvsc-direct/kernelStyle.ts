@@ -10,6 +10,7 @@ import {
   VfDevice,
   VirtualScheduler,
   dropReasonName,
+  DropReason,
   NS_PER_MS,
 } from '@bypass/core';
 import { NetvscDevice, NetvspHost, VmbusChannel } from '@bypass/netvsc';
@@ -21,6 +22,8 @@ export interface KernelStylePhase {
   synthetic: number;
   /** Frames the guest sent through the VF. */
   vf: number;
+  /** Of 32 frames arriving from the wire: how many reached eth0 on each path. */
+  rx: { synthetic: number; vf: number };
   /** Frames dropped, by reason. */
   dropped: Record<string, number>;
 }
@@ -66,7 +69,7 @@ export function runKernelStyle(): KernelStyleResult {
   let vf: VfDevice | null = null;
   let fn: BusDevice | null = null;
   host.vfSink = (pkts, s, n) =>
-    vf === null ? pool.freeBurst(pkts, s, n) : void vf.injectRx(0, pkts, s, n);
+    vf === null ? pool.drop(pkts, s, n, DropReason.NO_DEVICE) : void vf.injectRx(0, pkts, s, n);
 
   let netvsc: NetvscDevice | null = null;
   NetvscDevice.probe({ channel, pool, scheduler, registry, ns, name: 'eth0' }, (err, dev) => {
@@ -113,11 +116,24 @@ export function runKernelStyle(): KernelStyleResult {
   };
   const phases: KernelStylePhase[] = [];
   let syntheticSeen = 0;
+  let rxSynSeen = 0;
+  let rxVfSeen = 0;
+  const wire = new Int32Array(32);
   const record = (phase: string): void => {
+    scheduler.advanceBy(NS_PER_MS);
+    const n = pool.allocBurst(wire, 0, 32);
+    for (let i = 0; i < n; i++)
+      Ethernet.buildFrame(pool, wire[i] as number, MAC.value, 0x0000_5e00_0099, ETH_P.IPV4, 86);
+    host.deliver(wire, 0, n);
+    (vf as VfDevice | null)?.pollAll();
     scheduler.advanceBy(NS_PER_MS);
     const synthetic = host.stats.fromGuestFrames - syntheticSeen;
     syntheticSeen = host.stats.fromGuestFrames;
-    phases.push({ phase, synthetic, vf: drainVf(), dropped: Object.fromEntries(drops) });
+    const rxSyn = eth0.getStats64().rxPackets - eth0.ethtool.vfRxPackets;
+    const rx = { synthetic: rxSyn - rxSynSeen, vf: eth0.ethtool.vfRxPackets - rxVfSeen };
+    rxSynSeen = rxSyn;
+    rxVfSeen = eth0.ethtool.vfRxPackets;
+    phases.push({ phase, synthetic, vf: drainVf(), rx, dropped: Object.fromEntries(drops) });
     drops.clear();
   };
 
@@ -146,4 +162,27 @@ export function runKernelStyle(): KernelStyleResult {
   for (const k of ['vf_rx_packets', 'vf_rx_bytes', 'vf_tx_packets', 'vf_tx_bytes', 'vf_tx_dropped'])
     ethtool[k] = e[k] ?? 0;
   return { phases, log, ethtool, txPackets: eth0.getStats64().txPackets, leakedFrames: pool.inUse };
+}
+
+/**
+ * The kernel-style run as a table: which path carried what in each phase, both directions.
+ */
+export function kernelStyleTable(r: KernelStyleResult): string[] {
+  const lines = [
+    `${'phase'.padEnd(38)} ${'synthetic'.padStart(9)} ${'vf'.padStart(5)} ${'rx syn'.padStart(7)} ${'rx vf'.padStart(6)}  dropped`,
+  ];
+  for (const p of r.phases) {
+    const dropped = Object.entries(p.dropped)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    lines.push(
+      `${p.phase.padEnd(38)} ${String(p.synthetic).padStart(9)} ${String(p.vf).padStart(5)} ${String(p.rx.synthetic).padStart(7)} ${String(p.rx.vf).padStart(6)}  ${dropped || '-'}`,
+    );
+  }
+  lines.push(
+    `ethtool -S eth0: ${Object.entries(r.ethtool)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}; tx_packets ${r.txPackets}`,
+  );
+  return lines;
 }
