@@ -1,4 +1,4 @@
-import { discoverPairs } from '../discovery/discoverPairs.js';
+import { discoverPairs } from '../discovery/PairDiscovery.js';
 import type { FailoverPair, LinkSnapshot } from '../discovery/FailoverPair.js';
 import type { LinkRecord } from '../netlink/LinkRecord.js';
 import type { LinkSource } from '../netlink/LinkSource.js';
@@ -7,7 +7,7 @@ import { RealSysfsView } from '../sysfs/RealSysfsView.js';
 import type { SysfsNetFacts, SysfsView } from '../sysfs/SysfsView.js';
 import type { ConfigMention, DoctorFacts, DoctorFinding } from './DoctorFinding.js';
 import { FileDoctorProbes, type DoctorProbes } from './DoctorProbes.js';
-import { runDoctorChecks } from './runDoctorChecks.js';
+import { runDoctorChecks } from './DoctorChecks.js';
 
 /**
  * Options of {@link doctor} and {@link gatherDoctorFacts}; every source is injectable.

@@ -1,4 +1,4 @@
-import { discoverPairs, sameMacGroups } from '../discovery/discoverPairs.js';
+import { discoverPairs, sameMacGroups } from '../discovery/PairDiscovery.js';
 import type { FailoverPair } from '../discovery/FailoverPair.js';
 import type { LinkRecord } from '../netlink/LinkRecord.js';
 import type { DoctorFacts, DoctorFinding } from './DoctorFinding.js';

@@ -6,14 +6,14 @@ import {
   type TimerId,
 } from '@bypass/core';
 import { Subject, map, type Observable, type Subscription } from 'rxjs';
-import { discoverPairs } from '../discovery/discoverPairs.js';
+import { discoverPairs } from '../discovery/PairDiscovery.js';
 import type { FailoverPair, LinkSnapshot } from '../discovery/FailoverPair.js';
 import {
   linkRates,
   pathFromCounters,
   pathFromRelation,
   type LinkRates,
-} from '../discovery/pathInUse.js';
+} from '../discovery/PathInUse.js';
 import { LinuxNetNamespace } from '../netdev/LinuxNetNamespace.js';
 import type { LinkRecord, LinkStats } from '../netlink/LinkRecord.js';
 import type { LinkSource } from '../netlink/LinkSource.js';

@@ -1,4 +1,4 @@
-import type { LinkRates } from '../discovery/pathInUse.js';
+import type { LinkRates } from '../discovery/PathInUse.js';
 import type { WatchUpdate, PairRow } from './WatchUpdate.js';
 
 function rate(r: LinkRates | undefined): string {

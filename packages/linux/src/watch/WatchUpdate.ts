@@ -1,5 +1,5 @@
 import type { FailoverPair } from '../discovery/FailoverPair.js';
-import type { LinkRates, PathName, PathVerdict } from '../discovery/pathInUse.js';
+import type { LinkRates, PathName, PathVerdict } from '../discovery/PathInUse.js';
 import type { LinuxLinkEvent } from '../netdev/LinuxNetNamespace.js';
 
 /**
