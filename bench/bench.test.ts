@@ -26,6 +26,9 @@ function expectedIds(): string[] {
   for (const c of CONTROL_PLANE_BENCHMARKS) {
     for (const n of SMOKE_OPTIONS.control.sizes) ids.push(`control.${c.id}.${n}`);
     if (c.prepare !== null) ids.push(`control.${c.id}.cost-ratio`);
+    if (c.prepare !== null && SMOKE_OPTIONS.control.sizes.length >= 3) {
+      ids.push(`control.${c.id}.cost-ratio-upper`);
+    }
   }
   for (const s of SIMULATOR_BENCHMARKS) ids.push(`simulator.${s.id}`, `memory.peak-rss.${s.id}`);
   for (const m of IDLE_NETDEV_BENCHMARKS)
@@ -68,6 +71,7 @@ test('the rows the core can measure today are measured', (t) => {
     'control.pairing.10',
     'control.pairing.100',
     'control.pairing.cost-ratio',
+    'control.pairing.cost-ratio-upper',
     'memory.netdev',
   ]) {
     t.not(byId.get(id)?.value ?? null, null, id);

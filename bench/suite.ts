@@ -62,7 +62,7 @@ export const SMOKE_OPTIONS: SuiteOptions = {
     roundNs: 1e5,
     iterations: 16,
   },
-  control: { sizes: [10, 100], rounds: 1, minPairsPerSample: 1 },
+  control: { sizes: [10, 30, 100], rounds: 1, minPairsPerSample: 1 },
   memory: { n: 100 },
   simulator: { seconds: 0.01, pps: 1e3 },
 };
@@ -307,6 +307,22 @@ function runControl(
       target: ratioText,
       status: judge(ratio, CONTROL_PLANE_TARGETS.costRatio),
     });
+    // The same ratio between the two largest sizes: neither fits in a cache, so what is left of
+    // the growth is algorithmic (a walk would show here as ~10x).
+    if (sizes.length >= 3) {
+      const prev = sizes[sizes.length - 2] as number;
+      const upper = median(perEvent.get(last) as number[]) / median(perEvent.get(prev) as number[]);
+      rows.push({
+        id: `control.${def.id}.cost-ratio-upper`,
+        section: 'control',
+        name: `${def.name}: cost/event N=${last} vs N=${prev}`,
+        value: upper,
+        unit: 'x',
+        spread: null,
+        target: null,
+        status: 'info',
+      });
+    }
   }
 }
 
