@@ -436,6 +436,15 @@ export class NetvscDevice extends NetDevice {
     this.setFilter(f);
   }
 
+  // netvsc_drv.c netvsc_vlan_rx_add_vid / kill_vid: VLAN filters follow to the VF.
+  protected override ndoVlanRxAddVid(vid: number): void {
+    this.vfs.vf?.vlanVidAdd(vid);
+  }
+
+  protected override ndoVlanRxKillVid(vid: number): void {
+    this.vfs.vf?.vlanVidDel(vid);
+  }
+
   protected override ndoGetStats64(): NetDeviceStats {
     return this.total.copyFrom(this.stats).add(this.vfs.folder.fold());
   }

@@ -155,3 +155,11 @@ test('synthetic TX spreads over the channels by queue', (t) => {
   t.is(dev.ethtool.txQueuePackets[0], 3);
   t.is(dev.ethtool.txQueuePackets[1], 2);
 });
+
+test('VLAN filters added on netvsc follow to its VF', (t) => {
+  const w = withVf();
+  w.netvsc.vlanVidAdd(100);
+  t.deepEqual(w.vf!.vlanIds, [100]);
+  w.netvsc.vlanVidDel(100);
+  t.deepEqual(w.vf!.vlanIds, []);
+});
