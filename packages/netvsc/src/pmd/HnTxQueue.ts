@@ -149,6 +149,8 @@ export class HnTxQueue {
    * `bytes` gets the data bytes of the frames taken.
    */
   xmit(pkts: Int32Array, start: number, count: number, bytes: Int32Array): number {
+    bytes[0] = 0;
+    if (this.ep.closed) return 0; // the channel was rescinded: nothing can be sent
     const pool = this.pool;
     const aggMax = this.aggBuf.length;
     let taken = 0;

@@ -20,8 +20,8 @@ import { NvspClient } from '../nvsp/NvspClient.js';
 import type { NvspConnectResult } from '../nvsp/NvspHandshake.js';
 import { NDIS_PACKET_TYPE, RNDIS_STATUS } from '../rndis/RndisConstants.js';
 import { HnControl } from './HnControl.js';
-import { HnRxQueue } from './HnRxQueue.js';
-import { HnSendSections, HnTxQueue } from './HnTxQueue.js';
+import { HnQueues } from './HnQueues.js';
+import { HnSendSections } from './HnTxQueue.js';
 import { HnVf, type HnVfState } from './HnVf.js';
 import { hostLatencyUnits, parseNetvscPmdArgs, type NetvscPmdArgs } from './NetvscPmdArgs.js';
 import type { NetvscPmdOptions } from './NetvscPmdOptions.js';
@@ -29,11 +29,6 @@ import { emptyNetvscPmdStats, type NetvscPmdStats } from './NetvscPmdStats.js';
 
 /** hn_var.h HN_MAX_CHANNELS. */
 const MAX_CHANNELS = 64;
-/** The doc's supported packet sizes (doc/guides/nics/netvsc.rst). */
-const TX_MIN = 64;
-const TX_MAX = 65536;
-/** hn_rxtx.c DEFAULT_TX_FREE_THRESH: below this many free descriptors TX reads completions. */
-const TX_FREE_THRESH = 32;
 /** What NetvspHost's RNDIS INITIALIZE completion grants: 16 KiB, 8 packets, 2^3 alignment. */
 const AGG_LIMITS = { size: 0x4000, packets: 8, align: 8 };
 /** Link speed before the host says otherwise (hn_dev_info_get: 10G), Mbps. */
@@ -85,14 +80,8 @@ export class NetvscPmdPort extends EthDev {
   private readonly ctl: HnControl;
   private readonly policy = new BypassPolicy();
   private readonly sections: HnSendSections;
-  private readonly options: NetvscPmdOptions;
   private readonly txDescriptors: number;
-  private txqs: HnTxQueue[] = [];
-  private rxqs: HnRxQueue[] = [];
-  private readonly bytesOut = new Int32Array(1);
-  private readonly one = new Int32Array(1);
-  private opackets = 0;
-  private obytes = 0;
+  private readonly queues: HnQueues;
   private linkUp: boolean;
   private speed = DEFAULT_SPEED;
 
@@ -156,7 +145,6 @@ export class NetvscPmdPort extends EthDev {
       devargs: options.devargs ?? '',
     };
     super(init);
-    this.options = options;
     this.txDescriptors = options.txDescriptors ?? 512;
     this.args = args;
     this.client = client;
@@ -171,27 +159,34 @@ export class NetvscPmdPort extends EthDev {
       Math.floor(NETVSC_BUFFERS.SEND_BUFFER_DEFAULT / r.sendSectionSize),
       r.sendSectionSize,
     );
+    this.queues = new HnQueues({
+      pool: this.pool,
+      sections: this.sections,
+      stats: this.stats,
+      sink: this,
+      limits: AGG_LIMITS,
+      txCopybreak: args.txCopybreak,
+      rxCopybreak: args.rxCopybreak,
+      rxExtbuf: args.rxExtmbufEnable,
+      txDescriptors: this.txDescriptors,
+      rxRingSize: options.rxRingSize ?? 512,
+      rxSections:
+        options.rxSections ??
+        Math.floor(NETVSC_BUFFERS.RECV_BUFFER_DEFAULT / NETVSC_BUFFERS.RECV_SECTION_SIZE),
+      portId: this.portId,
+    });
     // No interrupts: from now on the rings are read when the application polls.
     for (const ep of client.endpoints) ep.onSignal = null;
     delete client.handlers.onFrames;
     client.handlers.onRescind = () => this.onRescind();
     this.ctl = new HnControl(client);
-    const self = this;
     this.vf = new HnVf(
       {
         registry: options.registry,
         scheduler: options.scheduler as Scheduler,
         log,
         port: this,
-        setDatapath(vf: boolean): boolean {
-          self.stats.datapathSwitches++;
-          return (
-            client.post({
-              type: NVSP_MSG.SWITCH_DATA_PATH,
-              datapath: vf ? NVSP_DATAPATH.VF : NVSP_DATAPATH.SYNTHETIC,
-            }) === 'ok'
-          );
-        },
+        setDatapath: (vf: boolean): boolean => this.setDatapath(vf),
       },
       options.hotplug ?? null,
     );
@@ -234,7 +229,7 @@ export class NetvscPmdPort extends EthDev {
 
   /** Receive-buffer sections lent to the application as external buffers on `queue`. */
   rxSectionsLent(queue: number): number {
-    return this.rxqs[queue]?.outstanding ?? 0;
+    return this.queues.rx[queue]?.outstanding ?? 0;
   }
 
   /** Send-buffer sections in use (aggregating, or sent and not completed). */
@@ -284,46 +279,7 @@ export class NetvscPmdPort extends EthDev {
   }
 
   protected devConfigure(nbRxq: number, nbTxq: number): void {
-    for (const q of this.txqs) q.release();
-    for (const q of this.rxqs) q.purge();
-    const o = this.options;
-    const n = Math.max(nbRxq, nbTxq, 1);
-    const txqs: HnTxQueue[] = [];
-    const rxqs: HnRxQueue[] = [];
-    for (let q = 0; q < n; q++) {
-      const ep = this.client.endpoints[q];
-      if (ep === undefined) throw new BypassError('ERR_INVALID_ARGUMENT', `no channel ${q}`);
-      const txq = new HnTxQueue({
-        queue: q,
-        ep,
-        pool: this.pool,
-        sections: this.sections,
-        stats: this.stats,
-        limits: AGG_LIMITS,
-        copybreak: this.args.txCopybreak,
-        descriptors: this.txDescriptors,
-      });
-      txqs.push(txq);
-      rxqs.push(
-        new HnRxQueue({
-          queue: q,
-          ep,
-          pool: this.pool,
-          stats: this.stats,
-          sink: this,
-          txq,
-          ringSize: o.rxRingSize ?? 512,
-          sections:
-            o.rxSections ??
-            Math.floor(NETVSC_BUFFERS.RECV_BUFFER_DEFAULT / NETVSC_BUFFERS.RECV_SECTION_SIZE),
-          copybreak: this.args.rxCopybreak,
-          extbuf: this.args.rxExtmbufEnable,
-          portId: this.portId,
-        }),
-      );
-    }
-    this.txqs = txqs;
-    this.rxqs = rxqs;
+    this.queues.build(this.client.endpoints, Math.max(nbRxq, nbTxq, 1));
     this.vf.configure(nbRxq, nbTxq);
   }
 
@@ -344,16 +300,12 @@ export class NetvscPmdPort extends EthDev {
     this.ctl.setRxFilter(0);
     this.vf.stop();
     // hn_dev_stop: drain pending completions (received data is dropped: the port is stopped)
-    for (const q of this.txqs) q.flush();
-    for (const q of this.rxqs) q.process(false);
+    this.queues.drain();
   }
 
   protected devClose(): void {
     this.vf.close();
-    for (const q of this.txqs) q.release();
-    for (const q of this.rxqs) q.purge();
-    this.txqs = [];
-    this.rxqs = [];
+    this.queues.clear();
   }
 
   protected override devLinkUpdate(): void {
@@ -411,106 +363,28 @@ export class NetvscPmdPort extends EthDev {
   }
 
   protected devStatsGet(out: EthStats): void {
-    let ip = 0;
-    let ib = 0;
-    for (const q of this.rxqs) {
-      ip += q.packets;
-      ib += q.bytes;
-    }
-    const s = this.stats;
-    out.ipackets = ip;
-    out.ibytes = ib;
-    out.opackets = this.opackets;
-    out.obytes = this.obytes;
-    out.imissed = s.rxRingFull;
-    out.ierrors = s.rxErrors;
-    out.oerrors = s.txBadSize + s.txErrors;
-    out.rx_nombuf = s.rxNoMbuf;
+    this.queues.statsInto(out);
     this.vf.folder.addTo(out);
   }
 
   protected devStatsReset(): void {
     Object.assign(this.stats, emptyNetvscPmdStats());
-    for (const q of this.rxqs) {
-      q.packets = 0;
-      q.bytes = 0;
-    }
-    this.opackets = 0;
-    this.obytes = 0;
+    this.queues.resetStats();
     this.vf.folder.reset();
   }
 
   // ---------------------------------------------------------------- data plane
 
   protected rxBurstImpl(queue: number, out: Int32Array, start: number, max: number): number {
-    const rxq = this.rxqs[queue] as HnRxQueue;
-    // hn_recv_pkts: read the channel when the ring cannot fill the burst
-    if (rxq.ring.count < max) rxq.process(true);
-    let n = rxq.dequeue(out, start, max);
-    // the synthetic path first (multicast, new flows), then the VF
-    const vf = this.vf.vfPort;
-    if (n < max && vf !== null && this.vf.ready) {
-      const m = vf.rxBurst(queue, out, start + n, max - n);
-      const port = this.pool.port;
-      for (let i = start + n, end = start + n + m; i < end; i++)
-        port[out[i] as number] = this.portId;
-      this.stats.rxVf += m;
-      n += m;
-    }
-    return n;
+    return this.queues.receive(queue, out, start, max, this.vf.ready ? this.vf.vfPort : null);
   }
 
   protected txBurstImpl(queue: number, pkts: Int32Array, start: number, count: number): number {
-    const txq = this.txqs[queue] as HnTxQueue;
-    const rxq = this.rxqs[queue];
-    // hn_xmit_pkts: the primary channel is always read (hot-plug notifications arrive there);
-    // the others when descriptors run low
-    if (
-      rxq !== undefined &&
-      (queue === 0 || txq.inFlight > this.txDescriptors - Math.max(TX_FREE_THRESH, count))
-    )
-      rxq.process(true);
+    // hn_xmit_pkts: the primary channel is always read (hot-plug notifications arrive there)
+    this.queues.pollForTx(queue, count);
+    // one decision per burst, by the core's policy: the synthetic path is always ready
     const onVf = this.policy.unicastPath(this.vf.ready, true) === DatapathPath.ACTIVE;
-    const length = this.pool.length;
-    const end = start + count;
-    let run = start;
-    for (let i = start; i <= end; i++) {
-      const len = i < end ? (length[pkts[i] as number] as number) : TX_MIN;
-      if (i < end && len >= TX_MIN && len <= TX_MAX) continue;
-      const want = i - run;
-      if (want > 0) {
-        const took = onVf
-          ? this.sendVf(queue, pkts, run, want)
-          : this.sendSynthetic(txq, pkts, run, want);
-        if (took < want) return run - start + took;
-      }
-      if (i < end) {
-        this.stats.txBadSize++;
-        this.one[0] = pkts[i] as number;
-        this.pool.drop(
-          this.one,
-          0,
-          1,
-          len > TX_MAX ? DropReason.MTU_EXCEEDED : DropReason.MALFORMED,
-        );
-      }
-      run = i + 1;
-    }
-    return count;
-  }
-
-  private sendVf(queue: number, pkts: Int32Array, start: number, count: number): number {
-    const n = (this.vf.vfPort as EthDev).txBurst(queue, pkts, start, count);
-    this.stats.txVf += n;
-    return n;
-  }
-
-  private sendSynthetic(txq: HnTxQueue, pkts: Int32Array, start: number, count: number): number {
-    if (this.client.channel.isRescinded) return 0;
-    const n = txq.xmit(pkts, start, count, this.bytesOut);
-    this.opackets += n;
-    this.obytes += this.bytesOut[0] as number;
-    return n;
+    return this.queues.transmit(queue, pkts, start, count, onVf ? this.vf.vfPort : null);
   }
 
   // ---------------------------------------------------------------- ring events (HnEventSink)
@@ -543,10 +417,17 @@ export class NetvscPmdPort extends EthDev {
     this.vf.onAssociation(allocated);
   }
 
+  /** hn_nvs_set_datapath: NVSP 129 on the primary channel, no completion awaited. */
+  private setDatapath(vf: boolean): boolean {
+    this.stats.datapathSwitches++;
+    const datapath = vf ? NVSP_DATAPATH.VF : NVSP_DATAPATH.SYNTHETIC;
+    return this.client.post({ type: NVSP_MSG.SWITCH_DATA_PATH, datapath }) === 'ok';
+  }
+
   private onRescind(): void {
     this.linkUp = false;
     this.updateLink(false, 0);
-    for (const q of this.txqs) q.release();
+    this.queues.releaseTx();
     this.markRemoved();
   }
 }

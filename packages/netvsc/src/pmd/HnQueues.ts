@@ -1,0 +1,221 @@
+import { DropReason, type PacketPool } from '@bypass/core';
+import type { EthDev } from '../dpdk/ethdev/EthDev.js';
+import type { EthStats } from '../dpdk/ethdev/EthTypes.js';
+import type { VmbusEndpoint } from '../vmbus/VmbusEndpoint.js';
+import { HnRxQueue, type HnEventSink } from './HnRxQueue.js';
+import { HnTxQueue, type HnAggLimits, type HnSendSections } from './HnTxQueue.js';
+import type { NetvscPmdStats } from './NetvscPmdStats.js';
+
+/** The doc's supported packet sizes (doc/guides/nics/netvsc.rst). */
+const TX_MIN = 64;
+const TX_MAX = 65536;
+/** hn_rxtx.c DEFAULT_TX_FREE_THRESH: below this many free descriptors TX reads completions. */
+const TX_FREE_THRESH = 32;
+
+/** How the queues of a port are built (fixed at probe). */
+export interface HnQueueConfig {
+  pool: PacketPool;
+  sections: HnSendSections;
+  stats: NetvscPmdStats;
+  sink: HnEventSink;
+  limits: HnAggLimits;
+  txCopybreak: number;
+  rxCopybreak: number;
+  rxExtbuf: boolean;
+  txDescriptors: number;
+  rxRingSize: number;
+  rxSections: number;
+  portId: number;
+}
+
+/**
+ * The queue pairs of a netvsc port, one per VMBus channel in use (hn_dev_tx_queue_setup /
+ * hn_dev_rx_queue_setup: TX queue q and RX queue q share channel q), and the counters they keep
+ * for the port's basic stats.
+ */
+export class HnQueues {
+  tx: HnTxQueue[] = [];
+  rx: HnRxQueue[] = [];
+  /** Synthetic frames and bytes the TX queues took (`opackets` / `obytes`). */
+  opackets = 0;
+  obytes = 0;
+  private readonly cfg: HnQueueConfig;
+  private readonly bytesOut = new Int32Array(1);
+  private readonly one = new Int32Array(1);
+
+  constructor(cfg: HnQueueConfig) {
+    this.cfg = cfg;
+  }
+
+  /** Replaces the queues by `n` pairs on the first `n` endpoints (the old ones are emptied). */
+  build(endpoints: readonly VmbusEndpoint[], n: number): void {
+    this.clear();
+    const c = this.cfg;
+    for (let q = 0; q < n; q++) {
+      const ep = endpoints[q] as VmbusEndpoint;
+      const txq = new HnTxQueue({
+        queue: q,
+        ep,
+        pool: c.pool,
+        sections: c.sections,
+        stats: c.stats,
+        limits: c.limits,
+        copybreak: c.txCopybreak,
+        descriptors: c.txDescriptors,
+      });
+      this.tx.push(txq);
+      this.rx.push(
+        new HnRxQueue({
+          queue: q,
+          ep,
+          pool: c.pool,
+          stats: c.stats,
+          sink: c.sink,
+          txq,
+          ringSize: c.rxRingSize,
+          sections: c.rxSections,
+          copybreak: c.rxCopybreak,
+          extbuf: c.rxExtbuf,
+          portId: c.portId,
+        }),
+      );
+    }
+  }
+
+  /** Drops what the queues hold (frames awaiting completion, received frames not taken). */
+  clear(): void {
+    for (const q of this.tx) q.release();
+    for (const q of this.rx) q.purge();
+    this.tx = [];
+    this.rx = [];
+  }
+
+  /** hn_dev_stop: pending aggregates out, completions read, received data dropped. */
+  drain(): void {
+    for (const q of this.tx) q.flush();
+    for (const q of this.rx) q.process(false);
+  }
+
+  /** The channel is gone: frames awaiting completion are dropped (counted). */
+  releaseTx(): void {
+    for (const q of this.tx) q.release();
+  }
+
+  /** Writes the synthetic half of the 8 basic counters (hn_dev_stats_get). */
+  statsInto(out: EthStats): void {
+    let ip = 0;
+    let ib = 0;
+    for (const q of this.rx) {
+      ip += q.packets;
+      ib += q.bytes;
+    }
+    const s = this.cfg.stats;
+    out.ipackets = ip;
+    out.ibytes = ib;
+    out.opackets = this.opackets;
+    out.obytes = this.obytes;
+    out.imissed = s.rxRingFull;
+    out.ierrors = s.rxErrors;
+    out.oerrors = s.txBadSize + s.txErrors;
+    out.rx_nombuf = s.rxNoMbuf;
+  }
+
+  /** Zeroes the per-queue counters (hn_dev_stats_reset). */
+  resetStats(): void {
+    for (const q of this.rx) {
+      q.packets = 0;
+      q.bytes = 0;
+    }
+    this.opackets = 0;
+    this.obytes = 0;
+  }
+
+  // ---------------------------------------------------------------- data plane
+
+  /**
+   * hn_recv_pkts: the channel is read when the queue's ring cannot fill the burst; the synthetic
+   * frames come first (multicast, new flows), then the VF's (`vf` non-null when it is ready),
+   * relabelled with the netvsc port id.
+   */
+  receive(queue: number, out: Int32Array, start: number, max: number, vf: EthDev | null): number {
+    const rxq = this.rx[queue] as HnRxQueue;
+    if (rxq.ring.count < max) rxq.process(true);
+    let n = rxq.dequeue(out, start, max);
+    if (n < max && vf !== null) {
+      const m = vf.rxBurst(queue, out, start + n, max - n);
+      const port = this.cfg.pool.port;
+      const id = this.cfg.portId;
+      for (let i = start + n, end = start + n + m; i < end; i++) port[out[i] as number] = id;
+      this.cfg.stats.rxVf += m;
+      n += m;
+    }
+    return n;
+  }
+
+  /**
+   * hn_xmit_pkts' event check: queue 0 always reads its channel (hot-plug and VF notifications
+   * arrive on the primary channel), the others when their descriptors run low.
+   */
+  pollForTx(queue: number, count: number): void {
+    const txq = this.tx[queue] as HnTxQueue;
+    const low = txq.inFlight > this.cfg.txDescriptors - Math.max(TX_FREE_THRESH, count);
+    if (queue === 0 || low) this.rx[queue]?.process(true);
+  }
+
+  /**
+   * Sends on the VF's queue of the same index (`vf` non-null) or synthetically; returns how many
+   * frames were taken (the caller keeps the rest). A frame outside 64..65536 bytes is taken and
+   * dropped (`malformed` / `mtu-exceeded`, counted in `txBadSize`), so it never blocks the frames
+   * behind it.
+   */
+  transmit(
+    queue: number,
+    pkts: Int32Array,
+    start: number,
+    count: number,
+    vf: EthDev | null,
+  ): number {
+    const pool = this.cfg.pool;
+    const length = pool.length;
+    const end = start + count;
+    let run = start;
+    for (let i = start; i <= end; i++) {
+      const len = i < end ? (length[pkts[i] as number] as number) : TX_MIN;
+      if (i < end && len >= TX_MIN && len <= TX_MAX) continue;
+      const want = i - run;
+      if (want > 0) {
+        const took =
+          vf !== null
+            ? this.sendVf(vf, queue, pkts, run, want)
+            : this.sendSynthetic(queue, pkts, run, want);
+        if (took < want) return run - start + took;
+      }
+      if (i < end) {
+        this.cfg.stats.txBadSize++;
+        this.one[0] = pkts[i] as number;
+        pool.drop(this.one, 0, 1, len > TX_MAX ? DropReason.MTU_EXCEEDED : DropReason.MALFORMED);
+      }
+      run = i + 1;
+    }
+    return count;
+  }
+
+  private sendVf(
+    vf: EthDev,
+    queue: number,
+    pkts: Int32Array,
+    start: number,
+    count: number,
+  ): number {
+    const n = vf.txBurst(queue, pkts, start, count);
+    this.cfg.stats.txVf += n;
+    return n;
+  }
+
+  private sendSynthetic(queue: number, pkts: Int32Array, start: number, count: number): number {
+    const n = (this.tx[queue] as HnTxQueue).xmit(pkts, start, count, this.bytesOut);
+    this.opackets += n;
+    this.obytes += this.bytesOut[0] as number;
+    return n;
+  }
+}

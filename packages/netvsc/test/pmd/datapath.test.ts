@@ -1,0 +1,252 @@
+import test from 'ava';
+import { Ethernet, MacAddress, PacketPool } from '@bypass/core';
+import { RNDIS_STATUS } from '../../src/kernel/exports.js';
+import { PmdWorld } from './world.js';
+
+test('TX copybreak: frames up to tx_copybreak are copied into one send-buffer section and aggregated', (t) => {
+  const w = new PmdWorld();
+  const p = w.up();
+  t.is(w.send(5, 200), 5);
+  const s = p.pmdStats;
+  t.is(s.txCopied, 5);
+  t.is(s.txAggregates, 1);
+  t.is(s.txDirect, 0);
+  t.is(p.txSectionsBusy, 1);
+  w.settle();
+  t.deepEqual(
+    w.hostRx.map((f) => f.seq),
+    [1, 2, 3, 4, 5],
+  );
+  t.true(w.hostRx.every((f) => f.len === 200));
+  // the completion frees the section when the application polls
+  w.receive();
+  t.is(p.txSectionsBusy, 0);
+  t.is(p.pmdStats.txCompletions, 1);
+  t.is(w.pool.inUse, 0);
+});
+
+test('TX copybreak: frames longer than tx_copybreak go as direct requests, held until completed', (t) => {
+  const w = new PmdWorld();
+  const p = w.up();
+  t.is(w.send(3, 600), 3);
+  t.is(p.pmdStats.txDirect, 3);
+  t.is(p.pmdStats.txCopied, 0);
+  t.is(w.pool.inUse, 3); // the driver owns them until the host completes
+  w.settle();
+  t.deepEqual(
+    w.hostRx.map((f) => f.seq),
+    [1, 2, 3],
+  );
+  w.receive();
+  t.is(p.pmdStats.txCompletions, 3);
+  t.is(w.pool.inUse, 0);
+});
+
+test('TX copybreak 0 sends every frame as its own request; a full aggregate (8 packets) is sent at once', (t) => {
+  const w = new PmdWorld();
+  const p = w.up('tx_copybreak=0');
+  w.send(4, 64);
+  t.is(p.pmdStats.txDirect, 4);
+  const w2 = new PmdWorld();
+  const p2 = w2.up();
+  w2.send(20, 64);
+  t.is(p2.pmdStats.txCopied, 20);
+  t.is(p2.pmdStats.txAggregates, 3); // 8 + 8 + 4
+  w2.settle();
+  t.deepEqual(
+    w2.hostRx.map((f) => f.seq),
+    Array.from({ length: 20 }, (_, i) => i + 1),
+  );
+});
+
+test('TX: a small frame after a large one keeps order: the aggregate is flushed before a direct request', (t) => {
+  const w = new PmdWorld();
+  const p = w.up();
+  const pkts = new Int32Array([...w.frames(2, 100), ...w.frames(1, 1000), ...w.frames(2, 100)]);
+  t.is(p.txBurst(0, pkts, 0, 5), 5);
+  t.is(p.pmdStats.txAggregates, 2);
+  t.is(p.pmdStats.txDirect, 1);
+  w.settle();
+  t.deepEqual(
+    w.hostRx.map((f) => f.seq),
+    [1, 2, 3, 4, 5],
+  );
+});
+
+test('TX: a frame larger than a send-buffer section is sent directly even with a huge tx_copybreak', (t) => {
+  const w = new PmdWorld({ slotSize: 16384, slots: 256 });
+  const p = w.up('tx_copybreak=100000');
+  w.send(1, 9000);
+  w.send(1, 1500);
+  t.is(p.pmdStats.txDirect, 1);
+  t.is(p.pmdStats.txCopied, 1);
+});
+
+test('TX: sizes outside 64..65536 are dropped and counted, the frames around them are sent', (t) => {
+  const w = new PmdWorld({ slotSize: 70_000, slots: 64 });
+  const p = w.up();
+  const pkts = new Int32Array([
+    ...w.frames(1, 100),
+    ...w.frames(1, 60),
+    ...w.frames(1, 65537),
+    ...w.frames(1, 65536),
+    ...w.frames(1, 64),
+  ]);
+  t.is(p.txBurst(0, pkts, 0, 5), 5);
+  t.is(p.pmdStats.txBadSize, 2);
+  t.is(w.drops.get('malformed'), 1);
+  t.is(w.drops.get('mtu-exceeded'), 1);
+  w.settle();
+  t.deepEqual(
+    w.hostRx.map((f) => f.len),
+    [100, 65536, 64],
+  );
+  const st = p.statsGet();
+  t.is(st.opackets, 3);
+  t.is(st.oerrors, 2);
+});
+
+test('TX: an in-band 802.1Q tag is moved into the per-packet info', (t) => {
+  const w = new PmdWorld();
+  const p = w.up();
+  const pkts = w.frames(1, 200);
+  Ethernet.insertVlan(w.pool, pkts[0] as number, 0x2064);
+  t.is(p.txBurst(0, pkts, 0, 1), 1);
+  w.settle();
+  t.is(w.hostRx[0]?.tci, 0x2064);
+  t.is(w.hostRx[0]?.len, 200);
+});
+
+test('TX: a full VMBus ring ends the burst; the caller keeps the rest (DPDK ownership)', (t) => {
+  const w = new PmdWorld();
+  const p = w.up();
+  w.host.pause();
+  let taken = 0;
+  for (let i = 0; i < 100; i++) taken += w.send(64, 1400);
+  t.true(taken < 6400);
+  t.true(p.pmdStats.txChannelFull > 0);
+  t.is(p.statsGet().opackets, taken);
+  w.host.resume();
+  w.settle();
+  t.is(w.hostRx.length, taken);
+});
+
+test('RX: frames are copied by default (rx_extmbuf_enable 0), VLAN always stripped into the tci', (t) => {
+  const w = new PmdWorld();
+  const p = w.up();
+  w.deliver(3, 1000, 0x0123);
+  w.settle();
+  const hs = w.receive();
+  t.is(hs.length, 3);
+  for (const h of hs) {
+    t.is(w.pool.vlanTci[h], 0x0123);
+    t.true((w.pool.flags[h]! & PacketPool.F_VLAN) !== 0);
+    t.is(w.pool.port[h], p.portId);
+  }
+  t.is(p.pmdStats.rxCopied, 3);
+  t.is(p.pmdStats.rxExtbuf, 0);
+  w.pool.freeBurst(Int32Array.from(hs), 0, hs.length);
+});
+
+test('RX extbuf: only when enabled, longer than rx_copybreak and fewer than half the sections lent', (t) => {
+  const w = new PmdWorld();
+  const p = w.up('rx_extmbuf_enable=1,rx_copybreak=256', { rxSections: 8 });
+  w.deliver(2, 200); // not longer than rx_copybreak: copied
+  w.deliver(6, 300); // 4 lent (half of 8), then copied
+  w.settle();
+  const hs = w.receive();
+  t.is(hs.length, 8);
+  t.is(p.pmdStats.rxCopied, 4);
+  t.is(p.pmdStats.rxExtbuf, 4);
+  t.is(p.rxSectionsLent(0), 4);
+  // the application frees them: the sections come back and the next large frame is lent again
+  w.pool.freeBurst(Int32Array.from(hs), 0, hs.length);
+  t.is(p.rxSectionsLent(0), 0);
+  w.deliver(1, 300);
+  w.settle();
+  const more = w.receive();
+  t.is(p.pmdStats.rxExtbuf, 5);
+  w.pool.freeBurst(Int32Array.from(more), 0, more.length);
+});
+
+test('RX: nothing is read without a poll (no interrupts)', (t) => {
+  const w = new PmdWorld();
+  const p = w.up();
+  w.deliver(2);
+  w.advanceMs(100);
+  t.is(p.statsGet().ipackets, 0);
+  t.is(w.receive().length, 2);
+  t.is(p.statsGet().ipackets, 2);
+});
+
+test('link: only RNDIS status messages in the ring change it, seen at rxBurst with intr_lsc', (t) => {
+  const w = new PmdWorld();
+  const p = w.up();
+  const events: boolean[] = [];
+  p.on('intr_lsc', () => events.push(p.linkGet().status));
+  t.true(p.linkGet().status);
+  w.host.indicateStatus(RNDIS_STATUS.MEDIA_DISCONNECT);
+  w.settle();
+  t.true(p.linkGet().status, 'not polled yet');
+  t.deepEqual(events, []);
+  w.receive();
+  t.deepEqual(events, [false]);
+  const speed = new Uint8Array(4);
+  new DataView(speed.buffer).setUint32(0, 250_000_000, true);
+  w.host.indicateStatus(RNDIS_STATUS.LINK_SPEED_CHANGE, speed);
+  w.host.indicateStatus(RNDIS_STATUS.MEDIA_CONNECT);
+  w.settle();
+  w.receive();
+  t.deepEqual(events, [false, true]);
+  t.is(p.linkGet().speed, 25_000);
+});
+
+test('link: status changes reach the application through txBurst on queue 0 too', (t) => {
+  const w = new PmdWorld();
+  const p = w.up();
+  w.host.indicateStatus(RNDIS_STATUS.MEDIA_DISCONNECT);
+  w.settle();
+  w.send(1);
+  t.false(p.linkGet().status);
+});
+
+test('one MAC: from the host; changing or adding MACs is refused', (t) => {
+  const w = new PmdWorld();
+  const p = w.probe();
+  t.is(p.macAddr.toString(), '00:15:5d:00:00:01');
+  t.is(p.devInfo().maxMacAddrs, 1);
+  t.throws(() => p.setDefaultMacAddr(MacAddress.parse('02:00:00:00:00:01')), {
+    message: /does not support/,
+  });
+  t.throws(() => p.macAddrAdd(MacAddress.parse('02:00:00:00:00:02')), {
+    message: /MAC address array full/,
+  });
+});
+
+test('stats: the 8 basic counters and stats reset', (t) => {
+  const w = new PmdWorld();
+  const p = w.up();
+  w.send(4, 100);
+  w.deliver(3, 200);
+  w.settle();
+  w.receiveSeqs();
+  const s = p.statsGet();
+  t.is(s.opackets, 4);
+  t.is(s.obytes, 400);
+  t.is(s.ipackets, 3);
+  t.is(s.ibytes, 600);
+  p.statsReset();
+  t.deepEqual(Object.values(p.statsGet()), [0, 0, 0, 0, 0, 0, 0, 0]);
+  t.is(p.pmdStats.txCopied, 0);
+});
+
+test('stop: frames received while stopped are dropped and counted, not delivered at restart', (t) => {
+  const w = new PmdWorld();
+  const p = w.up();
+  w.deliver(2);
+  w.settle();
+  p.stop();
+  t.is(p.pmdStats.rxStopped, 2);
+  p.start();
+  t.is(w.receive().length, 0);
+});
