@@ -145,3 +145,18 @@ test('a VF whose link is down keeps TX (DPDK does not look at the link); the app
   t.true(c.w.pool.isAllocated(pkts[0] as number));
   t.false(c.fs.linkGet().status);
 });
+
+test('a configuration change while a VF removal is pending skips the departing VF and is replayed later', (t) => {
+  const c = compose({ vfFirst: false });
+  c.w.plugVf(VF, mac(1));
+  c.w.advanceMs(2000);
+  t.is(c.fs.txSubDevice?.port?.name, VF);
+  c.w.unplugVf(VF);
+  c.fs.setMtu(1600); // the VF is gone: it must not fail the change
+  t.is(c.fs.mtu, 1600);
+  t.is(c.eth1.mtu, 1600);
+  c.w.advanceMs(2000);
+  const vf = c.w.plugVf(VF, mac(1));
+  c.w.advanceMs(3000);
+  t.is(vf.mtu, 1600);
+});

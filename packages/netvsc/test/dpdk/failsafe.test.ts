@@ -372,3 +372,20 @@ test('TX stays on the current sub-device while the preferred one has not caught 
   t.is(selectTxSubDevice(fs.subDevices, 1, SubDevState.STARTED, null), 1);
   t.is(selectTxSubDevice(fs.subDevices, -1, SubDevState.STARTED, null), 1);
 });
+
+test('an operation failing with ERR_NO_DEVICE on a sub-device flags it for removal instead of failing', (t) => {
+  const { w, fs, sub } = started();
+  const a = sub('net_fakeA');
+  a.refuse.add('promiscuous');
+  t.throws(() => fs.setPromiscuous(true), { code: 'ERR_REFUSED' }); // a plain refusal fails
+  t.false(fs.promiscuous);
+  a.refuse.clear();
+  a.refuseWith = 'ERR_NO_DEVICE';
+  a.refuse.add('promiscuous');
+  fs.setPromiscuous(true);
+  t.true(fs.promiscuous);
+  t.true(fs.subDevices[0]?.remove);
+  t.is(fs.txSubDevice?.sid, 1);
+  w.advanceMs(2000);
+  t.is(fs.subDevices[0]?.state, SubDevState.UNDEFINED);
+});

@@ -98,7 +98,7 @@ test('probing fail-safe and vdev_netvsc with any devargs leaks no port on error'
       w.advanceMs(5000);
       return true;
     }),
-    { ...params, numRuns: Math.min(RUNS, 150) },
+    { ...params, numRuns: DEEP ? 1000 : 150 },
   );
   t.pass();
 });
@@ -170,7 +170,7 @@ test('random hot-plug sequences: TX only on a present VF, every frame accounted 
       }
       return w.pool.inUse === 0 && w.pool.doubleFrees === 0 && w.pool.invalidFrees === 0;
     }),
-    { ...params, numRuns: Math.min(RUNS, 200) },
+    { ...params, numRuns: DEEP ? 2000 : 200 },
   );
   t.pass();
 });

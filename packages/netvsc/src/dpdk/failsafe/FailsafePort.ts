@@ -452,19 +452,29 @@ export class FailsafePort extends EthDev {
     );
   }
 
-  /** Applies an operation to every ACTIVE-or-better sub-device (FOREACH_SUBDEV_STATE ACTIVE). */
+  /**
+   * Applies an operation to every ACTIVE-or-better sub-device (FOREACH_SUBDEV_STATE ACTIVE). A
+   * sub-device being removed is skipped, and one that fails because its device is gone
+   * (`ERR_NO_DEVICE`) is flagged for removal instead of failing the operation (failsafe_private.h
+   * fs_err: -EIO means "removed"); the upkeep round removes it and the value is replayed when it
+   * comes back.
+   */
   private forEachActive(op: (port: EthDev) => void): void {
     for (const sub of this.subs) {
-      if (sub.state >= SubDevState.ACTIVE && sub.port !== null) {
-        try {
-          op(sub.port);
-        } catch (err) {
-          this.log(
-            'error',
-            `net_failsafe: Operation failed for sub_device ${sub.sid}: ${errText(err)}`,
-          );
-          throw err;
+      if (sub.state < SubDevState.ACTIVE || sub.port === null || sub.remove) continue;
+      try {
+        op(sub.port);
+      } catch (err) {
+        if (isBypassError(err, 'ERR_NO_DEVICE')) {
+          sub.remove = true;
+          this.switchTx(sub);
+          continue;
         }
+        this.log(
+          'error',
+          `net_failsafe: Operation failed for sub_device ${sub.sid}: ${errText(err)}`,
+        );
+        throw err;
       }
     }
   }

@@ -24,6 +24,8 @@ export class FakePort extends EthDev {
   /** Frames the next TX bursts may take in total (Infinity = all). */
   txBudget = Infinity;
   refuse = new Set<string>();
+  /** The code refusals carry. */
+  refuseWith: 'ERR_REFUSED' | 'ERR_NO_DEVICE' = 'ERR_REFUSED';
   /** Runs inside the next RX/TX burst (then cleared). */
   duringBurst: (() => void) | null = null;
   private rings: PacketRing[] = [];
@@ -63,7 +65,7 @@ export class FakePort extends EthDev {
   private rec(op: string): void {
     this.calls.push(op);
     if (this.refuse.has(op.split(' ')[0] as string))
-      throw new BypassError('ERR_REFUSED', `${this.name} refuses ${op}`);
+      throw new BypassError(this.refuseWith, `${this.name} refuses ${op}`);
   }
 
   protected devInfoGet(): EthDevInfo {
