@@ -203,7 +203,9 @@ export class HnRxQueue {
       return;
     }
     pool.setLength(h, len);
-    pool.bytes.set(data.subarray(info.dataOffset, info.dataOffset + len), pool.start[h] as number);
+    const bytes = pool.bytes;
+    for (let i = 0, d = pool.start[h] as number, o = info.dataOffset; i < len; i++)
+      bytes[d + i] = data[o + i] as number;
     let flags = 0;
     if (info.vlanTci >= 0) {
       pool.vlanTci[h] = info.vlanTci;

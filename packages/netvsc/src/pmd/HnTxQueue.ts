@@ -309,8 +309,9 @@ export class HnTxQueue {
     const buf = this.aggBuf;
     const off = this.aggLen;
     const hl = RndisPacket.writeHeader(buf, off, len, tci);
+    const bytes = this.pool.bytes;
     const src = this.pool.start[h] as number;
-    buf.set(this.pool.bytes.subarray(src, src + len), off + hl);
+    for (let i = 0, d = off + hl; i < len; i++) buf[d + i] = bytes[src + i] as number;
     this.aggPrev = off;
     this.aggLen = off + hl + len;
     this.descPackets[this.aggDesc] = (this.descPackets[this.aggDesc] as number) + 1;

@@ -157,7 +157,7 @@ export class HnVf {
     this.busSub = null;
     const vf = this.vfPort;
     if (vf === null) return;
-    this.switchToSynthetic();
+    if (this.switched) this.switchToSynthetic();
     vf.stop();
     this.state = 'stopped';
   }

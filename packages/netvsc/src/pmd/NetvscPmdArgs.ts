@@ -58,7 +58,7 @@ const BUS_LATENCY_LIMIT_NS = 0xffff * 100;
  * Deliberate difference: a negative value (which strtoul wraps into a huge unsigned number) or
  * one above 2^32-1 (which DPDK truncates into its 32-bit field) is refused with the same message.
  *
- * @throws {@link BypassError} `ERR_PARSE`.
+ * @throws `BypassError` `ERR_PARSE`.
  * @example
  * ```ts
  * parseNetvscPmdArgs('');                       // the defaults

@@ -41,16 +41,16 @@ const DEFAULT_SPEED = 10_000;
  *
  * - Probe ({@link NetvscPmdPort.probe}): devargs ({@link parseNetvscPmdArgs}), NVSP/RNDIS
  *   bring-up, MAC from the host (one MAC only), then a VF the host already reported is attached.
- * - TX ({@link HnTxQueue}): on the VF's queue of the same index when the datapath was switched
+ * - TX (`HnTxQueue`): on the VF's queue of the same index when the datapath was switched
  *   and the VF is started (the core's `BypassPolicy`, the synthetic path always ready), else
  *   synthetic with the tx_copybreak rule. Frames outside 64..65536 bytes are taken and dropped
  *   (`malformed` / `mtu-exceeded`, counted in `txBadSize` and `oerrors`), so a bad frame never
  *   blocks the ones behind it; the returned count is how many frames the port took.
- * - RX ({@link HnRxQueue}): the synthetic ring first (multicast, new flows), then the VF; every
+ * - RX (`HnRxQueue`): the synthetic ring first (multicast, new flows), then the VF; every
  *   frame's `port` is this port; VLAN tags always stripped into `vlanTci`.
  * - Link: no interrupts; RNDIS MEDIA_CONNECT / MEDIA_DISCONNECT / LINK_SPEED_CHANGE in the ring,
  *   seen when the application polls, then `intr_lsc`.
- * - VF ({@link HnVf}): attach, datapath switch (NVSP 129) only while started, removal, recovery.
+ * - VF (`HnVf`): attach, datapath switch (NVSP 129) only while started, removal, recovery.
  * - Stats: the 8 basic counters include the VF's (kept after it leaves); {@link
  *   NetvscPmdPort.pmdStats} shows which copybreak path each frame took.
  *
@@ -91,7 +91,7 @@ export class NetvscPmdPort extends EthDev {
    * `done` gets the port, or `ERR_REFUSED` when the host refused the bring-up, or the
    * registry's error.
    *
-   * @throws {@link BypassError} `ERR_PARSE` for bad devargs, `ERR_INVALID_ARGUMENT` for an
+   * @throws `BypassError` `ERR_PARSE` for bad devargs, `ERR_INVALID_ARGUMENT` for an
    * option out of range.
    */
   static probe(

@@ -52,7 +52,9 @@ export class PmdWorld {
   port!: NetvscPmdPort;
   private seq = 0;
 
-  constructor(options: { slotSize?: number; slots?: number; linkUp?: boolean } = {}) {
+  constructor(
+    options: { slotSize?: number; slots?: number; linkUp?: boolean; hostVersions?: number[] } = {},
+  ) {
     this.pool = new PacketPool({
       slots: options.slots ?? 4096,
       slotSize: options.slotSize ?? 2048,
@@ -70,6 +72,7 @@ export class PmdWorld {
       mac: MAC,
       maxChannels: 4,
       linkUp: options.linkUp ?? true,
+      ...(options.hostVersions === undefined ? {} : { versions: options.hostVersions }),
     });
     this.host.onGuestFrames = (pkts, s, n) => {
       const pool = this.pool;
