@@ -2,6 +2,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { isBypassError } from '@bypass/core';
 import {
+  SubDevState,
   VdevNetvsc,
   parseFailsafeArgs,
   parseKvargs,
@@ -109,7 +110,10 @@ type Step =
   | { op: 'advance'; ms: number }
   | { op: 'send'; n: number }
   | { op: 'wire'; n: number }
-  | { op: 'mtu'; mtu: number };
+  | { op: 'mtu'; mtu: number }
+  | { op: 'flap' }
+  | { op: 'restart' }
+  | { op: 'promisc'; on: boolean };
 
 const step: fc.Arbitrary<Step> = fc.oneof(
   fc.constant<Step>({ op: 'plug' }),
@@ -118,6 +122,9 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.integer({ min: 1, max: 64 }).map((n): Step => ({ op: 'send', n })),
   fc.integer({ min: 1, max: 16 }).map((n): Step => ({ op: 'wire', n })),
   fc.constantFrom(1500, 1600, 1900).map((mtu): Step => ({ op: 'mtu', mtu })),
+  fc.constant<Step>({ op: 'flap' }),
+  fc.constant<Step>({ op: 'restart' }),
+  fc.boolean().map((on): Step => ({ op: 'promisc', on })),
 );
 
 test('random hot-plug sequences: TX only on a present VF, every frame accounted for, nothing leaks', (t) => {
@@ -146,7 +153,12 @@ test('random hot-plug sequences: TX only on a present VF, every frame accounted 
         else if (s.op === 'unplug' && vf !== undefined) w.unplugVf(addr);
         else if (s.op === 'advance') w.advanceMs(s.ms);
         else if (s.op === 'mtu') fs.setMtu(s.mtu);
-        else if (s.op === 'send') {
+        else if (s.op === 'flap') vf?.setLink(!vf.carrier);
+        else if (s.op === 'promisc') fs.setPromiscuous(s.on);
+        else if (s.op === 'restart') {
+          fs.stop();
+          fs.start();
+        } else if (s.op === 'send') {
           const pkts = w.frames(s.n, mac(0x99));
           const n = fs.txBurst(0, pkts, 0, s.n);
           sent += s.n;
@@ -158,6 +170,12 @@ test('random hot-plug sequences: TX only on a present VF, every frame accounted 
         }
         const tx = fs.txSubDevice?.port?.name;
         if (tx === addr && !w.vfs.has(addr) && !fs.txSubDevice?.remove) return false;
+        // the VF port, once started, always carries the fail-safe's MTU and promiscuous mode
+        const vfSub = fs.subDevices[0];
+        if (vfSub?.state === SubDevState.STARTED && !vfSub.remove) {
+          const p = vfSub.port;
+          if (p === null || p.mtu !== fs.mtu || p.promiscuous !== fs.promiscuous) return false;
+        }
         for (let n; (n = fs.rxBurst(0, out, 0, out.length)) > 0;) w.pool.freeBurst(out, 0, n);
       }
       if (taken > sent || fs.statsGet().opackets !== taken) return false;
