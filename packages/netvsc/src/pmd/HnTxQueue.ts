@@ -104,7 +104,9 @@ export class HnTxQueue {
   private aggPrev = 0;
   private aggPktLeft = 0;
   private aggSzLeft = 0;
-  private readonly hdr = new Uint8Array(NVSP_MESSAGE_SIZE);
+  /** NVSP SEND_RNDIS_PKT headers: direct (no section) and aggregate (section filled per send). */
+  private readonly directHdr = new Uint8Array(NVSP_MESSAGE_SIZE);
+  private readonly aggHdr = new Uint8Array(NVSP_MESSAGE_SIZE);
   private readonly rndis = new Uint8Array(RNDIS_HDR_MAX);
 
   constructor(options: {
@@ -132,6 +134,14 @@ export class HnTxQueue {
     this.descSection = new Int32Array(n).fill(-1);
     this.descPackets = new Int32Array(n);
     this.aggBuf = new Uint8Array(Math.min(options.limits.size, options.sections.size));
+    const hdr = {
+      type: NVSP_MSG.SEND_RNDIS_PKT,
+      channelType: NVSP_RNDIS_CHANNEL.DATA,
+      sectionIndex: NVSP_INVALID_SECTION,
+      sectionSize: 0,
+    } as const;
+    encodeNvsp(hdr, this.directHdr, 0);
+    encodeNvsp(hdr, this.aggHdr, 0);
   }
 
   /** Descriptors in flight (sent, completion not seen yet, or aggregating). */
@@ -241,16 +251,10 @@ export class HnTxQueue {
   flush(): boolean {
     const desc = this.aggDesc;
     if (desc < 0) return true;
-    encodeNvsp(
-      {
-        type: NVSP_MSG.SEND_RNDIS_PKT,
-        channelType: NVSP_RNDIS_CHANNEL.DATA,
-        sectionIndex: this.descSection[desc] as number,
-        sectionSize: this.aggLen,
-      },
-      this.hdr,
-      0,
-    );
+    // SEND_RNDIS_PKT: the section index and size of the aggregate (written in place, no
+    // allocation per request)
+    put32(this.aggHdr, 8, this.descSection[desc] as number);
+    put32(this.aggHdr, 12, this.aggLen);
     const ep = this.ep;
     const r = ep.begin(
       VM_PKT.DATA_INBAND,
@@ -263,7 +267,7 @@ export class HnTxQueue {
       else this.release(); // the channel is gone: what was aggregated is lost (counted)
       return false;
     }
-    ep.put(this.hdr, 0, NVSP_MESSAGE_SIZE);
+    ep.put(this.aggHdr, 0, NVSP_MESSAGE_SIZE);
     ep.put(this.aggBuf, 0, this.aggLen);
     ep.commit();
     this.stats.txAggregates++;
@@ -319,16 +323,6 @@ export class HnTxQueue {
   }
 
   private sendDirect(desc: number, h: number, tci: number, len: number): boolean {
-    encodeNvsp(
-      {
-        type: NVSP_MSG.SEND_RNDIS_PKT,
-        channelType: NVSP_RNDIS_CHANNEL.DATA,
-        sectionIndex: NVSP_INVALID_SECTION,
-        sectionSize: 0,
-      },
-      this.hdr,
-      0,
-    );
     const hl = RndisPacket.writeHeader(this.rndis, 0, len, tci);
     const ep = this.ep;
     const r = ep.begin(
@@ -341,7 +335,7 @@ export class HnTxQueue {
       if (r === 'full') this.stats.txChannelFull++;
       return false;
     }
-    ep.put(this.hdr, 0, NVSP_MESSAGE_SIZE);
+    ep.put(this.directHdr, 0, NVSP_MESSAGE_SIZE);
     ep.put(this.rndis, 0, hl);
     ep.put(this.pool.bytes, this.pool.start[h] as number, len);
     ep.commit();

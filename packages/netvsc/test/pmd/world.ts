@@ -135,7 +135,7 @@ export class PmdWorld {
   }
 
   /** A PCI VF at `address` with MAC `m`, link up, listed in sysfs (not yet an ethdev port). */
-  plugVf(address = VF_ADDR, m: MacAddress = MAC): VfDevice {
+  plugVf(address = VF_ADDR, m: MacAddress = MAC, numQueues = 4): VfDevice {
     const fn = new BusDevice({ id: address, bus: 'pci', pci: { address, virtfn: true } });
     this.bus.add(fn);
     const vf = new VfDevice({
@@ -143,7 +143,7 @@ export class PmdWorld {
       permAddr: m,
       parent: fn,
       driver: 'mlx5',
-      numQueues: 4,
+      numQueues,
       ringSize: 256,
     });
     vf.name = 'enP2s2';

@@ -1,0 +1,88 @@
+import test from 'ava';
+import { MacAddress } from '@bypass/core';
+import { NDIS_PACKET_TYPE } from '../../src/kernel/exports.js';
+import { PmdWorld } from './world.js';
+
+function associateDuringBringUp(w: PmdWorld): void {
+  w.host.events.once('guest-ready', () => w.host.sendVfAssociation(true, 1));
+}
+
+test('start sets the RNDIS filter (directed, broadcast, all-multicast); stop clears it', (t) => {
+  const w = new PmdWorld();
+  const p = w.up();
+  w.settle();
+  t.is(
+    w.host.packetFilter,
+    NDIS_PACKET_TYPE.DIRECTED | NDIS_PACKET_TYPE.BROADCAST | NDIS_PACKET_TYPE.ALL_MULTICAST,
+  );
+  p.stop();
+  w.settle();
+  t.is(w.host.packetFilter, 0);
+});
+
+test('promiscuous and all-multicast go to the host filter and cascade to the VF', (t) => {
+  const w = new PmdWorld();
+  w.plugVf();
+  const vfPort = w.probeVf();
+  associateDuringBringUp(w);
+  const p = w.up();
+  p.setPromiscuous(true);
+  w.settle();
+  t.is(w.host.packetFilter, NDIS_PACKET_TYPE.PROMISCUOUS);
+  t.true(vfPort.promiscuous);
+  p.setAllmulticast(true);
+  p.setPromiscuous(false);
+  w.settle();
+  t.is(
+    w.host.packetFilter,
+    NDIS_PACKET_TYPE.DIRECTED | NDIS_PACKET_TYPE.BROADCAST | NDIS_PACKET_TYPE.ALL_MULTICAST,
+  );
+  t.false(vfPort.promiscuous);
+  t.true(vfPort.allmulticast);
+  const group = MacAddress.parse('01:00:5e:00:00:01');
+  p.setMcAddrList([group]);
+  t.deepEqual(
+    vfPort.mcAddrs.map((m) => m.toString()),
+    [group.toString()],
+  );
+});
+
+test('device info: one MAC, no VLAN filter, VLAN strip; merged with the VF (fewest queues, common offloads)', (t) => {
+  const w = new PmdWorld();
+  const p = w.probe('', { maxQueues: 4 });
+  const alone = p.devInfo();
+  t.is(alone.driverName, 'net_netvsc');
+  t.is(alone.maxRxQueues, 4);
+  t.is(alone.maxMacAddrs, 1);
+  t.throws(() => p.vlanFilter(10, true), { message: /VLAN-filtering disabled/ });
+  const w2 = new PmdWorld();
+  w2.plugVf(undefined, undefined, 2);
+  w2.probeVf();
+  associateDuringBringUp(w2);
+  const p2 = w2.probe('', { maxQueues: 4 });
+  t.not(p2.vfPort, null);
+  t.is(p2.devInfo().maxRxQueues, 2);
+  t.is(p2.devInfo().maxTxQueues, 2);
+  t.true((p2.devInfo().rxOffloadCapa & 0x1) !== 0);
+});
+
+test('the VF counters stay in the port totals after the VF leaves and never go down', (t) => {
+  const w = new PmdWorld();
+  w.plugVf();
+  w.probeVf();
+  associateDuringBringUp(w);
+  const p = w.up();
+  w.send(5);
+  w.vfWire();
+  const during = p.statsGet().opackets;
+  t.is(during, 5);
+  w.host.sendVfAssociation(false, 1);
+  w.settle();
+  w.receive();
+  w.unplugVf();
+  w.settle();
+  t.is(p.vfPort, null);
+  t.is(p.statsGet().opackets, 5);
+  p.statsReset();
+  t.is(p.statsGet().opackets, 0);
+});
