@@ -66,6 +66,7 @@ export type { BypassCoreOptions } from './di/BypassCoreModule.js';
 
 export { BondMaster } from './bond/BondMaster.js';
 export { resolveBondParams } from './bond/BondOptions.js';
+export { isBondMaster } from './bond/BondEnslaveRules.js';
 export type {
   BondMasterOptions,
   BondParams,

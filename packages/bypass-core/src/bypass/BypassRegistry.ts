@@ -134,7 +134,11 @@ export class BypassRegistry {
 
   /** The instance of `master`, or undefined. */
   findByMaster(master: NetDevice): BypassInstance | undefined {
-    return this.byMac.get(master.permAddr.value)?.find((i) => i.master === master);
+    const list = this.byMac.get(master.permAddr.value);
+    if (list === undefined) return undefined;
+    // A loop rather than find(): no closure per call (this runs on every slave event).
+    for (const inst of list) if (inst.master === master) return inst;
+    return undefined;
   }
 
   /** Every registered instance. */

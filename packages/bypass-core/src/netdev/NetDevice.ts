@@ -550,7 +550,9 @@ export abstract class NetDevice {
       );
     }
     this.master = upper;
-    (upper.lowerDevs ??= []).push(this);
+    // Exactly sized for the usual one or two slaves (a push onto [] reserves 17 slots).
+    if (upper.lowerDevs === null) upper.lowerDevs = [this];
+    else upper.lowerDevs.push(this);
     this.emit({ type: 'changeupper', upper, linking: true });
   }
 

@@ -54,7 +54,8 @@ export class NetNamespace {
 
   /**
    * Registers a device (Linux `register_netdevice`): resolves a `%d` name pattern, assigns an
-   * ifindex, emits `register`.
+   * ifindex, emits `post-init` (for drivers that claim a device before anyone else sees it, as
+   * netvsc marks its VF a slave) and then `register`.
    *
    * @param name - overrides the device's requested name or pattern
    * @throws {@link BypassError} `ERR_ALREADY_REGISTERED` (here or elsewhere), `ERR_NAME_INVALID`,
@@ -69,6 +70,8 @@ export class NetNamespace {
     }
     const resolved = this.resolveName(name ?? dev.name);
     this.list(dev, resolved, this.allocIndex(0));
+    // net/core/dev.c register_netdevice: NETDEV_POST_INIT before NETDEV_REGISTER.
+    this.notify({ type: 'post-init', dev, ns: this });
     this.notify({ type: 'register', dev, ns: this });
   }
 

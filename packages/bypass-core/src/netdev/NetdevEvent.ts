@@ -6,6 +6,8 @@ import type { NetNamespace } from './NetNamespace.js';
  * Netdev notifier events (Linux `enum netdev_cmd` in `include/linux/netdevice.h`), as stable
  * kebab-case strings.
  *
+ * - `post-init`: a device is being registered; emitted just before `register` (Linux
+ *   `NETDEV_POST_INIT`), so a driver can claim it (netvsc sets IFF_SLAVE on its VF there).
  * - `register` / `unregister`: the device entered / left the namespace (also on namespace moves).
  * - `up`, `going-down`, `down`: administrative state (`dev_open` / `dev_close`).
  * - `change`: carrier or flags changed (`detail` says which).
@@ -20,6 +22,7 @@ import type { NetNamespace } from './NetNamespace.js';
  * ```
  */
 export type NetdevEventType =
+  | 'post-init'
   | 'register'
   | 'unregister'
   | 'up'

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { isBypassError } from '../../src/errors/BypassError.js';
-import { NETIF_F, PRIV_FLAG } from '../../src/netdev/NetDeviceFlags.js';
+import { IFF, NETIF_F, PRIV_FLAG } from '../../src/netdev/NetDeviceFlags.js';
 import type { NetdevEvent } from '../../src/netdev/NetdevEvent.js';
 import { NetNamespace } from '../../src/netdev/NetNamespace.js';
 import { RX_HANDLER } from '../../src/netdev/RxHandler.js';
@@ -24,7 +24,14 @@ test('register assigns ifindex from 1 and resolves the eth%d pattern to the lowe
   t.is(a.ns, ns);
   t.true(a.registered);
   t.is(ns.size, 3);
-  t.deepEqual(log, ['register:eth0', 'register:eth1', 'register:ens10']);
+  t.deepEqual(log, [
+    'post-init:eth0',
+    'register:eth0',
+    'post-init:eth1',
+    'register:eth1',
+    'post-init:ens10',
+    'register:ens10',
+  ]);
   t.deepEqual(ns.devices(), [a, b, c]);
 });
 
@@ -58,7 +65,7 @@ test('a duplicate name is refused with ERR_NAME_EXISTS and nothing changes', (t)
   t.is(dup.ifindex, 0);
   t.is(ns.size, 1);
   t.deepEqual(ns.getByPermAddr(mac(2)), []);
-  t.deepEqual(log, ['register:ens10']);
+  t.deepEqual(log, ['post-init:ens10', 'register:ens10']);
   ns.register(nic(3));
   t.is(ns.getByName('eth0')?.ifindex, 2, 'the refused registration did not consume an ifindex');
 });
@@ -173,7 +180,7 @@ test('unregister of a device that is down emits only unregister', (t) => {
   const a = nic(1);
   ns.register(a);
   ns.unregister(a);
-  t.deepEqual(log, ['register:eth0', 'unregister:eth0']);
+  t.deepEqual(log, ['post-init:eth0', 'register:eth0', 'unregister:eth0']);
 });
 
 test('unregister refuses devices that are not registered here', (t) => {
@@ -211,8 +218,20 @@ test('events are synchronous and nested events reach every subscriber first (Lin
   const a = nic(1);
   ns.register(a);
   ns.register(b);
-  t.deepEqual(first, ['register:eth0', 'register:eth1', 'up:eth1']);
-  t.deepEqual(second, ['register:eth0', 'up:eth1', 'register:eth1']);
+  t.deepEqual(first, [
+    'post-init:eth0',
+    'register:eth0',
+    'post-init:eth1',
+    'register:eth1',
+    'up:eth1',
+  ]);
+  t.deepEqual(second, [
+    'post-init:eth0',
+    'register:eth0',
+    'post-init:eth1',
+    'up:eth1',
+    'register:eth1',
+  ]);
   t.true(b.isUp, 'the nested open happened before register() returned');
 });
 
@@ -244,7 +263,7 @@ test('notify refuses an event whose device or namespace is another one', (t) => 
   const mine = nic(3);
   ns.register(mine);
   ns.notify({ type: 'join', dev: mine, ns });
-  t.deepEqual(log, ['register:eth0', 'join:eth0']);
+  t.deepEqual(log, ['post-init:eth0', 'register:eth0', 'join:eth0']);
 });
 
 test('moving a device emits unregister in the source and register in the target, keeping a free ifindex', (t) => {
@@ -291,7 +310,7 @@ test('moving into a name clash needs a new name; without one it fails with nothi
   t.true(isBypassError(err, 'ERR_NAME_EXISTS'));
   t.is(a.ns, src.ns);
   t.true(a.isUp);
-  t.deepEqual(src.log, ['register:eth0@src', 'up:eth0@src']);
+  t.deepEqual(src.log, ['post-init:eth0@src', 'register:eth0@src', 'up:eth0@src']);
   src.ns.moveDevice(a, dst, 'eth%d');
   t.is(a.name, 'eth1');
   t.is(a.ns, dst);
@@ -310,7 +329,7 @@ test('a NETNS_LOCAL device cannot move (ERR_NOT_SUPPORTED); a move to the same n
   );
   t.is(a.ns, ns);
   ns.moveDevice(a, ns);
-  t.deepEqual(log, ['register:eth0']);
+  t.deepEqual(log, ['post-init:eth0', 'register:eth0']);
   const stranger = nic(2);
   other.register(stranger);
   t.true(
@@ -333,7 +352,7 @@ test('rename emits changename with the old name and updates the name index', (t)
   t.is(ns.getByName('ens10'), a);
   t.is(ns.getByName('eth0'), undefined);
   a.rename('ens10');
-  t.is(events.length, 2, 'renaming to the same name does nothing');
+  t.is(events.length, 3, 'renaming to the same name does nothing (post-init, register, changename)');
   ns.register(nic(2, 'ens11'));
   t.true(
     isBypassError(
@@ -406,4 +425,22 @@ test('dispose completes the event stream', (t) => {
   ns.events$.subscribe({ complete: () => (completed = true) });
   ns.dispose();
   t.true(completed);
+});
+
+test('register emits post-init just before register, and a move between namespaces does not', (t) => {
+  const src = makeNs('src');
+  const dst = makeNs('dst');
+  const a = nic(1);
+  let flaggedAtPostInit = false;
+  src.ns.events$.subscribe((e) => {
+    // A driver claiming the device at post-init (netvsc's netvsc_prepare_bonding) is seen by
+    // every later listener of register.
+    if (e.type === 'post-init') e.dev.flags |= IFF.SLAVE;
+    if (e.type === 'register') flaggedAtPostInit = (e.dev.flags & IFF.SLAVE) !== 0;
+  });
+  src.ns.register(a);
+  t.true(flaggedAtPostInit);
+  t.deepEqual(src.log, ['post-init:eth0@src', 'register:eth0@src']);
+  src.ns.moveDevice(a, dst.ns);
+  t.deepEqual(dst.log, ['register:eth0@dst']);
 });

@@ -114,6 +114,11 @@ export class NetvscVfManager {
 
   /** Follows the VF's state changes (netvsc's own notifier subscription). */
   onNetdevEvent(e: NetdevEvent): void {
+    // netvsc_drv.c netvsc_netdev_event: NETDEV_POST_INIT -> netvsc_prepare_bonding.
+    if (e.type === 'post-init') {
+      if (this.vfDev === null && this.matches(e.dev)) e.dev.flags |= IFF.SLAVE;
+      return;
+    }
     if (e.dev !== this.vfDev) return;
     if (e.type === 'going-down') this.changed(e.dev, true);
     else if (e.type === 'up' || e.type === 'down' || e.type === 'change')
