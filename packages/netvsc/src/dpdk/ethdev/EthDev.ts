@@ -38,7 +38,7 @@ const MAX_VLAN_ID = 4095;
  * the port id), link, promiscuous / all-multicast, default and extra MAC addresses, multicast
  * list, MTU, VLAN filter, stats, device info, and the typed events `intr_lsc` / `intr_rmv`
  * (eventemitter3). The base class keeps what `rte_eth_dev_data` keeps (so fail-safe can replay
- * it) and calls the hook only after validating; a hook refuses by throwing a {@link BypassError},
+ * it) and calls the hook only after validating; a hook refuses by throwing a `BypassError`,
  * and the recorded value then stays unchanged.
  *
  * Data plane (DPDK ownership): {@link EthDev.rxBurst} fills `out[start..]` with up to `max`
@@ -104,7 +104,7 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   #infoCache: EthDevInfo | null = null;
 
   /**
-   * @throws {@link BypassError} `ERR_ALREADY_REGISTERED` when a port with that name exists,
+   * @throws `BypassError` `ERR_ALREADY_REGISTERED` when a port with that name exists,
    * `ERR_BUSY` when every port id is taken.
    */
   constructor(init: EthDevInit) {
@@ -192,7 +192,7 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   /**
    * Sets the number of RX and TX queues (`rte_eth_dev_configure` + queue setup).
    *
-   * @throws {@link BypassError} `ERR_BUSY` when started ("Port N must be stopped to allow
+   * @throws `BypassError` `ERR_BUSY` when started ("Port N must be stopped to allow
    * configuration"), `ERR_INVALID_ARGUMENT` for counts above the device's limits, `ERR_NO_DEVICE`
    * after release, or the PMD's refusal.
    */
@@ -216,7 +216,7 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   /**
    * Starts the port (`rte_eth_dev_start`); a started port stays as it is.
    *
-   * @throws {@link BypassError} `ERR_STATE` when not configured, `ERR_NO_DEVICE` when the device
+   * @throws `BypassError` `ERR_STATE` when not configured, `ERR_NO_DEVICE` when the device
    * is gone, or the PMD's refusal.
    */
   start(): void {
@@ -242,7 +242,7 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   /**
    * Closes the port and releases its id (`rte_eth_dev_close`). The port must be stopped.
    *
-   * @throws {@link BypassError} `ERR_BUSY` ("Cannot close started device (port N)").
+   * @throws `BypassError` `ERR_BUSY` ("Cannot close started device (port N)").
    */
   close(): void {
     if (this.#stateValue === 'unused') return;
@@ -293,7 +293,7 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   /**
    * `rte_eth_dev_set_link_up` / `_down`.
    *
-   * @throws {@link BypassError} `ERR_NOT_SUPPORTED` when the PMD cannot do it.
+   * @throws `BypassError` `ERR_NOT_SUPPORTED` when the PMD cannot do it.
    */
   setLink(up: boolean): void {
     this.#requireAlive('set the link of');
@@ -321,7 +321,7 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   /**
    * `rte_eth_dev_set_mtu`.
    *
-   * @throws {@link BypassError} `ERR_MTU_RANGE` outside the device's `[minMtu, maxMtu]`, or the
+   * @throws `BypassError` `ERR_MTU_RANGE` outside the device's `[minMtu, maxMtu]`, or the
    * PMD's refusal.
    */
   setMtu(mtu: number): void {
@@ -341,7 +341,7 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   /**
    * `rte_eth_dev_default_mac_addr_set`.
    *
-   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for a multicast or zero address.
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a multicast or zero address.
    */
   setDefaultMacAddr(mac: MacAddress): void {
     this.#requireAlive('set the MAC address of');
@@ -359,7 +359,7 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
    * `rte_eth_dev_mac_addr_add`: adds an extra MAC address in the first free slot (an address
    * already present is not added twice).
    *
-   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for a zero address, `ERR_BUSY` when the
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a zero address, `ERR_BUSY` when the
    * MAC table is full ("MAC address array full").
    */
   macAddrAdd(mac: MacAddress, pool = 0): void {
@@ -385,7 +385,7 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   /**
    * `rte_eth_dev_mac_addr_remove`; an address not in the table is ignored.
    *
-   * @throws {@link BypassError} `ERR_BUSY` for the default address ("Cannot remove default MAC
+   * @throws `BypassError` `ERR_BUSY` for the default address ("Cannot remove default MAC
    * address").
    */
   macAddrRemove(mac: MacAddress): void {
@@ -403,7 +403,7 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   /**
    * `rte_eth_dev_set_mc_addr_list`: replaces the multicast list.
    *
-   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for a non-multicast address.
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a non-multicast address.
    */
   setMcAddrList(list: readonly MacAddress[]): void {
     this.#requireAlive('set the multicast list of');
@@ -422,7 +422,7 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   /**
    * `rte_eth_dev_vlan_filter`: accepts (`on`) or stops accepting VLAN id `vid`.
    *
-   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` outside 0..4095, `ERR_NOT_SUPPORTED` when
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` outside 0..4095, `ERR_NOT_SUPPORTED` when
    * the port cannot filter VLANs ("VLAN-filtering disabled").
    */
   vlanFilter(vid: number, on: boolean): void {
@@ -462,7 +462,7 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
    * `rte_eth_dev_owner_set`: claims the port for `owner` (fail-safe owns its sub-devices, the
    * netvsc PMD its VF) so that others leave it alone.
    *
-   * @throws {@link BypassError} `ERR_BUSY` when another owner holds it.
+   * @throws `BypassError` `ERR_BUSY` when another owner holds it.
    */
   setOwner(owner: string): void {
     if (this.#ownerName !== null && this.#ownerName !== owner) {

@@ -24,7 +24,7 @@ export interface EthDriver {
   /**
    * Creates and returns the port (its constructor allocates the id).
    *
-   * @throws {@link BypassError} for bad devargs or a missing device.
+   * @throws `BypassError` for bad devargs or a missing device.
    */
   probe(registry: EthDevRegistry, devName: string, args: string): EthDev;
 }
@@ -48,7 +48,7 @@ export interface EthDevRegistryEvents {
  * Splits a devargs string into the device name (up to the first comma) and its arguments
  * (`rte_devargs_parse`).
  *
- * @throws {@link BypassError} `ERR_PARSE` for an empty device name.
+ * @throws `BypassError` `ERR_PARSE` for an empty device name.
  * @example
  * ```ts
  * splitDevargs('net_tap_vsc0,remote=eth1'); // { name: 'net_tap_vsc0', args: 'remote=eth1' }
@@ -91,7 +91,7 @@ export class EthDevRegistry {
   private readonly drivers: EthDriver[] = [];
 
   /**
-   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for a `maxPorts` outside 1..1024.
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a `maxPorts` outside 1..1024.
    */
   constructor(options: { maxPorts?: number } = {}) {
     const max = options.maxPorts ?? 32;
@@ -110,7 +110,7 @@ export class EthDevRegistry {
    * Allocates a port id for `port` (`rte_eth_dev_allocate`); called by the {@link EthDev}
    * constructor.
    *
-   * @throws {@link BypassError} `ERR_ALREADY_REGISTERED` ("Ethernet device with name X already
+   * @throws `BypassError` `ERR_ALREADY_REGISTERED` ("Ethernet device with name X already
    * allocated"), `ERR_BUSY` when all ids are taken.
    */
   allocate(port: EthDev): number {
@@ -160,7 +160,7 @@ export class EthDevRegistry {
    * Probes a device from its devargs (`name,args`): the first driver that matches the name
    * creates the port.
    *
-   * @throws {@link BypassError} `ERR_PARSE` for an empty name, `ERR_ALREADY_REGISTERED` when the
+   * @throws `BypassError` `ERR_PARSE` for an empty name, `ERR_ALREADY_REGISTERED` when the
    * device is already probed, `ERR_NOT_FOUND` when no driver handles it, or the driver's error.
    */
   probe(devargs: string): EthDev {

@@ -56,7 +56,7 @@ export class VfPmdPort extends EthDev {
   private busSub: Subscription | null = null;
 
   /**
-   * @throws {@link BypassError} `ERR_BUSY` when the VF is registered as a kernel netdev,
+   * @throws `BypassError` `ERR_BUSY` when the VF is registered as a kernel netdev,
    * `ERR_NO_DEVICE` when it was unplugged.
    */
   constructor(init: EthDevInit, options: VfPmdPortOptions) {

@@ -113,7 +113,7 @@ function scanMac(value: string): MacAddress | null {
  * error (DPDK skips one character); `hotplug_poll=0` is refused (DPDK accepts it, then cannot
  * arm its timer).
  *
- * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for "Parameter string too long (>=4096)",
+ * @throws `BypassError` `ERR_INVALID_ARGUMENT` for "Parameter string too long (>=4096)",
  * "This PMD requires sub-devices, none provided" and "Cannot allocate more than 2 ports";
  * `ERR_PARSE` for "Dangling parenthesis", "Invalid parameter", "Unrecognized device type",
  * "Error parsing parameters, usage: ..." and bad `mac`/`hotplug_poll` values.
@@ -199,7 +199,7 @@ export function parseFailsafeArgs(params: string): FailsafeArgs {
 /**
  * The fd number of an `fd(<n>)` sub-device (`strtol(text, &end, 0)`, whole text, >= 0).
  *
- * @throws {@link BypassError} `ERR_PARSE` "Parsing FD number failed".
+ * @throws `BypassError` `ERR_PARSE` "Parsing FD number failed".
  * @example
  * ```ts
  * parseFdNumber('3'); // 3

@@ -102,7 +102,7 @@ export class FailsafePort extends EthDev {
   private linkUp = false;
 
   /**
-   * @throws {@link BypassError} for bad devargs (see {@link parseFailsafeArgs}), a `dev()` that
+   * @throws `BypassError` for bad devargs (see {@link parseFailsafeArgs}), a `dev()` that
    * names no device, or a `mac=` a sub-device refuses.
    */
   constructor(init: EthDevInit, options: FailsafePortOptions) {

@@ -86,7 +86,7 @@ export class FailsafeSubDevice {
    * what was written since the last read (an incomplete trailing line waits for its newline).
    * Returns null when there is nothing yet (DPDK's ENODEV: not an error).
    *
-   * @throws {@link BypassError} `ERR_PARSE` "Parsing FD number failed".
+   * @throws `BypassError` `ERR_PARSE` "Parsing FD number failed".
    */
   readDefinition(fds: FdReader | null, commands: CommandRunner | null): string | null {
     const { kind, text } = this.spec;

@@ -110,7 +110,7 @@ export class PipeTable implements FdReader {
   /**
    * Closes `fd`.
    *
-   * @throws {@link BypassError} `ERR_NOT_FOUND` for an unknown descriptor.
+   * @throws `BypassError` `ERR_NOT_FOUND` for an unknown descriptor.
    */
   close(fd: number): void {
     const p = this.pipes.get(fd);

@@ -29,7 +29,7 @@ export interface ReplaySource {
  * added (`nb_mac_addr = index`, one short), so the loop over extra addresses never replays the
  * last one. Here every extra address of the fail-safe port's table is replayed, with its pool.
  *
- * @throws {@link BypassError} whatever the sub-device refuses (the caller marks it for removal).
+ * @throws `BypassError` whatever the sub-device refuses (the caller marks it for removal).
  * @example
  * ```ts
  * const steps = replayConfiguration({ port: fs, linkUp: true, macPool: () => 0 }, vfPort);

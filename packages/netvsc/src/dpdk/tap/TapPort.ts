@@ -103,7 +103,7 @@ export class TapPort extends EthDev {
   ): RxHandlerResult => this.ingress(dev, pkts, start, count);
 
   /**
-   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for an invalid remote name ("TAP invalid
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for an invalid remote name ("TAP invalid
    * remote interface name"), `ERR_NOT_FOUND` when the remote does not exist ("failed to get X
    * if_index"), `ERR_BUSY` when the remote already has an rx handler, `ERR_NAME_EXISTS` /
    * `ERR_NAME_INVALID` for the TAP netdev's name.

@@ -144,7 +144,7 @@ export class VdevNetvsc {
    * Probes one driver instance (`vdev_netvsc_vdev_probe`) with devargs `args`. Contexts and
    * fail-safe ports created before an error stay, as in DPDK.
    *
-   * @throws {@link BypassError} `ERR_PARSE` "cannot parse arguments list" and "invalid MAC
+   * @throws `BypassError` `ERR_PARSE` "cannot parse arguments list" and "invalid MAC
    * address format"; `ERR_INVALID_ARGUMENT` "More than one way used to specify the netvsc
    * device."; `ERR_NOT_FOUND` "Cannot find the specified netvsc device" and (with `force`)
    * "Cannot find the specified device"; or the error of a fail-safe creation.
