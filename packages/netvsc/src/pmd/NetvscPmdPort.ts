@@ -19,7 +19,7 @@ import { NETVSC_BUFFERS, NVSP_DATAPATH, NVSP_MSG } from '../nvsp/NvspConstants.j
 import { NvspClient } from '../nvsp/NvspClient.js';
 import type { NvspConnectResult } from '../nvsp/NvspHandshake.js';
 import { NDIS_PACKET_TYPE, RNDIS_STATUS } from '../rndis/RndisConstants.js';
-import { HnControl } from './HnControl.js';
+import { HnControl, linkFromStatus } from './HnControl.js';
 import { HnQueues } from './HnQueues.js';
 import { HnSendSections } from './HnTxQueue.js';
 import { HnVf, type HnVfState } from './HnVf.js';
@@ -177,7 +177,6 @@ export class NetvscPmdPort extends EthDev {
     });
     // No interrupts: from now on the rings are read when the application polls.
     for (const ep of client.endpoints) ep.onSignal = null;
-    delete client.handlers.onFrames;
     client.handlers.onRescind = () => this.onRescind();
     this.ctl = new HnControl(client);
     this.vf = new HnVf(
@@ -190,6 +189,14 @@ export class NetvscPmdPort extends EthDev {
       },
       options.hotplug ?? null,
     );
+    // What the bring-up's last ring read still finds after this point goes the PMD's way.
+    const h = client.handlers;
+    h.onFrames = (pkts, start, count) => {
+      this.stats.rxStopped += count;
+      this.pool.drop(pkts, start, count, DropReason.DEV_DOWN);
+    };
+    h.onStatus = (status, buffer) => this.onStatus(status, buffer);
+    h.onVfAssociation = (allocated, serial) => this.onVfAssociation(allocated, serial);
     // eth_hn_dev_init: a VF the host reported during the bring-up is added now
     this.vf.vspReported = client.vfAllocated;
     if (client.vfAllocated) this.vf.add();
@@ -283,6 +290,7 @@ export class NetvscPmdPort extends EthDev {
     this.vf.configure(nbRxq, nbTxq);
   }
 
+  /** hn_ethdev.c hn_dev_start: RNDIS filter, VF start (and switch), link. */
   protected devStart(): void {
     this.ctl.setRxFilter(
       NDIS_PACKET_TYPE.BROADCAST | NDIS_PACKET_TYPE.ALL_MULTICAST | NDIS_PACKET_TYPE.DIRECTED,
@@ -296,6 +304,7 @@ export class NetvscPmdPort extends EthDev {
     this.updateLink(this.linkUp, this.speed);
   }
 
+  /** hn_ethdev.c hn_dev_stop: filter off, VF to synthetic then stopped, completions drained. */
   protected devStop(): void {
     this.ctl.setRxFilter(0);
     this.vf.stop();
@@ -303,6 +312,7 @@ export class NetvscPmdPort extends EthDev {
     this.queues.drain();
   }
 
+  /** hn_ethdev.c hn_dev_close: the VF port is closed, the queues emptied. */
   protected devClose(): void {
     this.vf.close();
     this.queues.clear();
@@ -313,20 +323,12 @@ export class NetvscPmdPort extends EthDev {
   }
 
   protected override devPromiscuous(on: boolean): void {
-    // hn_dev_promiscuous_enable / _disable
-    let f: number = NDIS_PACKET_TYPE.PROMISCUOUS;
-    if (!on) {
-      f = NDIS_PACKET_TYPE.DIRECTED | NDIS_PACKET_TYPE.BROADCAST;
-      if (this.allmulticast) f |= NDIS_PACKET_TYPE.ALL_MULTICAST;
-    }
-    this.ctl.setRxFilter(f);
+    this.ctl.promiscuous(on, this.allmulticast);
     this.vf.vfPort?.setPromiscuous(on);
   }
 
   protected override devAllmulticast(on: boolean): void {
-    let f: number = NDIS_PACKET_TYPE.DIRECTED | NDIS_PACKET_TYPE.BROADCAST;
-    if (on) f |= NDIS_PACKET_TYPE.ALL_MULTICAST;
-    this.ctl.setRxFilter(f);
+    this.ctl.allmulticast(on);
     this.vf.vfPort?.setAllmulticast(on);
   }
 
@@ -391,21 +393,14 @@ export class NetvscPmdPort extends EthDev {
 
   /** hn_rndis_link_status: link changes in the ring, seen when the application polls. */
   onStatus(status: number, buffer: Uint8Array): void {
-    if (status === RNDIS_STATUS.MEDIA_CONNECT) this.linkUp = true;
-    else if (status === RNDIS_STATUS.MEDIA_DISCONNECT) this.linkUp = false;
-    else if (status === RNDIS_STATUS.LINK_SPEED_CHANGE) {
-      // in 100 b/s units; a short buffer is refused
-      if (buffer.length < 4) {
-        this.stats.malformed++;
-        return;
-      }
-      const v = new DataView(buffer.buffer, buffer.byteOffset).getUint32(0, true);
-      this.speed = Math.floor(v / 10_000);
-    } else {
-      this.stats.ignored++;
-      return;
+    const r = linkFromStatus(status, buffer);
+    if (r === -2) this.stats.malformed++;
+    else if (r === -3) this.stats.ignored++;
+    else {
+      if (r === -1) this.linkUp = status === RNDIS_STATUS.MEDIA_CONNECT;
+      else this.speed = r;
+      this.updateLink(this.linkUp, this.speed);
     }
-    this.updateLink(this.linkUp, this.speed);
   }
 
   /** NVSP 128 from the host (hn_nvs_handle_vfassoc). */

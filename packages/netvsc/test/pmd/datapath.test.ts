@@ -250,3 +250,25 @@ test('stop: frames received while stopped are dropped and counted, not delivered
   p.start();
   t.is(w.receive().length, 0);
 });
+
+test('link: a speed change with a short buffer is refused and counted; other indications are ignored', (t) => {
+  const w = new PmdWorld();
+  const p = w.up();
+  const before = p.linkGet();
+  w.host.indicateStatus(RNDIS_STATUS.LINK_SPEED_CHANGE, new Uint8Array(2));
+  w.host.indicateStatus(RNDIS_STATUS.NETWORK_CHANGE);
+  w.settle();
+  w.receive();
+  t.deepEqual(p.linkGet(), before);
+  t.is(p.pmdStats.malformed, 1);
+  t.is(p.pmdStats.statusEvents, 2);
+});
+
+test('frames the host sends during the bring-up are dropped and counted, never silently lost', (t) => {
+  const w = new PmdWorld();
+  w.host.events.once('guest-ready', () => w.deliver(2));
+  const p = w.probe();
+  t.is(p.pmdStats.rxStopped, 2);
+  t.is(w.drops.get('dev-down'), 2);
+  t.is(w.pool.inUse, 0);
+});
