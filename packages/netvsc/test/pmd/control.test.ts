@@ -86,3 +86,30 @@ test('the VF counters stay in the port totals after the VF leaves and never go d
   p.statsReset();
   t.is(p.statsGet().opackets, 0);
 });
+
+test('multi-queue with a VF: TX queue 1 goes to the VF queue with the same index', (t) => {
+  const w = new PmdWorld();
+  const vf = w.plugVf();
+  w.probeVf();
+  associateDuringBringUp(w);
+  const p = w.probe();
+  p.configure(2, 2);
+  p.start();
+  t.is(p.vfPort?.nbTxQueues, 2);
+  const pkts = w.frames(3);
+  t.is(p.txBurst(1, pkts, 0, 3), 3);
+  t.is(vf.txPending(1), 3);
+  t.is(vf.txPending(0), 0);
+});
+
+test('the VF losing its link does not change the netvsc link (only ring events do)', (t) => {
+  const w = new PmdWorld();
+  const vf = w.plugVf();
+  w.probeVf();
+  associateDuringBringUp(w);
+  const p = w.up();
+  vf.setLink(false);
+  w.receive();
+  t.true(p.linkGet().status);
+  t.is(w.send(2), 0, 'the VF takes nothing without link: the application keeps the frames');
+});
