@@ -352,7 +352,11 @@ test('rename emits changename with the old name and updates the name index', (t)
   t.is(ns.getByName('ens10'), a);
   t.is(ns.getByName('eth0'), undefined);
   a.rename('ens10');
-  t.is(events.length, 3, 'renaming to the same name does nothing (post-init, register, changename)');
+  t.is(
+    events.length,
+    3,
+    'renaming to the same name does nothing (post-init, register, changename)',
+  );
   ns.register(nic(2, 'ens11'));
   t.true(
     isBypassError(
