@@ -469,13 +469,9 @@ export class BypassMaster extends NetDevice {
     queue: number,
   ): number {
     const a = this.activeDev;
-    const policy = this.policy;
-    // The common case first, with no more work than it needs: every frame unicast-routed and the
-    // active ready, which is policy.unicastPath(true, any) === ACTIVE.
-    if (!policy.multicastViaBackup && a !== null && a.isReady) {
-      return a.xmit(pkts, start, count, queue);
-    }
     const b = this.backupDev;
+    const policy = this.policy;
+    // One decision per burst, by the shared policy (a few field reads, no per-packet work).
     const aReady = a !== null && a.isReady;
     const bReady = b !== null && b.isReady;
     if (!policy.multicastViaBackup) {
@@ -484,15 +480,8 @@ export class BypassMaster extends NetDevice {
     const g = this.partitionGroupFirst(pkts, start, count);
     let sent = 0;
     if (g < count)
-      sent += this.sendOn(
-        this.policy.unicastPath(aReady, bReady),
-        pkts,
-        start + g,
-        count - g,
-        queue,
-      );
-    if (g > 0)
-      sent += this.sendOn(this.policy.multicastPath(aReady, bReady), pkts, start, g, queue);
+      sent += this.sendOn(policy.unicastPath(aReady, bReady), pkts, start + g, count - g, queue);
+    if (g > 0) sent += this.sendOn(policy.multicastPath(aReady, bReady), pkts, start, g, queue);
     return sent;
   }
 
