@@ -125,3 +125,19 @@ test('property: a wrapping 32-bit counter folds to the true total growth', (t) =
   );
   t.pass();
 });
+
+test('copyFrom, add and foldStats64 cover every stats64 field (the unrolled lists cannot drift)', (t) => {
+  const src = new NetDeviceStats();
+  STATS64_FIELDS.forEach((f, i) => (src[f] = 1000 + i));
+  const copy = new NetDeviceStats().copyFrom(src);
+  const sum = new NetDeviceStats().add(src).add(src);
+  const acc = new NetDeviceStats();
+  const before = new NetDeviceStats();
+  foldStats64(acc, src, before);
+  for (const [i, f] of STATS64_FIELDS.entries()) {
+    t.is(copy[f], 1000 + i, `copyFrom ${f}`);
+    t.is(sum[f], 2 * (1000 + i), `add ${f}`);
+    t.is(acc[f], 1000 + i, `foldStats64 ${f}`);
+    t.is(before[f], 1000 + i, `foldStats64 snapshot ${f}`);
+  }
+});
