@@ -111,7 +111,7 @@ function run(cmds: Cmd[], latency: number): void {
 
   // Reference model: who holds each slot.
   let modelActive: NetDevice | null = null;
-  let modelBackup: NetDevice | null = nic;
+  const modelBackup: NetDevice | null = nic;
   let lastStats = master.getStats64().clone();
 
   const dev = (x: Who): NetDevice | null =>
