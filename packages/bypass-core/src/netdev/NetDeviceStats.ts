@@ -1,3 +1,5 @@
+import type { PacketPool } from '../packet/PacketPool.js';
+
 /**
  * The counter names of Linux's `struct rtnl_link_stats64`, in its field order, camel-cased.
  *
@@ -141,6 +143,40 @@ export class NetDeviceStats {
     this.txCompressed += other.txCompressed;
     this.rxNohandler += other.rxNohandler;
     return this;
+  }
+
+  /**
+   * Counts a received burst as drivers do in their RX path: `rxPackets`, `rxBytes`, and
+   * `multicast` for group-addressed destinations (the first destination octet's I/G bit; frames
+   * are at least a header long once a driver delivers them). Returns the bytes counted, for
+   * per-queue counters. One pass over the handles, no allocation.
+   */
+  countRx(pool: PacketPool, pkts: Int32Array, start: number, count: number): number {
+    const length = pool.length;
+    const first = pool.start;
+    const bytes = pool.bytes;
+    let nbytes = 0;
+    let mcast = 0;
+    for (let i = start, end = start + count; i < end; i++) {
+      const h = pkts[i] as number;
+      nbytes += length[h] as number;
+      mcast += (bytes[first[h] as number] as number) & 1;
+    }
+    this.rxPackets += count;
+    this.rxBytes += nbytes;
+    this.multicast += mcast;
+    return nbytes;
+  }
+
+  /** Counts a transmitted burst: `txPackets` and `txBytes`. Returns the bytes counted. */
+  countTx(pool: PacketPool, pkts: Int32Array, start: number, count: number): number {
+    const length = pool.length;
+    let nbytes = 0;
+    for (let i = start, end = start + count; i < end; i++)
+      nbytes += length[pkts[i] as number] as number;
+    this.txPackets += count;
+    this.txBytes += nbytes;
+    return nbytes;
   }
 
   /** Sets every counter to zero (what some drivers do on down/up). */

@@ -248,25 +248,12 @@ export class VfDevice extends NetDevice {
     const ring = this.ring(this.rxRings, queue, 'poll');
     if (!this.present || !this.running) return 0;
     const scratch = this.scratch;
-    const pool = this.pool;
-    const length = pool.length;
-    const startOf = pool.start;
-    const bytes = pool.bytes;
     let done = 0;
     while (done < budget) {
       const want = budget - done < POLL_BURST ? budget - done : POLL_BURST;
       const n = ring.dequeueBurst(scratch, 0, want);
       if (n === 0) break;
-      let nbytes = 0;
-      let mcast = 0;
-      for (let i = 0; i < n; i++) {
-        const h = scratch[i] as number;
-        nbytes += length[h] as number;
-        mcast += (bytes[startOf[h] as number] as number) & 1;
-      }
-      this.stats.rxPackets += n;
-      this.stats.rxBytes += nbytes;
-      this.stats.multicast += mcast;
+      this.stats.countRx(this.pool, scratch, 0, n);
       done += n;
       this.receive(scratch, 0, n);
     }
@@ -325,17 +312,7 @@ export class VfDevice extends NetDevice {
     if (!this.present || !this.running || start < 0) return 0;
     const room = out.length - start;
     const n = ring.dequeueBurst(out, start, max < room ? max : room);
-    const pool = this.pool;
-    let nbytes = 0;
-    let mcast = 0;
-    for (let i = start, end = start + n; i < end; i++) {
-      const h = out[i] as number;
-      nbytes += pool.length[h] as number;
-      mcast += (pool.bytes[pool.start[h] as number] as number) & 1;
-    }
-    this.stats.rxPackets += n;
-    this.stats.rxBytes += nbytes;
-    this.stats.multicast += mcast;
+    this.stats.countRx(this.pool, out, start, n);
     return n;
   }
 
@@ -352,11 +329,7 @@ export class VfDevice extends NetDevice {
     this.checkRange(pkts, start, count, 'txBurst');
     if (!this.present || !this.running || !this.carrier) return 0;
     const n = ring.enqueueBurst(pkts, start, count);
-    let nbytes = 0;
-    for (let i = start, end = start + n; i < end; i++)
-      nbytes += this.pool.length[pkts[i] as number] as number;
-    this.stats.txPackets += n;
-    this.stats.txBytes += nbytes;
+    this.stats.countTx(this.pool, pkts, start, n);
     return n;
   }
 
@@ -447,12 +420,7 @@ export class VfDevice extends NetDevice {
   private enqueueTx(ring: PacketRing, pkts: Int32Array, start: number, count: number): number {
     if (count <= 0) return 0;
     const n = ring.enqueueBurst(pkts, start, count);
-    const length = this.pool.length;
-    let nbytes = 0;
-    for (let i = start, end = start + n; i < end; i++)
-      nbytes += length[pkts[i] as number] as number;
-    this.stats.txPackets += n;
-    this.stats.txBytes += nbytes;
+    this.stats.countTx(this.pool, pkts, start, n);
     const rest = count - n;
     if (rest > 0) {
       this.stats.txDropped += rest;

@@ -1,6 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { NetDeviceStats, STATS64_FIELDS, foldStats64 } from '../../src/netdev/NetDeviceStats.js';
+import { PacketPool } from '../../src/packet/PacketPool.js';
 
 const TWO_32 = 0x1_0000_0000;
 
@@ -140,4 +141,18 @@ test('copyFrom, add and foldStats64 cover every stats64 field (the unrolled list
     t.is(acc[f], 1000 + i, `foldStats64 ${f}`);
     t.is(before[f], 1000 + i, `foldStats64 snapshot ${f}`);
   }
+});
+
+test('countRx and countTx count a burst: packets, bytes, and group-addressed frames as multicast', (t) => {
+  const pool = new PacketPool({ slots: 8 });
+  const pkts = new Int32Array(3);
+  pool.allocBurst(pkts, 0, 3);
+  [60, 100, 1514].forEach((len, i) => pool.setLength(pkts[i] as number, len));
+  pool.bytes[pool.start[pkts[1] as number] as number] = 0x01; // 01:.. multicast
+  pool.bytes[pool.start[pkts[2] as number] as number] = 0xff; // broadcast counts too
+  const s = new NetDeviceStats();
+  t.is(s.countRx(pool, pkts, 0, 3), 1674);
+  t.deepEqual([s.rxPackets, s.rxBytes, s.multicast], [3, 1674, 2]);
+  t.is(s.countTx(pool, pkts, 1, 2), 1614);
+  t.deepEqual([s.txPackets, s.txBytes], [2, 1614]);
 });

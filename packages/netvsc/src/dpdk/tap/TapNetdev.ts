@@ -27,12 +27,7 @@ export class TapNetdev extends NetDevice {
     count: number,
     _queue: number,
   ): number {
-    let bytes = 0;
-    const length = this.pool.length;
-    for (let i = start, end = start + count; i < end; i++)
-      bytes += length[pkts[i] as number] as number;
-    this.stats.txPackets += count;
-    this.stats.txBytes += bytes;
+    this.stats.countTx(this.pool, pkts, start, count);
     this.toPmd(pkts, start, count);
     return count;
   }
