@@ -2,7 +2,8 @@ import test from 'ava';
 import fc from 'fast-check';
 import { BypassError, MacAddress } from '@bypass/core';
 import { SubDevState, type FailsafePort, type FailsafeSubDevice } from '../../src/dpdk/exports.js';
-import { FakePort, fakeDriver } from '../dpdk/helpers/FakePort.js';
+import type { FakePort } from '../dpdk/helpers/FakePort.js';
+import { fakeDriver } from '../dpdk/helpers/FakePort.js';
 import { World, mac } from '../dpdk/helpers/world.js';
 
 /**

@@ -150,7 +150,8 @@ function run(cmds: Cmd[], latency: number): void {
 
   /** Runs `fn` and checks that only `expected` (or nothing) saw TX among the slaves. */
   const txOnlyOn = (where: string, expected: NetDevice | null, fn: () => void): void => {
-    const paths = [nic, ...vfs].filter((d): d is NetDevice => d !== null);
+    const all: (NetDevice | null)[] = [nic, ...vfs];
+    const paths = all.filter((d): d is NetDevice => d !== null);
     const before = paths.map(txTouched);
     fn();
     paths.forEach((d, k) => {
