@@ -1,0 +1,197 @@
+/**
+ * Fuzz target: the NetVSC guest driver's NVSP client (`NvspClient`) receiving whatever a hostile
+ * host writes into its VMBus ring after a normal handshake: NVSP control messages, completions,
+ * RNDIS control messages and data packets, mutated. Oracle: every packet the host managed to put
+ * in the ring is accounted for exactly once (a counter of `NvspClient.stats` or a handler call),
+ * no exception escapes, and every frame handed to the guest is a live pool slot (none leak).
+ */
+import { MacAddress, PacketPool, VirtualScheduler } from '@bypass/core';
+import {
+  NVSP_MESSAGE_SIZE,
+  NVSP_MSG,
+  NVSP_RNDIS_CHANNEL,
+  NetvspHost,
+  NvspClient,
+  RNDIS_MSG,
+  RNDIS_STATUS,
+  RndisPacket,
+  VM_PKT,
+  VmbusChannel,
+  encodeNvsp,
+  encodeRndis,
+  rndisLength,
+  type NvspMessage,
+} from '@bypass/netvsc';
+import fc from 'fast-check';
+import {
+  applyByteOps,
+  boundaries32,
+  byteOps,
+  expect,
+  fromHex,
+  fuzzTarget,
+  refusedOrOk,
+  toHex,
+  type FuzzTarget,
+} from './harness.js';
+
+function nvsp(m: NvspMessage, tail: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const out = new Uint8Array(NVSP_MESSAGE_SIZE + tail.length);
+  encodeNvsp(m, out, 0);
+  out.set(tail, NVSP_MESSAGE_SIZE);
+  return out;
+}
+
+function dataPacket(frameLen: number, tci: number): Uint8Array {
+  const hl = RndisPacket.headerLength(tci);
+  const r = new Uint8Array(hl + frameLen);
+  RndisPacket.writeHeader(r, 0, frameLen, tci);
+  for (let i = hl; i < r.length; i++) r[i] = i & 0xff;
+  return nvsp(
+    {
+      type: NVSP_MSG.SEND_RNDIS_PKT,
+      channelType: NVSP_RNDIS_CHANNEL.DATA,
+      sectionIndex: 0xffffffff,
+      sectionSize: 0,
+    },
+    r,
+  );
+}
+
+function controlPacket(): Uint8Array {
+  const m = {
+    kind: RNDIS_MSG.INDICATE,
+    status: RNDIS_STATUS.MEDIA_DISCONNECT,
+    buffer: Uint8Array.of(1, 2, 3, 4),
+  } as const;
+  const r = new Uint8Array(rndisLength(m));
+  encodeRndis(m, r, 0);
+  return nvsp(
+    {
+      type: NVSP_MSG.SEND_RNDIS_PKT,
+      channelType: NVSP_RNDIS_CHANNEL.CONTROL,
+      sectionIndex: 0xffffffff,
+      sectionSize: 0,
+    },
+    r,
+  );
+}
+
+const VALID: Uint8Array[] = [
+  dataPacket(60, -1),
+  dataPacket(1514, 0x0064),
+  dataPacket(0, -1),
+  controlPacket(),
+  nvsp({ type: NVSP_MSG.SEND_VF_ASSOCIATION, allocated: true, serial: 7 }),
+  nvsp({ type: NVSP_MSG.SEND_VF_ASSOCIATION, allocated: false, serial: 0 }),
+  nvsp({ type: NVSP_MSG.SEND_RNDIS_PKT_COMPLETE, status: 1 }),
+  nvsp({ type: NVSP_MSG.SUBCHANNEL, op: 1, count: 3 }),
+  nvsp({ type: NVSP_MSG.SWITCH_DATA_PATH, datapath: 1 }),
+];
+
+interface HostMessage {
+  readonly vmType: number;
+  readonly transId: number;
+  readonly bytes: Uint8Array;
+}
+
+const message: fc.Arbitrary<HostMessage> = fc.record({
+  vmType: fc.oneof(
+    { weight: 6, arbitrary: fc.constant(VM_PKT.DATA_INBAND) },
+    { weight: 2, arbitrary: fc.constant(VM_PKT.COMP) },
+    { weight: 1, arbitrary: fc.nat({ max: 15 }) },
+  ),
+  transId: fc.constantFrom(0, 1, 2, 0xffffffff, 2 ** 53 - 1),
+  bytes: fc.oneof(
+    { weight: 1, arbitrary: fc.uint8Array({ maxLength: 160 }) },
+    { weight: 2, arbitrary: fc.constantFrom(...VALID) },
+    {
+      weight: 5,
+      arbitrary: fc
+        .tuple(
+          fc.constantFrom(...VALID),
+          byteOps(
+            [0, 4, 8, 12, 40, 44, 48, 52, 68, 72, 84, 88, 92],
+            [
+              ...boundaries32(40, 44, 60, 1514, 2048),
+              ...Object.values(NVSP_MSG),
+              RNDIS_MSG.PACKET,
+              RNDIS_MSG.INDICATE,
+              RNDIS_MSG.QUERY_C,
+            ],
+          ),
+        )
+        .map(([b, ops]) => applyByteOps(b, ops)),
+    },
+  ),
+});
+
+const client: FuzzTarget<HostMessage[]> = {
+  name: 'nvsp-client-host-messages',
+  cases: 300,
+  arbitrary: fc.array(message, { minLength: 1, maxLength: 12 }),
+  check: (msgs, exec) => {
+    const scheduler = new VirtualScheduler();
+    const pool = new PacketPool({ slots: 16 });
+    const ch = new VmbusChannel({ scheduler, ringPages: 4 });
+    const host = new NetvspHost({
+      channel: ch,
+      pool,
+      scheduler,
+      mac: MacAddress.parse('00:15:5d:00:00:01'),
+    });
+    const c = new NvspClient({ channel: ch, pool, scheduler });
+    c.connect({ mtu: 1500, channels: 1 }, () => {});
+    scheduler.runUntilIdle();
+    expect(c.version > 0, 'handshake failed');
+    void host;
+    let handled = 0;
+    let live = 0;
+    c.handlers.onFrames = (pkts, s, n) => {
+      for (let i = s; i < s + n; i++) {
+        const h = pkts[i] as number;
+        expect(pool.isAllocated(h), `frame ${h} handed over is not a live slot`);
+      }
+      live += n;
+      pool.freeBurst(pkts, s, n);
+    };
+    c.handlers.onStatus = () => void handled++;
+    c.handlers.onVfAssociation = () => void handled++;
+    const before = { ...c.stats };
+    let accepted = 0;
+    for (const m of msgs) {
+      exec.tick();
+      refusedOrOk(() => {
+        if (ch.host.send(m.vmType, 0, m.transId, m.bytes, 0, m.bytes.length) === 'ok') accepted++;
+      });
+      refusedOrOk(() => void scheduler.runUntilIdle(100_000));
+    }
+    const s = c.stats;
+    const accounted =
+      s.malformed -
+      before.malformed +
+      (s.unknownCompletions - before.unknownCompletions) +
+      (s.ignored - before.ignored) +
+      (s.rxNoMemory - before.rxNoMemory) +
+      (s.rxFrames - before.rxFrames) +
+      handled;
+    expect(
+      accounted === accepted,
+      `${accepted} packets in the ring, ${accounted} accounted (${JSON.stringify(s)}, ${handled} handled)`,
+    );
+    expect(
+      live === s.rxFrames - before.rxFrames,
+      `${live} frames delivered, rxFrames says otherwise`,
+    );
+    expect(pool.inUse === 0, `${pool.inUse} pool slots leaked`);
+  },
+  toJson: (msgs) =>
+    msgs.map((m) => ({ vmType: m.vmType, transId: m.transId, hex: toHex(m.bytes) })),
+  fromJson: (j) =>
+    (j as { vmType: number; transId: number; hex: string }[]).map((m) => ({
+      vmType: m.vmType,
+      transId: m.transId,
+      bytes: fromHex(m.hex),
+    })),
+};
+fuzzTarget(client);
