@@ -8,6 +8,8 @@ import {
   NetDevice,
   PRIV_FLAG,
   type MacAddress,
+  type Scheduler,
+  type TimerId,
 } from '@bypass/core';
 import { VIRTIO_STATUS } from '../virtio/DeviceStatus.js';
 import { VIRTIO_F, VIRTIO_NET_F, hasFeature } from '../virtio/VirtioFeatures.js';
@@ -21,6 +23,9 @@ import type { VirtioNetDeviceEvents, VirtioNetDeviceOptions } from './VirtioNetD
 import { negotiateForProbe, type VirtioNetProbeResult } from './VirtioNetProbe.js';
 import { VirtioNetQueuePair } from './VirtioNetQueuePair.js';
 import { VirtioNetQueueStats } from './VirtioNetQueueStats.js';
+
+/** Delay of the RX refill retry after an allocation failure (Linux `refill_work`, HZ/2). */
+const REFILL_RETRY_NS = 500_000_000;
 
 /**
  * The virtio-net guest driver (Linux `drivers/net/virtio_net.c`) as a `NetDevice`, with the
@@ -80,6 +85,8 @@ export class VirtioNetDevice extends NetDevice {
   private linkStatus = 0;
   private driverOk = false;
   private readonly rxBuffers: number;
+  private readonly scheduler: Scheduler | null;
+  private refillTimer: TimerId = -1;
   private readonly one = new Int32Array(1);
   private readonly onFault = (f: VirtqueueFault): void => this.queueFault(f);
   private readonly callbacks: VirtioDriverCallbacks = {
@@ -173,6 +180,7 @@ export class VirtioNetDevice extends NetDevice {
     this.ipv4 = options.ipv4 ?? 0;
     this.queueStats = new VirtioNetQueueStats(p.maxQueuePairs);
     this.rxBuffers = options.rxBuffers ?? Number.MAX_SAFE_INTEGER;
+    this.scheduler = options.scheduler ?? null;
     this.realNumTxQueues = 1;
     this.realNumRxQueues = 1;
   }
@@ -262,6 +270,7 @@ export class VirtioNetDevice extends NetDevice {
   remove(): void {
     if (this.removed) return;
     this.removed = true;
+    this.cancelRefill();
     if (this.ns !== null) this.ns.unregister(this);
     this.bypassMaster?.destroy();
     this.bypassMaster = null;
@@ -302,7 +311,9 @@ export class VirtioNetDevice extends NetDevice {
     for (let p = 0; p < this.maxQueuePairs; p++) {
       const rx = make(2 * p);
       const tx = make(2 * p + 1);
-      this.pairs.push(new VirtioNetQueuePair(this, t, rx, tx, p, this.queueStats, this.rxBuffers));
+      const qp = new VirtioNetQueuePair(this, t, rx, tx, p, this.queueStats, this.rxBuffers);
+      qp.onRefillFailed = this.scheduleRefill;
+      this.pairs.push(qp);
     }
     if (hasFeature(this.virtioFeatures, VIRTIO_NET_F.CTRL_VQ)) {
       this.ctrlVq = make(2 * this.maxQueuePairs);
@@ -317,6 +328,24 @@ export class VirtioNetDevice extends NetDevice {
     this.realNumRxQueues = n;
     if (this.running) for (let q = 0; q < n; q++) this.pairs[q]?.refill();
     return true;
+  }
+
+  // drivers/net/virtio_net.c refill_work: a failed try_fill_recv is retried later, because a
+  // queue with no buffer gets no interrupt that would refill it.
+  private readonly scheduleRefill = (): void => {
+    const s = this.scheduler;
+    if (s === null || this.refillTimer !== -1 || this.removed) return;
+    this.refillTimer = s.runAfter(REFILL_RETRY_NS, () => {
+      this.refillTimer = -1;
+      if (!this.running || this.removed) return;
+      for (let q = 0; q < this.curQueuePairs; q++) this.pairs[q]?.refill();
+    });
+  };
+
+  private cancelRefill(): void {
+    if (this.refillTimer === -1) return;
+    this.scheduler?.cancel(this.refillTimer);
+    this.refillTimer = -1;
   }
 
   private releaseBuffers(): void {
@@ -399,6 +428,10 @@ export class VirtioNetDevice extends NetDevice {
       qp.refill();
       qp.poll(); // frames that arrived while down (virtnet_napi_enable schedules NAPI)
     }
+  }
+
+  protected override ndoStop(): void {
+    this.cancelRefill(); // virtnet_close: cancel_delayed_work_sync(&vi->refill)
   }
 
   protected override ndoStartXmit(

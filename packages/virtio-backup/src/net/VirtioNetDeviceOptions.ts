@@ -3,6 +3,7 @@ import type {
   BypassRegistry,
   NetNamespace,
   PacketPool,
+  Scheduler,
   SeededRandom,
 } from '@bypass/core';
 import type { VirtioTransport } from '../virtio/VirtioTransport.js';
@@ -42,6 +43,13 @@ export interface VirtioNetDeviceOptions {
   rxBuffers?: number;
   /** IPv4 address (as a 32-bit integer) the gratuitous ARP announces; default 0. */
   ipv4?: number;
+  /**
+   * Scheduler of the RX refill retry (Linux `refill_work`): when posting RX buffers fails for lack
+   * of pool slots, the refill is tried again every 500 ms while the device is up, until it
+   * succeeds. Without it a queue left with no buffer is refilled only by `pollRx`, an open or a
+   * change of the queue pairs in use (the host has nowhere to put frames, so no interrupt comes).
+   */
+  scheduler?: Scheduler;
 }
 
 /**

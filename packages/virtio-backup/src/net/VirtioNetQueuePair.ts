@@ -34,6 +34,8 @@ export class VirtioNetQueuePair {
   private readonly one = new Int32Array(1);
   private polling = false;
   private repoll = false;
+  /** Called when a refill could not allocate a buffer (the device schedules a retry). */
+  onRefillFailed: (() => void) | null = null;
 
   constructor(
     dev: NetDevice,
@@ -184,6 +186,7 @@ export class VirtioNetQueuePair {
       const h = pool.alloc();
       if (h < 0) {
         this.qs.rxAllocFailures[this.pair]!++;
+        this.onRefillFailed?.();
         break;
       }
       vq.addOne(h, (pool.start[h] as number) - VIRTIO_NET_HDR_LEN, cap, true);
