@@ -66,13 +66,17 @@ export function expect(cond: boolean, what: string): asserts cond {
  * Runs `fn`; a typed refusal (`BypassError` with a known code) is an allowed outcome and returns
  * it, anything else thrown is a violation. Returns null when `fn` returned normally.
  */
-export function refusedOrOk(fn: () => void): BypassError | null {
+export function refusedOrOk(fn: () => void, exec?: Executions): BypassError | null {
   try {
     fn();
+    exec?.note('returned');
     return null;
   } catch (err) {
     if (err instanceof OracleViolation) throw err;
-    if (err instanceof BypassError && KNOWN_CODES.has(err.code)) return err;
+    if (err instanceof BypassError && KNOWN_CODES.has(err.code)) {
+      exec?.note(`refused ${err.code}`);
+      return err;
+    }
     const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     throw new OracleViolation(`neither a typed error nor a counted drop: ${what}`);
   }
@@ -81,9 +85,22 @@ export function refusedOrOk(fn: () => void): BypassError | null {
 /** Per-target execution counter (calls into the code under test). */
 export class Executions {
   count = 0;
+  /** How often each outcome was seen ('returned', 'refused ERR_PARSE', 'drop badPacket'...). */
+  readonly outcomes = new Map<string, number>();
   /** Counts one call into the code under test. */
   tick(n = 1): void {
     this.count += n;
+  }
+  /** Records one outcome. */
+  note(outcome: string, n = 1): void {
+    if (n > 0) this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + n);
+  }
+  /** The outcomes, most frequent first. */
+  summary(): string {
+    return [...this.outcomes]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ');
   }
 }
 
@@ -158,6 +175,7 @@ function runFuzz<T>(t: ExecutionContext, target: FuzzTarget<T>): void {
   t.log(
     `${target.name}: ${numRuns} cases (${cases} run incl. shrinking), ${exec.count} executions, seed ${details.seed}`,
   );
+  t.log(`${target.name} outcomes: ${exec.summary()}`);
   if (details.failed) {
     const input = details.counterexample === null ? null : details.counterexample[0];
     const err = details.errorInstance;

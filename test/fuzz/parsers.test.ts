@@ -55,7 +55,7 @@ fuzzTarget(
         );
         exec.tick();
         expect(MacAddress.parse(m.toString()).value === m.value, 'toString does not parse back');
-      });
+      }, exec);
     },
   ),
 );
@@ -84,7 +84,7 @@ const durationTarget: FuzzTarget<DurationInput> = {
       const ns = parseDuration(text);
       expect(Number.isSafeInteger(ns) || ns === MAX_NS, `duration ${ns} is not an integer of ns`);
       expect(ns >= 0 && ns <= MAX_NS, `duration ${ns} out of 0..2^53`);
-    });
+    }, exec);
   },
   toJson: (i) =>
     typeof i.text === 'number' && !Number.isFinite(i.text) ? { num: String(i.text) } : i,
@@ -106,7 +106,7 @@ fuzzTarget(
         const r = parseRate(s);
         expect(r.value > 0 && Number.isFinite(r.value), `rate value ${r.value}`);
         expect(r.kind === 'pps' || r.kind === 'bps', `rate kind ${String(r.kind)}`);
-      });
+      }, exec);
     },
     ['k', 'M', 'G', 'pps', 'bps', 'e400'],
   ),
@@ -135,7 +135,7 @@ fuzzTarget(
       }
       const n = atoi(s);
       expect(Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31, `atoi ${n}`);
-    });
+    }, exec);
   }),
 );
 
@@ -172,7 +172,7 @@ fuzzTarget(
             expect(Number.isSafeInteger(fd) && fd >= 0 && fd <= 0x7fffffff, `fd ${fd}`);
           });
         }
-      });
+      }, exec);
     },
     ['dev(', 'exec(', 'fd(', ')', '0x7fffffff', '0x80000000', '017', '08'],
   ),
@@ -187,7 +187,7 @@ fuzzTarget(
         expect(Number.isInteger(v) && v >= 0 && v <= 0xffffffff, `value ${v}`);
       }
       expect(typeof a.rxExtmbufEnable === 'boolean', 'rxExtmbufEnable');
-    });
+    }, exec);
   }),
 );
 
@@ -263,11 +263,11 @@ fuzzTarget(
         exec.tick();
         const { name } = splitDevargs(s);
         expect(name.length > 0 && !name.includes(','), `device name ${JSON.stringify(name)}`);
-      });
+      }, exec);
       refusedOrOk(() => {
         exec.tick();
         w.registry.probe(s);
-      });
+      }, exec);
       // Virtual time moves on: hot-plug polls of a fail-safe run and must end.
       exec.tick();
       w.scheduler.advanceBy(50_000_000);
@@ -293,7 +293,7 @@ fuzzTarget(
       refusedOrOk(() => {
         exec.tick();
         w.vdev.probe('net_vdev_netvsc0', s);
-      });
+      }, exec);
       expect(w.vdev.contexts.length <= 2, `${w.vdev.contexts.length} contexts for 2 interfaces`);
       exec.tick();
       w.scheduler.advanceBy(3_000_000_000);

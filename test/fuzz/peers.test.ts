@@ -163,8 +163,8 @@ const client: FuzzTarget<HostMessage[]> = {
       exec.tick();
       refusedOrOk(() => {
         if (ch.host.send(m.vmType, 0, m.transId, m.bytes, 0, m.bytes.length) === 'ok') accepted++;
-      });
-      refusedOrOk(() => void scheduler.runUntilIdle(100_000));
+      }, exec);
+      refusedOrOk(() => void scheduler.runUntilIdle(100_000), exec);
     }
     const s = c.stats;
     const accounted =
@@ -175,6 +175,15 @@ const client: FuzzTarget<HostMessage[]> = {
       (s.rxNoMemory - before.rxNoMemory) +
       (s.rxFrames - before.rxFrames) +
       handled;
+    for (const k of [
+      'malformed',
+      'unknownCompletions',
+      'ignored',
+      'rxNoMemory',
+      'rxFrames',
+    ] as const)
+      exec.note(k, s[k] - before[k]);
+    exec.note('handled', handled);
     expect(
       accounted === accepted,
       `${accepted} packets in the ring, ${accounted} accounted (${JSON.stringify(s)}, ${handled} handled)`,

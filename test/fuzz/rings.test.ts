@@ -88,7 +88,8 @@ const vmbusTarget: FuzzTarget<VmbusCase> = {
     refusedOrOk(() => {
       exec.tick();
       r = ring.write(VM_PKT.DATA_INBAND, 0, 99, payload, 0, 100);
-    });
+    }, exec);
+    exec.note(`write ${String(r)}`);
     if (r === 'ok')
       expect(ring.stats.packetsWritten === s.packetsWritten + 1, 'write ok, not counted');
     if (r === 'full') expect(ring.stats.full === s.full + 1, 'write full, not counted');
@@ -109,7 +110,7 @@ function drainVmbus(ring: VmbusRingBuffer, pkt: VmbusPacket, exec: Executions): 
     refusedOrOk(() => {
       exec.tick();
       got = ring.read(pkt);
-    });
+    }, exec);
     if (got) {
       expect(ring.stats.packetsRead === s.packetsRead + 1, 'packet read but not counted');
       expect(pkt.length >= 0 && pkt.length <= pkt.data.length, `payload length ${pkt.length}`);
@@ -117,6 +118,8 @@ function drainVmbus(ring: VmbusRingBuffer, pkt: VmbusPacket, exec: Executions): 
       expect(r < ring.dataSize && r % 8 === 0, `read index ${r} left the ring`);
       continue;
     }
+    exec.note('drop badIndex', ring.stats.badIndex - s.badIndex);
+    exec.note('drop badPacket', ring.stats.badPacket - s.badPacket);
     const counted = ring.stats.badIndex > s.badIndex || ring.stats.badPacket > s.badPacket;
     expect(counted || ring.bytesToRead() === 0, 'read refused without a counter, ring not empty');
     // A refused read of a corrupt packet discards the rest; a second read must be empty or counted.
@@ -148,20 +151,46 @@ interface VqCase {
   readonly ops: readonly ByteOp[];
 }
 
-function vqCases(fields: (d: VirtqueueDriverSide) => number[]): fc.Arbitrary<VqCase> {
+function vqCases(
+  fields: (d: VirtqueueDriverSide) => number[],
+  chains = false,
+): fc.Arbitrary<VqCase> {
   const probe = new VirtqueueDriverSide({ index: 0, size: QSIZE });
+  const L = probe.layout;
+  const mutations = byteOps(fields(probe), [
+    ...boundaries32(QSIZE, 0xffff, 4096),
+    VRING_DESC_F.NEXT,
+    VRING_DESC_F.WRITE,
+    VRING_DESC_F.INDIRECT,
+    VRING_DESC_F.NEXT | VRING_DESC_F.WRITE,
+  ]);
+  // Structure-aware: link descriptors into chains (loops, long chains, next out of range, mixed
+  // readable/writable order) by writing flags and next of descriptors the driver set up.
+  const links = fc.array(
+    fc
+      .record({
+        d: fc.nat({ max: QSIZE - 1 }),
+        next: fc.nat({ max: QSIZE + 1 }),
+        write: fc.boolean(),
+      })
+      .map(({ d, next, write }): ByteOp[] => [
+        {
+          op: 'u16',
+          at: L.descFlags(d),
+          value: VRING_DESC_F.NEXT | (write ? VRING_DESC_F.WRITE : 0),
+        },
+        { op: 'u16', at: L.descNext(d), value: next },
+      ]),
+    { maxLength: chains ? QSIZE + 2 : 0 },
+  );
   return fc.record({
     rounds: fc.nat({ max: 20 }),
     inFlight: fc.nat({ max: QSIZE }),
     completedByDevice: fc.nat({ max: QSIZE }),
     writable: fc.array(fc.boolean(), { minLength: QSIZE, maxLength: QSIZE }),
-    ops: byteOps(fields(probe), [
-      ...boundaries32(QSIZE, 0xffff, 4096),
-      VRING_DESC_F.NEXT,
-      VRING_DESC_F.WRITE,
-      VRING_DESC_F.INDIRECT,
-      VRING_DESC_F.NEXT | VRING_DESC_F.WRITE,
-    ]),
+    ops: fc
+      .tuple(links, mutations, fc.boolean())
+      .map(([l, m, both]) => (both || !chains ? [...l.flat(), ...m] : l.flat())),
   });
 }
 
@@ -235,7 +264,7 @@ const driverTarget: FuzzTarget<VqCase> = {
       refusedOrOk(() => {
         exec.tick();
         t = drv.getBuf();
-      });
+      }, exec);
       if (t >= 0) {
         expect(
           added.has(t) && !returned.has(t),
@@ -250,6 +279,7 @@ const driverTarget: FuzzTarget<VqCase> = {
         continue;
       }
       const counted = faults(drv.faultCounts) > before || drv.broken !== null;
+      if (drv.broken !== null) exec.note(`fault ${drv.broken.kind}`);
       expect(counted || !drv.hasUsed(), 'getBuf refused without a fault while entries are pending');
       break;
     }
@@ -288,7 +318,7 @@ const deviceTarget: FuzzTarget<VqCase> = {
       );
     }
     return f;
-  }),
+  }, true),
   check: (c, exec) => {
     const { drv, dev } = buildQueues(c, exec);
     const L = dev.layout;
@@ -301,7 +331,7 @@ const deviceTarget: FuzzTarget<VqCase> = {
       refusedOrOk(() => {
         exec.tick();
         head = dev.pop();
-      });
+      }, exec);
       if (head >= 0) {
         expect(head < QSIZE && dev.popped === popped + 1, `head ${head}, pop not counted`);
         const n = dev.outCount + dev.inCount;
@@ -315,6 +345,7 @@ const deviceTarget: FuzzTarget<VqCase> = {
         dev.push(head, 0);
         continue;
       }
+      if (dev.broken !== null) exec.note(`fault ${dev.broken.kind}`);
       if (head === -2)
         expect(
           dev.broken !== null && faults(dev.faultCounts) > before,
@@ -326,7 +357,7 @@ const deviceTarget: FuzzTarget<VqCase> = {
     exec.tick();
     expect(dev.pop() < 0, `pop still yields after ${QSIZE + 2} calls: the avail ring loops`);
     exec.tick();
-    refusedOrOk(() => void dev.flush());
+    refusedOrOk(() => void dev.flush(), exec);
   },
   toJson: (c) => c,
   fromJson: (j) => j as VqCase,

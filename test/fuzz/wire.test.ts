@@ -30,6 +30,7 @@ import {
   fuzzTarget,
   refusedOrOk,
   toHex,
+  type Executions,
   type FuzzTarget,
 } from './harness.js';
 
@@ -84,7 +85,7 @@ function spanTarget(
   name: string,
   cases: number,
   arbitrary: fc.Arbitrary<Span>,
-  check: (s: Span, exec: { tick(n?: number): void }) => void,
+  check: (s: Span, exec: Executions) => void,
 ): FuzzTarget<Span> {
   return {
     name,
@@ -160,7 +161,7 @@ fuzzTarget(
               `field ${k} = ${String(v)}`,
             );
           }
-        });
+        }, exec);
       }
     },
   ),
@@ -237,7 +238,7 @@ fuzzTarget(
         const buf = 'info' in m ? m.info : 'buffer' in m ? m.buffer : null;
         if (buf !== null)
           expect(buf.length <= msgLen - 8, `buffer of ${buf.length} > msg_len ${msgLen}`);
-      });
+      }, exec);
     },
   ),
 );
@@ -276,6 +277,7 @@ fuzzTarget(
         const ok = RndisPacket.parse(s.bytes, s.off, s.len, info);
         if (!ok) {
           expect(info.error.length > 0, 'refused without a reason');
+          exec.note(`drop: ${info.error}`);
           return;
         }
         expect(info.error === '', `accepted with error ${info.error}`);
@@ -286,7 +288,7 @@ fuzzTarget(
           `frame ${info.dataOffset}+${info.dataLength} outside ${s.off}+${s.len}`,
         );
         expect(info.vlanTci >= -1 && info.vlanTci <= 0xffff, `vlan ${info.vlanTci}`);
-      });
+      }, exec);
     },
   ),
 );
@@ -392,7 +394,7 @@ const ethernetTarget: FuzzTarget<FrameCase> = {
     pool.bytes.set(c.bytes.subarray(0, room), s0);
     for (const op of c.ops) {
       exec.tick();
-      const r = refusedOrOk(() => runOp(pool, h, op));
+      const r = refusedOrOk(() => runOp(pool, h, op), exec);
       const start = pool.start[h] as number;
       const len = pool.length[h] as number;
       expect(start >= SLOT && start + len <= 2 * SLOT, `frame ${start}+${len} left its slot`);
