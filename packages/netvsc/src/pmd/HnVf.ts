@@ -189,11 +189,15 @@ export class HnVf {
     this.alarm(() => this.switchToSynthetic());
   }
 
-  /** RTE_ETH_EVENT_RECOVERY_SUCCESS: back to the VF if started (hn_recovery_success_delayed). */
+  /**
+   * RTE_ETH_EVENT_RECOVERY_SUCCESS: back to the VF if started (hn_recovery_success_delayed) and
+   * the host still reports the VF (a withdrawal read meanwhile wins; found by the model test).
+   */
   recovered(): void {
     this.owner.log('info', `VF port ${this.vfPort?.portId ?? -1} recovery succeeded`);
     this.alarm(() => {
-      if (this.owner.port.started && this.vfPort !== null && !this.switched) this.switchTo(true);
+      if (this.owner.port.started && this.vfPort !== null && this.vspReported && !this.switched)
+        this.switchTo(true);
     });
   }
 
