@@ -27,6 +27,7 @@ export class NetvscDatapath {
   switches = 0;
   failures = 0;
   private requested: boolean | null = null;
+  private abandon: (() => void) | null = null;
   private want = false;
   private vfName = '';
   private readonly client: NvspClient;
@@ -75,11 +76,19 @@ export class NetvscDatapath {
     if (this.waitingForAssociation && this.client.vfAllocated) this.reconcile(this.want, '');
   }
 
+  /** The device goes away: a switch still waiting for its completion is abandoned (no timer left). */
+  dispose(): void {
+    this.abandon?.();
+    this.abandon = null;
+    this.requested = null;
+  }
+
   private request(vf: boolean): void {
     this.requested = vf;
     const name = this.vfName;
-    this.client.switchDataPath(vf, (r: NvspSwitchResult) => {
+    this.abandon = this.client.switchDataPath(vf, (r: NvspSwitchResult) => {
       this.requested = null;
+      this.abandon = null;
       const dir = vf ? 'to' : 'from';
       if (r === 'ok') {
         this.hostPathIsVf = vf;

@@ -296,6 +296,7 @@ export class NetvscDevice extends NetDevice {
   remove(): void {
     this.link.cancel();
     this.vfs.cancel();
+    this.datapath.dispose(); // a switch still waiting for the host leaves no timer behind
     this.watcher?.dispose();
     if (this.vfs.vf !== null) this.registry.slaveUnregister(this.vfs.vf);
     if (this.instance !== null) this.registry.unregister(this.instance);

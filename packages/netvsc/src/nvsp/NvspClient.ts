@@ -1,4 +1,4 @@
-import { BypassError, PacketPool, SeededRandom, type Scheduler } from '@bypass/core';
+import { BypassError, PacketPool, SeededRandom, type Scheduler, type TimerId } from '@bypass/core';
 import { RNDIS_MSG } from '../rndis/RndisConstants.js';
 import { decodeRndis, encodeRndis, rndisLength, type RndisMessage } from '../rndis/RndisMessage.js';
 import { RndisPacket, RndisPacketInfo } from '../rndis/RndisPacket.js';
@@ -21,6 +21,13 @@ import { nvspHandshake, type NvspConnectResult } from './NvspHandshake.js';
 const RETRY_MAX = 2000;
 const RETRY_LO_NS = 5_000_000;
 const RETRY_HI_NS = 10_000_000;
+/**
+ * How long a datapath switch waits for its completion before it is sent again, and how many
+ * sends are made before giving up (Linux waits forever, holding RTNL; a host that lost the
+ * message would leave the switch pending for good).
+ */
+const SWITCH_TIMEOUT_NS = 1_000_000_000;
+const SWITCH_SENDS_MAX = 3;
 const RX_BURST = 64;
 
 /**
@@ -48,6 +55,8 @@ export interface NvspClientStats {
   txBusy: number;
   /** Datapath switch sends retried because the ring was full. */
   switchRetries: number;
+  /** Datapath switch requests whose completion did not come within 1 s (sent again, 3 sends at most). */
+  switchTimeouts: number;
 }
 
 /**
@@ -73,14 +82,15 @@ export interface NvspClientHandlers {
 /**
  * The result of {@link NvspClient.switchDataPath}: `ok` (completed with the datapath asked
  * for), `refused` (the host completed with another one), `busy` (the ring stayed full through
- * every retry), `closed` (the channel was rescinded).
+ * every retry), `timeout` (no completion came for any of the sends), `closed` (the channel was
+ * rescinded).
  *
  * @example
  * ```ts
  * client.switchDataPath(true, (r: NvspSwitchResult) => { if (r !== 'ok') stayOnSynthetic(); });
  * ```
  */
-export type NvspSwitchResult = 'ok' | 'refused' | 'busy' | 'closed';
+export type NvspSwitchResult = 'ok' | 'refused' | 'busy' | 'timeout' | 'closed';
 
 /**
  * The guest side of the NetVSC protocol over a {@link VmbusChannel}: what Linux's `netvsc.c`
@@ -125,6 +135,7 @@ export class NvspClient {
     txFrames: 0,
     txBusy: 0,
     switchRetries: 0,
+    switchTimeouts: 0,
   };
   /** Negotiated NVSP version (0 before). */
   version = 0;
@@ -259,23 +270,54 @@ export class NvspClient {
    * Asks the host to move the datapath to the VF or back to synthetic (NVSP SWITCH_DATA_PATH
    * 129, `netvsc.c` netvsc_switch_datapath) and reports when the completion arrives: `ok`,
    * `refused` (the host completed with another datapath), `busy` (the ring stayed full through
-   * 2000 retries 5-10 ms apart) or `closed`.
+   * 2000 retries 5-10 ms apart), `timeout` (sent 3 times, no completion within 1 s of any; a
+   * completion arriving later counts in `unknownCompletions`) or `closed`. Returns a function
+   * that abandons the switch (no callback, no timer left; used when the device goes away).
    */
-  switchDataPath(vf: boolean, done: (r: NvspSwitchResult) => void): void {
+  switchDataPath(vf: boolean, done: (r: NvspSwitchResult) => void): () => void {
     const want = vf ? NVSP_DATAPATH.VF : NVSP_DATAPATH.SYNTHETIC;
     let tries = 0;
+    let sends = 0;
+    let cancelled = false;
+    let timer: TimerId = -1; // the completion timeout or the ring-full retry
+    let id = -1;
+    const finish = (r: NvspSwitchResult): void => {
+      if (!cancelled) done(r);
+    };
     const attempt = (): void => {
+      timer = -1;
+      id = this.nextTrans; // the transaction id request() is about to use
       const r = this.request({ type: NVSP_MSG.SWITCH_DATA_PATH, datapath: want }, (m) => {
-        if (m === null) return done('closed');
+        if (timer !== -1) this.scheduler.cancel(timer);
+        timer = -1;
+        if (m === null) return finish('closed');
         // The host echoes the datapath it now uses; anything else is a refusal.
-        done(m.type === NVSP_MSG.SWITCH_DATA_PATH && m.datapath === want ? 'ok' : 'refused');
+        finish(m.type === NVSP_MSG.SWITCH_DATA_PATH && m.datapath === want ? 'ok' : 'refused');
       });
+      if (r === 'ok') {
+        sends++;
+        timer = this.scheduler.runAfter(SWITCH_TIMEOUT_NS, () => {
+          timer = -1;
+          if (!this.pending.delete(id)) return;
+          this.stats.switchTimeouts++;
+          if (sends >= SWITCH_SENDS_MAX) return finish('timeout');
+          attempt();
+        });
+        return;
+      }
       if (r !== 'full' && r !== 'corrupt') return;
-      if (tries++ >= RETRY_MAX) return done('busy');
+      if (tries++ >= RETRY_MAX) return finish('busy');
       this.stats.switchRetries++;
-      this.scheduler.runAfter(this.random.range(RETRY_LO_NS, RETRY_HI_NS), attempt);
+      timer = this.scheduler.runAfter(this.random.range(RETRY_LO_NS, RETRY_HI_NS), attempt);
     };
     attempt();
+    return () => {
+      if (cancelled) return;
+      cancelled = true;
+      if (timer !== -1) this.scheduler.cancel(timer);
+      timer = -1;
+      this.pending.delete(id);
+    };
   }
 
   // ---------------------------------------------------------------- data
