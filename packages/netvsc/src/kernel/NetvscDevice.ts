@@ -278,6 +278,7 @@ export class NetvscDevice extends NetDevice {
 
   /** `ethtool -S`: the counters by name, in the driver's order. */
   ethtoolStats(): Record<string, number> {
+    this.ethtool.rxNoMemory = this.client.stats.rxNoMemory; // counted where RX allocates
     return this.ethtool.toRecord(this.channels);
   }
 
