@@ -14,7 +14,9 @@ import {
   NvspClient,
   RNDIS_MSG,
   RNDIS_STATUS,
+  RNDIS_PACKET_HEADER_SIZE,
   RndisPacket,
+  RndisPacketInfo,
   VM_PKT,
   VmbusChannel,
   encodeNvsp,
@@ -32,6 +34,7 @@ import {
   fuzzTarget,
   refusedOrOk,
   toHex,
+  type ByteOp,
   type FuzzTarget,
 } from './harness.js';
 
@@ -204,3 +207,138 @@ const client: FuzzTarget<HostMessage[]> = {
     })),
 };
 fuzzTarget(client);
+
+// ------------------------------------------------------------------ hostile guest
+
+/** Frames of one data message the guest sends (aggregated when more than one). */
+interface GuestData {
+  readonly frames: readonly { len: number; tci: number }[];
+  readonly ops: readonly ByteOp[];
+}
+
+function guestMessage(d: GuestData): Uint8Array {
+  const parts: Uint8Array[] = [];
+  for (const f of d.frames) {
+    const hl = RndisPacket.headerLength(f.tci);
+    const r = new Uint8Array(hl + f.len);
+    RndisPacket.writeHeader(r, 0, f.len, f.tci);
+    parts.push(r);
+  }
+  const body = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    body.set(p, o);
+    o += p.length;
+  }
+  const msg = nvsp(
+    {
+      type: NVSP_MSG.SEND_RNDIS_PKT,
+      channelType: NVSP_RNDIS_CHANNEL.DATA,
+      sectionIndex: 0xffffffff,
+      sectionSize: 0,
+    },
+    body,
+  );
+  return applyByteOps(msg, d.ops);
+}
+
+/**
+ * What the host must account for one data message: the frames found, plus one when the walk
+ * refused (as the host walks aggregated packets); -1 for a message that is not data.
+ */
+function expectedOutcomes(msg: Uint8Array): number {
+  // Not a data message: a control message the host answers, ignores or counts as malformed.
+  if (msg.length < 16 || u32(msg, 0) !== NVSP_MSG.SEND_RNDIS_PKT || u32(msg, 4) !== 0) return -1;
+  const info = new RndisPacketInfo();
+  let n = 0;
+  let off = NVSP_MESSAGE_SIZE;
+  do {
+    if (!RndisPacket.parse(msg, off, msg.length - off, info)) return n + 1;
+    n++;
+    off += u32(msg, off + 4);
+  } while (msg.length - off >= RNDIS_PACKET_HEADER_SIZE);
+  return n;
+}
+
+function u32(b: Uint8Array, o: number): number {
+  return (
+    ((b[o] as number) |
+      ((b[o + 1] as number) << 8) |
+      ((b[o + 2] as number) << 16) |
+      ((b[o + 3] as number) << 24)) >>>
+    0
+  );
+}
+
+const guestData: fc.Arbitrary<GuestData> = fc.record({
+  frames: fc.array(
+    fc.record({
+      len: fc.oneof(
+        { weight: 4, arbitrary: fc.nat({ max: 200 }) },
+        { weight: 1, arbitrary: fc.constantFrom(0, 14, 60, 1514, 1919, 1920, 1921, 2048, 4000) },
+      ),
+      tci: fc.constantFrom(-1, 0, 100, 0xffff),
+    }),
+    { minLength: 1, maxLength: 24 },
+  ),
+  ops: fc.oneof(
+    fc.constant([]),
+    byteOps(
+      [4, 40, 44, 48, 52, 68, 72, 84, 88, 92, 96],
+      [...boundaries32(44, 60, 1514, 1920, 2048), RNDIS_MSG.PACKET],
+    ),
+  ),
+});
+
+const host: FuzzTarget<GuestData[]> = {
+  name: 'netvsp-host-guest-data',
+  cases: 200,
+  arbitrary: fc.array(guestData, { minLength: 1, maxLength: 4 }),
+  check: (msgs, exec) => {
+    const scheduler = new VirtualScheduler();
+    const pool = new PacketPool({ slots: 16 });
+    const ch = new VmbusChannel({ scheduler, ringPages: 32 });
+    const h = new NetvspHost({
+      channel: ch,
+      pool,
+      scheduler,
+      mac: MacAddress.parse('00:15:5d:00:00:01'),
+    });
+    const c = new NvspClient({ channel: ch, pool, scheduler });
+    c.connect({ mtu: 1500, channels: 1 }, () => {});
+    scheduler.runUntilIdle();
+    expect(c.version > 0, 'handshake failed');
+    const before = { ...h.stats };
+    let expected = 0;
+    let control = 0;
+    for (const d of msgs) {
+      const m = guestMessage(d);
+      exec.tick();
+      refusedOrOk(() => {
+        if (ch.guest.send(VM_PKT.DATA_INBAND, 0, 0, m, 0, m.length) !== 'ok') return;
+        const e = expectedOutcomes(m);
+        if (e < 0) control++;
+        else expected += e;
+      }, exec);
+      refusedOrOk(() => void scheduler.runUntilIdle(100_000), exec);
+    }
+    const s = h.stats;
+    const got =
+      s.fromGuestFrames -
+      before.fromGuestFrames +
+      (s.malformed - before.malformed) +
+      (s.fromGuestDropped - before.fromGuestDropped);
+    exec.note('fromGuestFrames', s.fromGuestFrames - before.fromGuestFrames);
+    exec.note('malformed', s.malformed - before.malformed);
+    exec.note('fromGuestDropped', s.fromGuestDropped - before.fromGuestDropped);
+    // Each control message may add at most one malformed count; data must be accounted exactly.
+    expect(
+      got >= expected && got <= expected + control,
+      `the guest sent ${expected} frames or refusals (and ${control} control messages), the host accounted ${got} (${JSON.stringify(s)})`,
+    );
+    expect(pool.inUse === 0, `${pool.inUse} pool slots leaked`);
+  },
+  toJson: (msgs) => msgs,
+  fromJson: (j) => j as GuestData[],
+};
+fuzzTarget(host);

@@ -82,6 +82,8 @@ export interface NetvspHostStats {
   toVfFrames: number;
   /** Frames for the guest dropped because its ring was full. */
   toGuestDropped: number;
+  /** Frames from the guest dropped because the pool had no free slot or they do not fit one. */
+  fromGuestDropped: number;
   /** Guest messages refused as malformed. */
   malformed: number;
   /** SWITCH_DATA_PATH requests received. */
@@ -127,6 +129,7 @@ export class NetvspHost {
     toGuestFrames: 0,
     toVfFrames: 0,
     toGuestDropped: 0,
+    fromGuestDropped: 0,
     malformed: 0,
     switchRequests: 0,
   };
@@ -321,6 +324,7 @@ export class NetvspHost {
     const h = pool.alloc();
     if (h < 0 || info.dataLength > pool.slotSize - pool.headroom) {
       if (h >= 0) pool.free(h);
+      this.stats.fromGuestDropped++;
       return n;
     }
     pool.setLength(h, info.dataLength);
