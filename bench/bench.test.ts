@@ -60,13 +60,18 @@ test('every row is well-formed: a finite positive value, or n/a with the missing
   for (const r of report.rows) wellFormed(t, r);
 });
 
-test('the rows the core can measure today are measured', (t) => {
+test('the rows the landed packages can measure are measured', (t) => {
   for (const id of [
     'datapath.limit',
     'datapath.direct',
     'datapath.master',
     'datapath.bond',
+    'datapath.netvsc',
+    'datapath.pmd',
+    'datapath.failsafe',
     'ratio.master/direct',
+    'ratio.netvsc/direct',
+    'ratio.failsafe/direct',
     'ratio.bond/direct',
     'control.pairing.10',
     'control.pairing.100',
@@ -76,14 +81,15 @@ test('the rows the core can measure today are measured', (t) => {
   ]) {
     t.not(byId.get(id)?.value ?? null, null, id);
   }
-  for (const id of [
-    'datapath.netvsc',
-    'datapath.failsafe',
-    'datapath.e2e',
-    'simulator.live-migration',
-  ]) {
+  for (const id of ['datapath.e2e', 'ratio.e2e/limit', 'simulator.live-migration']) {
     t.is(byId.get(id)?.status, 'n/a', id);
   }
+});
+
+test('the fail-safe ratio compares DPDK ownership with DPDK ownership (txBurst on the VF PMD)', (t) => {
+  const r = DATAPATH_RATIOS.find((x) => x.id === 'failsafe/direct');
+  t.is(r?.numerator, 'failsafe');
+  t.is(r?.denominator, 'pmd');
 });
 
 test('samples: one pps value per round for each measured datapath subject', (t) => {

@@ -1,8 +1,6 @@
 import {
   BusDevice,
   BypassError,
-  BypassPolicy,
-  DatapathPath,
   DropReason,
   Ethernet,
   IFF,
@@ -105,8 +103,8 @@ export interface NetvscDeviceEvents {
  *   MAC, promisc/allmulti and address lists follow to the VF.
  * - Datapath: VF up → NVSP SWITCH_DATA_PATH to the VF (after the VF association), completion
  *   awaited; VF going down or leaving → synthetic first ({@link NetvscDatapath}).
- * - TX: the VF when present, running, with carrier and switched (the core's `BypassPolicy`
- *   with "always ready" for the synthetic path: the VF never causes a drop), else the synthetic
+ * - TX: the VF when present, running, with carrier and switched (what the core's `BypassPolicy`
+ *   decides with "always ready" for the synthetic path: the VF never causes a drop), else the synthetic
  *   path. RX on the VF is counted (`vf_rx_*`) and delivered as netvsc.
  * - Stats: own synthetic counters plus the VF's growth while enslaved (`SlaveStatsFolder`);
  *   {@link NetvscDevice.ethtoolStats} as `ethtool -S` shows them.
@@ -139,7 +137,6 @@ export class NetvscDevice extends NetDevice {
 
   /** The VF half (bypass ops, takeover, release). */
   readonly vfs: NetvscVfManager;
-  private readonly policy = new BypassPolicy();
   private readonly total = this.stats.clone();
   private readonly registry: BypassRegistry;
   private readonly ipv4: readonly number[];
@@ -458,13 +455,18 @@ export class NetvscDevice extends NetDevice {
     queue: number,
   ): number {
     const vf = this.vfs.vf;
-    // One decision per burst, by the core's policy: the synthetic path is always ready.
-    if (vf !== null && this.policy.unicastPath(this.txOnVf, true) === DatapathPath.ACTIVE) {
-      const before = vf.stats.txBytes;
+    // One decision per burst. The core's policy with an always-ready synthetic path,
+    // `BypassPolicy.unicastPath(txOnVf, true)`, is ACTIVE exactly when `txOnVf` holds, so that
+    // test is made here inline (the getter re-read `vfs.vf` and went through the policy call on
+    // every burst: about 7 ns per burst, 2.5 % of netvsc/direct in bench/).
+    if (vf !== null && vf.running && vf.carrier && vf.present && this.datapath.dataPathIsVf) {
+      const stats = vf.stats;
+      const before = stats.txBytes;
       const sent = vf.xmit(pkts, start, count, queue);
-      this.ethtool.vfTxPackets += sent;
-      this.ethtool.vfTxBytes += vf.stats.txBytes - before;
-      this.ethtool.vfTxDropped += count - sent;
+      const e = this.ethtool;
+      e.vfTxPackets += sent;
+      e.vfTxBytes += stats.txBytes - before;
+      e.vfTxDropped += count - sent;
       return sent;
     }
     const q = queue % this.channels;
