@@ -246,7 +246,10 @@ function guestMessage(d: GuestData): Uint8Array {
  * What the host must account for one data message: the frames found, plus one when the walk
  * refused (as the host walks aggregated packets); -1 for a message that is not data.
  */
-function expectedOutcomes(msg: Uint8Array): number {
+function expectedOutcomes(sent: Uint8Array): number {
+  // The ring delivers the payload zero-padded to 8 bytes (VMBus packets are 8-aligned).
+  const msg = new Uint8Array((sent.length + 7) & ~7);
+  msg.set(sent);
   // Not a data message: a control message the host answers, ignores or counts as malformed.
   if (msg.length < 16 || u32(msg, 0) !== NVSP_MSG.SEND_RNDIS_PKT || u32(msg, 4) !== 0) return -1;
   const info = new RndisPacketInfo();
