@@ -300,6 +300,15 @@ export class NetvscDevice extends NetDevice {
     if (this.instance !== null) this.registry.unregister(this.instance);
     this.instance = null;
     this.sub?.unsubscribe();
+    // netvsc_remove closes the channel: what the host sent before and the guest reads later
+    // (a link indication, frames, an association) no longer reaches the removed device, so it
+    // re-arms no timer (found by the model-based test: a NETWORK_CHANGE in flight left the 2 s
+    // link timer pending after removal).
+    const h = this.client.handlers;
+    delete h.onFrames;
+    delete h.onStatus;
+    delete h.onVfAssociation;
+    delete h.onRescind;
     this.ns?.unregister(this);
   }
 
