@@ -1,0 +1,35 @@
+import test from 'ava';
+import fc from 'fast-check';
+import {
+  emptyKernelCoverage,
+  kcmdArb,
+  kernelStartArb,
+  runNetvscDevice,
+} from './netvscDeviceModel.js';
+
+const DEEP = process.env['BYPASS_DEEP'] === '1';
+/** npm test: 200 runs of up to 40 steps, fixed seed. test:deep: 100x the runs (and 1.5x longer
+ * sequences) with fresh seeds, in chunks so that each test reports well within ava's timeout. */
+const CHUNKS = DEEP ? 20 : 1;
+const RUNS = DEEP ? 1_000 : 200;
+const MAX_STEPS = DEEP ? 60 : 40;
+
+for (let chunk = 0; chunk < CHUNKS; chunk++) {
+  const suffix = DEEP ? ` (deep, chunk ${chunk + 1}/${CHUNKS})` : '';
+  test(`random VF, association, link, MTU, namespace and traffic sequences keep NetvscDevice consistent with the model${suffix}`, (t) => {
+    const cov = emptyKernelCoverage();
+    fc.assert(
+      fc.property(
+        fc.array(kcmdArb, { maxLength: MAX_STEPS }),
+        fc.boolean(),
+        kernelStartArb,
+        (cmds, watch, start) => {
+          runNetvscDevice(cmds, watch, start, cov);
+        },
+      ),
+      DEEP ? { numRuns: RUNS } : { numRuns: RUNS, seed: 7 },
+    );
+    t.log(`${RUNS} runs of up to ${MAX_STEPS} steps; coverage ${JSON.stringify(cov)}`);
+    t.pass();
+  });
+}
