@@ -83,8 +83,10 @@ const MASTER_QUEUES = 16;
  *   (a busy device is tolerated: its rename will open it), address lists and VLANs synced
  *   (failure rolls back), stats snapshot taken, an active's MTU bounds become the master's;
  * - carrier = active ready OR backup ready (ready = running and carrier);
- * - TX per burst: the active if ready, else the backup if ready, else dropped and counted in
- *   `txDropped` (reason `no-path-ready`); with `multicastViaBackup`, group frames prefer the backup;
+ * - TX: the active if ready, else the backup if ready, else dropped and counted in `txDropped`
+ *   (reason `no-path-ready`); with `multicastViaBackup`, group frames prefer the backup. The
+ *   policy decides at each state change (Linux decides per packet; the outcome is the same
+ *   because every readiness change is a notifier event), and a burst reads the decision;
  * - RX: a frame on the backup while an active exists is delivered only to listeners bound exactly
  *   to the backup; everything else is delivered as received on the master;
  * - MTU change: active first, then backup, rolling the active back if the backup refuses;
@@ -115,6 +117,9 @@ export class BypassMaster extends NetDevice {
   private instance: BypassInstance | null = null;
   private activeDev: NetDevice | null = null;
   private backupDev: NetDevice | null = null;
+  /** Where unicast and group frames go, as the policy decided at the last state change. */
+  private txUnicast: NetDevice | null = null;
+  private txGroup: NetDevice | null = null;
   private readonly folder = new SlaveStatsFolder();
   /** What `getStats64` returns, allocated on the first query. */
   private total: NetDeviceStats | null = null;
@@ -389,7 +394,24 @@ export class BypassMaster extends NetDevice {
     this.publishPath();
   }
 
+  /**
+   * Re-decides the TX routes with the shared policy. Runs on every state change that can move
+   * traffic (slave joined or left, a slave's link, presence or admin state, master open/close),
+   * so the data path reads one field per burst instead of re-deciding.
+   */
+  private reroute(): void {
+    const a = this.activeDev;
+    const b = this.backupDev;
+    const aReady = a !== null && a.isReady;
+    const bReady = b !== null && b.isReady;
+    const pick = (p: DatapathPathValue): NetDevice | null =>
+      p === DatapathPath.ACTIVE ? a : p === DatapathPath.BACKUP ? b : null;
+    this.txUnicast = this.running ? pick(this.policy.unicastPath(aReady, bReady)) : null;
+    this.txGroup = this.running ? pick(this.policy.multicastPath(aReady, bReady)) : null;
+  }
+
   private publishPath(): void {
+    this.reroute();
     const next = this.currentPath();
     const prev = this.path;
     if (next === prev) return;
@@ -468,34 +490,23 @@ export class BypassMaster extends NetDevice {
     count: number,
     queue: number,
   ): number {
-    const a = this.activeDev;
-    const b = this.backupDev;
-    const policy = this.policy;
-    // One decision per burst, by the shared policy (a few field reads, no per-packet work).
-    const aReady = a !== null && a.isReady;
-    const bReady = b !== null && b.isReady;
-    if (!policy.multicastViaBackup) {
-      return this.sendOn(policy.unicastPath(aReady, bReady), pkts, start, count, queue);
-    }
+    if (!this.policy.multicastViaBackup)
+      return this.sendOn(this.txUnicast, pkts, start, count, queue);
     const g = this.partitionGroupFirst(pkts, start, count);
     let sent = 0;
-    if (g < count)
-      sent += this.sendOn(policy.unicastPath(aReady, bReady), pkts, start + g, count - g, queue);
-    if (g > 0) sent += this.sendOn(policy.multicastPath(aReady, bReady), pkts, start, g, queue);
+    if (g < count) sent += this.sendOn(this.txUnicast, pkts, start + g, count - g, queue);
+    if (g > 0) sent += this.sendOn(this.txGroup, pkts, start, g, queue);
     return sent;
   }
 
   private sendOn(
-    path: DatapathPathValue,
+    dev: NetDevice | null,
     pkts: Int32Array,
     start: number,
     count: number,
     queue: number,
   ): number {
-    if (path === DatapathPath.ACTIVE)
-      return (this.activeDev as NetDevice).xmit(pkts, start, count, queue);
-    if (path === DatapathPath.BACKUP)
-      return (this.backupDev as NetDevice).xmit(pkts, start, count, queue);
+    if (dev !== null) return dev.xmit(pkts, start, count, queue);
     this.stats.txDropped += count;
     this.pool.drop(pkts, start, count, DropReason.NO_PATH);
     return 0;

@@ -365,14 +365,22 @@ export abstract class NetDevice {
     this.emit({ type: 'change', detail: 'carrier' });
   }
 
-  /** Marks the device as gone (Linux `netif_device_detach`): stops TX until `attach`. */
+  /**
+   * Marks the device as gone (Linux `netif_device_detach`): TX drops until `attach`. Emits
+   * `change` (detail `presence`) so that masters re-route at once; Linux instead stops the
+   * device's queues, which its masters notice at their next transmit.
+   */
   detach(): void {
+    if (!this.present) return;
     this.present = false;
+    this.emit({ type: 'change', detail: 'presence' });
   }
 
-  /** Marks a detached device present again (Linux `netif_device_attach`). */
+  /** Marks a detached device present again (Linux `netif_device_attach`); emits `change`. */
   attach(): void {
+    if (this.present) return;
     this.present = true;
+    this.emit({ type: 'change', detail: 'presence' });
   }
 
   /**

@@ -10,7 +10,7 @@ import type { NetNamespace } from './NetNamespace.js';
  *   `NETDEV_POST_INIT`), so a driver can claim it (netvsc sets IFF_SLAVE on its VF there).
  * - `register` / `unregister`: the device entered / left the namespace (also on namespace moves).
  * - `up`, `going-down`, `down`: administrative state (`dev_open` / `dev_close`).
- * - `change`: carrier or flags changed (`detail` says which).
+ * - `change`: carrier, flags or presence (detach/attach) changed (`detail` says which).
  * - `changename`, `changemtu`, `changeaddr`: with the old value.
  * - `join`: the device just became a slave of a master (`NETDEV_JOIN`).
  * - `changeupper`: a master link was made or removed (`upper`, `linking`).
@@ -63,6 +63,6 @@ export interface NetdevEvent {
   readonly upper?: NetDevice;
   /** `changeupper`: true when linking, false when unlinking. */
   readonly linking?: boolean;
-  /** `change`: `'carrier'` or `'flags'`. */
-  readonly detail?: 'carrier' | 'flags';
+  /** `change`: `'carrier'`, `'flags'` or `'presence'` (detach/attach). */
+  readonly detail?: 'carrier' | 'flags' | 'presence';
 }

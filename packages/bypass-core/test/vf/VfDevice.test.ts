@@ -358,7 +358,7 @@ test('hot-unplug with frames in flight counts exactly those as vf-ring-flushed a
   t.is(vf.stats.txDropped, 6);
   t.is(vf.stats.rxDropped, 4);
   t.is(pool.inUse, 0);
-  t.deepEqual(log, ['going-down:eth0', 'down:eth0', 'unregister:eth0']);
+  t.deepEqual(log, ['change:eth0', 'going-down:eth0', 'down:eth0', 'unregister:eth0']);
   t.is(vf.ns, null);
   t.is(ns.size, 0);
   t.false(vf.present);
