@@ -339,9 +339,12 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   }
 
   /**
-   * `rte_eth_dev_default_mac_addr_set`.
+   * `rte_eth_dev_default_mac_addr_set`. Like DPDK since 23.03, an address already in the extra
+   * list is refused (one address, one entry: otherwise the port's table could not be rebuilt on
+   * another device, as the fail-safe replay does).
    *
-   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a multicast or zero address.
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a multicast or zero address, or one already
+   * in the address list.
    */
   setDefaultMacAddr(mac: MacAddress): void {
     this.#requireAlive('set the MAC address of');
@@ -349,6 +352,12 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
       throw new BypassError(
         'ERR_INVALID_ARGUMENT',
         `Port ${this.portId}: ${mac.toString()} is not a valid unicast address`,
+      );
+    }
+    if (this.#macs.some((m, i) => i > 0 && m !== null && m.equals(mac))) {
+      throw new BypassError(
+        'ERR_INVALID_ARGUMENT',
+        `New default address for port ${this.portId} was already in the address list. Please remove it first.`,
       );
     }
     this.devMacAddrSet(mac);
