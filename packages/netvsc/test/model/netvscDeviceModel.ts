@@ -66,7 +66,7 @@ export const kcmdArb: fc.Arbitrary<KCmd> = fc.oneof(
     }),
     weight: 3,
   },
-  fc.record({ op: fc.constant('policy' as const), refuse: fc.boolean() }),
+  { arbitrary: fc.record({ op: fc.constant('policy' as const), refuse: fc.boolean() }), weight: 2 },
   fc.record({ op: fc.constantFrom('pause' as const, 'resume' as const) }),
   fc.record({
     op: fc.constant('hostLink' as const),
