@@ -23,9 +23,9 @@ import { MAC, world } from '../helpers/world.js';
  */
 
 const DEEP = process.env['BYPASS_DEEP'] === '1';
-const RUNS = DEEP ? 20_000 : 150;
-const DEEP_CHUNKS = 20;
-const MAX_STEPS = DEEP ? 150 : 50;
+const RUNS = DEEP ? 15_000 : 150;
+const DEEP_CHUNKS = 60;
+const MAX_STEPS = DEEP ? 80 : 50;
 /** Kick/interrupt latency of the backend (virtual ns); 0 in half the runs (synchronous). */
 const LATENCIES = [0, 2_000] as const;
 
@@ -139,8 +139,11 @@ function run(cmds: Cmd[], latency: number): void {
   const dev = (x: Who): NetDevice | null =>
     x === 'master' ? master : x === 'nic' ? nic : (vfs[x === 'vf0' ? 0 : 1] ?? null);
   const ready = (d: NetDevice | null): boolean => d !== null && d.isReady;
+  // One virtual second: kicks and interrupts land, and the RX refill retry (every 500 ms while
+  // an allocation fails) runs twice. Not runUntilIdle: the retry never idles while memory is held.
+  const settle = (): void => scheduler.advanceBy(1_000_000_000);
   const drain = (): void => {
-    scheduler.runUntilIdle();
+    settle();
     w.drainHost(backend);
     for (const v of vfs) if (v !== null && v.unplugged === null) w.drainVf(v);
   };
@@ -219,7 +222,7 @@ function run(cmds: Cmd[], latency: number): void {
           break;
         case 'virtioLink':
           backend.setLink(c.up);
-          scheduler.runUntilIdle();
+          settle();
           break;
         case 'masterUp':
           master.open();
@@ -261,7 +264,7 @@ function run(cmds: Cmd[], latency: number): void {
           const expected = livePath();
           txOnlyOn(where, expected, () => {
             backend.announce();
-            scheduler.runUntilIdle();
+            settle();
           });
           break;
         }
@@ -291,7 +294,7 @@ function run(cmds: Cmd[], latency: number): void {
           if (w.pool.available < c.count) break;
           const before = got.length;
           const delivered = backend.receive(0, w.frames(c.count, MAC.value), 0, c.count);
-          scheduler.runUntilIdle();
+          settle();
           if (got.length - before > delivered)
             throw new Error(`${where}: master got more than virtio delivered`);
           if (got.length !== before && modelBackup !== nic)
@@ -312,7 +315,7 @@ function run(cmds: Cmd[], latency: number): void {
           drain();
           break;
         case 'advance':
-          scheduler.runUntilIdle(); // includes the RX refill retry (500 ms)
+          settle(); // includes the RX refill retry
           for (let q = 0; hogged.length === 0 && nic.running && q < nic.curQueuePairs; q++) {
             const free = nic.rxQueue(q)?.numFree ?? 0;
             if (free !== 0)
