@@ -53,6 +53,14 @@ export class NetNamespace {
   }
 
   /**
+   * True while something is subscribed to {@link NetNamespace.events$} (a driver, a registry,
+   * a watcher). Teardown checks use it: after every component is disposed it must be false.
+   */
+  get observed(): boolean {
+    return this.subject.observed;
+  }
+
+  /**
    * Registers a device (Linux `register_netdevice`): resolves a `%d` name pattern, assigns an
    * ifindex, emits `post-init` (for drivers that claim a device before anyone else sees it, as
    * netvsc marks its VF a slave) and then `register`.

@@ -189,6 +189,7 @@ function run(cmds: Cmd[]): void {
   if (w.registry.instances().length !== 0 || w.registry.followedNamespaces !== 0)
     throw new Error('teardown: registry not empty');
   if (w.ns.size !== 0) throw new Error('teardown: devices left in the namespace');
+  if (w.ns.observed) throw new Error('teardown: something is still subscribed to the namespace');
   if (w.pool.inUse !== 0) throw new Error('teardown: frames leaked');
 }
 
