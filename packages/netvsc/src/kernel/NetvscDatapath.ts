@@ -21,6 +21,13 @@ export class NetvscDatapath {
   dataPathIsVf = false;
   /** The datapath the host last completed. */
   hostPathIsVf = false;
+  /**
+   * True after a switch timed out: the host may still apply it (a busy host reads it later), so
+   * its datapath is unknown and the next VF event sends an explicit request even when it matches
+   * `hostPathIsVf` (found by the model-based test: a VF removed after a timed-out switch to it
+   * sent nothing, and the host, reading the old request late, kept sending to the gone VF).
+   */
+  hostPathUnknown = false;
   /** True while a VF is up but the host has not sent its association yet. */
   waitingForAssociation = false;
   /** Switches completed / failed. */
@@ -58,7 +65,7 @@ export class NetvscDatapath {
       this.dataPathIsVf = false;
       this.waitingForAssociation = false;
     }
-    if (this.requested !== null || want === this.hostPathIsVf) {
+    if (this.requested !== null || (want === this.hostPathIsVf && !this.hostPathUnknown)) {
       if (this.requested === null) this.dataPathIsVf = want && this.hostPathIsVf;
       return;
     }
@@ -92,11 +99,13 @@ export class NetvscDatapath {
       const dir = vf ? 'to' : 'from';
       if (r === 'ok') {
         this.hostPathIsVf = vf;
+        this.hostPathUnknown = false;
         this.switches++;
         this.log(`Data path switched ${dir} VF: ${name}`);
         this.switched(vf, name);
       } else {
         this.failures++;
+        if (r === 'timeout') this.hostPathUnknown = true;
         this.log(`Data path failed to switch ${dir} VF: ${name}, err: ${r}`);
       }
       this.dataPathIsVf = this.want && this.hostPathIsVf;

@@ -33,3 +33,40 @@ test('model self-check (the reference model once mispredicted this, not the driv
     ),
   );
 });
+
+test('model counterexample: after a switch to the VF timed out on a busy host, the VF going down still switches the host back', (t) => {
+  const w = new World();
+  const dev = w.probe();
+  w.plugVf();
+  w.host.pause(); // a busy host: the switch requests stay unread in the ring
+  w.host.sendVfAssociation(true, 1);
+  w.run(4000); // takeover, then three sends 1 s apart: err: timeout
+  t.is(dev.datapath.failures, 1);
+  t.true(dev.datapath.hostPathUnknown);
+  w.vf!.close(); // the host may apply the old request late: synthetic is asked explicitly
+  w.host.resume(); // the host reads VF, VF, VF, then synthetic
+  w.run(1);
+  t.is(w.host.dataPath, 'synthetic');
+  w.fromWire(3);
+  w.run(1);
+  t.deepEqual(w.takeDrops(), {}); // before the fix: dev-down 3 (the host kept sending to the VF)
+  t.is(w.received.length, 3);
+});
+
+test('model counterexample, as shrunk: busy host, timed-out switch, host resumes, RX', (t) => {
+  t.notThrows(() =>
+    runNetvscDevice(
+      [
+        { op: 'plug', slot: 0, where: 'vm' },
+        { op: 'pause' },
+        { op: 'assoc', allocated: true, serial: 1 },
+        { op: 'advance', ms: 2000 },
+        { op: 'advance', ms: 2000 },
+        { op: 'resume' },
+        { op: 'rx', count: 1 },
+      ],
+      false,
+      'none',
+    ),
+  );
+});

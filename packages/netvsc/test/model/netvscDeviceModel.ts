@@ -353,7 +353,8 @@ export function runNetvscDevice(
   const rx = (count: number): void => {
     const before = w.host.stats.toVfFrames;
     const dp = dev.datapath;
-    const guestAsked = dp.hostPathIsVf || dp.inFlight;
+    // The guest asked: switched, asking, or a timed-out request the host may have applied late.
+    const guestAsked = dp.hostPathIsVf || dp.inFlight || dp.hostPathUnknown;
     w.fromWire(count);
     cov.rxOnVf += w.host.stats.toVfFrames - before;
     if (w.host.stats.toVfFrames !== before && !guestAsked)
