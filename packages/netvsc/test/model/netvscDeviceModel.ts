@@ -475,9 +475,7 @@ export function runNetvscDevice(
   if (w.registry.instances().length !== 0 || w.registry.followedNamespaces !== 0)
     throw new Error('teardown: registry not empty');
   if (w.scheduler.pending !== 0) throw new Error(`teardown: ${w.scheduler.pending} timers pending`);
-  // No public observer count on NetNamespace: the subject is looked at directly.
   for (const ns of [w.ns, other])
-    if ((ns as unknown as { subject: { observed: boolean } }).subject.observed)
-      throw new Error(`teardown: namespace ${ns.name} still has subscribers`);
+    if (ns.observed) throw new Error(`teardown: namespace ${ns.name} still has subscribers`);
   if (w.pool.inUse !== 0) throw new Error(`teardown: ${w.pool.inUse} frames leaked`);
 }
