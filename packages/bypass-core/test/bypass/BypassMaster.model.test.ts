@@ -1,5 +1,5 @@
-import test from 'ava';
 import fc from 'fast-check';
+import { DEEP, modelTest } from '../../../../test/support/modelTest.js';
 import { BypassMaster } from '../../src/bypass/BypassMaster.js';
 import { BypassError } from '../../src/errors/BypassError.js';
 import { MacAddress } from '../../src/netdev/MacAddress.js';
@@ -14,8 +14,6 @@ import { type ToyNic, world } from './fixtures.js';
  * model of the slots and against the invariants of linux-failover.md section 2.
  */
 
-const DEEP = process.env['BYPASS_DEEP'] === '1';
-const RUNS = DEEP ? 100_000 : 300;
 const MAX_STEPS = DEEP ? 200 : 60;
 
 type Target = 'master' | 'backup' | 'vf0' | 'vf1' | 'vf2' | 'other';
@@ -193,13 +191,12 @@ function run(cmds: Cmd[]): void {
   if (w.pool.inUse !== 0) throw new Error('teardown: frames leaked');
 }
 
-test('random netdev event sequences keep the bypass master consistent with the reference model', (t) => {
-  fc.assert(
-    fc.property(fc.array(cmdArb, { maxLength: MAX_STEPS }), (cmds) => {
+modelTest(
+  'random netdev event sequences keep the bypass master consistent with the reference model',
+  () => ({
+    property: fc.property(fc.array(cmdArb, { maxLength: MAX_STEPS }), (cmds) => {
       run(cmds);
     }),
-    DEEP ? { numRuns: RUNS } : { numRuns: RUNS, seed: 42 },
-  );
-  t.log(`${RUNS} runs`);
-  t.pass();
-});
+  }),
+  { runs: 300, seed: 42, deepRuns: 100_000, deepChunks: 10 },
+);

@@ -1,5 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
+import { DEEP, modelTest } from '../../../../test/support/modelTest.js';
 import { BypassError, MacAddress } from '@bypass/core';
 import { SubDevState, type FailsafePort, type FailsafeSubDevice } from '../../src/dpdk/exports.js';
 import type { FakePort } from '../dpdk/helpers/FakePort.js';
@@ -17,9 +18,6 @@ import { World, mac } from '../dpdk/helpers/world.js';
  * monotonic; after stop + close no timer, no port and no frame left.
  */
 
-const DEEP = process.env['BYPASS_DEEP'] === '1';
-const RUNS = DEEP ? 15_000 : 150;
-const DEEP_CHUNKS = 60;
 const MAX_STEPS = DEEP ? 120 : 40;
 const FS_MAC = mac(0x01);
 const MCAST = [0, 1, 2].map((i) => MacAddress.fromNumber(0x01005e000000 + i));
@@ -293,24 +291,12 @@ const prop = fc.property(fc.array(cmdArb, { maxLength: MAX_STEPS, size: 'medium'
   run(cmds);
 });
 
-if (!DEEP) {
-  test(TITLE, (t) => {
-    fc.assert(prop, { numRuns: RUNS, seed: 11 });
-    t.log(`${RUNS} runs of up to ${MAX_STEPS} steps`);
-    t.pass();
-  });
-} else {
-  // Deep mode: serial chunks that first yield to the event loop, so ava hears of each finished
-  // chunk (a synchronous test blocks its worker's messages) and its inactivity timeout holds.
-  for (let c = 0; c < DEEP_CHUNKS; c++) {
-    test.serial(`${TITLE} (deep ${c + 1}/${DEEP_CHUNKS})`, async (t) => {
-      await new Promise((resolve) => setImmediate(resolve));
-      fc.assert(prop, { numRuns: RUNS / DEEP_CHUNKS });
-      t.log(`${RUNS / DEEP_CHUNKS} runs of up to ${MAX_STEPS} steps`);
-      t.pass();
-    });
-  }
-}
+modelTest(TITLE, () => ({ property: prop, log: () => `up to ${MAX_STEPS} steps` }), {
+  runs: 150,
+  seed: 11,
+  deepRuns: 15_000,
+  deepChunks: 60,
+});
 
 test('counterexample kept (fixed): a default MAC already in the extra list is refused, so a re-plugged VF gets the same table', (t) => {
   // Found by this model: the fail-safe took 02 as default while 02 was also an extra address;

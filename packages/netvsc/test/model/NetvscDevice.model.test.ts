@@ -1,5 +1,5 @@
-import test from 'ava';
 import fc from 'fast-check';
+import { modelTest } from '../../../../test/support/modelTest.js';
 import {
   emptyKernelCoverage,
   kcmdArb,
@@ -7,37 +7,27 @@ import {
   runNetvscDevice,
 } from './netvscDeviceModel.js';
 
-const DEEP = process.env['BYPASS_DEEP'] === '1';
 /**
  * npm test: 200 runs of 0..40 steps (size 'max': about 17 on average), fixed seed. test:deep:
  * 100x the runs with fresh seeds, in chunks so that each test reports well within ava's timeout.
  */
-const CHUNKS = DEEP ? 20 : 1;
-const RUNS = DEEP ? 1_000 : 200;
 const MAX_STEPS = 40;
 
-for (let chunk = 0; chunk < CHUNKS; chunk++) {
-  const suffix = DEEP ? ` (deep, chunk ${chunk + 1}/${CHUNKS})` : '';
-  // Serial, and yielding to the event loop first: ava hears of each finished chunk before the
-  // next one blocks the process (a synchronous chunk would otherwise hide the others' results).
-  test.serial(
-    `random VF, association, link, MTU, namespace and traffic sequences keep NetvscDevice consistent with the model${suffix}`,
-    async (t) => {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      const cov = emptyKernelCoverage();
-      fc.assert(
-        fc.property(
-          fc.array(kcmdArb, { maxLength: MAX_STEPS, size: 'max' }),
-          fc.boolean(),
-          kernelStartArb,
-          (cmds, watch, start) => {
-            runNetvscDevice(cmds, watch, start, cov);
-          },
-        ),
-        DEEP ? { numRuns: RUNS } : { numRuns: RUNS, seed: 7 },
-      );
-      t.log(`${RUNS} runs of up to ${MAX_STEPS} steps; coverage ${JSON.stringify(cov)}`);
-      t.pass();
-    },
-  );
-}
+modelTest(
+  'random VF, association, link, MTU, namespace and traffic sequences keep NetvscDevice consistent with the model',
+  () => {
+    const cov = emptyKernelCoverage();
+    return {
+      property: fc.property(
+        fc.array(kcmdArb, { maxLength: MAX_STEPS, size: 'max' }),
+        fc.boolean(),
+        kernelStartArb,
+        (cmds, watch, start) => {
+          runNetvscDevice(cmds, watch, start, cov);
+        },
+      ),
+      log: () => `up to ${MAX_STEPS} steps; coverage ${JSON.stringify(cov)}`,
+    };
+  },
+  { runs: 200, seed: 7, deepRuns: 20_000, deepChunks: 20 },
+);

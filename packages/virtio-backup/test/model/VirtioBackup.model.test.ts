@@ -1,5 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
+import { DEEP, modelTest } from '../../../../test/support/modelTest.js';
 import {
   BypassError,
   NetNamespace,
@@ -22,9 +23,6 @@ import { MAC, world } from '../helpers/world.js';
  * subscriptions and no frame allocated.
  */
 
-const DEEP = process.env['BYPASS_DEEP'] === '1';
-const RUNS = DEEP ? 15_000 : 150;
-const DEEP_CHUNKS = 60;
 const MAX_STEPS = DEEP ? 80 : 50;
 /** Kick/interrupt latency of the backend (virtual ns); 0 in half the runs (synchronous). */
 const LATENCIES = [0, 2_000] as const;
@@ -366,24 +364,12 @@ const prop = fc.property(
   },
 );
 
-if (!DEEP) {
-  test(TITLE, (t) => {
-    fc.assert(prop, { numRuns: RUNS, seed: 7 });
-    t.log(`${RUNS} runs of up to ${MAX_STEPS} steps`);
-    t.pass();
-  });
-} else {
-  // Deep mode: serial chunks that first yield to the event loop, so ava hears of each finished
-  // chunk (a synchronous test blocks its worker's messages) and its inactivity timeout holds.
-  for (let c = 0; c < DEEP_CHUNKS; c++) {
-    test.serial(`${TITLE} (deep ${c + 1}/${DEEP_CHUNKS})`, async (t) => {
-      await new Promise((resolve) => setImmediate(resolve));
-      fc.assert(prop, { numRuns: RUNS / DEEP_CHUNKS });
-      t.log(`${RUNS / DEEP_CHUNKS} runs of up to ${MAX_STEPS} steps`);
-      t.pass();
-    });
-  }
-}
+modelTest(TITLE, () => ({ property: prop, log: () => `up to ${MAX_STEPS} steps` }), {
+  runs: 150,
+  seed: 7,
+  deepRuns: 15_000,
+  deepChunks: 60,
+});
 
 test('counterexample kept (fixed): pool exhausted during virtio RX, then slots back: the refill retry posts the RX ring again', (t) => {
   // Found by this model once the application could hold memory: before the refill retry the
