@@ -18,7 +18,7 @@ import type { NvspClient, NvspSwitchResult } from '../nvsp/NvspClient.js';
  */
 export class NetvscDatapath {
   /** `data_path_is_vf`: the TX gate. */
-  dataPathIsVf = false;
+  private vfPath = false;
   /** The datapath the host last completed. */
   hostPathIsVf = false;
   /**
@@ -40,15 +40,30 @@ export class NetvscDatapath {
   private readonly client: NvspClient;
   private readonly log: (msg: string) => void;
   private readonly switched: (vf: boolean, vfName: string) => void;
+  /** Called whenever `dataPathIsVf` changes (the driver re-routes TX then). */
+  private readonly changed: () => void;
 
   constructor(
     client: NvspClient,
     log: (msg: string) => void,
     switched: (vf: boolean, vfName: string) => void,
+    changed: () => void = () => {},
   ) {
     this.client = client;
     this.log = log;
     this.switched = switched;
+    this.changed = changed;
+  }
+
+  private setVfPath(vf: boolean): void {
+    if (vf === this.vfPath) return;
+    this.vfPath = vf;
+    this.changed();
+  }
+
+  /** True once the host completed a switch to the VF and the VF is still wanted (Linux `data_path_is_vf`). */
+  get dataPathIsVf(): boolean {
+    return this.vfPath;
   }
 
   /** True while a switch request waits for its completion. */
@@ -62,11 +77,11 @@ export class NetvscDatapath {
     if (vfName !== '') this.vfName = vfName;
     if (!want) {
       // netvsc.c: block sending traffic to the VF if it is about to be gone.
-      this.dataPathIsVf = false;
+      this.setVfPath(false);
       this.waitingForAssociation = false;
     }
     if (this.requested !== null || (want === this.hostPathIsVf && !this.hostPathUnknown)) {
-      if (this.requested === null) this.dataPathIsVf = want && this.hostPathIsVf;
+      if (this.requested === null) this.setVfPath(want && this.hostPathIsVf);
       return;
     }
     if (want && !this.client.vfAllocated) {
@@ -108,7 +123,7 @@ export class NetvscDatapath {
         if (r === 'timeout') this.hostPathUnknown = true;
         this.log(`Data path failed to switch ${dir} VF: ${name}, err: ${r}`);
       }
-      this.dataPathIsVf = this.want && this.hostPathIsVf;
+      this.setVfPath(this.want && this.hostPathIsVf);
       if (r === 'ok' && this.want !== this.hostPathIsVf) this.reconcile(this.want, '');
     });
   }

@@ -140,6 +140,8 @@ export class NetvscDevice extends NetDevice {
   /** The VF half (bypass ops, takeover, release). */
   readonly vfs: NetvscVfManager;
   private readonly policy = new BypassPolicy();
+  /** The VF while the policy routes TX to it (decided at each state change), else null. */
+  private txVf: NetDevice | null = null;
   private readonly total = this.stats.clone();
   private readonly registry: BypassRegistry;
   private readonly ipv4: readonly number[];
@@ -187,6 +189,7 @@ export class NetvscDevice extends NetDevice {
       client,
       (m) => this.log(m),
       (vf, name) => this.events.emit('datapath', vf, name),
+      () => this.reroute(),
     );
     this.vfs = new NetvscVfManager(
       this,
@@ -195,7 +198,10 @@ export class NetvscDevice extends NetDevice {
       options.scheduler,
       this.ethtool,
       (m) => this.log(m),
-      (joined, vf) => this.events.emit('vf', joined, vf),
+      (joined, vf) => {
+        this.reroute();
+        this.events.emit('vf', joined, vf);
+      },
     );
     const h = client.handlers;
     h.onFrames = (pkts, start, count, queue) => this.receiveSynthetic(pkts, start, count, queue);
@@ -271,6 +277,17 @@ export class NetvscDevice extends NetDevice {
     return vf !== null && vf.running && vf.carrier && vf.present && this.datapath.dataPathIsVf;
   }
 
+  /**
+   * Re-decides where TX goes with the core's shared policy (the synthetic path is always ready,
+   * so a VF problem never causes a drop). Runs at every change of the inputs: the VF joining or
+   * leaving, a netdev event of the VF (up, down, carrier, presence), the datapath switching; a
+   * burst then reads one field.
+   */
+  private reroute(): void {
+    const vf = this.vfs?.vf ?? null;
+    this.txVf = this.policy.unicastPath(this.txOnVf, true) === DatapathPath.ACTIVE ? vf : null;
+  }
+
   /** Channels in use. */
   get channels(): number {
     return this.client.endpoints.length;
@@ -319,7 +336,10 @@ export class NetvscDevice extends NetDevice {
 
   private attachToCore(options: NetvscDeviceOptions): void {
     const ns = this.ns as NetNamespace;
-    this.sub = ns.events$.subscribe((e) => this.vfs.onNetdevEvent(e));
+    this.sub = ns.events$.subscribe((e) => {
+      this.vfs.onNetdevEvent(e);
+      if (e.dev === this.vfs.vf) this.reroute();
+    });
     if (options.vfNamespaces !== undefined && options.vfNamespaces.length > 0)
       this.watcher = new NetvscVfWatcher(
         ns,
@@ -466,12 +486,9 @@ export class NetvscDevice extends NetDevice {
     count: number,
     queue: number,
   ): number {
-    const vf = this.vfs.vf;
-    // One decision per burst, by the core's shared policy; the synthetic path is always ready,
-    // so a VF problem never causes a drop. The VF is read once (bench/: netvsc/direct).
-    const vfReady =
-      vf !== null && vf.running && vf.carrier && vf.present && this.datapath.dataPathIsVf;
-    if (vf !== null && this.policy.unicastPath(vfReady, true) === DatapathPath.ACTIVE) {
+    // The route the core's policy chose at the last state change (see reroute).
+    const vf = this.txVf;
+    if (vf !== null) {
       const stats = vf.stats;
       const before = stats.txBytes;
       const sent = vf.xmit(pkts, start, count, queue);
