@@ -10,7 +10,7 @@ import {
   NVSP_STATUS,
   NVSP_VERSIONS,
 } from '../nvsp/NvspConstants.js';
-import { decodeNvsp, encodeNvsp, nvspType, type NvspMessage } from '../nvsp/NvspMessage.js';
+import { decodeNvsp, encodeNvsp, isRndisDataMessage, type NvspMessage } from '../nvsp/NvspMessage.js';
 import {
   RNDIS_MSG,
   RNDIS_OID,
@@ -276,12 +276,7 @@ export class NetvspHost {
     let n = 0;
     while (!this.paused && ep.receive(pkt)) {
       if (pkt.type !== VM_PKT.DATA_INBAND) continue;
-      const type = nvspType(pkt.data, 0, pkt.length);
-      if (
-        type === NVSP_MSG.SEND_RNDIS_PKT &&
-        pkt.length >= 16 &&
-        pkt.view.getUint32(4, true) === NVSP_RNDIS_CHANNEL.DATA
-      ) {
+      if (isRndisDataMessage(pkt.data, pkt.length)) {
         n = this.onData(pkt, n, queue);
         // A guest that asks for it gets the send completion (DPDK's netvsc PMD frees its
         // send-buffer section and descriptor on it: hn_rxtx.c hn_nvs_send_completed).

@@ -14,7 +14,7 @@ import {
   NVSP_STATUS,
   NVSP_VERSION,
 } from './NvspConstants.js';
-import { decodeNvsp, encodeNvsp, nvspType, type NvspMessage } from './NvspMessage.js';
+import { decodeNvsp, encodeNvsp, isRndisDataMessage, nvspType, type NvspMessage } from './NvspMessage.js';
 import { nvspHandshake, type NvspConnectResult } from './NvspHandshake.js';
 
 /** Linux `netvsc_drv.c` / `hyperv_net.h`: RETRY_MAX, RETRY_US_LO, RETRY_US_HI. */
@@ -374,18 +374,13 @@ export class NvspClient {
         this.stats.ignored++;
         continue;
       }
-      const type = nvspType(pkt.data, 0, pkt.length);
-      if (
-        type === NVSP_MSG.SEND_RNDIS_PKT &&
-        pkt.length >= 16 &&
-        pkt.view.getUint32(4, true) === NVSP_RNDIS_CHANNEL.DATA
-      ) {
+      if (isRndisDataMessage(pkt.data, pkt.length)) {
         n = this.onData(pkt, n, queue);
         if (n === RX_BURST) n = this.flush(n, queue);
         continue;
       }
       n = this.flush(n, queue);
-      this.onControl(pkt, type);
+      this.onControl(pkt, nvspType(pkt.data, 0, pkt.length));
     }
     this.flush(n, queue);
   }

@@ -1,5 +1,5 @@
 import { BypassError } from '@bypass/core';
-import { NVSP_MESSAGE_SIZE, NVSP_MSG } from './NvspConstants.js';
+import { NVSP_MESSAGE_SIZE, NVSP_MSG, NVSP_RNDIS_CHANNEL } from './NvspConstants.js';
 
 /**
  * A decoded NVSP message (Linux `struct nvsp_message`, hyperv_net.h): a discriminated union on
@@ -68,6 +68,28 @@ const MIN_LEN: Record<number, number> = {
   [NVSP_MSG.SWITCH_DATA_PATH]: 8,
   [NVSP_MSG.SUBCHANNEL]: 12,
 };
+
+/**
+ * True when the `len` bytes at `bytes[0..]` are an NVSP SEND_RNDIS_PKT on the data channel (a
+ * frame, not an RNDIS control message): the test every reader of a netvsc ring makes before its
+ * data path (Linux `netvsc.c` netvsc_receive, DPDK `hn_rxtx.c` hn_nvs_handle_rxbuf).
+ *
+ * @example
+ * ```ts
+ * if (isRndisDataMessage(pkt.data, pkt.length)) onFrames(pkt);
+ * else onControl(pkt);
+ * ```
+ */
+export function isRndisDataMessage(bytes: Uint8Array, len: number): boolean {
+  if (len < 16 || nvspType(bytes, 0, len) !== NVSP_MSG.SEND_RNDIS_PKT) return false;
+  const channel =
+    ((bytes[4] as number) |
+      ((bytes[5] as number) << 8) |
+      ((bytes[6] as number) << 16) |
+      ((bytes[7] as number) << 24)) >>>
+    0;
+  return channel === NVSP_RNDIS_CHANNEL.DATA;
+}
 
 /**
  * The type of the NVSP message at `bytes[off..off+len)`, or -1 when there is not even a header.

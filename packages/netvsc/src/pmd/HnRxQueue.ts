@@ -5,7 +5,7 @@ import {
   NVSP_RNDIS_CHANNEL,
   NVSP_STATUS,
 } from '../nvsp/NvspConstants.js';
-import { decodeNvsp, nvspType } from '../nvsp/NvspMessage.js';
+import { decodeNvsp, isRndisDataMessage, nvspType } from '../nvsp/NvspMessage.js';
 import { RNDIS_MSG, RNDIS_PACKET_HEADER_SIZE } from '../rndis/RndisConstants.js';
 import { decodeRndis } from '../rndis/RndisMessage.js';
 import { RndisPacket, RndisPacketInfo } from '../rndis/RndisPacket.js';
@@ -137,11 +137,8 @@ export class HnRxQueue {
     while (ep.receive(pkt)) {
       if (pkt.type === VM_PKT.COMP) this.onCompletion(pkt);
       else if (pkt.type !== VM_PKT.DATA_INBAND) this.stats.ignored++;
-      else if (
-        nvspType(pkt.data, 0, pkt.length) === NVSP_MSG.SEND_RNDIS_PKT &&
-        pkt.length >= NVSP_MESSAGE_SIZE &&
-        pkt.view.getUint32(4, true) === NVSP_RNDIS_CHANNEL.DATA
-      )
+      // Shorter than a whole NVSP message: not taken as data (counted by onNotify).
+      else if (pkt.length >= NVSP_MESSAGE_SIZE && isRndisDataMessage(pkt.data, pkt.length))
         this.onData(pkt, started);
       else this.onNotify(pkt);
     }
