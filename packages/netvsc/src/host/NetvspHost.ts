@@ -10,7 +10,12 @@ import {
   NVSP_STATUS,
   NVSP_VERSIONS,
 } from '../nvsp/NvspConstants.js';
-import { decodeNvsp, encodeNvsp, isRndisDataMessage, type NvspMessage } from '../nvsp/NvspMessage.js';
+import {
+  decodeNvsp,
+  encodeNvsp,
+  isRndisDataMessage,
+  type NvspMessage,
+} from '../nvsp/NvspMessage.js';
 import {
   RNDIS_MSG,
   RNDIS_OID,

@@ -14,7 +14,13 @@ import {
   NVSP_STATUS,
   NVSP_VERSION,
 } from './NvspConstants.js';
-import { decodeNvsp, encodeNvsp, isRndisDataMessage, nvspType, type NvspMessage } from './NvspMessage.js';
+import {
+  decodeNvsp,
+  encodeNvsp,
+  isRndisDataMessage,
+  nvspType,
+  type NvspMessage,
+} from './NvspMessage.js';
 import { nvspHandshake, type NvspConnectResult } from './NvspHandshake.js';
 
 /** Linux `netvsc_drv.c` / `hyperv_net.h`: RETRY_MAX, RETRY_US_LO, RETRY_US_HI. */
