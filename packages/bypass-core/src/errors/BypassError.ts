@@ -17,6 +17,7 @@
  * - `ERR_VLAN_CHALLENGED`: VLANs requested on a device that cannot carry them.
  * - `ERR_PARSE`: text that could not be parsed (durations, rates, devargs...).
  * - `ERR_STATE`: the operation is not valid in the object's current state.
+ * - `ERR_SCENARIO`: a scenario file that does not validate (the message names the file and path).
  *
  * @example
  * ```ts
@@ -40,7 +41,8 @@ export type BypassErrorCode =
   | 'ERR_REFUSED'
   | 'ERR_VLAN_CHALLENGED'
   | 'ERR_PARSE'
-  | 'ERR_STATE';
+  | 'ERR_STATE'
+  | 'ERR_SCENARIO';
 
 /**
  * The one error type of the bypass packages: a stable machine-readable {@link BypassErrorCode}

@@ -1,0 +1,1 @@
+export type { FrameCapture } from './FrameCapture.js';

@@ -1,0 +1,1 @@
+export type { RunOptions } from './RunOptions.js';
