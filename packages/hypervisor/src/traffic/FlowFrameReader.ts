@@ -1,0 +1,147 @@
+import type { PacketPool } from '@bypass/core';
+import { FLOW_FRAME, FLOW_MAGIC } from './FlowFrame.js';
+import { fold, onesSum } from './FlowFrameChecksum.js';
+
+const TWO_32 = 0x1_0000_0000;
+const UDP_HLEN = 8;
+
+function u16(b: Uint8Array, o: number): number {
+  return ((b[o] as number) << 8) | (b[o + 1] as number);
+}
+
+function u32(b: Uint8Array, o: number): number {
+  return (
+    (((b[o] as number) << 24) |
+      ((b[o + 1] as number) << 16) |
+      ((b[o + 2] as number) << 8) |
+      (b[o + 3] as number)) >>>
+    0
+  );
+}
+
+/**
+ * Offset in `pool.bytes` of the UDP header of frame `h` when it is an unfragmented IPv4/UDP
+ * frame whose IP and UDP lengths fit in the frame and leave room for `minPayload` bytes; -1
+ * otherwise. Reads only inside the frame.
+ */
+function udpOffset(pool: PacketPool, h: number, minPayload: number): number {
+  const len = pool.length[h];
+  if (len === undefined || len < FLOW_FRAME.UDP + UDP_HLEN + minPayload) return -1;
+  const b = pool.bytes;
+  const o = pool.start[h] as number;
+  if (b[o + 12] !== 0x08 || b[o + 13] !== 0x00) return -1;
+  const vihl = b[o + 14] as number;
+  const ihl = (vihl & 0x0f) * 4;
+  if (vihl >> 4 !== 4 || ihl < 20) return -1;
+  const l4 = FLOW_FRAME.IP + ihl;
+  if (l4 + UDP_HLEN + minPayload > len) return -1;
+  if (b[o + 23] !== FLOW_FRAME.PROTO_UDP) return -1;
+  // A fragment (MF set or a non-zero offset) does not carry a whole datagram.
+  if ((((b[o + 20] as number) & 0x3f) | (b[o + 21] as number)) !== 0) return -1;
+  const totalLength = u16(b, o + 16);
+  if (totalLength < ihl + UDP_HLEN + minPayload || totalLength > len - FLOW_FRAME.IP) return -1;
+  const udpLength = u16(b, o + l4 + 4);
+  if (udpLength < UDP_HLEN + minPayload || udpLength > totalLength - ihl) return -1;
+  return o + l4;
+}
+
+function headerOffset(pool: PacketPool, h: number): number {
+  const udp = udpOffset(pool, h, FLOW_FRAME.FLOW_HEADER_LEN);
+  if (udp < 0) return -1;
+  const p = udp + UDP_HLEN;
+  return u32(pool.bytes, p) === FLOW_MAGIC ? p : -1;
+}
+
+/**
+ * Reads flow frames (see {@link FLOW_FRAME}) on the data plane: no allocation, no exception,
+ * and no byte read outside the frame, whatever the frame holds. A frame is a flow frame when it
+ * is an untagged, unfragmented IPv4/UDP frame (IP options allowed) whose IP and UDP lengths are
+ * consistent with the frame and whose UDP payload starts with {@link FLOW_MAGIC}; checksums are
+ * not checked on this path (see {@link FlowFrameReader.verifyChecksums}).
+ *
+ * For several fields of one frame, validate once with `headerOffset` and read with the `*At`
+ * functions; the per-field helpers (`flow`, `seq`, `sendTimeUs`) validate on every call.
+ *
+ * @example
+ * ```ts
+ * for (let i = start; i < start + count; i++) {
+ *   const h = pkts[i]!;
+ *   const p = FlowFrameReader.headerOffset(pool, h);
+ *   if (p < 0) { stats.foreign++; continue; }
+ *   const flow = FlowFrameReader.flowAt(pool.bytes, p);
+ *   const seq = FlowFrameReader.seqAt(pool.bytes, p);
+ *   const sentNs = FlowFrameReader.sendTimeNs(FlowFrameReader.sendTimeUsAt(pool.bytes, p), now);
+ * }
+ * ```
+ */
+export const FlowFrameReader = {
+  /** Offset in `pool.bytes` of frame `h`'s flow header; -1 when `h` is not a flow frame. */
+  headerOffset,
+
+  /** True when frame `h` is a flow frame. */
+  isFlowFrame(pool: PacketPool, h: number): boolean {
+    return headerOffset(pool, h) >= 0;
+  },
+
+  /** Flow index (uint32) of the flow header at `offset` (from `headerOffset`). */
+  flowAt(bytes: Uint8Array, offset: number): number {
+    return u32(bytes, offset + 4);
+  },
+
+  /** Sequence number (uint32) of the flow header at `offset`. */
+  seqAt(bytes: Uint8Array, offset: number): number {
+    return u32(bytes, offset + 8);
+  },
+
+  /** Send time in microseconds modulo 2^32 of the flow header at `offset`. */
+  sendTimeUsAt(bytes: Uint8Array, offset: number): number {
+    return u32(bytes, offset + 12);
+  },
+
+  /** Flow index of frame `h`; -1 when it is not a flow frame. */
+  flow(pool: PacketPool, h: number): number {
+    const p = headerOffset(pool, h);
+    return p < 0 ? -1 : u32(pool.bytes, p + 4);
+  },
+
+  /** Sequence number of frame `h`; -1 when it is not a flow frame. */
+  seq(pool: PacketPool, h: number): number {
+    const p = headerOffset(pool, h);
+    return p < 0 ? -1 : u32(pool.bytes, p + 8);
+  },
+
+  /** Send time of frame `h` in microseconds modulo 2^32; -1 when it is not a flow frame. */
+  sendTimeUs(pool: PacketPool, h: number): number {
+    const p = headerOffset(pool, h);
+    return p < 0 ? -1 : u32(pool.bytes, p + 12);
+  },
+
+  /**
+   * The full send time in ns (microsecond precision) of a frame stamped `stampUs` and seen at
+   * `nowNs`: the latest time not after `nowNs` whose microsecond count modulo 2^32 is
+   * `stampUs`. Exact while frames are younger than 2^32 us (about 71.6 minutes).
+   */
+  sendTimeNs(stampUs: number, nowNs: number): number {
+    const nowUs = Math.floor(nowNs / 1000);
+    const ageUs = (((nowUs - stampUs) % TWO_32) + TWO_32) % TWO_32;
+    return (nowUs - ageUs) * 1000;
+  },
+
+  /**
+   * True when frame `h` is an IPv4/UDP frame (flow frame or not) whose IPv4 header checksum is
+   * correct and whose UDP checksum is present (non-zero) and correct over the pseudo-header and
+   * the whole datagram. Costs a pass over the frame: for tests and fuzzing, not the data plane.
+   */
+  verifyChecksums(pool: PacketPool, h: number): boolean {
+    const udp = udpOffset(pool, h, 0);
+    if (udp < 0) return false;
+    const b = pool.bytes;
+    const ip = (pool.start[h] as number) + FLOW_FRAME.IP;
+    if (onesSum(b, ip, udp, 0) !== 0xffff) return false;
+    if (u16(b, udp + 6) === 0) return false;
+    const udpLength = u16(b, udp + 4);
+    let pseudo = FLOW_FRAME.PROTO_UDP + udpLength;
+    pseudo = onesSum(b, ip + 12, ip + 20, pseudo);
+    return fold(onesSum(b, udp, udp + udpLength, pseudo)) === 0xffff;
+  },
+} as const;
