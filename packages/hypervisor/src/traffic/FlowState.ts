@@ -1,0 +1,148 @@
+import { defineDropReason, type PacketPool } from '@bypass/core';
+import type { ScenarioFlow } from '../scenario/Scenario.js';
+import { FlowFrameReader } from './FlowFrameReader.js';
+import type { FlowFrameWriter } from './FlowFrameWriter.js';
+
+/** Frames the generator could not allocate (the pool was exhausted): counted as sent and lost. */
+export const POOL_EXHAUSTED = defineDropReason('pool-exhausted');
+/** A flow's frame (not a flooded copy) that ended at an endpoint that is not its destination. */
+export const FLOODED_ELSEWHERE = defineDropReason('flooded-elsewhere');
+
+/** `pool.mark` of a flow frame: the flow index + 1 (0 = not a flow frame). */
+export const FLOW_MARK_BASE = 1;
+
+/**
+ * The running state of one flow: its generator (constant rate, sequence numbers, real
+ * Ethernet/IPv4/UDP frames) and what its destination saw (received, duplicates, reordering,
+ * gaps, latency, per-bucket counts for the timeline) plus its drops by reason.
+ *
+ * @example
+ * ```ts
+ * const f = new FlowState(0, spec, writer, pool, bucketNs, buckets);
+ * const n = f.generate(out, now, tickNs); // frames to send this tick
+ * ```
+ */
+export class FlowState {
+  sent = 0;
+  received = 0;
+  duplicated = 0;
+  reordered = 0;
+  /** Flooded copies that reached the destination (not counted as received). */
+  copiesAtTarget = 0;
+  /** Drops by reason code. */
+  readonly drops: number[] = [];
+  readonly perBucket: Float64Array;
+  private acc = 0;
+  private nextSeq = 0;
+  private highest = -1;
+  private seen: Uint8Array;
+  private lastRx: number;
+  longestGapNs = 0;
+  latencyMin = Number.POSITIVE_INFINITY;
+  latencyMax = 0;
+  latencySum = 0;
+  /** Set while the source cannot send (its VM is paused or down). */
+  sourceStopped = false;
+
+  constructor(
+    readonly index: number,
+    readonly spec: ScenarioFlow,
+    private readonly writer: FlowFrameWriter,
+    private readonly pool: PacketPool,
+    private readonly bucketNs: number,
+    buckets: number,
+  ) {
+    this.perBucket = new Float64Array(buckets);
+    this.seen = new Uint8Array(1024);
+    this.lastRx = spec.start;
+  }
+
+  /** Lost frames: the sum of the drops. */
+  get lost(): number {
+    let s = 0;
+    for (const v of this.drops) s += v ?? 0;
+    return s;
+  }
+
+  /**
+   * Frames due in the tick `[now, now + tickNs)`: allocates and writes them into `out[0..]`
+   * (at most `out.length`) and returns how many. Frames the pool cannot give are counted as
+   * sent and dropped as `pool-exhausted`.
+   */
+  generate(out: Int32Array, now: number, tickNs: number): number {
+    const spec = this.spec;
+    if (now < spec.start || now >= spec.stop) return 0;
+    const end = now + tickNs < spec.stop ? now + tickNs : spec.stop;
+    this.acc += ((end - now) * spec.pps) / 1e9;
+    let want = Math.floor(this.acc);
+    if (want <= 0) return 0;
+    this.acc -= want;
+    if (this.sourceStopped) return 0;
+    if (want > out.length) want = out.length;
+    const got = this.pool.allocBurst(out, 0, want);
+    const mark = this.index + FLOW_MARK_BASE;
+    for (let i = 0; i < got; i++) {
+      const h = out[i] as number;
+      this.writer.write(this.pool, h, this.nextSeq++, now);
+      this.pool.mark[h] = mark;
+      this.pool.timestamp[h] = now;
+    }
+    this.sent += want;
+    if (got < want) {
+      this.nextSeq += want - got;
+      this.drops[POOL_EXHAUSTED] = (this.drops[POOL_EXHAUSTED] ?? 0) + (want - got);
+    }
+    return got;
+  }
+
+  /** Counts frame `h` (an original of this flow) as received at `now`. The caller frees it. */
+  receive(h: number, now: number): void {
+    const p = FlowFrameReader.headerOffset(this.pool, h);
+    if (p < 0) return;
+    const seq = FlowFrameReader.seqAt(this.pool.bytes, p);
+    this.received++;
+    if (seq >= this.seen.length * 8) this.grow(seq);
+    const byte = seq >>> 3;
+    const bit = 1 << (seq & 7);
+    if (((this.seen[byte] as number) & bit) !== 0) {
+      this.duplicated++;
+      return;
+    }
+    this.seen[byte] = (this.seen[byte] as number) | bit;
+    if (seq < this.highest) this.reordered++;
+    else this.highest = seq;
+    const gap = now - this.lastRx;
+    if (gap > this.longestGapNs) this.longestGapNs = gap;
+    this.lastRx = now;
+    const lat = now - (this.pool.timestamp[h] as number);
+    if (lat < this.latencyMin) this.latencyMin = lat;
+    if (lat > this.latencyMax) this.latencyMax = lat;
+    this.latencySum += lat;
+    const b = Math.floor(now / this.bucketNs);
+    if (b < this.perBucket.length) this.perBucket[b] = (this.perBucket[b] as number) + 1;
+  }
+
+  /** Counts `count` drops of this flow's frames with `reason`. */
+  countDrop(reason: number, count: number): void {
+    this.drops[reason] = (this.drops[reason] ?? 0) + count;
+  }
+
+  /** Closes the books at `end`: the gap from the last frame to the end of sending counts too. */
+  finish(end: number): void {
+    const stop = this.spec.stop < end ? this.spec.stop : end;
+    if (this.sent > 0 && stop - this.lastRx > this.longestGapNs) this.longestGapNs = stop - this.lastRx;
+  }
+
+  /** Unique frames received. */
+  get uniqueReceived(): number {
+    return this.received - this.duplicated;
+  }
+
+  private grow(seq: number): void {
+    let n = this.seen.length;
+    while (n * 8 <= seq) n *= 2;
+    const s = new Uint8Array(n);
+    s.set(this.seen);
+    this.seen = s;
+  }
+}

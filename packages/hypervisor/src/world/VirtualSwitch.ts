@@ -1,0 +1,260 @@
+import { BypassError, defineDropReason, readMac48, type PacketPool } from '@bypass/core';
+import type { FrameCapture } from '../capture/FrameCapture.js';
+import type { LinkSink } from './DelayLink.js';
+
+/** Frames whose learned port is the one they came in on (a stale entry: the MAC moved). */
+export const STALE_FDB = defineDropReason('stale-fdb');
+/** Frames flooded to no port at all. */
+export const NO_PORT = defineDropReason('no-port');
+
+/** What a switch port leads to (for flooding rules and reports). */
+export type SwitchPortKind = 'peer' | 'paravirt' | 'vf' | 'uplink';
+
+/**
+ * One port of a {@link VirtualSwitch}.
+ *
+ * @example
+ * ```ts
+ * const p: SwitchPort = sw.port(sw.addPort('peer', 'client', sink));
+ * ```
+ */
+export interface SwitchPort {
+  readonly id: number;
+  readonly kind: SwitchPortKind;
+  readonly name: string;
+  /** Egress: where frames leaving by this port go. */
+  sink: LinkSink;
+  /** False once removed. */
+  enabled: boolean;
+  /** Capture point id, or -1. */
+  capturePoint: number;
+}
+
+/**
+ * Picks the port a flooded frame's original should take (the others get copies), or -1.
+ *
+ * @example
+ * ```ts
+ * const preferred: FloodPreference = (h) => (pool.mark[h] === 0 ? -1 : targetPort(h));
+ * ```
+ */
+export type FloodPreference = (h: number) => number;
+
+/** Bit set in `pool.mark` of a copy made by flooding: its fate is not its flow's. */
+export const COPY_MARK = 0x8000_0000;
+
+/**
+ * A learning Ethernet switch (a hypervisor's vswitch, or the physical network between hosts):
+ * source MACs are learned on ingress; unicast goes to the SR-IOV VF whose MAC filter matches
+ * (the NIC's embedded switch steers before software sees the frame), else to a static entry
+ * (the port the hypervisor configured for a VM NIC), else to the learned port; group addresses
+ * and unknown unicast are flooded. A frame is never sent back where it came from: a learned
+ * entry pointing at the ingress port is stale (the MAC moved and has not announced itself yet)
+ * and the frame is dropped as `stale-fdb`.
+ *
+ * While a VM NIC has a VF with its MAC filter, its paravirtual port gets no flooded copies
+ * (one datapath at a time, as the seed's RFC asks of the hypervisor).
+ *
+ * @example
+ * ```ts
+ * const sw = new VirtualSwitch('src', pool);
+ * const peer = sw.addPort('peer', 'client', (p, s, n) => link.push(p, s, n, now()));
+ * sw.ingress(peer, pkts, 0, n);
+ * ```
+ */
+export class VirtualSwitch {
+  /** Frames forwarded (copies included). */
+  forwarded = 0;
+  /** Frames flooded (originals). */
+  flooded = 0;
+  /** Frames dropped as stale. */
+  stale = 0;
+  private readonly ports: SwitchPort[] = [];
+  private readonly learned = new Map<number, number>();
+  private readonly statics = new Map<number, number>();
+  private readonly filters = new Map<number, number>();
+  /** Per paravirtual port: the VF port that shadows it, or -1. */
+  private readonly shadow: number[] = [];
+  private readonly one = new Int32Array(1);
+  capture: FrameCapture | null = null;
+  /** Now, for capture timestamps. */
+  clock: () => number = () => 0;
+  floodPreference: FloodPreference | null = null;
+
+  constructor(
+    readonly name: string,
+    private readonly pool: PacketPool,
+  ) {}
+
+  /** Adds a port; returns its id. */
+  addPort(kind: SwitchPortKind, name: string, sink: LinkSink): number {
+    const id = this.ports.length;
+    const capturePoint = this.capture === null ? -1 : this.capture.point(`${this.name}-${name}`);
+    this.ports.push({ id, kind, name, sink, enabled: true, capturePoint });
+    this.shadow.push(-1);
+    return id;
+  }
+
+  /** The port `id`. */
+  port(id: number): SwitchPort {
+    const p = this.ports[id];
+    if (p === undefined) throw new BypassError('ERR_NOT_FOUND', `switch ${this.name} has no port ${id}`);
+    return p;
+  }
+
+  /** Disables a port and forgets every entry pointing at it. */
+  removePort(id: number): void {
+    const p = this.port(id);
+    p.enabled = false;
+    for (const map of [this.learned, this.statics, this.filters]) {
+      for (const [mac, port] of map) if (port === id) map.delete(mac);
+    }
+    for (let i = 0; i < this.shadow.length; i++) if (this.shadow[i] === id) this.shadow[i] = -1;
+  }
+
+  /** The hypervisor configures `mac` as living behind `port` (a VM NIC's paravirtual port). */
+  setStatic(mac: number, port: number): void {
+    this.statics.set(mac, port);
+    this.learned.delete(mac);
+  }
+
+  /** Forgets the static entry of `mac`. */
+  removeStatic(mac: number): void {
+    this.statics.delete(mac);
+  }
+
+  /**
+   * Programs the NIC's MAC filter: frames for `mac` go to `vfPort`; `paravirtPort` (the same
+   * NIC's paravirtual port, or -1) stops getting flooded copies meanwhile.
+   */
+  setVfFilter(mac: number, vfPort: number, paravirtPort: number): void {
+    this.filters.set(mac, vfPort);
+    if (paravirtPort >= 0) this.shadow[paravirtPort] = vfPort;
+  }
+
+  /** Resets the MAC filter of `mac`. */
+  clearVfFilter(mac: number): void {
+    const vfPort = this.filters.get(mac);
+    if (vfPort === undefined) return;
+    this.filters.delete(mac);
+    for (let i = 0; i < this.shadow.length; i++) if (this.shadow[i] === vfPort) this.shadow[i] = -1;
+  }
+
+  /** True when `mac` has a VF filter here. */
+  hasVfFilter(mac: number): boolean {
+    return this.filters.has(mac);
+  }
+
+  /** Where unicast to `mac` would go now: a port id, or -1 (flooded). */
+  lookup(mac: number): number {
+    return this.filters.get(mac) ?? this.statics.get(mac) ?? this.learned.get(mac) ?? -1;
+  }
+
+  /** Learned entries (for tests and reports). */
+  get learnedCount(): number {
+    return this.learned.size;
+  }
+
+  /**
+   * Frames entering by port `inPort`: learns their sources and forwards them; ownership moves
+   * to the switch (every frame is delivered, copied or dropped with a counter).
+   */
+  ingress(inPort: number, pkts: Int32Array, start: number, count: number): void {
+    if (count <= 0) return;
+    const pool = this.pool;
+    const bytes = pool.bytes;
+    const st = pool.start;
+    const inp = this.ports[inPort];
+    if (inp !== undefined && inp.capturePoint >= 0 && this.capture !== null) {
+      this.capture.record(inp.capturePoint, pool, pkts, start, count, this.clock());
+    }
+    let lastSrc = -1;
+    let runStart = start;
+    let runPort = -2;
+    const end = start + count;
+    for (let i = start; i < end; i++) {
+      const h = pkts[i] as number;
+      const o = st[h] as number;
+      const src = readMac48(bytes, o + 6);
+      if (src !== lastSrc) {
+        lastSrc = src;
+        if ((bytes[o + 6] as number) & 1) {
+          // a group source address is never learned
+        } else if (!this.statics.has(src) && !this.filters.has(src)) this.learned.set(src, inPort);
+      }
+      let out: number;
+      if ((bytes[o] as number) & 1) out = -1;
+      else {
+        const dst = readMac48(bytes, o);
+        const f = this.filters.get(dst);
+        out = f ?? this.statics.get(dst) ?? this.learned.get(dst) ?? -1;
+        if (out === inPort) out = -3;
+      }
+      if (out !== runPort) {
+        this.emit(inPort, runPort, pkts, runStart, i - runStart);
+        runStart = i;
+        runPort = out;
+      }
+    }
+    this.emit(inPort, runPort, pkts, runStart, end - runStart);
+  }
+
+  private emit(inPort: number, out: number, pkts: Int32Array, start: number, n: number): void {
+    if (n <= 0) return;
+    if (out >= 0) {
+      const p = this.ports[out] as SwitchPort;
+      if (!p.enabled) {
+        this.pool.drop(pkts, start, n, STALE_FDB);
+        this.stale += n;
+        return;
+      }
+      this.send(p, pkts, start, n);
+    } else if (out === -3) {
+      this.stale += n;
+      this.pool.drop(pkts, start, n, STALE_FDB);
+    } else {
+      for (let i = start; i < start + n; i++) this.flood(inPort, pkts[i] as number);
+    }
+  }
+
+  private send(p: SwitchPort, pkts: Int32Array, start: number, n: number): void {
+    this.forwarded += n;
+    if (p.capturePoint >= 0 && this.capture !== null) {
+      this.capture.record(p.capturePoint, this.pool, pkts, start, n, this.clock());
+    }
+    p.sink(pkts, start, n);
+  }
+
+  private flood(inPort: number, h: number): void {
+    this.flooded++;
+    const preferred = this.floodPreference === null ? -1 : this.floodPreference(h);
+    let originalPort = -1;
+    const ports = this.ports;
+    for (let i = 0; i < ports.length; i++) {
+      if (this.eligible(i, inPort)) {
+        if (originalPort < 0 || i === preferred) originalPort = i;
+      }
+    }
+    if (originalPort < 0) {
+      this.one[0] = h;
+      this.pool.drop(this.one, 0, 1, NO_PORT);
+      return;
+    }
+    for (let i = 0; i < ports.length; i++) {
+      if (i === originalPort || !this.eligible(i, inPort)) continue;
+      const c = this.pool.clone(h);
+      if (c < 0) continue; // pool exhausted: the copy is not made (the original still goes)
+      this.pool.mark[c] = (this.pool.mark[c] as number) | COPY_MARK;
+      this.one[0] = c;
+      this.send(ports[i] as SwitchPort, this.one, 0, 1);
+    }
+    this.one[0] = h;
+    this.send(ports[originalPort] as SwitchPort, this.one, 0, 1);
+  }
+
+  private eligible(i: number, inPort: number): boolean {
+    if (i === inPort) return false;
+    const p = this.ports[i] as SwitchPort;
+    return p.enabled && !(p.kind === 'paravirt' && (this.shadow[i] as number) >= 0);
+  }
+}
