@@ -4,6 +4,7 @@ import { formatReportText, KEY_EVENT_LINES } from '../../src/report/ReportText.j
 import type { ReportEvent } from '../../src/report/Report.js';
 import { flow, migrationReport, nic, report } from './fixtures.js';
 
+// eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/g;
 
 /** The line of `text` that starts (after indentation) with `start`. */
