@@ -17,3 +17,12 @@ export {
   type ScenarioVm,
   type StepAction,
 } from './Scenario.js';
+export { SCENARIO_JSON_SCHEMA, scenarioJsonSchema } from './ScenarioJsonSchema.js';
+export { ScenarioError, formatScenarioIssue, type ScenarioIssue } from './ScenarioError.js';
+export {
+  loadScenarioFile,
+  loadScenarioText,
+  validateScenarioText,
+  type ScenarioFormat,
+} from './ScenarioLoader.js';
+export { withModel } from './WithModel.js';

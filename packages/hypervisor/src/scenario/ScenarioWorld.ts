@@ -1,0 +1,166 @@
+import { DEFAULT_LINKS, DEFAULT_NIC_OPTIONS } from './Scenario.js';
+import type {
+  LinkSpec,
+  NicOptions,
+  ScenarioHost,
+  ScenarioLinks,
+  ScenarioNic,
+  ScenarioPeer,
+  ScenarioVm,
+} from './Scenario.js';
+import type { ScenarioChecks } from './ScenarioChecks.js';
+import type { FileLink, FileNicOptions, ScenarioFileData } from './ScenarioFile.js';
+import type { PathSegment } from './ScenarioSource.js';
+import { defaultPeerMac, parseByteSize } from './ScenarioUnits.js';
+
+/** Default VFs of a host that does not say. */
+export const DEFAULT_HOST_VFS = 4;
+/** Default guest memory: 4 GiB. */
+export const DEFAULT_VM_MEMORY = 4 * 2 ** 30;
+
+/** The world part of a normalized scenario. */
+export interface ScenarioWorldParts {
+  readonly links: ScenarioLinks;
+  readonly hosts: readonly ScenarioHost[];
+  readonly vms: readonly ScenarioVm[];
+  readonly peers: readonly ScenarioPeer[];
+}
+
+function link(
+  c: ScenarioChecks,
+  file: FileLink | undefined,
+  segs: PathSegment[],
+  dflt: LinkSpec,
+): LinkSpec {
+  return {
+    bandwidth: c.bandwidth(file?.bandwidth, [...segs, 'bandwidth'], dflt.bandwidth),
+    latency: c.duration(file?.latency, [...segs, 'latency'], dflt.latency),
+  };
+}
+
+function nicOptions(
+  c: ScenarioChecks,
+  o: FileNicOptions | undefined,
+  segs: PathSegment[],
+): NicOptions {
+  const d = DEFAULT_NIC_OPTIONS;
+  const dur = (
+    k: 'eject_delay' | 'unplug_timeout' | 'miimon' | 'hotplug_poll' | 'latency',
+  ): number => c.duration(o?.[k], [...segs, k], d[k]);
+  const out: NicOptions = {
+    offer_backup: o?.offer_backup ?? d.offer_backup,
+    guest_accepts_backup: o?.guest_accepts_backup ?? d.guest_accepts_backup,
+    guest_ejects: o?.guest_ejects ?? d.guest_ejects,
+    eject_delay: dur('eject_delay'),
+    unplug_timeout: dur('unplug_timeout'),
+    miimon: dur('miimon'),
+    hotplug_poll: dur('hotplug_poll'),
+    latency: dur('latency'),
+    tx_copybreak: o?.tx_copybreak ?? d.tx_copybreak,
+    multicast_via: o?.multicast_via ?? d.multicast_via,
+    paused_frames: o?.paused_frames ?? d.paused_frames,
+  };
+  if (out.miimon === 0)
+    c.add([...segs, 'miimon'], 'must be > 0 (a bond without link monitoring never fails over)');
+  if (out.hotplug_poll === 0)
+    c.add([...segs, 'hotplug_poll'], 'must be > 0 (fail-safe polls for the VF at this period)');
+  return out;
+}
+
+/**
+ * Checks and normalizes hosts, VMs (with their NICs), peers and links. MACs must be unicast and
+ * distinct across the world (a peer's default MAC counts too).
+ */
+export function normalizeWorld(c: ScenarioChecks, f: ScenarioFileData): ScenarioWorldParts {
+  const l = f.links;
+  const links: ScenarioLinks = {
+    vf: link(c, l?.vf, ['links', 'vf'], DEFAULT_LINKS.vf),
+    paravirt: link(c, l?.paravirt, ['links', 'paravirt'], DEFAULT_LINKS.paravirt),
+    network: link(c, l?.network, ['links', 'network'], DEFAULT_LINKS.network),
+    peer: link(c, l?.peer, ['links', 'peer'], DEFAULT_LINKS.peer),
+  };
+
+  const hostNames = new Map<string, string>();
+  const hosts: ScenarioHost[] = f.hosts.map((h, index) => {
+    c.unique(hostNames, h.name, ['hosts', index, 'name'], 'host', `hosts[${index}]`);
+    return { name: h.name, vfs: h.vfs ?? DEFAULT_HOST_VFS, index };
+  });
+  const knownHosts = [...hostNames.keys()];
+  const checkHost = (name: string, segs: PathSegment[]): void => {
+    if (!hostNames.has(name)) c.unknown(segs, 'host', name, knownHosts);
+  };
+
+  /** MAC value -> where it was first used. */
+  const macs = new Map<number, string>();
+  const claimMac = (
+    value: number,
+    text: string,
+    segs: PathSegment[],
+    where: string,
+    hint = '',
+  ): void => {
+    const first = macs.get(value);
+    if (first !== undefined) {
+      c.add(
+        segs,
+        `MAC ${text}${hint} is already used by ${first}; every NIC and peer needs its own`,
+      );
+    } else macs.set(value, where);
+  };
+
+  const vmNames = new Map<string, string>();
+  const vms: ScenarioVm[] = (f.vms ?? []).map((vm, vi) => {
+    c.unique(vmNames, vm.name, ['vms', vi, 'name'], 'VM', `vms[${vi}]`);
+    checkHost(vm.host, ['vms', vi, 'host']);
+    let memory = DEFAULT_VM_MEMORY;
+    if (vm.memory !== undefined) {
+      try {
+        memory = parseByteSize(vm.memory);
+      } catch (err) {
+        c.add(['vms', vi, 'memory'], err instanceof Error ? err.message : String(err));
+      }
+    }
+    const nicNames = new Map<string, string>();
+    const nics: ScenarioNic[] = [];
+    vm.nics.forEach((n, ni) => {
+      const segs: PathSegment[] = ['vms', vi, 'nics', ni];
+      c.unique(
+        nicNames,
+        n.name,
+        [...segs, 'name'],
+        `NIC (in VM ${vm.name})`,
+        `vms[${vi}].nics[${ni}]`,
+      );
+      const mac = c.unicastMac(n.mac, [...segs, 'mac']);
+      if (mac !== undefined)
+        claimMac(mac.value, mac.toString(), [...segs, 'mac'], `NIC ${vm.name}/${n.name}`);
+      if (n.model === 'virtio' && n.vf === true) {
+        c.add(
+          [...segs, 'vf'],
+          'model virtio never has a VF; use model virtio-backup (with options: { offer_backup: false } for a VF beside a plain virtio NIC) or remove vf',
+        );
+      }
+      const options = nicOptions(c, n.options, [...segs, 'options']);
+      if (mac !== undefined) {
+        nics.push({ name: n.name, model: n.model, mac, vf: n.vf ?? n.model !== 'virtio', options });
+      }
+    });
+    return { name: vm.name, host: vm.host, memory, nics };
+  });
+
+  const peerNames = new Map<string, string>();
+  const peers: ScenarioPeer[] = [];
+  (f.peers ?? []).forEach((p, pi) => {
+    const segs: PathSegment[] = ['peers', pi];
+    c.unique(peerNames, p.name, [...segs, 'name'], 'peer', `peers[${pi}]`);
+    checkHost(p.host, [...segs, 'host']);
+    const mac = p.mac === undefined ? defaultPeerMac(pi) : c.unicastMac(p.mac, [...segs, 'mac']);
+    if (mac === undefined) return;
+    const dflt = p.mac === undefined;
+    const hint = dflt ? ' (the default MAC of this peer: give the peer a mac)' : '';
+    claimMac(mac.value, mac.toString(), [...segs, dflt ? 'name' : 'mac'], `peer ${p.name}`, hint);
+    peers.push({ name: p.name, host: p.host, mac });
+  });
+
+  return { links, hosts, vms, peers };
+}
