@@ -1,0 +1,48 @@
+#!/usr/bin/env node
+// The `bypass` executable. Runs the build (dist/main.js) when there is one; otherwise the
+// TypeScript source through tsx, in a child node with the `@bypass/source` export condition (so
+// the workspace packages resolve to their src/ too). BYPASS_FROM_SOURCE=1 forces the source.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { URL, fileURLToPath } from 'node:url';
+
+const built = new URL('../dist/main.js', import.meta.url);
+if (existsSync(built) && !process.env.BYPASS_FROM_SOURCE) {
+  await import(built.href);
+} else {
+  const main = fileURLToPath(new URL('../src/main.ts', import.meta.url));
+  let tsx;
+  try {
+    tsx = import.meta.resolve('tsx');
+  } catch {
+    process.stderr.write(
+      'bypass: no build (packages/cli/dist/main.js) and tsx is not installed; run `npm run build` or `npm install`\n',
+    );
+    process.exit(3);
+  }
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@bypass/source', '--import', tsx, main, ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        // our own tsconfig, whatever the working directory (a relative inherited one would not resolve)
+        TSX_TSCONFIG_PATH: fileURLToPath(new URL('../tsconfig.json', import.meta.url)),
+      },
+    },
+  );
+  // Ctrl-C reaches the child too (same process group); the child decides how to stop.
+  const ignore = () => {};
+  process.on('SIGINT', ignore);
+  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  child.on('error', (err) => {
+    process.stderr.write(`bypass: cannot start node: ${err.message}\n`);
+    process.exitCode = 3;
+  });
+  child.on('exit', (code, signal) => {
+    process.off('SIGINT', ignore);
+    if (signal !== null) process.kill(process.pid, signal);
+    else process.exitCode = code ?? 3;
+  });
+}
