@@ -163,7 +163,9 @@ export interface Timeline {
   /** Frames received per bucket, per flow. */
   readonly flows: Readonly<Record<string, readonly number[]>>;
   /** Per NIC, the datapath segments in time order: `[startNs, endNs, path]`. */
-  readonly datapath: Readonly<Record<string, readonly (readonly [number, number, DatapathInUse])[]>>;
+  readonly datapath: Readonly<
+    Record<string, readonly (readonly [number, number, DatapathInUse])[]>
+  >;
   /** Per migration (same order as `migrations`), the state segments: `[startNs, endNs, state]`. */
   readonly migrations: readonly (readonly (readonly [number, number, MigrationState])[])[];
 }
