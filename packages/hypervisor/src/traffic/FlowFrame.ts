@@ -91,6 +91,7 @@ export interface FlowFrameSpec {
   readonly flow: number;
   /** Frame length in bytes without FCS, 60..1514. */
   readonly size: number;
+  /** How the frames are addressed. */
   readonly cast: FlowCast;
   /** Source MAC (a unicast address). */
   readonly srcMac: number;
@@ -98,7 +99,7 @@ export interface FlowFrameSpec {
    * Destination MAC of a `unicast` flow (required there, and must be unicast). Ignored for the
    * other casts: multicast derives it from `dstIp`, broadcast uses ff:ff:ff:ff:ff:ff.
    */
-  readonly dstMac?: number;
+  readonly dstMac?: number | undefined;
   /** Source IPv4 address. */
   readonly srcIp: number;
   /**
@@ -106,9 +107,9 @@ export interface FlowFrameSpec {
    * Ignored for `broadcast` (255.255.255.255). Default for `multicast`:
    * {@link FlowAddress.multicastGroupIpv4} of the flow index.
    */
-  readonly dstIp?: number;
+  readonly dstIp?: number | undefined;
   /** UDP source port; default {@link FlowAddress.srcPort} of the flow index. */
-  readonly srcPort?: number;
+  readonly srcPort?: number | undefined;
   /** UDP destination port; default {@link FlowAddress.dstPort} of the flow index. */
-  readonly dstPort?: number;
+  readonly dstPort?: number | undefined;
 }

@@ -40,7 +40,7 @@ export const FlowAddress = {
   /**
    * IPv4 address of endpoint `index` (0..65533) in 10.0.0.0/16.
    *
-   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for an index outside 0..65533.
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for an index outside 0..65533.
    */
   endpointIpv4(index: number): number {
     checkIndex('endpoint index', index, MAX_ENDPOINTS - 1);
@@ -50,7 +50,7 @@ export const FlowAddress = {
   /**
    * The multicast group of flow `flow` (0..65535), in 239.1.0.0/16.
    *
-   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for a flow index outside 0..65535.
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a flow index outside 0..65535.
    */
   multicastGroupIpv4(flow: number): number {
     checkIndex('flow index', flow, 0xffff);
@@ -66,7 +66,7 @@ export const FlowAddress = {
    * The Ethernet group address of an IPv4 multicast group: 01:00:5e followed by the group's
    * low 23 bits (Linux `ip_eth_mc_map`, `include/net/ip.h`).
    *
-   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` when `ipv4` is not in 224.0.0.0/4.
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` when `ipv4` is not in 224.0.0.0/4.
    */
   multicastMac(ipv4: number): number {
     if (!FlowAddress.isMulticastIpv4(ipv4)) {
@@ -97,7 +97,7 @@ export const FlowAddress = {
   /**
    * Parses a dotted-quad IPv4 address.
    *
-   * @throws {@link BypassError} `ERR_PARSE` for anything but four decimal octets 0..255.
+   * @throws `BypassError` `ERR_PARSE` for anything but four decimal octets 0..255.
    */
   parseIpv4(text: string): number {
     const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);

@@ -69,14 +69,19 @@ export class FlowFrameWriter {
   readonly flow: number;
   /** Frame length in bytes (no FCS). */
   readonly size: number;
+  /** How the frames are addressed. */
   readonly cast: FlowCast;
+  /** Source MAC (48-bit integer). */
   readonly srcMac: number;
   /** The destination MAC actually written (derived for multicast and broadcast). */
   readonly dstMac: number;
+  /** Source IPv4 address. */
   readonly srcIp: number;
   /** The destination IPv4 address actually written. */
   readonly dstIp: number;
+  /** UDP source port. */
   readonly srcPort: number;
+  /** UDP destination port. */
   readonly dstPort: number;
 
   private readonly template: Uint8Array;
@@ -86,7 +91,7 @@ export class FlowFrameWriter {
   private readonly udpBase: number;
 
   /**
-   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for a size outside 60..1514, a flow index
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a size outside 60..1514, a flow index
    * that is not a uint32, a MAC, IP or port out of range, a group-addressed source MAC, a
    * `unicast` flow without a unicast `dstMac`, or a `multicast` `dstIp` outside 224.0.0.0/4.
    */
@@ -155,7 +160,7 @@ export class FlowFrameWriter {
   /**
    * Fills slot `h` with frame `seq` of this flow sent at `timeNs` and sets its length.
    *
-   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` (from `PacketPool.setLength`) when the
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` (from `PacketPool.setLength`) when the
    * frame does not fit in the slot or `h` is not a slot of `pool`.
    */
   write(pool: PacketPool, h: number, seq: number, timeNs: number): void {
@@ -186,7 +191,7 @@ export class FlowFrameWriter {
    * Fills `pkts[start .. start+count)` with frames `firstSeq, firstSeq+1, ...` (modulo 2^32);
    * frame `i` of the burst is stamped `timeNs + i * intervalNs` (the flow's constant rate).
    *
-   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for a range outside `pkts`, a negative or
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a range outside `pkts`, a negative or
    * non-finite time or interval, or a slot the frame does not fit in.
    */
   writeBurst(

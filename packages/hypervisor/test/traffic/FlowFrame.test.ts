@@ -186,7 +186,7 @@ test('the reader rejects frames that are not flow frames', (t) => {
     ['IP length too short for the flow header', (b, o) => (b[o + 17] = 20 + 8 + 15)],
     ['UDP length past the IP packet', (b, o) => (b[o + 39] = 100 - 34 + 1)],
     ['UDP length too short for the flow header', (b, o) => (b[o + 39] = 8 + 15)],
-    ['bad magic', (b, o) => (b[o + 45] ^= 1)],
+    ['bad magic', (b, o) => (b[o + 45] = 0x52)],
   ];
   for (const [what, corrupt] of cases) {
     w.write(pool, h, 7, 0);
