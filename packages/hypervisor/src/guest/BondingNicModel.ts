@@ -1,0 +1,290 @@
+import {
+  BondMaster,
+  BusDevice,
+  Ethernet,
+  NS_PER_MS,
+  type NetDevice,
+  type PacketSink,
+  type TimerId,
+  type VfDevice,
+} from '@bypass/core';
+import {
+  VIRTIO_NET_DRIVER_FEATURES,
+  VIRTIO_NET_F,
+  VirtioNetBackend,
+  VirtioNetDevice,
+  featureMask,
+} from '@bypass/virtio-backup';
+import type { DatapathInUse } from '../report/Report.js';
+import { hostAnnounce } from '../world/HostAnnounce.js';
+import type { NicModel, NicModelContext } from './NicModel.js';
+
+/**
+ * Default delay between the VF's netdev registration and its enslavement to the bond (what a
+ * udev rule, NetworkManager or an `ifenslave` hook takes in a real guest), ns: 1 s.
+ *
+ * @example
+ * ```ts
+ * new BondingNicModel(ctx, { enslaveDelay: DEFAULT_ENSLAVE_DELAY_NS / 2 });
+ * ```
+ */
+export const DEFAULT_ENSLAVE_DELAY_NS = 1000 * NS_PER_MS;
+
+/**
+ * Options of a {@link BondingNicModel} not (yet) in the scenario's `NicOptions`.
+ *
+ * @example
+ * ```ts
+ * const o: BondingNicModelOptions = { enslaveDelay: 500_000_000 };
+ * ```
+ */
+export interface BondingNicModelOptions {
+  /** Delay from the VF's registration to its enslavement, ns; default {@link DEFAULT_ENSLAVE_DELAY_NS}. */
+  readonly enslaveDelay?: number;
+}
+
+/**
+ * The pre-bypass way: a Linux active-backup bond (core `BondMaster`, `drivers/net/bonding`)
+ * over a plain virtio-net NIC (`<nic>v`, no VIRTIO_NET_F_BACKUP) and the VF (`<nic>vf`, the
+ * bond's `primary`), with MII link monitoring every `miimon`; the application uses the bond,
+ * named after the NIC.
+ *
+ * - Steering: `filter`. The host's MAC filter sends RX to the VF as soon as it is plugged;
+ *   an active-backup bond passes up only what its active slave receives (bond_main.c
+ *   bond_handle_frame -> bond_should_deliver_exact_match: RX_HANDLER_EXACT on an inactive
+ *   slave, dropped as `rx-nohandler`), and a VF that is not yet enslaved is down (its RX is
+ *   dropped as `dev-down`).
+ * - Enslaving: the VF driver registers the netdev; nothing in the kernel enslaves it. A udev
+ *   rule / NetworkManager / ifenslave does, `enslaveDelay` later (event `vf-enslave`); being
+ *   the primary, it then becomes the active slave at once (bond_main.c bond_enslave ->
+ *   bond_select_active_slave).
+ * - Hot-unplug (either kind): the VF's unregistration releases it at once (bond_main.c
+ *   bond_netdev_event NETDEV_UNREGISTER -> __bond_release_one): immediate failover to virtio.
+ * - Carrier loss of the VF (`setLink('vf', false)`): nothing happens until the next miimon
+ *   round (bond_main.c bond_mii_monitor); meanwhile TX still goes to the VF and is dropped
+ *   there (`no-carrier`, counted in `vf_tx_dropped`): loss proportional to `miimon`.
+ * - Failover: the bond sends `num_grat_arp` (1) gratuitous ARPs on the new active slave
+ *   (bond_main.c bond_should_notify_peers), counted in `bond_garps`.
+ * - After a migration ({@link BondingNicModel.announce}): the virtio slave announces itself when
+ *   GUEST_ANNOUNCE was negotiated, else QEMU sends a RARP for it (`net/announce.c`).
+ *
+ * @example
+ * ```ts
+ * const m = new BondingNicModel(ctx);         // bond eth0 over eth0v (virtio)
+ * m.plugVf(vf, fn);                           // eth0vf registered, enslaved 1 s later
+ * ctx.scheduler.advanceBy(DEFAULT_ENSLAVE_DELAY_NS);
+ * m.datapath();                               // 'active'
+ * ```
+ */
+export class BondingNicModel implements NicModel {
+  readonly model = 'bonding' as const;
+  readonly vfSteering = 'filter' as const;
+  readonly acceptsVf = true;
+  readonly backend: VirtioNetBackend;
+  readonly virtio: VirtioNetDevice;
+  readonly bond: BondMaster;
+  /** Delay from VF registration to enslavement, ns. */
+  readonly enslaveDelay: number;
+  private vf: VfDevice | null = null;
+  private fn: BusDevice | null = null;
+  private enslaveTimer: TimerId | null = null;
+  private failovers = 0;
+  private enslaves = 0;
+  private garpFrames = 0;
+  private readonly sink: PacketSink;
+  private readonly vfName: string;
+  private readonly one = new Int32Array(1);
+
+  constructor(
+    private readonly ctx: NicModelContext,
+    options: BondingNicModelOptions = {},
+  ) {
+    this.enslaveDelay = options.enslaveDelay ?? DEFAULT_ENSLAVE_DELAY_NS;
+    this.vfName = `${ctx.nic}vf`;
+    this.backend = new VirtioNetBackend({
+      pool: ctx.pool,
+      mac: ctx.mac,
+      backup: false,
+      maxQueuePairs: 1,
+      queueSize: 256,
+      txSink: (_pair, pkts, start, count) => ctx.toHostParavirt(pkts, start, count),
+    });
+    this.virtio = VirtioNetDevice.probe({
+      pool: ctx.pool,
+      transport: this.backend,
+      ns: ctx.ns,
+      parent: new BusDevice({ id: `virtio-${ctx.nic}`, bus: 'virtio' }),
+      registry: ctx.registry,
+      name: `${ctx.nic}v`,
+      driverFeatures: VIRTIO_NET_DRIVER_FEATURES & ~featureMask(VIRTIO_NET_F.BACKUP),
+      random: ctx.random.fork(`virtio-${ctx.vm}-${ctx.nic}`),
+      ipv4: ctx.ipv4,
+      scheduler: ctx.scheduler,
+    });
+    this.bond = new BondMaster({
+      pool: ctx.pool,
+      scheduler: ctx.scheduler,
+      name: ctx.nic,
+      permAddr: ctx.mac,
+      miimon: ctx.options.miimon,
+      primary: this.vfName,
+      onAnnounce: (slave) => this.garp(slave),
+    });
+    ctx.ns.register(this.bond);
+    this.bond.enslave(this.virtio);
+    this.bond.activeChanges$.subscribe(({ from, to }) => {
+      if (from !== null && to !== null) this.failovers++;
+      ctx.event('bond-active', `${from?.name ?? 'none'} -> ${to?.name ?? 'none'}`);
+    });
+    this.bond.linkChanges$.subscribe(({ slave, from, to }) =>
+      ctx.event('bond-link', `${slave.name} ${from} -> ${to}`),
+    );
+    this.sink = (_dev, pkts, start, count) => ctx.deliver(pkts, start, count);
+    this.bond.bindSink(this.sink);
+    this.bond.open();
+  }
+
+  fromHostParavirt(pkts: Int32Array, start: number, count: number): void {
+    this.backend.receive(0, pkts, start, count);
+  }
+
+  send(pkts: Int32Array, start: number, count: number): void {
+    this.bond.xmit(pkts, start, count);
+  }
+
+  service(): void {
+    this.vf?.pollAll(256);
+  }
+
+  plugVf(vf: VfDevice, fn: BusDevice): void {
+    this.vf = vf;
+    this.fn = fn;
+    vf.setLink(true);
+    // The VF driver registers its netdev (down); enslaving is left to user space.
+    this.ctx.ns.register(vf, this.vfName);
+    this.cancelEnslave();
+    this.enslaveTimer = this.ctx.scheduler.runAfter(this.enslaveDelay, () => {
+      this.enslaveTimer = null;
+      this.enslaveVf(vf);
+    });
+    this.ctx.event(
+      'vf-registered',
+      `${vf.name}: enslaved to ${this.bond.name} in ${this.enslaveDelay / NS_PER_MS} ms`,
+      vf.name,
+    );
+  }
+
+  drainVfRx(): void {
+    this.vf?.pollAll(1 << 20);
+  }
+
+  removeVf(surprise: boolean): void {
+    const vf = this.vf;
+    if (vf === null) return;
+    this.vf = null;
+    this.cancelEnslave();
+    // Unregistration releases the slave at once (bond_netdev_event NETDEV_UNREGISTER).
+    vf.hotUnplug({ surprise });
+    if (this.fn !== null) this.ctx.bus.remove(this.fn, { surprise });
+    this.fn = null;
+  }
+
+  announce(): void {
+    if (this.backend.announce()) {
+      this.ctx.event('announce', 'guest announce (GUEST_ANNOUNCE): gratuitous ARP');
+      return;
+    }
+    // QEMU announces for a guest that cannot: RARP frames with the NIC's MAC (net/announce.c).
+    this.ctx.event('announce', 'QEMU self-announce: RARP');
+    hostAnnounce(this.ctx.pool, this.ctx.mac.value, this.ctx.toHostParavirt);
+  }
+
+  setLink(role: string, up: boolean): boolean {
+    if (role === 'backup') this.backend.setLink(up);
+    else if (role === 'vf' && this.vf !== null) this.vf.setLink(up);
+    else return false;
+    return true;
+  }
+
+  datapath(): DatapathInUse {
+    const a = this.bond.activeSlave;
+    if (a !== null && a === this.vf) return 'active';
+    if (a !== null && a === this.virtio) return 'backup';
+    return 'none';
+  }
+
+  device(role: string): NetDevice | null {
+    if (role === 'master') return this.bond;
+    if (role === 'backup') return this.virtio;
+    if (role === 'vf') return this.vf;
+    return this.ctx.ns.getByName(role) ?? null;
+  }
+
+  stats(): Record<string, number> {
+    const s = this.bond.getStats64();
+    const out: Record<string, number> = {
+      rx_packets: s.rxPackets,
+      tx_packets: s.txPackets,
+      rx_dropped: s.rxDropped,
+      tx_dropped: s.txDropped,
+      bond_failovers: this.failovers,
+      bond_garps: this.bond.garpsSent,
+      bond_garp_frames: this.garpFrames,
+      bond_enslaves: this.enslaves,
+      bond_backup_link_failures: this.bond.slaves.includes(this.virtio)
+        ? this.bond.linkFailureCount(this.virtio)
+        : 0,
+    };
+    for (const [k, v] of Object.entries(this.virtio.ethtoolStats())) out[`backup_${k}`] = v;
+    const vf = this.vf;
+    if (vf !== null) {
+      const v = vf.getStats64();
+      out['vf_rx_packets'] = v.rxPackets;
+      out['vf_tx_packets'] = v.txPackets;
+      out['vf_rx_dropped'] = v.rxDropped;
+      out['vf_tx_dropped'] = v.txDropped;
+      if (this.bond.slaves.includes(vf)) out['vf_link_failures'] = this.bond.linkFailureCount(vf);
+    }
+    const b = this.backend.stats;
+    out['host_rx_no_buffer'] = b.rxNoBuffer;
+    out['host_tx_packets'] = b.txPackets;
+    out['host_rx_packets'] = b.rxPackets;
+    return out;
+  }
+
+  dispose(): void {
+    this.removeVf(false);
+    this.bond.dispose();
+    if (this.bond.registered) this.ctx.ns.unregister(this.bond);
+    if (!this.virtio.removed) this.virtio.remove();
+  }
+
+  private enslaveVf(vf: VfDevice): void {
+    if (vf !== this.vf || !vf.present || !vf.registered) return;
+    try {
+      // ifenslave takes the device down first; the bond opens it (bond_main.c bond_enslave).
+      if (vf.running) vf.close();
+      this.bond.enslave(vf);
+      this.enslaves++;
+      this.ctx.event('vf-enslave', `${vf.name} enslaved to ${this.bond.name}`, vf.name);
+    } catch (err) {
+      this.ctx.event('vf-enslave-failed', `${vf.name}: ${(err as Error).message}`, vf.name);
+    }
+  }
+
+  private cancelEnslave(): void {
+    if (this.enslaveTimer !== null) this.ctx.scheduler.cancel(this.enslaveTimer);
+    this.enslaveTimer = null;
+  }
+
+  /** One gratuitous ARP for the NIC's address on the new active slave (bond_main.c peer notify). */
+  private garp(slave: NetDevice): void {
+    const pool = this.ctx.pool;
+    const h = pool.alloc();
+    if (h < 0) return;
+    Ethernet.writeGratuitousArp(pool, h, this.bond.devAddr.value, this.ctx.ipv4);
+    this.one[0] = h;
+    slave.xmit(this.one, 0, 1);
+    this.garpFrames++;
+  }
+}
