@@ -244,6 +244,54 @@ export class PacketPool {
     return c;
   }
 
+  /**
+   * The slot that holds byte `offset` of {@link PacketPool.bytes}, or -1 outside the buffer. A
+   * device that copies a frame between two buffers of the same memory (a virtio backend writing
+   * into a guest RX buffer) uses it to find the destination slot.
+   *
+   * @example
+   * ```ts
+   * const g = pool.slotAt(descriptorAddress);
+   * if (g >= 0) pool.copyMeta(h, g);
+   * ```
+   */
+  slotAt(offset: number): number {
+    if (!(offset >= 0 && offset < this.buffer.byteLength)) return -1;
+    return Math.floor(offset / this.slotSize);
+  }
+
+  /**
+   * Copies the simulator's metadata of slot `from` (mark, timestamp) to slot `to`: the tags
+   * that say which flow a frame belongs to travel with its bytes when a device copies them.
+   *
+   * @example
+   * ```ts
+   * copyBytes(h, g);
+   * pool.copyMeta(h, g);
+   * ```
+   */
+  copyMeta(from: number, to: number): void {
+    this.mark[to] = this.mark[from] as number;
+    this.timestamp[to] = this.timestamp[from] as number;
+  }
+
+  /**
+   * Reports `pkts[start .. start+count)` as dropped for `reason` without freeing them: a device
+   * discarded its copy of frames whose buffers go back to their owner by another way (a host
+   * backend refusing a guest's TX buffer, which the guest reclaims on completion).
+   *
+   * @example
+   * ```ts
+   * pool.reportDrop(one, 0, 1, DropReason.NO_CARRIER); // the guest still frees its buffer
+   * ```
+   */
+  reportDrop(pkts: Int32Array, start: number, count: number, reason: DropReasonCode): void {
+    if (count <= 0) return;
+    this.dropped += count;
+    const obs = this.onDrop;
+    if (obs !== null) obs(this, pkts, start, count, reason);
+  }
+
   /** Returns one slot to the pool. Double and invalid frees are counted and ignored. */
   free(h: number): void {
     if (!((h | 0) === h && h >= 0 && h < this.capacity)) {

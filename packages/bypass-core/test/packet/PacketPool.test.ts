@@ -193,3 +193,25 @@ test('adjustStart moves the start within the slot and refuses to leave it', (t) 
   t.false(pool.adjustStart(h, 1), 'length would go negative');
   t.is(pool.start[h], s + 20);
 });
+
+test('slotAt finds the slot holding a byte; copyMeta carries the flow tags; reportDrop notifies without freeing', (t) => {
+  const pool = new PacketPool({ slots: 4, slotSize: 256, headroom: 32 });
+  const a = pool.alloc();
+  const b = pool.alloc();
+  t.is(pool.slotAt(pool.start[b] as number), b);
+  t.is(pool.slotAt(-1), -1);
+  t.is(pool.slotAt(4 * 256), -1);
+  pool.mark[a] = 7;
+  pool.timestamp[a] = 1234;
+  pool.copyMeta(a, b);
+  t.is(pool.mark[b], 7);
+  t.is(pool.timestamp[b], 1234);
+  const seen: number[] = [];
+  pool.onDrop = (_p, pkts, s, n, reason) => {
+    for (let i = s; i < s + n; i++) seen.push(pkts[i] as number, reason);
+  };
+  pool.reportDrop(Int32Array.of(b), 0, 1, 3);
+  t.deepEqual(seen, [b, 3]);
+  t.true(pool.isAllocated(b), 'the owner still frees it');
+  t.is(pool.dropped, 1);
+});

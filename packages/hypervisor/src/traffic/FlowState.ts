@@ -65,7 +65,7 @@ export class FlowState {
   }
 
   /**
-   * Frames due in the tick `[now, now + tickNs)`: allocates and writes them into `out[0..]`
+   * Frames due in the tick `[now, now + tickNs)`, sent at its end: allocates and writes them into `out[0..]`
    * (at most `out.length`) and returns how many. Frames the pool cannot give are counted as
    * sent and dropped as `pool-exhausted`.
    */
@@ -83,9 +83,9 @@ export class FlowState {
     const mark = this.index + FLOW_MARK_BASE;
     for (let i = 0; i < got; i++) {
       const h = out[i] as number;
-      this.writer.write(this.pool, h, this.nextSeq++, now);
+      this.writer.write(this.pool, h, this.nextSeq++, end);
       this.pool.mark[h] = mark;
-      this.pool.timestamp[h] = now;
+      this.pool.timestamp[h] = end;
     }
     this.sent += want;
     if (got < want) {
@@ -114,7 +114,10 @@ export class FlowState {
     const gap = now - this.lastRx;
     if (gap > this.longestGapNs) this.longestGapNs = gap;
     this.lastRx = now;
-    const lat = now - (this.pool.timestamp[h] as number);
+    const stamp = this.pool.timestamp[h] as number;
+    const sentAt =
+      stamp > 0 ? stamp : FlowFrameReader.sendTimeNs(FlowFrameReader.sendTimeUsAt(this.pool.bytes, p), now);
+    const lat = now - sentAt;
     if (lat < this.latencyMin) this.latencyMin = lat;
     if (lat > this.latencyMax) this.latencyMax = lat;
     this.latencySum += lat;

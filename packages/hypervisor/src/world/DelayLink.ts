@@ -4,6 +4,21 @@ import type { LinkSpec } from '../scenario/Scenario.js';
 /** Frames dropped because a link's queue was full (the sender outran its bandwidth). */
 export const LINK_QUEUE_FULL = defineDropReason('link-queue-full');
 
+/**
+ * The time on the wire while links hand frames over: set by {@link DelayLink.pull} to the
+ * arrival time of the burst it delivers, so the next hop starts from there (several short hops
+ * can complete within one simulation tick).
+ *
+ * @example
+ * ```ts
+ * const wire: WireClock = { now: 0 };
+ * const link = new DelayLink(pool, spec, (p, s, n) => next.push(p, s, n, wire.now), 1 << 14, wire);
+ * ```
+ */
+export interface WireClock {
+  now: number;
+}
+
 /** Where a link hands the frames that arrived: `(pkts, start, count)`, ownership moves. */
 export type LinkSink = (pkts: Int32Array, start: number, count: number) => void;
 
@@ -47,6 +62,7 @@ export class DelayLink {
     spec: LinkSpec,
     public sink: LinkSink,
     capacity = 1 << 14,
+    private readonly wire: WireClock | null = null,
   ) {
     if (!(spec.bandwidth > 0) || !(spec.latency >= 0)) {
       throw new BypassError(
@@ -98,28 +114,37 @@ export class DelayLink {
 
   /** Hands every frame due at or before `now` to the sink, in bursts; returns how many. */
   pull(now: number): number {
+    return this.deliverUntil(now, now);
+  }
+
+  /** Hands everything on the wire to the sink at `now`, due or not (an orderly quiesce). */
+  flush(now: number): number {
+    return this.deliverUntil(Number.POSITIVE_INFINITY, now);
+  }
+
+  private deliverUntil(limit: number, now: number): number {
     let total = 0;
     const out = this.out;
-    while (this.tail !== this.head && (this.due[this.tail & this.mask] as number) <= now) {
+    const due = this.due;
+    const mask = this.mask;
+    while (this.tail !== this.head && (due[this.tail & mask] as number) <= limit) {
       let n = 0;
-      while (
-        n < out.length &&
-        this.tail !== this.head &&
-        (this.due[this.tail & this.mask] as number) <= now
-      ) {
-        out[n++] = this.handles[this.tail & this.mask] as number;
+      let latest = 0;
+      while (n < out.length && this.tail !== this.head) {
+        const d = due[this.tail & mask] as number;
+        if (d > limit) break;
+        if (d > latest) latest = d;
+        out[n++] = this.handles[this.tail & mask] as number;
         this.tail++;
       }
       total += n;
+      if (this.wire !== null) {
+        this.wire.now = latest < now ? latest : now;
+      }
       this.sink(out, 0, n);
     }
     this.delivered += total;
     return total;
-  }
-
-  /** Hands everything on the wire to the sink now, due or not (an orderly quiesce). */
-  flush(): number {
-    return this.pull(Number.POSITIVE_INFINITY);
   }
 
   /** Drops everything on the wire with `reason` (the far end vanished); returns how many. */

@@ -66,3 +66,18 @@ export function copyToGuest(
     s = 0;
   }
 }
+
+/**
+ * The guest address of byte `skip` of the chain popped into `vq`, counting from segment
+ * `first` (readable segments first, then writable ones); -1 when the chain is shorter.
+ */
+export function guestAddrAt(vq: VirtqueueDeviceSide, first: number, skip: number): number {
+  let s = skip;
+  const end = vq.outCount + vq.inCount;
+  for (let i = first; i < end; i++) {
+    const segLen = vq.segLen[i] as number;
+    if (s < segLen) return (vq.segAddr[i] as number) + s;
+    s -= segLen;
+  }
+  return -1;
+}

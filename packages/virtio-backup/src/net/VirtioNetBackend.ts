@@ -15,7 +15,7 @@ import { VIRTIO_DROP } from './VirtioDropReasons.js';
 import { VIRTIO_NET_CTRL as C } from './VirtioNetCtrl.js';
 import { VIRTIO_NET_HDR_GSO, VIRTIO_NET_HDR_LEN, VirtioNetHeader } from './VirtioNetHeader.js';
 import { VirtioNetRxFilter } from './VirtioNetRxFilter.js';
-import { copyFromGuest, copyToGuest } from './GuestCopy.js';
+import { copyFromGuest, copyToGuest, guestAddrAt } from './GuestCopy.js';
 
 const DEFAULT_QUEUE_SIZE = 256;
 const CTRL_MAX = 4096;
@@ -82,6 +82,7 @@ export class VirtioNetBackend extends VirtioDeviceBase {
   private readonly hostTx: PacketRing[] = [];
   private readonly txSink: VirtioNetBackendOptions['txSink'] | null;
   private readonly scratch = new Int32Array(64);
+  private readonly one = new Int32Array(1);
   private readonly ctrlBuf = new Uint8Array(CTRL_MAX);
 
   /**
@@ -262,6 +263,9 @@ export class VirtioNetBackend extends VirtioDeviceBase {
         VirtioNetHeader.writeEmpty(bytes, hdrAddr, 1);
       else copyToGuest(bytes, vq, first, 0, HDR_ONE, 0, VIRTIO_NET_HDR_LEN);
       copyToGuest(bytes, vq, first, VIRTIO_NET_HDR_LEN, bytes, o, len);
+      // The simulator's flow tags travel with the bytes into the guest's buffer.
+      const g = pool.slotAt(guestAddrAt(vq, first, VIRTIO_NET_HDR_LEN));
+      if (g >= 0) pool.copyMeta(h, g);
       vq.push(head, need);
       this.stats.rxPackets++;
       this.stats.rxBytes += len;
@@ -293,6 +297,8 @@ export class VirtioNetBackend extends VirtioDeviceBase {
       const head = vq.pop();
       if (head < 0) break;
       const frameLen = vq.outBytes - VIRTIO_NET_HDR_LEN;
+      // The guest's buffer holding the frame: its flow tags go with the copy, or with the drop.
+      const g = vq.outCount === 0 ? -1 : pool.slotAt(guestAddrAt(vq, 0, VIRTIO_NET_HDR_LEN));
       if (
         vq.outCount === 0 ||
         frameLen < 14 ||
@@ -300,14 +306,19 @@ export class VirtioNetBackend extends VirtioDeviceBase {
         !this.plainHeader(vq)
       ) {
         this.stats.txMalformed++;
+        this.reportGuestDrop(g, VIRTIO_DROP.TX_MALFORMED);
       } else if (!this.linkUp) {
         this.stats.txLinkDown++;
+        this.reportGuestDrop(g, VIRTIO_DROP.HOST_LINK_DOWN);
       } else {
         const h = pool.alloc();
-        if (h < 0) this.stats.txNoMemory++;
-        else {
+        if (h < 0) {
+          this.stats.txNoMemory++;
+          this.reportGuestDrop(g, VIRTIO_DROP.HOST_NO_MEMORY);
+        } else {
           copyFromGuest(bytes, vq, VIRTIO_NET_HDR_LEN, bytes, pool.start[h] as number, frameLen);
           pool.length[h] = frameLen;
+          if (g >= 0) pool.copyMeta(g, h);
           scratch[n++] = h;
           this.stats.txPackets++;
           this.stats.txBytes += frameLen;
@@ -321,6 +332,13 @@ export class VirtioNetBackend extends VirtioDeviceBase {
     }
     if (n > 0) this.emitTx(pair, ring, n);
     this.flushAndInterrupt(vq);
+  }
+
+  /** The guest's frame in slot `g` is discarded by the host (the guest frees its buffer). */
+  private reportGuestDrop(g: number, reason: number): void {
+    if (g < 0) return;
+    this.one[0] = g;
+    this.pool.reportDrop(this.one, 0, 1, reason);
   }
 
   private emitTx(pair: number, ring: PacketRing, n: number): void {

@@ -1,0 +1,307 @@
+import {
+  BusDevice,
+  type DeviceBus,
+  DropReason,
+  PacketRing,
+  VfDevice,
+  defineDropReason,
+  type PacketPool,
+  type TimerId,
+  type VirtualScheduler,
+} from '@bypass/core';
+import type { NicModel } from '../guest/NicModel.js';
+import type { DatapathInUse } from '../report/Report.js';
+import type { LinkSpec, ScenarioNic } from '../scenario/Scenario.js';
+import { DelayLink, type WireClock } from './DelayLink.js';
+import type { Host, VfSlot } from './Host.js';
+
+/** Frames that reached a VM during its stop-and-copy pause (`paused_frames: drop`). */
+export const VM_PAUSED = defineDropReason('vm-paused');
+/** Frames that reached a VM whose guest is down. */
+export const GUEST_DOWN = defineDropReason('guest-down');
+
+/** What a {@link VmNic} needs from its VM. */
+export interface VmNicOwner {
+  readonly name: string;
+  readonly paused: boolean;
+  readonly down: boolean;
+  readonly host: Host;
+  /** The VM's device bus (VF functions are added to it before the guest driver binds). */
+  readonly bus: DeviceBus;
+  /** The migration under way (its state), or null. */
+  readonly migration: { readonly state: string } | null;
+}
+
+/** Logs an event of a NIC: `(kind, detail, dev)`. */
+export type NicEventSink = (kind: string, detail?: string, dev?: string) => void;
+
+/**
+ * The world's side of one VM NIC: the wires between its host's switch and the guest (a
+ * paravirtual pair of links and a VF pair), its switch ports on the current host, the VF it
+ * holds, and the hot-plug choreography (QEMU/libvirt and Hyper-V do it this way): the host
+ * programs the VF's MAC filter and then plugs it; an orderly removal asks the guest, which
+ * ejects after `eject_delay` (the filter is reset first and the VF's rings are quiesced, so
+ * nothing is lost); a surprise removal loses what was in the VF's rings (`vf-ring-flushed`).
+ *
+ * @example
+ * ```ts
+ * const nic = new VmNic(vm, spec, pool, scheduler, wire, links, log);
+ * nic.bindModel(model);
+ * nic.attach(host);
+ * nic.plugVf(host.takeFreeVf(nic.id)!);
+ * ```
+ */
+export class VmNic {
+  readonly id: string;
+  readonly mac: number;
+  model!: NicModel;
+  /** The VF slot held (on the current host, or reserved on the source during a migration). */
+  slot: VfSlot | null = null;
+  vf: VfDevice | null = null;
+  private host: Host | null = null;
+  private pvPort = -1;
+  private vfPort = -1;
+  readonly pvIn: DelayLink;
+  readonly pvOut: DelayLink;
+  readonly vfIn: DelayLink;
+  readonly vfOut: DelayLink;
+  /** An orderly unplug requested and not yet done. */
+  unplugPending = false;
+  private ejectTimer: TimerId = -1;
+  private readonly pausedPv: PacketRing;
+  private readonly pausedVf: PacketRing;
+  private readonly scratch = new Int32Array(256);
+  // datapath accounting
+  path: DatapathInUse | null = null;
+  private pathSince = 0;
+  readonly onPath = { active: 0, backup: 0, none: 0 };
+  switches = 0;
+  readonly segments: [number, number, DatapathInUse][] = [];
+
+  constructor(
+    readonly vm: VmNicOwner,
+    readonly spec: ScenarioNic,
+    private readonly pool: PacketPool,
+    private readonly scheduler: VirtualScheduler,
+    private readonly wire: WireClock,
+    links: { paravirt: LinkSpec; vf: LinkSpec },
+    private readonly log: NicEventSink,
+  ) {
+    this.id = `${vm.name}/${spec.name}`;
+    this.mac = spec.mac.value;
+    this.pausedPv = new PacketRing(1 << 16);
+    this.pausedVf = new PacketRing(1 << 16);
+    this.pvIn = new DelayLink(pool, links.paravirt, (p, s, n) => this.toGuestPv(p, s, n), 1 << 14, wire);
+    this.vfIn = new DelayLink(pool, links.vf, (p, s, n) => this.toGuestVf(p, s, n), 1 << 14, wire);
+    this.pvOut = new DelayLink(pool, links.paravirt, (p, s, n) => this.fromGuest(this.pvPort, p, s, n), 1 << 14, wire);
+    this.vfOut = new DelayLink(pool, links.vf, (p, s, n) => this.fromGuest(this.vfPort, p, s, n), 1 << 14, wire);
+  }
+
+  /** Binds the mechanism (done once, right after construction). */
+  bindModel(model: NicModel): void {
+    this.model = model;
+  }
+
+  /** The host the NIC is attached to now. */
+  get currentHost(): Host | null {
+    return this.host;
+  }
+
+  /** Attaches the NIC's ports to `host`'s switch (boot, or resume after a migration). */
+  attach(host: Host): void {
+    this.host = host;
+    const sw = host.switch;
+    this.pvPort = sw.addPort('paravirt', `${this.vm.name}-${this.spec.name}-paravirt`, (p, s, n) =>
+      this.pvIn.push(p, s, n, this.wire.now),
+    );
+    this.vfPort = sw.addPort('vf', `${this.vm.name}-${this.spec.name}-vf`, (p, s, n) =>
+      this.vfIn.push(p, s, n, this.wire.now),
+    );
+    sw.setStatic(this.mac, this.pvPort);
+  }
+
+  /** Detaches from the current host's switch (the VM leaves it). */
+  detach(): void {
+    const host = this.host;
+    if (host === null) return;
+    host.switch.clearVfFilter(this.mac);
+    host.switch.removeStatic(this.mac);
+    host.switch.removePort(this.pvPort);
+    host.switch.removePort(this.vfPort);
+    this.pvPort = -1;
+    this.vfPort = -1;
+    this.host = null;
+  }
+
+  /**
+   * Plugs the VF of `slot` into the guest: the host programs the MAC filter (when the model
+   * steers by filter), the PCI function appears on the VM's bus and the model binds its driver.
+   */
+  plugVf(slot: VfSlot): void {
+    const host = this.host;
+    if (host === null || this.vf !== null) return;
+    this.slot = slot;
+    const address = `0000:00:${(5 + slot.index).toString(16).padStart(2, '0')}.0`;
+    const fn = new BusDevice({
+      id: `${slot.host.name}:${slot.address}`,
+      bus: 'pci',
+      pci: { address, virtfn: true, serial: slot.index + 1 },
+    });
+    const vf = new VfDevice({ pool: this.pool, permAddr: this.spec.mac, parent: fn, driver: 'mlx5_core', ringSize: 256 });
+    this.vf = vf;
+    if (this.model.vfSteering === 'filter') host.switch.setVfFilter(this.mac, this.vfPort, this.pvPort);
+    this.vm.bus.add(fn);
+    this.model.plugVf(vf, fn);
+    this.log('vf-plug', `${slot.host.name} VF ${slot.address}`);
+  }
+
+  /**
+   * Asks the guest to release the VF (ACPI/PCIe attention, or the NetVSP association withdrawn);
+   * a guest that ejects does so after `eject_delay`, then `done` runs. A guest that ignores the
+   * request keeps the VF (`done` never runs; {@link VmNic.cancelUnplugRequest} forgets it).
+   */
+  requestUnplug(done: () => void): void {
+    if (this.vf === null) {
+      done();
+      return;
+    }
+    if (this.unplugPending) return;
+    this.unplugPending = true;
+    this.log('unplug-request', this.slot === null ? undefined : `VF ${this.slot.address}`);
+    this.model.prepareVfRemoval?.();
+    if (!this.spec.options.guest_ejects) return;
+    this.ejectTimer = this.scheduler.runAfter(this.spec.options.eject_delay, () => {
+      this.ejectTimer = -1;
+      this.unplugPending = false;
+      this.removeVf(false);
+      done();
+    });
+  }
+
+  /** True while an eject is under way (requested to a guest that does eject). */
+  get ejectInProgress(): boolean {
+    return this.ejectTimer >= 0;
+  }
+
+  /** Forgets an unplug request the guest never acted on. */
+  cancelUnplugRequest(): void {
+    if (this.ejectTimer >= 0) return; // an eject under way completes
+    this.unplugPending = false;
+  }
+
+  /**
+   * Removes the VF now. Orderly: the filter is reset, frames already on their way to the VF are
+   * delivered and the guest takes them in, what the guest queued for transmission goes out, then
+   * the function is removed. Surprise: the filter is reset and everything in the VF's rings or
+   * on its wire toward the guest is lost as `vf-ring-flushed`.
+   */
+  removeVf(surprise: boolean): void {
+    const vf = this.vf;
+    if (vf === null) return;
+    this.host?.switch.clearVfFilter(this.mac);
+    if (surprise) {
+      this.vfIn.discard(DropReason.VF_RING_FLUSHED);
+    } else {
+      this.vfIn.flush(this.wire.now);
+      this.model.drainVfRx();
+      this.pumpVfTx(this.wire.now);
+    }
+    this.model.removeVf(surprise);
+    this.vf = null;
+    this.log('vf-unplug', surprise ? 'surprise' : 'orderly');
+  }
+
+  /** Returns the held VF slot to its host's pool. */
+  releaseSlot(): void {
+    if (this.slot !== null) this.slot.host.releaseVf(this.slot);
+    this.slot = null;
+  }
+
+  /** The host NIC takes what the guest queued on the VF's TX rings onto the VF wire. */
+  pumpVfTx(now: number): void {
+    const vf = this.vf;
+    if (vf === null || !vf.present) return;
+    const out = this.scratch;
+    for (let q = 0; q < vf.numTxQueues; q++) {
+      for (let n; (n = vf.drainTx(q, out, 0, out.length)) > 0; ) this.vfOut.push(out, 0, n, now);
+    }
+  }
+
+  /** Delivers the frames held during a pause (`paused_frames: queue`) once the VM runs again. */
+  releasePaused(): void {
+    const out = this.scratch;
+    for (let n; (n = this.pausedPv.dequeueBurst(out, 0, out.length)) > 0; ) this.model.fromHostParavirt(out, 0, n);
+    for (let n; (n = this.pausedVf.dequeueBurst(out, 0, out.length)) > 0; ) this.toGuestVf(out, 0, n);
+  }
+
+  /** Accounts `tickNs` of time ending at `now` to the path in use; logs changes. */
+  sample(now: number, tickNs: number): void {
+    const p = this.model.datapath();
+    if (p !== this.path) {
+      if (this.path !== null) {
+        this.switches++;
+        this.segments.push([this.pathSince, now - tickNs, this.path]);
+        this.log('datapath-switched', `to ${p}`);
+      }
+      this.path = p;
+      this.pathSince = now - tickNs;
+    }
+    this.onPath[p] += tickNs;
+  }
+
+  /** Closes the last datapath segment at `end`. */
+  finish(end: number): void {
+    if (this.path !== null) this.segments.push([this.pathSince, end, this.path]);
+  }
+
+  /** Frames still held by this NIC's wires and pause queues (for teardown). */
+  discardAll(): void {
+    for (const l of [this.pvIn, this.pvOut, this.vfIn, this.vfOut]) l.discard(DropReason.NO_DEVICE);
+    const out = this.scratch;
+    for (const r of [this.pausedPv, this.pausedVf]) {
+      for (let n; (n = r.dequeueBurst(out, 0, out.length)) > 0; ) this.pool.drop(out, 0, n, VM_PAUSED);
+    }
+  }
+
+  /** The NIC's four wires (the world pulls them every tick). */
+  get links(): DelayLink[] {
+    return [this.pvIn, this.pvOut, this.vfIn, this.vfOut];
+  }
+
+  private fromGuest(port: number, pkts: Int32Array, start: number, count: number): void {
+    const host = this.host;
+    if (host === null || port < 0) {
+      this.pool.drop(pkts, start, count, DropReason.NO_DEVICE);
+      return;
+    }
+    host.switch.ingress(port, pkts, start, count);
+  }
+
+  private holdOrDrop(ring: PacketRing, pkts: Int32Array, start: number, count: number): boolean {
+    if (this.vm.paused) {
+      const kept = this.spec.options.paused_frames === 'queue' ? ring.enqueueBurst(pkts, start, count) : 0;
+      if (kept < count) this.pool.drop(pkts, start + kept, count - kept, VM_PAUSED);
+      return true;
+    }
+    if (this.vm.down) {
+      this.pool.drop(pkts, start, count, GUEST_DOWN);
+      return true;
+    }
+    return false;
+  }
+
+  private toGuestPv(pkts: Int32Array, start: number, count: number): void {
+    if (this.holdOrDrop(this.pausedPv, pkts, start, count)) return;
+    this.model.fromHostParavirt(pkts, start, count);
+  }
+
+  private toGuestVf(pkts: Int32Array, start: number, count: number): void {
+    if (this.holdOrDrop(this.pausedVf, pkts, start, count)) return;
+    const vf = this.vf;
+    if (vf === null) {
+      this.pool.drop(pkts, start, count, DropReason.NO_DEVICE);
+      return;
+    }
+    vf.injectRx(0, pkts, start, count);
+  }
+}

@@ -1,0 +1,400 @@
+import {
+  PacketPool,
+  SeededRandom,
+  VirtualScheduler,
+  dropReasonName,
+  type DropReasonCode,
+} from '@bypass/core';
+import type { FrameCapture } from '../capture/FrameCapture.js';
+import { createNicModel } from '../guest/createNicModel.js';
+import type { NicModelContext } from '../guest/NicModel.js';
+import type { NicModelName, Scenario } from '../scenario/Scenario.js';
+import { EventLog, type LoggedEvent } from '../sim/EventLog.js';
+import { FlowAddress } from '../traffic/FlowFrameAddress.js';
+import { FlowFrameReader } from '../traffic/FlowFrameReader.js';
+import { FlowFrameWriter } from '../traffic/FlowFrameWriter.js';
+import { FLOODED_ELSEWHERE, FLOW_MARK_BASE, FlowState } from '../traffic/FlowState.js';
+import { DelayLink, type WireClock } from './DelayLink.js';
+import { Host } from './Host.js';
+import { Peer } from './Peer.js';
+import { Vm } from './Vm.js';
+import { VmNic } from './VmNic.js';
+import { COPY_MARK, VirtualSwitch } from './VirtualSwitch.js';
+
+/** Time the host needs to hot-plug a VF into a guest (device_add + the guest's PCI probe). */
+export const VF_PLUG_DELAY_NS = 200_000_000;
+
+/** Options of a {@link World}. */
+export interface WorldOptions {
+  /** Every NIC runs this model instead of the file's. */
+  readonly model?: NicModelName;
+  readonly capture?: FrameCapture;
+}
+
+/**
+ * The simulated world of one scenario: hosts with their switches and VF pools, the physical
+ * network between them, peers, VMs with their NICs, and the flows. {@link World.tick} advances
+ * it by one simulation step: timers (control plane) first, then the host NICs take what the
+ * guests queued on their VFs, the guests poll their receive rings, the wires deliver what has
+ * arrived, and the flows send this step's frames. Between two ticks frames really sit in rings
+ * and on wires, so a removal at any instant finds what a real one would.
+ *
+ * @example
+ * ```ts
+ * const world = new World(scenario);
+ * while (world.now < scenario.duration) world.tick();
+ * ```
+ */
+export class World {
+  readonly scheduler = new VirtualScheduler();
+  readonly pool: PacketPool;
+  readonly random: SeededRandom;
+  readonly log: EventLog;
+  readonly wire: WireClock = { now: 0 };
+  readonly hosts = new Map<string, Host>();
+  readonly network: VirtualSwitch;
+  readonly peers = new Map<string, Peer>();
+  readonly vms = new Map<string, Vm>();
+  readonly nics: VmNic[] = [];
+  readonly flows: FlowState[] = [];
+  /** Drops of frames that belong to no flow (announcements, flooded copies), by reason. */
+  readonly otherDrops: number[] = [];
+  readonly bucketNs: number;
+  readonly buckets: number;
+  private readonly links: DelayLink[] = [];
+  private readonly endpointIds = new Map<string, number>();
+  /** Per flow index: the endpoint id its frames are for. */
+  private readonly flowTarget: number[] = [];
+  private readonly flowTargetMac: number[] = [];
+  private readonly genOut = new Int32Array(4096);
+  private readonly sendFns: ((pkts: Int32Array, n: number) => void)[] = [];
+  private readonly sourceVm: (Vm | null)[] = [];
+  private readonly dropEpisodes = new Map<number, { last: number; event: LoggedEvent | null; count: number }>();
+  private timeNs = 0;
+
+  constructor(
+    readonly scenario: Scenario,
+    options: WorldOptions = {},
+  ) {
+    const totalPps = scenario.flows.reduce((s, f) => s + f.pps, 0);
+    const slots = Math.min(1 << 20, Math.max(1 << 14, nextPow2(Math.ceil((totalPps * 20e-3) + 8192))));
+    this.pool = new PacketPool({ slots });
+    this.random = new SeededRandom(scenario.seed);
+    this.log = new EventLog(() => this.scheduler.now());
+    const raw = Math.ceil(scenario.duration / 400);
+    this.bucketNs = Math.max(scenario.tick, Math.ceil(raw / scenario.tick) * scenario.tick);
+    this.buckets = Math.ceil(scenario.duration / this.bucketNs);
+    this.pool.onDrop = (_p, pkts, start, count, reason) => this.onDrop(pkts, start, count, reason);
+    this.network = new VirtualSwitch('network', this.pool);
+    this.setupSwitch(this.network, options.capture);
+    for (const h of scenario.hosts) this.addHost(new Host(h, this.pool), options.capture);
+    for (const p of scenario.peers) this.addPeer(p.name, p.host, p.mac.value);
+    for (const v of scenario.vms) this.addVm(v, options.model);
+    for (const f of scenario.flows) this.addFlow(f);
+  }
+
+  /** Simulated time reached, ns. */
+  get now(): number {
+    return this.timeNs;
+  }
+
+  /** Logs an event now. */
+  event(kind: string, where: Omit<LoggedEvent, 'atNs' | 'kind'> = {}): void {
+    this.log.add(kind, where);
+  }
+
+  /** Advances the world by one tick; `generate` false lets the wires drain without new traffic. */
+  tick(generate = true): void {
+    const tickNs = this.scenario.tick;
+    const t = this.timeNs + tickNs;
+    this.scheduler.advanceTo(t);
+    this.wire.now = t;
+    for (const nic of this.nics) if (!nic.vm.paused) nic.pumpVfTx(t);
+    for (const nic of this.nics) {
+      if (nic.vm.paused || nic.vm.down) continue;
+      this.wire.now = t;
+      nic.model.service(t);
+    }
+    for (let again = true; again; ) {
+      again = false;
+      for (const l of this.links) {
+        if (l.nextDue() <= t) {
+          l.pull(t);
+          again = true;
+        }
+      }
+    }
+    this.wire.now = t;
+    if (generate) this.generate(t, tickNs);
+    for (const nic of this.nics) nic.sample(t, tickNs);
+    this.timeNs = t;
+  }
+
+  /** Frames on wires or in rings and pause queues right now (all of the pool in use). */
+  get framesInFlight(): number {
+    return this.pool.inUse;
+  }
+
+  /** Closes the books at the end: datapath segments, flow gaps. */
+  finish(): void {
+    for (const nic of this.nics) nic.finish(this.timeNs);
+    for (const f of this.flows) f.finish(this.timeNs);
+  }
+
+  /** Per flow index, frames of that flow still allocated (in flight when the run ended). */
+  inFlightPerFlow(): number[] {
+    const out = new Array<number>(this.flows.length).fill(0);
+    const pool = this.pool;
+    for (let h = 0; h < pool.capacity; h++) {
+      if (pool.inUseMap[h] === 0) continue;
+      const m = pool.mark[h] as number;
+      if (m === 0 || (m & COPY_MARK) !== 0) continue;
+      const f = m - FLOW_MARK_BASE;
+      if (f >= 0 && f < out.length) out[f] = (out[f] as number) + 1;
+    }
+    return out;
+  }
+
+  /** The endpoint id of a peer name or `vm/nic`. */
+  endpoint(id: string): number {
+    return this.endpointIds.get(id) ?? -1;
+  }
+
+  /** The VM NIC `vm/nic`. */
+  nic(id: string): VmNic | undefined {
+    return this.nics.find((n) => n.id === id);
+  }
+
+  /** Registers a wire the world must pull every tick. */
+  addLink(link: DelayLink): void {
+    this.links.push(link);
+  }
+
+  /** A host by name (throws for an unknown one: names were validated). */
+  host(name: string): Host {
+    const h = this.hosts.get(name);
+    if (h === undefined) throw new Error(`unknown host ${name}`);
+    return h;
+  }
+
+  /**
+   * The receive side of endpoint `ep`: counts each flow frame at its destination, frees what
+   * is not a flow frame, drops a flow's original that ended elsewhere (`flooded-elsewhere`).
+   */
+  receiver(ep: number): (pkts: Int32Array, start: number, count: number) => void {
+    return (pkts, start, count) => {
+      const pool = this.pool;
+      const now = this.wire.now;
+      for (let i = start; i < start + count; i++) {
+        const h = pkts[i] as number;
+        const m = flowMark(pool, h);
+        if (m !== 0) {
+          const copy = (m & COPY_MARK) !== 0;
+          const fi = (m & ~COPY_MARK) - FLOW_MARK_BASE;
+          const flow = this.flows[fi];
+          if (flow !== undefined) {
+            if (this.flowTarget[fi] === ep) {
+              if (copy) flow.copiesAtTarget++;
+              else flow.receive(h, now);
+            } else if (!copy) {
+              pool.drop(pkts, i, 1, FLOODED_ELSEWHERE);
+              continue;
+            }
+          }
+        }
+        pool.free(h);
+      }
+    };
+  }
+
+  private onDrop(pkts: Int32Array, start: number, count: number, reason: DropReasonCode): void {
+    const pool = this.pool;
+    let attributed = 0;
+    for (let i = start; i < start + count; i++) {
+      const m = flowMark(pool, pkts[i] as number);
+      const f = m === 0 || (m & COPY_MARK) !== 0 ? undefined : this.flows[m - FLOW_MARK_BASE];
+      if (f === undefined) this.otherDrops[reason] = (this.otherDrops[reason] ?? 0) + 1;
+      else {
+        f.countDrop(reason, 1);
+        attributed++;
+      }
+    }
+    if (attributed > 0) this.noteDropEpisode(reason, attributed);
+  }
+
+  /** One `drop` event per episode of drops with the same reason (gaps under 1 ms join). */
+  private noteDropEpisode(reason: number, count: number): void {
+    const now = this.scheduler.now();
+    let ep = this.dropEpisodes.get(reason);
+    if (ep === undefined || now - ep.last > 1_000_000) {
+      ep = { last: now, event: this.log.add('drop', { detail: dropReasonName(reason) }), count: 0 };
+      this.dropEpisodes.set(reason, ep);
+    }
+    ep.last = now;
+    ep.count += count;
+    if (ep.event !== null) ep.event.detail = `${dropReasonName(reason)}: ${ep.count} frames`;
+  }
+
+  private setupSwitch(sw: VirtualSwitch, capture: FrameCapture | undefined): void {
+    if (capture !== undefined) sw.capture = capture;
+    sw.clock = () => this.wire.now;
+    sw.floodPreference = (h) => {
+      const m = this.pool.mark[h] as number;
+      if (m === 0 || (m & COPY_MARK) !== 0) return -1;
+      const mac = this.flowTargetMac[m - FLOW_MARK_BASE];
+      return mac === undefined ? -1 : sw.lookup(mac);
+    };
+  }
+
+  private addHost(host: Host, capture: FrameCapture | undefined): void {
+    this.hosts.set(host.name, host);
+    this.setupSwitch(host.switch, capture);
+    const links = this.scenario.links;
+    const netPort = this.network.addPort('uplink', host.name, (p, s, n) => down.push(p, s, n, this.wire.now));
+    const up = new DelayLink(this.pool, links.network, (p, s, n) => this.network.ingress(netPort, p, s, n), 1 << 14, this.wire);
+    const down = new DelayLink(this.pool, links.network, (p, s, n) => host.switch.ingress(host.uplinkPort, p, s, n), 1 << 14, this.wire);
+    host.uplinkPort = host.switch.addPort('uplink', 'uplink', (p, s, n) => up.push(p, s, n, this.wire.now));
+    this.addLink(up);
+    this.addLink(down);
+  }
+
+  private addPeer(name: string, hostName: string, mac: number): void {
+    const host = this.host(hostName);
+    const ep = this.endpointIds.size;
+    this.endpointIds.set(name, ep);
+    const peer = new Peer(name, mac, host, this.pool, this.scenario.links.peer, this.wire, this.receiver(ep));
+    this.peers.set(name, peer);
+    for (const l of peer.links) this.addLink(l);
+  }
+
+  private addVm(spec: Scenario['vms'][number], model: NicModelName | undefined): void {
+    const vm = new Vm(spec, this.host(spec.host));
+    this.vms.set(vm.name, vm);
+    for (const nicSpec of spec.nics) {
+      const chosen = model ?? nicSpec.model;
+      const s = chosen === nicSpec.model ? nicSpec : { ...nicSpec, model: chosen };
+      const nic = new VmNic(vm, s, this.pool, this.scheduler, this.wire, this.scenario.links, (kind, detail, dev) =>
+        this.event(kind, { host: vm.host.name, vm: vm.name, dev: dev ?? nicSpec.name, ...(detail === undefined ? {} : { detail }) }),
+      );
+      const ep = this.endpointIds.size;
+      this.endpointIds.set(nic.id, ep);
+      const ctx: NicModelContext = {
+        scheduler: this.scheduler,
+        pool: this.pool,
+        random: this.random.fork(nic.id),
+        vm: vm.name,
+        nic: nicSpec.name,
+        mac: nicSpec.mac,
+        ipv4: FlowAddress.endpointIpv4(ep),
+        options: nicSpec.options,
+        ns: vm.ns,
+        bus: vm.bus,
+        registry: vm.registry,
+        toHostParavirt: (p, st, n) => nic.pvOut.push(p, st, n, this.wire.now),
+        toGuestVf: (p, st, n) => nic.vfIn.push(p, st, n, this.wire.now),
+        deliver: this.receiver(ep),
+        event: (kind, detail, dev) =>
+          this.event(kind, { host: vm.host.name, vm: vm.name, dev: dev ?? nicSpec.name, ...(detail === undefined ? {} : { detail }) }),
+      };
+      nic.attach(vm.host);
+      nic.bindModel(createNicModel(chosen, ctx));
+      vm.nics.push(nic);
+      this.nics.push(nic);
+      for (const l of nic.links) this.addLink(l);
+      this.event('netdev-register', { host: vm.host.name, vm: vm.name, dev: nicSpec.name, detail: chosen });
+      const wantsVf = chosen === nicSpec.model ? nicSpec.vf : chosen !== 'virtio';
+      if (wantsVf) this.plugFreeVf(nic, vm.host, 0);
+    }
+  }
+
+  /** Plugs a free VF of `host` into `nic` after `delay` (hidden when the guest cannot take it). */
+  plugFreeVf(nic: VmNic, host: Host, delay = VF_PLUG_DELAY_NS): void {
+    if (nic.model.model === 'virtio') return;
+    const slot = host.takeFreeVf(nic.id);
+    if (slot === null) {
+      this.event('vf-unavailable', { host: host.name, vm: nic.vm.name, dev: nic.spec.name, detail: `no free VF on ${host.name}` });
+      return;
+    }
+    nic.slot = slot;
+    this.scheduler.runAfter(delay, () => this.plugSlot(nic));
+  }
+
+  /** Plugs the slot `nic` holds, if the guest can take a VF now (else the VF stays hidden). */
+  plugSlot(nic: VmNic): void {
+    const slot = nic.slot;
+    if (slot === null || nic.vf !== null || nic.currentHost !== slot.host || nic.vm.migration?.state === 'device') return;
+    if (!nic.model.acceptsVf) {
+      this.event('vf-hidden', { host: slot.host.name, vm: nic.vm.name, dev: nic.spec.name, detail: 'the guest did not acknowledge BACKUP: the VF stays hidden' });
+      return;
+    }
+    nic.plugVf(slot);
+  }
+
+  private addFlow(spec: Scenario['flows'][number]): void {
+    const index = this.flows.length;
+    const from = this.endpoint(spec.from.id);
+    const to = this.endpoint(spec.to.id);
+    const srcMac = this.endpointMac(spec.from.id);
+    const dstMac = this.endpointMac(spec.to.id);
+    const writer = new FlowFrameWriter({
+      flow: index,
+      size: spec.size,
+      cast: spec.cast,
+      srcMac,
+      dstMac,
+      srcIp: FlowAddress.endpointIpv4(from),
+      dstIp: spec.cast === 'unicast' ? FlowAddress.endpointIpv4(to) : FlowAddress.multicastGroupIpv4(index),
+    });
+    const flow = new FlowState(index, spec, writer, this.pool, this.bucketNs, this.buckets);
+    this.flows.push(flow);
+    this.flowTarget.push(to);
+    this.flowTargetMac.push(dstMac);
+    if (spec.from.kind === 'peer') {
+      const peer = this.peers.get(spec.from.peer);
+      if (peer === undefined) throw new Error(`unknown peer ${spec.from.peer}`);
+      this.sourceVm.push(null);
+      this.sendFns.push((pkts, n) => peer.send(pkts, n));
+    } else {
+      const nic = this.nic(spec.from.id);
+      if (nic === undefined) throw new Error(`unknown NIC ${spec.from.id}`);
+      this.sourceVm.push(nic.vm as Vm);
+      this.sendFns.push((pkts, n) => nic.model.send(pkts, 0, n));
+    }
+  }
+
+  private endpointMac(id: string): number {
+    const peer = this.peers.get(id);
+    if (peer !== undefined) return peer.mac;
+    const nic = this.nic(id);
+    if (nic === undefined) throw new Error(`unknown endpoint ${id}`);
+    return nic.mac;
+  }
+
+  private generate(t: number, tickNs: number): void {
+    const out = this.genOut;
+    for (let i = 0; i < this.flows.length; i++) {
+      const flow = this.flows[i] as FlowState;
+      const vm = this.sourceVm[i];
+      flow.sourceStopped = vm !== null && vm !== undefined && (vm.paused || vm.down);
+      const n = flow.generate(out, t - tickNs, tickNs);
+      if (n > 0) (this.sendFns[i] as (pkts: Int32Array, n: number) => void)(out, n);
+    }
+  }
+}
+
+/**
+ * The flow mark of frame `h`: `pool.mark`, or, when a device copied the bytes without the tags
+ * (VMBus rings), the flow index read back from the frame's own flow header.
+ */
+function flowMark(pool: PacketPool, h: number): number {
+  const m = pool.mark[h] as number;
+  if (m !== 0) return m;
+  const f = FlowFrameReader.flow(pool, h);
+  return f < 0 ? 0 : f + FLOW_MARK_BASE;
+}
+
+function nextPow2(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
