@@ -32,16 +32,18 @@ if (existsSync(built) && !process.env.BYPASS_FROM_SOURCE) {
       },
     },
   );
-  // Ctrl-C reaches the child too (same process group); the child decides how to stop.
-  const ignore = () => {};
-  process.on('SIGINT', ignore);
-  process.on('SIGTERM', () => child.kill('SIGTERM'));
+  // Signals go to the child, which decides how to stop (watch stops cleanly on Ctrl-C). A
+  // terminal's Ctrl-C reaches both processes; stopping twice is harmless.
+  const forward = (signal) => child.kill(signal);
+  process.on('SIGINT', forward);
+  process.on('SIGTERM', forward);
   child.on('error', (err) => {
     process.stderr.write(`bypass: cannot start node: ${err.message}\n`);
     process.exitCode = 3;
   });
   child.on('exit', (code, signal) => {
-    process.off('SIGINT', ignore);
+    process.off('SIGINT', forward);
+    process.off('SIGTERM', forward);
     if (signal !== null) process.kill(process.pid, signal);
     else process.exitCode = code ?? 3;
   });

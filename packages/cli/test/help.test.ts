@@ -71,3 +71,16 @@ test('a bad option value is a usage error naming the option', async (t) => {
   t.is(m.code, 2);
   t.regex(m.stderr, /unknown model 'e1000'; use one of virtio-backup, virtio/);
 });
+
+test('an unexpected exception is an internal error: exit 3 with the stack on stderr', async (t) => {
+  const r = await cli(['schema'], {
+    stdout: {
+      write: () => {
+        throw new TypeError('stdout exploded');
+      },
+    },
+  });
+  t.is(r.code, 3);
+  t.deepEqual(r.exits, [3]);
+  t.regex(r.stderr, /^bypass: internal error: TypeError: stdout exploded\n {4}at /);
+});

@@ -59,7 +59,18 @@ test('list of an empty or missing directory says so on stderr', async (t) => {
 test('describeScenarioText reads name: (quoted or not, with a comment) and the first comment', (t) => {
   t.deepEqual(describeScenarioText('#\n# hello\n# more\nname: "a b" # x\nseed: 1\n', 'a.yaml'), {
     name: 'a b',
-    description: 'hello',
+    description: 'hello more',
+  });
+  t.deepEqual(
+    describeScenarioText(
+      '# yaml-language-server: $schema=x.json\n#\n# One. Two\n# three.\n#\n# other\nname: n\n# late\n',
+      'a.yaml',
+    ),
+    { name: 'n', description: 'One.' },
+  );
+  t.deepEqual(describeScenarioText("name: 'q'\n# after\n", 'a.yaml'), {
+    name: 'q',
+    description: null,
   });
   t.deepEqual(describeScenarioText('vms:\n  - name: vm1\n', 'a.yml'), {
     name: null,
@@ -77,7 +88,10 @@ test('the repository bundles scenarios, each described and valid', async (t) => 
   const items = listBundledScenarios(defaultScenariosDir());
   t.true(items.length > 0, 'scenarios/ has scenario files');
   t.true(items.some((i) => i.id === 'virtio-live-migration'));
-  for (const i of items) t.not(i.name, null, `${i.id} has a name:`);
+  for (const i of items) {
+    t.not(i.name, null, `${i.id} has a name:`);
+    t.not(i.description, null, `${i.id} has a leading comment`);
+  }
   const r = await cli(['validate', ...items.map((i) => i.id)]);
   t.is(r.code, 0, r.stdout + r.stderr);
 });

@@ -145,3 +145,14 @@ test('an unwritable output path is a usage error (exit 2) saying what to do', as
   t.regex(r.stderr, /cannot write the SVG timeline to .*; choose a writable path/);
   t.true(existsSync(d));
 });
+
+test('colours on a terminal, unless --no-color or NO_COLOR', async (t) => {
+  const tty = { isTTY: { stdout: true, stderr: false } };
+  const colored = await cli(['run', short], tty);
+  t.true(colored.stdout.includes('\x1b['));
+  const flag = await cli(['run', short, '--no-color'], tty);
+  t.false(flag.stdout.includes('\x1b['));
+  const env = await cli(['run', short], { ...tty, env: { NO_COLOR: '1' } });
+  t.false(env.stdout.includes('\x1b['));
+  t.is(flag.stdout, env.stdout);
+});

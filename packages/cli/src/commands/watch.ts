@@ -81,17 +81,15 @@ export async function watchCommand(options: WatchCommandOptions, io: CliIo): Pro
       });
     }
   });
-  let interrupted = false;
-  const off = io.onInterrupt?.(() => {
-    interrupted = true;
-    watch.close();
-  });
+  const off = io.onInterrupt?.(() => watch.close());
+  // Failures of start() (no rtnetlink, sync timeout) and of later samples end `finished` with the
+  // error too. After close (--count, Ctrl-C), start() may still wait for a counter dump the closed
+  // socket will never answer: do not wait for it.
+  watch.start().catch(() => undefined);
   try {
-    await Promise.all([watch.start(), finished]);
-  } catch (err) {
-    watch.close();
-    if (!interrupted) throw err;
+    await finished;
   } finally {
+    watch.close();
     off?.();
   }
   return ExitCode.OK;

@@ -38,7 +38,19 @@ function unquote(s: string): string {
   return t;
 }
 
-/** Reads a scenario file's top-level `name:` and first comment line without validating it. */
+/** Editor modelines at the top of a scenario (`# yaml-language-server: $schema=...`). */
+const MODELINE = /^(yaml-language-server:|\$schema)/;
+
+/** The first sentence of `text` (all of it when it has no sentence end). */
+function firstSentence(text: string): string {
+  const m = /^(.+?[.!?])(\s|$)/.exec(text);
+  return m === null ? text : (m[1] ?? text);
+}
+
+/**
+ * Reads a scenario file's top-level `name:` and its description without validating it: the
+ * first sentence of the first paragraph of its leading comment (editor modelines skipped).
+ */
 export function describeScenarioText(
   text: string,
   file: string,
@@ -53,17 +65,23 @@ export function describeScenarioText(
     }
   }
   let name: string | null = null;
-  let description: string | null = null;
+  const paragraph: string[] = [];
+  let leading = true;
+  let paragraphDone = false;
   for (const line of text.split(/\r?\n/)) {
     const comment = /^\s*#\s?(.*)$/.exec(line);
     if (comment !== null) {
       const c = (comment[1] ?? '').trim();
-      if (description === null && c !== '') description = c;
+      if (!leading || paragraphDone || MODELINE.test(c)) continue;
+      if (c === '') paragraphDone = paragraph.length > 0;
+      else paragraph.push(c);
       continue;
     }
+    leading = false;
     const n = /^name:\s*(.*?)\s*(#.*)?$/.exec(line);
     if (n !== null && name === null) name = unquote(n[1] ?? '');
   }
+  const description = paragraph.length === 0 ? null : firstSentence(paragraph.join(' '));
   return { name, description };
 }
 
