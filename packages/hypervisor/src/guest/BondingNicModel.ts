@@ -152,7 +152,7 @@ export class BondingNicModel implements NicModel {
     this.bond.xmit(pkts, start, count);
   }
 
-  service(): void {
+  service(_now: number): void {
     this.vf?.pollAll(256);
   }
 

@@ -1,0 +1,155 @@
+import { NS_PER_MS, type VfDevice } from '@bypass/core';
+import { VDEV_NETVSC_PROBE_MS } from '@bypass/netvsc';
+import test from 'ava';
+import { FailsafeNicModel } from '../../src/guest/FailsafeNicModel.js';
+import { nicModelHarness, type NicModelHarness } from '../support/nicModelHarness.js';
+
+function send(h: NicModelHarness, m: FailsafeNicModel, n: number): void {
+  const a = h.framesFromNic(n);
+  m.send(a, 0, a.length);
+}
+
+function drainVfTx(h: NicModelHarness, vf: VfDevice): number {
+  const out = new Int32Array(256);
+  let total = 0;
+  for (let n; (n = vf.drainTx(0, out, 0, out.length)) > 0; total += n) h.pool.freeBurst(out, 0, n);
+  return total;
+}
+
+/** A fail-safe NIC with netvsc probed and the fail-safe port started on the TAP. */
+function booted(pollMs = 2000): { h: NicModelHarness; m: FailsafeNicModel } {
+  const h = nicModelHarness({ hotplug_poll: pollMs * NS_PER_MS });
+  const m = new FailsafeNicModel(h.ctx);
+  h.scheduler.advanceBy(NS_PER_MS);
+  return { h, m };
+}
+
+/** Plugs a VF and advances 1 ms at a time until the fail-safe transmits on it; returns the ms. */
+function plugAndWait(h: NicModelHarness, m: FailsafeNicModel): { vf: VfDevice; ms: number } {
+  const { vf, fn } = h.makeVf();
+  m.plugVf(vf, fn);
+  let ms = 0;
+  while (m.datapath() !== 'active' && ms < 20_000) {
+    h.scheduler.advanceBy(NS_PER_MS);
+    ms++;
+  }
+  return { vf, ms };
+}
+
+test('failsafe: vdev_netvsc creates the fail-safe port over the TAP with the hotplug_poll devarg', (t) => {
+  const h = nicModelHarness({ hotplug_poll: 500 * NS_PER_MS });
+  const m = new FailsafeNicModel(h.ctx);
+  t.is(m.datapath(), 'none', 'netvsc still probing');
+  send(h, m, 2);
+  t.is(h.drops.get('failsafe-not-ready'), 2);
+  h.scheduler.advanceBy(NS_PER_MS);
+  t.not(m.port, null);
+  t.is(m.port?.name, 'net_failsafe_vsc0');
+  t.is(m.port?.hotplugPollMs, 500);
+  t.is(m.datapath(), 'backup');
+  t.is(m.device('master')?.name, 'eth0');
+  send(h, m, 8);
+  h.scheduler.advanceBy(NS_PER_MS);
+  t.is(h.toHostParavirt, 8, 'TAP -> kernel netvsc -> VMBus -> host');
+  const rx = h.framesToNic(6);
+  m.fromHostParavirt(rx, 0, rx.length);
+  h.scheduler.advanceBy(NS_PER_MS);
+  m.service(0);
+  t.is(h.delivered, 6, 'host -> netvsc -> TAP -> fail-safe -> application');
+  m.dispose();
+  h.scheduler.advanceBy(10 * NS_PER_MS);
+  t.is(h.pool.inUse, 0);
+  t.is(h.scheduler.pending, 0, 'no timer left');
+});
+
+test('failsafe: a plugged VF carries TX after at most 1 s + hotplug_poll; a shorter poll gets there sooner', (t) => {
+  const slow = booted(2000);
+  const a = plugAndWait(slow.h, slow.m);
+  const fast = booted(200);
+  const b = plugAndWait(fast.h, fast.m);
+  t.true(a.ms <= VDEV_NETVSC_PROBE_MS + 2000, `${a.ms} ms`);
+  t.true(b.ms <= VDEV_NETVSC_PROBE_MS + 200, `${b.ms} ms`);
+  t.true(b.ms < a.ms);
+  send(slow.h, slow.m, 5);
+  t.is(drainVfTx(slow.h, a.vf), 5, 'TX on the VF PMD');
+  for (const { h, m } of [slow, fast]) {
+    m.dispose();
+    t.is(h.pool.inUse, 0);
+  }
+});
+
+test('failsafe: the kernel netvsc switches the data path to the VF; RX reaches the app the kernel way, then through the PMD', (t) => {
+  const { h, m } = booted(2000);
+  const { vf, fn } = h.makeVf();
+  m.plugVf(vf, fn);
+  h.scheduler.advanceBy(150 * NS_PER_MS); // takeover (100 ms) + switch round trip
+  t.is(m.host.dataPath, 'vf');
+  t.is(m.datapath(), 'backup', 'the fail-safe has not noticed the VF yet');
+  const early = h.framesToNic(4);
+  vf.injectRx(0, early, 0, early.length); // the world puts host RX on the VF wire
+  m.service(0);
+  t.is(h.delivered, 4, 'kernel VF -> netvsc -> TAP: nothing lost before the PMD runs');
+  t.is(m.stats()['kernel_vf_rx'], 4);
+  h.scheduler.advanceBy(3000 * NS_PER_MS);
+  t.is(m.datapath(), 'active');
+  const late = h.framesToNic(5);
+  vf.injectRx(0, late, 0, late.length);
+  m.service(0);
+  t.is(h.delivered, 9);
+  t.is(m.stats()['kernel_vf_rx'], 4, 'the PMD took these, not the kernel');
+  m.dispose();
+  t.is(h.pool.inUse, 0);
+});
+
+test('failsafe: a surprise removal moves TX to the TAP at once (RMV); what was in the VF ring is lost and named', (t) => {
+  const { h, m } = booted(2000);
+  const { vf } = plugAndWait(h, m);
+  send(h, m, 7);
+  t.is(vf.txPending(0), 7);
+  m.removeVf(true);
+  t.is(h.drops.get('vf-ring-flushed'), 7);
+  t.is(m.datapath(), 'backup', 'intr_rmv switched TX before the next upkeep');
+  const before = h.toHostParavirt;
+  send(h, m, 4);
+  h.scheduler.advanceBy(NS_PER_MS);
+  t.is(h.toHostParavirt - before, 4, 'on the TAP, nothing refused');
+  t.is(h.drops.get('failsafe-tx-refused'), undefined);
+  t.is(m.host.dataPath, 'synthetic', 'netvsc switched host RX back');
+  h.scheduler.advanceBy(2000 * NS_PER_MS); // the upkeep completes the removal
+  t.is(m.port?.subDevices[0]?.port, null);
+  // plugged back: noticed again
+  const again = plugAndWait(h, m);
+  t.true(again.ms <= VDEV_NETVSC_PROBE_MS + 2000);
+  m.dispose();
+  t.is(h.pool.inUse, 0);
+});
+
+test('failsafe: VF carrier loss is not a failover: TX stays on the VF and is dropped as failsafe-tx-refused', (t) => {
+  const { h, m } = booted(100);
+  plugAndWait(h, m);
+  m.setLink('vf', false);
+  send(h, m, 6);
+  t.is(m.datapath(), 'active');
+  t.is(h.drops.get('failsafe-tx-refused'), 6);
+  t.is(m.stats()['tx_refused'], 6);
+  m.setLink('vf', true);
+  send(h, m, 3);
+  t.is(h.drops.get('failsafe-tx-refused'), 6);
+  m.dispose();
+  t.is(h.pool.inUse, 0);
+});
+
+test('failsafe: an orderly removal after the host withdrew the association loses nothing', (t) => {
+  const { h, m } = booted(2000);
+  const { vf } = plugAndWait(h, m);
+  m.prepareVfRemoval();
+  t.is(m.host.dataPath, 'synthetic');
+  send(h, m, 5);
+  t.is(drainVfTx(h, vf), 5); // the world pumps the VF's ring before the eject
+  m.drainVfRx();
+  m.removeVf(false);
+  t.is(m.datapath(), 'backup');
+  t.is(h.drops.size, 0);
+  m.dispose();
+  t.is(h.pool.inUse, 0);
+});
