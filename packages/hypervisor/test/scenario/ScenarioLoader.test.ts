@@ -151,6 +151,17 @@ test('JSON input: by extension, by format, and through YAML', (t) => {
     instanceOf: ScenarioError,
   });
   t.regex(err.issues[0]!.message, /JSON/);
+  t.is(err.issues[0]!.line, 1);
+  // Schema and semantic issues in JSON carry the line of the offending value too.
+  const bad = text.replace('52:54:00:00:00:01', '52:54:00:00:00:0x').replace('"dst"', '"dts"');
+  const issues = validateScenarioText(bad, 'x.json');
+  t.deepEqual(
+    issues.map((i) => [i.path, i.line]),
+    [['vms[0].nics[0].mac', bad.split('\n').findIndex((l) => l.includes(':0x')) + 1]],
+  );
+  const dts = validateScenarioText(text.replace('"to": "dst"', '"to": "dts"'), 'x.json');
+  t.is(dts[0]!.path, 'steps[0].to');
+  t.is(dts[0]!.line, text.split('\n').findIndex((l) => l.includes('"to": "dst"')) + 1);
 });
 
 test('expect entries keep their bounds and path', (t) => {
