@@ -1,0 +1,147 @@
+import test from 'ava';
+import { loadScenarioText, runScenario, type Report } from '../../src/index.js';
+
+const world = (steps: string, nicOptions = '{}', extra = ''): string => `
+name: e2e
+duration: 3s
+hosts: [{ name: src, vfs: 2 }, { name: dst, vfs: 2 }]
+vms:
+  - name: vm1
+    host: src
+    memory: 256MiB
+    nics: [{ name: eth0, model: virtio-backup, mac: '52:54:00:00:00:01', options: ${nicOptions} }]
+peers: [{ name: client, host: src }]
+flows:
+  - { name: in, from: client, to: vm1/eth0, rate: 100kpps, size: 64 }
+  - { name: out, from: vm1/eth0, to: client, rate: 100kpps, size: 512 }
+steps: ${steps}
+${extra}`;
+
+const run = (yaml: string): Report => runScenario(loadScenarioText(yaml, 'e2e.yaml'));
+
+const dropsOtherThan = (r: Report, flow: string, reason: string): number =>
+  Object.entries(r.flows[flow]?.drops ?? {})
+    .filter(([k]) => k !== reason)
+    .reduce((s, [, v]) => s + v, 0);
+
+test('an orchestrated migration loses nothing outside the stop-and-copy pause', (t) => {
+  const r = run(world('[{ at: 1s, action: migrate, vm: vm1, to: dst, downtime: 200ms }]'));
+  t.true(r.conservation.ok, r.conservation.mismatches.join('\n'));
+  const m = r.migrations[0];
+  t.is(m?.result, 'completed');
+  t.deepEqual(
+    m?.states.map((s) => s.state),
+    ['setup', 'wait-unplug', 'active', 'device', 'completed'],
+  );
+  t.is(m?.downtime, '200ms');
+  // 200 ms paused at 100 kpps: 20000 frames toward the VM, each one counted as vm-paused.
+  t.is(r.flows['in']?.drops['vm-paused'], 20_000);
+  // The VM does not send while paused, so its flow loses nothing at all.
+  t.is(r.flows['out']?.lost, 0);
+  // Linux net_failover drops what reaches the standby once a primary exists
+  // (net_failover_handle_frame returns RX_HANDLER_EXACT): at most the frames that were on the
+  // paravirtual wire (30 us) when the destination's VF came up, i.e. one tick of traffic.
+  t.true(dropsOtherThan(r, 'in', 'vm-paused') <= 5, JSON.stringify(r.flows['in']?.drops));
+  t.is(r.nics['vm1/eth0']?.switches, 2, 'to backup at the unplug, back to the VF on dst');
+  const kinds = r.events.map((e) => e.kind);
+  for (const k of ['unplug-request', 'vf-unplug', 'datapath-switched', 'announce', 'vf-plug']) {
+    t.true(kinds.includes(k), `event ${k}`);
+  }
+  const lastPlug = r.events.filter((e) => e.kind === 'vf-plug').at(-1);
+  t.is(lastPlug?.host, 'dst');
+});
+
+test('the same scenario and seed give an identical report', (t) => {
+  const yaml = world('[{ at: 1s, action: migrate, vm: vm1, to: dst, downtime: 100ms }]');
+  t.is(JSON.stringify(run(yaml)), JSON.stringify(run(yaml)));
+});
+
+test('a surprise removal loses at most what was in the VF rings', (t) => {
+  const r = run(
+    world('[{ at: 1s, action: vf-unplug, vm: vm1, nic: eth0, mode: surprise }, { at: 2s, action: vf-plug, vm: vm1, nic: eth0 }]'),
+  );
+  t.true(r.conservation.ok, r.conservation.mismatches.join('\n'));
+  for (const f of ['in', 'out']) {
+    const flow = r.flows[f];
+    if (flow === undefined) return t.fail(`no flow ${f}`);
+    // Only the rings' contents, and (at the re-plug) what was on the paravirtual wire.
+    t.deepEqual(
+      Object.keys(flow.drops).filter((k) => k !== 'vf-ring-flushed' && k !== 'rx-nohandler'),
+      [],
+    );
+    // What the rings held: one 50 us tick of a 100 kpps flow, plus the VF wire's 5 us.
+    t.true((flow.drops['vf-ring-flushed'] ?? 0) <= 6, `${f}: ${JSON.stringify(flow.drops)}`);
+    t.true(flow.lost <= 11, `${f}: ${JSON.stringify(flow.drops)}`);
+  }
+  t.is(r.nics['vm1/eth0']?.switches, 2);
+});
+
+test('a migration cancelled during pre-copy ends with the VF back as the active slave', (t) => {
+  const r = run(world('[{ at: 1s, action: migrate, vm: vm1, to: dst, precopy: 500ms, cancel_at: 1.2s }]'));
+  t.true(r.conservation.ok);
+  const m = r.migrations[0];
+  t.is(m?.result, 'cancelled');
+  t.deepEqual(
+    m?.states.map((s) => s.state),
+    ['setup', 'wait-unplug', 'active', 'cancelling', 'cancelled'],
+  );
+  const segments = r.timeline.datapath['vm1/eth0'] ?? [];
+  t.is(segments.at(-1)?.[2], 'active', 'the VF is re-plugged on the source');
+  t.is(r.flows['in']?.drops['vm-paused'], undefined, 'the VM never paused');
+});
+
+test('a migration cancelled in wait-unplug waits for the pending unplug, then keeps the VF', (t) => {
+  const r = run(
+    world(
+      '[{ at: 1s, action: migrate, vm: vm1, to: dst }, { at: 1.5s, action: cancel-migration, vm: vm1 }]',
+      '{ guest_ejects: false, unplug_timeout: 500ms }',
+    ),
+  );
+  const m = r.migrations[0];
+  t.is(m?.result, 'cancelled');
+  t.deepEqual(
+    m?.states.map((s) => [s.state, s.at]),
+    [
+      ['setup', '1s'],
+      ['wait-unplug', '1s'],
+      ['cancelling', '1.5s'],
+      ['cancelled', '2s'],
+    ],
+  );
+  t.is(r.nics['vm1/eth0']?.switches, 0, 'the guest never let the VF go');
+  t.is(r.flows['in']?.lost, 0);
+});
+
+test('a migration with the VF still attached (unplug: none) fails: VFIO blocks it', (t) => {
+  const r = run(world('[{ at: 1s, action: migrate, vm: vm1, to: dst, unplug: none }]'));
+  const m = r.migrations[0];
+  t.is(m?.result, 'failed');
+  t.regex(m?.reason ?? '', /VFIO/);
+  t.is(r.flows['in']?.lost, 0);
+});
+
+test('no free VF on the destination: the NIC stays on the backup after the migration', (t) => {
+  const yaml = world('[{ at: 1s, action: migrate, vm: vm1, to: dst, downtime: 100ms }]').replace(
+    '{ name: dst, vfs: 2 }',
+    '{ name: dst, vfs: 0 }',
+  );
+  const r = run(yaml);
+  t.is(r.migrations[0]?.result, 'completed');
+  t.true(r.events.some((e) => e.kind === 'vf-unavailable' && e.host === 'dst'));
+  t.is(r.timeline.datapath['vm1/eth0']?.at(-1)?.[2], 'backup');
+  t.true(r.conservation.ok);
+});
+
+test('a guest that does not acknowledge BACKUP never gets the VF', (t) => {
+  const r = run(world('[]', '{ guest_accepts_backup: false }'));
+  t.is(r.nics['vm1/eth0']?.onActive, '0s');
+  t.true(r.events.some((e) => e.kind === 'vf-hidden'));
+  t.is(r.flows['in']?.lost, 0);
+});
+
+test('expectations set ok: a failed expectation makes the report fail', (t) => {
+  const r = run(world('[]', '{}', 'expect: [{ metric: flows.in.lost, max: 0 }, { metric: flows.in.received, min: 1e9 }]'));
+  t.true(r.expect[0]?.ok);
+  t.false(r.expect[1]?.ok);
+  t.false(r.ok);
+});
