@@ -7,6 +7,13 @@ const RECORD_HEADER_LEN = 16;
 const LINKTYPE_ETHERNET = 1;
 const DEFAULT_CHUNK = 1 << 20;
 
+function putLe32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v & 0xff;
+  b[o + 1] = (v >>> 8) & 0xff;
+  b[o + 2] = (v >>> 16) & 0xff;
+  b[o + 3] = (v >>> 24) & 0xff;
+}
+
 /**
  * Options of a {@link PcapWriter}.
  *
@@ -41,7 +48,6 @@ export class PcapWriter {
   private readonly chunkSize: number;
   private readonly chunks: Uint8Array[] = [];
   private chunk: Uint8Array;
-  private view: DataView;
   private used = 0;
   private full = 0;
   private count = 0;
@@ -66,13 +72,13 @@ export class PcapWriter {
       );
     }
     this.chunk = new Uint8Array(this.chunkSize);
-    this.view = new DataView(this.chunk.buffer);
-    this.view.setUint32(0, PCAP_NSEC_MAGIC, true);
-    this.view.setUint16(4, 2, true); // version major
-    this.view.setUint16(6, 4, true); // version minor
+    const header = new DataView(this.chunk.buffer);
+    header.setUint32(0, PCAP_NSEC_MAGIC, true);
+    header.setUint16(4, 2, true); // version major
+    header.setUint16(6, 4, true); // version minor
     // thiszone and sigfigs stay 0
-    this.view.setUint32(16, this.snaplen, true);
-    this.view.setUint32(20, LINKTYPE_ETHERNET, true);
+    header.setUint32(16, this.snaplen, true);
+    header.setUint32(20, LINKTYPE_ETHERNET, true);
     this.used = GLOBAL_HEADER_LEN;
   }
 
@@ -115,16 +121,15 @@ export class PcapWriter {
     const need = RECORD_HEADER_LEN + incl;
     if (this.used + need > this.chunk.length) this.newChunk(need);
     const sec = Math.floor(timeNs / 1e9);
-    const v = this.view;
+    const c = this.chunk;
     const o = this.used;
-    v.setUint32(o, sec >>> 0, true);
-    v.setUint32(o + 4, Math.floor(timeNs - sec * 1e9), true);
-    v.setUint32(o + 8, incl, true);
-    v.setUint32(o + 12, length, true);
+    putLe32(c, o, sec);
+    putLe32(c, o + 4, Math.floor(timeNs - sec * 1e9));
+    putLe32(c, o + 8, incl);
+    putLe32(c, o + 12, length);
     // A byte loop rather than set(subarray(...)): no view object per frame.
-    const dst = this.chunk;
     const d = o + RECORD_HEADER_LEN - offset;
-    for (let i = offset, end = offset + incl; i < end; i++) dst[d + i] = bytes[i] as number;
+    for (let i = offset, end = offset + incl; i < end; i++) c[d + i] = bytes[i] as number;
     this.used = o + need;
     this.count++;
   }
@@ -146,7 +151,6 @@ export class PcapWriter {
     this.chunks.push(done);
     this.full += done.length;
     this.chunk = new Uint8Array(Math.max(this.chunkSize, need));
-    this.view = new DataView(this.chunk.buffer);
     this.used = 0;
   }
 }
