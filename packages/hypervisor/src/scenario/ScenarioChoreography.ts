@@ -18,6 +18,8 @@ export const DEFAULT_DOWNTIME = 300_000_000;
 export const DEFAULT_MIGRATION_BANDWIDTH = 10e9;
 /** host-servicing: the VF is revoked for 1 s. */
 export const DEFAULT_SERVICING = 1_000_000_000;
+/** The highest flow rate accepted, frames/s (a 100GbE link carries 148.8 Mpps of 64B frames). */
+export const MAX_PPS = 200e6;
 /** Default flow frame size (bytes, no FCS). */
 export const DEFAULT_FRAME_SIZE = 64;
 
@@ -96,6 +98,12 @@ function flow(
     pps = r.kind === 'pps' ? r.value : r.value / (size * 8);
   } catch (err) {
     c.add([...segs, 'rate'], err instanceof Error ? err.message : String(err));
+  }
+  if (pps > MAX_PPS) {
+    c.add(
+      [...segs, 'rate'],
+      `${Math.round(pps)} frames/s is above ${MAX_PPS / 1e6}Mpps (more than a 100GbE link carries): lower the rate`,
+    );
   }
   const start = c.duration(f.start, [...segs, 'start'], 0);
   const stop = c.duration(f.stop, [...segs, 'stop'], duration);

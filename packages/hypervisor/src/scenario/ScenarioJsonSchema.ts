@@ -279,7 +279,7 @@ export const SCENARIO_JSON_SCHEMA: JsonSchemaObject = {
     },
     duration: duration('Simulated time, e.g. 6s.'),
     tick: duration(
-      'Simulation step: flows emit and devices are serviced once per tick. Default 50us.',
+      'Simulation step, at least 1us: flows emit and devices are serviced once per tick. Default 50us.',
     ),
     links: {
       description: 'Link bandwidths and latencies; each field left out keeps its default.',
@@ -386,7 +386,7 @@ export const SCENARIO_JSON_SCHEMA: JsonSchemaObject = {
           },
           rate: {
             description:
-              'Frames per second (100kpps) or bits per second (100Mbps, converted with the frame size).',
+              'Frames per second (100kpps) or bits per second (100Mbps, converted with the frame size); at most 200Mpps.',
             type: 'string',
             pattern: RATE_PATTERN,
           },

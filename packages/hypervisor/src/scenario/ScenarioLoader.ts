@@ -23,6 +23,8 @@ export type ScenarioFormat = 'yaml' | 'json';
 
 /** Default simulation step: 50 us. */
 const DEFAULT_TICK = 50_000;
+/** The finest simulation step accepted: 1 us. */
+const MIN_TICK = 1_000;
 
 function formatOf(file: string, format: ScenarioFormat | undefined): ScenarioFormat {
   if (format !== undefined) return format;
@@ -68,7 +70,8 @@ function load(text: string, file: string, format: ScenarioFormat | undefined): O
   const duration = c.duration(f.duration, ['duration'], 0);
   if (duration === 0) c.add(['duration'], 'must be > 0: how long to simulate, e.g. 6s');
   const tick = c.duration(f.tick, ['tick'], DEFAULT_TICK);
-  if (tick === 0) c.add(['tick'], 'must be > 0, e.g. 50us');
+  if (tick < MIN_TICK)
+    c.add(['tick'], 'must be at least 1us (a finer step only slows the run), e.g. 50us');
   else if (Number.isFinite(tick) && Number.isFinite(duration) && duration > 0 && tick > duration) {
     c.add(
       ['tick'],

@@ -171,6 +171,18 @@ test('rates, sizes and other ranges', (t) => {
     /bits per second/,
   );
   at(t, issuesAfter(t, 'mtu: 9000', 'mtu: 10'), 'steps[3].mtu');
+  t.regex(
+    at(t, issuesAfter(t, 'rate: 100kpps', 'rate: 300Mpps'), 'flows[0].rate').message,
+    /above 200Mpps/,
+  );
+  t.regex(
+    at(t, issuesAfter(t, 'duration: 6s', 'duration: 6s\ntick: 500ns'), 'tick').message,
+    /at least 1us/,
+  );
+  t.regex(
+    at(t, issuesAfter(t, 'duration: 6s', 'duration: 6s\ntick: 7s'), 'tick').message,
+    /longer than the duration/,
+  );
 });
 
 test('an unknown property (a typo) is reported at its own path, on the key', (t) => {
