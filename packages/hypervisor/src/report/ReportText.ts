@@ -8,7 +8,7 @@ import {
   migrationTable,
   nicTable,
 } from './ReportTables.js';
-import { formatTextTable, paint, type TableSpec } from './TextTable.js';
+import { formatTextTable, oneLine, paint, type TableSpec } from './TextTable.js';
 
 /**
  * Options of {@link formatReportText}.
@@ -98,8 +98,8 @@ export function formatReportText(report: Report, options: ReportTextOptions = {}
   }
   const parts: string[] = [];
   parts.push(
-    `${paint(report.scenario, 'header', color)}\n` +
-      `  file: ${report.file}  seed: ${report.seed}  simulated: ${report.simulated}`,
+    `${paint(oneLine(report.scenario), 'header', color)}\n` +
+      oneLine(`  file: ${report.file}  seed: ${report.seed}  simulated: ${report.simulated}`),
   );
   parts.push(section('Flows', table(flowTable(report), '(no flows)', color), color));
   parts.push(section('NICs', table(nicTable(report), '(no VM NICs)', color), color));
@@ -122,7 +122,7 @@ export function formatReportText(report: Report, options: ReportTextOptions = {}
     c.ok
       ? `Conservation: ${paint('ok', 'good', color)} (every frame sent was received, lost or in flight)`
       : `Conservation: ${paint('MISMATCH', 'bad', color)}\n` +
-          c.mismatches.map((m) => `  ${m}`).join('\n'),
+          c.mismatches.map((m) => `  ${oneLine(m)}`).join('\n'),
   );
   const failed = report.expect.filter((e) => !e.ok).length;
   const why = [

@@ -34,6 +34,15 @@ const ANSI: Readonly<Record<Tone | 'header', string>> = {
 };
 const RESET = '\x1b[0m';
 
+/**
+ * Text safe for one line of a terminal: control characters (newlines, tabs, ANSI escapes from
+ * a name in a scenario file) become spaces or `?`, so they cannot break a table or the screen.
+ */
+export function oneLine(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\r\n\t]/g, ' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+}
+
 /** The text of a cell without its tone. */
 export function cellText(cell: Cell): string {
   return typeof cell === 'string' ? cell : cell.text;
@@ -74,7 +83,7 @@ export function formatTextTable(spec: TableSpec, options: TextTableOptions = {})
   const all: readonly (readonly Cell[])[] = [spec.headers, ...spec.rows];
   for (const row of all) {
     for (let i = 0; i < columns; i++) {
-      widths[i] = Math.max(widths[i] ?? 0, width(cellText(row[i] ?? '')));
+      widths[i] = Math.max(widths[i] ?? 0, width(oneLine(cellText(row[i] ?? ''))));
     }
   }
   const line = (row: readonly Cell[], header: boolean): string => {
@@ -83,7 +92,7 @@ export function formatTextTable(spec: TableSpec, options: TextTableOptions = {})
       const cell = row[i] ?? '';
       const align = spec.align?.[i] ?? 'left';
       const last = i === columns - 1;
-      const text = cellText(cell);
+      const text = oneLine(cellText(cell));
       const padded = last && align === 'left' ? text : padTo(text, widths[i] ?? 0, align);
       // Paint only the text, not the padding, so the columns stay aligned on any terminal.
       const start = padded.indexOf(text);

@@ -185,3 +185,9 @@ test('bad input gets a BypassError', (t) => {
   t.is(dur.code, 'ERR_INVALID_ARGUMENT');
   t.regex(dur.message, /nics\.n\.onActive is "fast"/);
 });
+
+test('names from the scenario file cannot inject terminal escapes or lines', (t) => {
+  const text = formatReportText(report({ scenario: 'evil\x1b[2J\nname', file: 'a\rb.yaml' }));
+  t.false(text.includes('\x1b'));
+  t.true(text.startsWith('evil?[2J name\n  file: a b.yaml  seed: 1'));
+});

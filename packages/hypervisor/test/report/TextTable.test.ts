@@ -43,3 +43,8 @@ test('width counts characters, not UTF-16 units or bytes', (t) => {
   });
   t.is(text, 'T    X\n5µs  a\n𝑥    b');
 });
+
+test('control characters in cells cannot break the layout or reach the terminal', (t) => {
+  const text = formatTextTable({ headers: ['A', 'B'], rows: [['x\ny', '\x1b[2Jz']] });
+  t.is(text, 'A    B\nx y  ?[2Jz');
+});
