@@ -263,9 +263,10 @@ export class FailsafeNicModel implements NicModel {
   }
 
   announce(): void {
-    // A netvsc NIC learns of the move from the host's link indication; netvsc_drv.c
-    // netvsc_link_change notifies peers (gratuitous ARP) after NETWORK_CHANGE.
-    this.ctx.event('announce', 'host NETWORK_CHANGE indication: netvsc sends gratuitous ARP');
+    // Hyper-V tells a migrated guest with RNDIS_STATUS_NETWORK_CHANGE; netvsc_drv.c
+    // netvsc_link_change bounces the carrier for LINKCHANGE_INT (2 s) so the guest re-learns
+    // its network (the TAP path carries nothing meanwhile).
+    this.ctx.event('announce', 'host NETWORK_CHANGE indication: netvsc carrier bounce');
     this.host.indicateStatus(RNDIS_STATUS.NETWORK_CHANGE);
   }
 

@@ -153,3 +153,22 @@ test('failsafe: an orderly removal after the host withdrew the association loses
   m.dispose();
   t.is(h.pool.inUse, 0);
 });
+
+test('failsafe: announce after a migration is the host NETWORK_CHANGE: netvsc bounces its carrier for 2 s (LINKCHANGE_INT)', (t) => {
+  const { h, m } = booted(2000);
+  m.announce();
+  h.scheduler.advanceBy(NS_PER_MS);
+  t.false(m.netvsc?.carrier ?? true, 'carrier off at once');
+  const before = h.toHostParavirt;
+  send(h, m, 4);
+  h.scheduler.advanceBy(NS_PER_MS);
+  t.is(h.toHostParavirt, before, 'the TAP path carries nothing meanwhile');
+  t.is(h.drops.get('no-carrier'), 4);
+  h.scheduler.advanceBy(2000 * NS_PER_MS);
+  t.true(m.netvsc?.carrier ?? false, 'back 2 s later');
+  send(h, m, 4);
+  h.scheduler.advanceBy(NS_PER_MS);
+  t.is(h.toHostParavirt, before + 4);
+  m.dispose();
+  t.is(h.pool.inUse, 0);
+});
