@@ -97,8 +97,8 @@ export function listBundledScenarios(dir: string): BundledScenario[] {
       const file = join(dir, f);
       return {
         id: basename(f, extname(f)),
-        file,
         ...describeScenarioText(readFileSync(file, 'utf8'), file),
+        file,
       };
     });
 }
