@@ -123,7 +123,7 @@ export class NetvscNicModel implements NicModel {
   }
 
   /** NAPI on the VF; VMBus work runs on the scheduler (signals). */
-  service(): void {
+  service(_now?: number): void {
     const vf = this.vf;
     if (vf !== null && vf.registered) vf.pollAll(NAPI_BUDGET);
   }

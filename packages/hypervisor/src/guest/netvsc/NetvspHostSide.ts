@@ -14,7 +14,14 @@ import type { NicModelContext } from '../NicModel.js';
  */
 export const VMBUS_SIGNAL_LATENCY_NS = 20 * NS_PER_US;
 
-/** The host's side of one Hyper-V synthetic NIC: the VMBus channel and the NetVSP peer. */
+/**
+ * Options of a {@link NetvspHostSide}.
+ *
+ * @example
+ * ```ts
+ * const o: NetvspHostSideOptions = { maxChannels: 1 };
+ * ```
+ */
 export interface NetvspHostSideOptions {
   /** Channels (queues) the host grants at most (the guest asks for its own number). */
   readonly maxChannels: number;
@@ -154,6 +161,11 @@ export class NetvspHostSide {
 /**
  * A VMBus instance UUID for a NIC, stable for a VM and NIC name (Hyper-V gives each synthetic
  * NIC its own; DPDK names the netvsc port after it). FNV-1a over the name, spread over 128 bits.
+ *
+ * @example
+ * ```ts
+ * instanceIdFor('vm1', 'eth0'); // the same 8-4-4-4-12 hex id on every run
+ * ```
  */
 export function instanceIdFor(vm: string, nic: string): string {
   const name = `${vm}/${nic}`;

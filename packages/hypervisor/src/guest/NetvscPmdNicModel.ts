@@ -1,0 +1,308 @@
+import {
+  DropReason,
+  Ethernet,
+  NS_PER_US,
+  isBypassError,
+  type BusDevice,
+  type NetDevice,
+  type VfDevice,
+} from '@bypass/core';
+import { EthDevRegistry, NetvscPmdPort, SimulatedSysfs, vfPmdDriver } from '@bypass/netvsc';
+import type { DatapathInUse } from '../report/Report.js';
+import type { NicModel, NicModelContext } from './NicModel.js';
+import { NetvspHostSide } from './netvsc/NetvspHostSide.js';
+import { TxBacklog } from './netvsc/TxBacklog.js';
+import { vfNetdevName } from './netvsc/vfNetdevName.js';
+
+/** The application's burst size (rte_eth_rx_burst / tx_burst). */
+const BURST = 32;
+/** Bursts per poll at most (a poll loop that always finds something still returns). */
+const MAX_BURSTS = 4096;
+/** The shortest frame the netvsc PMD sends (64..65536 bytes). */
+const GARP_LEN = 64;
+/** Frames the application holds for a retry when the port took fewer than offered. */
+const TX_BACKLOG = 1024;
+
+/**
+ * Hyper-V NetVSC driven by DPDK's netvsc PMD (`netvsc-pmd`): the application is a DPDK program
+ * polling one {@link NetvscPmdPort} (`drivers/net/netvsc`), which handles the VF itself (no
+ * vdev_netvsc, no fail-safe); the host end is the same NetVSP peer as for `netvsc`
+ * ({@link NetvspHostSide}, `vfSteering: 'host'`).
+ *
+ * - Probe: devargs `latency=<options.latency in us>,tx_copybreak=<options.tx_copybreak>`, the
+ *   NVSP/RNDIS bring-up on `ctx.scheduler` (about 0.25 ms), then `configure(1, 1)` and `start`.
+ *   Before that `send` drops (`no-device`), host RX drops (`dev-down`), `datapath()` is `none`.
+ * - Application: {@link NetvscPmdNicModel.service} is its poll loop, `rxBurst` until empty ->
+ *   `ctx.deliver` (the PMD reads its VMBus ring there: frames, link changes, the VF
+ *   association). {@link NetvscPmdNicModel.send} is `txBurst`; frames the port does not take wait
+ *   in the application's retry buffer (offered again first, at the next send or poll) and are
+ *   dropped as `ring-full` only when that is full too.
+ * - VF: {@link NetvscPmdNicModel.plugVf} = the host sends the association and the VF (bound to the
+ *   PMD, never a kernel netdev; its kernel interface is only visible in sysfs, as with mlx5's
+ *   bifurcated driver) appears on the PCI bus. The PMD's hot-add callback (`hn_ethdev.c`
+ *   netvsc_hotadd_callback) probes it after `NETVSC_HOTADD_RETRY_INTERVAL` (1 s), attaches it as
+ *   its sub-port, starts it and switches the datapath (NVSP 129, not awaited): TX and RX on the VF
+ *   about 1 s after the plug. A VF plugged before the port started is probed at start instead
+ *   (EAL's PCI scan), then switched when the association is read.
+ * - Orderly removal: {@link NetvscPmdNicModel.prepareVfRemoval} = the host moves its RX back to
+ *   VMBus and withdraws the association; the PMD switches to synthetic at its next poll
+ *   (`hn_vf.c` hn_vf_remove_unlocked). It then reads the VF only while switched (`hn_rxtx.c`
+ *   hn_recv_pkts), so {@link NetvscPmdNicModel.drainVfRx} is the application's poll.
+ * - Removal: the PCI function goes; the VF port raises `intr_rmv` and the PMD switches to
+ *   synthetic and closes it 1 us later (`hn_remove_delayed`); frames the VF port refuses
+ *   meanwhile wait in the retry buffer.
+ * - Announce: DPDK has no announce; the application sends one gratuitous ARP on the port.
+ * - {@link NetvscPmdNicModel.device} returns null for every role: a DPDK port is no netdev
+ *   (link steps go through {@link NetvscPmdNicModel.setLink}).
+ *
+ * @example
+ * ```ts
+ * const m = new NetvscPmdNicModel(ctx);
+ * ctx.scheduler.advanceBy(1_000_000); // the bring-up completes; the port is started
+ * m.send(pkts, 0, n);                 // txBurst
+ * m.service(ctx.scheduler.now());     // rxBurst until empty -> ctx.deliver
+ * ```
+ */
+export class NetvscPmdNicModel implements NicModel {
+  readonly model = 'netvsc-pmd' as const;
+  readonly vfSteering = 'host' as const;
+  /** The host side: VMBus channel and NetVSP peer. */
+  readonly side: NetvspHostSide;
+  /** The DPDK process's ports (the netvsc port, and the VF port once probed). */
+  readonly registry = new EthDevRegistry();
+  /** The netvsc port once probed and started, else null. */
+  port: NetvscPmdPort | null = null;
+  /** The probe's error, when the host refused the bring-up. */
+  probeError: Error | null = null;
+  private readonly sysfs: SimulatedSysfs;
+  private readonly vfs = new Map<string, VfDevice>();
+  private vf: VfDevice | null = null;
+  private fn: BusDevice | null = null;
+  /** A VF plugged before the port started: probed and associated at start. */
+  private early = false;
+  private disposed = false;
+  private readonly backlog: TxBacklog;
+  private readonly rx = new Int32Array(BURST);
+  private readonly tx = (p: Int32Array, s: number, c: number): number =>
+    this.port === null ? 0 : this.port.txBurst(0, p, s, c);
+
+  constructor(private readonly ctx: NicModelContext) {
+    this.side = new NetvspHostSide(ctx, { maxChannels: 1 });
+    this.backlog = new TxBacklog(ctx.pool, TX_BACKLOG, DropReason.RING_FULL);
+    this.sysfs = new SimulatedSysfs({ ns: ctx.ns, bus: ctx.bus });
+    this.registry.registerDriver(
+      vfPmdDriver({ resolve: (address) => this.vfs.get(address), bus: ctx.bus }),
+    );
+    const latencyUs = Math.round(ctx.options.latency / NS_PER_US);
+    NetvscPmdPort.probe(
+      {
+        registry: this.registry,
+        channel: this.side.channel,
+        pool: ctx.pool,
+        scheduler: ctx.scheduler,
+        devargs: `latency=${latencyUs},tx_copybreak=${ctx.options.tx_copybreak}`,
+        maxQueues: 1,
+        hotplug: { bus: ctx.bus, sysfs: this.sysfs },
+        log: (level, m) => {
+          if (level !== 'debug') ctx.event('driver-log', `${level}: ${m}`);
+        },
+        random: ctx.random.fork(`netvsc-pmd-${ctx.vm}-${ctx.nic}`),
+      },
+      (err, port) => this.probed(err, port),
+    );
+  }
+
+  private probed(err: Error | null, port: NetvscPmdPort | null): void {
+    if (this.disposed) {
+      if (port !== null) port.close();
+      return;
+    }
+    if (err !== null || port === null) {
+      this.probeError = err ?? new Error('netvsc PMD probe returned no port');
+      this.ctx.event('probe-failed', this.probeError.message);
+      return;
+    }
+    port.configure(1, 1);
+    port.start();
+    this.port = port;
+    this.ctx.event(
+      'features-negotiated',
+      `NVSP 0x${port.nvspVersion.toString(16)}, port ${port.portId} (${port.name}), ` +
+        `devargs ${port.devargs}`,
+    );
+    if (this.early && this.vf !== null && this.fn !== null) {
+      this.early = false;
+      this.probeVfPort(this.fn);
+      this.side.associate(this.fn.pci?.serial ?? 0);
+    }
+  }
+
+  /** The host may plug a VF once the port runs (the PMD reads the association from then on). */
+  get acceptsVf(): boolean {
+    return this.port !== null && !this.disposed;
+  }
+
+  fromHostParavirt(pkts: Int32Array, start: number, count: number): void {
+    this.side.deliver(pkts, start, count);
+  }
+
+  send(pkts: Int32Array, start: number, count: number): void {
+    if (count <= 0) return;
+    if (this.port === null || this.disposed) {
+      this.ctx.pool.drop(pkts, start, count, DropReason.NO_DEVICE);
+      return;
+    }
+    this.backlog.send(pkts, start, count, this.tx);
+  }
+
+  /** The application's poll loop: held TX offered again, then rxBurst until empty. */
+  service(_now?: number): void {
+    const port = this.port;
+    if (port === null) return;
+    this.backlog.flush(this.tx);
+    const rx = this.rx;
+    for (let i = 0; i < MAX_BURSTS; i++) {
+      const n = port.rxBurst(0, rx, 0, BURST);
+      if (n === 0) break;
+      this.ctx.deliver(rx, 0, n);
+    }
+  }
+
+  plugVf(vf: VfDevice, fn: BusDevice): void {
+    if (this.disposed || this.vf !== null) return;
+    const address = fn.pci?.address ?? fn.id;
+    this.vf = vf;
+    this.fn = fn;
+    this.vfs.set(address, vf);
+    vf.setLink(true);
+    // The VF keeps its kernel interface in sysfs (bifurcated driver): the hot-add checks its MAC.
+    this.sysfs.addUnregistered(
+      vf,
+      vfNetdevName(this.ctx.ns, fn, fn.pci?.serial ?? 0, this.ctx.nic),
+    );
+    if (this.port === null) {
+      this.early = true;
+      return;
+    }
+    this.side.associate(fn.pci?.serial ?? 0);
+  }
+
+  prepareVfRemoval(): void {
+    this.side.withdraw();
+  }
+
+  drainVfRx(): void {
+    this.service();
+  }
+
+  removeVf(surprise: boolean): void {
+    const vf = this.vf;
+    if (vf === null) return;
+    const fn = this.fn;
+    this.vf = null;
+    this.fn = null;
+    this.early = false;
+    this.side.switchHostToSynthetic();
+    // The VF port sees the PCI removal (intr_rmv) and hot-unplugs the VF; without a port, do it.
+    if (fn !== null && this.ctx.bus.get(fn.id) === fn) this.ctx.bus.remove(fn, { surprise });
+    vf.hotUnplug({ surprise });
+    this.sysfs.removeUnregistered(vf);
+    for (const [a, d] of this.vfs) if (d === vf) this.vfs.delete(a);
+    this.side.withdraw();
+  }
+
+  announce(): void {
+    const port = this.port;
+    const pool = this.ctx.pool;
+    const h = port === null ? -1 : pool.alloc();
+    if (h < 0) {
+      this.ctx.event('announce', 'Hyper-V: no host announce; the DPDK port cannot send now');
+      return;
+    }
+    Ethernet.writeGratuitousArp(pool, h, this.ctx.mac.value, this.ctx.ipv4);
+    // Padded to 64 bytes: the netvsc PMD drops shorter frames (doc/guides/nics/netvsc.rst sizes).
+    const o = pool.start[h] as number;
+    pool.bytes.fill(0, o + (pool.length[h] as number), o + GARP_LEN);
+    pool.setLength(h, GARP_LEN);
+    const one = new Int32Array([h]);
+    this.send(one, 0, 1);
+    this.ctx.event('announce', 'Hyper-V: no host announce; the application sends a gratuitous ARP');
+  }
+
+  setLink(role: string, up: boolean): boolean {
+    if (role === 'vf') {
+      if (this.vf === null) return false;
+      this.vf.setLink(up);
+      return true;
+    }
+    if (role === 'master' || role === 'backup' || role === this.ctx.nic)
+      return this.side.indicateLink(up);
+    return false;
+  }
+
+  datapath(): DatapathInUse {
+    const port = this.port;
+    if (port === null || this.disposed || port.state !== 'attached' || !port.started) return 'none';
+    const vfPort = port.vfPort;
+    if (port.vfSwitched && vfPort !== null && vfPort.started && vfPort.state === 'attached')
+      return 'active';
+    return port.linkGet().status ? 'backup' : 'none';
+  }
+
+  device(_role: string): NetDevice | null {
+    return null;
+  }
+
+  stats(): Record<string, number> {
+    const out: Record<string, number> = {};
+    const port = this.port;
+    if (port !== null) {
+      const s = port.statsGet();
+      out['rx_packets'] = s.ipackets;
+      out['tx_packets'] = s.opackets;
+      out['rx_bytes'] = s.ibytes;
+      out['tx_bytes'] = s.obytes;
+      out['rx_missed'] = s.imissed;
+      out['rx_errors'] = s.ierrors;
+      out['tx_errors'] = s.oerrors;
+      out['rx_nombuf'] = s.rx_nombuf;
+      const p = port.pmdStats;
+      for (const [k, v] of Object.entries(p)) out[`pmd_${snake(k)}`] = v;
+      // The names users check on the kernel driver, from the PMD's VF counters.
+      out['vf_tx_packets'] = p.txVf;
+      out['vf_rx_packets'] = p.rxVf;
+    }
+    out['app_tx_backlog'] = this.backlog.count;
+    this.side.statsInto(out);
+    return out;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.removeVf(false);
+    this.disposed = true;
+    const port = this.port;
+    this.port = null;
+    this.backlog.dropAll(DropReason.NO_DEVICE);
+    if (port !== null) {
+      port.stop();
+      port.close();
+    }
+    this.side.close();
+  }
+
+  /** EAL's PCI scan at start: the VF's PCI address becomes a port (the PMD attaches it by MAC). */
+  private probeVfPort(fn: BusDevice): void {
+    const address = fn.pci?.address ?? fn.id;
+    try {
+      this.registry.probe(address);
+    } catch (err) {
+      if (!isBypassError(err, 'ERR_ALREADY_REGISTERED'))
+        this.ctx.event('driver-log', `error: probing VF ${address}: ${(err as Error).message}`);
+    }
+  }
+}
+
+function snake(camel: string): string {
+  return camel.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
