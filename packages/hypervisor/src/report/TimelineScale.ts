@@ -47,11 +47,14 @@ function decade(v: number): number {
   return e;
 }
 
-/** The smallest of 1, 2, 2.5, 5 x 10^k that is >= v (1 for v <= 0): a y axis maximum. */
+/**
+ * The smallest of 1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 x 10^k that is >= v (1 for v <= 0): a y axis
+ * maximum that leaves little empty space above the peak.
+ */
 export function niceCeil(v: number): number {
   if (!(v > 0) || !Number.isFinite(v)) return 1;
   const e = decade(v);
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * e >= v * (1 - 1e-12)) return m * e;
+  for (const m of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * e >= v * (1 - 1e-12)) return m * e;
   return 10 * e;
 }
 

@@ -394,7 +394,7 @@ export function renderTimelineSvg(report: Report, options: TimelineSvgOptions = 
     );
   }
   for (const mx of [...new Set(markers.map(num))]) {
-    front.push(
+    back.push(
       `<line class="mig-marker" x1="${mx}" y1="${num(plotTop)}" x2="${mx}" y2="${num(plotBottom)}"/>`,
     );
   }

@@ -28,13 +28,15 @@ test('ratePoints sums groups of buckets down to the limit; the last group uses i
   t.deepEqual(ratePoints([], 1e9), []);
 });
 
-test('niceCeil rounds up to 1, 2, 2.5 or 5 times a power of ten', (t) => {
+test('niceCeil rounds up to a round multiple of a power of ten', (t) => {
   t.is(niceCeil(0), 1);
   t.is(niceCeil(100_000), 100_000);
-  t.is(niceCeil(100_001), 200_000);
+  t.is(niceCeil(100_001), 150_000);
+  t.is(niceCeil(50_001), 60_000);
+  t.is(niceCeil(8_000_001), 10_000_000);
   t.is(niceCeil(2100), 2500);
-  t.is(niceCeil(3), 5);
-  t.is(niceCeil(0.3), 0.5);
+  t.is(niceCeil(3.5), 4);
+  t.is(niceCeil(0.35), 0.4);
   t.is(niceCeil(Number.NaN), 1);
 });
 
