@@ -43,6 +43,7 @@ const CODES = [
   'ERR_VLAN_CHALLENGED',
   'ERR_PARSE',
   'ERR_STATE',
+  'ERR_SCENARIO',
 ] as const satisfies readonly BypassErrorCode[];
 type MissingCode = Exclude<BypassErrorCode, (typeof CODES)[number]>;
 const codesComplete: [MissingCode] extends [never] ? true : MissingCode = true;

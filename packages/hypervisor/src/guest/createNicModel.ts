@@ -1,4 +1,8 @@
 import type { NicModelName } from '../scenario/Scenario.js';
+import { BondingNicModel } from './BondingNicModel.js';
+import { FailsafeNicModel } from './FailsafeNicModel.js';
+import { NetvscNicModel } from './NetvscNicModel.js';
+import { NetvscPmdNicModel } from './NetvscPmdNicModel.js';
 import type { NicModel, NicModelContext } from './NicModel.js';
 import { VirtioNicModel } from './VirtioNicModel.js';
 
@@ -15,7 +19,13 @@ export function createNicModel(name: NicModelName, ctx: NicModelContext): NicMod
     case 'virtio-backup':
     case 'virtio':
       return new VirtioNicModel(name, ctx);
-    default:
-      throw new Error(`model ${name} not wired yet`);
+    case 'netvsc':
+      return new NetvscNicModel(ctx);
+    case 'netvsc-pmd':
+      return new NetvscPmdNicModel(ctx);
+    case 'failsafe':
+      return new FailsafeNicModel(ctx);
+    case 'bonding':
+      return new BondingNicModel(ctx, { enslaveDelay: ctx.options.enslave_delay });
   }
 }

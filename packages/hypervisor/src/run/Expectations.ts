@@ -36,7 +36,10 @@ export function metricValue(report: object, metric: string): number | string | u
  * const ok = results.every((r) => r.ok);
  * ```
  */
-export function evaluateExpectations(list: readonly ScenarioExpect[], report: object): ExpectResult[] {
+export function evaluateExpectations(
+  list: readonly ScenarioExpect[],
+  report: object,
+): ExpectResult[] {
   return list.map((e) => {
     let value = metricValue(report, e.metric);
     if (value === undefined && /^flows\.[^.]+\.drops\.[^.]+$/.test(e.metric)) {
@@ -57,13 +60,16 @@ export function evaluateExpectations(list: readonly ScenarioExpect[], report: ob
       return base;
     }
     const problems: string[] = [];
-    if (e.equals !== undefined && value !== e.equals) problems.push(`is ${String(value)}, expected ${String(e.equals)}`);
+    if (e.equals !== undefined && value !== e.equals)
+      problems.push(`is ${String(value)}, expected ${String(e.equals)}`);
     const check = (bound: number | string, isMin: boolean): void => {
       const [v, b] = comparable(value, bound);
       if (Number.isNaN(v) || Number.isNaN(b)) {
         problems.push(`${String(value)} cannot be compared with ${String(bound)}`);
       } else if (isMin ? v < b : v > b) {
-        problems.push(`is ${String(value)}, ${isMin ? 'below the minimum' : 'above the maximum'} ${String(bound)}`);
+        problems.push(
+          `is ${String(value)}, ${isMin ? 'below the minimum' : 'above the maximum'} ${String(bound)}`,
+        );
       }
     };
     if (e.min !== undefined) check(e.min, true);

@@ -90,7 +90,10 @@ export function buildReport(world: World, migrations: readonly Migration[]): Rep
     buckets: world.buckets,
     flows: Object.fromEntries(world.flows.map((f) => [f.spec.name, Array.from(f.perBucket)])),
     datapath: Object.fromEntries(
-      world.nics.map((n) => [n.id, n.segments.map(([a, b, p]) => [a, b, p] as [number, number, DatapathInUse])]),
+      world.nics.map((n) => [
+        n.id,
+        n.segments.map(([a, b, p]) => [a, b, p] as [number, number, DatapathInUse]),
+      ]),
     ),
     migrations: migrations.map((m) => {
       const segs: [number, number, MigrationState][] = [];

@@ -5,7 +5,14 @@ import { World } from '../world/World.js';
 import { buildReport } from './ReportBuilder.js';
 import type { RunOptions } from './RunOptions.js';
 
-/** After the scenario's duration, how long the wires may drain before the books close. */
+/**
+ * After the scenario's duration, how long the wires may drain before the books close (ns).
+ *
+ * @example
+ * ```ts
+ * console.log(DRAIN_NS / 1e6); // 100 (ms)
+ * ```
+ */
 export const DRAIN_NS = 100_000_000;
 
 /**

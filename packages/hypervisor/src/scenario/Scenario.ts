@@ -16,12 +16,7 @@ import type { MacAddress } from '@bypass/core';
  * ```
  */
 export type NicModelName =
-  | 'virtio-backup'
-  | 'virtio'
-  | 'netvsc'
-  | 'netvsc-pmd'
-  | 'failsafe'
-  | 'bonding';
+  'virtio-backup' | 'virtio' | 'netvsc' | 'netvsc-pmd' | 'failsafe' | 'bonding';
 
 /**
  * Every {@link NicModelName}, in the order reports and `bypass compare` list them.
@@ -97,6 +92,10 @@ export interface NicOptions {
   readonly unplug_timeout: number;
   /** Bond link monitoring interval (`bonding`); default 100ms. */
   readonly miimon: number;
+  /** Time until something in the guest (udev, NetworkManager) enslaves a new VF to the bond (`bonding`); default 1s. */
+  readonly enslave_delay: number;
+  /** Time the host takes to hot-plug a VF into the guest (device_add and the guest's PCI probe); default 200ms. */
+  readonly vf_plug_delay: number;
   /** fail-safe hot-plug poll period (`failsafe`); default 2000ms. */
   readonly hotplug_poll: number;
   /** netvsc PMD `latency` devarg (`netvsc-pmd`); default 50us. */
@@ -124,6 +123,8 @@ export const DEFAULT_NIC_OPTIONS: NicOptions = {
   eject_delay: 5_000_000,
   unplug_timeout: 30_000_000_000,
   miimon: 100_000_000,
+  enslave_delay: 1_000_000_000,
+  vf_plug_delay: 200_000_000,
   hotplug_poll: 2_000_000_000,
   latency: 50_000,
   tx_copybreak: 512,

@@ -20,6 +20,8 @@ export interface FileNicOptions {
   readonly eject_delay?: FileDuration;
   readonly unplug_timeout?: FileDuration;
   readonly miimon?: FileDuration;
+  readonly enslave_delay?: FileDuration;
+  readonly vf_plug_delay?: FileDuration;
   readonly hotplug_poll?: FileDuration;
   readonly latency?: FileDuration;
   readonly tx_copybreak?: number;

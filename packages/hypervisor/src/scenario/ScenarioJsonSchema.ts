@@ -143,6 +143,12 @@ const nicOptions: JsonSchemaObject = {
       'How long a cancelled migration waits for an unplug still in progress. Default 30s.',
     ),
     miimon: duration('Bond link monitoring interval (model bonding). Default 100ms.'),
+    enslave_delay: duration(
+      'Time until the guest (udev, NetworkManager, ifenslave) enslaves a new VF to the bond (model bonding). Default 1s.',
+    ),
+    vf_plug_delay: duration(
+      'Time the host takes to hot-plug a VF into the guest: device_add and the guest PCI probe. Default 200ms.',
+    ),
     hotplug_poll: duration('fail-safe hot-plug poll period (model failsafe). Default 2000ms.'),
     latency: duration('netvsc PMD latency devarg (model netvsc-pmd). Default 50us.'),
     tx_copybreak: {

@@ -45,7 +45,14 @@ function nicOptions(
 ): NicOptions {
   const d = DEFAULT_NIC_OPTIONS;
   const dur = (
-    k: 'eject_delay' | 'unplug_timeout' | 'miimon' | 'hotplug_poll' | 'latency',
+    k:
+      | 'eject_delay'
+      | 'unplug_timeout'
+      | 'miimon'
+      | 'enslave_delay'
+      | 'vf_plug_delay'
+      | 'hotplug_poll'
+      | 'latency',
   ): number => c.duration(o?.[k], [...segs, k], d[k]);
   const out: NicOptions = {
     offer_backup: o?.offer_backup ?? d.offer_backup,
@@ -54,6 +61,8 @@ function nicOptions(
     eject_delay: dur('eject_delay'),
     unplug_timeout: dur('unplug_timeout'),
     miimon: dur('miimon'),
+    enslave_delay: dur('enslave_delay'),
+    vf_plug_delay: dur('vf_plug_delay'),
     hotplug_poll: dur('hotplug_poll'),
     latency: dur('latency'),
     tx_copybreak: o?.tx_copybreak ?? d.tx_copybreak,

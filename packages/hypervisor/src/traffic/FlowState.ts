@@ -116,7 +116,9 @@ export class FlowState {
     this.lastRx = now;
     const stamp = this.pool.timestamp[h] as number;
     const sentAt =
-      stamp > 0 ? stamp : FlowFrameReader.sendTimeNs(FlowFrameReader.sendTimeUsAt(this.pool.bytes, p), now);
+      stamp > 0
+        ? stamp
+        : FlowFrameReader.sendTimeNs(FlowFrameReader.sendTimeUsAt(this.pool.bytes, p), now);
     const lat = now - sentAt;
     if (lat < this.latencyMin) this.latencyMin = lat;
     if (lat > this.latencyMax) this.latencyMax = lat;
@@ -133,7 +135,8 @@ export class FlowState {
   /** Closes the books at `end`: the gap from the last frame to the end of sending counts too. */
   finish(end: number): void {
     const stop = this.spec.stop < end ? this.spec.stop : end;
-    if (this.sent > 0 && stop - this.lastRx > this.longestGapNs) this.longestGapNs = stop - this.lastRx;
+    if (this.sent > 0 && stop - this.lastRx > this.longestGapNs)
+      this.longestGapNs = stop - this.lastRx;
   }
 
   /** Unique frames received. */

@@ -71,7 +71,10 @@ export class DelayLink {
       );
     }
     if ((capacity & (capacity - 1)) !== 0 || capacity < 2) {
-      throw new BypassError('ERR_INVALID_ARGUMENT', `link capacity must be a power of two, got ${capacity}`);
+      throw new BypassError(
+        'ERR_INVALID_ARGUMENT',
+        `link capacity must be a power of two, got ${capacity}`,
+      );
     }
     this.latency = spec.latency;
     this.nsPerByte = 8e9 / spec.bandwidth;
@@ -165,6 +168,8 @@ export class DelayLink {
 
   /** Time the next frame arrives, or +Infinity when the wire is empty. */
   nextDue(): number {
-    return this.tail === this.head ? Number.POSITIVE_INFINITY : (this.due[this.tail & this.mask] as number);
+    return this.tail === this.head
+      ? Number.POSITIVE_INFINITY
+      : (this.due[this.tail & this.mask] as number);
   }
 }

@@ -76,7 +76,8 @@ export class Migration {
     this.vm.migration = this;
     this.set('setup');
     const s = this.hooks.scheduler;
-    if (this.step.cancel_at !== undefined) s.runAt(Math.max(this.step.cancel_at, s.now()), () => this.cancel());
+    if (this.step.cancel_at !== undefined)
+      s.runAt(Math.max(this.step.cancel_at, s.now()), () => this.cancel());
     const withVf = this.vm.nics.filter((n) => n.vf !== null);
     const mode = this.step.unplug ?? 'orchestrated';
     if (withVf.length > 0 && mode === 'none') {
@@ -110,7 +111,11 @@ export class Migration {
   /** Cancels the migration (QEMU `migrate_cancel`); a finished migration ignores it. */
   cancel(): void {
     if (this.finished || this.state === 'cancelling') {
-      this.hooks.log('migration-cancel-ignored', this.vm, `the migration is ${this.finished ? this.result : 'already cancelling'}`);
+      this.hooks.log(
+        'migration-cancel-ignored',
+        this.vm,
+        `the migration is ${this.finished ? this.result : 'already cancelling'}`,
+      );
       return;
     }
     const was = this.state;
@@ -126,7 +131,11 @@ export class Migration {
     const limit = Math.max(...waiting.map((n) => n.spec.options.unplug_timeout));
     this.timer = this.hooks.scheduler.runAfter(limit, () => {
       this.timer = -1;
-      this.hooks.log('migration-warning', this.vm, 'partially unplugged device on failure: gave up waiting for the guest');
+      this.hooks.log(
+        'migration-warning',
+        this.vm,
+        'partially unplugged device on failure: gave up waiting for the guest',
+      );
       this.endCancel();
     });
   }
@@ -171,7 +180,8 @@ export class Migration {
     for (const nic of this.unplugged) nic.releaseSlot();
     for (const nic of this.vm.nics) nic.model.announce();
     for (const nic of this.vm.nics) {
-      if (this.unplugged.includes(nic) || (nic.spec.vf && nic.vf === null)) this.hooks.plugFreeVf(nic, this.to);
+      if (this.unplugged.includes(nic) || (nic.spec.vf && nic.vf === null))
+        this.hooks.plugFreeVf(nic, this.to);
     }
   }
 
@@ -184,7 +194,8 @@ export class Migration {
   }
 
   private replugUnplugged(): void {
-    for (const nic of this.unplugged) if (nic.vf === null && nic.slot !== null) this.hooks.replug(nic);
+    for (const nic of this.unplugged)
+      if (nic.vf === null && nic.slot !== null) this.hooks.replug(nic);
   }
 
   private unpause(): void {

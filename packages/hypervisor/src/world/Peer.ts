@@ -29,7 +29,13 @@ export class Peer {
   ) {
     this.down = new DelayLink(pool, spec, receive, 1 << 14, wire);
     this.port = host.switch.addPort('peer', name, (p, s, n) => this.down.push(p, s, n, wire.now));
-    this.up = new DelayLink(pool, spec, (p, s, n) => host.switch.ingress(this.port, p, s, n), 1 << 14, wire);
+    this.up = new DelayLink(
+      pool,
+      spec,
+      (p, s, n) => host.switch.ingress(this.port, p, s, n),
+      1 << 14,
+      wire,
+    );
     host.switch.setStatic(mac, this.port);
   }
 

@@ -3,7 +3,7 @@ import { Migration, type MigrationHooks } from './Migration.js';
 import type { Host } from './Host.js';
 import type { Vm } from './Vm.js';
 import type { VmNic } from './VmNic.js';
-import { VF_PLUG_DELAY_NS, type World } from './World.js';
+import type { World } from './World.js';
 
 /**
  * Runs a scenario's steps on a {@link World} at their times: migrations (with their
@@ -32,7 +32,11 @@ export class StepRunner implements MigrationHooks {
   }
 
   log(kind: string, vm: Vm, detail?: string): void {
-    this.world.event(kind, { host: vm.host.name, vm: vm.name, ...(detail === undefined ? {} : { detail }) });
+    this.world.event(kind, {
+      host: vm.host.name,
+      vm: vm.name,
+      ...(detail === undefined ? {} : { detail }),
+    });
   }
 
   moveVm(vm: Vm, to: Host): void {
@@ -50,7 +54,7 @@ export class StepRunner implements MigrationHooks {
   }
 
   replug(nic: VmNic): void {
-    this.world.scheduler.runAfter(VF_PLUG_DELAY_NS, () => this.world.plugSlot(nic));
+    this.world.scheduler.runAfter(nic.spec.options.vf_plug_delay, () => this.world.plugSlot(nic));
   }
 
   private run(step: ScenarioStep): void {
@@ -105,15 +109,22 @@ export class StepRunner implements MigrationHooks {
       case 'rename':
         for (const nic of nics) {
           const dev = nic.model.device(step.dev ?? 'master');
-          if (dev === null || step.name === undefined) ignore(`${nic.id} has no device ${step.dev}`);
-          else this.apply(nic, 'rename', `${dev.name} -> ${step.name}`, () => dev.rename(step.name as string));
+          if (dev === null || step.name === undefined)
+            ignore(`${nic.id} has no device ${step.dev}`);
+          else
+            this.apply(nic, 'rename', `${dev.name} -> ${step.name}`, () =>
+              dev.rename(step.name as string),
+            );
         }
         return;
       case 'set-mtu':
         for (const nic of nics) {
           const dev = nic.model.device(step.dev ?? 'master');
           if (dev === null || step.mtu === undefined) ignore(`${nic.id} has no device ${step.dev}`);
-          else this.apply(nic, 'mtu-change', `${dev.name} mtu ${step.mtu}`, () => dev.setMtu(step.mtu as number));
+          else
+            this.apply(nic, 'mtu-change', `${dev.name} mtu ${step.mtu}`, () =>
+              dev.setMtu(step.mtu as number),
+            );
         }
         return;
       case 'guest-down':
@@ -130,10 +141,19 @@ export class StepRunner implements MigrationHooks {
   /** Hyper-V host servicing: the VF is taken away in an orderly way and given back later. */
   private service(nic: VmNic, duration: number): void {
     if (nic.vf === null) {
-      this.world.event('step-ignored', { vm: nic.vm.name, dev: nic.spec.name, detail: 'host-servicing: no VF' });
+      this.world.event('step-ignored', {
+        vm: nic.vm.name,
+        dev: nic.spec.name,
+        detail: 'host-servicing: no VF',
+      });
       return;
     }
-    this.world.event('host-servicing', { host: nic.vm.host.name, vm: nic.vm.name, dev: nic.spec.name, detail: `VF revoked for ${duration / 1e6}ms` });
+    this.world.event('host-servicing', {
+      host: nic.vm.host.name,
+      vm: nic.vm.name,
+      dev: nic.spec.name,
+      detail: `VF revoked for ${duration / 1e6}ms`,
+    });
     const giveBack = (): void => {
       this.world.scheduler.runAfter(duration, () => this.world.plugSlot(nic));
     };
@@ -152,12 +172,21 @@ export class StepRunner implements MigrationHooks {
   private setLink(nic: VmNic, role: string, up: boolean): void {
     const kind = up ? 'link-up' : 'link-down';
     if (nic.model.setLink?.(role, up) === true) {
-      this.world.event(kind, { host: nic.vm.host.name, vm: nic.vm.name, dev: nic.spec.name, detail: `${role} (host side)` });
+      this.world.event(kind, {
+        host: nic.vm.host.name,
+        vm: nic.vm.name,
+        dev: nic.spec.name,
+        detail: `${role} (host side)`,
+      });
       return;
     }
     const dev = nic.model.device(role);
     if (dev === null) {
-      this.world.event('step-ignored', { vm: nic.vm.name, dev: nic.spec.name, detail: `${kind}: no device ${role}` });
+      this.world.event('step-ignored', {
+        vm: nic.vm.name,
+        dev: nic.spec.name,
+        detail: `${kind}: no device ${role}`,
+      });
       return;
     }
     this.apply(nic, kind, `${dev.name} (admin)`, () => (up ? dev.open() : dev.close()));
@@ -166,7 +195,12 @@ export class StepRunner implements MigrationHooks {
   private apply(nic: VmNic, kind: string, detail: string, fn: () => void): void {
     try {
       fn();
-      this.world.event(kind, { host: nic.vm.host.name, vm: nic.vm.name, dev: nic.spec.name, detail });
+      this.world.event(kind, {
+        host: nic.vm.host.name,
+        vm: nic.vm.name,
+        dev: nic.spec.name,
+        detail,
+      });
     } catch (e) {
       const code = (e as { code?: string }).code ?? 'error';
       this.world.event('step-refused', {

@@ -98,7 +98,8 @@ export class VirtualSwitch {
   /** The port `id`. */
   port(id: number): SwitchPort {
     const p = this.ports[id];
-    if (p === undefined) throw new BypassError('ERR_NOT_FOUND', `switch ${this.name} has no port ${id}`);
+    if (p === undefined)
+      throw new BypassError('ERR_NOT_FOUND', `switch ${this.name} has no port ${id}`);
     return p;
   }
 

@@ -91,10 +91,28 @@ export class VmNic {
     this.mac = spec.mac.value;
     this.pausedPv = new PacketRing(1 << 16);
     this.pausedVf = new PacketRing(1 << 16);
-    this.pvIn = new DelayLink(pool, links.paravirt, (p, s, n) => this.toGuestPv(p, s, n), 1 << 14, wire);
+    this.pvIn = new DelayLink(
+      pool,
+      links.paravirt,
+      (p, s, n) => this.toGuestPv(p, s, n),
+      1 << 14,
+      wire,
+    );
     this.vfIn = new DelayLink(pool, links.vf, (p, s, n) => this.toGuestVf(p, s, n), 1 << 14, wire);
-    this.pvOut = new DelayLink(pool, links.paravirt, (p, s, n) => this.fromGuest(this.pvPort, p, s, n), 1 << 14, wire);
-    this.vfOut = new DelayLink(pool, links.vf, (p, s, n) => this.fromGuest(this.vfPort, p, s, n), 1 << 14, wire);
+    this.pvOut = new DelayLink(
+      pool,
+      links.paravirt,
+      (p, s, n) => this.fromGuest(this.pvPort, p, s, n),
+      1 << 14,
+      wire,
+    );
+    this.vfOut = new DelayLink(
+      pool,
+      links.vf,
+      (p, s, n) => this.fromGuest(this.vfPort, p, s, n),
+      1 << 14,
+      wire,
+    );
   }
 
   /** Binds the mechanism (done once, right after construction). */
@@ -147,9 +165,16 @@ export class VmNic {
       bus: 'pci',
       pci: { address, virtfn: true, serial: slot.index + 1 },
     });
-    const vf = new VfDevice({ pool: this.pool, permAddr: this.spec.mac, parent: fn, driver: 'mlx5_core', ringSize: 256 });
+    const vf = new VfDevice({
+      pool: this.pool,
+      permAddr: this.spec.mac,
+      parent: fn,
+      driver: 'mlx5_core',
+      ringSize: 256,
+    });
     this.vf = vf;
-    if (this.model.vfSteering === 'filter') host.switch.setVfFilter(this.mac, this.vfPort, this.pvPort);
+    if (this.model.vfSteering === 'filter')
+      host.switch.setVfFilter(this.mac, this.vfPort, this.pvPort);
     this.vm.bus.add(fn);
     this.model.plugVf(vf, fn);
     this.log('vf-plug', `${slot.host.name} VF ${slot.address}`);
@@ -223,15 +248,17 @@ export class VmNic {
     if (vf === null || !vf.present) return;
     const out = this.scratch;
     for (let q = 0; q < vf.numTxQueues; q++) {
-      for (let n; (n = vf.drainTx(q, out, 0, out.length)) > 0; ) this.vfOut.push(out, 0, n, now);
+      for (let n; (n = vf.drainTx(q, out, 0, out.length)) > 0;) this.vfOut.push(out, 0, n, now);
     }
   }
 
   /** Delivers the frames held during a pause (`paused_frames: queue`) once the VM runs again. */
   releasePaused(): void {
     const out = this.scratch;
-    for (let n; (n = this.pausedPv.dequeueBurst(out, 0, out.length)) > 0; ) this.model.fromHostParavirt(out, 0, n);
-    for (let n; (n = this.pausedVf.dequeueBurst(out, 0, out.length)) > 0; ) this.toGuestVf(out, 0, n);
+    for (let n; (n = this.pausedPv.dequeueBurst(out, 0, out.length)) > 0;)
+      this.model.fromHostParavirt(out, 0, n);
+    for (let n; (n = this.pausedVf.dequeueBurst(out, 0, out.length)) > 0;)
+      this.toGuestVf(out, 0, n);
   }
 
   /** Accounts `tickNs` of time ending at `now` to the path in use; logs changes. */
@@ -259,7 +286,8 @@ export class VmNic {
     for (const l of [this.pvIn, this.pvOut, this.vfIn, this.vfOut]) l.discard(DropReason.NO_DEVICE);
     const out = this.scratch;
     for (const r of [this.pausedPv, this.pausedVf]) {
-      for (let n; (n = r.dequeueBurst(out, 0, out.length)) > 0; ) this.pool.drop(out, 0, n, VM_PAUSED);
+      for (let n; (n = r.dequeueBurst(out, 0, out.length)) > 0;)
+        this.pool.drop(out, 0, n, VM_PAUSED);
     }
   }
 
@@ -279,7 +307,8 @@ export class VmNic {
 
   private holdOrDrop(ring: PacketRing, pkts: Int32Array, start: number, count: number): boolean {
     if (this.vm.paused) {
-      const kept = this.spec.options.paused_frames === 'queue' ? ring.enqueueBurst(pkts, start, count) : 0;
+      const kept =
+        this.spec.options.paused_frames === 'queue' ? ring.enqueueBurst(pkts, start, count) : 0;
       if (kept < count) this.pool.drop(pkts, start + kept, count - kept, VM_PAUSED);
       return true;
     }

@@ -21,9 +21,6 @@ import { Vm } from './Vm.js';
 import { VmNic } from './VmNic.js';
 import { COPY_MARK, VirtualSwitch } from './VirtualSwitch.js';
 
-/** Time the host needs to hot-plug a VF into a guest (device_add + the guest's PCI probe). */
-export const VF_PLUG_DELAY_NS = 200_000_000;
-
 /** Options of a {@link World}. */
 export interface WorldOptions {
   /** Every NIC runs this model instead of the file's. */
@@ -69,7 +66,10 @@ export class World {
   private readonly genOut = new Int32Array(4096);
   private readonly sendFns: ((pkts: Int32Array, n: number) => void)[] = [];
   private readonly sourceVm: (Vm | null)[] = [];
-  private readonly dropEpisodes = new Map<number, { last: number; event: LoggedEvent | null; count: number }>();
+  private readonly dropEpisodes = new Map<
+    number,
+    { last: number; event: LoggedEvent | null; count: number }
+  >();
   private timeNs = 0;
 
   constructor(
@@ -77,7 +77,10 @@ export class World {
     options: WorldOptions = {},
   ) {
     const totalPps = scenario.flows.reduce((s, f) => s + f.pps, 0);
-    const slots = Math.min(1 << 20, Math.max(1 << 14, nextPow2(Math.ceil((totalPps * 20e-3) + 8192))));
+    const slots = Math.min(
+      1 << 20,
+      Math.max(1 << 14, nextPow2(Math.ceil(totalPps * 20e-3 + 8192))),
+    );
     this.pool = new PacketPool({ slots });
     this.random = new SeededRandom(scenario.seed);
     this.log = new EventLog(() => this.scheduler.now());
@@ -115,7 +118,7 @@ export class World {
       this.wire.now = t;
       nic.model.service(t);
     }
-    for (let again = true; again; ) {
+    for (let again = true; again;) {
       again = false;
       for (const l of this.links) {
         if (l.nextDue() <= t) {
@@ -250,10 +253,26 @@ export class World {
     this.hosts.set(host.name, host);
     this.setupSwitch(host.switch, capture);
     const links = this.scenario.links;
-    const netPort = this.network.addPort('uplink', host.name, (p, s, n) => down.push(p, s, n, this.wire.now));
-    const up = new DelayLink(this.pool, links.network, (p, s, n) => this.network.ingress(netPort, p, s, n), 1 << 14, this.wire);
-    const down = new DelayLink(this.pool, links.network, (p, s, n) => host.switch.ingress(host.uplinkPort, p, s, n), 1 << 14, this.wire);
-    host.uplinkPort = host.switch.addPort('uplink', 'uplink', (p, s, n) => up.push(p, s, n, this.wire.now));
+    const netPort = this.network.addPort('uplink', host.name, (p, s, n) =>
+      down.push(p, s, n, this.wire.now),
+    );
+    const up = new DelayLink(
+      this.pool,
+      links.network,
+      (p, s, n) => this.network.ingress(netPort, p, s, n),
+      1 << 14,
+      this.wire,
+    );
+    const down = new DelayLink(
+      this.pool,
+      links.network,
+      (p, s, n) => host.switch.ingress(host.uplinkPort, p, s, n),
+      1 << 14,
+      this.wire,
+    );
+    host.uplinkPort = host.switch.addPort('uplink', 'uplink', (p, s, n) =>
+      up.push(p, s, n, this.wire.now),
+    );
     this.addLink(up);
     this.addLink(down);
   }
@@ -262,7 +281,15 @@ export class World {
     const host = this.host(hostName);
     const ep = this.endpointIds.size;
     this.endpointIds.set(name, ep);
-    const peer = new Peer(name, mac, host, this.pool, this.scenario.links.peer, this.wire, this.receiver(ep));
+    const peer = new Peer(
+      name,
+      mac,
+      host,
+      this.pool,
+      this.scenario.links.peer,
+      this.wire,
+      this.receiver(ep),
+    );
     this.peers.set(name, peer);
     for (const l of peer.links) this.addLink(l);
   }
@@ -273,8 +300,20 @@ export class World {
     for (const nicSpec of spec.nics) {
       const chosen = model ?? nicSpec.model;
       const s = chosen === nicSpec.model ? nicSpec : { ...nicSpec, model: chosen };
-      const nic = new VmNic(vm, s, this.pool, this.scheduler, this.wire, this.scenario.links, (kind, detail, dev) =>
-        this.event(kind, { host: vm.host.name, vm: vm.name, dev: dev ?? nicSpec.name, ...(detail === undefined ? {} : { detail }) }),
+      const nic = new VmNic(
+        vm,
+        s,
+        this.pool,
+        this.scheduler,
+        this.wire,
+        this.scenario.links,
+        (kind, detail, dev) =>
+          this.event(kind, {
+            host: vm.host.name,
+            vm: vm.name,
+            dev: dev ?? nicSpec.name,
+            ...(detail === undefined ? {} : { detail }),
+          }),
       );
       const ep = this.endpointIds.size;
       this.endpointIds.set(nic.id, ep);
@@ -294,25 +333,43 @@ export class World {
         toGuestVf: (p, st, n) => nic.vfIn.push(p, st, n, this.wire.now),
         deliver: this.receiver(ep),
         event: (kind, detail, dev) =>
-          this.event(kind, { host: vm.host.name, vm: vm.name, dev: dev ?? nicSpec.name, ...(detail === undefined ? {} : { detail }) }),
+          this.event(kind, {
+            host: vm.host.name,
+            vm: vm.name,
+            dev: dev ?? nicSpec.name,
+            ...(detail === undefined ? {} : { detail }),
+          }),
       };
       nic.attach(vm.host);
       nic.bindModel(createNicModel(chosen, ctx));
       vm.nics.push(nic);
       this.nics.push(nic);
       for (const l of nic.links) this.addLink(l);
-      this.event('netdev-register', { host: vm.host.name, vm: vm.name, dev: nicSpec.name, detail: chosen });
+      this.event('netdev-register', {
+        host: vm.host.name,
+        vm: vm.name,
+        dev: nicSpec.name,
+        detail: chosen,
+      });
       const wantsVf = chosen === nicSpec.model ? nicSpec.vf : chosen !== 'virtio';
       if (wantsVf) this.plugFreeVf(nic, vm.host, 0);
     }
   }
 
-  /** Plugs a free VF of `host` into `nic` after `delay` (hidden when the guest cannot take it). */
-  plugFreeVf(nic: VmNic, host: Host, delay = VF_PLUG_DELAY_NS): void {
+  /**
+   * Plugs a free VF of `host` into `nic` after `delay` (default: the NIC's `vf_plug_delay`);
+   * hidden when the guest cannot take it.
+   */
+  plugFreeVf(nic: VmNic, host: Host, delay = nic.spec.options.vf_plug_delay): void {
     if (nic.model.model === 'virtio') return;
     const slot = host.takeFreeVf(nic.id);
     if (slot === null) {
-      this.event('vf-unavailable', { host: host.name, vm: nic.vm.name, dev: nic.spec.name, detail: `no free VF on ${host.name}` });
+      this.event('vf-unavailable', {
+        host: host.name,
+        vm: nic.vm.name,
+        dev: nic.spec.name,
+        detail: `no free VF on ${host.name}`,
+      });
       return;
     }
     nic.slot = slot;
@@ -322,9 +379,20 @@ export class World {
   /** Plugs the slot `nic` holds, if the guest can take a VF now (else the VF stays hidden). */
   plugSlot(nic: VmNic): void {
     const slot = nic.slot;
-    if (slot === null || nic.vf !== null || nic.currentHost !== slot.host || nic.vm.migration?.state === 'device') return;
+    if (
+      slot === null ||
+      nic.vf !== null ||
+      nic.currentHost !== slot.host ||
+      nic.vm.migration?.state === 'device'
+    )
+      return;
     if (!nic.model.acceptsVf) {
-      this.event('vf-hidden', { host: slot.host.name, vm: nic.vm.name, dev: nic.spec.name, detail: 'the guest did not acknowledge BACKUP: the VF stays hidden' });
+      this.event('vf-hidden', {
+        host: slot.host.name,
+        vm: nic.vm.name,
+        dev: nic.spec.name,
+        detail: 'the guest did not acknowledge BACKUP: the VF stays hidden',
+      });
       return;
     }
     nic.plugVf(slot);
@@ -343,7 +411,10 @@ export class World {
       srcMac,
       dstMac,
       srcIp: FlowAddress.endpointIpv4(from),
-      dstIp: spec.cast === 'unicast' ? FlowAddress.endpointIpv4(to) : FlowAddress.multicastGroupIpv4(index),
+      dstIp:
+        spec.cast === 'unicast'
+          ? FlowAddress.endpointIpv4(to)
+          : FlowAddress.multicastGroupIpv4(index),
     });
     const flow = new FlowState(index, spec, writer, this.pool, this.bucketNs, this.buckets);
     this.flows.push(flow);

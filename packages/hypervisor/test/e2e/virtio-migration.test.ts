@@ -58,7 +58,9 @@ test('the same scenario and seed give an identical report', (t) => {
 
 test('a surprise removal loses at most what was in the VF rings', (t) => {
   const r = run(
-    world('[{ at: 1s, action: vf-unplug, vm: vm1, nic: eth0, mode: surprise }, { at: 2s, action: vf-plug, vm: vm1, nic: eth0 }]'),
+    world(
+      '[{ at: 1s, action: vf-unplug, vm: vm1, nic: eth0, mode: surprise }, { at: 2s, action: vf-plug, vm: vm1, nic: eth0 }]',
+    ),
   );
   t.true(r.conservation.ok, r.conservation.mismatches.join('\n'));
   for (const f of ['in', 'out']) {
@@ -77,7 +79,9 @@ test('a surprise removal loses at most what was in the VF rings', (t) => {
 });
 
 test('a migration cancelled during pre-copy ends with the VF back as the active slave', (t) => {
-  const r = run(world('[{ at: 1s, action: migrate, vm: vm1, to: dst, precopy: 500ms, cancel_at: 1.2s }]'));
+  const r = run(
+    world('[{ at: 1s, action: migrate, vm: vm1, to: dst, precopy: 500ms, cancel_at: 1.2s }]'),
+  );
   t.true(r.conservation.ok);
   const m = r.migrations[0];
   t.is(m?.result, 'cancelled');
@@ -140,7 +144,13 @@ test('a guest that does not acknowledge BACKUP never gets the VF', (t) => {
 });
 
 test('expectations set ok: a failed expectation makes the report fail', (t) => {
-  const r = run(world('[]', '{}', 'expect: [{ metric: flows.in.lost, max: 0 }, { metric: flows.in.received, min: 1e9 }]'));
+  const r = run(
+    world(
+      '[]',
+      '{}',
+      'expect: [{ metric: flows.in.lost, max: 0 }, { metric: flows.in.received, min: 1e9 }]',
+    ),
+  );
   t.true(r.expect[0]?.ok);
   t.false(r.expect[1]?.ok);
   t.false(r.ok);

@@ -59,9 +59,19 @@ export function nicModelHarness(options: Partial<NicOptions> = {}): NicModelHarn
     ctx: undefined as unknown as NicModelContext,
     makeVf(index = 0) {
       const address = `0000:3b:02.${index}`;
-      const fn = new BusDevice({ id: address, bus: 'pci', pci: { address, virtfn: true, serial: index + 1 } });
+      const fn = new BusDevice({
+        id: address,
+        bus: 'pci',
+        pci: { address, virtfn: true, serial: index + 1 },
+      });
       bus.add(fn);
-      const vf = new VfDevice({ pool, permAddr: mac, parent: fn, driver: 'mlx5_core', ringSize: 256 });
+      const vf = new VfDevice({
+        pool,
+        permAddr: mac,
+        parent: fn,
+        driver: 'mlx5_core',
+        ringSize: 256,
+      });
       return { vf, fn };
     },
     framesToNic(n) {
