@@ -9,6 +9,7 @@ import { NetvscDevice } from '@bypass/netvsc';
 import type { DatapathInUse } from '../report/Report.js';
 import type { NicModel, NicModelContext } from './NicModel.js';
 import { NetvspHostSide } from './netvsc/NetvspHostSide.js';
+import { visitRingFrames } from './netvsc/visitRingFrames.js';
 import { vfNetdevName } from './netvsc/vfNetdevName.js';
 
 /** Channels the guest asks for: the world's flows use queue 0 (each channel is a 1 MiB ring). */
@@ -23,7 +24,8 @@ const NAPI_BUDGET = 256;
  *
  * - Probe: NVSP/RNDIS bring-up over VMBus, asynchronous on `ctx.scheduler` (about 0.5 ms of
  *   virtual time with 20 us signals); until it completes `send` drops (`no-device`), host RX drops
- *   (`dev-down`: no packet filter set), `datapath()` is `none` and `acceptsVf` false. The netdev
+ *   (`dev-down`: no packet filter set) and `datapath()` is `none`; a VF plugged meanwhile is
+ *   associated when it completes (`acceptsVf` is always true: Hyper-V offers it any time). The netdev
  *   is registered in `ctx.ns` as `ctx.nic` and opened; the application's sink is bound on it.
  * - VF (`vfSteering: 'host'`): {@link NetvscNicModel.plugVf} = the host sends the VF association
  *   for the PCI function's slot serial, the VF driver brings the link up and registers the netdev
@@ -106,9 +108,21 @@ export class NetvscNicModel implements NicModel {
     }
   }
 
-  /** The host may plug a VF once the guest is up (it reads the association from then on). */
+  /**
+   * Hyper-V offers a VF at any time: one plugged before the bring-up completed is associated
+   * once the guest can read the association (a NetVSP host sends it after the NVSP init).
+   */
   get acceptsVf(): boolean {
-    return this.dev !== null && !this.disposed;
+    return !this.disposed;
+  }
+
+  /**
+   * Visits the frames waiting in the VMBus rings (both directions; bytes in shared memory, not
+   * pool slots), each copied into a temporary slot for the duration of `visit`; returns how many.
+   * For end-of-run accounting of frames in flight.
+   */
+  ringFrames(visit: (h: number) => void): number {
+    return this.disposed ? 0 : visitRingFrames(this.side.channel, this.ctx.pool, visit);
   }
 
   fromHostParavirt(pkts: Int32Array, start: number, count: number): void {

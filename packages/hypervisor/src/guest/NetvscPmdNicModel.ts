@@ -11,6 +11,7 @@ import { EthDevRegistry, NetvscPmdPort, SimulatedSysfs, vfPmdDriver } from '@byp
 import type { DatapathInUse } from '../report/Report.js';
 import type { NicModel, NicModelContext } from './NicModel.js';
 import { NetvspHostSide } from './netvsc/NetvspHostSide.js';
+import { visitRingFrames } from './netvsc/visitRingFrames.js';
 import { TxBacklog } from './netvsc/TxBacklog.js';
 import { vfNetdevName } from './netvsc/vfNetdevName.js';
 
@@ -32,6 +33,7 @@ const TX_BACKLOG = 1024;
  * - Probe: devargs `latency=<options.latency in us>,tx_copybreak=<options.tx_copybreak>`, the
  *   NVSP/RNDIS bring-up on `ctx.scheduler` (about 0.25 ms), then `configure(1, 1)` and `start`.
  *   Before that `send` drops (`no-device`), host RX drops (`dev-down`), `datapath()` is `none`.
+ *   `acceptsVf` is always true (Hyper-V offers a VF any time; see below for an early one).
  * - Application: {@link NetvscPmdNicModel.service} is its poll loop, `rxBurst` until empty ->
  *   `ctx.deliver` (the PMD reads its VMBus ring there: frames, link changes, the VF
  *   association). {@link NetvscPmdNicModel.send} is `txBurst`; frames the port does not take wait
@@ -137,9 +139,21 @@ export class NetvscPmdNicModel implements NicModel {
     }
   }
 
-  /** The host may plug a VF once the port runs (the PMD reads the association from then on). */
+  /**
+   * Hyper-V offers a VF at any time: one plugged before the port started is probed at start and
+   * associated then.
+   */
   get acceptsVf(): boolean {
-    return this.port !== null && !this.disposed;
+    return !this.disposed;
+  }
+
+  /**
+   * Visits the frames waiting in the VMBus rings (both directions; bytes in shared memory, not
+   * pool slots: RX stays there until the application polls), each copied into a temporary slot
+   * for the duration of `visit`; returns how many. For end-of-run accounting of frames in flight.
+   */
+  ringFrames(visit: (h: number) => void): number {
+    return this.disposed ? 0 : visitRingFrames(this.side.channel, this.ctx.pool, visit);
   }
 
   fromHostParavirt(pkts: Int32Array, start: number, count: number): void {
