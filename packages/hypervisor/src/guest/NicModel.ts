@@ -72,7 +72,8 @@ export interface NicModelContext {
  * ```
  */
 export interface NicModel {
-  readonly model: NicModelName;
+  /** The mechanism's name (one of {@link NicModelName}, or a custom model's name). */
+  readonly model: string;
   /**
    * How the host steers RX to the VF: `filter` when the NIC's MAC filter does it as soon as the
    * VF is plugged (virtio failover, bonding); `host` when the host's paravirtual backend decides
@@ -108,10 +109,22 @@ export interface NicModel {
    * has no host-side link for it (the world then sets the guest device administratively down/up).
    */
   setLink?(role: string, up: boolean): boolean;
+  /**
+   * True when the NIC has settled after boot (optional; by default: a usable path, and the VF
+   * when one is plugged). A model whose VF never carries its TX (virtio with failover off)
+   * says so here.
+   */
+  bootSettled?(): boolean;
   /** Which path the guest's transmissions take right now. */
   datapath(): DatapathInUse;
   /** Guest device by role for link/rename/MTU steps: `master`, `backup`, `vf` or a name. */
   device(role: string): NetDevice | null;
+  /**
+   * Frames waiting in memory that is not pool slots (VMBus rings): `visit(h)` sees each one in a
+   * temporary slot (its bytes only; the rings stay as they are). Returns how many. Lets the run
+   * count them as in flight at the end.
+   */
+  ringFrames?(visit: (h: number) => void): number;
   /** Driver counters (`ethtool -S` names). */
   stats(): Record<string, number>;
   /** Tears everything down (end of run). */

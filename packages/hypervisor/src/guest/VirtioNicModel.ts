@@ -138,6 +138,12 @@ export class VirtioNicModel implements NicModel {
     return true;
   }
 
+  bootSettled(): boolean {
+    // With failover off the VF is a NIC of its own: the application's path is virtio either way.
+    if (this.virtio.bypassMaster === null) return this.datapath() !== 'none';
+    return this.datapath() === (this.vf === null ? 'backup' : 'active');
+  }
+
   datapath(): DatapathInUse {
     const m = this.virtio.bypassMaster;
     if (m !== null) return m.datapath;

@@ -79,7 +79,7 @@ export function buildReport(world: World, migrations: readonly Migration[]): Rep
       from: m.from.name,
       to: m.to.name,
       result: m.result,
-      states: m.states.map(([state, at]) => ({ state, at: fmt(at) })),
+      states: m.states.map(([state, at]) => ({ state, at: fmt(at - world.origin) })),
       downtime: fmt(m.downtimeApplied),
     };
     if (m.reason !== undefined) r.reason = m.reason;
@@ -97,9 +97,14 @@ export function buildReport(world: World, migrations: readonly Migration[]): Rep
     ),
     migrations: migrations.map((m) => {
       const segs: [number, number, MigrationState][] = [];
-      m.states.forEach(([state, at], i) => {
+      m.states.forEach(([state, abs], i) => {
+        const at = abs - world.origin;
         const next = m.states[i + 1];
-        segs.push([at, next === undefined ? Math.max(at, world.now) : next[1], state]);
+        segs.push([
+          at,
+          next === undefined ? Math.max(at, world.now) : next[1] - world.origin,
+          state,
+        ]);
       });
       return segs;
     }),
@@ -113,7 +118,7 @@ export function buildReport(world: World, migrations: readonly Migration[]): Rep
     flows,
     nics,
     migrations: migs,
-    events: world.log.toReport(),
+    events: world.log.toReport(world.origin),
     conservation,
     timeline,
   };

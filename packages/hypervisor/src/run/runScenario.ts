@@ -17,7 +17,9 @@ export const DRAIN_NS = 100_000_000;
 
 /**
  * Simulates a validated scenario and returns its report. Deterministic: the same scenario
- * (and seed) always gives the same report. Flows send until `duration` (or their `stop`);
+ * (and seed) always gives the same report. The guests boot first (drivers probe, boot-time VFs
+ * are plugged and taken over; no traffic), and the scenario's time 0 is when every NIC has
+ * settled. Flows send until `duration` (or their `stop`);
  * the world then runs up to 100 ms more without new traffic so frames on the wires arrive;
  * what is still in a ring or on a wire after that is reported as `inFlight`. Every flow's books
  * are checked: sent = received - duplicated + lost + inFlight (`conservation`).
@@ -32,7 +34,9 @@ export function runScenario(scenario: Scenario, options: RunOptions = {}): Repor
   const world = new World(scenario, {
     ...(options.model === undefined ? {} : { model: options.model }),
     ...(options.capture === undefined ? {} : { capture: options.capture }),
+    ...(options.models === undefined ? {} : { models: options.models }),
   });
+  world.boot();
   const steps = new StepRunner(world);
   steps.schedule(scenario.steps);
   const total = scenario.duration;

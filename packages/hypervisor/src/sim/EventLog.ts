@@ -50,12 +50,15 @@ export class EventLog {
     return e;
   }
 
-  /** The events as the report shows them (times with units, empty fields left out). */
-  toReport(): ReportEvent[] {
+  /**
+   * The events as the report shows them (times with units, counted from `origin`, so events
+   * before it are negative; empty fields left out).
+   */
+  toReport(origin = 0): ReportEvent[] {
     const out: ReportEvent[] = [];
     for (const e of this.events) {
       const r: { -readonly [K in keyof ReportEvent]: ReportEvent[K] } = {
-        at: formatDuration(Math.round(e.atNs)),
+        at: formatDuration(Math.round(e.atNs - origin)),
         kind: e.kind,
       };
       if (e.host !== undefined) r.host = e.host;
@@ -66,7 +69,7 @@ export class EventLog {
     }
     if (this.omitted > 0) {
       out.push({
-        at: formatDuration(Math.round(this.now())),
+        at: formatDuration(Math.round(this.now() - origin)),
         kind: 'log-truncated',
         detail: `${this.omitted} events not kept (cap ${this.cap})`,
       });

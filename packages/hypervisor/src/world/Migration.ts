@@ -8,6 +8,8 @@ import type { VmNic } from './VmNic.js';
 /** What a {@link Migration} asks of the world. */
 export interface MigrationHooks {
   readonly scheduler: VirtualScheduler;
+  /** Scheduler time of the scenario's time 0 (step times are relative to it). */
+  readonly origin: number;
   /** Logs a VM-level event. */
   log(kind: string, vm: Vm, detail?: string): void;
   /** Moves the VM's NICs from their host's switch to `to`'s (the VM is paused). */
@@ -77,7 +79,7 @@ export class Migration {
     this.set('setup');
     const s = this.hooks.scheduler;
     if (this.step.cancel_at !== undefined)
-      s.runAt(Math.max(this.step.cancel_at, s.now()), () => this.cancel());
+      s.runAt(Math.max(this.hooks.origin + this.step.cancel_at, s.now()), () => this.cancel());
     const withVf = this.vm.nics.filter((n) => n.vf !== null);
     const mode = this.step.unplug ?? 'orchestrated';
     if (withVf.length > 0 && mode === 'none') {

@@ -26,9 +26,14 @@ export class StepRunner implements MigrationHooks {
     return this.world.scheduler;
   }
 
+  get origin(): number {
+    return this.world.origin;
+  }
+
   /** Schedules every step at its time. */
   schedule(steps: readonly ScenarioStep[]): void {
-    for (const step of steps) this.world.scheduler.runAt(step.at, () => this.run(step));
+    for (const step of steps)
+      this.world.scheduler.runAt(this.world.origin + step.at, () => this.run(step));
   }
 
   log(kind: string, vm: Vm, detail?: string): void {

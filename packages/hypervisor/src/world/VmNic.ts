@@ -261,6 +261,18 @@ export class VmNic {
       this.toGuestVf(out, 0, n);
   }
 
+  /**
+   * True once the NIC uses the path it will keep: a usable path, the VF when it has one, and no
+   * VF plug still pending for a guest that can take one (the end of the boot phase).
+   */
+  get settled(): boolean {
+    if (this.model.bootSettled !== undefined) return this.model.bootSettled();
+    const p = this.model.datapath();
+    if (p === 'none') return false;
+    if (this.vf !== null) return p === 'active';
+    return !(this.slot !== null && this.model.acceptsVf);
+  }
+
   /** Accounts `tickNs` of time ending at `now` to the path in use; logs changes. */
   sample(now: number, tickNs: number): void {
     const p = this.model.datapath();

@@ -1,4 +1,5 @@
 import {
+  BypassError,
   PacketPool,
   SeededRandom,
   VirtualScheduler,
@@ -8,7 +9,8 @@ import {
 import type { FrameCapture } from '../capture/FrameCapture.js';
 import { createNicModel } from '../guest/createNicModel.js';
 import type { NicModelContext } from '../guest/NicModel.js';
-import type { NicModelName, Scenario } from '../scenario/Scenario.js';
+import { NIC_MODELS, type NicModelName, type Scenario } from '../scenario/Scenario.js';
+import type { NicModelFactory } from '../run/RunOptions.js';
 import { EventLog, type LoggedEvent } from '../sim/EventLog.js';
 import { FlowAddress } from '../traffic/FlowFrameAddress.js';
 import { FlowFrameReader } from '../traffic/FlowFrameReader.js';
@@ -23,8 +25,10 @@ import { COPY_MARK, VirtualSwitch } from './VirtualSwitch.js';
 
 /** Options of a {@link World}. */
 export interface WorldOptions {
-  /** Every NIC runs this model instead of the file's. */
-  readonly model?: NicModelName;
+  /** Every NIC runs this model instead of the file's (a built-in one or a key of `models`). */
+  readonly model?: string;
+  /** Custom mechanisms by name. */
+  readonly models?: Readonly<Record<string, NicModelFactory>>;
   readonly capture?: FrameCapture;
 }
 
@@ -71,6 +75,10 @@ export class World {
     { last: number; event: LoggedEvent | null; count: number }
   >();
   private timeNs = 0;
+  /** Scheduler time of the scenario's time 0 (the end of the boot phase). */
+  origin = 0;
+  private booted = false;
+  private readonly models: Readonly<Record<string, NicModelFactory>>;
 
   constructor(
     readonly scenario: Scenario,
@@ -92,13 +100,43 @@ export class World {
     this.setupSwitch(this.network, options.capture);
     for (const h of scenario.hosts) this.addHost(new Host(h, this.pool), options.capture);
     for (const p of scenario.peers) this.addPeer(p.name, p.host, p.mac.value);
+    if (
+      options.model !== undefined &&
+      !isModel(options.model) &&
+      options.models?.[options.model] === undefined
+    ) {
+      throw new BypassError(
+        'ERR_INVALID_ARGUMENT',
+        `unknown NIC model ${JSON.stringify(options.model)}: use one of ${NIC_MODELS.join(', ')} or a key of the run's models`,
+      );
+    }
+    this.models = options.models ?? {};
     for (const v of scenario.vms) this.addVm(v, options.model);
     for (const f of scenario.flows) this.addFlow(f);
   }
 
-  /** Simulated time reached, ns. */
+  /** Simulated time reached, ns, counted from the scenario's time 0 (negative while booting). */
   get now(): number {
-    return this.timeNs;
+    return this.timeNs - this.origin;
+  }
+
+  /**
+   * Boots the world before the scenario's time 0: guest drivers probe, boot-time VFs are
+   * plugged and taken over (a bond enslaves its VF, a PMD hot-adds it, the fail-safe finds it),
+   * with no traffic yet. Ends on the first tick where every NIC has settled on the path it will
+   * use, or after `maxNs`; the scenario's clock starts there. Events of the boot get negative
+   * times in the report.
+   */
+  boot(maxNs = BOOT_MAX_NS): void {
+    while (this.timeNs < maxNs && !this.nics.every((n) => n.settled)) this.tick(false);
+    const late = this.nics.filter((n) => !n.settled).map((n) => n.id);
+    if (late.length > 0)
+      this.event('boot-timeout', {
+        detail: `not settled after ${maxNs / 1e6}ms: ${late.join(', ')}`,
+      });
+    this.origin = this.timeNs;
+    this.booted = true;
+    this.event('boot-complete', { detail: `guests booted in ${this.origin / 1e6}ms` });
   }
 
   /** Logs an event now. */
@@ -128,8 +166,11 @@ export class World {
       }
     }
     this.wire.now = t;
-    if (generate) this.generate(t, tickNs);
-    for (const nic of this.nics) nic.sample(t, tickNs);
+    const rel = t - this.origin;
+    if (this.booted) {
+      if (generate) this.generate(rel, tickNs);
+      for (const nic of this.nics) nic.sample(rel, tickNs);
+    }
     this.timeNs = t;
   }
 
@@ -140,8 +181,8 @@ export class World {
 
   /** Closes the books at the end: datapath segments, flow gaps. */
   finish(): void {
-    for (const nic of this.nics) nic.finish(this.timeNs);
-    for (const f of this.flows) f.finish(this.timeNs);
+    for (const nic of this.nics) nic.finish(this.now);
+    for (const f of this.flows) f.finish(this.now);
   }
 
   /** Per flow index, frames of that flow still allocated (in flight when the run ended). */
@@ -154,6 +195,13 @@ export class World {
       if (m === 0 || (m & COPY_MARK) !== 0) continue;
       const f = m - FLOW_MARK_BASE;
       if (f >= 0 && f < out.length) out[f] = (out[f] as number) + 1;
+    }
+    // Frames in device memory that is not the pool (VMBus rings) are in flight too.
+    for (const nic of this.nics) {
+      nic.model.ringFrames?.((h) => {
+        const f = FlowFrameReader.flow(pool, h);
+        if (f >= 0 && f < out.length) out[f] = (out[f] as number) + 1;
+      });
     }
     return out;
   }
@@ -187,7 +235,7 @@ export class World {
   receiver(ep: number): (pkts: Int32Array, start: number, count: number) => void {
     return (pkts, start, count) => {
       const pool = this.pool;
-      const now = this.wire.now;
+      const now = this.wire.now - this.origin;
       for (let i = start; i < start + count; i++) {
         const h = pkts[i] as number;
         const m = flowMark(pool, h);
@@ -294,27 +342,21 @@ export class World {
     for (const l of peer.links) this.addLink(l);
   }
 
-  private addVm(spec: Scenario['vms'][number], model: NicModelName | undefined): void {
+  private addVm(spec: Scenario['vms'][number], model: string | undefined): void {
     const vm = new Vm(spec, this.host(spec.host));
     this.vms.set(vm.name, vm);
     for (const nicSpec of spec.nics) {
       const chosen = model ?? nicSpec.model;
-      const s = chosen === nicSpec.model ? nicSpec : { ...nicSpec, model: chosen };
-      const nic = new VmNic(
-        vm,
-        s,
-        this.pool,
-        this.scheduler,
-        this.wire,
-        this.scenario.links,
-        (kind, detail, dev) =>
-          this.event(kind, {
-            host: vm.host.name,
-            vm: vm.name,
-            dev: dev ?? nicSpec.name,
-            ...(detail === undefined ? {} : { detail }),
-          }),
-      );
+      const s =
+        isModel(chosen) && chosen !== nicSpec.model ? { ...nicSpec, model: chosen } : nicSpec;
+      const log = (kind: string, detail?: string, dev?: string): void =>
+        this.event(kind, {
+          host: vm.host.name,
+          vm: vm.name,
+          dev: dev ?? nicSpec.name,
+          ...(detail === undefined ? {} : { detail }),
+        });
+      const nic = new VmNic(vm, s, this.pool, this.scheduler, this.wire, this.scenario.links, log);
       const ep = this.endpointIds.size;
       this.endpointIds.set(nic.id, ep);
       const ctx: NicModelContext = {
@@ -332,16 +374,13 @@ export class World {
         toHostParavirt: (p, st, n) => nic.pvOut.push(p, st, n, this.wire.now),
         toGuestVf: (p, st, n) => nic.vfIn.push(p, st, n, this.wire.now),
         deliver: this.receiver(ep),
-        event: (kind, detail, dev) =>
-          this.event(kind, {
-            host: vm.host.name,
-            vm: vm.name,
-            dev: dev ?? nicSpec.name,
-            ...(detail === undefined ? {} : { detail }),
-          }),
+        event: log,
       };
       nic.attach(vm.host);
-      nic.bindModel(createNicModel(chosen, ctx));
+      const custom = this.models[chosen];
+      nic.bindModel(
+        custom !== undefined ? custom(ctx) : createNicModel(chosen as NicModelName, ctx),
+      );
       vm.nics.push(nic);
       this.nics.push(nic);
       for (const l of nic.links) this.addLink(l);
@@ -351,7 +390,8 @@ export class World {
         dev: nicSpec.name,
         detail: chosen,
       });
-      const wantsVf = chosen === nicSpec.model ? nicSpec.vf : chosen !== 'virtio';
+      const wantsVf =
+        chosen === nicSpec.model || !isModel(chosen) ? nicSpec.vf : chosen !== 'virtio';
       if (wantsVf) this.plugFreeVf(nic, vm.host, 0);
     }
   }
@@ -462,6 +502,13 @@ function flowMark(pool: PacketPool, h: number): number {
   if (m !== 0) return m;
   const f = FlowFrameReader.flow(pool, h);
   return f < 0 ? 0 : f + FLOW_MARK_BASE;
+}
+
+/** The longest boot before the scenario starts anyway (a NIC that never settles is logged). */
+export const BOOT_MAX_NS = 5_000_000_000;
+
+function isModel(name: string): name is NicModelName {
+  return (NIC_MODELS as readonly string[]).includes(name);
 }
 
 function nextPow2(n: number): number {
