@@ -26,6 +26,7 @@ import {
 } from '@bypass/netvsc';
 import type { DatapathInUse } from '../report/Report.js';
 import type { NicModel, NicModelContext } from './NicModel.js';
+import { visitRingFrames } from './netvsc/visitRingFrames.js';
 
 /**
  * Frames the application passed to the fail-safe port's `txBurst` that it did not take (no TX
@@ -179,9 +180,20 @@ export class FailsafeNicModel implements NicModel {
         }
         this.netvsc = dev;
         dev.events.on('log', (line) => ctx.event('netvsc', line));
+        // A VF plugged during the bring-up: the host associates it once the guest can read it.
+        if (this.vf !== null) this.host.sendVfAssociation(true, this.serial);
         this.startDpdk(dpdkLog);
       },
     );
+  }
+
+  /**
+   * Visits the frames waiting in the VMBus rings (both directions; bytes in shared memory, not
+   * pool slots), each copied into a temporary slot for the duration of `visit`; returns how many.
+   * For end-of-run accounting of frames in flight.
+   */
+  ringFrames(visit: (h: number) => void): number {
+    return this.disposed ? 0 : visitRingFrames(this.channel, this.ctx.pool, visit);
   }
 
   fromHostParavirt(pkts: Int32Array, start: number, count: number): void {
@@ -220,7 +232,9 @@ export class FailsafeNicModel implements NicModel {
     this.vfs.set(address, vf);
     // The bifurcated VF keeps its kernel interface: vdev_netvsc finds it in sysfs.
     this.sysfs.addUnregistered(vf, `${this.ctx.nic}vf`);
-    this.host.sendVfAssociation(true, this.serial);
+    // Hyper-V sends the association with the PCI device (vmbus_pci); before netvsc finished its
+    // NVSP/RNDIS bring-up nobody would read it, so it is sent when the probe completes.
+    if (this.netvsc !== null) this.host.sendVfAssociation(true, this.serial);
     this.cancelTakeover();
     this.takeover = this.ctx.scheduler.runAfter(VF_TAKEOVER_NS, () => {
       this.takeover = null;
@@ -393,9 +407,19 @@ export class FailsafeNicModel implements NicModel {
     }
   }
 
+  /**
+   * True when the fail-safe polls the PMD of the VF plugged now. A sub-device still holding the
+   * port of a removed VF (intr_rmv seen, detached at the next upkeep, up to `hotplug_poll` later)
+   * does not count: it polls nothing, and the new VF's frames are the kernel's until the
+   * fail-safe started its own port (failsafe_rxtx.c fs_rx_unsafe skips a sub-device with
+   * `remove` set).
+   */
   private vfPmdStarted(): boolean {
     const sub = this.port?.subDevices[0];
-    return sub !== undefined && sub.port instanceof VfPmdPort && sub.port.started;
+    const p = sub?.port;
+    return (
+      sub !== undefined && !sub.remove && p instanceof VfPmdPort && p.vf === this.vf && p.started
+    );
   }
 
   private cancelTakeover(): void {

@@ -13,7 +13,14 @@ import type {
 import type { DatapathInUse } from '../report/Report.js';
 import type { NicModelName, NicOptions } from '../scenario/Scenario.js';
 
-/** A burst handler: `(pkts, start, count)`; ownership of the frames moves to the callee. */
+/**
+ * A burst handler: `(pkts, start, count)`; ownership of the frames moves to the callee.
+ *
+ * @example
+ * ```ts
+ * const toHost: BurstSink = (pkts, start, count) => link.push(pkts, start, count, now);
+ * ```
+ */
 export type BurstSink = (pkts: Int32Array, start: number, count: number) => void;
 
 /**

@@ -71,7 +71,7 @@ export interface CompareRow {
  * The numbers behind {@link formatCompareTable}, one row per model in the given order (for
  * `bypass compare --json` and for docs).
  *
- * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for a report whose durations are not
+ * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a report whose durations are not
  * durations.
  * @example
  * ```ts
@@ -122,7 +122,7 @@ export function compareRows(entries: readonly CompareEntry[]): CompareRow[] {
  * NICs' time), datapath switches, the migrations' results, OK/FAIL and the top drop counters.
  * Pure: the same entries give the same text.
  *
- * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for a report whose durations are not
+ * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a report whose durations are not
  * durations.
  * @example
  * ```ts

@@ -73,7 +73,7 @@ function eventsSection(report: Report, mode: 'key' | 'all', color: boolean): str
  * with PASS/FAIL, the conservation check and the overall result. Column widths follow the
  * content; ANSI colours only with `color: true`. Pure: the same report gives the same text.
  *
- * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for an unknown `events` mode or a report
+ * @throws `BypassError` `ERR_INVALID_ARGUMENT` for an unknown `events` mode or a report
  * whose durations are not durations.
  * @example
  * ```ts

@@ -4,7 +4,7 @@ import type { Report } from './Report.js';
 /**
  * A report duration (`'2.0001s'`) in ns. `where` names the field for the error message.
  *
- * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` when the text is not a duration.
+ * @throws `BypassError` `ERR_INVALID_ARGUMENT` when the text is not a duration.
  */
 export function nsOf(text: string, where: string): number {
   try {

@@ -21,7 +21,7 @@ export interface SummaryEntry {
  * migrations' results, expectations passed/total and OK/FAIL; then one line counting the runs.
  * Pure: the same entries give the same text.
  *
- * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for a report whose gaps are not durations.
+ * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a report whose gaps are not durations.
  * @example
  * ```ts
  * console.log(formatSummaryTable(files.map((file) => ({ file, report: runFile(file) }))));

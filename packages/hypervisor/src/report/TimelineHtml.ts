@@ -68,7 +68,7 @@ function htmlTable(spec: TableSpec, empty: string): string {
  * in a collapsed section, at most {@link HTML_DROP_EVENTS}). All text is escaped; the same
  * report gives the same bytes.
  *
- * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` as {@link renderTimelineSvg} does.
+ * @throws `BypassError` `ERR_INVALID_ARGUMENT` as {@link renderTimelineSvg} does.
  * @example
  * ```ts
  * import { writeFileSync } from 'node:fs';

@@ -177,7 +177,7 @@ function stepPath(
  * change marked by a dashed line; a time axis, a title and a legend. All text is escaped;
  * coordinates are rounded to 0.1 px; the same report gives the same bytes.
  *
- * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for a width out of range or a report whose
+ * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a width out of range or a report whose
  * timeline cannot be placed in time (a bucket width that is not positive, durations that are not
  * durations).
  * @example

@@ -5,7 +5,15 @@
  */
 
 /** A JSON Schema document (a plain JSON object). */
-type JsonSchemaObject = { readonly [key: string]: unknown };
+/**
+ * A JSON Schema object (the subset of draft-07 the scenario schema uses, as plain data).
+ *
+ * @example
+ * ```ts
+ * const s: JsonSchemaObject = { type: 'string', description: 'a host name' };
+ * ```
+ */
+export type JsonSchemaObject = { readonly [key: string]: unknown };
 
 /** `250us`, `100ms`, `2s`, `1.5s` (units as `parseDuration` reads them) or the bare `0`. */
 export const DURATION_PATTERN = '^(0|[0-9]+(\\.[0-9]+)?\\s*(ns|us|µs|μs|ms|s|m|h))$';

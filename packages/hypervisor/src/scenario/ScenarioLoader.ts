@@ -142,7 +142,7 @@ export function validateScenarioText(
 /**
  * Reads a scenario file (YAML, or JSON for `.json`) and loads it with {@link loadScenarioText}.
  *
- * @throws {@link BypassError} `ERR_NOT_FOUND` when the file does not exist,
+ * @throws `BypassError` `ERR_NOT_FOUND` when the file does not exist,
  * `ERR_INVALID_ARGUMENT` when it cannot be read, {@link ScenarioError} when it is not valid.
  * @example
  * ```ts

@@ -17,7 +17,11 @@ export {
   type ScenarioVm,
   type StepAction,
 } from './Scenario.js';
-export { SCENARIO_JSON_SCHEMA, scenarioJsonSchema } from './ScenarioJsonSchema.js';
+export {
+  SCENARIO_JSON_SCHEMA,
+  scenarioJsonSchema,
+  type JsonSchemaObject,
+} from './ScenarioJsonSchema.js';
 export { ScenarioError, formatScenarioIssue, type ScenarioIssue } from './ScenarioError.js';
 export {
   loadScenarioFile,

@@ -1,0 +1,3 @@
+export type { BurstSink, NicModel, NicModelContext } from './NicModel.js';
+export { createNicModel } from './createNicModel.js';
+export { VirtioNicModel } from './VirtioNicModel.js';
