@@ -1,4 +1,11 @@
-import { BypassError, PacketPool, SeededRandom, type Scheduler, type TimerId } from '@bypass/core';
+import {
+  BypassError,
+  DropReason,
+  PacketPool,
+  SeededRandom,
+  type Scheduler,
+  type TimerId,
+} from '@bypass/core';
 import { RNDIS_MSG } from '../rndis/RndisConstants.js';
 import { decodeRndis, encodeRndis, rndisLength, type RndisMessage } from '../rndis/RndisMessage.js';
 import { RndisPacket, RndisPacketInfo } from '../rndis/RndisPacket.js';
@@ -53,6 +60,11 @@ export interface NvspClientStats {
   ignored: number;
   /** Data frames received but dropped because the packet pool was empty (rx_no_memory). */
   rxNoMemory: number;
+  /**
+   * Data frames received while no `onFrames` handler was set (before the owner bound one, or
+   * after it went away), dropped as `rx-nohandler`.
+   */
+  rxNoHandler: number;
   /** Data frames received and handed over. */
   rxFrames: number;
   /** Data frames written into a ring. */
@@ -137,6 +149,7 @@ export class NvspClient {
     unknownCompletions: 0,
     ignored: 0,
     rxNoMemory: 0,
+    rxNoHandler: 0,
     rxFrames: 0,
     txFrames: 0,
     txBusy: 0,
@@ -427,10 +440,17 @@ export class NvspClient {
 
   private flush(n: number, queue: number): number {
     if (n === 0) return 0;
-    this.stats.rxFrames += n;
     const f = this.handlers.onFrames;
-    if (f === undefined) this.pool.freeBurst(this.rx, 0, n);
-    else f(this.rx, 0, n, queue);
+    if (f === undefined) {
+      // Nobody bound to the channel's data yet (or any more): netvsc_drv.c netvsc_recv_callback
+      // fails frames for a netdev that is not registered, rndis_filter.c rndis_filter_receive
+      // those of an uninitialized RNDIS device. Dropped with a reason, not silently freed.
+      this.stats.rxNoHandler += n;
+      this.pool.drop(this.rx, 0, n, DropReason.RX_NOHANDLER);
+      return 0;
+    }
+    this.stats.rxFrames += n;
+    f(this.rx, 0, n, queue);
     return 0;
   }
 
