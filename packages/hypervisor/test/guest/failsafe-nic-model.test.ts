@@ -172,3 +172,43 @@ test('failsafe: announce after a migration is the host NETWORK_CHANGE: netvsc bo
   m.dispose();
   t.is(h.pool.inUse, 0);
 });
+
+test('failsafe: a VF plugged before netvsc finished probing is associated when it has; the data path switches to it', (t) => {
+  const h = nicModelHarness({ hotplug_poll: 2000 * NS_PER_MS });
+  const m = new FailsafeNicModel(h.ctx);
+  const { vf, fn } = h.makeVf();
+  m.plugVf(vf, fn); // the host offers the VF while the guest still runs the NVSP handshake
+  h.scheduler.advanceBy(150 * NS_PER_MS); // probe, association, takeover (100 ms), switch
+  t.is(m.host.dataPath, 'vf', 'netvsc got the association and switched');
+  t.false(h.events.some((e) => (e.detail ?? '').includes('Waiting for the VF association')));
+  m.dispose();
+  t.is(h.pool.inUse, 0);
+});
+
+test('failsafe: a VF plugged while the fail-safe still holds the removed VF port takes RX the kernel way at line rate', (t) => {
+  const { h, m } = booted(2000);
+  const first = plugAndWait(h, m); // right after an upkeep: the next one is ~2 s away
+  m.prepareVfRemoval();
+  m.drainVfRx();
+  m.removeVf(false);
+  t.is(m.port?.subDevices[0]?.port?.started, true, 'the detach waits for the next upkeep');
+  const { vf, fn } = h.makeVf(1);
+  t.not(vf, first.vf);
+  m.plugVf(vf, fn);
+  h.scheduler.advanceBy(150 * NS_PER_MS); // takeover + switch: host RX on the new VF
+  t.is(m.host.dataPath, 'vf');
+  t.is(m.datapath(), 'backup');
+  // 100 kpps in 50 us ticks: 5 frames per tick, 400 ticks (more than the 256-slot VF ring).
+  for (let i = 0; i < 400; i++) {
+    const rx = h.framesToNic(5);
+    vf.injectRx(0, rx, 0, rx.length);
+    h.scheduler.advanceBy(50_000);
+    m.service(0);
+  }
+  t.is(h.delivered, 2000, 'kernel VF -> netvsc -> TAP -> fail-safe: nothing left in the VF ring');
+  t.is(h.drops.get('ring-full'), undefined);
+  t.is(m.stats()['kernel_vf_rx'], 2000);
+  t.is(vf.rxPending(0), 0);
+  m.dispose();
+  t.is(h.pool.inUse, 0);
+});
