@@ -9,7 +9,7 @@ import {
   type NicModelName,
   type Report,
 } from '@bypass/hypervisor';
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ExitCode } from '../ExitCode.js';
 import type { CliIo } from '../io/CliIo.js';
 import { planOutputs, writeOutput, type RunOutputs } from '../output/OutputPlan.js';
@@ -24,6 +24,8 @@ export interface RunCommandOptions {
   readonly events: 'none' | 'key' | 'all';
   readonly model?: NicModelName;
   readonly pcap?: string;
+  readonly snaplen: number;
+  readonly pcapMax: number;
   readonly svg?: string;
   readonly html?: string;
 }
@@ -40,7 +42,13 @@ function runOne(
   outputs: RunOutputs,
   options: RunCommandOptions,
 ): { report: Report; notes: string[] } {
-  const capture = outputs.pcapDir === null ? undefined : new PcapCapture();
+  const capture =
+    outputs.pcapDir === null
+      ? undefined
+      : new PcapCapture({
+          snaplen: options.snaplen,
+          maxBytesPerPoint: options.pcapMax * 1024 * 1024,
+        });
   const progress = RunProgress.create(io, item.target.tag, options);
   let report: Report;
   try {
@@ -67,6 +75,11 @@ function runOne(
       `pcap: ${files.length} file${files.length === 1 ? '' : 's'} in ${shown(io, outputs.pcapDir)}`,
     );
     for (const f of files) notes.push(`  ${shown(io, f)}`);
+    if (capture.truncated > 0) {
+      notes.push(
+        `  ${capture.truncated} frames not captured: a point reached --pcap-max ${options.pcapMax} MiB`,
+      );
+    }
   }
   return { report, notes };
 }
@@ -124,6 +137,14 @@ export function runCommand(
   return entries.every((e) => e.report.ok) ? ExitCode.OK : ExitCode.FAILED;
 }
 
+function positiveInt(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new InvalidArgumentError(`expected a positive integer, got ${JSON.stringify(text)}`);
+  }
+  return n;
+}
+
 /** Adds `run` to the program. */
 export function registerRun(program: Command, io: CliIo, settle: Settle): void {
   program
@@ -134,6 +155,13 @@ export function registerRun(program: Command, io: CliIo, settle: Settle): void {
     .option('--pcap <dir>', 'write one pcap file per capture point into DIR')
     .option('--svg <file>', 'draw the timeline as SVG into FILE')
     .option('--html <file>', 'draw the timeline as a standalone HTML page into FILE')
+    .option(
+      '--snaplen <bytes>',
+      'bytes of each frame kept in the pcaps (headers: 128)',
+      positiveInt,
+      128,
+    )
+    .option('--pcap-max <MiB>', 'pcap bytes kept per capture point at most', positiveInt, 16)
     .option('--model <model>', 'run every VM NIC with this failover model', parseModel)
     .addOption(
       new Option('--events <which>', 'events listed in the text report')

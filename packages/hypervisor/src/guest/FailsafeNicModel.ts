@@ -277,11 +277,19 @@ export class FailsafeNicModel implements NicModel {
   }
 
   announce(): void {
-    // Hyper-V tells a migrated guest with RNDIS_STATUS_NETWORK_CHANGE; netvsc_drv.c
-    // netvsc_link_change bounces the carrier for LINKCHANGE_INT (2 s) so the guest re-learns
-    // its network (the TAP path carries nothing meanwhile).
-    this.ctx.event('announce', 'host NETWORK_CHANGE indication: netvsc carrier bounce');
-    this.host.indicateStatus(RNDIS_STATUS.NETWORK_CHANGE);
+    // As the netvsc model: Hyper-V sends no host announcement, the guest's netvsc notifies its
+    // peers (netdev_notify_peers in drivers/net/hyperv/netvsc_drv.c) with a gratuitous ARP.
+    const dev = this.netvsc;
+    if (dev === null || !dev.running) {
+      this.ctx.event('announce', 'Hyper-V: no host announce; guest netvsc not up, nothing sent');
+      return;
+    }
+    const before = dev.garpFrames;
+    dev.notifyPeers();
+    this.ctx.event(
+      'announce',
+      `Hyper-V: no host announce; guest netdev_notify_peers: ${dev.garpFrames - before} gratuitous ARP`,
+    );
   }
 
   setLink(role: string, up: boolean): boolean {

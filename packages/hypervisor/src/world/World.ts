@@ -167,8 +167,9 @@ export class World {
     }
     this.wire.now = t;
     const rel = t - this.origin;
-    if (this.booted) {
-      if (generate) this.generate(rel, tickNs);
+    // Only the scenario's time counts: not the boot, not the drain after `duration`.
+    if (this.booted && generate) {
+      this.generate(rel, tickNs);
       for (const nic of this.nics) nic.sample(rel, tickNs);
     }
     this.timeNs = t;
@@ -181,7 +182,8 @@ export class World {
 
   /** Closes the books at the end: datapath segments, flow gaps. */
   finish(): void {
-    for (const nic of this.nics) nic.finish(this.now);
+    const end = Math.min(this.now, this.scenario.duration);
+    for (const nic of this.nics) nic.finish(end);
     for (const f of this.flows) f.finish(this.now);
   }
 
@@ -288,7 +290,8 @@ export class World {
 
   private setupSwitch(sw: VirtualSwitch, capture: FrameCapture | undefined): void {
     if (capture !== undefined) sw.capture = capture;
-    sw.clock = () => this.wire.now;
+    // Capture timestamps on the scenario's clock (the boot's few frames at 0).
+    sw.clock = () => Math.max(0, this.wire.now - this.origin);
     sw.floodPreference = (h) => {
       const m = this.pool.mark[h] as number;
       if (m === 0 || (m & COPY_MARK) !== 0) return -1;

@@ -32,13 +32,9 @@ for (const poll of ['2000ms', '200ms']) {
     // while the fail-safe still holds the removed VF's port, and that path keeps up.
     t.deepEqual(Object.keys(into.drops), ['vm-paused'], JSON.stringify(into.drops));
     t.is(into.drops['vm-paused'], 20_000);
-    // From the VM: only the netvsc carrier bounce after the announce (LINKCHANGE_INT, 2 s),
-    // while TX is on the TAP; nothing once the VF is back.
-    t.deepEqual(
-      Object.keys(out.drops).filter((k) => k !== 'no-carrier'),
-      [],
-      JSON.stringify(out.drops),
-    );
+    // From the VM: the VM does not send while paused, and TX moves to the TAP before the
+    // eject and back to the VF once the fail-safe found it: nothing is lost.
+    t.deepEqual(out.drops, {}, JSON.stringify(out.drops));
     t.true(
       r.events.some((e) => e.kind === 'netvsc' && /Data path switched to VF/.test(e.detail ?? '')),
     );
