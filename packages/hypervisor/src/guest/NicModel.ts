@@ -11,7 +11,7 @@ import type {
   VirtualScheduler,
 } from '@bypass/core';
 import type { DatapathInUse } from '../report/Report.js';
-import type { NicModelName, NicOptions } from '../scenario/Scenario.js';
+import type { NicOptions } from '../scenario/Scenario.js';
 
 /**
  * A burst handler: `(pkts, start, count)`; ownership of the frames moves to the callee.
@@ -79,7 +79,7 @@ export interface NicModelContext {
  * ```
  */
 export interface NicModel {
-  /** The mechanism's name (one of {@link NicModelName}, or a custom model's name). */
+  /** The mechanism's name (one of the `NicModelName`s, or a custom model's name). */
   readonly model: string;
   /**
    * How the host steers RX to the VF: `filter` when the NIC's MAC filter does it as soon as the

@@ -1,4 +1,4 @@
-import { BusDevice, type NetDevice, type PacketSink, VfDevice } from '@bypass/core';
+import { BusDevice, type NetDevice, type PacketSink, type VfDevice } from '@bypass/core';
 import {
   VIRTIO_NET_DRIVER_FEATURES,
   VIRTIO_NET_F,
