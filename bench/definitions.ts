@@ -12,6 +12,8 @@ import { bondActiveBackup, bypassMaster, ringLimit, vfDirect } from './datapath/
 import { failsafeVfPreferred, netvscSwitched, vfPmdDirect } from './datapath/netvsc.js';
 import { bypassMasterPairing } from './control/pairing.js';
 import { plainNetdev } from './memory/idle.js';
+import { endToEnd } from './datapath/e2e.js';
+import { runLiveMigration } from './simulator/measure.js';
 
 /** A pass/fail threshold on a value: `value op threshold`. */
 export interface Target {
@@ -84,6 +86,16 @@ export interface SimulatorRunResult {
   readonly simulatedNs: number;
   /** Frames the simulated traffic carried (a sanity check: about pps x seconds). */
   readonly frames: number;
+  /** Wall time of the simulation itself, ns (measured where it ran: a child process). */
+  readonly wallNs: number;
+  /** CPU time of that process during the simulation (all its threads), ns. */
+  readonly cpuNs: number;
+  /** Peak RSS of the process that ran the simulation, bytes. */
+  readonly peakRss: number;
+  /** Frames lost over every flow (the migration's downtime costs some). */
+  readonly lost: number;
+  /** Result of the scenario's migration, or null when it has none. */
+  readonly migration: string | null;
 }
 
 /** A bundled simulator scenario measured for speed (simulated seconds per wall second). */
@@ -150,7 +162,7 @@ export const DATAPATH_BENCHMARKS: DatapathBenchmark[] = [
     name: 'end-to-end guest -> NIC -> vswitch -> sink',
     provider: '@bypass/hypervisor',
     target: { op: '>=', value: 10e6 },
-    create: null,
+    create: endToEnd,
   },
 ];
 
@@ -210,7 +222,7 @@ export const SIMULATOR_BENCHMARKS: SimulatorBenchmark[] = [
     id: 'live-migration',
     name: 'live migration, 1 Mpps, 60 s simulated',
     provider: '@bypass/hypervisor',
-    run: null,
+    run: runLiveMigration,
   },
 ];
 

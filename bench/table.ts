@@ -19,7 +19,7 @@ export function formatValue(row: BenchRow): string {
   if (v === null) return '-';
   if (row.unit === 'bytes') return bytes(v);
   if (row.unit === 'x') return v.toFixed(3);
-  if (row.unit === 'sim s / wall s') return v.toFixed(1);
+  if (row.unit === 'sim s / wall s' || row.unit === 'sim s / CPU s') return v.toFixed(2);
   return si(v);
 }
 
