@@ -11,6 +11,8 @@ const UDP = FLOW_FRAME.UDP;
 const PROTO_UDP = FLOW_FRAME.PROTO_UDP;
 const FLOW_HEADER_LEN = FLOW_FRAME.FLOW_HEADER_LEN;
 const MAGIC = FLOW_MAGIC;
+/** Flow indexes use 31 bits; the top bit of the field marks a flooded copy. */
+const FLOW_INDEX_MASK = 0x7fff_ffff;
 
 function u16(b: Uint8Array, o: number): number {
   return ((b[o] as number) << 8) | (b[o + 1] as number);
@@ -92,7 +94,38 @@ export const FlowFrameReader = {
 
   /** Flow index (uint32) of the flow header at `offset` (from `headerOffset`). */
   flowAt(bytes: Uint8Array, offset: number): number {
-    return u32(bytes, offset + 4);
+    return u32(bytes, offset + 4) & FLOW_INDEX_MASK;
+  },
+
+  /** True when the flow header at `offset` is a flooded copy's (see {@link FlowFrameReader.markCopy}). */
+  isCopyAt(bytes: Uint8Array, offset: number): boolean {
+    return ((bytes[offset + 4] as number) & 0x80) !== 0;
+  },
+
+  /**
+   * Marks flow frame `h` as a flooded copy: the top bit of its flow field is set (flow indexes
+   * are below 2^31) and the UDP checksum is updated to match (RFC 1624), so the mark survives
+   * devices that copy the bytes but not the pool's tags, and the frame stays valid on the wire.
+   * Returns false (nothing changed) for a frame that is not a flow frame.
+   */
+  markCopy(pool: PacketPool, h: number): boolean {
+    const p = headerOffset(pool, h);
+    if (p < 0) return false;
+    const b = pool.bytes;
+    const old = u16(b, p + 4);
+    const now = old | 0x8000;
+    if (now === old) return true;
+    b[p + 4] = now >>> 8;
+    const ck = u16(b, p - 2);
+    if (ck === 0) return true; // no UDP checksum to keep
+    let sum = (~ck & 0xffff) + (~old & 0xffff) + now;
+    sum = (sum & 0xffff) + (sum >>> 16);
+    sum = (sum & 0xffff) + (sum >>> 16);
+    const next = ~sum & 0xffff;
+    const out = next === 0 ? 0xffff : next;
+    b[p - 2] = out >>> 8;
+    b[p - 1] = out & 0xff;
+    return true;
   },
 
   /** Sequence number (uint32) of the flow header at `offset`. */
@@ -108,7 +141,7 @@ export const FlowFrameReader = {
   /** Flow index of frame `h`; -1 when it is not a flow frame. */
   flow(pool: PacketPool, h: number): number {
     const p = headerOffset(pool, h);
-    return p < 0 ? -1 : u32(pool.bytes, p + 4);
+    return p < 0 ? -1 : u32(pool.bytes, p + 4) & FLOW_INDEX_MASK;
   },
 
   /** Sequence number of frame `h`; -1 when it is not a flow frame. */

@@ -96,7 +96,8 @@ export class FlowFrameWriter {
    * `unicast` flow without a unicast `dstMac`, or a `multicast` `dstIp` outside 224.0.0.0/4.
    */
   constructor(spec: FlowFrameSpec) {
-    checkUint('flow index', spec.flow, TWO_32 - 1);
+    // The top bit of the flow field marks flooded copies (FlowFrameReader.markCopy).
+    checkUint('flow index', spec.flow, 0x7fff_ffff);
     if (
       !Number.isInteger(spec.size) ||
       spec.size < FLOW_FRAME.MIN_SIZE ||

@@ -1,5 +1,6 @@
 import { BypassError, defineDropReason, readMac48, type PacketPool } from '@bypass/core';
 import type { FrameCapture } from '../capture/FrameCapture.js';
+import { FlowFrameReader } from '../traffic/FlowFrameReader.js';
 import type { LinkSink } from './DelayLink.js';
 
 /** Frames whose learned port is the one they came in on (a stale entry: the MAC moved). */
@@ -75,6 +76,8 @@ export class VirtualSwitch {
   private readonly filters = new Map<number, number>();
   /** Per paravirtual port: the VF port that shadows it, or -1. */
   private readonly shadow: number[] = [];
+  /** Per port: the other port of the same VM NIC (paravirtual <-> VF), or -1. */
+  private readonly sibling: number[] = [];
   private readonly one = new Int32Array(1);
   capture: FrameCapture | null = null;
   /** Now, for capture timestamps. */
@@ -92,7 +95,14 @@ export class VirtualSwitch {
     const capturePoint = this.capture === null ? -1 : this.capture.point(`${this.name}-${name}`);
     this.ports.push({ id, kind, name, sink, enabled: true, capturePoint });
     this.shadow.push(-1);
+    this.sibling.push(-1);
     return id;
+  }
+
+  /** Ports `a` and `b` belong to the same VM NIC: a frame flooded from one never goes to the other. */
+  pairPorts(a: number, b: number): void {
+    this.sibling[a] = b;
+    this.sibling[b] = a;
   }
 
   /** The port `id`. */
@@ -261,6 +271,7 @@ export class VirtualSwitch {
       const c = this.pool.clone(h);
       if (c < 0) continue; // pool exhausted: the copy is not made (the original still goes)
       this.pool.mark[c] = (this.pool.mark[c] as number) | COPY_MARK;
+      FlowFrameReader.markCopy(this.pool, c);
       this.one[0] = c;
       this.send(ports[i] as SwitchPort, this.one, 0, 1);
     }
@@ -269,7 +280,7 @@ export class VirtualSwitch {
   }
 
   private eligible(i: number, inPort: number): boolean {
-    if (i === inPort) return false;
+    if (i === inPort || this.sibling[i] === inPort) return false;
     const p = this.ports[i] as SwitchPort;
     return p.enabled && !(p.kind === 'paravirt' && (this.shadow[i] as number) >= 0);
   }

@@ -135,6 +135,7 @@ export class VmNic {
     this.vfPort = sw.addPort('vf', `${this.vm.name}-${this.spec.name}-vf`, (p, s, n) =>
       this.vfIn.push(p, s, n, this.wire.now),
     );
+    sw.pairPorts(this.pvPort, this.vfPort);
     sw.setStatic(this.mac, this.pvPort);
   }
 

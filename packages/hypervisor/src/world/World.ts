@@ -1,5 +1,6 @@
 import {
   BypassError,
+  MacAddress,
   PacketPool,
   SeededRandom,
   VirtualScheduler,
@@ -67,6 +68,8 @@ export class World {
   /** Per flow index: the endpoint id its frames are for. */
   private readonly flowTarget: number[] = [];
   private readonly flowTargetMac: number[] = [];
+  private readonly networkPorts = new Map<Host, number>();
+  private readonly hostOfSwitch = new Map<VirtualSwitch, Host>();
   private readonly genOut = new Int32Array(4096);
   private readonly sendFns: ((pkts: Int32Array, n: number) => void)[] = [];
   private readonly sourceVm: (Vm | null)[] = [];
@@ -226,7 +229,11 @@ export class World {
   /** A host by name (throws for an unknown one: names were validated). */
   host(name: string): Host {
     const h = this.hosts.get(name);
-    if (h === undefined) throw new Error(`unknown host ${name}`);
+    if (h === undefined)
+      throw new BypassError(
+        'ERR_NOT_FOUND',
+        `unknown host ${name}: the scenario names no such host`,
+      );
     return h;
   }
 
@@ -292,21 +299,42 @@ export class World {
     if (capture !== undefined) sw.capture = capture;
     // Capture timestamps on the scenario's clock (the boot's few frames at 0).
     sw.clock = () => Math.max(0, this.wire.now - this.origin);
-    sw.floodPreference = (h) => {
-      const m = this.pool.mark[h] as number;
-      if (m === 0 || (m & COPY_MARK) !== 0) return -1;
-      const mac = this.flowTargetMac[m - FLOW_MARK_BASE];
-      return mac === undefined ? -1 : sw.lookup(mac);
-    };
+    sw.floodPreference = (h) => this.towardTarget(sw, h);
+  }
+
+  /**
+   * Of a flooded flow frame's copies, the one that leaves `sw` toward the flow's destination
+   * is the original (the others are marked copies, whose fate is not the flow's): the port of
+   * the destination on its own host's switch, the destination host's port on the network, or
+   * the uplink. Only bookkeeping: every port gets its copy either way.
+   */
+  private towardTarget(sw: VirtualSwitch, h: number): number {
+    const m = flowMark(this.pool, h);
+    if (m === 0 || (m & COPY_MARK) !== 0) return -1;
+    const fi = m - FLOW_MARK_BASE;
+    const spec = this.flows[fi]?.spec;
+    if (spec === undefined) return -1;
+    const to = spec.to;
+    const peer = to.kind === 'peer' ? this.peers.get(to.peer) : undefined;
+    const nic = to.kind === 'nic' ? this.nic(to.id) : undefined;
+    const host = peer?.host ?? nic?.currentHost ?? null;
+    if (host === null) return -1;
+    if (sw === this.network) return this.networkPorts.get(host) ?? -1;
+    if (sw !== host.switch)
+      return (this.hostOfSwitch.get(sw) as Host | undefined)?.uplinkPort ?? -1;
+    if (peer !== undefined) return peer.port;
+    return sw.lookup(this.flowTargetMac[fi] as number);
   }
 
   private addHost(host: Host, capture: FrameCapture | undefined): void {
     this.hosts.set(host.name, host);
     this.setupSwitch(host.switch, capture);
     const links = this.scenario.links;
+    this.hostOfSwitch.set(host.switch, host);
     const netPort = this.network.addPort('uplink', host.name, (p, s, n) =>
       down.push(p, s, n, this.wire.now),
     );
+    this.networkPorts.set(host, netPort);
     const up = new DelayLink(
       this.pool,
       links.network,
@@ -463,14 +491,30 @@ export class World {
     this.flows.push(flow);
     this.flowTarget.push(to);
     this.flowTargetMac.push(dstMac);
+    if (spec.cast === 'multicast' && spec.to.kind === 'nic') {
+      // The receiving application joins the group: IGMP join, dev_mc_add on its device, which
+      // programs the NIC's filter (virtio CTRL_MAC table, synced to the slaves by the master).
+      const group = FlowAddress.multicastMac(FlowAddress.multicastGroupIpv4(index));
+      this.nic(spec.to.id)
+        ?.model.device('master')
+        ?.addMulticastAddress(MacAddress.fromNumber(group));
+    }
     if (spec.from.kind === 'peer') {
       const peer = this.peers.get(spec.from.peer);
-      if (peer === undefined) throw new Error(`unknown peer ${spec.from.peer}`);
+      if (peer === undefined)
+        throw new BypassError(
+          'ERR_NOT_FOUND',
+          `unknown peer ${spec.from.peer}: the scenario names no such peer`,
+        );
       this.sourceVm.push(null);
       this.sendFns.push((pkts, n) => peer.send(pkts, n));
     } else {
       const nic = this.nic(spec.from.id);
-      if (nic === undefined) throw new Error(`unknown NIC ${spec.from.id}`);
+      if (nic === undefined)
+        throw new BypassError(
+          'ERR_NOT_FOUND',
+          `unknown NIC ${spec.from.id}: the scenario names no such VM NIC`,
+        );
       this.sourceVm.push(nic.vm as Vm);
       this.sendFns.push((pkts, n) => nic.model.send(pkts, 0, n));
     }
@@ -480,7 +524,8 @@ export class World {
     const peer = this.peers.get(id);
     if (peer !== undefined) return peer.mac;
     const nic = this.nic(id);
-    if (nic === undefined) throw new Error(`unknown endpoint ${id}`);
+    if (nic === undefined)
+      throw new BypassError('ERR_NOT_FOUND', `unknown endpoint ${id}: name a peer or a vm/nic`);
     return nic.mac;
   }
 
@@ -503,8 +548,10 @@ export class World {
 function flowMark(pool: PacketPool, h: number): number {
   const m = pool.mark[h] as number;
   if (m !== 0) return m;
-  const f = FlowFrameReader.flow(pool, h);
-  return f < 0 ? 0 : f + FLOW_MARK_BASE;
+  const p = FlowFrameReader.headerOffset(pool, h);
+  if (p < 0) return 0;
+  const f = FlowFrameReader.flowAt(pool.bytes, p) + FLOW_MARK_BASE;
+  return FlowFrameReader.isCopyAt(pool.bytes, p) ? f | COPY_MARK : f;
 }
 
 /** The longest boot before the scenario starts anyway (a NIC that never settles is logged). */
