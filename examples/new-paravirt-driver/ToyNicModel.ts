@@ -7,6 +7,7 @@ import {
   type NetDevice,
   type VfDevice,
 } from '@bypass/core';
+import type { Subscription } from 'rxjs';
 import type { DatapathInUse, NicModel, NicModelContext } from '@bypass/hypervisor';
 import { ToyGuestNic } from './ToyGuestNic.js';
 import { ToyHostBackend } from './ToyHostBackend.js';
@@ -33,6 +34,7 @@ export class ToyNicModel implements NicModel {
   /** Gratuitous ARPs sent after migrations. */
   garpSent = 0;
   private readonly bypass: BypassInstance;
+  private readonly registryLog: Subscription;
   private readonly policy = new BypassPolicy();
   private vf: VfDevice | null = null;
   private fn: BusDevice | null = null;
@@ -52,7 +54,7 @@ export class ToyNicModel implements NicModel {
     this.nic.bindSink((_dev, pkts, start, count) => ctx.deliver(pkts, start, count));
     this.nic.carrierOn();
     this.nic.open();
-    ctx.registry.events$.subscribe((e) => {
+    this.registryLog = ctx.registry.events$.subscribe((e) => {
       if (e.master !== this.nic) return;
       const why = e.reason === undefined ? '' : `: ${e.reason}`;
       ctx.event(`bypass-${e.type}`, `${e.slave.name}${why}`);
@@ -148,5 +150,6 @@ export class ToyNicModel implements NicModel {
     this.ctx.registry.unregister(this.bypass);
     this.nic.shutdown();
     if (this.nic.registered) this.ctx.ns.unregister(this.nic);
+    this.registryLog.unsubscribe();
   }
 }
