@@ -122,7 +122,7 @@ test('checksums hold for random flows, sizes, sequence numbers and times', (t) =
     fc.property(
       fc.constantFrom<FlowCast>('unicast', 'multicast', 'broadcast'),
       fc.integer({ min: 60, max: 1514 }),
-      fc.integer({ min: 0, max: 0xffff_ffff }),
+      fc.integer({ min: 0, max: 0x7fff_ffff }),
       fc.integer({ min: 0, max: 0xffff_ffff }),
       fc.integer({ min: 0, max: 2 ** 52 }),
       fc.integer({ min: 0, max: 65533 }),
@@ -330,4 +330,41 @@ test('FLOW_FRAME offsets describe the layout', (t) => {
   t.true(FLOW_FRAME.FILLER <= FLOW_FRAME.MIN_SIZE);
   t.is(FLOW_MAGIC, 0x42595053);
   t.is(String.fromCharCode(0x42, 0x59, 0x50, 0x53), 'BYPS');
+});
+
+test('markCopy sets the copy bit of the flow field and keeps the UDP checksum valid', (t) => {
+  const pool = new PacketPool({ slots: 4 });
+  fc.assert(
+    fc.property(
+      fc.constantFrom<FlowCast>('unicast', 'multicast', 'broadcast'),
+      fc.integer({ min: 60, max: 1514 }),
+      fc.integer({ min: 0, max: 0x7fff_ffff }),
+      fc.integer({ min: 0, max: 0xffff_ffff }),
+      (cast, size, flow, seq) => {
+        const h = pool.alloc();
+        try {
+          new FlowFrameWriter(spec(cast, size, flow)).write(pool, h, seq, 1_000);
+          const p = FlowFrameReader.headerOffset(pool, h);
+          if (FlowFrameReader.isCopyAt(pool.bytes, p)) return false;
+          if (!FlowFrameReader.markCopy(pool, h)) return false;
+          return (
+            FlowFrameReader.isCopyAt(pool.bytes, p) &&
+            FlowFrameReader.flowAt(pool.bytes, p) === flow &&
+            FlowFrameReader.seqAt(pool.bytes, p) === seq &&
+            FlowFrameReader.verifyChecksums(pool, h) &&
+            FlowFrameReader.markCopy(pool, h) && // idempotent
+            FlowFrameReader.verifyChecksums(pool, h)
+          );
+        } finally {
+          pool.free(h);
+        }
+      },
+    ),
+    { numRuns: 300 },
+  );
+  const h = pool.alloc();
+  pool.setLength(h, 60);
+  pool.bytes.fill(0, pool.start[h] as number, (pool.start[h] as number) + 60);
+  t.false(FlowFrameReader.markCopy(pool, h), 'not a flow frame: nothing changed');
+  t.pass();
 });
