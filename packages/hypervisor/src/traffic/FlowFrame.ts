@@ -87,7 +87,7 @@ export type FlowCast = 'unicast' | 'multicast' | 'broadcast';
  * ```
  */
 export interface FlowFrameSpec {
-  /** Flow index written in every frame (uint32); also stored in `pool.mark[h]`. */
+  /** Flow index written in every frame (0..2^31-1: the top bit of the field marks flooded copies). */
   readonly flow: number;
   /** Frame length in bytes without FCS, 60..1514. */
   readonly size: number;

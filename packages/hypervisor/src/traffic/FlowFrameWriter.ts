@@ -49,7 +49,7 @@ function put32(b: Uint8Array, o: number, v: number): void {
  * section 2(B): the sum is independent of the order of its words). Nothing is allocated per
  * frame.
  *
- * Each written frame also gets `pool.mark[h]` = the flow index (so drop observers can attribute
+ * Each written frame also gets `pool.mark[h]` = the flow index + 1, 0 meaning no flow (so drop observers can attribute
  * it) and `pool.timestamp[h]` = its send time in ns.
  *
  * @example
@@ -184,7 +184,7 @@ export class FlowFrameWriter {
     const c = ~u & 0xffff;
     // A computed 0 is sent as 0xffff: 0 means "no checksum" (RFC 768).
     put16(b, o + O_UDP_CSUM, c === 0 ? 0xffff : c);
-    pool.mark[h] = this.flow;
+    pool.mark[h] = this.flow + 1;
     pool.timestamp[h] = timeNs;
   }
 

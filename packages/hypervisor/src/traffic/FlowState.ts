@@ -80,12 +80,10 @@ export class FlowState {
     if (this.sourceStopped) return 0;
     if (want > out.length) want = out.length;
     const got = this.pool.allocBurst(out, 0, want);
-    const mark = this.index + FLOW_MARK_BASE;
     for (let i = 0; i < got; i++) {
       const h = out[i] as number;
+      // The writer tags the slot: mark = flow index + 1 (FLOW_MARK_BASE), timestamp = send time.
       this.writer.write(this.pool, h, this.nextSeq++, end);
-      this.pool.mark[h] = mark;
-      this.pool.timestamp[h] = end;
     }
     this.sent += want;
     if (got < want) {

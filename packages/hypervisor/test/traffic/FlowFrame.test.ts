@@ -107,7 +107,7 @@ for (const cast of ['unicast', 'multicast', 'broadcast'] as const) {
         t.is(FlowFrameReader.flow(pool, h), 3);
         t.is(FlowFrameReader.seq(pool, h), seq);
         t.is(FlowFrameReader.sendTimeUs(pool, h), Math.floor(timeNs / 1000));
-        t.is(pool.mark[h], 3);
+        t.is(pool.mark[h], 3 + 1, 'flow index + 1: 0 is no flow');
         t.is(pool.timestamp[h], timeNs);
       }
       t.is(pool.length[pkts[0]!], 0, 'slots outside the burst are untouched');
