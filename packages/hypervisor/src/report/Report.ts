@@ -138,8 +138,8 @@ export interface ExpectResult {
   /** The metric's value in the report (null when the path names nothing). */
   readonly value: number | string | null;
   readonly ok: boolean;
-  readonly min?: number;
-  readonly max?: number;
+  readonly min?: number | string;
+  readonly max?: number | string;
   readonly equals?: number | string;
   /** Why it failed, in words. */
   readonly message?: string;

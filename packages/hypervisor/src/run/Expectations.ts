@@ -2,8 +2,6 @@ import { parseDuration } from '@bypass/core';
 import type { ExpectResult } from '../report/Report.js';
 import type { ScenarioExpect } from '../scenario/Scenario.js';
 
-const DURATION = /^\d+(\.\d+)?(ns|us|ms|s)$/;
-
 /**
  * Looks up a metric path in a report: dot-separated keys with optional `[i]` indices
  * (`flows.f1.lost`, `nics.vm1/eth0.onActive`, `migrations[0].result`). Returns undefined when
@@ -82,11 +80,22 @@ export function evaluateExpectations(
   });
 }
 
+/** ns of a duration string, or NaN for anything else. */
+function durationNs(x: number | string): number {
+  if (typeof x !== 'string') return Number.NaN;
+  try {
+    return parseDuration(x);
+  } catch {
+    return Number.NaN;
+  }
+}
+
 function comparable(value: number | string, bound: number | string): [number, number] {
   if (typeof value === 'number' && typeof bound === 'number') return [value, bound];
-  const isDur = (x: number | string): boolean => typeof x === 'string' && DURATION.test(x);
-  if (isDur(value) && isDur(bound)) return [parseDuration(value), parseDuration(bound)];
-  if (isDur(value) && typeof bound === 'number') return [parseDuration(value) / 1e6, bound];
-  if (typeof value === 'number' && isDur(bound)) return [value, Number.NaN];
+  const v = durationNs(value);
+  const b = durationNs(bound);
+  if (!Number.isNaN(v) && !Number.isNaN(b)) return [v, b];
+  if (!Number.isNaN(v) && typeof bound === 'number') return [v / 1e6, bound];
+  if (typeof value === 'number' && !Number.isNaN(b)) return [Number.NaN, b];
   return [Number(value), Number(bound)];
 }

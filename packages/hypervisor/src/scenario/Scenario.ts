@@ -269,8 +269,10 @@ export interface ScenarioStep {
  */
 export interface ScenarioExpect {
   readonly metric: string;
-  readonly min?: number;
-  readonly max?: number;
+  /** A number, or a duration string (`250ms`) for duration metrics. */
+  readonly min?: number | string;
+  /** A number, or a duration string (`250ms`) for duration metrics. */
+  readonly max?: number | string;
   readonly equals?: number | string;
   readonly path: string;
 }

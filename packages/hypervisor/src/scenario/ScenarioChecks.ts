@@ -107,7 +107,7 @@ export class ScenarioChecks {
     known: readonly string[],
   ): void {
     const near = closest(name, known);
-    const list = known.length === 0 ? `there are no ${what}s` : `${what}s: ${known.join(', ')}`;
+    const list = known.length === 0 ? `there is none` : `known: ${known.join(', ')}`;
     this.add(
       segments,
       `unknown ${what} "${name}"` +

@@ -1,4 +1,4 @@
-import { formatDuration, parseRate } from '@bypass/core';
+import { formatDuration, parseDuration, parseRate } from '@bypass/core';
 import type {
   FlowEndpoint,
   ScenarioExpect,
@@ -259,7 +259,10 @@ export function normalizeChoreography(
     if (e.min === undefined && e.max === undefined && e.equals === undefined) {
       c.add(segs, 'needs at least one of min, max, equals');
     }
-    if (e.min !== undefined && e.max !== undefined && e.min > e.max) {
+    const bound = (v: number | string): number => (typeof v === 'number' ? v : parseDuration(v));
+    if (e.min !== undefined && e.max !== undefined && typeof e.min !== typeof e.max) {
+      c.add([...segs, 'max'], 'min and max must both be numbers or both be durations');
+    } else if (e.min !== undefined && e.max !== undefined && bound(e.min) > bound(e.max)) {
       c.add([...segs, 'max'], `max ${e.max} is below min ${e.min}: nothing can pass`);
     }
     const parts = e.metric.split('.');

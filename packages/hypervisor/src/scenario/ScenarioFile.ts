@@ -86,8 +86,8 @@ export interface FileStep {
 
 export interface FileExpect {
   readonly metric: string;
-  readonly min?: number;
-  readonly max?: number;
+  readonly min?: number | string;
+  readonly max?: number | string;
   readonly equals?: number | string;
 }
 

@@ -442,8 +442,18 @@ export const SCENARIO_JSON_SCHEMA: JsonSchemaObject = {
             pattern: METRIC_PATTERN,
             maxLength: 200,
           },
-          min: { description: 'The metric must be >= min.', type: 'number' },
-          max: { description: 'The metric must be <= max.', type: 'number' },
+          min: {
+            description:
+              'The metric must be >= min: a number, or a duration (250ms) for a duration metric such as flows.f1.longestGap.',
+            type: ['number', 'string'],
+            pattern: DURATION_PATTERN,
+          },
+          max: {
+            description:
+              'The metric must be <= max: a number, or a duration (250ms) for a duration metric such as flows.f1.longestGap.',
+            type: ['number', 'string'],
+            pattern: DURATION_PATTERN,
+          },
           equals: {
             description: 'The metric must equal this number or string.',
             type: ['number', 'string'],

@@ -1,3 +1,4 @@
+import { MacAddress } from '@bypass/core';
 import { DEFAULT_LINKS, DEFAULT_NIC_OPTIONS } from './Scenario.js';
 import type {
   LinkSpec,
@@ -150,9 +151,15 @@ export function normalizeWorld(c: ScenarioChecks, f: ScenarioFileData): Scenario
         );
       }
       const options = nicOptions(c, n.options, [...segs, 'options']);
-      if (mac !== undefined) {
-        nics.push({ name: n.name, model: n.model, mac, vf: n.vf ?? n.model !== 'virtio', options });
-      }
+      // A NIC whose MAC is wrong is still a NIC (the file is refused for the MAC): keeping it
+      // spares the flows and steps that name it a cascade of "unknown NIC" errors.
+      nics.push({
+        name: n.name,
+        model: n.model,
+        mac: mac ?? MacAddress.fromNumber(0x02_00_00_00_00_00 + ni + 1),
+        vf: n.vf ?? n.model !== 'virtio',
+        options,
+      });
     });
     return { name: vm.name, host: vm.host, memory, nics };
   });
@@ -163,8 +170,13 @@ export function normalizeWorld(c: ScenarioChecks, f: ScenarioFileData): Scenario
     const segs: PathSegment[] = ['peers', pi];
     c.unique(peerNames, p.name, [...segs, 'name'], 'peer', `peers[${pi}]`);
     checkHost(p.host, [...segs, 'host']);
-    const mac = p.mac === undefined ? defaultPeerMac(pi) : c.unicastMac(p.mac, [...segs, 'mac']);
-    if (mac === undefined) return;
+    const parsed = p.mac === undefined ? defaultPeerMac(pi) : c.unicastMac(p.mac, [...segs, 'mac']);
+    // As for NICs: a peer with a wrong MAC stays a peer, so what names it is not refused too.
+    if (parsed === undefined) {
+      peers.push({ name: p.name, host: p.host, mac: defaultPeerMac(pi) });
+      return;
+    }
+    const mac = parsed;
     const dflt = p.mac === undefined;
     const hint = dflt ? ' (the default MAC of this peer: give the peer a mac)' : '';
     claimMac(mac.value, mac.toString(), [...segs, dflt ? 'name' : 'mac'], `peer ${p.name}`, hint);

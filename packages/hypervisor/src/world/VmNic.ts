@@ -267,11 +267,12 @@ export class VmNic {
    * VF plug still pending for a guest that can take one (the end of the boot phase).
    */
   get settled(): boolean {
+    // A VF plug still pending for a guest that can take it: not settled, whatever the model says.
+    if (this.vf === null && this.slot !== null && this.model.acceptsVf) return false;
     if (this.model.bootSettled !== undefined) return this.model.bootSettled();
     const p = this.model.datapath();
     if (p === 'none') return false;
-    if (this.vf !== null) return p === 'active';
-    return !(this.slot !== null && this.model.acceptsVf);
+    return this.vf === null || p === 'active';
   }
 
   /** Accounts `tickNs` of time ending at `now` to the path in use; logs changes. */

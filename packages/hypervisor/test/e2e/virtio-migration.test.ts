@@ -155,3 +155,17 @@ test('expectations set ok: a failed expectation makes the report fail', (t) => {
   t.false(r.expect[1]?.ok);
   t.false(r.ok);
 });
+
+test('expectations on durations: a duration bound compares in ns, a number bound in ms', (t) => {
+  const r = run(
+    world(
+      '[{ at: 1s, action: migrate, vm: vm1, to: dst, downtime: 100ms }]',
+      '{}',
+      'expect: [{ metric: flows.in.longestGap, max: 150ms }, { metric: flows.in.longestGap, max: 150 }, { metric: flows.in.longestGap, min: 1s }]',
+    ),
+  );
+  t.true(r.expect[0]?.ok, r.expect[0]?.message);
+  t.true(r.expect[1]?.ok, r.expect[1]?.message);
+  t.false(r.expect[2]?.ok);
+  t.regex(r.expect[2]?.message ?? '', /below the minimum 1s/);
+});

@@ -71,7 +71,7 @@ test('an unknown model is an enum error with a suggestion', (t) => {
 
 test('unknown host references: a VM, a peer and a migrate destination', (t) => {
   const vm = at(t, issuesAfter(t, 'host: src\n', 'host: scr\n'), 'vms[0].host');
-  t.regex(vm.message, /unknown host "scr" \(did you mean "src"\?\); hosts: src, dst/);
+  t.regex(vm.message, /unknown host "scr" \(did you mean "src"\?\); known: src, dst/);
   t.truthy(vm.line);
   at(
     t,
@@ -279,4 +279,24 @@ test('expect: bounds and metric references', (t) => {
     /unknown flow "f9"/,
   );
   at(t, issuesAfter(t, 'max: 40000', 'max: 4, min: 5'), 'expect[0].max');
+});
+
+test('a NIC with a wrong MAC is one error, not a cascade through the flows and steps that name it', (t) => {
+  const text = `
+name: bad
+duration: 2s
+hosts: [{ name: src }]
+vms:
+  - { name: vm1, host: src, nics: [{ name: eth0, model: virtio-backup, mac: '01:00:5e:00:00:01' }] }
+peers: [{ name: client, host: src, mac: 'ff:ff:ff:ff:ff:ff' }]
+flows:
+  - { name: f1, from: client, to: vm1/eth0, rate: 10kpps }
+steps:
+  - { at: 1s, action: vf-unplug, vm: vm1, nic: eth0 }
+`;
+  const issues = validateScenarioText(text, 'bad.yaml');
+  t.deepEqual(
+    issues.map((i) => i.path),
+    ['vms[0].nics[0].mac', 'peers[0].mac'],
+  );
 });
