@@ -1,0 +1,211 @@
+/**
+ * Random scenarios for the model-based test: 1-2 hosts with 0-2 VFs, 1-2 VMs with a random NIC
+ * model and guest knobs, flows in and out of every VM, and random steps (migrations with random
+ * downtime, pre-copy, unplug mode and cancel time; cancels; VF unplug and plug; host servicing;
+ * link flaps of the VF or the backup; guest down and up; MTU changes).
+ */
+import fc from 'fast-check';
+import { NIC_MODELS } from '../../src/scenario/Scenario.js';
+
+/** A scenario file object (what a YAML/JSON file holds). */
+export type ScenarioObject = Record<string, unknown>;
+
+/** Sizes of the generated scenarios. */
+export interface ScenarioSize {
+  readonly maxDurationMs: number;
+  readonly maxKpps: number;
+  readonly maxSteps: number;
+}
+
+/** `npm test`: short and slow enough for a dozen runs in a few seconds. */
+export const SMALL: ScenarioSize = { maxDurationMs: 1500, maxKpps: 20, maxSteps: 8 };
+/** `npm run test:deep`: up to 2.5 s, 30 kpps, 16 steps. */
+export const LARGE: ScenarioSize = { maxDurationMs: 2500, maxKpps: 30, maxSteps: 16 };
+
+const ms = (n: number): string => `${n}ms`;
+
+const nicOptions = fc.record(
+  {
+    guest_ejects: fc.constantFrom(true, true, true, false),
+    guest_accepts_backup: fc.constantFrom(true, true, true, true, false),
+    offer_backup: fc.constantFrom(true, true, true, true, false),
+    eject_delay: fc.integer({ min: 0, max: 30 }).map(ms),
+    unplug_timeout: fc.integer({ min: 20, max: 800 }).map(ms),
+    vf_plug_delay: fc.integer({ min: 0, max: 300 }).map(ms),
+    miimon: fc.integer({ min: 10, max: 200 }).map(ms),
+    enslave_delay: fc.integer({ min: 0, max: 600 }).map(ms),
+    hotplug_poll: fc.integer({ min: 50, max: 1000 }).map(ms),
+    paused_frames: fc.constantFrom('drop', 'queue'),
+  },
+  { requiredKeys: [] },
+);
+
+/** One step, given the VM count, host count and the duration (ms). */
+function step(vms: number, hosts: number, durationMs: number): fc.Arbitrary<ScenarioObject> {
+  const at = fc.integer({ min: 0, max: durationMs - 1 });
+  const vm = fc.integer({ min: 0, max: vms - 1 }).map((i) => `vm${i}`);
+  const simple = (action: string): fc.Arbitrary<ScenarioObject> =>
+    fc.record({ at, action: fc.constant(action), vm });
+  return fc
+    .oneof(
+      {
+        weight: 4,
+        arbitrary: fc
+          .record({
+            at,
+            vm,
+            to: fc.integer({ min: 0, max: hosts - 1 }),
+            downtime: fc.integer({ min: 1, max: 300 }),
+            precopy: fc.option(fc.integer({ min: 0, max: 800 }), { nil: undefined }),
+            unplug: fc.constantFrom('orchestrated', 'orchestrated', 'surprise', 'none'),
+            cancelAfter: fc.option(fc.integer({ min: 1, max: 600 }), { nil: undefined }),
+          })
+          .map((s) => {
+            const out: ScenarioObject = {
+              at: ms(s.at),
+              action: 'migrate',
+              vm: s.vm,
+              to: `h${s.to}`,
+              downtime: ms(s.downtime),
+              unplug: s.unplug,
+            };
+            if (s.precopy !== undefined) out['precopy'] = ms(s.precopy);
+            if (s.cancelAfter !== undefined && s.at + s.cancelAfter < durationMs)
+              out['cancel_at'] = ms(s.at + s.cancelAfter);
+            return out;
+          }),
+      },
+      { weight: 2, arbitrary: simple('cancel-migration') },
+      {
+        weight: 3,
+        arbitrary: fc.record({
+          at: at.map(ms),
+          action: fc.constant('vf-unplug'),
+          vm,
+          mode: fc.constantFrom('surprise', 'orchestrated'),
+        }),
+      },
+      { weight: 3, arbitrary: fc.record({ at: at.map(ms), action: fc.constant('vf-plug'), vm }) },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          at: at.map(ms),
+          action: fc.constant('host-servicing'),
+          vm,
+          duration: fc.integer({ min: 1, max: 500 }).map(ms),
+        }),
+      },
+      {
+        weight: 3,
+        arbitrary: fc.record({
+          at: at.map(ms),
+          action: fc.constantFrom('link-down', 'link-up'),
+          vm,
+          dev: fc.constantFrom('vf', 'backup'),
+        }),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          at: at.map(ms),
+          action: fc.constantFrom('guest-down', 'guest-up'),
+          vm,
+        }),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          at: at.map(ms),
+          action: fc.constant('set-mtu'),
+          vm,
+          dev: fc.constantFrom('master', 'vf', 'backup'),
+          mtu: fc.constantFrom(576, 1280, 1500, 9000),
+        }),
+      },
+    )
+    .map((s) => ({ ...s, at: typeof s['at'] === 'number' ? ms(s['at']) : s['at'] }));
+}
+
+/** A random scenario file object of at most `size`. */
+export function scenarioObject(size: ScenarioSize): fc.Arbitrary<ScenarioObject> {
+  return fc
+    .record({
+      hosts: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 2 }),
+      vms: fc.array(
+        fc.record({
+          host: fc.nat(1),
+          model: fc.constantFrom(...NIC_MODELS),
+          vf: fc.constantFrom(true, true, true, false),
+          options: nicOptions,
+        }),
+        { minLength: 1, maxLength: 2 },
+      ),
+      durationMs: fc.integer({ min: 1000, max: size.maxDurationMs }),
+      tick: fc.constantFrom('50us', '50us', '100us'),
+      seed: fc.integer({ min: 1, max: 1000 }),
+    })
+    .chain((w) => {
+      const nh = w.hosts.length;
+      const nv = w.vms.length;
+      const flow = fc.record({
+        peer: fc.nat(nh - 1),
+        kpps: fc.integer({ min: 1, max: size.maxKpps }),
+        size: fc.constantFrom(64, 512, 1500),
+        cast: fc.constantFrom('unicast', 'unicast', 'unicast', 'multicast', 'broadcast'),
+      });
+      return fc.record({
+        w: fc.constant(w),
+        flowsIn: fc.array(flow, { minLength: nv, maxLength: nv }),
+        flowsOut: fc.array(flow, { minLength: nv, maxLength: nv }),
+        steps: fc.array(step(nv, nh, w.durationMs), { maxLength: size.maxSteps }),
+      });
+    })
+    .map(({ w, flowsIn, flowsOut, steps }) => {
+      const hosts = w.hosts.map((vfs, i) => ({ name: `h${i}`, vfs }));
+      const vms = w.vms.map((v, i) => ({
+        name: `vm${i}`,
+        host: `h${v.host % hosts.length}`,
+        memory: '64MiB',
+        nics: [
+          {
+            name: 'eth0',
+            model: v.model,
+            mac: `52:54:00:00:00:${(i + 1).toString(16).padStart(2, '0')}`,
+            // Plain virtio never has a VF (the loader refuses `vf: true` for it).
+            vf: v.model !== 'virtio' && v.vf,
+            options: v.options,
+          },
+        ],
+      }));
+      const peers = hosts.map((h, i) => ({ name: `p${i}`, host: h.name }));
+      const flows = [
+        ...flowsIn.map((f, i) => ({
+          name: `in${i}`,
+          from: `p${f.peer}`,
+          to: `vm${i}/eth0`,
+          rate: `${f.kpps}kpps`,
+          size: f.size,
+          cast: f.cast,
+        })),
+        ...flowsOut.map((f, i) => ({
+          name: `out${i}`,
+          from: `vm${i}/eth0`,
+          to: `p${f.peer}`,
+          rate: `${f.kpps}kpps`,
+          size: f.size,
+          cast: f.cast,
+        })),
+      ];
+      return {
+        name: 'model',
+        seed: w.seed,
+        duration: ms(w.durationMs),
+        tick: w.tick,
+        hosts,
+        vms,
+        peers,
+        flows,
+        steps,
+      };
+    });
+}
