@@ -75,9 +75,6 @@ export class VirtioNicModel implements NicModel {
     this.app.bindSink(this.sink);
     this.app.open();
     if (this.app !== this.virtio) this.virtio.open();
-    this.virtio.events.on('link', (up) =>
-      ctx.event(up ? 'link-up' : 'link-down', undefined, this.virtio.name),
-    );
   }
 
   get acceptsVf(): boolean {

@@ -216,6 +216,11 @@ export interface Report {
   readonly events: readonly ReportEvent[];
   readonly expect: readonly ExpectResult[];
   readonly conservation: ConservationResult;
+  /**
+   * Frames that belong to no flow's books and were dropped, by counter: announcements (GARP,
+   * RARP) and flooded copies that did not reach the flow's destination.
+   */
+  readonly otherDrops: Readonly<Record<string, number>>;
   readonly timeline: Timeline;
   /** True when every expectation held and the books balance. */
   readonly ok: boolean;

@@ -13,6 +13,15 @@ import type { Migration } from '../world/Migration.js';
 import type { World } from '../world/World.js';
 import { evaluateExpectations } from './Expectations.js';
 
+/** Counters indexed by drop reason code, by name; zeros left out. */
+function namedCounts(byCode: readonly (number | undefined)[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  byCode.forEach((v, code) => {
+    if (v !== undefined && v > 0) out[dropReasonName(code)] = v;
+  });
+  return out;
+}
+
 const fmt = (ns: number): string => formatDuration(Math.max(0, Math.round(ns)));
 
 /**
@@ -31,10 +40,7 @@ export function buildReport(world: World, migrations: readonly Migration[]): Rep
   const flows: Record<string, FlowReport> = {};
   const mismatches: string[] = [];
   for (const f of world.flows) {
-    const drops: Record<string, number> = {};
-    f.drops.forEach((v, code) => {
-      if (v !== undefined && v > 0) drops[dropReasonName(code)] = v;
-    });
+    const drops = namedCounts(f.drops);
     const lost = f.lost;
     const flight = inFlight[f.index] ?? 0;
     const balance = f.sent - f.uniqueReceived - lost - flight;
@@ -134,6 +140,7 @@ export function buildReport(world: World, migrations: readonly Migration[]): Rep
     events: partial.events,
     expect,
     conservation,
+    otherDrops: namedCounts(world.otherDrops),
     timeline,
     ok: conservation.ok && expect.every((e) => e.ok),
   };

@@ -176,9 +176,9 @@ export class VmNic {
     this.vf = vf;
     if (this.model.vfSteering === 'filter')
       host.switch.setVfFilter(this.mac, this.vfPort, this.pvPort);
+    this.log('vf-plug', `${slot.host.name} VF ${slot.address}`);
     this.vm.bus.add(fn);
     this.model.plugVf(vf, fn);
-    this.log('vf-plug', `${slot.host.name} VF ${slot.address}`);
   }
 
   /**

@@ -6,6 +6,7 @@ import {
   VirtualScheduler,
   dropReasonName,
   type DropReasonCode,
+  type NetdevEventType,
 } from '@bypass/core';
 import type { FrameCapture } from '../capture/FrameCapture.js';
 import { createNicModel } from '../guest/createNicModel.js';
@@ -376,6 +377,27 @@ export class World {
   private addVm(spec: Scenario['vms'][number], model: string | undefined): void {
     const vm = new Vm(spec, this.host(spec.host));
     this.vms.set(vm.name, vm);
+    // The guest kernel's notifier chain, as events of the report.
+    vm.ns.events$.subscribe((e) => {
+      const where = { host: vm.host.name, vm: vm.name, dev: e.dev.name };
+      const kind = NETDEV_EVENT_KINDS[e.type];
+      if (e.type === 'change' && e.detail === 'carrier') {
+        this.event(e.dev.carrier ? 'link-up' : 'link-down', { ...where, detail: 'carrier' });
+      } else if (e.type === 'changeupper' && e.upper !== undefined) {
+        this.event(e.linking === true ? 'netdev-enslave' : 'netdev-release', {
+          ...where,
+          detail: `${e.linking === true ? 'to' : 'from'} ${e.upper.name}`,
+        });
+      } else if (kind !== undefined) {
+        const detail =
+          e.type === 'changename'
+            ? `${e.oldName ?? '?'} -> ${e.dev.name}`
+            : e.type === 'changemtu'
+              ? `${e.oldMtu ?? '?'} -> ${e.dev.mtu}`
+              : e.dev.constructor.name;
+        this.event(kind, { ...where, detail });
+      }
+    });
     for (const nicSpec of spec.nics) {
       const chosen = model ?? nicSpec.model;
       const s =
@@ -415,7 +437,7 @@ export class World {
       vm.nics.push(nic);
       this.nics.push(nic);
       for (const l of nic.links) this.addLink(l);
-      this.event('netdev-register', {
+      this.event('nic-model', {
         host: vm.host.name,
         vm: vm.name,
         dev: nicSpec.name,
@@ -553,6 +575,16 @@ function flowMark(pool: PacketPool, h: number): number {
   const f = FlowFrameReader.flowAt(pool.bytes, p) + FLOW_MARK_BASE;
   return FlowFrameReader.isCopyAt(pool.bytes, p) ? f | COPY_MARK : f;
 }
+
+/** Report event kinds of the guest notifier chain's events (the others are not reported). */
+const NETDEV_EVENT_KINDS: Partial<Record<NetdevEventType, string>> = {
+  register: 'netdev-register',
+  unregister: 'netdev-unregister',
+  up: 'netdev-up',
+  down: 'netdev-down',
+  changename: 'netdev-rename',
+  changemtu: 'mtu-change',
+};
 
 /** The longest boot before the scenario starts anyway (a NIC that never settles is logged). */
 export const BOOT_MAX_NS = 5_000_000_000;

@@ -67,6 +67,7 @@ export function report(over: Partial<Report> = {}): Report {
     events: [],
     expect: [],
     conservation: { ok: true, mismatches: [] },
+    otherDrops: {},
     timeline: timeline(),
     ok: true,
     ...over,
