@@ -117,8 +117,8 @@ flows: [{ name: out0, from: vm0/eth0, to: p0, rate: 1kpps, cast: broadcast }]
 steps: []
 `;
 
-// Fixed in the working tree while these tests were written (FlowFrameReader.markCopy: the copy
-// flag travels in the frame bytes); kept as a plain regression test.
+// Found by the model test and fixed while these tests were written (FlowFrameReader.markCopy:
+// the copy flag travels in the frame bytes); kept as a plain regression test.
 test('a broadcast copy that went through a VMBus ring is not counted as a lost original', (t) => {
   const sim = simulate(scenarioOf(floodThroughVmbus));
   t.deepEqual(flowBookProblems(sim.report), []);

@@ -14,41 +14,7 @@ export interface KnownBug {
   readonly matches: (problem: string, sim: Simulated) => boolean;
 }
 
-/** NIC models whose guest copies received frames out of VMBus ring memory (pool marks lost). */
-const VMBUS_MODELS = new Set(['netvsc', 'netvsc-pmd', 'failsafe']);
-
 export const KNOWN_BUGS: readonly KnownBug[] = [
-  {
-    // Being fixed (FlowFrameReader.markCopy, uncommitted when this was written): remove this
-    // entry once it is in. A flooded copy that went through a VMBus ring reaches its endpoint without COPY_MARK
-    // (World.flowMark reads the flow back from the bytes) and is dropped as an original; one
-    // still in the ring at the end is counted in flight; one the guest drops (not its group
-    // address) is counted as a drop. Seen with broadcast and multicast flows; unknown-unicast
-    // floods after a migration hit it too.
-    id: 'flooded copies through VMBus are counted as lost originals',
-    matches: (problem, sim) => {
-      const m = /^flow (\S+): sent \d+ but .* (\d+) frames were counted twice$/.exec(problem);
-      const m2 =
-        /^flow (\S+): sent (\d+) != received (\d+) - duplicated (\d+) \+ lost (\d+) \+ in flight (\d+)$/.exec(
-          problem,
-        );
-      const flow = m?.[1] ?? m2?.[1];
-      if (flow === undefined) return false;
-      const excess =
-        m !== null
-          ? Number(m[2])
-          : Number(m2?.[3]) - Number(m2?.[4]) + Number(m2?.[5]) + Number(m2?.[6]) - Number(m2?.[2]);
-      // The copies show as drops (flooded-elsewhere, or the guest's own: rx-nohandler,
-      // mac-filter-miss), or, still in a VMBus ring at the end, as frames in flight.
-      const f = sim.report.flows[flow];
-      return (
-        f !== undefined &&
-        excess > 0 &&
-        f.lost + f.inFlight >= excess &&
-        sim.world.nics.some((n) => VMBUS_MODELS.has(n.model.model))
-      );
-    },
-  },
   {
     // World.inFlightPerFlow reads pool.mark only: a frame the guest copied out of a VMBus ring
     // (mark 0) and still holds at the end (guest down, queue not serviced) is in no count.

@@ -130,7 +130,14 @@ function step(vms: number, hosts: number, durationMs: number): fc.Arbitrary<Scen
 export function scenarioObject(size: ScenarioSize): fc.Arbitrary<ScenarioObject> {
   return fc
     .record({
-      hosts: fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 2 }),
+      // Mostly two hosts: with one, every migration is refused.
+      hosts: fc.oneof(
+        { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 0, max: 2 })) },
+        {
+          weight: 3,
+          arbitrary: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })),
+        },
+      ),
       vms: fc.array(
         fc.record({
           host: fc.nat(1),
