@@ -90,6 +90,11 @@ export class PacketPool {
   dropped = 0;
   /** Optional observer of drops (the simulator attributes them to flows). */
   onDrop: DropObserver | null = null;
+  /**
+   * Called by {@link PacketPool.imported} for a frame a device built from memory outside the
+   * pool (a VMBus ring): lets the owner of the simulation tag it (see {@link PacketPool.mark}).
+   */
+  onImport: ((pool: PacketPool, h: number) => void) | null = null;
 
   private readonly freeList: Int32Array;
   private freeTop: number;
@@ -273,6 +278,22 @@ export class PacketPool {
   copyMeta(from: number, to: number): void {
     this.mark[to] = this.mark[from] as number;
     this.timestamp[to] = this.timestamp[from] as number;
+  }
+
+  /**
+   * A device copied frame `h` in from memory that is not the pool (a VMBus ring, a DMA buffer):
+   * its bytes are complete now, its tags (mark, timestamp) are not. Calls
+   * {@link PacketPool.onImport}, if set, so that whoever tags frames can tag it from its bytes.
+   *
+   * @example
+   * ```ts
+   * copyFromRing(ring, pool.bytes, pool.start[h]!, len);
+   * pool.imported(h);
+   * ```
+   */
+  imported(h: number): void {
+    const f = this.onImport;
+    if (f !== null) f(this, h);
   }
 
   /**

@@ -65,9 +65,10 @@ export class FlowState {
   }
 
   /**
-   * Frames due in the tick `[now, now + tickNs)`, sent at its end: allocates and writes them into `out[0..]`
-   * (at most `out.length`) and returns how many. Frames the pool cannot give are counted as
-   * sent and dropped as `pool-exhausted`.
+   * Frames due in the tick `[now, now + tickNs)`, sent at its end: allocates and writes them
+   * into `out[0..]` and returns how many, at most `out.length` (call again with `tickNs` 0 for
+   * the rest of the same tick). A stopped source sends nothing (those frames are never sent).
+   * Frames the pool cannot give are counted as sent and dropped as `pool-exhausted`.
    */
   generate(out: Int32Array, now: number, tickNs: number): number {
     const spec = this.spec;
@@ -76,9 +77,13 @@ export class FlowState {
     this.acc += ((end - now) * spec.pps) / 1e9;
     let want = Math.floor(this.acc);
     if (want <= 0) return 0;
-    this.acc -= want;
-    if (this.sourceStopped) return 0;
+    if (this.sourceStopped) {
+      this.acc -= want;
+      return 0;
+    }
+    // More than `out` holds stays due: the caller calls again with tickNs 0 for the rest.
     if (want > out.length) want = out.length;
+    this.acc -= want;
     const got = this.pool.allocBurst(out, 0, want);
     for (let i = 0; i < got; i++) {
       const h = out[i] as number;

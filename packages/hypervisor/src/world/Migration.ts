@@ -52,6 +52,13 @@ export class Migration {
   private timer: TimerId = -1;
   private pendingUnplugs = 0;
   private pausedAt = -1;
+  /** One of the NICs asked to release its VF did. */
+  private readonly onUnplugged = (): void => {
+    this.pendingUnplugs--;
+    if (this.pendingUnplugs > 0) return;
+    if (this.state === 'wait-unplug') this.precopy();
+    else if (this.state === 'cancelling') this.endCancel();
+  };
   /** NICs whose VF this migration removed (their slots stay reserved on the source). */
   private readonly unplugged: VmNic[] = [];
 
@@ -100,14 +107,7 @@ export class Migration {
       return;
     }
     this.set('wait-unplug');
-    for (const nic of withVf) {
-      nic.requestUnplug(() => {
-        this.pendingUnplugs--;
-        if (this.pendingUnplugs > 0) return;
-        if (this.state === 'wait-unplug') this.precopy();
-        else if (this.state === 'cancelling') this.endCancel();
-      });
-    }
+    for (const nic of withVf) nic.requestUnplug(this.onUnplugged);
   }
 
   /** Cancels the migration (QEMU `migrate_cancel`); a finished migration ignores it. */
@@ -145,7 +145,7 @@ export class Migration {
   private endCancel(): void {
     if (this.finished) return;
     this.clearTimer();
-    for (const nic of this.vm.nics) nic.cancelUnplugRequest();
+    for (const nic of this.vm.nics) nic.cancelUnplugRequest(this.onUnplugged);
     this.result = 'cancelled';
     this.reason = 'cancelled';
     this.set('cancelled');
@@ -179,7 +179,10 @@ export class Migration {
     this.result = 'completed';
     this.set('completed');
     this.vm.migration = null;
-    for (const nic of this.unplugged) nic.releaseSlot();
+    // Every VF slot the VM held on the source goes back to its pool (one revoked for host
+    // servicing too: the VM does not come back to it).
+    for (const nic of this.vm.nics)
+      if (nic.slot !== null && nic.slot.host === this.from) nic.releaseSlot();
     for (const nic of this.vm.nics) nic.model.announce();
     for (const nic of this.vm.nics) {
       if (this.unplugged.includes(nic) || (nic.spec.vf && nic.vf === null))

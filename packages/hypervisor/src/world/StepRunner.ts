@@ -162,15 +162,11 @@ export class StepRunner implements MigrationHooks {
     const giveBack = (): void => {
       this.world.scheduler.runAfter(duration, () => this.world.plugSlot(nic));
     };
-    if (nic.spec.options.guest_ejects) nic.requestUnplug(giveBack);
-    else {
-      // The host does not wait for a guest that ignores the request: it rescinds the device.
-      nic.requestUnplug(() => undefined);
-      this.world.scheduler.runAfter(nic.spec.options.eject_delay, () => {
-        nic.cancelUnplugRequest();
-        nic.removeVf(true);
-        giveBack();
-      });
+    nic.requestUnplug(giveBack);
+    if (!nic.spec.options.guest_ejects) {
+      // The host does not wait for a guest that ignores the request: it rescinds the device
+      // (which also runs giveBack, as every waiter of the unplug).
+      this.world.scheduler.runAfter(nic.spec.options.eject_delay, () => nic.removeVf(true));
     }
   }
 

@@ -68,6 +68,7 @@ export class VmNic {
   /** An orderly unplug requested and not yet done. */
   unplugPending = false;
   private ejectTimer: TimerId = -1;
+  private readonly unplugWaiters: (() => void)[] = [];
   private readonly pausedPv: PacketRing;
   private readonly pausedVf: PacketRing;
   private readonly scratch = new Int32Array(256);
@@ -183,14 +184,17 @@ export class VmNic {
 
   /**
    * Asks the guest to release the VF (ACPI/PCIe attention, or the NetVSP association withdrawn);
-   * a guest that ejects does so after `eject_delay`, then `done` runs. A guest that ignores the
-   * request keeps the VF (`done` never runs; {@link VmNic.cancelUnplugRequest} forgets it).
+   * a guest that ejects does so after `eject_delay`, then every waiter's `done` runs (a second
+   * request while one is pending only adds its waiter). A guest that ignores the request keeps
+   * the VF; {@link VmNic.cancelUnplugRequest} takes a waiter back. If the VF goes away by other
+   * means meanwhile (a surprise removal), the waiters run then.
    */
   requestUnplug(done: () => void): void {
     if (this.vf === null) {
       done();
       return;
     }
+    this.unplugWaiters.push(done);
     if (this.unplugPending) return;
     this.unplugPending = true;
     this.log('unplug-request', this.slot === null ? undefined : `VF ${this.slot.address}`);
@@ -198,9 +202,7 @@ export class VmNic {
     if (!this.spec.options.guest_ejects) return;
     this.ejectTimer = this.scheduler.runAfter(this.spec.options.eject_delay, () => {
       this.ejectTimer = -1;
-      this.unplugPending = false;
       this.removeVf(false);
-      done();
     });
   }
 
@@ -209,10 +211,13 @@ export class VmNic {
     return this.ejectTimer >= 0;
   }
 
-  /** Forgets an unplug request the guest never acted on. */
-  cancelUnplugRequest(): void {
-    if (this.ejectTimer >= 0) return; // an eject under way completes
-    this.unplugPending = false;
+  /** Takes `done` back from the waiters of a pending unplug (an eject under way completes). */
+  cancelUnplugRequest(done?: () => void): void {
+    if (done !== undefined) {
+      const i = this.unplugWaiters.indexOf(done);
+      if (i >= 0) this.unplugWaiters.splice(i, 1);
+    } else this.unplugWaiters.length = 0;
+    if (this.unplugWaiters.length === 0 && this.ejectTimer < 0) this.unplugPending = false;
   }
 
   /**
@@ -235,6 +240,11 @@ export class VmNic {
     this.model.removeVf(surprise);
     this.vf = null;
     this.log('vf-unplug', surprise ? 'surprise' : 'orderly');
+    // Whoever waited for the VF to go (a migration in wait-unplug) has what it waited for.
+    if (this.ejectTimer >= 0) this.scheduler.cancel(this.ejectTimer);
+    this.ejectTimer = -1;
+    this.unplugPending = false;
+    for (const done of this.unplugWaiters.splice(0)) done();
   }
 
   /** Returns the held VF slot to its host's pool. */

@@ -100,6 +100,17 @@ export class World {
     this.bucketNs = Math.max(scenario.tick, Math.ceil(raw / scenario.tick) * scenario.tick);
     this.buckets = Math.ceil(scenario.duration / this.bucketNs);
     this.pool.onDrop = (_p, pkts, start, count, reason) => this.onDrop(pkts, start, count, reason);
+    // Frames a device rebuilt from a VMBus ring get their flow tags back from their own bytes.
+    this.pool.onImport = (pool, h) => {
+      const p = FlowFrameReader.headerOffset(pool, h);
+      if (p < 0) return;
+      const f = FlowFrameReader.flowAt(pool.bytes, p) + FLOW_MARK_BASE;
+      pool.mark[h] = FlowFrameReader.isCopyAt(pool.bytes, p) ? f | COPY_MARK : f;
+      pool.timestamp[h] = FlowFrameReader.sendTimeNs(
+        FlowFrameReader.sendTimeUsAt(pool.bytes, p),
+        this.wire.now - this.origin,
+      );
+    };
     this.network = new VirtualSwitch('network', this.pool);
     this.setupSwitch(this.network, options.capture);
     for (const h of scenario.hosts) this.addHost(new Host(h, this.pool), options.capture);
@@ -557,8 +568,15 @@ export class World {
       const flow = this.flows[i] as FlowState;
       const vm = this.sourceVm[i];
       flow.sourceStopped = vm !== null && vm !== undefined && (vm.paused || vm.down);
-      const n = flow.generate(out, t - tickNs, tickNs);
-      if (n > 0) (this.sendFns[i] as (pkts: Int32Array, n: number) => void)(out, n);
+      const send = this.sendFns[i] as (pkts: Int32Array, n: number) => void;
+      // A tick of a fast flow can be more than one burst: keep going until it is all sent.
+      for (
+        let n = flow.generate(out, t - tickNs, tickNs);
+        n > 0;
+        n = flow.generate(out, t - tickNs, 0)
+      ) {
+        send(out, n);
+      }
     }
   }
 }

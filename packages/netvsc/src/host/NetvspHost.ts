@@ -331,6 +331,7 @@ export class NetvspHost {
     const dst = pool.start[h] as number;
     for (let i = 0; i < info.dataLength; i++)
       pool.bytes[dst + i] = pkt.data[info.dataOffset + i] as number;
+    pool.imported(h);
     if (info.vlanTci >= 0) {
       pool.vlanTci[h] = info.vlanTci;
       pool.flags[h] = (pool.flags[h] as number) | PacketPool.F_VLAN;
@@ -344,6 +345,8 @@ export class NetvspHost {
     if (n === 0) return 0;
     this.stats.fromGuestFrames += n;
     const f = this.onGuestFrames;
+    // Without an onGuestFrames hook the host's own NIC took them onto the wire (counted in
+    // fromGuestFrames above): delivered, not lost.
     if (f === null) this.pool.freeBurst(this.rx, 0, n);
     else f(this.rx, 0, n, queue);
     return 0;

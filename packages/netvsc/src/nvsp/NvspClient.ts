@@ -430,6 +430,7 @@ export class NvspClient {
     const bytes = pool.bytes;
     for (let i = 0, o = info.dataOffset; i < info.dataLength; i++)
       bytes[dst + i] = src[o + i] as number;
+    pool.imported(h);
     if (info.vlanTci >= 0) {
       pool.vlanTci[h] = info.vlanTci;
       pool.flags[h] = (pool.flags[h] as number) | PacketPool.F_VLAN;

@@ -203,6 +203,7 @@ export class HnRxQueue {
     const bytes = pool.bytes;
     for (let i = 0, d = pool.start[h] as number, o = info.dataOffset; i < len; i++)
       bytes[d + i] = data[o + i] as number;
+    pool.imported(h);
     let flags = 0;
     if (info.vlanTci >= 0) {
       pool.vlanTci[h] = info.vlanTci;
