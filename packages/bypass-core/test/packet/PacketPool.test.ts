@@ -215,3 +215,18 @@ test('slotAt finds the slot holding a byte; copyMeta carries the flow tags; repo
   t.true(pool.isAllocated(b), 'the owner still frees it');
   t.is(pool.dropped, 1);
 });
+
+test('imported tells the onImport observer about a frame a device built from foreign memory', (t) => {
+  const pool = new PacketPool({ slots: 2 });
+  const h = pool.alloc();
+  const seen: number[] = [];
+  pool.imported(h); // no observer: nothing happens
+  pool.onImport = (p, x) => {
+    t.is(p, pool);
+    seen.push(x);
+    p.mark[x] = 9;
+  };
+  pool.imported(h);
+  t.deepEqual(seen, [h]);
+  t.is(pool.mark[h], 9);
+});
