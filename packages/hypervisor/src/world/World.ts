@@ -1,13 +1,4 @@
-import {
-  BypassError,
-  MacAddress,
-  PacketPool,
-  SeededRandom,
-  VirtualScheduler,
-  dropReasonName,
-  type DropReasonCode,
-  type NetdevEventType,
-} from '@bypass/core';
+import { BypassError, MacAddress, PacketPool, SeededRandom, VirtualScheduler } from '@bypass/core';
 import type { FrameCapture } from '../capture/FrameCapture.js';
 import { createNicModel } from '../guest/createNicModel.js';
 import type { NicModelContext } from '../guest/NicModel.js';
@@ -15,10 +6,11 @@ import { NIC_MODELS, type NicModelName, type Scenario } from '../scenario/Scenar
 import type { NicModelFactory } from '../run/RunOptions.js';
 import { EventLog, type LoggedEvent } from '../sim/EventLog.js';
 import { FlowAddress } from '../traffic/FlowFrameAddress.js';
-import { FlowFrameReader } from '../traffic/FlowFrameReader.js';
 import { FlowFrameWriter } from '../traffic/FlowFrameWriter.js';
-import { FLOODED_ELSEWHERE, FLOW_MARK_BASE, FlowState } from '../traffic/FlowState.js';
 import { DelayLink, type WireClock } from './DelayLink.js';
+import { FlowBook, flowMark } from './FlowBook.js';
+import { logNetdevEvent } from './NetdevEventLog.js';
+import { FLOW_MARK_BASE, type FlowState } from '../traffic/FlowState.js';
 import { Host } from './Host.js';
 import { Peer } from './Peer.js';
 import { Vm } from './Vm.js';
@@ -59,25 +51,24 @@ export class World {
   readonly peers = new Map<string, Peer>();
   readonly vms = new Map<string, Vm>();
   readonly nics: VmNic[] = [];
-  readonly flows: FlowState[] = [];
-  /** Drops of frames that belong to no flow (announcements, flooded copies), by reason. */
-  readonly otherDrops: number[] = [];
+  /** The flows' books: generation, receivers, drop attribution. */
+  readonly book: FlowBook;
+
+  /** The flows, in the scenario's order. */
+  get flows(): readonly FlowState[] {
+    return this.book.flows;
+  }
+
+  /** Drops of frames that belong to no flow (announcements, flooded copies), by reason code. */
+  get otherDrops(): readonly (number | undefined)[] {
+    return this.book.otherDrops;
+  }
   readonly bucketNs: number;
   readonly buckets: number;
   private readonly links: DelayLink[] = [];
   private readonly endpointIds = new Map<string, number>();
-  /** Per flow index: the endpoint id its frames are for. */
-  private readonly flowTarget: number[] = [];
-  private readonly flowTargetMac: number[] = [];
   private readonly networkPorts = new Map<Host, number>();
   private readonly hostOfSwitch = new Map<VirtualSwitch, Host>();
-  private readonly genOut = new Int32Array(4096);
-  private readonly sendFns: ((pkts: Int32Array, n: number) => void)[] = [];
-  private readonly sourceVm: (Vm | null)[] = [];
-  private readonly dropEpisodes = new Map<
-    number,
-    { last: number; event: LoggedEvent | null; count: number }
-  >();
   private timeNs = 0;
   /** Scheduler time of the scenario's time 0 (the end of the boot phase). */
   origin = 0;
@@ -99,18 +90,17 @@ export class World {
     const raw = Math.ceil(scenario.duration / 400);
     this.bucketNs = Math.max(scenario.tick, Math.ceil(raw / scenario.tick) * scenario.tick);
     this.buckets = Math.ceil(scenario.duration / this.bucketNs);
-    this.pool.onDrop = (_p, pkts, start, count, reason) => this.onDrop(pkts, start, count, reason);
-    // Frames a device rebuilt from a VMBus ring get their flow tags back from their own bytes.
-    this.pool.onImport = (pool, h) => {
-      const p = FlowFrameReader.headerOffset(pool, h);
-      if (p < 0) return;
-      const f = FlowFrameReader.flowAt(pool.bytes, p) + FLOW_MARK_BASE;
-      pool.mark[h] = FlowFrameReader.isCopyAt(pool.bytes, p) ? f | COPY_MARK : f;
-      pool.timestamp[h] = FlowFrameReader.sendTimeNs(
-        FlowFrameReader.sendTimeUsAt(pool.bytes, p),
-        this.wire.now - this.origin,
-      );
-    };
+    this.book = new FlowBook(
+      this.pool,
+      this.log,
+      () => this.scheduler.now(),
+      () => this.wire.now - this.origin,
+      this.bucketNs,
+      this.buckets,
+    );
+    this.pool.onDrop = (_p, pkts, start, count, reason) =>
+      this.book.onDrop(pkts, start, count, reason);
+    this.pool.onImport = (pool, h) => this.book.onImport(pool, h);
     this.network = new VirtualSwitch('network', this.pool);
     this.setupSwitch(this.network, options.capture);
     for (const h of scenario.hosts) this.addHost(new Host(h, this.pool), options.capture);
@@ -184,7 +174,7 @@ export class World {
     const rel = t - this.origin;
     // Only the scenario's time counts: not the boot, not the drain after `duration`.
     if (this.booted && generate) {
-      this.generate(rel, tickNs);
+      this.book.generate(rel, tickNs);
       for (const nic of this.nics) nic.sample(rel, tickNs);
     }
     this.timeNs = t;
@@ -199,28 +189,14 @@ export class World {
   finish(): void {
     const end = Math.min(this.now, this.scenario.duration);
     for (const nic of this.nics) nic.finish(end);
-    for (const f of this.flows) f.finish(this.now);
+    for (const f of this.book.flows) f.finish(this.now);
   }
 
-  /** Per flow index, frames of that flow still allocated (in flight when the run ended). */
+  /** Per flow index, frames of that flow still allocated or in VMBus rings when the run ended. */
   inFlightPerFlow(): number[] {
-    const out = new Array<number>(this.flows.length).fill(0);
-    const pool = this.pool;
-    for (let h = 0; h < pool.capacity; h++) {
-      if (pool.inUseMap[h] === 0) continue;
-      const m = pool.mark[h] as number;
-      if (m === 0 || (m & COPY_MARK) !== 0) continue;
-      const f = m - FLOW_MARK_BASE;
-      if (f >= 0 && f < out.length) out[f] = (out[f] as number) + 1;
-    }
-    // Frames in device memory that is not the pool (VMBus rings) are in flight too.
-    for (const nic of this.nics) {
-      nic.model.ringFrames?.((h) => {
-        const f = FlowFrameReader.flow(pool, h);
-        if (f >= 0 && f < out.length) out[f] = (out[f] as number) + 1;
-      });
-    }
-    return out;
+    return this.book.inFlight((visit) => {
+      for (const nic of this.nics) nic.model.ringFrames?.(visit);
+    });
   }
 
   /** The endpoint id of a peer name or `vm/nic`. */
@@ -249,64 +225,6 @@ export class World {
     return h;
   }
 
-  /**
-   * The receive side of endpoint `ep`: counts each flow frame at its destination, frees what
-   * is not a flow frame, drops a flow's original that ended elsewhere (`flooded-elsewhere`).
-   */
-  receiver(ep: number): (pkts: Int32Array, start: number, count: number) => void {
-    return (pkts, start, count) => {
-      const pool = this.pool;
-      const now = this.wire.now - this.origin;
-      for (let i = start; i < start + count; i++) {
-        const h = pkts[i] as number;
-        const m = flowMark(pool, h);
-        if (m !== 0) {
-          const copy = (m & COPY_MARK) !== 0;
-          const fi = (m & ~COPY_MARK) - FLOW_MARK_BASE;
-          const flow = this.flows[fi];
-          if (flow !== undefined) {
-            if (this.flowTarget[fi] === ep) {
-              if (copy) flow.copiesAtTarget++;
-              else flow.receive(h, now);
-            } else if (!copy) {
-              pool.drop(pkts, i, 1, FLOODED_ELSEWHERE);
-              continue;
-            }
-          }
-        }
-        pool.free(h);
-      }
-    };
-  }
-
-  private onDrop(pkts: Int32Array, start: number, count: number, reason: DropReasonCode): void {
-    const pool = this.pool;
-    let attributed = 0;
-    for (let i = start; i < start + count; i++) {
-      const m = flowMark(pool, pkts[i] as number);
-      const f = m === 0 || (m & COPY_MARK) !== 0 ? undefined : this.flows[m - FLOW_MARK_BASE];
-      if (f === undefined) this.otherDrops[reason] = (this.otherDrops[reason] ?? 0) + 1;
-      else {
-        f.countDrop(reason, 1);
-        attributed++;
-      }
-    }
-    if (attributed > 0) this.noteDropEpisode(reason, attributed);
-  }
-
-  /** One `drop` event per episode of drops with the same reason (gaps under 1 ms join). */
-  private noteDropEpisode(reason: number, count: number): void {
-    const now = this.scheduler.now();
-    let ep = this.dropEpisodes.get(reason);
-    if (ep === undefined || now - ep.last > 1_000_000) {
-      ep = { last: now, event: this.log.add('drop', { detail: dropReasonName(reason) }), count: 0 };
-      this.dropEpisodes.set(reason, ep);
-    }
-    ep.last = now;
-    ep.count += count;
-    if (ep.event !== null) ep.event.detail = `${dropReasonName(reason)}: ${ep.count} frames`;
-  }
-
   private setupSwitch(sw: VirtualSwitch, capture: FrameCapture | undefined): void {
     if (capture !== undefined) sw.capture = capture;
     // Capture timestamps on the scenario's clock (the boot's few frames at 0).
@@ -324,7 +242,7 @@ export class World {
     const m = flowMark(this.pool, h);
     if (m === 0 || (m & COPY_MARK) !== 0) return -1;
     const fi = m - FLOW_MARK_BASE;
-    const spec = this.flows[fi]?.spec;
+    const spec = this.book.flows[fi]?.spec;
     if (spec === undefined) return -1;
     const to = spec.to;
     const peer = to.kind === 'peer' ? this.peers.get(to.peer) : undefined;
@@ -335,7 +253,7 @@ export class World {
     if (sw !== host.switch)
       return (this.hostOfSwitch.get(sw) as Host | undefined)?.uplinkPort ?? -1;
     if (peer !== undefined) return peer.port;
-    return sw.lookup(this.flowTargetMac[fi] as number);
+    return sw.lookup(this.book.targetMac(fi) ?? -1);
   }
 
   private addHost(host: Host, capture: FrameCapture | undefined): void {
@@ -379,7 +297,7 @@ export class World {
       this.pool,
       this.scenario.links.peer,
       this.wire,
-      this.receiver(ep),
+      this.book.receiver(ep),
     );
     this.peers.set(name, peer);
     for (const l of peer.links) this.addLink(l);
@@ -389,26 +307,7 @@ export class World {
     const vm = new Vm(spec, this.host(spec.host));
     this.vms.set(vm.name, vm);
     // The guest kernel's notifier chain, as events of the report.
-    vm.ns.events$.subscribe((e) => {
-      const where = { host: vm.host.name, vm: vm.name, dev: e.dev.name };
-      const kind = NETDEV_EVENT_KINDS[e.type];
-      if (e.type === 'change' && e.detail === 'carrier') {
-        this.event(e.dev.carrier ? 'link-up' : 'link-down', { ...where, detail: 'carrier' });
-      } else if (e.type === 'changeupper' && e.upper !== undefined) {
-        this.event(e.linking === true ? 'netdev-enslave' : 'netdev-release', {
-          ...where,
-          detail: `${e.linking === true ? 'to' : 'from'} ${e.upper.name}`,
-        });
-      } else if (kind !== undefined) {
-        const detail =
-          e.type === 'changename'
-            ? `${e.oldName ?? '?'} -> ${e.dev.name}`
-            : e.type === 'changemtu'
-              ? `${e.oldMtu ?? '?'} -> ${e.dev.mtu}`
-              : e.dev.constructor.name;
-        this.event(kind, { ...where, detail });
-      }
-    });
+    vm.ns.events$.subscribe((e) => logNetdevEvent(this.log, vm, e));
     for (const nicSpec of spec.nics) {
       const chosen = model ?? nicSpec.model;
       const s =
@@ -437,7 +336,7 @@ export class World {
         registry: vm.registry,
         toHostParavirt: (p, st, n) => nic.pvOut.push(p, st, n, this.wire.now),
         toGuestVf: (p, st, n) => nic.vfIn.push(p, st, n, this.wire.now),
-        deliver: this.receiver(ep),
+        deliver: this.book.receiver(ep),
         event: log,
       };
       nic.attach(vm.host);
@@ -503,16 +402,15 @@ export class World {
   }
 
   private addFlow(spec: Scenario['flows'][number]): void {
-    const index = this.flows.length;
+    const index = this.book.flows.length;
     const from = this.endpoint(spec.from.id);
     const to = this.endpoint(spec.to.id);
-    const srcMac = this.endpointMac(spec.from.id);
     const dstMac = this.endpointMac(spec.to.id);
     const writer = new FlowFrameWriter({
       flow: index,
       size: spec.size,
       cast: spec.cast,
-      srcMac,
+      srcMac: this.endpointMac(spec.from.id),
       dstMac,
       srcIp: FlowAddress.endpointIpv4(from),
       dstIp:
@@ -520,10 +418,6 @@ export class World {
           ? FlowAddress.endpointIpv4(to)
           : FlowAddress.multicastGroupIpv4(index),
     });
-    const flow = new FlowState(index, spec, writer, this.pool, this.bucketNs, this.buckets);
-    this.flows.push(flow);
-    this.flowTarget.push(to);
-    this.flowTargetMac.push(dstMac);
     if (spec.cast === 'multicast' && spec.to.kind === 'nic') {
       // The receiving application joins the group: IGMP join, dev_mc_add on its device, which
       // programs the NIC's filter (virtio CTRL_MAC table, synced to the slaves by the master).
@@ -532,25 +426,23 @@ export class World {
         ?.model.device('master')
         ?.addMulticastAddress(MacAddress.fromNumber(group));
     }
-    if (spec.from.kind === 'peer') {
-      const peer = this.peers.get(spec.from.peer);
-      if (peer === undefined)
-        throw new BypassError(
-          'ERR_NOT_FOUND',
-          `unknown peer ${spec.from.peer}: the scenario names no such peer`,
-        );
-      this.sourceVm.push(null);
-      this.sendFns.push((pkts, n) => peer.send(pkts, n));
-    } else {
-      const nic = this.nic(spec.from.id);
-      if (nic === undefined)
-        throw new BypassError(
-          'ERR_NOT_FOUND',
-          `unknown NIC ${spec.from.id}: the scenario names no such VM NIC`,
-        );
-      this.sourceVm.push(nic.vm as Vm);
-      this.sendFns.push((pkts, n) => nic.model.send(pkts, 0, n));
+    const peer = spec.from.kind === 'peer' ? this.peers.get(spec.from.peer) : undefined;
+    const nic = spec.from.kind === 'nic' ? this.nic(spec.from.id) : undefined;
+    if (peer === undefined && nic === undefined) {
+      throw new BypassError(
+        'ERR_NOT_FOUND',
+        `unknown flow source ${spec.from.id}: name a peer or a vm/nic`,
+      );
     }
+    this.book.add(spec, writer, {
+      target: to,
+      targetMac: dstMac,
+      send:
+        peer !== undefined
+          ? (pkts, n) => peer.send(pkts, n)
+          : (pkts, n) => nic?.model.send(pkts, 0, n),
+      stopped: nic === undefined ? null : () => nic.vm.paused || nic.vm.down,
+    });
   }
 
   private endpointMac(id: string): number {
@@ -561,48 +453,7 @@ export class World {
       throw new BypassError('ERR_NOT_FOUND', `unknown endpoint ${id}: name a peer or a vm/nic`);
     return nic.mac;
   }
-
-  private generate(t: number, tickNs: number): void {
-    const out = this.genOut;
-    for (let i = 0; i < this.flows.length; i++) {
-      const flow = this.flows[i] as FlowState;
-      const vm = this.sourceVm[i];
-      flow.sourceStopped = vm !== null && vm !== undefined && (vm.paused || vm.down);
-      const send = this.sendFns[i] as (pkts: Int32Array, n: number) => void;
-      // A tick of a fast flow can be more than one burst: keep going until it is all sent.
-      for (
-        let n = flow.generate(out, t - tickNs, tickNs);
-        n > 0;
-        n = flow.generate(out, t - tickNs, 0)
-      ) {
-        send(out, n);
-      }
-    }
-  }
 }
-
-/**
- * The flow mark of frame `h`: `pool.mark`, or, when a device copied the bytes without the tags
- * (VMBus rings), the flow index read back from the frame's own flow header.
- */
-function flowMark(pool: PacketPool, h: number): number {
-  const m = pool.mark[h] as number;
-  if (m !== 0) return m;
-  const p = FlowFrameReader.headerOffset(pool, h);
-  if (p < 0) return 0;
-  const f = FlowFrameReader.flowAt(pool.bytes, p) + FLOW_MARK_BASE;
-  return FlowFrameReader.isCopyAt(pool.bytes, p) ? f | COPY_MARK : f;
-}
-
-/** Report event kinds of the guest notifier chain's events (the others are not reported). */
-const NETDEV_EVENT_KINDS: Partial<Record<NetdevEventType, string>> = {
-  register: 'netdev-register',
-  unregister: 'netdev-unregister',
-  up: 'netdev-up',
-  down: 'netdev-down',
-  changename: 'netdev-rename',
-  changemtu: 'mtu-change',
-};
 
 /** The longest boot before the scenario starts anyway (a NIC that never settles is logged). */
 export const BOOT_MAX_NS = 5_000_000_000;

@@ -1,0 +1,204 @@
+import { dropReasonName, type DropReasonCode, type PacketPool } from '@bypass/core';
+import type { BurstSink } from '../guest/NicModel.js';
+import type { Scenario } from '../scenario/Scenario.js';
+import type { EventLog, LoggedEvent } from '../sim/EventLog.js';
+import { FlowFrameReader } from '../traffic/FlowFrameReader.js';
+import type { FlowFrameWriter } from '../traffic/FlowFrameWriter.js';
+import { FLOODED_ELSEWHERE, FLOW_MARK_BASE, FlowState } from '../traffic/FlowState.js';
+import { COPY_MARK } from './VirtualSwitch.js';
+
+/** Where a flow's frames come from and go to, resolved by the world. */
+export interface FlowWiring {
+  /** Endpoint id of the destination (its receiver counts the flow's frames). */
+  readonly target: number;
+  /** MAC of the destination. */
+  readonly targetMac: number;
+  /** Transmits `pkts[0..n)` at the source (a peer's wire, a guest application's send). */
+  readonly send: (pkts: Int32Array, n: number) => void;
+  /** True while the source cannot send (its VM is paused or down); null for a peer. */
+  readonly stopped: (() => boolean) | null;
+}
+
+/**
+ * The flow frame's tag: `pool.mark`, or, for a frame whose tags were lost on the way, the flow
+ * read back from its own header (`flow index + 1`, with {@link COPY_MARK} for a flooded copy);
+ * 0 for a frame that is not a flow frame.
+ *
+ * @example
+ * ```ts
+ * const m = flowMark(pool, h);
+ * if (m !== 0 && (m & COPY_MARK) === 0) console.log('original of flow', m - FLOW_MARK_BASE);
+ * ```
+ */
+export function flowMark(pool: PacketPool, h: number): number {
+  const m = pool.mark[h] as number;
+  if (m !== 0) return m;
+  const p = FlowFrameReader.headerOffset(pool, h);
+  if (p < 0) return 0;
+  const f = FlowFrameReader.flowAt(pool.bytes, p) + FLOW_MARK_BASE;
+  return FlowFrameReader.isCopyAt(pool.bytes, p) ? f | COPY_MARK : f;
+}
+
+/**
+ * The books of every flow of a run: generation each tick, the receivers at the endpoints, the
+ * attribution of every drop to its flow (or to `otherDrops`), one `drop` event per episode, and
+ * the count of frames still in flight at the end.
+ *
+ * @example
+ * ```ts
+ * const book = new FlowBook(pool, log, () => scheduler.now(), () => world.now, bucketNs, buckets);
+ * pool.onDrop = (_p, pkts, s, n, reason) => book.onDrop(pkts, s, n, reason);
+ * ```
+ */
+export class FlowBook {
+  readonly flows: FlowState[] = [];
+  /** Drops of frames that belong to no flow (announcements, flooded copies), by reason. */
+  readonly otherDrops: number[] = [];
+  private readonly wiring: FlowWiring[] = [];
+  private readonly out = new Int32Array(4096);
+  private readonly episodes = new Map<
+    number,
+    { last: number; event: LoggedEvent | null; count: number }
+  >();
+
+  constructor(
+    private readonly pool: PacketPool,
+    private readonly log: EventLog,
+    /** Scheduler time (for drop episodes). */
+    private readonly clock: () => number,
+    /** Scenario time of the frames being handed over now. */
+    private readonly wireTime: () => number,
+    private readonly bucketNs: number,
+    private readonly buckets: number,
+  ) {}
+
+  /** Adds a flow; returns its state. */
+  add(spec: Scenario['flows'][number], writer: FlowFrameWriter, wiring: FlowWiring): FlowState {
+    const flow = new FlowState(
+      this.flows.length,
+      spec,
+      writer,
+      this.pool,
+      this.bucketNs,
+      this.buckets,
+    );
+    this.flows.push(flow);
+    this.wiring.push(wiring);
+    return flow;
+  }
+
+  /** MAC of flow `index`'s destination. */
+  targetMac(index: number): number | undefined {
+    return this.wiring[index]?.targetMac;
+  }
+
+  /** Every flow sends what is due in `[now - tickNs, now)` (several bursts when it is fast). */
+  generate(now: number, tickNs: number): void {
+    const out = this.out;
+    for (let i = 0; i < this.flows.length; i++) {
+      const flow = this.flows[i] as FlowState;
+      const w = this.wiring[i] as FlowWiring;
+      flow.sourceStopped = w.stopped !== null && w.stopped();
+      for (
+        let n = flow.generate(out, now - tickNs, tickNs);
+        n > 0;
+        n = flow.generate(out, now - tickNs, 0)
+      ) {
+        w.send(out, n);
+      }
+    }
+  }
+
+  /**
+   * The receive side of endpoint `ep`: counts each flow frame at its destination, frees what
+   * is not a flow frame, drops a flow's original that ended elsewhere (`flooded-elsewhere`).
+   */
+  receiver(ep: number): BurstSink {
+    return (pkts, start, count) => {
+      const pool = this.pool;
+      const now = this.wireTime();
+      for (let i = start; i < start + count; i++) {
+        const h = pkts[i] as number;
+        const m = flowMark(pool, h);
+        if (m !== 0) {
+          const copy = (m & COPY_MARK) !== 0;
+          const fi = (m & ~COPY_MARK) - FLOW_MARK_BASE;
+          const flow = this.flows[fi];
+          if (flow !== undefined) {
+            if (this.wiring[fi]?.target === ep) {
+              if (copy) flow.copiesAtTarget++;
+              else flow.receive(h, now);
+            } else if (!copy) {
+              pool.drop(pkts, i, 1, FLOODED_ELSEWHERE);
+              continue;
+            }
+          }
+        }
+        pool.free(h);
+      }
+    };
+  }
+
+  /** The pool's drop observer: each dropped frame goes to its flow's counter of `reason`. */
+  onDrop(pkts: Int32Array, start: number, count: number, reason: DropReasonCode): void {
+    const pool = this.pool;
+    let attributed = 0;
+    for (let i = start; i < start + count; i++) {
+      const m = flowMark(pool, pkts[i] as number);
+      const f = m === 0 || (m & COPY_MARK) !== 0 ? undefined : this.flows[m - FLOW_MARK_BASE];
+      if (f === undefined) this.otherDrops[reason] = (this.otherDrops[reason] ?? 0) + 1;
+      else {
+        f.countDrop(reason, 1);
+        attributed++;
+      }
+    }
+    if (attributed > 0) this.noteEpisode(reason, attributed);
+  }
+
+  /**
+   * The pool's import observer: a frame a device rebuilt from a VMBus ring gets its flow tags
+   * back from its own bytes (mark, send time).
+   */
+  onImport(pool: PacketPool, h: number): void {
+    const p = FlowFrameReader.headerOffset(pool, h);
+    if (p < 0) return;
+    const f = FlowFrameReader.flowAt(pool.bytes, p) + FLOW_MARK_BASE;
+    pool.mark[h] = FlowFrameReader.isCopyAt(pool.bytes, p) ? f | COPY_MARK : f;
+    pool.timestamp[h] = FlowFrameReader.sendTimeNs(
+      FlowFrameReader.sendTimeUsAt(pool.bytes, p),
+      this.wireTime(),
+    );
+  }
+
+  /**
+   * Per flow index, the flow's originals still allocated (in flight when the run ended), plus
+   * those `visitForeign` reports from memory that is not the pool (VMBus rings).
+   */
+  inFlight(visitForeign: (visit: (h: number) => void) => void): number[] {
+    const out = new Array<number>(this.flows.length).fill(0);
+    const pool = this.pool;
+    const count = (m: number): void => {
+      if (m === 0 || (m & COPY_MARK) !== 0) return;
+      const f = m - FLOW_MARK_BASE;
+      if (f >= 0 && f < out.length) out[f] = (out[f] as number) + 1;
+    };
+    for (let h = 0; h < pool.capacity; h++) {
+      if (pool.inUseMap[h] !== 0) count(pool.mark[h] as number);
+    }
+    visitForeign((h) => count(flowMark(pool, h)));
+    return out;
+  }
+
+  /** One `drop` event per episode of drops with the same reason (gaps under 1 ms join). */
+  private noteEpisode(reason: number, count: number): void {
+    const now = this.clock();
+    let ep = this.episodes.get(reason);
+    if (ep === undefined || now - ep.last > 1_000_000) {
+      ep = { last: now, event: this.log.add('drop', { detail: dropReasonName(reason) }), count: 0 };
+      this.episodes.set(reason, ep);
+    }
+    ep.last = now;
+    ep.count += count;
+    if (ep.event !== null) ep.event.detail = `${dropReasonName(reason)}: ${ep.count} frames`;
+  }
+}
