@@ -144,3 +144,28 @@ steps: []
     t.is(sim.report.flows['in']?.sent, 2_000_000);
   },
 );
+
+test.failing(
+  'BUG: a VF plugged during the pre-copy does not travel with the VM to the destination host',
+  (t) => {
+    // Found by the deep model run (seed 608): no VF when the migration starts (so nothing to
+    // unplug, straight to active), a vf-plug during the pre-copy takes a source VF, and the
+    // VM resumes on the destination with the source host's VF still plugged.
+    const sim = simulate(
+      scenarioOf(`
+name: known bug
+duration: 1s
+hosts: [{ name: h0, vfs: 1 }, { name: h1, vfs: 1 }]
+vms: [{ name: vm0, host: h1, memory: 64MiB, nics: [{ name: eth0, model: virtio-backup, mac: '52:54:00:00:00:01' }] }]
+peers: [{ name: p0, host: h0 }]
+flows: [{ name: in0, from: p0, to: vm0/eth0, rate: 1kpps }]
+steps:
+  - { at: 0ms, action: vf-unplug, vm: vm0, mode: surprise }
+  - { at: 0ms, action: migrate, vm: vm0, to: h0, downtime: 1ms }
+  - { at: 1ms, action: vf-plug, vm: vm0 }
+`),
+    );
+    t.is(sim.report.migrations[0]?.result, 'completed');
+    t.deepEqual(vfBookProblems(sim.world), []);
+  },
+);
