@@ -16,7 +16,7 @@ import {
   featureMask,
 } from '@bypass/virtio-backup';
 import type { DatapathInUse } from '../report/Report.js';
-import { hostAnnounce } from '../world/HostAnnounce.js';
+import { announceVirtio } from './GuestAnnounce.js';
 import type { NicModel, NicModelContext } from './NicModel.js';
 
 /**
@@ -190,13 +190,7 @@ export class BondingNicModel implements NicModel {
   }
 
   announce(): void {
-    if (this.backend.announce()) {
-      this.ctx.event('announce', 'guest announce (GUEST_ANNOUNCE): gratuitous ARP');
-      return;
-    }
-    // QEMU announces for a guest that cannot: RARP frames with the NIC's MAC (net/announce.c).
-    this.ctx.event('announce', 'QEMU self-announce: RARP');
-    hostAnnounce(this.ctx.pool, this.ctx.mac.value, this.ctx.toHostParavirt);
+    announceVirtio(this.backend, this.ctx);
   }
 
   setLink(role: string, up: boolean): boolean {

@@ -25,6 +25,7 @@ import {
   type FailsafePort,
 } from '@bypass/netvsc';
 import type { DatapathInUse } from '../report/Report.js';
+import { announceNetvsc } from './GuestAnnounce.js';
 import type { NicModel, NicModelContext } from './NicModel.js';
 import { visitRingFrames } from './netvsc/visitRingFrames.js';
 
@@ -277,19 +278,8 @@ export class FailsafeNicModel implements NicModel {
   }
 
   announce(): void {
-    // As the netvsc model: Hyper-V sends no host announcement, the guest's netvsc notifies its
-    // peers (netdev_notify_peers in drivers/net/hyperv/netvsc_drv.c) with a gratuitous ARP.
-    const dev = this.netvsc;
-    if (dev === null || !dev.running) {
-      this.ctx.event('announce', 'Hyper-V: no host announce; guest netvsc not up, nothing sent');
-      return;
-    }
-    const before = dev.garpFrames;
-    dev.notifyPeers();
-    this.ctx.event(
-      'announce',
-      `Hyper-V: no host announce; guest netdev_notify_peers: ${dev.garpFrames - before} gratuitous ARP`,
-    );
+    // As the netvsc model: the guest's netvsc notifies its peers (no host announcement).
+    announceNetvsc(this.netvsc, this.ctx);
   }
 
   setLink(role: string, up: boolean): boolean {

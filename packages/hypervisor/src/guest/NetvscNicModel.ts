@@ -7,6 +7,7 @@ import {
 } from '@bypass/core';
 import { NetvscDevice } from '@bypass/netvsc';
 import type { DatapathInUse } from '../report/Report.js';
+import { announceNetvsc } from './GuestAnnounce.js';
 import type { NicModel, NicModelContext } from './NicModel.js';
 import { NetvspHostSide } from './netvsc/NetvspHostSide.js';
 import { visitRingFrames } from './netvsc/visitRingFrames.js';
@@ -180,17 +181,7 @@ export class NetvscNicModel implements NicModel {
   }
 
   announce(): void {
-    const dev = this.dev;
-    if (dev === null || !dev.running) {
-      this.ctx.event('announce', 'Hyper-V: no host announce; guest netvsc not up, nothing sent');
-      return;
-    }
-    const before = dev.garpFrames;
-    dev.notifyPeers();
-    this.ctx.event(
-      'announce',
-      `Hyper-V: no host announce; guest netdev_notify_peers: ${dev.garpFrames - before} gratuitous ARP`,
-    );
+    announceNetvsc(this.dev, this.ctx);
   }
 
   setLink(role: string, up: boolean): boolean {
