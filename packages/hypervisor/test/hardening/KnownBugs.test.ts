@@ -1,8 +1,9 @@
 /**
- * BUGS FOUND BY THE HARDENING TESTS, NOT FIXED YET. Each test states the correct behaviour and
- * is marked `test.failing`: it passes while the bug is there and ava reports it as an error
- * once the bug is fixed (then drop `.failing` and the entry in `knownBugs.ts`). Each one is a
- * shrunk counterexample of the model test (`ScenarioModel.test.ts`).
+ * Bugs found by the hardening tests (numbered as in docs/reliability.md), each a shrunk
+ * counterexample of the model test (`ScenarioModel.test.ts`) stating the correct behaviour.
+ * An open bug's test is marked `test.failing` (BUG: in its title): it passes while the bug is
+ * there and ava reports "unexpected pass" once it is fixed; then drop `.failing` and the entry
+ * in `knownBugs.ts`. Fixed ones stay as regression tests.
  */
 import test from 'ava';
 import {
@@ -27,53 +28,44 @@ flows:
 steps: ${steps}
 `;
 
-test.failing(
-  'BUG: a migration started while an orchestrated unplug is pending completes (VmNic.requestUnplug drops the second caller)',
-  (t) => {
-    const sim = simulate(
-      scenarioOf(
-        world(
-          '[{ at: 500ms, action: vf-unplug, vm: vm1, mode: orchestrated }, { at: 501ms, action: migrate, vm: vm1, to: dst, downtime: 50ms }]',
-        ),
+test('fixed bug 1: a migration started while an orchestrated unplug is pending completes', (t) => {
+  const sim = simulate(
+    scenarioOf(
+      world(
+        '[{ at: 500ms, action: vf-unplug, vm: vm1, mode: orchestrated }, { at: 501ms, action: migrate, vm: vm1, to: dst, downtime: 50ms }]',
       ),
-    );
-    t.deepEqual(migrationProblems(sim), []);
-    t.is(sim.report.migrations[0]?.result, 'completed');
-  },
-);
+    ),
+  );
+  t.deepEqual(migrationProblems(sim), []);
+  t.is(sim.report.migrations[0]?.result, 'completed');
+});
 
-test.failing(
-  'BUG: host servicing and a migration at the same instant: the migration completes',
-  (t) => {
-    const sim = simulate(
-      scenarioOf(
-        world(
-          '[{ at: 500ms, action: host-servicing, vm: vm1, duration: 300ms }, { at: 500ms, action: migrate, vm: vm1, to: dst, downtime: 50ms }]',
-        ),
+test('fixed bug 1: host servicing and a migration at the same instant: the migration completes', (t) => {
+  const sim = simulate(
+    scenarioOf(
+      world(
+        '[{ at: 500ms, action: host-servicing, vm: vm1, duration: 300ms }, { at: 500ms, action: migrate, vm: vm1, to: dst, downtime: 50ms }]',
       ),
-    );
-    t.is(sim.report.migrations[0]?.result, 'completed');
-  },
-);
+    ),
+  );
+  t.is(sim.report.migrations[0]?.result, 'completed');
+});
 
-test.failing(
-  'BUG: a VF removed by surprise while the migration waits for a guest that does not eject lets the migration go on',
-  (t) => {
-    const sim = simulate(
-      scenarioOf(
-        world(
-          '[{ at: 500ms, action: migrate, vm: vm1, to: dst, downtime: 50ms }, { at: 600ms, action: vf-unplug, vm: vm1, mode: surprise }]',
-          '{ guest_ejects: false }',
-        ),
+test('fixed bug 2: a VF removed by surprise while the migration waits for a guest that does not eject lets the migration go on', (t) => {
+  const sim = simulate(
+    scenarioOf(
+      world(
+        '[{ at: 500ms, action: migrate, vm: vm1, to: dst, downtime: 50ms }, { at: 600ms, action: vf-unplug, vm: vm1, mode: surprise }]',
+        '{ guest_ejects: false }',
       ),
-    );
-    // QEMU: qemu_savevm_state_guest_unplug_pending() is false once the device is gone.
-    t.deepEqual(migrationProblems(sim), []);
-    t.is(sim.report.migrations[0]?.result, 'completed');
-  },
-);
+    ),
+  );
+  // QEMU: qemu_savevm_state_guest_unplug_pending() is false once the device is gone.
+  t.deepEqual(migrationProblems(sim), []);
+  t.is(sim.report.migrations[0]?.result, 'completed');
+});
 
-test.failing('BUG: a migration during host servicing returns the source VF to its pool', (t) => {
+test('fixed bug 3: a migration during host servicing returns the source VF to its pool', (t) => {
   const sim = simulate(
     scenarioOf(
       world(
@@ -97,13 +89,10 @@ flows: [{ name: in1, from: p0, to: vm1/eth0, rate: 7kpps }]
 steps: [{ at: 1ms, action: guest-down, vm: vm1 }]
 `;
 
-test.failing(
-  'BUG: a frame the guest copied out of the VMBus ring and still holds is counted in flight',
-  (t) => {
-    const sim = simulate(scenarioOf(failsafeGuestDown));
-    t.deepEqual(flowBookProblems(sim.report), []);
-  },
-);
+test('fixed bug 4: a frame the guest copied out of the VMBus ring and still holds is counted in flight', (t) => {
+  const sim = simulate(scenarioOf(failsafeGuestDown));
+  t.deepEqual(flowBookProblems(sim.report), []);
+});
 
 const floodThroughVmbus = `
 name: known bug
@@ -117,21 +106,17 @@ flows: [{ name: out0, from: vm0/eth0, to: p0, rate: 1kpps, cast: broadcast }]
 steps: []
 `;
 
-// Found by the model test and fixed while these tests were written (FlowFrameReader.markCopy:
-// the copy flag travels in the frame bytes); kept as a plain regression test.
-test('a broadcast copy that went through a VMBus ring is not counted as a lost original', (t) => {
+test('fixed bug 5: a broadcast copy that went through a VMBus ring is not counted as a lost original', (t) => {
   const sim = simulate(scenarioOf(floodThroughVmbus));
   t.deepEqual(flowBookProblems(sim.report), []);
 });
 
-test.failing(
-  'BUG: a 200 Mpps flow sends 200 M frames a second (FlowState.generate caps a tick at 4096 frames, silently)',
-  (t) => {
-    // World.genOut holds 4096 handles: at the default 50 us tick anything above 81.92 Mpps is
-    // never generated, and neither `sent` nor a drop counter says so (the loader accepts up to
-    // 200 Mpps).
-    const sim = simulate(
-      scenarioOf(`
+test('fixed bug 6: a 200 Mpps flow sends 200 M frames a second (no silent cap at 4096 frames per tick)', (t) => {
+  // World.genOut holds 4096 handles: at the default 50 us tick anything above 81.92 Mpps is
+  // never generated, and neither `sent` nor a drop counter says so (the loader accepts up to
+  // 200 Mpps).
+  const sim = simulate(
+    scenarioOf(`
 name: known bug
 duration: 10ms
 hosts: [{ name: src, vfs: 0 }]
@@ -140,13 +125,12 @@ peers: [{ name: client, host: src }]
 flows: [{ name: in, from: client, to: vm1/eth0, rate: 200Mpps }]
 steps: []
 `),
-    );
-    t.is(sim.report.flows['in']?.sent, 2_000_000);
-  },
-);
+  );
+  t.is(sim.report.flows['in']?.sent, 2_000_000);
+});
 
 test.failing(
-  'BUG: a VF plugged during the pre-copy does not travel with the VM to the destination host',
+  'BUG 7: a VF plugged during the pre-copy does not travel with the VM to the destination host',
   (t) => {
     // Found by the deep model run (seed 608): no VF when the migration starts (so nothing to
     // unplug, straight to active), a vf-plug during the pre-copy takes a source VF, and the
