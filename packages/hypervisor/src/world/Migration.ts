@@ -198,9 +198,14 @@ export class Migration {
     this.replugUnplugged();
   }
 
+  /**
+   * The VM stays where it is: every VF slot it still holds without a VF (removed by this
+   * migration, or revoked for host servicing meanwhile) is plugged back.
+   */
   private replugUnplugged(): void {
-    for (const nic of this.unplugged)
+    for (const nic of this.vm.nics) {
       if (nic.vf === null && nic.slot !== null) this.hooks.replug(nic);
+    }
   }
 
   private unpause(): void {

@@ -99,6 +99,7 @@ export class StepRunner implements MigrationHooks {
         }
         return;
       case 'vf-plug':
+        if (vm.migration !== null) return ignore('device_add is not allowed while migrating');
         for (const nic of nics) {
           if (nic.vf !== null || nic.slot !== null) ignore(`${nic.id} already has a VF`);
           else this.world.plugFreeVf(nic, vm.host, 0);

@@ -382,11 +382,13 @@ export class World {
   /** Plugs the slot `nic` holds, if the guest can take a VF now (else the VF stays hidden). */
   plugSlot(nic: VmNic): void {
     const slot = nic.slot;
+    // No hot-plug while a migration runs (QEMU refuses device_add then: system/qdev-monitor.c);
+    // the migration re-plugs or releases the slot when it ends.
     if (
       slot === null ||
       nic.vf !== null ||
       nic.currentHost !== slot.host ||
-      nic.vm.migration?.state === 'device'
+      nic.vm.migration !== null
     )
       return;
     if (!nic.model.acceptsVf) {
