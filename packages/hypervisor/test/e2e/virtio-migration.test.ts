@@ -169,3 +169,32 @@ test('expectations on durations: a duration bound compares in ns, a number bound
   t.false(r.expect[2]?.ok);
   t.regex(r.expect[2]?.message ?? '', /below the minimum 1s/);
 });
+
+test('paused_frames: queue holds what reaches the paused VM and delivers it on resume (late, not lost)', (t) => {
+  const r = run(
+    world(
+      '[{ at: 1s, action: migrate, vm: vm1, to: dst, downtime: 100ms }]',
+      '{ paused_frames: queue }',
+    ),
+  );
+  t.true(r.conservation.ok, r.conservation.mismatches.join('\n'));
+  const into = r.flows['in'];
+  t.is(into?.drops['vm-paused'], undefined, JSON.stringify(into?.drops));
+  // The frames held during the pause arrive after it: their latency is about the pause.
+  t.regex(into?.latency.max ?? '', /^(9\d|10\d)(\.\d+)?ms$/);
+});
+
+test('offer_backup: false (QEMU failover=off): the VF is a NIC of its own; the application keeps sending on virtio', (t) => {
+  const r = run(world('[]', '{ offer_backup: false }'));
+  t.true(r.conservation.ok);
+  t.is(r.nics['vm1/eth0']?.onActive, '0s');
+  t.true(
+    r.events.some((e) => e.kind === 'vf-plug'),
+    'the VF is plugged (no BACKUP to wait for)',
+  );
+  t.false(
+    (r.events.find((e) => e.kind === 'features-negotiated')?.detail ?? '').includes('BACKUP'),
+  );
+  t.is(r.flows['in']?.lost, 0);
+  t.is(r.flows['out']?.lost, 0);
+});
