@@ -1,7 +1,19 @@
-import { BypassError, defineDropReason, readMac48, type PacketPool } from '@bypass/core';
+import { BypassError, defineDropReason, type PacketPool } from '@bypass/core';
 import type { FrameCapture } from '../capture/FrameCapture.js';
 import { FlowFrameReader } from '../traffic/FlowFrameReader.js';
 import type { LinkSink } from './DelayLink.js';
+
+const TWO_32 = 0x1_0000_0000;
+
+/** Big-endian 32-bit read as a signed int32 (the low four octets of a MAC; `>>> 0` for the value). */
+function i32(b: Uint8Array, o: number): number {
+  return (
+    ((b[o] as number) << 24) |
+    ((b[o + 1] as number) << 16) |
+    ((b[o + 2] as number) << 8) |
+    (b[o + 3] as number)
+  );
+}
 
 /** Frames whose learned port is the one they came in on (a stale entry: the MAC moved). */
 export const STALE_FDB = defineDropReason('stale-fdb');
@@ -179,12 +191,16 @@ export class VirtualSwitch {
     if (inp !== undefined && inp.capturePoint >= 0 && this.capture !== null) {
       this.capture.record(inp.capturePoint, pool, pkts, start, count, this.clock());
     }
-    let lastSrc = -1;
+    // The last source seen, as its two halves (16 and 32 bits: small integers, compared
+    // without building the 48-bit number); -1 before the first frame.
+    let lastSrcHi = -1;
+    let lastSrcLo = 0;
     // The port of the last unicast destination looked up (-1: none yet). A burst mostly goes to
     // one destination: the three map lookups of a 48-bit key (a heap number) are then done once
     // per run instead of once per frame. Forgotten whenever a table may have changed (a source
     // learned here, or anything a port's sink did while frames were handed over).
-    let lastDst = -1;
+    let lastDstHi = -1;
+    let lastDstLo = 0;
     let lastOut = -1;
     let runStart = start;
     let runPort = -2;
@@ -192,32 +208,42 @@ export class VirtualSwitch {
     for (let i = start; i < end; i++) {
       const h = pkts[i] as number;
       const o = st[h] as number;
-      const src = readMac48(bytes, o + 6);
-      if (src !== lastSrc) {
-        lastSrc = src;
-        if ((bytes[o + 6] as number) & 1) {
+      const d0 = bytes[o] as number;
+      const s0 = bytes[o + 6] as number;
+      const srcHi = (s0 << 8) | (bytes[o + 7] as number);
+      const srcLo = i32(bytes, o + 8);
+      if (srcLo !== lastSrcLo || srcHi !== lastSrcHi) {
+        lastSrcHi = srcHi;
+        lastSrcLo = srcLo;
+        if (s0 & 1) {
           // a group source address is never learned
-        } else if (!this.statics.has(src) && !this.filters.has(src)) {
-          this.learned.set(src, inPort);
-          lastDst = -1;
+        } else {
+          const src = srcHi * TWO_32 + (srcLo >>> 0);
+          if (!this.statics.has(src) && !this.filters.has(src)) {
+            this.learned.set(src, inPort);
+            lastDstHi = -1;
+          }
         }
       }
       let out: number;
-      if ((bytes[o] as number) & 1) out = -1;
+      if (d0 & 1) out = -1;
       else {
-        const dst = readMac48(bytes, o);
-        if (dst === lastDst) out = lastOut;
+        const dstHi = (d0 << 8) | (bytes[o + 1] as number);
+        const dstLo = i32(bytes, o + 2);
+        if (dstLo === lastDstLo && dstHi === lastDstHi) out = lastOut;
         else {
+          const dst = dstHi * TWO_32 + (dstLo >>> 0);
           const f = this.filters.get(dst);
           out = f ?? this.statics.get(dst) ?? this.learned.get(dst) ?? -1;
           if (out === inPort) out = -3;
-          lastDst = dst;
+          lastDstHi = dstHi;
+          lastDstLo = dstLo;
           lastOut = out;
         }
       }
       if (out !== runPort) {
         this.emit(inPort, runPort, pkts, runStart, i - runStart);
-        lastDst = -1;
+        lastDstHi = -1;
         runStart = i;
         runPort = out;
       }
