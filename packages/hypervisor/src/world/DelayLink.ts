@@ -129,17 +129,31 @@ export class DelayLink {
     let total = 0;
     const out = this.out;
     const due = this.due;
+    const handles = this.handles;
     const mask = this.mask;
+    const cap = out.length;
+    // Due times never decrease along the queue (a frame cannot start before the previous one
+    // left, and the latency is the link's): when the last frame of a chunk is due, so is the
+    // whole chunk, and its latest arrival is that last frame's.
     while (this.tail !== this.head && (due[this.tail & mask] as number) <= limit) {
-      let n = 0;
-      let latest = 0;
-      while (n < out.length && this.tail !== this.head) {
-        const d = due[this.tail & mask] as number;
-        if (d > limit) break;
-        if (d > latest) latest = d;
-        out[n++] = this.handles[this.tail & mask] as number;
-        this.tail++;
+      const tail = this.tail;
+      const queued = this.head - tail;
+      let n = queued < cap ? queued : cap;
+      let latest = due[(tail + n - 1) & mask] as number;
+      if (latest > limit) {
+        // Only part of the chunk is due: find where it ends (binary search on sorted times).
+        let lo = 1;
+        let hi = n - 1;
+        while (lo < hi) {
+          const mid = (lo + hi + 1) >>> 1;
+          if ((due[(tail + mid - 1) & mask] as number) <= limit) lo = mid;
+          else hi = mid - 1;
+        }
+        n = lo;
+        latest = due[(tail + n - 1) & mask] as number;
       }
+      for (let i = 0; i < n; i++) out[i] = handles[(tail + i) & mask] as number;
+      this.tail = tail + n;
       total += n;
       if (this.wire !== null) {
         this.wire.now = latest < now ? latest : now;
