@@ -170,7 +170,9 @@ export class FlowFrameWriter {
     const o = pool.start[h] as number;
     b.set(this.template, o);
     const s = seq >>> 0;
-    const us = (Math.floor(timeNs / 1000) % TWO_32) >>> 0;
+    // `>>> 0` is ToUint32, i.e. the microseconds modulo 2^32 already (exactly, for any finite
+    // value): no `%`, which is a floating-point remainder, a call out of V8's compiled code.
+    const us = Math.floor(timeNs / 1000) >>> 0;
     const id = s & 0xffff;
     put16(b, o + O_IP_ID, id);
     let ip = this.ipBase + id;
