@@ -37,6 +37,9 @@ export class FlowState {
   private highest = -1;
   private seen: Uint8Array;
   private lastRx: number;
+  /** Time of the last frame received and its timeline bucket. */
+  private bucketAt = Number.NaN;
+  private bucket = 0;
   longestGapNs = 0;
   latencyMin = Number.POSITIVE_INFINITY;
   latencyMax = 0;
@@ -126,7 +129,12 @@ export class FlowState {
     if (lat < this.latencyMin) this.latencyMin = lat;
     if (lat > this.latencyMax) this.latencyMax = lat;
     this.latencySum += lat;
-    const b = Math.floor(now / this.bucketNs);
+    // Frames of one burst arrive at the same time: the bucket is worked out once for them.
+    if (now !== this.bucketAt) {
+      this.bucketAt = now;
+      this.bucket = Math.floor(now / this.bucketNs);
+    }
+    const b = this.bucket;
     if (b < this.perBucket.length) this.perBucket[b] = (this.perBucket[b] as number) + 1;
   }
 
