@@ -22,6 +22,17 @@ export interface MigrationHooks {
   replug(nic: VmNic): void;
 }
 
+/**
+ * How often QEMU's migration thread looks whether the guest finished unplugging (its
+ * `qemu_sem_timedwait(&s->wait_unplug_sem, 250)`), ns.
+ *
+ * @example
+ * ```ts
+ * console.log(UNPLUG_POLL_NS / 1e6); // 250
+ * ```
+ */
+export const UNPLUG_POLL_NS = 250_000_000;
+
 /** Pre-copy bandwidth when the step gives neither `precopy` nor `bandwidth`: 10 Gbit/s. */
 export const DEFAULT_MIGRATION_BANDWIDTH = 10e9;
 
@@ -29,7 +40,7 @@ export const DEFAULT_MIGRATION_BANDWIDTH = 10e9;
  * One live migration, with QEMU's states and failover choreography (`migration/migration.c`
  * `qemu_savevm_wait_unplug`, `hw/net/virtio-net.c` failover): `setup`; if a VF is plugged, the
  * guest is asked to unplug it and the migration stays in `wait-unplug` until it did (no time
- * limit); `active` is the pre-copy (memory / bandwidth, or the step's `precopy`); `device` is the
+ * limit; QEMU notices the end of the eject at its next 250 ms poll); `active` is the pre-copy (memory / bandwidth, or the step's `precopy`); `device` is the
  * stop-and-copy pause (`downtime`: the VM does not run, frames to it are dropped or queued);
  * then the VM resumes on the destination, `completed`, announces itself, and gets a VF there if
  * one is free. A cancel moves to `cancelling`: an unplug still pending is waited for up to
@@ -52,12 +63,12 @@ export class Migration {
   private timer: TimerId = -1;
   private pendingUnplugs = 0;
   private pausedAt = -1;
-  /** One of the NICs asked to release its VF did. */
+  /**
+   * One of the NICs asked to release its VF did. QEMU does not wake up for it: its migration
+   * thread looks again at its next 250 ms poll (see {@link UNPLUG_POLL_NS}).
+   */
   private readonly onUnplugged = (): void => {
     this.pendingUnplugs--;
-    if (this.pendingUnplugs > 0) return;
-    if (this.state === 'wait-unplug') this.precopy();
-    else if (this.state === 'cancelling') this.endCancel();
   };
   /** NICs whose VF this migration removed (their slots stay reserved on the source). */
   private readonly unplugged: VmNic[] = [];
@@ -108,6 +119,30 @@ export class Migration {
     }
     this.set('wait-unplug');
     for (const nic of withVf) nic.requestUnplug(this.onUnplugged);
+    this.pollUnplug();
+  }
+
+  /** True while a device of the VM still has an unplug pending (QEMU's guest_unplug_pending). */
+  private get unplugPending(): boolean {
+    return this.pendingUnplugs > 0 || this.vm.nics.some((n) => n.unplugPending);
+  }
+
+  /**
+   * The wait-unplug loop of QEMU's migration thread (`migration/migration.c`
+   * `qemu_savevm_wait_unplug`): while an unplug is pending it sleeps on a semaphore with a
+   * 250 ms timeout that only a cancel posts, so the end of the guest's eject is seen at the next
+   * poll, not when it happens.
+   */
+  private pollUnplug(): void {
+    if (this.state !== 'wait-unplug') return;
+    if (!this.unplugPending) {
+      this.precopy();
+      return;
+    }
+    this.timer = this.hooks.scheduler.runAfter(UNPLUG_POLL_NS, () => {
+      this.timer = -1;
+      this.pollUnplug();
+    });
   }
 
   /** Cancels the migration (QEMU `migrate_cancel`); a finished migration ignores it. */
@@ -124,21 +159,30 @@ export class Migration {
     this.set('cancelling');
     this.clearTimer();
     if (was === 'device') this.unpause();
+    // An unplug was started: QEMU polls every 250 ms, up to unplug_timeout (120 polls, 30 s),
+    // for it to end before the VF can be plugged back (qemu_savevm_wait_unplug).
     const waiting = this.vm.nics.filter((n) => n.unplugPending);
-    if (waiting.length === 0) {
+    const limit = Math.max(0, ...waiting.map((n) => n.spec.options.unplug_timeout));
+    this.pollCancel(Math.ceil(limit / UNPLUG_POLL_NS));
+  }
+
+  private pollCancel(polls: number): void {
+    if (!this.unplugPending) {
       this.endCancel();
       return;
     }
-    // An unplug was started: wait for it to end before the VF can be plugged back.
-    const limit = Math.max(...waiting.map((n) => n.spec.options.unplug_timeout));
-    this.timer = this.hooks.scheduler.runAfter(limit, () => {
-      this.timer = -1;
+    if (polls <= 0) {
       this.hooks.log(
         'migration-warning',
         this.vm,
         'partially unplugged device on failure: gave up waiting for the guest',
       );
       this.endCancel();
+      return;
+    }
+    this.timer = this.hooks.scheduler.runAfter(UNPLUG_POLL_NS, () => {
+      this.timer = -1;
+      this.pollCancel(polls - 1);
     });
   }
 

@@ -80,7 +80,8 @@ test('a surprise removal loses at most what was in the VF rings', (t) => {
 
 test('a migration cancelled during pre-copy ends with the VF back as the active slave', (t) => {
   const r = run(
-    world('[{ at: 1s, action: migrate, vm: vm1, to: dst, precopy: 500ms, cancel_at: 1.2s }]'),
+    // wait-unplug until QEMU's first 250 ms poll, pre-copy from 1.25 s
+    world('[{ at: 1s, action: migrate, vm: vm1, to: dst, precopy: 500ms, cancel_at: 1.5s }]'),
   );
   t.true(r.conservation.ok);
   const m = r.migrations[0];

@@ -78,7 +78,8 @@ test('cancelled in wait-unplug with the eject under way: waits for it, then the 
       ['setup', '500ms'],
       ['wait-unplug', '500ms'],
       ['cancelling', '520ms'],
-      ['cancelled', '550ms'],
+      // the eject ends at 550 ms; QEMU sees it at its next 250 ms poll
+      ['cancelled', '770ms'],
     ],
   );
   t.is(lastPath(sim), 'active', 'the VF was re-plugged as the active slave');
@@ -89,11 +90,12 @@ test('cancelled in wait-unplug with the eject under way: waits for it, then the 
 for (const [state, steps] of [
   [
     'active',
-    '[{ at: 500ms, action: migrate, vm: vm1, to: dst, precopy: 400ms, cancel_at: 700ms }]',
+    // wait-unplug until QEMU's first 250 ms poll (750 ms), then pre-copy
+    '[{ at: 500ms, action: migrate, vm: vm1, to: dst, precopy: 400ms, cancel_at: 950ms }]',
   ],
   [
     'device',
-    '[{ at: 500ms, action: migrate, vm: vm1, to: dst, precopy: 100ms, downtime: 400ms, cancel_at: 800ms }]',
+    '[{ at: 500ms, action: migrate, vm: vm1, to: dst, precopy: 100ms, downtime: 400ms, cancel_at: 1050ms }]',
   ],
 ] as const) {
   test(`cancelled in ${state}: cancelled, the VM on the source with its VF as the active slave`, (t) => {
@@ -109,10 +111,10 @@ for (const [state, steps] of [
     t.is(sim.world.host('dst').freeVfs, 1);
     t.false(sim.world.vms.get('vm1')?.paused ?? true, 'the VM runs again');
     if (state === 'device') {
-      // Eject 5 ms, pre-copy 100 ms: paused from 605 ms to the cancel at 800 ms, 195 ms of
-      // the 20 kpps flow toward the VM.
-      t.is(sim.report.migrations[0]?.downtime, '195ms');
-      t.is(sim.report.flows['in']?.drops['vm-paused'], 3900);
+      // Eject seen at QEMU's 250 ms poll, pre-copy 100 ms: paused from 850 ms to the cancel at
+      // 1050 ms, 200 ms of the 20 kpps flow toward the VM.
+      t.is(sim.report.migrations[0]?.downtime, '200ms');
+      t.is(sim.report.flows['in']?.drops['vm-paused'], 4000);
     } else t.is(sim.report.flows['in']?.drops['vm-paused'], undefined);
   });
 }
