@@ -18,6 +18,7 @@ import {
 import type { DatapathInUse } from '../report/Report.js';
 import { announceVirtio } from './GuestAnnounce.js';
 import type { NicModel, NicModelContext } from './NicModel.js';
+import { removeVfFunction, setVirtioOrVfLink } from './VirtioHostLink.js';
 
 /**
  * Default delay between the VF's netdev registration and its enslavement to the bond (what a
@@ -184,8 +185,7 @@ export class BondingNicModel implements NicModel {
     this.vf = null;
     this.cancelEnslave();
     // Unregistration releases the slave at once (bond_netdev_event NETDEV_UNREGISTER).
-    vf.hotUnplug({ surprise });
-    if (this.fn !== null) this.ctx.bus.remove(this.fn, { surprise });
+    removeVfFunction(this.ctx, vf, this.fn, surprise);
     this.fn = null;
   }
 
@@ -194,10 +194,7 @@ export class BondingNicModel implements NicModel {
   }
 
   setLink(role: string, up: boolean): boolean {
-    if (role === 'backup') this.backend.setLink(up);
-    else if (role === 'vf' && this.vf !== null) this.vf.setLink(up);
-    else return false;
-    return true;
+    return setVirtioOrVfLink(this.backend, this.vf, role, up);
   }
 
   datapath(): DatapathInUse {

@@ -11,6 +11,7 @@ import {
 import type { DatapathInUse } from '../report/Report.js';
 import { announceVirtio } from './GuestAnnounce.js';
 import type { NicModel, NicModelContext } from './NicModel.js';
+import { removeVfFunction, setVirtioOrVfLink } from './VirtioHostLink.js';
 
 /**
  * virtio-net under QEMU, with or without failover: `virtio-backup` offers VIRTIO_NET_F_BACKUP
@@ -113,8 +114,7 @@ export class VirtioNicModel implements NicModel {
     const vf = this.vf;
     if (vf === null) return;
     this.vf = null;
-    vf.hotUnplug({ surprise });
-    if (this.fn !== null) this.ctx.bus.remove(this.fn, { surprise });
+    removeVfFunction(this.ctx, vf, this.fn, surprise);
     this.fn = null;
   }
 
@@ -123,10 +123,7 @@ export class VirtioNicModel implements NicModel {
   }
 
   setLink(role: string, up: boolean): boolean {
-    if (role === 'backup') this.backend.setLink(up);
-    else if (role === 'vf' && this.vf !== null) this.vf.setLink(up);
-    else return false;
-    return true;
+    return setVirtioOrVfLink(this.backend, this.vf, role, up);
   }
 
   bootSettled(): boolean {
