@@ -88,6 +88,7 @@ export class BondingNicModel implements NicModel {
   readonly enslaveDelay: number;
   private vf: VfDevice | null = null;
   private fn: BusDevice | null = null;
+  private announceTimers: TimerId[] = [];
   private enslaveTimer: TimerId | null = null;
   private failovers = 0;
   private enslaves = 0;
@@ -190,7 +191,13 @@ export class BondingNicModel implements NicModel {
   }
 
   announce(): void {
-    announceVirtio(this.backend, this.ctx);
+    this.cancelAnnounce();
+    this.announceTimers = announceVirtio(this.backend, this.ctx);
+  }
+
+  private cancelAnnounce(): void {
+    for (const id of this.announceTimers) this.ctx.scheduler.cancel(id);
+    this.announceTimers = [];
   }
 
   setLink(role: string, up: boolean): boolean {
@@ -244,6 +251,7 @@ export class BondingNicModel implements NicModel {
   }
 
   dispose(): void {
+    this.cancelAnnounce();
     this.removeVf(false);
     this.bond.dispose();
     if (this.bond.registered) this.ctx.ns.unregister(this.bond);

@@ -1,26 +1,46 @@
+import type { TimerId } from '@bypass/core';
 import type { NetvscDevice } from '@bypass/netvsc';
 import type { VirtioNetBackend } from '@bypass/virtio-backup';
 import { hostAnnounce } from '../world/HostAnnounce.js';
 import type { NicModelContext } from './NicModel.js';
 
 /**
- * After a migration, a virtio-net NIC is announced the QEMU way: the guest announces itself
- * when it negotiated GUEST_ANNOUNCE (the host sets ANNOUNCE in the config status, the driver
- * sends a gratuitous ARP and acks); otherwise QEMU sends RARPs with the NIC's MAC for it
- * (`net/announce.c` `qemu_announce_self`).
+ * QEMU's self-announce after a migration (`net/announce.c`, defaults of `-global
+ * migration.announce-*`): 5 rounds, the first at once, then after 50, 150, 250 and 350 ms
+ * (initial 50 ms, step 100 ms, max 550 ms), i.e. at 0, 50, 200, 450 and 800 ms.
  *
  * @example
  * ```ts
- * announceVirtio(this.backend, this.ctx);
+ * console.log(QEMU_ANNOUNCE_ROUNDS_MS); // [0, 50, 200, 450, 800]
  * ```
  */
-export function announceVirtio(backend: VirtioNetBackend, ctx: NicModelContext): void {
-  if (backend.announce()) {
-    ctx.event('announce', 'guest announce (GUEST_ANNOUNCE): gratuitous ARP');
-    return;
-  }
-  ctx.event('announce', 'QEMU self-announce: RARP');
-  hostAnnounce(ctx.pool, ctx.mac.value, ctx.toHostParavirt);
+export const QEMU_ANNOUNCE_ROUNDS_MS: readonly number[] = [0, 50, 200, 450, 800];
+
+/**
+ * Announces a virtio-net NIC after a migration the QEMU way (`net/announce.c`
+ * `qemu_announce_self_iter`): every round QEMU sends a RARP with the NIC's MAC and, when the
+ * guest negotiated GUEST_ANNOUNCE, also asks the guest to announce itself (config status
+ * ANNOUNCE: the driver sends a gratuitous ARP and acks). Returns the timers of the later rounds
+ * (cancel them when the NIC goes away).
+ *
+ * @example
+ * ```ts
+ * this.announceTimers = announceVirtio(this.backend, this.ctx);
+ * ```
+ */
+export function announceVirtio(backend: VirtioNetBackend, ctx: NicModelContext): TimerId[] {
+  const round = (): boolean => {
+    hostAnnounce(ctx.pool, ctx.mac.value, ctx.toHostParavirt);
+    return backend.announce();
+  };
+  const guest = round();
+  ctx.event(
+    'announce',
+    `QEMU self-announce: RARP${guest ? ' and guest announce (GUEST_ANNOUNCE: gratuitous ARP)' : ''}, ${QEMU_ANNOUNCE_ROUNDS_MS.length} rounds at ${QEMU_ANNOUNCE_ROUNDS_MS.join(', ')} ms`,
+  );
+  return QEMU_ANNOUNCE_ROUNDS_MS.slice(1).map((ms) =>
+    ctx.scheduler.runAfter(ms * 1_000_000, () => void round()),
+  );
 }
 
 /**

@@ -1,4 +1,10 @@
-import { BusDevice, type NetDevice, type PacketSink, type VfDevice } from '@bypass/core';
+import {
+  BusDevice,
+  type NetDevice,
+  type PacketSink,
+  type TimerId,
+  type VfDevice,
+} from '@bypass/core';
 import {
   VIRTIO_NET_DRIVER_FEATURES,
   VIRTIO_NET_F,
@@ -38,6 +44,7 @@ export class VirtioNicModel implements NicModel {
   readonly virtio: VirtioNetDevice;
   private vf: VfDevice | null = null;
   private fn: BusDevice | null = null;
+  private announceTimers: TimerId[] = [];
   private readonly app: NetDevice;
   private readonly sink: PacketSink;
 
@@ -119,7 +126,13 @@ export class VirtioNicModel implements NicModel {
   }
 
   announce(): void {
-    announceVirtio(this.backend, this.ctx);
+    this.cancelAnnounce();
+    this.announceTimers = announceVirtio(this.backend, this.ctx);
+  }
+
+  private cancelAnnounce(): void {
+    for (const id of this.announceTimers) this.ctx.scheduler.cancel(id);
+    this.announceTimers = [];
   }
 
   setLink(role: string, up: boolean): boolean {
@@ -163,6 +176,7 @@ export class VirtioNicModel implements NicModel {
   }
 
   dispose(): void {
+    this.cancelAnnounce();
     this.removeVf(false);
     if (!this.virtio.removed) this.virtio.remove();
   }
