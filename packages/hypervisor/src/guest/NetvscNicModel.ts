@@ -198,8 +198,10 @@ export class NetvscNicModel implements NicModel {
   datapath(): DatapathInUse {
     const dev = this.dev;
     if (dev === null || this.disposed || !dev.client.open) return 'none';
-    if (dev.txOnVf) return 'active';
-    return dev.running && dev.carrier ? 'backup' : 'none';
+    // netvsc itself down or without carrier: the stack does not transmit on it at all (its
+    // qdisc is deactivated), VF or not.
+    if (!dev.running || !dev.carrier) return 'none';
+    return dev.txOnVf ? 'active' : 'backup';
   }
 
   device(role: string): NetDevice | null {
