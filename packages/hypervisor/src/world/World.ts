@@ -79,9 +79,11 @@ export class World {
     readonly scenario: Scenario,
     options: WorldOptions = {},
   ) {
+    // Frame slots for 20 ms of every flow plus the drivers' own buffers, between 16 Ki and
+    // 256 Ki slots (32 MiB .. 512 MiB of 2 KiB slots); beyond that, flows see `pool-exhausted`.
     const totalPps = scenario.flows.reduce((s, f) => s + f.pps, 0);
     const slots = Math.min(
-      1 << 20,
+      1 << 18,
       Math.max(1 << 14, nextPow2(Math.ceil(totalPps * 20e-3 + 8192))),
     );
     this.pool = new PacketPool({ slots });
