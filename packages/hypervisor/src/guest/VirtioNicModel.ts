@@ -166,6 +166,15 @@ export class VirtioNicModel implements NicModel {
       rx_dropped: s.rxDropped,
       tx_dropped: s.txDropped,
     };
+    if (this.app !== this.virtio) {
+      // The master folds its slaves' counters (net_failover_get_stats): what is not virtio's
+      // own went through a VF, the ones gone included.
+      const v = this.virtio.getStats64();
+      out['vf_rx_packets'] = s.rxPackets - v.rxPackets;
+      out['vf_tx_packets'] = s.txPackets - v.txPackets;
+      out['vf_rx_bytes'] = s.rxBytes - v.rxBytes;
+      out['vf_tx_bytes'] = s.txBytes - v.txBytes;
+    }
     for (const [k, v] of Object.entries(this.virtio.ethtoolStats())) out[`backup_${k}`] = v;
     const b = this.backend.stats;
     out['host_rx_no_buffer'] = b.rxNoBuffer;
