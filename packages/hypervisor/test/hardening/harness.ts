@@ -10,6 +10,7 @@ import type { Scenario } from '../../src/scenario/Scenario.js';
 import { loadScenarioText } from '../../src/scenario/ScenarioLoader.js';
 import { StepRunner } from '../../src/world/StepRunner.js';
 import { World } from '../../src/world/World.js';
+import { UNPLUG_POLL_NS } from '../../src/world/Migration.js';
 
 /** A finished run with its world still there (nothing disposed). */
 export interface Simulated {
@@ -185,7 +186,14 @@ export function migrationProblems(sim: Simulated): string[] {
         const waitsForGuest = nics.some(
           (n) => n.vf !== null && (!n.spec.options.guest_ejects || n.ejectInProgress),
         );
-        if (!waitsForGuest)
+        // QEMU looks every 250 ms (UNPLUG_POLL_NS): an eject that ended less than that ago may
+        // not have been seen yet.
+        let lastGone = since;
+        for (const e of world.log.events) {
+          if (e.vm === m.vm.name && e.kind === 'vf-unplug' && e.atNs > lastGone) lastGone = e.atNs;
+        }
+        const notSeenYet = world.scheduler.now() - lastGone < UNPLUG_POLL_NS;
+        if (!waitsForGuest && !notSeenYet)
           problems.push(
             `${where}: stuck in wait-unplug since ${(since - world.origin) / 1e6}ms although no VF is waiting to be ejected (${nics.map((n) => `${n.id} vf=${n.vf !== null} unplugPending=${n.unplugPending}`).join(', ')})`,
           );

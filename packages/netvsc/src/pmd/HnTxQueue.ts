@@ -227,7 +227,8 @@ export class HnTxQueue {
 
   /**
    * The channel is gone (rescinded) or the port closes: frames held for a completion are
-   * dropped (`no-device`) and, like a pending aggregate, counted in `txErrors`.
+   * dropped (`no-device`: the channel that held their bytes is gone) and, like a pending
+   * aggregate, counted in `txErrors`.
    */
   release(): void {
     const one = new Int32Array(1);
@@ -339,6 +340,10 @@ export class HnTxQueue {
     ep.put(this.rndis, 0, hl);
     ep.put(this.pool.bytes, this.pool.start[h] as number, len);
     ep.commit();
+    // The frame now lives in the channel: the mbuf only waits for its completion, so it loses
+    // the simulator's mark (a run's books count the copy in the ring or at the host, not this
+    // buffer; a drop of the buffer is still attributed from its bytes).
+    this.pool.mark[h] = 0;
     this.descHandle[desc] = h;
     this.descPackets[desc] = 1;
     this.stats.txDirect++;
