@@ -36,6 +36,8 @@ export const DropReason = {
   NO_DEVICE: 9,
   /** A frame that has been freed by an application without being sent or consumed. */
   APP_DISCARD: 10,
+  /** No free pool slot to put the frame in (a device could not copy it in, a sender none to fill). */
+  POOL_EXHAUSTED: 11,
 } as const;
 
 /**
@@ -60,6 +62,7 @@ const names: string[] = [
   'mac-filter-miss',
   'no-device',
   'app-discard',
+  'pool-exhausted',
 ];
 
 /**

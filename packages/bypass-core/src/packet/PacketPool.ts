@@ -95,6 +95,13 @@ export class PacketPool {
    * pool (a VMBus ring): lets the owner of the simulation tag it (see {@link PacketPool.mark}).
    */
   onImport: ((pool: PacketPool, h: number) => void) | null = null;
+  /**
+   * Called by {@link PacketPool.dropForeign} for a frame dropped while it was still outside the
+   * pool (its bytes in a VMBus ring and no slot to copy it into).
+   */
+  onForeignDrop:
+    ((bytes: Uint8Array, offset: number, length: number, reason: DropReasonCode) => void) | null =
+    null;
 
   private readonly freeList: Int32Array;
   private freeTop: number;
@@ -294,6 +301,23 @@ export class PacketPool {
   imported(h: number): void {
     const f = this.onImport;
     if (f !== null) f(this, h);
+  }
+
+  /**
+   * A device drops a frame it could not take into the pool (no free slot, too long for one):
+   * its bytes are `bytes[offset .. offset+length)` in the device's own memory. Counted in
+   * {@link PacketPool.dropped} and told to {@link PacketPool.onForeignDrop}, so that the frame's
+   * loss is named like any other.
+   *
+   * @example
+   * ```ts
+   * if (h < 0) pool.dropForeign(ring, dataOffset, dataLength, POOL_EXHAUSTED);
+   * ```
+   */
+  dropForeign(bytes: Uint8Array, offset: number, length: number, reason: DropReasonCode): void {
+    this.dropped++;
+    const f = this.onForeignDrop;
+    if (f !== null) f(bytes, offset, length, reason);
   }
 
   /**

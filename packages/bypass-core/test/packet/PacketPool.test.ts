@@ -230,3 +230,16 @@ test('imported tells the onImport observer about a frame a device built from for
   t.deepEqual(seen, [h]);
   t.is(pool.mark[h], 9);
 });
+
+test('dropForeign counts a frame that never got a slot and tells onForeignDrop its bytes', (t) => {
+  const pool = new PacketPool({ slots: 1 });
+  const ring = Uint8Array.of(9, 9, 1, 2, 3, 9);
+  pool.dropForeign(ring, 2, 3, DropReason.POOL_EXHAUSTED); // no observer: only counted
+  const seen: number[][] = [];
+  pool.onForeignDrop = (bytes, offset, length, reason) =>
+    seen.push([...bytes.subarray(offset, offset + length), reason]);
+  pool.dropForeign(ring, 2, 3, DropReason.POOL_EXHAUSTED);
+  t.deepEqual(seen, [[1, 2, 3, DropReason.POOL_EXHAUSTED]]);
+  t.is(pool.dropped, 2);
+  t.is(pool.inUse, 0);
+});

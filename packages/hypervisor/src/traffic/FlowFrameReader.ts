@@ -33,11 +33,8 @@ function u32(b: Uint8Array, o: number): number {
  * frame whose IP and UDP lengths fit in the frame and leave room for `minPayload` bytes; -1
  * otherwise. Reads only inside the frame.
  */
-function udpOffset(pool: PacketPool, h: number, minPayload: number): number {
-  const len = pool.length[h];
-  if (len === undefined || len < UDP + UDP_HLEN + minPayload) return -1;
-  const b = pool.bytes;
-  const o = pool.start[h] as number;
+function udpOffsetIn(b: Uint8Array, o: number, len: number, minPayload: number): number {
+  if (!(len >= UDP + UDP_HLEN + minPayload) || o < 0 || o + len > b.length) return -1;
   if (b[o + 12] !== 0x08 || b[o + 13] !== 0x00) return -1;
   const vihl = b[o + 14] as number;
   const ihl = (vihl & 0x0f) * 4;
@@ -54,11 +51,17 @@ function udpOffset(pool: PacketPool, h: number, minPayload: number): number {
   return o + l4;
 }
 
-function headerOffset(pool: PacketPool, h: number): number {
-  const udp = udpOffset(pool, h, FLOW_HEADER_LEN);
+function headerOffsetIn(b: Uint8Array, o: number, len: number): number {
+  const udp = udpOffsetIn(b, o, len, FLOW_HEADER_LEN);
   if (udp < 0) return -1;
   const p = udp + UDP_HLEN;
-  return u32(pool.bytes, p) === MAGIC ? p : -1;
+  return u32(b, p) === MAGIC ? p : -1;
+}
+
+function headerOffset(pool: PacketPool, h: number): number {
+  const len = pool.length[h];
+  if (len === undefined) return -1;
+  return headerOffsetIn(pool.bytes, pool.start[h] as number, len);
 }
 
 /**
@@ -86,6 +89,12 @@ function headerOffset(pool: PacketPool, h: number): number {
 export const FlowFrameReader = {
   /** Offset in `pool.bytes` of frame `h`'s flow header; -1 when `h` is not a flow frame. */
   headerOffset,
+
+  /**
+   * Offset in `bytes` of the flow header of the frame at `bytes[offset .. offset+length)` (a
+   * frame outside the pool, in a device's memory); -1 when it is not a flow frame.
+   */
+  headerOffsetIn,
 
   /** True when frame `h` is a flow frame. */
   isFlowFrame(pool: PacketPool, h: number): boolean {
@@ -173,7 +182,9 @@ export const FlowFrameReader = {
    * the whole datagram. Costs a pass over the frame: for tests and fuzzing, not the data plane.
    */
   verifyChecksums(pool: PacketPool, h: number): boolean {
-    const udp = udpOffset(pool, h, 0);
+    const len = pool.length[h];
+    if (len === undefined) return false;
+    const udp = udpOffsetIn(pool.bytes, pool.start[h] as number, len, 0);
     if (udp < 0) return false;
     const b = pool.bytes;
     const ip = (pool.start[h] as number) + FLOW_FRAME.IP;

@@ -156,6 +156,21 @@ export class FlowBook {
   }
 
   /**
+   * The pool's foreign-drop observer: a frame dropped while still in a device's memory (no pool
+   * slot to copy it into) goes to its flow's counter, read from its own bytes.
+   */
+  onForeignDrop(bytes: Uint8Array, offset: number, length: number, reason: DropReasonCode): void {
+    const p = FlowFrameReader.headerOffsetIn(bytes, offset, length);
+    const fi = p < 0 || FlowFrameReader.isCopyAt(bytes, p) ? -1 : FlowFrameReader.flowAt(bytes, p);
+    const f = fi < 0 ? undefined : this.flows[fi];
+    if (f === undefined) this.otherDrops[reason] = (this.otherDrops[reason] ?? 0) + 1;
+    else {
+      f.countDrop(reason, 1);
+      this.noteEpisode(reason, 1);
+    }
+  }
+
+  /**
    * The pool's import observer: a frame a device rebuilt from a VMBus ring gets its flow tags
    * back from its own bytes (mark, send time).
    */

@@ -103,6 +103,7 @@ export class World {
     this.pool.onDrop = (_p, pkts, start, count, reason) =>
       this.book.onDrop(pkts, start, count, reason);
     this.pool.onImport = (pool, h) => this.book.onImport(pool, h);
+    this.pool.onForeignDrop = (b, o, n, reason) => this.book.onForeignDrop(b, o, n, reason);
     this.network = new VirtualSwitch('network', this.pool);
     this.setupSwitch(this.network, options.capture);
     for (const h of scenario.hosts) this.addHost(new Host(h, this.pool), options.capture);

@@ -210,7 +210,9 @@ export function migrationProblems(sim: Simulated): string[] {
           problems.push(`${where}: stop-and-copy should have ended`);
         break;
       case 'cancelling': {
-        const limit = Math.max(...nics.map((n) => n.spec.options.unplug_timeout));
+        // QEMU polls every 250 ms, up to unplug_timeout rounded up to whole polls.
+        const timeout = Math.max(...nics.map((n) => n.spec.options.unplug_timeout));
+        const limit = Math.max(1, Math.ceil(timeout / UNPLUG_POLL_NS)) * UNPLUG_POLL_NS;
         if (since + limit <= end) problems.push(`${where}: cancelling should have ended`);
         break;
       }

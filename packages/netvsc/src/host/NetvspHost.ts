@@ -325,6 +325,8 @@ export class NetvspHost {
     if (h < 0 || info.dataLength > pool.slotSize - pool.headroom) {
       if (h >= 0) pool.free(h);
       this.stats.fromGuestDropped++;
+      const reason = h < 0 ? DropReason.POOL_EXHAUSTED : DropReason.MTU_EXCEEDED;
+      pool.dropForeign(pkt.data, info.dataOffset, info.dataLength, reason);
       return n;
     }
     pool.setLength(h, info.dataLength);

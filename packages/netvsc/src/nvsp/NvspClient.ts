@@ -417,11 +417,13 @@ export class NvspClient {
     const h = pool.alloc();
     if (h < 0) {
       this.stats.rxNoMemory++;
+      pool.dropForeign(pkt.data, info.dataOffset, info.dataLength, DropReason.POOL_EXHAUSTED);
       return n;
     }
     if (info.dataLength > pool.slotSize - pool.headroom) {
       pool.free(h);
       this.stats.malformed++;
+      pool.dropForeign(pkt.data, info.dataOffset, info.dataLength, DropReason.MTU_EXCEEDED);
       return n;
     }
     pool.setLength(h, info.dataLength);

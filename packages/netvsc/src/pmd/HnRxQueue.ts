@@ -192,6 +192,7 @@ export class HnRxQueue {
     const h = pool.alloc();
     if (h < 0) {
       this.stats.rxNoMbuf++;
+      pool.dropForeign(data, info.dataOffset, len, DropReason.POOL_EXHAUSTED);
       return;
     }
     if (len > pool.slotSize - (pool.start[h] as number) + h * pool.slotSize) {
