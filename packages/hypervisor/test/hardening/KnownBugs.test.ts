@@ -158,3 +158,49 @@ steps:
     'a VF of the destination',
   );
 });
+
+test('bug 8 (fixed): a netvsc-PMD frame waiting for its TX completion is not also counted in flight', (t) => {
+  // Deep model run, seed 130 (shrunk): the guest goes down with 1500-byte frames sent directly
+  // (not aggregated) whose completions never come back.
+  const sim = simulate(
+    scenarioOf(`
+name: bug 8
+duration: 2485ms
+hosts: [{ name: h0, vfs: 1 }]
+vms: [{ name: vm0, host: h0, memory: 64MiB, nics: [{ name: eth0, model: netvsc-pmd, mac: '52:54:00:00:00:01', options: { paused_frames: queue } }] }]
+peers: [{ name: p0, host: h0 }]
+flows:
+  - { name: in0, from: p0, to: vm0/eth0, rate: 1kpps }
+  - { name: out0, from: vm0/eth0, to: p0, rate: 11kpps, size: 1500 }
+steps:
+  - { at: 0ms, action: vf-unplug, vm: vm0, mode: surprise }
+  - { at: 1ms, action: guest-down, vm: vm0 }
+`),
+  );
+  t.deepEqual(flowBookProblems(sim.report), []);
+});
+
+test('bug 9 (fixed): a frame a VMBus reader cannot copy into an exhausted pool is dropped by name', (t) => {
+  // Deep model run, seed 1: a paused VM queues its frames (paused_frames: queue) until the pool
+  // runs out while a fail-safe VM's VMBus ring still holds frames.
+  const sim = simulate(
+    scenarioOf(`
+name: bug 9
+duration: 1733ms
+hosts: [{ name: h0, vfs: 0 }, { name: h1, vfs: 0 }]
+vms:
+  - { name: vm0, host: h0, memory: 64MiB, nics: [{ name: eth0, model: virtio-backup, mac: '52:54:00:00:00:01', options: { paused_frames: queue } }] }
+  - { name: vm1, host: h0, memory: 64MiB, nics: [{ name: eth0, model: failsafe, mac: '52:54:00:00:00:02' }] }
+peers: [{ name: p0, host: h0 }, { name: p1, host: h1 }]
+flows:
+  - { name: in0, from: p0, to: vm0/eth0, rate: 28kpps, cast: multicast }
+  - { name: in1, from: p0, to: vm1/eth0, rate: 5kpps, cast: multicast }
+  - { name: out0, from: vm0/eth0, to: p0, rate: 1kpps }
+  - { name: out1, from: vm1/eth0, to: p0, rate: 1kpps }
+steps:
+  - { at: 0ms, action: migrate, vm: vm0, to: h1, downtime: 245ms, precopy: 0ms }
+`),
+  );
+  t.deepEqual(flowBookProblems(sim.report), []);
+  t.true((sim.report.flows['in1']?.drops['pool-exhausted'] ?? 0) > 0);
+});
