@@ -16,7 +16,7 @@ import {
   featureMask,
 } from '@bypass/virtio-backup';
 import type { DatapathInUse } from '../report/Report.js';
-import { announceVirtio } from './GuestAnnounce.js';
+import { VirtioAnnouncer } from './GuestAnnounce.js';
 import type { NicModel, NicModelContext } from './NicModel.js';
 import { removeVfFunction, setVirtioOrVfLink } from './VirtioHostLink.js';
 
@@ -82,13 +82,13 @@ export class BondingNicModel implements NicModel {
   readonly vfSteering = 'filter' as const;
   readonly acceptsVf = true;
   readonly backend: VirtioNetBackend;
+  private readonly announcer: VirtioAnnouncer;
   readonly virtio: VirtioNetDevice;
   readonly bond: BondMaster;
   /** Delay from VF registration to enslavement, ns. */
   readonly enslaveDelay: number;
   private vf: VfDevice | null = null;
   private fn: BusDevice | null = null;
-  private announceTimers: TimerId[] = [];
   private enslaveTimer: TimerId | null = null;
   private failovers = 0;
   private enslaves = 0;
@@ -111,6 +111,7 @@ export class BondingNicModel implements NicModel {
       queueSize: 256,
       txSink: (_pair, pkts, start, count) => ctx.toHostParavirt(pkts, start, count),
     });
+    this.announcer = new VirtioAnnouncer(this.backend, ctx);
     this.virtio = VirtioNetDevice.probe({
       pool: ctx.pool,
       transport: this.backend,
@@ -191,13 +192,7 @@ export class BondingNicModel implements NicModel {
   }
 
   announce(): void {
-    this.cancelAnnounce();
-    this.announceTimers = announceVirtio(this.backend, this.ctx);
-  }
-
-  private cancelAnnounce(): void {
-    for (const id of this.announceTimers) this.ctx.scheduler.cancel(id);
-    this.announceTimers = [];
+    this.announcer.announce();
   }
 
   setLink(role: string, up: boolean): boolean {
@@ -251,7 +246,7 @@ export class BondingNicModel implements NicModel {
   }
 
   dispose(): void {
-    this.cancelAnnounce();
+    this.announcer.cancel();
     this.removeVf(false);
     this.bond.dispose();
     if (this.bond.registered) this.ctx.ns.unregister(this.bond);

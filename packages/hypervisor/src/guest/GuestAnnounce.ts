@@ -20,27 +20,47 @@ export const QEMU_ANNOUNCE_ROUNDS_MS: readonly number[] = [0, 50, 200, 450, 800]
  * Announces a virtio-net NIC after a migration the QEMU way (`net/announce.c`
  * `qemu_announce_self_iter`): every round QEMU sends a RARP with the NIC's MAC and, when the
  * guest negotiated GUEST_ANNOUNCE, also asks the guest to announce itself (config status
- * ANNOUNCE: the driver sends a gratuitous ARP and acks). Returns the timers of the later rounds
- * (cancel them when the NIC goes away).
+ * ANNOUNCE: the driver sends a gratuitous ARP and acks). A new announce replaces the rounds of
+ * the previous one; {@link VirtioAnnouncer.cancel} stops them (the NIC goes away).
  *
  * @example
  * ```ts
- * this.announceTimers = announceVirtio(this.backend, this.ctx);
+ * private readonly announcer = new VirtioAnnouncer(this.backend, this.ctx);
+ * announce() { this.announcer.announce(); }
  * ```
  */
-export function announceVirtio(backend: VirtioNetBackend, ctx: NicModelContext): TimerId[] {
-  const round = (): boolean => {
-    hostAnnounce(ctx.pool, ctx.mac.value, ctx.toHostParavirt);
-    return backend.announce();
-  };
-  const guest = round();
-  ctx.event(
-    'announce',
-    `QEMU self-announce: RARP${guest ? ' and guest announce (GUEST_ANNOUNCE: gratuitous ARP)' : ''}, ${QEMU_ANNOUNCE_ROUNDS_MS.length} rounds at ${QEMU_ANNOUNCE_ROUNDS_MS.join(', ')} ms`,
-  );
-  return QEMU_ANNOUNCE_ROUNDS_MS.slice(1).map((ms) =>
-    ctx.scheduler.runAfter(ms * 1_000_000, () => void round()),
-  );
+export class VirtioAnnouncer {
+  private timers: TimerId[] = [];
+
+  constructor(
+    private readonly backend: VirtioNetBackend,
+    private readonly ctx: NicModelContext,
+  ) {}
+
+  /** Runs the first round now and schedules the others. */
+  announce(): void {
+    this.cancel();
+    const guest = this.round();
+    this.ctx.event(
+      'announce',
+      `QEMU self-announce: RARP${guest ? ' and guest announce (GUEST_ANNOUNCE: gratuitous ARP)' : ''}, ${QEMU_ANNOUNCE_ROUNDS_MS.length} rounds at ${QEMU_ANNOUNCE_ROUNDS_MS.join(', ')} ms`,
+    );
+    this.timers = QEMU_ANNOUNCE_ROUNDS_MS.slice(1).map((ms) =>
+      this.ctx.scheduler.runAfter(ms * 1_000_000, () => void this.round()),
+    );
+  }
+
+  /** Cancels the rounds still to come. */
+  cancel(): void {
+    for (const id of this.timers) this.ctx.scheduler.cancel(id);
+    this.timers = [];
+  }
+
+  /** One round: QEMU's RARP, then the guest's announce if it can; true when the guest could. */
+  private round(): boolean {
+    hostAnnounce(this.ctx.pool, this.ctx.mac.value, this.ctx.toHostParavirt);
+    return this.backend.announce();
+  }
 }
 
 /**

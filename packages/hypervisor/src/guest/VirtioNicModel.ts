@@ -1,10 +1,4 @@
-import {
-  BusDevice,
-  type NetDevice,
-  type PacketSink,
-  type TimerId,
-  type VfDevice,
-} from '@bypass/core';
+import { BusDevice, type NetDevice, type PacketSink, type VfDevice } from '@bypass/core';
 import {
   VIRTIO_NET_DRIVER_FEATURES,
   VIRTIO_NET_F,
@@ -15,7 +9,7 @@ import {
   hasFeature,
 } from '@bypass/virtio-backup';
 import type { DatapathInUse } from '../report/Report.js';
-import { announceVirtio } from './GuestAnnounce.js';
+import { VirtioAnnouncer } from './GuestAnnounce.js';
 import type { NicModel, NicModelContext } from './NicModel.js';
 import { removeVfFunction, setVirtioOrVfLink } from './VirtioHostLink.js';
 
@@ -41,10 +35,10 @@ import { removeVfFunction, setVirtioOrVfLink } from './VirtioHostLink.js';
 export class VirtioNicModel implements NicModel {
   readonly vfSteering = 'filter' as const;
   readonly backend: VirtioNetBackend;
+  private readonly announcer: VirtioAnnouncer;
   readonly virtio: VirtioNetDevice;
   private vf: VfDevice | null = null;
   private fn: BusDevice | null = null;
-  private announceTimers: TimerId[] = [];
   private readonly app: NetDevice;
   private readonly sink: PacketSink;
 
@@ -61,6 +55,7 @@ export class VirtioNicModel implements NicModel {
       queueSize: 256,
       txSink: (_pair, pkts, start, count) => ctx.toHostParavirt(pkts, start, count),
     });
+    this.announcer = new VirtioAnnouncer(this.backend, ctx);
     const driverFeatures = ctx.options.guest_accepts_backup
       ? VIRTIO_NET_DRIVER_FEATURES
       : VIRTIO_NET_DRIVER_FEATURES & ~featureMask(VIRTIO_NET_F.BACKUP);
@@ -126,13 +121,7 @@ export class VirtioNicModel implements NicModel {
   }
 
   announce(): void {
-    this.cancelAnnounce();
-    this.announceTimers = announceVirtio(this.backend, this.ctx);
-  }
-
-  private cancelAnnounce(): void {
-    for (const id of this.announceTimers) this.ctx.scheduler.cancel(id);
-    this.announceTimers = [];
+    this.announcer.announce();
   }
 
   setLink(role: string, up: boolean): boolean {
@@ -185,7 +174,7 @@ export class VirtioNicModel implements NicModel {
   }
 
   dispose(): void {
-    this.cancelAnnounce();
+    this.announcer.cancel();
     this.removeVf(false);
     if (!this.virtio.removed) this.virtio.remove();
   }
