@@ -34,6 +34,8 @@ export type { BusType, BusDeviceOptions, PciIdentity, VmbusIdentity } from './bu
 export { DeviceBus } from './bus/DeviceBus.js';
 export type { BusEvent } from './bus/DeviceBus.js';
 
+export { EventChannel } from './events/EventChannel.js';
+
 export { PacketPool } from './packet/PacketPool.js';
 export type { PacketPoolOptions, DropObserver } from './packet/PacketPool.js';
 export {

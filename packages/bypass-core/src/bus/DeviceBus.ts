@@ -1,4 +1,5 @@
-import { Subject, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { EventChannel } from '../events/EventChannel.js';
 import { BypassError } from '../errors/BypassError.js';
 import type { BusDevice } from './BusDevice.js';
 
@@ -33,10 +34,10 @@ export interface BusEvent {
  */
 export class DeviceBus {
   private readonly devices = new Map<string, BusDevice>();
-  private readonly subject = new Subject<BusEvent>();
+  private readonly subject = new EventChannel<BusEvent>();
 
   /** Hot-plug events, delivered synchronously in the order they happen. */
-  readonly events$: Observable<BusEvent> = this.subject.asObservable();
+  readonly events$: Observable<BusEvent> = this.subject.observable;
 
   /**
    * Plugs a device in.

@@ -1,4 +1,5 @@
-import { Subject, type Observable, type Subscription } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
+import { EventChannel } from '../events/EventChannel.js';
 import { BypassError } from '../errors/BypassError.js';
 import type { NetDevice } from '../netdev/NetDevice.js';
 import { ARPHRD, PRIV_FLAG } from '../netdev/NetDeviceFlags.js';
@@ -70,10 +71,10 @@ const deliverOnMaster: RxHandler = () => RX_HANDLER.ANOTHER;
 export class BypassRegistry {
   private readonly byMac = new Map<number, BypassInstance[]>();
   private readonly watched = new Map<NetNamespace, { sub: Subscription; instances: number }>();
-  private readonly subject = new Subject<BypassRegistryEvent>();
+  private readonly subject = new EventChannel<BypassRegistryEvent>();
 
   /** What happened to candidate slaves, synchronously. */
-  readonly events$: Observable<BypassRegistryEvent> = this.subject.asObservable();
+  readonly events$: Observable<BypassRegistryEvent> = this.subject.observable;
 
   /**
    * Registers a master (Linux `failover_register`): flags it, indexes it by permanent MAC (after

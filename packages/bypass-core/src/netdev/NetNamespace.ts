@@ -1,5 +1,6 @@
-import { Subject, type Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { BypassError } from '../errors/BypassError.js';
+import { EventChannel } from '../events/EventChannel.js';
 import { InterfaceName } from './InterfaceName.js';
 import type { MacAddress } from './MacAddress.js';
 import type { NetDevice } from './NetDevice.js';
@@ -32,7 +33,7 @@ export class NetNamespace {
   private readonly byIndex = new Map<number, NetDevice>();
   private readonly byName = new Map<string, NetDevice>();
   private readonly byPerm = new Map<number, NetDevice[]>();
-  private readonly subject = new Subject<NetdevEvent>();
+  private readonly subject = new EventChannel<NetdevEvent>();
   private nextIndex = 1;
   /**
    * Devices that were unregistered while still linked to a master or to slaves (Linux would
@@ -41,7 +42,7 @@ export class NetNamespace {
   leakedLinks = 0;
 
   /** The notifier chain: synchronous, ordered netdev events of this namespace. */
-  readonly events$: Observable<NetdevEvent> = this.subject.asObservable();
+  readonly events$: Observable<NetdevEvent> = this.subject.observable;
 
   constructor(name = 'default') {
     this.name = name;
