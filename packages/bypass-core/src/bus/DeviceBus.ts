@@ -92,6 +92,14 @@ export class DeviceBus {
     return [...this.devices.values()];
   }
 
+  /**
+   * How many subscriptions to {@link DeviceBus.events$} are open: a driver that stopped
+   * following the bus must not leave one behind.
+   */
+  get subscriberCount(): number {
+    return this.subject.subscriberCount;
+  }
+
   /** Completes the event stream (no more hot-plug events). */
   dispose(): void {
     this.subject.complete();

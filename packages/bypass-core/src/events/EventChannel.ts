@@ -47,6 +47,11 @@ export class EventChannel<T> {
     return this.subscribers.length > 0;
   }
 
+  /** How many subscriptions are open (teardown checks: a disposed component leaves none). */
+  get subscriberCount(): number {
+    return this.subscribers.length;
+  }
+
   /** True once {@link EventChannel.complete} was called. */
   get completed(): boolean {
     return this.stopped;

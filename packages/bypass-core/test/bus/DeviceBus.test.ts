@@ -107,3 +107,15 @@ test('dispose completes the event stream', (t) => {
   bus.dispose();
   t.true(done);
 });
+
+test('subscriberCount tells whether a follower left its subscription behind', (t) => {
+  const bus = new DeviceBus();
+  t.is(bus.subscriberCount, 0);
+  const a = bus.events$.subscribe(() => undefined);
+  const b = bus.events$.subscribe(() => undefined);
+  t.is(bus.subscriberCount, 2);
+  a.unsubscribe();
+  t.is(bus.subscriberCount, 1);
+  b.unsubscribe();
+  t.is(bus.subscriberCount, 0);
+});

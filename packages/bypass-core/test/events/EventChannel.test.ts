@@ -113,13 +113,18 @@ test.serial('a subscriber that throws does not stop the others; rxjs reports the
   }
 });
 
-test('completed and observed report the channel state', (t) => {
+test('completed, observed and subscriberCount report the channel state', (t) => {
   const c = new EventChannel<number>();
   t.false(c.observed);
   t.false(c.completed);
   const s = c.observable.subscribe(() => undefined);
+  const s2 = c.observable.subscribe(() => undefined);
   t.true(c.observed);
+  t.is(c.subscriberCount, 2);
   s.unsubscribe();
+  s.unsubscribe();
+  t.is(c.subscriberCount, 1);
+  s2.unsubscribe();
   t.false(c.observed);
   c.complete();
   c.complete();

@@ -137,8 +137,7 @@ export function runNetvscPmd(
   cov: PmdCoverage = emptyPmdCoverage(),
 ): void {
   const w = new PmdWorld();
-  const busSubject = (w.bus as unknown as { subject: { observers: unknown[] } }).subject;
-  const busObserversBefore = busSubject.observers.length;
+  const busObserversBefore = w.bus.subscriberCount;
   const plugged = new Map<Which, VfDevice>();
   let reported = false;
   if (start !== 'none') {
@@ -337,7 +336,7 @@ export function runNetvscPmd(
   w.advanceMs(10);
   if (w.registry.ports().length !== 0) throw new Error('teardown: ports left');
   if (w.scheduler.pending !== 0) throw new Error(`teardown: ${w.scheduler.pending} timers pending`);
-  if (busSubject.observers.length !== busObserversBefore)
+  if (w.bus.subscriberCount !== busObserversBefore)
     throw new Error('teardown: bus subscriptions left');
   if (p.listenerCount('intr_lsc') + p.listenerCount('intr_rmv') !== 0)
     throw new Error('teardown: listeners left on the port');
