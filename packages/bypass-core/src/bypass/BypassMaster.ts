@@ -169,7 +169,7 @@ export class BypassMaster extends NetDevice {
     const master = new BypassMaster(options);
     ns.register(master, options.name);
     try {
-      master.instance = options.registry.register(master, master.ops());
+      master.instance = options.registry.register(master, BypassMaster.OPS);
     } catch (err) {
       ns.unregister(master);
       throw err;
@@ -248,23 +248,35 @@ export class BypassMaster extends NetDevice {
 
   // ---------------------------------------------------------------- bypass ops
 
-  private ops(): BypassOps {
-    return {
-      preRegister: (slave) => this.slavePreRegister(slave),
-      register: (slave) => this.slaveRegister(slave),
-      preUnregister: (slave) =>
-        this.roleOf(slave) === null ? `${slave.name} is not a slave of ${this.name}` : null,
-      unregister: (slave) => this.slaveUnregister(slave),
-      linkChange: (slave) => {
-        if (this.roleOf(slave) !== null) this.updateCarrier();
-      },
-      nameChange: (slave) => {
-        // Re-open after a udev rename: the open at register time may have failed as busy.
-        if (this.roleOf(slave) !== null) tryOpen(slave);
-      },
-      handleFrame: (slave, pkts, start, count) => this.handleFrame(slave, pkts, start, count),
-    };
-  }
+  /**
+   * The hooks every master registers with: one table for all masters, as Linux has one
+   * `net_failover_ops` (`drivers/net/net_failover.c`). The registry passes the master to each
+   * hook, and the rx handler finds it as its slave's rx handler data, so no master needs hooks
+   * of its own (they were a quarter of an idle master's memory).
+   */
+  private static readonly OPS: BypassOps = Object.freeze({
+    preRegister: (slave: NetDevice, master: NetDevice) =>
+      (master as BypassMaster).slavePreRegister(slave),
+    register: (slave: NetDevice, master: NetDevice) =>
+      (master as BypassMaster).slaveRegister(slave),
+    preUnregister: (slave: NetDevice, master: NetDevice) =>
+      (master as BypassMaster).roleOf(slave) === null
+        ? `${slave.name} is not a slave of ${master.name}`
+        : null,
+    unregister: (slave: NetDevice, master: NetDevice) =>
+      (master as BypassMaster).slaveUnregister(slave),
+    linkChange: (slave: NetDevice, master: NetDevice) => {
+      const m = master as BypassMaster;
+      if (m.roleOf(slave) !== null) m.updateCarrier();
+    },
+    nameChange: (slave: NetDevice, master: NetDevice) => {
+      // Re-open after a udev rename: the open at register time may have failed as busy.
+      if ((master as BypassMaster).roleOf(slave) !== null) tryOpen(slave);
+    },
+    // Installed with the master as rx handler data (Linux reads skb->dev->rx_handler_data).
+    handleFrame: (slave: NetDevice, pkts: Int32Array, start: number, count: number) =>
+      (slave.rxHandlerData as BypassMaster).handleFrame(slave, pkts, start, count),
+  });
 
   private isBackupCandidate(slave: NetDevice): boolean {
     return slave.parent === this.parent;

@@ -18,30 +18,61 @@ import { NetDeviceStats, foldStats64 } from '../netdev/NetDeviceStats.js';
  * ```
  */
 export class SlaveStatsFolder {
-  private readonly acc = new NetDeviceStats();
-  private readonly snaps = new Map<NetDevice, NetDeviceStats>();
+  // Created on first use: a master that never had a slave, or never was read, pays nothing.
+  private acc: NetDeviceStats | null = null;
+  // The followed slaves and their snapshots, in attach order (a master has at most two: arrays
+  // searched in place cost less than a Map per master).
+  private slaves: NetDevice[] | null = null;
+  private snaps: NetDeviceStats[] | null = null;
 
   /** Starts counting `slave` from its current counters. */
   attach(slave: NetDevice): void {
-    this.snaps.set(slave, slave.getStats64().clone());
+    const snap = slave.getStats64().clone();
+    const i = this.indexOf(slave);
+    if (i >= 0) {
+      (this.snaps as NetDeviceStats[])[i] = snap;
+    } else if (this.slaves === null) {
+      this.slaves = [slave];
+      this.snaps = [snap];
+    } else {
+      this.slaves.push(slave);
+      (this.snaps as NetDeviceStats[]).push(snap);
+    }
   }
 
   /** Folds `slave` one last time and stops following it. */
   detach(slave: NetDevice): void {
-    const snap = this.snaps.get(slave);
-    if (snap === undefined) return;
-    foldStats64(this.acc, slave.getStats64(), snap);
-    this.snaps.delete(slave);
+    const i = this.indexOf(slave);
+    if (i < 0) return;
+    const snaps = this.snaps as NetDeviceStats[];
+    foldStats64(this.total(), slave.getStats64(), snaps[i] as NetDeviceStats);
+    (this.slaves as NetDevice[]).splice(i, 1);
+    snaps.splice(i, 1);
   }
 
   /** True while `slave` is followed. */
   has(slave: NetDevice): boolean {
-    return this.snaps.has(slave);
+    return this.indexOf(slave) >= 0;
   }
 
   /** Folds every followed slave and returns the accumulator (do not modify it). */
   fold(): NetDeviceStats {
-    for (const [slave, snap] of this.snaps) foldStats64(this.acc, slave.getStats64(), snap);
-    return this.acc;
+    const acc = this.total();
+    const slaves = this.slaves;
+    if (slaves !== null) {
+      const snaps = this.snaps as NetDeviceStats[];
+      for (let i = 0; i < slaves.length; i++) {
+        foldStats64(acc, (slaves[i] as NetDevice).getStats64(), snaps[i] as NetDeviceStats);
+      }
+    }
+    return acc;
+  }
+
+  private total(): NetDeviceStats {
+    return (this.acc ??= new NetDeviceStats());
+  }
+
+  private indexOf(slave: NetDevice): number {
+    return this.slaves === null ? -1 : this.slaves.indexOf(slave);
   }
 }
