@@ -166,26 +166,27 @@ export class FlowFrameWriter {
    */
   write(pool: PacketPool, h: number, seq: number, timeNs: number): void {
     pool.setLength(h, this.size);
-    const b = pool.bytes;
     const o = pool.start[h] as number;
-    b.set(this.template, o);
+    pool.bytes.set(this.template, o);
+    // The fields through the pool's DataView (big-endian): one store each, not two or four.
+    const v = pool.view;
     const s = seq >>> 0;
     // `>>> 0` is ToUint32, i.e. the microseconds modulo 2^32 already (exactly, for any finite
     // value): no `%`, which is a floating-point remainder, a call out of V8's compiled code.
     const us = Math.floor(timeNs / 1000) >>> 0;
     const id = s & 0xffff;
-    put16(b, o + O_IP_ID, id);
+    v.setUint16(o + O_IP_ID, id);
     let ip = this.ipBase + id;
     ip = (ip & 0xffff) + (ip >>> 16);
-    put16(b, o + O_IP_CSUM, ~ip & 0xffff);
-    put32(b, o + O_SEQ, s);
-    put32(b, o + O_TIME, us);
+    v.setUint16(o + O_IP_CSUM, ~ip & 0xffff);
+    v.setUint32(o + O_SEQ, s);
+    v.setUint32(o + O_TIME, us);
     let u = this.udpBase + (s >>> 16) + id + (us >>> 16) + (us & 0xffff);
     u = (u & 0xffff) + (u >>> 16);
     u = (u & 0xffff) + (u >>> 16);
     const c = ~u & 0xffff;
     // A computed 0 is sent as 0xffff: 0 means "no checksum" (RFC 768).
-    put16(b, o + O_UDP_CSUM, c === 0 ? 0xffff : c);
+    v.setUint16(o + O_UDP_CSUM, c === 0 ? 0xffff : c);
     pool.mark[h] = this.flow + 1;
     pool.timestamp[h] = timeNs;
   }

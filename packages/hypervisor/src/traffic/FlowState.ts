@@ -105,7 +105,8 @@ export class FlowState {
   receive(h: number, now: number): void {
     const p = FlowFrameReader.headerOffset(this.pool, h);
     if (p < 0) return;
-    const seq = FlowFrameReader.seqAt(this.pool.bytes, p);
+    // = FlowFrameReader.seqAt, as one big-endian load of the pool's DataView.
+    const seq = this.pool.view.getUint32(p + 8);
     this.received++;
     if (seq >= this.seen.length * 8) this.grow(seq);
     const byte = seq >>> 3;

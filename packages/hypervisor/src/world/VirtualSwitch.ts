@@ -5,16 +5,6 @@ import type { LinkSink } from './DelayLink.js';
 
 const TWO_32 = 0x1_0000_0000;
 
-/** Big-endian 32-bit read as a signed int32 (the low four octets of a MAC; `>>> 0` for the value). */
-function i32(b: Uint8Array, o: number): number {
-  return (
-    ((b[o] as number) << 24) |
-    ((b[o + 1] as number) << 16) |
-    ((b[o + 2] as number) << 8) |
-    (b[o + 3] as number)
-  );
-}
-
 /** Frames whose learned port is the one they came in on (a stale entry: the MAC moved). */
 export const STALE_FDB = defineDropReason('stale-fdb');
 /** Frames flooded to no port at all. */
@@ -185,7 +175,9 @@ export class VirtualSwitch {
   ingress(inPort: number, pkts: Int32Array, start: number, count: number): void {
     if (count <= 0) return;
     const pool = this.pool;
-    const bytes = pool.bytes;
+    // Multi-byte fields through the pool's DataView: one load per field where byte reads take
+    // two or four (TurboFan inlines DataView accesses; big-endian is their default).
+    const view = pool.view;
     const st = pool.start;
     const inp = this.ports[inPort];
     if (inp !== undefined && inp.capturePoint >= 0 && this.capture !== null) {
@@ -208,14 +200,13 @@ export class VirtualSwitch {
     for (let i = start; i < end; i++) {
       const h = pkts[i] as number;
       const o = st[h] as number;
-      const d0 = bytes[o] as number;
-      const s0 = bytes[o + 6] as number;
-      const srcHi = (s0 << 8) | (bytes[o + 7] as number);
-      const srcLo = i32(bytes, o + 8);
+      const dstHi = view.getUint16(o);
+      const srcHi = view.getUint16(o + 6);
+      const srcLo = view.getInt32(o + 8);
       if (srcLo !== lastSrcLo || srcHi !== lastSrcHi) {
         lastSrcHi = srcHi;
         lastSrcLo = srcLo;
-        if (s0 & 1) {
+        if (srcHi & 0x100) {
           // a group source address is never learned
         } else {
           const src = srcHi * TWO_32 + (srcLo >>> 0);
@@ -226,10 +217,9 @@ export class VirtualSwitch {
         }
       }
       let out: number;
-      if (d0 & 1) out = -1;
+      if (dstHi & 0x100) out = -1;
       else {
-        const dstHi = (d0 << 8) | (bytes[o + 1] as number);
-        const dstLo = i32(bytes, o + 2);
+        const dstLo = view.getInt32(o + 2);
         if (dstLo === lastDstLo && dstHi === lastDstHi) out = lastOut;
         else {
           const dst = dstHi * TWO_32 + (dstLo >>> 0);
