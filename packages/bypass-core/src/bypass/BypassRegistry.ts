@@ -8,6 +8,7 @@ import type { NetNamespace } from '../netdev/NetNamespace.js';
 import { RX_HANDLER, type RxHandler } from '../netdev/RxHandler.js';
 import { BypassInstance } from './BypassInstance.js';
 import type { BypassOps } from './BypassOps.js';
+import { removeAt } from '../util/removeAt.js';
 
 /**
  * What the registry did with a device, for logs, tests and `bypass watch`.
@@ -125,7 +126,7 @@ export class BypassRegistry {
     if (list === undefined || i < 0) {
       throw new BypassError('ERR_NOT_FOUND', `bypass master ${inst.master.name} is not registered`);
     }
-    list.splice(i, 1);
+    removeAt(list, i);
     if (list.length === 0) this.byMac.delete(inst.mac);
     inst.active = false;
     inst.master.privFlags &= ~PRIV_FLAG.FAILOVER;

@@ -1,5 +1,6 @@
 import type { NetDevice } from '../netdev/NetDevice.js';
 import { NetDeviceStats, foldStats64 } from '../netdev/NetDeviceStats.js';
+import { removeAt } from '../util/removeAt.js';
 
 /**
  * Keeps a master's statistics as the sum of what its slaves did while enslaved (Linux
@@ -46,8 +47,8 @@ export class SlaveStatsFolder {
     if (i < 0) return;
     const snaps = this.snaps as NetDeviceStats[];
     foldStats64(this.total(), slave.getStats64(), snaps[i] as NetDeviceStats);
-    (this.slaves as NetDevice[]).splice(i, 1);
-    snaps.splice(i, 1);
+    removeAt(this.slaves as NetDevice[], i);
+    removeAt(snaps, i);
   }
 
   /** True while `slave` is followed. */

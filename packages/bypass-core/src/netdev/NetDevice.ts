@@ -9,6 +9,7 @@ import { NetDeviceStats } from './NetDeviceStats.js';
 import type { NetdevEvent } from './NetdevEvent.js';
 import type { NetNamespace } from './NetNamespace.js';
 import { RX_HANDLER, type PacketSink, type RxHandler } from './RxHandler.js';
+import { removeAt } from '../util/removeAt.js';
 
 /**
  * Construction options of a {@link NetDevice}.
@@ -572,7 +573,7 @@ export abstract class NetDevice {
     const l = upper.lowerDevs;
     if (l !== null) {
       const i = l.indexOf(this);
-      if (i >= 0) l.splice(i, 1);
+      removeAt(l, i);
     }
     this.emit({ type: 'changeupper', upper, linking: false });
   }

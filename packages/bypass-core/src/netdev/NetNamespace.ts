@@ -6,6 +6,7 @@ import type { MacAddress } from './MacAddress.js';
 import type { NetDevice } from './NetDevice.js';
 import { NETIF_F, PRIV_FLAG } from './NetDeviceFlags.js';
 import type { NetdevEvent } from './NetdevEvent.js';
+import { removeAt } from '../util/removeAt.js';
 
 const EMPTY: readonly NetDevice[] = Object.freeze([]);
 
@@ -251,7 +252,7 @@ export class NetNamespace {
     const same = this.byPerm.get(key);
     if (same !== undefined) {
       const i = same.indexOf(dev);
-      if (i >= 0) same.splice(i, 1);
+      removeAt(same, i);
       if (same.length === 0) this.byPerm.delete(key);
     }
   }
