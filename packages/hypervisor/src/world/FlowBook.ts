@@ -116,8 +116,10 @@ export class FlowBook {
   receiver(ep: number): BurstSink {
     return (pkts, start, count) => {
       const pool = this.pool;
+      const marks = pool.mark;
       const now = this.wireTime();
-      for (let i = start; i < start + count; i++) {
+      const end = start + count;
+      for (let i = start; i < end; i++) {
         const h = pkts[i] as number;
         const m = flowMark(pool, h);
         if (m !== 0) {
@@ -127,7 +129,17 @@ export class FlowBook {
           if (flow !== undefined) {
             if (this.wiring[fi]?.target === ep) {
               if (copy) flow.copiesAtTarget++;
-              else flow.receive(h, now);
+              else {
+                // The run of frames that follow with the same tag (originals of this flow,
+                // mostly the whole burst) is counted in one call, then freed in order: the
+                // counting does not touch the pool's free list, so the frees end the same.
+                let j = i + 1;
+                while (j < end && marks[pkts[j] as number] === m) j++;
+                flow.receiveRun(pkts, i, j, now);
+                for (; i < j; i++) pool.free(pkts[i] as number);
+                i--;
+                continue;
+              }
             } else if (!copy) {
               pool.drop(pkts, i, 1, FLOODED_ELSEWHERE);
               continue;
