@@ -81,6 +81,17 @@ export class VirtualSwitch {
   /** Per port: the other port of the same VM NIC (paravirtual <-> VF), or -1. */
   private readonly sibling: number[] = [];
   private readonly one = new Int32Array(1);
+  /** Changes with every change of `learned`, `statics` or `filters` (see `ingress`). */
+  private version = 0;
+  /** Per input port: the last source handled and the table version after it (-1: none). */
+  private readonly srcHi: number[] = [];
+  private readonly srcLo: number[] = [];
+  private readonly srcVersion: number[] = [];
+  /** Per input port: the last destination looked up, its port and the version then. */
+  private readonly dstHi: number[] = [];
+  private readonly dstLo: number[] = [];
+  private readonly dstOut: number[] = [];
+  private readonly dstVersion: number[] = [];
   capture: FrameCapture | null = null;
   /** Now, for capture timestamps. */
   clock: () => number = () => 0;
@@ -98,6 +109,13 @@ export class VirtualSwitch {
     this.ports.push({ id, kind, name, sink, enabled: true, capturePoint });
     this.shadow.push(-1);
     this.sibling.push(-1);
+    this.srcHi.push(-1);
+    this.srcLo.push(0);
+    this.srcVersion.push(-1);
+    this.dstHi.push(-1);
+    this.dstLo.push(0);
+    this.dstOut.push(-1);
+    this.dstVersion.push(-1);
     return id;
   }
 
@@ -119,6 +137,7 @@ export class VirtualSwitch {
   removePort(id: number): void {
     const p = this.port(id);
     p.enabled = false;
+    this.version++;
     for (const map of [this.learned, this.statics, this.filters]) {
       for (const [mac, port] of map) if (port === id) map.delete(mac);
     }
@@ -129,11 +148,13 @@ export class VirtualSwitch {
   setStatic(mac: number, port: number): void {
     this.statics.set(mac, port);
     this.learned.delete(mac);
+    this.version++;
   }
 
   /** Forgets the static entry of `mac`. */
   removeStatic(mac: number): void {
     this.statics.delete(mac);
+    this.version++;
   }
 
   /**
@@ -142,6 +163,7 @@ export class VirtualSwitch {
    */
   setVfFilter(mac: number, vfPort: number, paravirtPort: number): void {
     this.filters.set(mac, vfPort);
+    this.version++;
     if (paravirtPort >= 0) this.shadow[paravirtPort] = vfPort;
   }
 
@@ -150,6 +172,7 @@ export class VirtualSwitch {
     const vfPort = this.filters.get(mac);
     if (vfPort === undefined) return;
     this.filters.delete(mac);
+    this.version++;
     for (let i = 0; i < this.shadow.length; i++) if (this.shadow[i] === vfPort) this.shadow[i] = -1;
   }
 
@@ -183,17 +206,32 @@ export class VirtualSwitch {
     if (inp !== undefined && inp.capturePoint >= 0 && this.capture !== null) {
       this.capture.record(inp.capturePoint, pool, pkts, start, count, this.clock());
     }
+    // Decisions are cached per input port across calls (a wire hands a switch a few bursts per
+    // tick, each from the same source to the same destination): `version` changes with every
+    // change of the three tables, and a cached decision is used only while it is unchanged,
+    // so every frame is forwarded and learned exactly as the lookups would.
+    const version = this.version;
     // The last source seen, as its two halves (16 and 32 bits: small integers, compared
-    // without building the 48-bit number); -1 before the first frame.
+    // without building the 48-bit number); -1 before the first frame. A source already known
+    // at this version (static, filtered, or learned on this very port) needs no lookup.
     let lastSrcHi = -1;
     let lastSrcLo = 0;
-    // The port of the last unicast destination looked up (-1: none yet). A burst mostly goes to
-    // one destination: the three map lookups of a 48-bit key (a heap number) are then done once
-    // per run instead of once per frame. Forgotten whenever a table may have changed (a source
-    // learned here, or anything a port's sink did while frames were handed over).
+    const knownSrcHi = this.srcHi[inPort] ?? -1;
+    const knownSrcLo = this.srcLo[inPort] ?? 0;
+    const srcKnown = this.srcVersion[inPort] === version;
+    // The port of the last unicast destination looked up (-1: none yet) and the table version
+    // it was looked up at. A burst mostly goes to one destination: the three map lookups of a
+    // 48-bit key (a heap number) are then done once per run of versions instead of per frame.
     let lastDstHi = -1;
     let lastDstLo = 0;
     let lastOut = -1;
+    let lastVersion = -1;
+    if (this.dstVersion[inPort] === version) {
+      lastDstHi = this.dstHi[inPort] as number;
+      lastDstLo = this.dstLo[inPort] as number;
+      lastOut = this.dstOut[inPort] as number;
+      lastVersion = version;
+    }
     let runStart = start;
     let runPort = -2;
     const end = start + count;
@@ -208,19 +246,35 @@ export class VirtualSwitch {
         lastSrcLo = srcLo;
         if (srcHi & 0x100) {
           // a group source address is never learned
+        } else if (
+          srcKnown &&
+          srcLo === knownSrcLo &&
+          srcHi === knownSrcHi &&
+          this.version === version
+        ) {
+          // static, filtered or learned here at this version: learning again changes nothing
         } else {
           const src = srcHi * TWO_32 + (srcLo >>> 0);
-          if (!this.statics.has(src) && !this.filters.has(src)) {
+          // Map.set of an entry to the value it has is a no-op (the order is kept too).
+          if (
+            !this.statics.has(src) &&
+            !this.filters.has(src) &&
+            this.learned.get(src) !== inPort
+          ) {
             this.learned.set(src, inPort);
-            lastDstHi = -1;
+            this.version++;
           }
+          this.srcHi[inPort] = srcHi;
+          this.srcLo[inPort] = srcLo;
+          this.srcVersion[inPort] = this.version;
         }
       }
       let out: number;
       if (dstHi & 0x100) out = -1;
       else {
         const dstLo = view.getInt32(o + 2);
-        if (dstLo === lastDstLo && dstHi === lastDstHi) out = lastOut;
+        if (dstLo === lastDstLo && dstHi === lastDstHi && lastVersion === this.version)
+          out = lastOut;
         else {
           const dst = dstHi * TWO_32 + (dstLo >>> 0);
           const f = this.filters.get(dst);
@@ -229,16 +283,20 @@ export class VirtualSwitch {
           lastDstHi = dstHi;
           lastDstLo = dstLo;
           lastOut = out;
+          lastVersion = this.version;
         }
       }
       if (out !== runPort) {
         this.emit(inPort, runPort, pkts, runStart, i - runStart);
-        lastDstHi = -1;
         runStart = i;
         runPort = out;
       }
     }
     this.emit(inPort, runPort, pkts, runStart, end - runStart);
+    this.dstHi[inPort] = lastDstHi;
+    this.dstLo[inPort] = lastDstLo;
+    this.dstOut[inPort] = lastOut;
+    this.dstVersion[inPort] = lastVersion;
   }
 
   private emit(inPort: number, out: number, pkts: Int32Array, start: number, n: number): void {
