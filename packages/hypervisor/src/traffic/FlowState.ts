@@ -88,11 +88,9 @@ export class FlowState {
     if (want > out.length) want = out.length;
     this.acc -= want;
     const got = this.pool.allocBurst(out, 0, want);
-    for (let i = 0; i < got; i++) {
-      const h = out[i] as number;
-      // The writer tags the slot: mark = flow index + 1 (FLOW_MARK_BASE), timestamp = send time.
-      this.writer.write(this.pool, h, this.nextSeq++, end);
-    }
+    // The writer tags each slot: mark = flow index + 1 (FLOW_MARK_BASE), timestamp = send time.
+    this.writer.writeRun(this.pool, out, got, this.nextSeq, end);
+    this.nextSeq += got;
     this.sent += want;
     if (got < want) {
       this.nextSeq += want - got;
