@@ -71,14 +71,17 @@ function headerOffset(pool: PacketPool, h: number): number {
   const v = pool.view;
   const o = pool.start[h] as number;
   if (!(len >= UDP + UDP_HLEN + FLOW_HEADER_LEN) || o < 0 || o + len > b.length) return -1;
-  if (v.getUint16(o + 12) !== 0x0800) return -1;
-  const vihl = b[o + 14] as number;
+  // Ethertype, version/IHL and TOS in one load; flags/fragment offset, TTL and protocol in one.
+  const eth = v.getUint32(o + 12);
+  if (eth >>> 16 !== 0x0800) return -1;
+  const vihl = (eth >>> 8) & 0xff;
   const ihl = (vihl & 0x0f) * 4;
   if (vihl >> 4 !== 4 || ihl < 20) return -1;
   const l4 = IP + ihl;
   if (l4 + UDP_HLEN + FLOW_HEADER_LEN > len) return -1;
-  if (b[o + 23] !== PROTO_UDP) return -1;
-  if ((v.getUint16(o + 20) & 0x3fff) !== 0) return -1;
+  const frag = v.getUint32(o + 20);
+  if ((frag & 0xff) !== PROTO_UDP) return -1;
+  if ((frag >>> 16) & 0x3fff) return -1;
   const totalLength = v.getUint16(o + 16);
   if (totalLength < ihl + UDP_HLEN + FLOW_HEADER_LEN || totalLength > len - IP) return -1;
   const udp = o + l4;
