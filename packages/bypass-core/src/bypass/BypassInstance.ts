@@ -1,4 +1,5 @@
 import type { NetDevice } from '../netdev/NetDevice.js';
+import { macHigh24, macLow24 } from '../netdev/macIndexKey.js';
 import type { BypassOps } from './BypassOps.js';
 
 /**
@@ -18,9 +19,23 @@ export class BypassInstance {
   /** False once unregistered. */
   active = true;
 
+  /**
+   * The permanent MAC's two 24-bit halves, kept here (small integers, no object to read) so
+   * that the registry checks a candidate's address without touching the master.
+   */
+  readonly macHigh: number;
+  readonly macLow: number;
+
   constructor(master: NetDevice, ops: BypassOps) {
     this.master = master;
     this.ops = ops;
+    this.macHigh = macHigh24(master.permAddr.value);
+    this.macLow = macLow24(master.permAddr.value);
+  }
+
+  /** True when `mac` (a 48-bit number) is this instance's permanent MAC. */
+  pairsOn(mac: number): boolean {
+    return this.macLow === macLow24(mac) && this.macHigh === macHigh24(mac);
   }
 
   /** The permanent MAC this instance pairs on. */

@@ -1,6 +1,7 @@
 import type { Observable, Subscription } from 'rxjs';
 import { EventChannel } from '../events/EventChannel.js';
 import { BypassError } from '../errors/BypassError.js';
+import { macIndexKey } from '../netdev/macIndexKey.js';
 import type { NetDevice } from '../netdev/NetDevice.js';
 import { ARPHRD, PRIV_FLAG } from '../netdev/NetDeviceFlags.js';
 import type { NetdevEvent } from '../netdev/NetdevEvent.js';
@@ -70,6 +71,7 @@ const deliverOnMaster: RxHandler = () => RX_HANDLER.ANOTHER;
  * ```
  */
 export class BypassRegistry {
+  /** Instances by permanent MAC, keyed by {@link macIndexKey} (a list per key, checked exactly). */
   private readonly byMac = new Map<number, BypassInstance[]>();
   private readonly watched = new Map<NetNamespace, { sub: Subscription; instances: number }>();
   private readonly subject = new EventChannel<BypassRegistryEvent>();
@@ -104,8 +106,9 @@ export class BypassRegistry {
     }
     const inst = new BypassInstance(master, ops);
     master.privFlags |= PRIV_FLAG.FAILOVER;
-    const list = this.byMac.get(inst.mac);
-    if (list === undefined) this.byMac.set(inst.mac, [inst]);
+    const key = macIndexKey(inst.mac);
+    const list = this.byMac.get(key);
+    if (list === undefined) this.byMac.set(key, [inst]);
     else list.push(inst);
     this.follow(ns);
     for (const dev of [...ns.getByPermAddr(inst.mac)]) {
@@ -121,13 +124,14 @@ export class BypassRegistry {
    * @throws {@link BypassError} `ERR_NOT_FOUND` for an instance that is not registered.
    */
   unregister(inst: BypassInstance): void {
-    const list = this.byMac.get(inst.mac);
+    const key = macIndexKey(inst.mac);
+    const list = this.byMac.get(key);
     const i = list?.indexOf(inst) ?? -1;
     if (list === undefined || i < 0) {
       throw new BypassError('ERR_NOT_FOUND', `bypass master ${inst.master.name} is not registered`);
     }
     removeAt(list, i);
-    if (list.length === 0) this.byMac.delete(inst.mac);
+    if (list.length === 0) this.byMac.delete(key);
     inst.active = false;
     inst.master.privFlags &= ~PRIV_FLAG.FAILOVER;
     const ns = inst.master.ns;
@@ -136,7 +140,7 @@ export class BypassRegistry {
 
   /** The instance of `master`, or undefined. */
   findByMaster(master: NetDevice): BypassInstance | undefined {
-    const list = this.byMac.get(master.permAddr.value);
+    const list = this.byMac.get(macIndexKey(master.permAddr.value));
     if (list === undefined) return undefined;
     // A loop rather than find(): no closure per call (this runs on every slave event).
     for (const inst of list) if (inst.master === master) return inst;
@@ -233,9 +237,12 @@ export class BypassRegistry {
   }
 
   private lookup(slave: NetDevice): BypassInstance | undefined {
-    const list = this.byMac.get(slave.permAddr.value);
+    const mac = slave.permAddr.value;
+    const list = this.byMac.get(macIndexKey(mac));
     if (list === undefined) return undefined;
-    for (const inst of list) if (inst.master.ns === slave.ns && inst.master !== slave) return inst;
+    for (const inst of list) {
+      if (inst.pairsOn(mac) && inst.master.ns === slave.ns && inst.master !== slave) return inst;
+    }
     return undefined;
   }
 

@@ -2,6 +2,7 @@ import type { Observable } from 'rxjs';
 import { BypassError } from '../errors/BypassError.js';
 import { EventChannel } from '../events/EventChannel.js';
 import { InterfaceName } from './InterfaceName.js';
+import { macIndexKey } from './macIndexKey.js';
 import type { MacAddress } from './MacAddress.js';
 import type { NetDevice } from './NetDevice.js';
 import { NETIF_F, PRIV_FLAG } from './NetDeviceFlags.js';
@@ -33,6 +34,7 @@ export class NetNamespace {
   readonly name: string;
   private readonly byIndex = new Map<number, NetDevice>();
   private readonly byName = new Map<string, NetDevice>();
+  /** Devices by permanent address, keyed by {@link macIndexKey} (a list per key). */
   private readonly byPerm = new Map<number, NetDevice[]>();
   private readonly subject = new EventChannel<NetdevEvent>();
   private nextIndex = 1;
@@ -177,7 +179,16 @@ export class NetNamespace {
 
   /** Devices whose permanent address is `mac`, in registration order (O(1) lookup). */
   getByPermAddr(mac: MacAddress | number): readonly NetDevice[] {
-    return this.byPerm.get(typeof mac === 'number' ? mac : mac.value) ?? EMPTY;
+    const value = typeof mac === 'number' ? mac : mac.value;
+    const same = this.byPerm.get(macIndexKey(value));
+    if (same === undefined) return EMPTY;
+    // The list holds every device whose address folds to this key: usually exactly these.
+    for (let i = 0; i < same.length; i++) {
+      if ((same[i] as NetDevice).permAddr.value !== value) {
+        return same.filter((d) => d.permAddr.value === value);
+      }
+    }
+    return same;
   }
 
   /** Registered devices in registration order (Linux `for_each_netdev`). */
@@ -239,7 +250,7 @@ export class NetNamespace {
     dev.ns = this;
     this.byIndex.set(ifindex, dev);
     this.byName.set(name, dev);
-    const key = dev.permAddr.value;
+    const key = macIndexKey(dev.permAddr.value);
     const same = this.byPerm.get(key);
     if (same === undefined) this.byPerm.set(key, [dev]);
     else same.push(dev);
@@ -248,7 +259,7 @@ export class NetNamespace {
   private unlist(dev: NetDevice): void {
     this.byIndex.delete(dev.ifindex);
     this.byName.delete(dev.name);
-    const key = dev.permAddr.value;
+    const key = macIndexKey(dev.permAddr.value);
     const same = this.byPerm.get(key);
     if (same !== undefined) {
       const i = same.indexOf(dev);

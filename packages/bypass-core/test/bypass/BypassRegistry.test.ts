@@ -313,3 +313,32 @@ test('pairing looks up the MAC index instead of walking the masters', (t) => {
   t.is(vf.master, s.master);
   t.is(s.registry.instances().length, 501);
 });
+
+test('addresses that share an index key are told apart: only the exact MAC pairs', (t) => {
+  // 00:00:00:00:00:40 and 00:00:01:00:00:00 fold to the same key (macIndexKey)
+  const a = MacAddress.parse('00:00:00:00:00:40');
+  const b = MacAddress.parse('00:00:01:00:00:00');
+  const w = world();
+  const masterA = w.nic({ name: 'mA', permAddr: a });
+  const masterB = w.nic({ name: 'mB', permAddr: b });
+  w.ns.register(masterA);
+  w.ns.register(masterB);
+  const { ops } = recordingOps();
+  const instA = w.registry.register(masterA, ops);
+  const instB = w.registry.register(masterB, ops);
+  const vfB = w.vf({ name: 'vfB', permAddr: b });
+  const vfA = w.vf({ name: 'vfA', permAddr: a });
+  w.ns.register(vfB);
+  w.ns.register(vfA);
+  t.is(vfA.master, masterA);
+  t.is(vfB.master, masterB);
+  t.is(w.registry.findByMaster(masterA), instA);
+  t.is(w.registry.findByMaster(masterB), instB);
+  t.true(instA.pairsOn(a.value));
+  t.false(instA.pairsOn(b.value));
+  w.registry.slaveUnregister(vfA);
+  w.registry.unregister(instA);
+  t.is(w.registry.findByMaster(masterA), undefined);
+  t.is(w.registry.findByMaster(masterB), instB);
+  t.deepEqual(w.registry.instances(), [instB]);
+});

@@ -2,6 +2,7 @@ import test from 'ava';
 import { isBypassError } from '../../src/errors/BypassError.js';
 import { IFF, NETIF_F, PRIV_FLAG } from '../../src/netdev/NetDeviceFlags.js';
 import type { NetdevEvent } from '../../src/netdev/NetdevEvent.js';
+import { MacAddress } from '../../src/netdev/MacAddress.js';
 import { NetNamespace } from '../../src/netdev/NetNamespace.js';
 import { RX_HANDLER } from '../../src/netdev/RxHandler.js';
 import { TestNic } from '../helpers/TestNic.js';
@@ -447,4 +448,24 @@ test('register emits post-init just before register, and a move between namespac
   t.deepEqual(src.log, ['post-init:eth0@src', 'register:eth0@src']);
   src.ns.moveDevice(a, dst.ns);
   t.deepEqual(dst.log, ['register:eth0@dst']);
+});
+
+test('getByPermAddr tells apart addresses that share an index key', (t) => {
+  const { ns } = makeNs();
+  // 00:00:00:00:00:40 and 00:00:01:00:00:00 fold to the same key (macIndexKey)
+  const a = MacAddress.parse('00:00:00:00:00:40');
+  const b = MacAddress.parse('00:00:01:00:00:00');
+  const da = new TestNic({ pool, permAddr: a, name: 'a0' });
+  const db = new TestNic({ pool, permAddr: b, name: 'b0' });
+  const da2 = new TestNic({ pool, permAddr: a, name: 'a1' });
+  ns.register(da);
+  ns.register(db);
+  ns.register(da2);
+  t.deepEqual(ns.getByPermAddr(a), [da, da2]);
+  t.deepEqual(ns.getByPermAddr(b.value), [db]);
+  ns.unregister(da);
+  t.deepEqual(ns.getByPermAddr(a), [da2]);
+  ns.unregister(da2);
+  t.deepEqual(ns.getByPermAddr(a), []);
+  t.deepEqual(ns.getByPermAddr(b), [db]);
 });
