@@ -96,6 +96,11 @@ export abstract class NetDevice {
 
   /** Interface index inside its namespace; 0 before the first registration. */
   ifindex = 0;
+  /**
+   * When its namespace listed it (a sequence number of that namespace): `devices()` returns
+   * devices in this order. Set by the namespace; drivers leave it alone.
+   */
+  listOrder = 0;
   /** Current name (a pattern until registered). */
   name: string;
   /** Current (user-changeable) address. */

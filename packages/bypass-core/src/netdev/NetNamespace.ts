@@ -32,7 +32,13 @@ const EMPTY: readonly NetDevice[] = Object.freeze([]);
  */
 export class NetNamespace {
   readonly name: string;
-  private readonly byIndex = new Map<number, NetDevice>();
+  /**
+   * Devices by ifindex: an array, since indexes are small integers allocated upwards (a `Map`
+   * costs two cache misses per lookup once it is large). Unlisted slots hold `undefined`.
+   */
+  private readonly byIndex: (NetDevice | undefined)[] = [];
+  private count = 0;
+  private listed = 0;
   private readonly byName = new Map<string, NetDevice>();
   /** Devices by permanent address, keyed by {@link macIndexKey} (a list per key). */
   private readonly byPerm = new Map<number, NetDevice[]>();
@@ -53,7 +59,7 @@ export class NetNamespace {
 
   /** Number of registered devices. */
   get size(): number {
-    return this.byIndex.size;
+    return this.count;
   }
 
   /**
@@ -156,7 +162,7 @@ export class NetNamespace {
 
   /** The device with that ifindex, or undefined. */
   get(ifindex: number): NetDevice | undefined {
-    return this.byIndex.get(ifindex);
+    return Number.isInteger(ifindex) && ifindex > 0 ? this.byIndex[ifindex] : undefined;
   }
 
   /** The device with that name, or undefined. */
@@ -193,12 +199,20 @@ export class NetNamespace {
 
   /** Registered devices in registration order (Linux `for_each_netdev`). */
   devices(): NetDevice[] {
-    return [...this.byIndex.values()];
+    const out: NetDevice[] = [];
+    let sorted = true;
+    for (const d of this.byIndex) {
+      if (d === undefined) continue;
+      if (out.length > 0 && (out[out.length - 1] as NetDevice).listOrder > d.listOrder) sorted = false;
+      out.push(d);
+    }
+    // ifindex order is listing order unless a device moved in kept a lower index
+    return sorted ? out : out.sort((a, b) => a.listOrder - b.listOrder);
   }
 
   /** True when `dev` is registered here. */
   has(dev: NetDevice): boolean {
-    return dev.ns === this && this.byIndex.get(dev.ifindex) === dev;
+    return dev.ns === this && this.byIndex[dev.ifindex] === dev;
   }
 
   /**
@@ -236,11 +250,11 @@ export class NetNamespace {
   }
 
   private allocIndex(wanted: number): number {
-    if (wanted > 0 && !this.byIndex.has(wanted)) {
+    if (wanted > 0 && this.byIndex[wanted] === undefined) {
       if (wanted >= this.nextIndex) this.nextIndex = wanted + 1;
       return wanted;
     }
-    while (this.byIndex.has(this.nextIndex)) this.nextIndex++;
+    while (this.byIndex[this.nextIndex] !== undefined) this.nextIndex++;
     return this.nextIndex++;
   }
 
@@ -248,7 +262,9 @@ export class NetNamespace {
     dev.name = name;
     dev.ifindex = ifindex;
     dev.ns = this;
-    this.byIndex.set(ifindex, dev);
+    dev.listOrder = ++this.listed;
+    this.byIndex[ifindex] = dev;
+    this.count++;
     this.byName.set(name, dev);
     const key = macIndexKey(dev.permAddr.value);
     const same = this.byPerm.get(key);
@@ -257,7 +273,10 @@ export class NetNamespace {
   }
 
   private unlist(dev: NetDevice): void {
-    this.byIndex.delete(dev.ifindex);
+    if (this.byIndex[dev.ifindex] === dev) {
+      this.byIndex[dev.ifindex] = undefined;
+      this.count--;
+    }
     this.byName.delete(dev.name);
     const key = macIndexKey(dev.permAddr.value);
     const same = this.byPerm.get(key);

@@ -469,3 +469,30 @@ test('getByPermAddr tells apart addresses that share an index key', (t) => {
   t.deepEqual(ns.getByPermAddr(a), []);
   t.deepEqual(ns.getByPermAddr(b), [db]);
 });
+
+test('devices() lists in listing order even when a device moved in keeps a lower ifindex', (t) => {
+  const a = new NetNamespace('a');
+  const b = new NetNamespace('b');
+  const mover = nic(1, 'mover');
+  a.register(mover); // ifindex 1 in a
+  const x = nic(2, 'x');
+  const y = nic(3, 'y');
+  const z = nic(4, 'z');
+  b.register(x);
+  b.register(y);
+  b.register(z);
+  b.unregister(x); // ifindex 1 of b is free again
+  a.moveDevice(mover, b);
+  t.is(mover.ifindex, 1);
+  t.deepEqual(b.devices(), [y, z, mover]);
+  t.is(b.get(1), mover);
+  t.is(b.get(2), y);
+  t.is(b.get(0), undefined);
+  t.is(b.get(1.5), undefined);
+  t.is(b.get(-1), undefined);
+  t.is(b.size, 3);
+  t.true(b.has(mover));
+  t.false(a.has(mover));
+  t.is(a.size, 0);
+  t.deepEqual(a.devices(), []);
+});
