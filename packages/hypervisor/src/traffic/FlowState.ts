@@ -36,6 +36,8 @@ export class FlowState {
   private nextSeq = 0;
   private highest = -1;
   private seen: Uint8Array;
+  /** One handle, for {@link FlowState.receive}. */
+  private readonly one = new Int32Array(1);
   private lastRx: number;
   /** Time of the last frame received and its timeline bucket. */
   private bucketAt = Number.NaN;
@@ -101,48 +103,17 @@ export class FlowState {
 
   /** Counts frame `h` (an original of this flow) as received at `now`. The caller frees it. */
   receive(h: number, now: number): void {
-    const p = FlowFrameReader.headerOffset(this.pool, h);
-    if (p < 0) return;
-    // = FlowFrameReader.seqAt, as one big-endian load of the pool's DataView.
-    const seq = this.pool.view.getUint32(p + 8);
-    this.received++;
-    if (seq >= this.seen.length * 8) this.grow(seq);
-    const byte = seq >>> 3;
-    const bit = 1 << (seq & 7);
-    if (((this.seen[byte] as number) & bit) !== 0) {
-      this.duplicated++;
-      return;
-    }
-    this.seen[byte] = (this.seen[byte] as number) | bit;
-    if (seq < this.highest) this.reordered++;
-    else this.highest = seq;
-    const gap = now - this.lastRx;
-    if (gap > this.longestGapNs) this.longestGapNs = gap;
-    this.lastRx = now;
-    const stamp = this.pool.timestamp[h] as number;
-    const sentAt =
-      stamp > 0
-        ? stamp
-        : FlowFrameReader.sendTimeNs(FlowFrameReader.sendTimeUsAt(this.pool.bytes, p), now);
-    const lat = now - sentAt;
-    if (lat < this.latencyMin) this.latencyMin = lat;
-    if (lat > this.latencyMax) this.latencyMax = lat;
-    this.latencySum += lat;
-    // Frames of one burst arrive at the same time: the bucket is worked out once for them.
-    if (now !== this.bucketAt) {
-      this.bucketAt = now;
-      this.bucket = Math.floor(now / this.bucketNs);
-    }
-    const b = this.bucket;
-    if (b < this.perBucket.length) this.perBucket[b] = (this.perBucket[b] as number) + 1;
+    this.one[0] = h;
+    this.receiveRun(this.one, 0, 1, now);
   }
 
   /**
-   * Counts frames `pkts[start .. end)` (originals of this flow, all arriving at `now`) as
-   * {@link FlowState.receive} would one after the other, with the same results to the bit: the
-   * running figures are kept in locals for the run and stored once (the latency sum adds the
-   * same values in the same order; the bucket count is an integer-valued double, so `+ k` is
-   * `k` times `+ 1`). The caller frees the frames.
+   * Counts frames `pkts[start .. end)` (originals of this flow, all arriving at `now`), in
+   * order: a frame whose flow header does not check is skipped; then sequence (duplicates,
+   * reordering), the gap since the last frame, latency, and the timeline bucket. The running
+   * figures are kept in locals for the run and stored once (the latency sum adds the same values
+   * in the same order as frame by frame; the bucket count is an integer-valued double, so `+ k`
+   * is `k` times `+ 1`). The caller frees the frames.
    */
   receiveRun(pkts: Int32Array, start: number, end: number, now: number): void {
     const pool = this.pool;
