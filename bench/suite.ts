@@ -6,6 +6,7 @@ import { cpuNs, nowNs } from './harness/clock.js';
 import { forceGc } from './harness/gc.js';
 import { measureInterleaved, type Repeatable } from './harness/interleave.js';
 import { median, summarize } from './harness/stats.js';
+import { runControlSection } from './control/measure.js';
 import { measureIdleNetdevs } from './memory/measure.js';
 import {
   CONTROL_PLANE_BENCHMARKS,
@@ -221,7 +222,11 @@ function runDatapath(
   }
 }
 
-function runControl(
+/**
+ * The control-plane section in this process (what `bench/control/child.ts` runs): pairing rows
+ * per N, the cost ratios, and their samples.
+ */
+export function runControl(
   o: SuiteOptions['control'],
   rows: BenchRow[],
   samples: BenchSamples,
@@ -464,7 +469,14 @@ export function runSuite(
     simulatorRuns: {},
   };
   if (sections.has('datapath')) runDatapath(options.datapath, rows, samples, log);
-  if (sections.has('control')) runControl(options.control, rows, samples, log);
+  if (sections.has('control')) {
+    // In a process of its own, like the memory and simulator rows (see bench/control/measure.ts).
+    const c = runControlSection(options.control, log);
+    rows.push(...c.rows);
+    Object.assign(samples.controlNsPerEvent, c.samples.controlNsPerEvent);
+    Object.assign(samples.controlWallNsPerEvent, c.samples.controlWallNsPerEvent);
+    Object.assign(samples.controlEventsPerPair, c.samples.controlEventsPerPair);
+  }
   if (sections.has('simulator')) runSimulator(options.simulator, rows, samples, log);
   if (sections.has('memory')) runMemory(options.memory, rows, log);
   rows.push({
