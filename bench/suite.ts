@@ -453,14 +453,9 @@ function runMemory(o: SuiteOptions['memory'], rows: BenchRow[], log: (line: stri
 /** The parts of the suite, for running only some of them (`--only`). */
 export type SuiteSection = 'datapath' | 'control' | 'simulator' | 'memory';
 
-/** Runs the benchmarks of `sections` (default all) with `options`; `log` gets progress lines. */
-export function runSuite(
-  options: SuiteOptions,
-  log: (line: string) => void = () => {},
-  sections: ReadonlySet<SuiteSection> = new Set(['datapath', 'control', 'simulator', 'memory']),
-): BenchReport {
-  const rows: BenchRow[] = [];
-  const samples: BenchSamples = {
+/** Raw samples of no section yet (what a section fills in). */
+export function emptySamples(): BenchSamples {
+  return {
     datapathPps: {},
     datapathIterations: {},
     controlNsPerEvent: {},
@@ -468,6 +463,16 @@ export function runSuite(
     controlEventsPerPair: {},
     simulatorRuns: {},
   };
+}
+
+/** Runs the benchmarks of `sections` (default all) with `options`; `log` gets progress lines. */
+export function runSuite(
+  options: SuiteOptions,
+  log: (line: string) => void = () => {},
+  sections: ReadonlySet<SuiteSection> = new Set(['datapath', 'control', 'simulator', 'memory']),
+): BenchReport {
+  const rows: BenchRow[] = [];
+  const samples = emptySamples();
   if (sections.has('datapath')) runDatapath(options.datapath, rows, samples, log);
   if (sections.has('control')) {
     // In a process of its own, like the memory and simulator rows (see bench/control/measure.ts).

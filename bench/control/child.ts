@@ -4,7 +4,13 @@
  * prints one JSON line `{ rows, samples }` on stdout. The parent merges them into its report
  * (`bench/control/measure.ts`).
  */
-import { runControl, type BenchSamples, type BenchRow, type SuiteOptions } from '../suite.js';
+import {
+  emptySamples,
+  runControl,
+  type BenchRow,
+  type BenchSamples,
+  type SuiteOptions,
+} from '../suite.js';
 
 /** What the child prints. */
 export interface ControlSectionResult {
@@ -17,14 +23,7 @@ export interface ControlSectionResult {
 
 const options = JSON.parse(process.argv[2] ?? '') as SuiteOptions['control'];
 const rows: BenchRow[] = [];
-const samples: BenchSamples = {
-  datapathPps: {},
-  datapathIterations: {},
-  controlNsPerEvent: {},
-  controlWallNsPerEvent: {},
-  controlEventsPerPair: {},
-  simulatorRuns: {},
-};
+const samples = emptySamples();
 runControl(options, rows, samples, (line) => process.stderr.write(`${line}\n`));
 const result: ControlSectionResult = {
   rows,

@@ -203,7 +203,8 @@ export class NetNamespace {
     let sorted = true;
     for (const d of this.byIndex) {
       if (d === undefined) continue;
-      if (out.length > 0 && (out[out.length - 1] as NetDevice).listOrder > d.listOrder) sorted = false;
+      if (out.length > 0 && (out[out.length - 1] as NetDevice).listOrder > d.listOrder)
+        sorted = false;
       out.push(d);
     }
     // ifindex order is listing order unless a device moved in kept a lower index

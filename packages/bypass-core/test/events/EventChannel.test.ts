@@ -91,27 +91,30 @@ test('publishing walks the subscribers present when the event was published', (t
   t.deepEqual(seen, ['first x', 'first y', 'second y']);
 });
 
-test.serial('a subscriber that throws does not stop the others; rxjs reports the error', async (t) => {
-  const reported: unknown[] = [];
-  const saved = config.onUnhandledError;
-  // rxjs hands unhandled errors over asynchronously (a timeout) and reads the hook then
-  config.onUnhandledError = (err) => reported.push(err);
-  try {
-    const c = new EventChannel<number>();
-    const got: number[] = [];
-    c.observable.subscribe(() => {
-      throw new Error('listener bug');
-    });
-    c.observable.subscribe((v) => got.push(v));
-    c.next(7);
-    t.deepEqual(got, [7]);
-    await new Promise<void>((resolve) => setTimeout(resolve, 5));
-    t.is(reported.length, 1);
-    t.regex(String(reported[0]), /listener bug/);
-  } finally {
-    config.onUnhandledError = saved;
-  }
-});
+test.serial(
+  'a subscriber that throws does not stop the others; rxjs reports the error',
+  async (t) => {
+    const reported: unknown[] = [];
+    const saved = config.onUnhandledError;
+    // rxjs hands unhandled errors over asynchronously (a timeout) and reads the hook then
+    config.onUnhandledError = (err) => reported.push(err);
+    try {
+      const c = new EventChannel<number>();
+      const got: number[] = [];
+      c.observable.subscribe(() => {
+        throw new Error('listener bug');
+      });
+      c.observable.subscribe((v) => got.push(v));
+      c.next(7);
+      t.deepEqual(got, [7]);
+      await new Promise<void>((resolve) => setTimeout(resolve, 5));
+      t.is(reported.length, 1);
+      t.regex(String(reported[0]), /listener bug/);
+    } finally {
+      config.onUnhandledError = saved;
+    }
+  },
+);
 
 test('completed, observed and subscriberCount report the channel state', (t) => {
   const c = new EventChannel<number>();

@@ -153,8 +153,7 @@ export class FlowState {
       if (gap > longestGap) longestGap = gap;
       lastRx = now;
       const stamp = stamps[h] as number;
-      const sentAt =
-        stamp > 0 ? stamp : FlowFrameReader.sendTimeNs(view.getUint32(p + 12), now);
+      const sentAt = stamp > 0 ? stamp : FlowFrameReader.sendTimeNs(view.getUint32(p + 12), now);
       const lat = now - sentAt;
       if (lat < latMin) latMin = lat;
       if (lat > latMax) latMax = lat;
