@@ -100,6 +100,8 @@ export class FlowFrameWriter {
   /** Int32Array over the whole buffer of `wordsPool` (the last pool written to by writeRun). */
   private words: Int32Array = new Int32Array(0);
   private wordsPool: PacketPool | null = null;
+  /** One handle, for {@link FlowFrameWriter.write}. */
+  private readonly one = new Int32Array(1);
 
   /**
    * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a size outside 60..1514, a flow index
@@ -182,37 +184,16 @@ export class FlowFrameWriter {
    * frame does not fit in the slot or `h` is not a slot of `pool`.
    */
   write(pool: PacketPool, h: number, seq: number, timeNs: number): void {
-    pool.setLength(h, this.size);
-    const o = pool.start[h] as number;
-    pool.bytes.set(this.template, o);
-    // The fields through the pool's DataView (big-endian): one store each, not two or four.
-    const v = pool.view;
-    const s = seq >>> 0;
-    // `>>> 0` is ToUint32, i.e. the microseconds modulo 2^32 already (exactly, for any finite
-    // value): no `%`, which is a floating-point remainder, a call out of V8's compiled code.
-    const us = Math.floor(timeNs / 1000) >>> 0;
-    const id = s & 0xffff;
-    v.setUint16(o + O_IP_ID, id);
-    let ip = this.ipBase + id;
-    ip = (ip & 0xffff) + (ip >>> 16);
-    v.setUint16(o + O_IP_CSUM, ~ip & 0xffff);
-    v.setUint32(o + O_SEQ, s);
-    v.setUint32(o + O_TIME, us);
-    let u = this.udpBase + (s >>> 16) + id + (us >>> 16) + (us & 0xffff);
-    u = (u & 0xffff) + (u >>> 16);
-    u = (u & 0xffff) + (u >>> 16);
-    const c = ~u & 0xffff;
-    // A computed 0 is sent as 0xffff: 0 means "no checksum" (RFC 768).
-    v.setUint16(o + O_UDP_CSUM, c === 0 ? 0xffff : c);
-    pool.mark[h] = this.flow + 1;
-    pool.timestamp[h] = timeNs;
+    this.one[0] = h;
+    this.writeRun(pool, this.one, 1, seq, timeNs);
   }
 
   /**
-   * Fills slots `pkts[0 .. count)` with frames `firstSeq, firstSeq+1, ...` all sent at `timeNs`:
-   * exactly what `count` calls of {@link FlowFrameWriter.write} do, in the same order, with the
-   * send time's microseconds and their share of the UDP checksum worked out once for the run
-   * (integer sums: regrouping them changes nothing) and the pool's arrays held in locals.
+   * Fills slots `pkts[0 .. count)` with frames `firstSeq, firstSeq+1, ...` (modulo 2^32), all
+   * sent at `timeNs`, in order: the template, then the IP id and header checksum, sequence,
+   * send time in microseconds (modulo 2^32) and UDP checksum, and the slot's mark and timestamp.
+   * The send time's share of the UDP checksum is worked out once for the run (integer sums:
+   * regrouping them changes nothing) and the pool's arrays are held in locals.
    *
    * @throws `BypassError` `ERR_INVALID_ARGUMENT` (from `PacketPool.setLength`) when a frame
    * does not fit in its slot; the frames before it are written.
@@ -233,6 +214,7 @@ export class FlowFrameWriter {
     const starts = pool.start;
     const marks = pool.mark;
     const stamps = pool.timestamp;
+    // `>>> 0` is ToUint32: the microseconds modulo 2^32, exactly, without a floating-point `%`.
     const us = Math.floor(timeNs / 1000) >>> 0;
     const udpTime = this.udpBase + (us >>> 16) + (us & 0xffff);
     // The template's first 64 bytes go in as 16 word stores from locals (a Uint8Array.set is a
@@ -298,6 +280,7 @@ export class FlowFrameWriter {
       u = (u & 0xffff) + (u >>> 16);
       u = (u & 0xffff) + (u >>> 16);
       const c = ~u & 0xffff;
+      // A computed 0 is sent as 0xffff: 0 means "no checksum" (RFC 768).
       v.setUint16(o + O_UDP_CSUM, c === 0 ? 0xffff : c);
       marks[h] = flowMark;
       stamps[h] = timeNs;

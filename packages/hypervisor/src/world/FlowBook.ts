@@ -136,8 +136,8 @@ export class FlowBook {
                 let j = i + 1;
                 while (j < end && marks[pkts[j] as number] === m) j++;
                 flow.receiveRun(pkts, i, j, now);
-                for (; i < j; i++) pool.free(pkts[i] as number);
-                i--;
+                pool.freeBurst(pkts, i, j - i);
+                i = j - 1;
                 continue;
               }
             } else if (!copy) {
