@@ -101,6 +101,15 @@ export class FlowState {
     return got;
   }
 
+  /**
+   * False when a further {@link FlowState.generate} call with `tickNs` 0 would return 0 and
+   * change nothing: less than one whole frame is due (a call with `tickNs` 0 adds nothing to
+   * the running total). True when one was left due (`out` was full, or the window ended).
+   */
+  get moreDue(): boolean {
+    return !(this.acc < 1);
+  }
+
   /** Counts frame `h` (an original of this flow) as received at `now`. The caller frees it. */
   receive(h: number, now: number): void {
     this.one[0] = h;

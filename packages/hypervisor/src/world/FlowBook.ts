@@ -102,7 +102,7 @@ export class FlowBook {
       for (
         let n = flow.generate(out, now - tickNs, tickNs);
         n > 0;
-        n = flow.generate(out, now - tickNs, 0)
+        n = flow.moreDue ? flow.generate(out, now - tickNs, 0) : 0
       ) {
         w.send(out, n);
       }

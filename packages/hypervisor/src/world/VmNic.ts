@@ -258,8 +258,15 @@ export class VmNic {
     const vf = this.vf;
     if (vf === null || !vf.present) return;
     const out = this.scratch;
+    const cap = out.length;
     for (let q = 0; q < vf.numTxQueues; q++) {
-      for (let n; (n = vf.drainTx(q, out, 0, out.length)) > 0;) this.vfOut.push(out, 0, n, now);
+      // A short drain emptied the ring (pushing onto the wire queues nothing on the VF): no
+      // second call to find it empty.
+      for (;;) {
+        const n = vf.drainTx(q, out, 0, cap);
+        if (n > 0) this.vfOut.push(out, 0, n, now);
+        if (n < cap) break;
+      }
     }
   }
 
