@@ -19,7 +19,10 @@ export interface WireClock {
   now: number;
 }
 
-/** Where a link hands the frames that arrived: `(pkts, start, count)`, ownership moves. */
+/**
+ * Where a link hands the frames that arrived: `(pkts, start, count)`, ownership of the frames
+ * moves; `pkts` itself is the link's (read it during the call, do not keep it).
+ */
 export type LinkSink = (pkts: Int32Array, start: number, count: number) => void;
 
 /**
@@ -28,7 +31,11 @@ export type LinkSink = (pkts: Int32Array, start: number, count: number) => void;
  * ns after their last bit. Arrivals are handed to the sink in bursts by {@link DelayLink.pull}
  * once their time has come. A full queue drops the excess as `link-queue-full` (counted).
  *
- * Two parallel rings (handles and due times) hold the queue: no allocation per frame.
+ * Two parallel rings (handles and due times) hold the queue: no allocation per frame. A chunk
+ * that does not wrap around the ring's end is handed to the sink in place (the ring's own array
+ * at the chunk's offset), one that does through a copy: a sink therefore must not put more
+ * frames on the same link than leave the chunk's slots alone ({@link DelayLink.push} throws
+ * rather than overwrite them; no wiring of the world does it at all).
  *
  * @example
  * ```ts
@@ -50,6 +57,8 @@ export class DelayLink {
   private busyUntil = 0;
   private readonly nsPerByte: number;
   private readonly out = new Int32Array(64);
+  /** Counter of the first slot lent to the sink in place during its call; -1 when none. */
+  private lentFrom = -1;
 
   /**
    * @param pool - the frames' pool
@@ -98,6 +107,12 @@ export class DelayLink {
   push(pkts: Int32Array, start: number, count: number, now: number): void {
     const room = this.mask + 1 - (this.head - this.tail);
     const n = count < room ? count : room;
+    if (this.lentFrom >= 0 && this.head + n > this.lentFrom + this.mask + 1) {
+      throw new BypassError(
+        'ERR_STATE',
+        'a link sink put frames on its own link over the slots it is reading',
+      );
+    }
     const length = this.pool.length;
     // The ring's fields in locals for the loop (stored once after it): the same arithmetic in
     // the same order, so the same due times to the bit.
@@ -161,13 +176,26 @@ export class DelayLink {
         n = lo;
         latest = due[(tail + n - 1) & mask] as number;
       }
-      for (let i = 0; i < n; i++) out[i] = handles[(tail + i) & mask] as number;
       this.tail = tail + n;
       total += n;
       if (this.wire !== null) {
         this.wire.now = latest < now ? latest : now;
       }
-      this.sink(out, 0, n);
+      // The same chunks either way; one that does not wrap is read in place, not copied.
+      const first = tail & mask;
+      if (first + n <= mask + 1) {
+        // Nested deliveries keep the outermost (lowest) lent slot: the check covers them all.
+        const lent = this.lentFrom;
+        if (lent < 0) this.lentFrom = tail;
+        try {
+          this.sink(handles, first, n);
+        } finally {
+          this.lentFrom = lent;
+        }
+      } else {
+        for (let i = 0; i < n; i++) out[i] = handles[(tail + i) & mask] as number;
+        this.sink(out, 0, n);
+      }
     }
     this.delivered += total;
     return total;
