@@ -111,7 +111,10 @@ export class BypassRegistry {
     if (list === undefined) this.byMac.set(key, [inst]);
     else list.push(inst);
     this.follow(ns);
-    for (const dev of [...ns.getByPermAddr(inst.mac)]) {
+    // A snapshot: a driver's register hook may register or unregister devices meanwhile.
+    const same = ns.getByPermAddr(inst.mac);
+    for (let i = 0; i < same.length; i++) {
+      const dev = same[i] as NetDevice;
       if (dev !== master) this.slaveRegister(dev);
     }
     return inst;

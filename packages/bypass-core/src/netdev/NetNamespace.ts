@@ -7,7 +7,6 @@ import type { MacAddress } from './MacAddress.js';
 import type { NetDevice } from './NetDevice.js';
 import { NETIF_F, PRIV_FLAG } from './NetDeviceFlags.js';
 import type { NetdevEvent } from './NetdevEvent.js';
-import { removeAt } from '../util/removeAt.js';
 
 const EMPTY: readonly NetDevice[] = Object.freeze([]);
 
@@ -40,8 +39,13 @@ export class NetNamespace {
   private count = 0;
   private listed = 0;
   private readonly byName = new Map<string, NetDevice>();
-  /** Devices by permanent address, keyed by {@link macIndexKey} (a list per key). */
-  private readonly byPerm = new Map<number, NetDevice[]>();
+  /**
+   * Devices by permanent address, keyed by {@link macIndexKey}: a list per key, copied on write
+   * (a list is never changed once stored), so a caller may keep or walk what
+   * {@link NetNamespace.getByPermAddr} returned while devices come and go, and a list is exactly
+   * as long as it needs to be (a `push` onto a one-element array reserves 17 slots).
+   */
+  private readonly byPerm = new Map<number, readonly NetDevice[]>();
   private readonly subject = new EventChannel<NetdevEvent>();
   private nextIndex = 1;
   /**
@@ -183,7 +187,10 @@ export class NetNamespace {
     return d;
   }
 
-  /** Devices whose permanent address is `mac`, in registration order (O(1) lookup). */
+  /**
+   * Devices whose permanent address is `mac`, in registration order (O(1) lookup). The list is
+   * a snapshot: registering or unregistering devices afterwards does not change it.
+   */
   getByPermAddr(mac: MacAddress | number): readonly NetDevice[] {
     const value = typeof mac === 'number' ? mac : mac.value;
     const same = this.byPerm.get(macIndexKey(value));
@@ -269,8 +276,7 @@ export class NetNamespace {
     this.byName.set(name, dev);
     const key = macIndexKey(dev.permAddr.value);
     const same = this.byPerm.get(key);
-    if (same === undefined) this.byPerm.set(key, [dev]);
-    else same.push(dev);
+    this.byPerm.set(key, same === undefined ? [dev] : withAdded(same, dev));
   }
 
   private unlist(dev: NetDevice): void {
@@ -281,10 +287,9 @@ export class NetNamespace {
     this.byName.delete(dev.name);
     const key = macIndexKey(dev.permAddr.value);
     const same = this.byPerm.get(key);
-    if (same !== undefined) {
-      const i = same.indexOf(dev);
-      removeAt(same, i);
-      if (same.length === 0) this.byPerm.delete(key);
+    if (same !== undefined && same.includes(dev)) {
+      if (same.length === 1) this.byPerm.delete(key);
+      else this.byPerm.set(key, withRemoved(same, dev));
     }
   }
 
@@ -320,4 +325,21 @@ export class NetNamespace {
       dev.unregisterRxHandler();
     }
   }
+}
+
+/** A new list: `list` and then `dev`. */
+function withAdded(list: readonly NetDevice[], dev: NetDevice): NetDevice[] {
+  const n = list.length;
+  const out = new Array<NetDevice>(n + 1);
+  for (let i = 0; i < n; i++) out[i] = list[i] as NetDevice;
+  out[n] = dev;
+  return out;
+}
+
+/** A new list: `list` without `dev` (which it holds once). */
+function withRemoved(list: readonly NetDevice[], dev: NetDevice): NetDevice[] {
+  const out = new Array<NetDevice>(list.length - 1);
+  let k = 0;
+  for (const d of list) if (d !== dev) out[k++] = d;
+  return out;
 }

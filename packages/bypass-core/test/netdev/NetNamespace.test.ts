@@ -160,6 +160,29 @@ test('lookup by permanent MAC returns every holder in registration order, never 
   t.deepEqual(ns.getByPermAddr(mac(1)), []);
 });
 
+test('a list from getByPermAddr is a snapshot: devices that come and go later do not change it', (t) => {
+  const { ns } = makeNs();
+  const a = nic(1);
+  const b = nic(1);
+  ns.register(a);
+  const before = ns.getByPermAddr(mac(1));
+  ns.register(b);
+  const both = ns.getByPermAddr(mac(1));
+  ns.unregister(a);
+  t.deepEqual(before, [a]);
+  t.deepEqual(both, [a, b]);
+  t.deepEqual(ns.getByPermAddr(mac(1)), [b]);
+  // Walking a snapshot while its devices are unregistered visits each of them once.
+  ns.register(a);
+  const seen: string[] = [];
+  for (const d of ns.getByPermAddr(mac(1))) {
+    seen.push(d.name);
+    ns.unregister(d);
+  }
+  t.deepEqual(seen, [b.name, a.name]);
+  t.deepEqual(ns.getByPermAddr(mac(1)), []);
+});
+
 test('unregister closes an up device first: going-down, down, unregister, in that order', (t) => {
   const { ns, log } = makeNs();
   const a = nic(1);

@@ -357,7 +357,8 @@ export class NetvscDevice extends NetDevice {
   private pairWaitingVf(): void {
     const ns = this.ns;
     if (ns === null || this.vfs.vf !== null || this.instance === null) return;
-    for (const dev of [...ns.getByPermAddr(this.permAddr)]) {
+    // A snapshot: pairing does not change it under the loop.
+    for (const dev of ns.getByPermAddr(this.permAddr)) {
       if (dev !== this && dev.master === null && this.registry.slaveRegister(dev)) return;
     }
   }
