@@ -22,22 +22,24 @@ export class SlaveStatsFolder {
   // Created on first use: a master that never had a slave, or never was read, pays nothing.
   private acc: NetDeviceStats | null = null;
   // The followed slaves and their snapshots, in attach order (a master has at most two: arrays
-  // searched in place cost less than a Map per master).
+  // searched in place cost less than a Map per master). A null snapshot stands for all-zero
+  // counters: a VF that just appeared has counted nothing, and its copy would be 24 zeros.
   private slaves: NetDevice[] | null = null;
-  private snaps: NetDeviceStats[] | null = null;
+  private snaps: (NetDeviceStats | null)[] | null = null;
 
   /** Starts counting `slave` from its current counters. */
   attach(slave: NetDevice): void {
-    const snap = slave.getStats64().clone();
+    const now = slave.getStats64();
+    const snap = now.isZero() ? null : now.clone();
     const i = this.indexOf(slave);
     if (i >= 0) {
-      (this.snaps as NetDeviceStats[])[i] = snap;
+      (this.snaps as (NetDeviceStats | null)[])[i] = snap;
     } else if (this.slaves === null) {
       this.slaves = [slave];
       this.snaps = [snap];
     } else {
       this.slaves.push(slave);
-      (this.snaps as NetDeviceStats[]).push(snap);
+      (this.snaps as (NetDeviceStats | null)[]).push(snap);
     }
   }
 
@@ -45,8 +47,8 @@ export class SlaveStatsFolder {
   detach(slave: NetDevice): void {
     const i = this.indexOf(slave);
     if (i < 0) return;
-    const snaps = this.snaps as NetDeviceStats[];
-    foldStats64(this.total(), slave.getStats64(), snaps[i] as NetDeviceStats);
+    const snaps = this.snaps as (NetDeviceStats | null)[];
+    this.foldOne(slave, snaps, i);
     removeAt(this.slaves as NetDevice[], i);
     removeAt(snaps, i);
   }
@@ -58,15 +60,23 @@ export class SlaveStatsFolder {
 
   /** Folds every followed slave and returns the accumulator (do not modify it). */
   fold(): NetDeviceStats {
-    const acc = this.total();
     const slaves = this.slaves;
     if (slaves !== null) {
-      const snaps = this.snaps as NetDeviceStats[];
-      for (let i = 0; i < slaves.length; i++) {
-        foldStats64(acc, (slaves[i] as NetDevice).getStats64(), snaps[i] as NetDeviceStats);
-      }
+      const snaps = this.snaps as (NetDeviceStats | null)[];
+      for (let i = 0; i < slaves.length; i++) this.foldOne(slaves[i] as NetDevice, snaps, i);
     }
-    return acc;
+    return this.total();
+  }
+
+  /** Folds the growth of `slave` since `snaps[i]` into the total; `snaps[i]` becomes now. */
+  private foldOne(slave: NetDevice, snaps: (NetDeviceStats | null)[], i: number): void {
+    const now = slave.getStats64();
+    let before = snaps[i] as NetDeviceStats | null;
+    if (before === null) {
+      if (now.isZero()) return; // still nothing counted: nothing grew
+      before = snaps[i] = new NetDeviceStats();
+    }
+    foldStats64(this.total(), now, before);
   }
 
   private total(): NetDeviceStats {

@@ -179,6 +179,44 @@ export class NetDeviceStats {
     return nbytes;
   }
 
+  /**
+   * True when every counter is zero (a device that has not counted anything yet).
+   *
+   * @example
+   * ```ts
+   * new NetDeviceStats().isZero(); // true
+   * ```
+   */
+  isZero(): boolean {
+    // Field by field, like copyFrom.
+    return (
+      this.rxPackets === 0 &&
+      this.txPackets === 0 &&
+      this.rxBytes === 0 &&
+      this.txBytes === 0 &&
+      this.rxErrors === 0 &&
+      this.txErrors === 0 &&
+      this.rxDropped === 0 &&
+      this.txDropped === 0 &&
+      this.multicast === 0 &&
+      this.collisions === 0 &&
+      this.rxLengthErrors === 0 &&
+      this.rxOverErrors === 0 &&
+      this.rxCrcErrors === 0 &&
+      this.rxFrameErrors === 0 &&
+      this.rxFifoErrors === 0 &&
+      this.rxMissedErrors === 0 &&
+      this.txAbortedErrors === 0 &&
+      this.txCarrierErrors === 0 &&
+      this.txFifoErrors === 0 &&
+      this.txHeartbeatErrors === 0 &&
+      this.txWindowErrors === 0 &&
+      this.rxCompressed === 0 &&
+      this.txCompressed === 0 &&
+      this.rxNohandler === 0
+    );
+  }
+
   /** Sets every counter to zero (what some drivers do on down/up). */
   reset(): void {
     for (const f of STATS64_FIELDS) this[f] = 0;

@@ -26,6 +26,17 @@ test('copyFrom, add, clone, reset and toJSON cover every counter', (t) => {
   t.deepEqual(JSON.parse(JSON.stringify(b)), a.toJSON());
 });
 
+test('isZero is false as soon as any one counter is not zero', (t) => {
+  t.true(new NetDeviceStats().isZero());
+  for (const f of STATS64_FIELDS) {
+    const s = new NetDeviceStats();
+    s[f] = 1;
+    t.false(s.isZero(), f);
+    s[f] = 0;
+    t.true(s.isZero(), f);
+  }
+});
+
 test('foldStats64 adds growth and updates the snapshot', (t) => {
   const acc = new NetDeviceStats();
   const before = new NetDeviceStats();
