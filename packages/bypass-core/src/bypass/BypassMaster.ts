@@ -70,6 +70,11 @@ export interface BypassMasterOptions {
 
 const MASTER_QUEUES = 16;
 
+/** Group frames follow unicast (the merged net_failover). */
+const UNICAST_PATH_FOR_ALL = new BypassPolicy();
+/** Group frames on the backup (the RFC v2 variant). */
+const GROUP_VIA_BACKUP = new BypassPolicy({ multicastViaBackup: true });
+
 /**
  * The 3-netdev bypass master (Linux `drivers/net/net_failover.c`; the seed's "bypass" netdev):
  * the device applications use, with two slave slots, the backup (the paravirtual NIC it was
@@ -202,11 +207,8 @@ export class BypassMaster extends NetDevice {
     });
     this.devAddr = b.devAddr;
     this.registry = options.registry;
-    this.policy = new BypassPolicy(
-      options.multicastViaBackup === undefined
-        ? {}
-        : { multicastViaBackup: options.multicastViaBackup },
-    );
+    // Policies hold no state: masters share the two there are.
+    this.policy = options.multicastViaBackup === true ? GROUP_VIA_BACKUP : UNICAST_PATH_FOR_ALL;
   }
 
   /** The active (VF) slave, or null. */
@@ -316,18 +318,20 @@ export class BypassMaster extends NetDevice {
       }
     }
     this.syncAddressesTo(slave);
-    const added: number[] = [];
-    try {
-      for (const vid of this.vlanIds) {
-        slave.vlanVidAdd(vid);
-        added.push(vid);
+    if (this.usesVlans) {
+      const added: number[] = [];
+      try {
+        for (const vid of this.vlanIds) {
+          slave.vlanVidAdd(vid);
+          added.push(vid);
+        }
+      } catch (err) {
+        for (const vid of added) slave.vlanVidDel(vid);
+        this.unsyncAddressesFrom(slave);
+        if (opened) slave.close();
+        restoreMtu(slave, origMtu);
+        throw err;
       }
-    } catch (err) {
-      for (const vid of added) slave.vlanVidDel(vid);
-      this.unsyncAddressesFrom(slave);
-      if (opened) slave.close();
-      restoreMtu(slave, origMtu);
-      throw err;
     }
     if (role === 'backup') {
       this.backupDev = slave;
@@ -416,10 +420,8 @@ export class BypassMaster extends NetDevice {
     const b = this.backupDev;
     const aReady = a !== null && a.isReady;
     const bReady = b !== null && b.isReady;
-    const pick = (p: DatapathPathValue): NetDevice | null =>
-      p === DatapathPath.ACTIVE ? a : p === DatapathPath.BACKUP ? b : null;
-    this.txUnicast = this.running ? pick(this.policy.unicastPath(aReady, bReady)) : null;
-    this.txGroup = this.running ? pick(this.policy.multicastPath(aReady, bReady)) : null;
+    this.txUnicast = this.running ? pickPath(this.policy.unicastPath(aReady, bReady), a, b) : null;
+    this.txGroup = this.running ? pickPath(this.policy.multicastPath(aReady, bReady), a, b) : null;
   }
 
   private publishPath(): void {
@@ -573,6 +575,15 @@ export class BypassMaster extends NetDevice {
   protected override ndoGetStats64(): NetDeviceStats {
     return (this.total ??= new NetDeviceStats()).copyFrom(this.folder.fold()).add(this.stats);
   }
+}
+
+/** The slave a datapath path names: the active one, the backup one, or none. */
+function pickPath(
+  p: DatapathPathValue,
+  active: NetDevice | null,
+  backup: NetDevice | null,
+): NetDevice | null {
+  return p === DatapathPath.ACTIVE ? active : p === DatapathPath.BACKUP ? backup : null;
 }
 
 function tryOpen(dev: NetDevice): void {
