@@ -145,8 +145,12 @@ export class BypassRegistry {
   findByMaster(master: NetDevice): BypassInstance | undefined {
     const list = this.byMac.get(macIndexKey(master.permAddr.value));
     if (list === undefined) return undefined;
-    // A loop rather than find(): no closure per call (this runs on every slave event).
-    for (const inst of list) if (inst.master === master) return inst;
+    // An indexed loop rather than find() or for-of: no closure or iterator per call (this runs
+    // on every slave event).
+    for (let i = 0; i < list.length; i++) {
+      const inst = list[i] as BypassInstance;
+      if (inst.master === master) return inst;
+    }
     return undefined;
   }
 
@@ -243,7 +247,8 @@ export class BypassRegistry {
     const mac = slave.permAddr.value;
     const list = this.byMac.get(macIndexKey(mac));
     if (list === undefined) return undefined;
-    for (const inst of list) {
+    for (let i = 0; i < list.length; i++) {
+      const inst = list[i] as BypassInstance;
       if (inst.pairsOn(mac) && inst.master.ns === slave.ns && inst.master !== slave) return inst;
     }
     return undefined;

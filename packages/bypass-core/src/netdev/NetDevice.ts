@@ -567,7 +567,7 @@ export abstract class NetDevice {
     // Exactly sized for the usual one or two slaves (a push onto [] reserves 17 slots).
     if (upper.lowerDevs === null) upper.lowerDevs = [this];
     else upper.lowerDevs.push(this);
-    this.emit({ type: 'changeupper', upper, linking: true });
+    this.emitChangeUpper(upper, true);
   }
 
   /** Removes the master link (Linux `netdev_upper_dev_unlink`); emits `changeupper`. */
@@ -580,7 +580,16 @@ export abstract class NetDevice {
       const i = l.indexOf(this);
       removeAt(l, i);
     }
-    this.emit({ type: 'changeupper', upper, linking: false });
+    this.emitChangeUpper(upper, false);
+  }
+
+  /**
+   * `changeupper` for a link or unlink (Linux `NETDEV_CHANGEUPPER`), built as one literal: it
+   * is sent twice per pairing, and {@link NetDevice.emit} copies its argument into a new event.
+   */
+  private emitChangeUpper(upper: NetDevice, linking: boolean): void {
+    const ns = this.ns;
+    if (ns !== null) ns.notify({ type: 'changeupper', dev: this, ns, upper, linking });
   }
 
   /**
