@@ -21,6 +21,7 @@ export class PacketRing {
   private readonly slots: Int32Array;
   private head = 0; // next write (producer)
   private tail = 0; // next read (consumer)
+  private taken = 0;
 
   /**
    * @param size - number of slots, a power of two in 2..2^24
@@ -81,6 +82,32 @@ export class PacketRing {
     }
     this.tail = t;
     return n;
+  }
+
+  /**
+   * Takes up to `count` handles without copying them out (DPDK's zero-copy dequeue,
+   * `rte_ring_dequeue_zc_burst_start`): returns how many, which are then
+   * `slotArray[takenAt .. takenAt + n)`, valid until the next enqueue. Only handles before the
+   * ring's end are taken at once: a run that wraps around takes two calls.
+   */
+  takeInPlace(count: number): number {
+    const avail = (this.head - this.tail) >>> 0;
+    const at = this.tail & this.mask;
+    let n = count < avail ? count : avail;
+    if (n > this.size - at) n = this.size - at;
+    this.taken = at;
+    this.tail = (this.tail + n) >>> 0;
+    return n;
+  }
+
+  /** Where the handles of the last {@link PacketRing.takeInPlace} start in `slotArray`. */
+  get takenAt(): number {
+    return this.taken;
+  }
+
+  /** The ring's slots, for reading what {@link PacketRing.takeInPlace} took (never write them). */
+  get slotArray(): Int32Array {
+    return this.slots;
   }
 
   /** The handle `i` places from the consumer end, without taking it (-1 when absent). */

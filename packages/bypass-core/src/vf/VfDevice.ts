@@ -194,6 +194,17 @@ export class VfDevice extends NetDevice {
   }
 
   /**
+   * TX ring `queue` as the host NIC reads it, for taking frames in place
+   * ({@link PacketRing.takeInPlace}) instead of {@link VfDevice.drainTx}'s copy: what it takes
+   * is the caller's from then on, as with `drainTx`. Only take from it.
+   *
+   * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for a queue that does not exist.
+   */
+  txRing(queue: number): PacketRing {
+    return this.ring(this.txRings, queue, 'txRing');
+  }
+
+  /**
    * The host NIC delivers `pkts[start .. start+count)` from the wire into RX ring `queue`; the VF
    * owns every frame from then on and returns how many it queued. Dropped: everything when the
    * VF is detached (`no-device`), down (`dev-down`) or without carrier (`no-carrier`), counted in

@@ -120,3 +120,53 @@ test('property: the ring behaves like a bounded FIFO array', (t) => {
   );
   t.pass();
 });
+
+test('takeInPlace takes in order without copying, up to the ring end at a time', (t) => {
+  const r = new PacketRing(8);
+  const buf = Int32Array.from([10, 11, 12, 13, 14, 15]);
+  r.enqueueBurst(buf, 0, 6);
+  const a = r.takeInPlace(4);
+  t.is(a, 4);
+  t.deepEqual(Array.from(r.slotArray.subarray(r.takenAt, r.takenAt + a)), [10, 11, 12, 13]);
+  r.enqueueBurst(Int32Array.from([16, 17, 18, 19]), 0, 4); // 14 .. 19, wrapping at 8
+  const b = r.takeInPlace(8);
+  t.is(b, 4, 'stops at the end of the ring');
+  t.deepEqual(Array.from(r.slotArray.subarray(r.takenAt, r.takenAt + b)), [14, 15, 16, 17]);
+  const c = r.takeInPlace(8);
+  t.is(c, 2);
+  t.deepEqual(Array.from(r.slotArray.subarray(r.takenAt, r.takenAt + c)), [18, 19]);
+  t.is(r.takeInPlace(8), 0);
+  t.true(r.isEmpty);
+});
+
+test('property: takeInPlace takes what dequeueBurst would, in the same order', (t) => {
+  fc.assert(
+    fc.property(
+      fc.constantFrom(2, 4, 8, 16),
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 20 })), {
+        maxLength: 100,
+      }),
+      (size, steps) => {
+        const a = new PacketRing(size);
+        const b = new PacketRing(size);
+        const buf = new Int32Array(20);
+        const out = new Int32Array(20);
+        let next = 0;
+        for (const [enq, deq] of steps) {
+          for (let i = 0; i < enq; i++) buf[i] = next++;
+          if (a.enqueueBurst(buf, 0, enq) !== b.enqueueBurst(buf, 0, enq)) return false;
+          const want = a.dequeueBurst(out, 0, deq);
+          const got: number[] = [];
+          for (let n; got.length < deq && (n = b.takeInPlace(deq - got.length)) > 0;) {
+            for (let i = 0; i < n; i++) got.push(b.slotArray[b.takenAt + i] as number);
+          }
+          if (got.length !== want) return false;
+          for (let i = 0; i < want; i++) if (got[i] !== out[i]) return false;
+          if (a.count !== b.count) return false;
+        }
+        return true;
+      },
+    ),
+  );
+  t.pass();
+});

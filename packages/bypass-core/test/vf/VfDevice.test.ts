@@ -129,6 +129,26 @@ test('xmit queues frames in the TX ring of the queue and counts them; drainTx ha
   t.is(vf.txPending(2), 1);
 });
 
+test('txRing lets the wire take the TX ring in place, in order', (t) => {
+  const { vf, pool } = world();
+  const p = frames(pool, 5, 100);
+  t.is(vf.xmit(p, 0, 5, 1), 5);
+  const ring = vf.txRing(1);
+  const n = ring.takeInPlace(3);
+  t.is(n, 3);
+  t.deepEqual([...ring.slotArray.subarray(ring.takenAt, ring.takenAt + n)], [...p.subarray(0, 3)]);
+  t.is(vf.txPending(1), 2);
+  const wire = new Int32Array(8);
+  t.is(vf.drainTx(1, wire, 0, 8), 2, 'drainTx goes on where the take ended');
+  t.deepEqual([...wire.subarray(0, 2)], [...p.subarray(3, 5)]);
+  t.true(
+    isBypassError(
+      t.throws(() => vf.txRing(9)),
+      'ERR_INVALID_ARGUMENT',
+    ),
+  );
+});
+
 test('a full TX ring drops the rest with ring-full, counting txDropped and txRingFull', (t) => {
   const { vf, pool, drops } = world({ ringSize: 4 });
   const p = frames(pool, 6);

@@ -257,16 +257,13 @@ export class VmNic {
   pumpVfTx(now: number): void {
     const vf = this.vf;
     if (vf === null || !vf.present) return;
-    const out = this.scratch;
-    const cap = out.length;
     for (let q = 0; q < vf.numTxQueues; q++) {
-      // A short drain emptied the ring (pushing onto the wire queues nothing on the VF): no
-      // second call to find it empty.
-      for (;;) {
-        const n = vf.drainTx(q, out, 0, cap);
-        if (n > 0) this.vfOut.push(out, 0, n, now);
-        if (n < cap) break;
-      }
+      // Read in place from the TX ring (pushing onto the wire queues nothing on the VF); a run
+      // that wraps around the ring's end goes on the wire in two pushes, which time and drop
+      // frame by frame exactly as one.
+      const ring = vf.txRing(q);
+      for (let n; (n = ring.takeInPlace(ring.size)) > 0;)
+        this.vfOut.push(ring.slotArray, ring.takenAt, n, now);
     }
   }
 
