@@ -85,10 +85,10 @@ export class PacketRing {
   }
 
   /**
-   * Takes up to `count` handles without copying them out (DPDK's zero-copy dequeue,
-   * `rte_ring_dequeue_zc_burst_start`): returns how many, which are then
-   * `slotArray[takenAt .. takenAt + n)`, valid until the next enqueue. Only handles before the
-   * ring's end are taken at once: a run that wraps around takes two calls.
+   * Takes up to `count` handles without copying them out (DPDK's zero-copy dequeue:
+   * `lib/ring/rte_ring_peek_zc.h` `rte_ring_dequeue_zc_burst_start`): returns how many, which
+   * are then `slotArray[takenAt .. takenAt + n)`, valid until the next enqueue. Only handles
+   * before the ring's end are taken at once: a run that wraps around takes two calls.
    */
   takeInPlace(count: number): number {
     const avail = (this.head - this.tail) >>> 0;
