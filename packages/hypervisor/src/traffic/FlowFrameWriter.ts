@@ -17,6 +17,17 @@ const O_UDP_CSUM = FLOW_FRAME.UDP + 6;
 const O_SEQ = FLOW_FRAME.FLOW_HEADER + 8;
 const O_TIME = FLOW_FRAME.FLOW_HEADER + 12;
 
+/** True on a little-endian platform (where writeRun merges the frame's fields into its words). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * The 16-bit value `v` as a little-endian word holds it when its two bytes are in network order
+ * (big-endian) in memory: its bytes swapped.
+ */
+function be16(v: number): number {
+  return ((v & 0xff) << 8) | ((v >>> 8) & 0xff);
+}
+
 function invalid(message: string): BypassError {
   return new BypassError('ERR_INVALID_ARGUMENT', message);
 }
@@ -91,9 +102,9 @@ export class FlowFrameWriter {
   private readonly udpBase: number;
   /**
    * For frames of 64 bytes or more: the template's first 64 bytes as 16 words in the platform's
-   * byte order (read and written through Int32Arrays, so the bytes are the template's on any
-   * platform) and the rest of the template from byte 64 (null for exactly 64 bytes); null
-   * `headWords` for shorter frames. See {@link FlowFrameWriter.writeRun}.
+   * byte order (read and written through Int32Arrays, so the bytes are the template's) and the
+   * rest of the template from byte 64 (null for exactly 64 bytes); null `headWords` for shorter
+   * frames. Used on a little-endian platform: see {@link FlowFrameWriter.writeRun}.
    */
   private readonly headWords: Int32Array | null;
   private readonly rest: Uint8Array | null;
@@ -212,6 +223,8 @@ export class FlowFrameWriter {
     const bytes = pool.bytes;
     const v = pool.view;
     const starts = pool.start;
+    const lengths = pool.length;
+    const slotSize = pool.slotSize;
     const marks = pool.mark;
     const stamps = pool.timestamp;
     // `>>> 0` is ToUint32: the microseconds modulo 2^32, exactly, without a floating-point `%`.
@@ -228,6 +241,12 @@ export class FlowFrameWriter {
       this.words = words;
       this.wordsPool = pool;
     }
+    // On a little-endian platform the per-frame fields go into the head's words as they are
+    // stored (no byte stores over them afterwards): the IP id with the total length (word 4),
+    // the IP checksum with the source address (6), the UDP checksum with the magic (10), the
+    // sequence number's halves with the flow index (12) and the send time (13), the send time's
+    // low half with the filler (14). The same bytes as the template plus the DataView stores.
+    const merge = hw !== null && LITTLE_ENDIAN;
     const w0 = hw === null ? 0 : (hw[0] as number);
     const w1 = hw === null ? 0 : (hw[1] as number);
     const w2 = hw === null ? 0 : (hw[2] as number);
@@ -241,47 +260,61 @@ export class FlowFrameWriter {
     const w10 = hw === null ? 0 : (hw[10] as number);
     const w11 = hw === null ? 0 : (hw[11] as number);
     const w12 = hw === null ? 0 : (hw[12] as number);
-    const w13 = hw === null ? 0 : (hw[13] as number);
     const w14 = hw === null ? 0 : (hw[14] as number);
     const w15 = hw === null ? 0 : (hw[15] as number);
+    const w4Keep = w4 & 0xffff;
+    const w6Keep = w6 & ~0xffff;
+    const w10Keep = w10 & ~0xffff;
+    const w12Keep = w12 & 0xffff;
+    const w13Time = be16(us >>> 16) << 16;
+    const w14Time = (w14 & ~0xffff) | be16(us & 0xffff);
     for (let i = 0; i < count; i++) {
       const h = pkts[i] as number;
-      pool.setLength(h, size);
+      // PacketPool.setLength's check with the pool's fields in locals; it throws (the same
+      // error) for a frame that does not fit.
       const o = starts[h] as number;
-      if (hw !== null && (o & 3) === 0) {
-        const k = o >>> 2;
-        words[k] = w0;
-        words[k + 1] = w1;
-        words[k + 2] = w2;
-        words[k + 3] = w3;
-        words[k + 4] = w4;
-        words[k + 5] = w5;
-        words[k + 6] = w6;
-        words[k + 7] = w7;
-        words[k + 8] = w8;
-        words[k + 9] = w9;
-        words[k + 10] = w10;
-        words[k + 11] = w11;
-        words[k + 12] = w12;
-        words[k + 13] = w13;
-        words[k + 14] = w14;
-        words[k + 15] = w15;
-        if (rest !== null) bytes.set(rest, o + 64);
-      } else bytes.set(template, o);
+      if (!(size >= 0 && size <= (h + 1) * slotSize - o)) pool.setLength(h, size);
+      lengths[h] = size;
       const s = (firstSeq + i) >>> 0;
       const id = s & 0xffff;
-      v.setUint16(o + O_IP_ID, id);
       let ip = ipBase + id;
       ip = (ip & 0xffff) + (ip >>> 16);
-      v.setUint16(o + O_IP_CSUM, ~ip & 0xffff);
-      v.setUint32(o + O_SEQ, s);
-      v.setUint32(o + O_TIME, us);
+      const ipCsum = ~ip & 0xffff;
       let u = udpTime + (s >>> 16) + id;
       u = (u & 0xffff) + (u >>> 16);
       u = (u & 0xffff) + (u >>> 16);
       const c = ~u & 0xffff;
       // A computed 0 is sent as 0xffff: 0 means "no checksum" (RFC 768).
-      v.setUint16(o + O_UDP_CSUM, c === 0 ? 0xffff : c);
+      const udpCsum = c === 0 ? 0xffff : c;
+      if (merge && (o & 3) === 0) {
+        const k = o >>> 2;
+        words[k] = w0;
+        words[k + 1] = w1;
+        words[k + 2] = w2;
+        words[k + 3] = w3;
+        words[k + 4] = w4Keep | (be16(id) << 16);
+        words[k + 5] = w5;
+        words[k + 6] = w6Keep | be16(ipCsum);
+        words[k + 7] = w7;
+        words[k + 8] = w8;
+        words[k + 9] = w9;
+        words[k + 10] = w10Keep | be16(udpCsum);
+        words[k + 11] = w11;
+        words[k + 12] = w12Keep | (be16(s >>> 16) << 16);
+        words[k + 13] = w13Time | be16(id);
+        words[k + 14] = w14Time;
+        words[k + 15] = w15;
+        if (rest !== null) bytes.set(rest, o + 64);
+      } else {
+        // A big-endian platform, a frame under 64 bytes or a slot not 4-aligned: the template,
+        // then the fields over it.
+        bytes.set(template, o);
+        v.setUint16(o + O_IP_ID, id);
+        v.setUint16(o + O_IP_CSUM, ipCsum);
+        v.setUint32(o + O_SEQ, s);
+        v.setUint32(o + O_TIME, us);
+        v.setUint16(o + O_UDP_CSUM, udpCsum);
+      }
       marks[h] = flowMark;
       stamps[h] = timeNs;
     }

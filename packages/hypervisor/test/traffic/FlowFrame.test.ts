@@ -146,6 +146,40 @@ test('checksums hold for random flows, sizes, sequence numbers and times', (t) =
   t.pass();
 });
 
+test('writeRun writes the same bytes through the head words as through the template and field stores', (t) => {
+  // Headroom 128: 4-aligned slots, the fields merged into the head's words (little-endian) or
+  // stored over them; headroom 130: the template copy and the field stores, on any platform.
+  const aligned = new PacketPool({ slots: 8, headroom: 128 });
+  const unaligned = new PacketPool({ slots: 8, headroom: 130 });
+  const a = new Int32Array(8);
+  const u = new Int32Array(8);
+  aligned.allocBurst(a, 0, 8);
+  unaligned.allocBurst(u, 0, 8);
+  fc.assert(
+    fc.property(
+      fc.constantFrom<FlowCast>('unicast', 'multicast', 'broadcast'),
+      fc.integer({ min: 60, max: 1514 }),
+      fc.integer({ min: 0, max: 0x7fff_ffff }),
+      fc.integer({ min: 0, max: 0xffff_ffff }),
+      fc.integer({ min: 0, max: 2 ** 52 }),
+      fc.integer({ min: 1, max: 8 }),
+      (cast, size, flow, seq, timeNs, count) => {
+        const w = new FlowFrameWriter(spec(cast, size, flow));
+        w.writeRun(aligned, a, count, seq, timeNs);
+        w.writeRun(unaligned, u, count, seq, timeNs);
+        for (let i = 0; i < count; i++) {
+          const x = frame(aligned, a[i]!);
+          const y = frame(unaligned, u[i]!);
+          if (x.length !== size || Buffer.compare(x, y) !== 0) return false;
+          if (aligned.mark[a[i]!] !== flow + 1 || aligned.timestamp[a[i]!] !== timeNs) return false;
+        }
+        return true;
+      },
+    ),
+  );
+  t.pass();
+});
+
 test('a UDP checksum that computes to 0 is sent as 0xffff', (t) => {
   // Search the sequence space for a frame whose checksum folds to 0 (one in 65535).
   const pool = new PacketPool({ slots: 1 });
