@@ -67,10 +67,15 @@ function headerOffsetIn(b: Uint8Array, o: number, len: number): number {
 function headerOffset(pool: PacketPool, h: number): number {
   const len = pool.length[h];
   if (len === undefined) return -1;
-  const b = pool.bytes;
-  const v = pool.view;
-  const o = pool.start[h] as number;
-  if (!(len >= UDP + UDP_HLEN + FLOW_HEADER_LEN) || o < 0 || o + len > b.length) return -1;
+  return headerAt(pool.view, pool.start[h] as number, len, pool.bytes.length);
+}
+
+/**
+ * {@link headerOffset} of the frame at `o` of `len` bytes in a pool whose buffer (`v`) is
+ * `size` bytes long: for a caller that checks a run of frames with the pool's fields in locals.
+ */
+function headerAt(v: DataView, o: number, len: number, size: number): number {
+  if (!(len >= UDP + UDP_HLEN + FLOW_HEADER_LEN) || o < 0 || o + len > size) return -1;
   // Ethertype, version/IHL and TOS in one load; flags/fragment offset, TTL and protocol in one.
   const eth = v.getUint32(o + 12);
   if (eth >>> 16 !== 0x0800) return -1;
@@ -116,6 +121,13 @@ function headerOffset(pool: PacketPool, h: number): number {
 export const FlowFrameReader = {
   /** Offset in `pool.bytes` of frame `h`'s flow header; -1 when `h` is not a flow frame. */
   headerOffset,
+
+  /**
+   * `headerOffset` of a frame given by its fields: data start `o`, length `len`, in a pool
+   * whose DataView is `v` and whose buffer is `size` bytes (for a loop over a run of frames
+   * that keeps the pool's arrays in locals).
+   */
+  headerAt,
 
   /**
    * Offset in `bytes` of the flow header of the frame at `bytes[offset .. offset+length)` (a

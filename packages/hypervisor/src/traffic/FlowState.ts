@@ -128,6 +128,9 @@ export class FlowState {
     const pool = this.pool;
     const view = pool.view;
     const stamps = pool.timestamp;
+    const lengths = pool.length;
+    const starts = pool.start;
+    const size = pool.bytes.length;
     let seen = this.seen;
     let received = this.received;
     let duplicated = this.duplicated;
@@ -141,7 +144,10 @@ export class FlowState {
     let counted = 0;
     for (let i = start; i < end; i++) {
       const h = pkts[i] as number;
-      const p = FlowFrameReader.headerOffset(pool, h);
+      // FlowFrameReader.headerOffset with the pool's fields in locals.
+      const len = lengths[h];
+      if (len === undefined) continue;
+      const p = FlowFrameReader.headerAt(view, starts[h] as number, len, size);
       if (p < 0) continue;
       const seq = view.getUint32(p + 8);
       received++;
