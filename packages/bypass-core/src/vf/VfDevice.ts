@@ -274,7 +274,11 @@ export class VfDevice extends NetDevice {
   /** {@link VfDevice.poll} on every RX queue in order, each with `budget`; returns the total. */
   pollAll(budget = POLL_BURST): number {
     let total = 0;
-    for (let q = 0; q < this.rxRings.length; q++) total += this.poll(q, budget);
+    const rings = this.rxRings;
+    for (let q = 0; q < rings.length; q++) {
+      // An empty ring polls nothing and changes nothing: skipped.
+      if (!(rings[q] as PacketRing).isEmpty) total += this.poll(q, budget);
+    }
     return total;
   }
 
