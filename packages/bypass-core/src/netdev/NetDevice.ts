@@ -4,6 +4,7 @@ import { DropReason } from '../packet/DropReason.js';
 import type { PacketPool } from '../packet/PacketPool.js';
 import { AddressList } from './AddressList.js';
 import type { MacAddress } from './MacAddress.js';
+import { macIndexKey } from './macIndexKey.js';
 import { ARPHRD, IFF, NETIF_F, PRIV_FLAG } from './NetDeviceFlags.js';
 import { NetDeviceStats } from './NetDeviceStats.js';
 import type { NetdevEvent } from './NetdevEvent.js';
@@ -101,6 +102,17 @@ export abstract class NetDevice {
    * devices in this order. Set by the namespace; drivers leave it alone.
    */
   listOrder = 0;
+  /**
+   * A small integer folded from the permanent address (which never changes): the namespace
+   * hashes devices by it. Two addresses may share a key.
+   */
+  readonly permKey: number;
+  /**
+   * The next device in the namespace's permanent-address hash chain (Linux threads its name and
+   * index hashes through `struct net_device` the same way). Set by the namespace; drivers leave
+   * it alone.
+   */
+  permHashNext: NetDevice | null = null;
   /** Current name (a pattern until registered). */
   name: string;
   /** Current (user-changeable) address. */
@@ -179,6 +191,7 @@ export abstract class NetDevice {
     }
     this.pool = options.pool;
     this.permAddr = options.permAddr;
+    this.permKey = macIndexKey(options.permAddr.value);
     this.devAddr = options.permAddr;
     this.name = options.name ?? 'eth%d';
     this.type = options.type ?? ARPHRD.ETHER;

@@ -2,7 +2,7 @@ import type { Observable } from 'rxjs';
 import { BypassError } from '../errors/BypassError.js';
 import { EventChannel } from '../events/EventChannel.js';
 import { InterfaceName } from './InterfaceName.js';
-import { macIndexKey } from './macIndexKey.js';
+import { PermAddrHash } from './PermAddrHash.js';
 import type { MacAddress } from './MacAddress.js';
 import type { NetDevice } from './NetDevice.js';
 import { NETIF_F, PRIV_FLAG } from './NetDeviceFlags.js';
@@ -39,13 +39,8 @@ export class NetNamespace {
   private count = 0;
   private listed = 0;
   private readonly byName = new Map<string, NetDevice>();
-  /**
-   * Devices by permanent address, keyed by {@link macIndexKey}: a list per key, copied on write
-   * (a list is never changed once stored), so a caller may keep or walk what
-   * {@link NetNamespace.getByPermAddr} returned while devices come and go, and a list is exactly
-   * as long as it needs to be (a `push` onto a one-element array reserves 17 slots).
-   */
-  private readonly byPerm = new Map<number, readonly NetDevice[]>();
+  /** Devices by permanent address: chains through the devices, no allocation per device. */
+  private readonly byPerm = new PermAddrHash();
   private readonly subject = new EventChannel<NetdevEvent>();
   private nextIndex = 1;
   /**
@@ -192,16 +187,8 @@ export class NetNamespace {
    * a snapshot: registering or unregistering devices afterwards does not change it.
    */
   getByPermAddr(mac: MacAddress | number): readonly NetDevice[] {
-    const value = typeof mac === 'number' ? mac : mac.value;
-    const same = this.byPerm.get(macIndexKey(value));
-    if (same === undefined) return EMPTY;
-    // The list holds every device whose address folds to this key: usually exactly these.
-    for (let i = 0; i < same.length; i++) {
-      if ((same[i] as NetDevice).permAddr.value !== value) {
-        return same.filter((d) => d.permAddr.value === value);
-      }
-    }
-    return same;
+    const same = this.byPerm.find(typeof mac === 'number' ? mac : mac.value);
+    return same.length === 0 ? EMPTY : same;
   }
 
   /** Registered devices in registration order (Linux `for_each_netdev`). */
@@ -274,9 +261,7 @@ export class NetNamespace {
     this.byIndex[ifindex] = dev;
     this.count++;
     this.byName.set(name, dev);
-    const key = macIndexKey(dev.permAddr.value);
-    const same = this.byPerm.get(key);
-    this.byPerm.set(key, same === undefined ? [dev] : withAdded(same, dev));
+    this.byPerm.add(dev);
   }
 
   private unlist(dev: NetDevice): void {
@@ -285,12 +270,7 @@ export class NetNamespace {
       this.count--;
     }
     this.byName.delete(dev.name);
-    const key = macIndexKey(dev.permAddr.value);
-    const same = this.byPerm.get(key);
-    if (same !== undefined && same.includes(dev)) {
-      if (same.length === 1) this.byPerm.delete(key);
-      else this.byPerm.set(key, withRemoved(same, dev));
-    }
+    this.byPerm.remove(dev);
   }
 
   private requireMine(dev: NetDevice, what: string): void {
@@ -325,21 +305,4 @@ export class NetNamespace {
       dev.unregisterRxHandler();
     }
   }
-}
-
-/** A new list: `list` and then `dev`. */
-function withAdded(list: readonly NetDevice[], dev: NetDevice): NetDevice[] {
-  const n = list.length;
-  const out = new Array<NetDevice>(n + 1);
-  for (let i = 0; i < n; i++) out[i] = list[i] as NetDevice;
-  out[n] = dev;
-  return out;
-}
-
-/** A new list: `list` without `dev` (which it holds once). */
-function withRemoved(list: readonly NetDevice[], dev: NetDevice): NetDevice[] {
-  const out = new Array<NetDevice>(list.length - 1);
-  let k = 0;
-  for (const d of list) if (d !== dev) out[k++] = d;
-  return out;
 }
