@@ -13,7 +13,7 @@ const byListOrder = (a: NetDevice, b: NetDevice): number => a.listOrder - b.list
  * {@link NetDevice.permKey}), as `net/core/dev.c` threads its name and ifindex hashes through
  * `struct net_device`. Adding and removing a device allocate nothing and touch one bucket and the
  * devices chained before it; the table doubles when it holds more devices than buckets and
- * halves when it holds fewer than an eighth.
+ * shrinks to a quarter when it holds fewer than a sixteenth.
  *
  * @example
  * ```ts
@@ -58,8 +58,10 @@ export class PermAddrHash {
         else prev.permHashNext = d.permHashNext;
         dev.permHashNext = null;
         this.count--;
+        // A quarter of the buckets once they hold fewer than a sixteenth: a table being emptied
+        // rehashes its devices a few times, not once per halving (each rehash reads them all).
         const n = this.heads.length;
-        if (n > MIN_BUCKETS && this.count < n >> 3) this.resize(n >> 1);
+        if (n > MIN_BUCKETS && this.count < n >> 4) this.resize(Math.max(MIN_BUCKETS, n >> 2));
         return true;
       }
       prev = d;
@@ -101,7 +103,5 @@ export class PermAddrHash {
 }
 
 function emptyHeads(n: number): (NetDevice | null)[] {
-  const heads: (NetDevice | null)[] = [];
-  for (let i = 0; i < n; i++) heads.push(null);
-  return heads;
+  return new Array<NetDevice | null>(n).fill(null);
 }
