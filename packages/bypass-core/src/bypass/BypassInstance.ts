@@ -25,6 +25,11 @@ export class BypassInstance {
    */
   readonly macHigh: number;
   readonly macLow: number;
+  /**
+   * The next instance whose master's address folds to the same key, in the registry's chain.
+   * Set by the registry; leave it alone.
+   */
+  nextSameKey: BypassInstance | null = null;
 
   constructor(master: NetDevice, ops: BypassOps) {
     this.master = master;

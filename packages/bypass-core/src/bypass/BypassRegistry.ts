@@ -1,7 +1,6 @@
 import type { Observable, Subscription } from 'rxjs';
 import { EventChannel } from '../events/EventChannel.js';
 import { BypassError } from '../errors/BypassError.js';
-import { macIndexKey } from '../netdev/macIndexKey.js';
 import type { NetDevice } from '../netdev/NetDevice.js';
 import { ARPHRD, PRIV_FLAG } from '../netdev/NetDeviceFlags.js';
 import type { NetdevEvent } from '../netdev/NetdevEvent.js';
@@ -9,7 +8,6 @@ import type { NetNamespace } from '../netdev/NetNamespace.js';
 import { RX_HANDLER, type RxHandler } from '../netdev/RxHandler.js';
 import { BypassInstance } from './BypassInstance.js';
 import type { BypassOps } from './BypassOps.js';
-import { removeAt } from '../util/removeAt.js';
 
 /**
  * What the registry did with a device, for logs, tests and `bypass watch`.
@@ -71,8 +69,11 @@ const deliverOnMaster: RxHandler = () => RX_HANDLER.ANOTHER;
  * ```
  */
 export class BypassRegistry {
-  /** Instances by permanent MAC, keyed by {@link macIndexKey} (a list per key, checked exactly). */
-  private readonly byMac = new Map<number, BypassInstance[]>();
+  /**
+   * Instances by their master's {@link NetDevice.permKey}: the first of a chain through
+   * {@link BypassInstance.nextSameKey}, in registration order (addresses checked exactly).
+   */
+  private readonly byMac = new Map<number, BypassInstance>();
   private readonly watched = new Map<NetNamespace, { sub: Subscription; instances: number }>();
   private readonly subject = new EventChannel<BypassRegistryEvent>();
 
@@ -101,15 +102,20 @@ export class BypassRegistry {
         `register ${master.name} in a namespace before making it a bypass master`,
       );
     }
-    if (this.findByMaster(master) !== undefined) {
+    const key = master.permKey;
+    const first = this.byMac.get(key);
+    if (first !== undefined && instanceOf(first, master) !== undefined) {
       throw new BypassError('ERR_ALREADY_REGISTERED', `${master.name} is already a bypass master`);
     }
     const inst = new BypassInstance(master, ops);
     master.privFlags |= PRIV_FLAG.FAILOVER;
-    const key = macIndexKey(inst.mac);
-    const list = this.byMac.get(key);
-    if (list === undefined) this.byMac.set(key, [inst]);
-    else list.push(inst);
+    if (first === undefined) {
+      this.byMac.set(key, inst);
+    } else {
+      let last = first;
+      while (last.nextSameKey !== null) last = last.nextSameKey;
+      last.nextSameKey = inst;
+    }
     this.follow(ns);
     // A snapshot: a driver's register hook may register or unregister devices meanwhile.
     const same = ns.getByPermAddr(inst.mac);
@@ -127,14 +133,21 @@ export class BypassRegistry {
    * @throws {@link BypassError} `ERR_NOT_FOUND` for an instance that is not registered.
    */
   unregister(inst: BypassInstance): void {
-    const key = macIndexKey(inst.mac);
-    const list = this.byMac.get(key);
-    const i = list?.indexOf(inst) ?? -1;
-    if (list === undefined || i < 0) {
+    const key = inst.master.permKey;
+    let prev: BypassInstance | null = null;
+    let cur = this.byMac.get(key) ?? null;
+    while (cur !== null && cur !== inst) {
+      prev = cur;
+      cur = cur.nextSameKey;
+    }
+    if (cur === null) {
       throw new BypassError('ERR_NOT_FOUND', `bypass master ${inst.master.name} is not registered`);
     }
-    removeAt(list, i);
-    if (list.length === 0) this.byMac.delete(key);
+    const next = inst.nextSameKey;
+    inst.nextSameKey = null;
+    if (prev !== null) prev.nextSameKey = next;
+    else if (next !== null) this.byMac.set(key, next);
+    else this.byMac.delete(key);
     inst.active = false;
     inst.master.privFlags &= ~PRIV_FLAG.FAILOVER;
     const ns = inst.master.ns;
@@ -143,20 +156,17 @@ export class BypassRegistry {
 
   /** The instance of `master`, or undefined. */
   findByMaster(master: NetDevice): BypassInstance | undefined {
-    const list = this.byMac.get(macIndexKey(master.permAddr.value));
-    if (list === undefined) return undefined;
-    // An indexed loop rather than find() or for-of: no closure or iterator per call (this runs
-    // on every slave event).
-    for (let i = 0; i < list.length; i++) {
-      const inst = list[i] as BypassInstance;
-      if (inst.master === master) return inst;
-    }
-    return undefined;
+    const first = this.byMac.get(master.permKey);
+    return first === undefined ? undefined : instanceOf(first, master);
   }
 
   /** Every registered instance. */
   instances(): BypassInstance[] {
-    return [...this.byMac.values()].flat();
+    const out: BypassInstance[] = [];
+    for (const first of this.byMac.values()) {
+      for (let i: BypassInstance | null = first; i !== null; i = i.nextSameKey) out.push(i);
+    }
+    return out;
   }
 
   /** Namespaces whose notifier chain the registry currently follows. */
@@ -245,11 +255,8 @@ export class BypassRegistry {
 
   private lookup(slave: NetDevice): BypassInstance | undefined {
     const mac = slave.permAddr.value;
-    const list = this.byMac.get(macIndexKey(mac));
-    if (list === undefined) return undefined;
-    for (let i = 0; i < list.length; i++) {
-      const inst = list[i] as BypassInstance;
-      if (inst.pairsOn(mac) && inst.master.ns === slave.ns && inst.master !== slave) return inst;
+    for (let i = this.byMac.get(slave.permKey) ?? null; i !== null; i = i.nextSameKey) {
+      if (i.pairsOn(mac) && i.master.ns === slave.ns && i.master !== slave) return i;
     }
     return undefined;
   }
@@ -322,6 +329,14 @@ export class BypassRegistry {
       reason === undefined ? { type, slave, master } : { type, slave, master, reason },
     );
   }
+}
+
+/** The instance of `master` in the chain that starts at `first`, or undefined. */
+function instanceOf(first: BypassInstance, master: NetDevice): BypassInstance | undefined {
+  for (let i: BypassInstance | null = first; i !== null; i = i.nextSameKey) {
+    if (i.master === master) return i;
+  }
+  return undefined;
 }
 
 function errorText(err: unknown): string {

@@ -342,3 +342,42 @@ test('addresses that share an index key are told apart: only the exact MAC pairs
   t.is(w.registry.findByMaster(masterB), instB);
   t.deepEqual(w.registry.instances(), [instB]);
 });
+
+test('masters that share a key stay chained in registration order through any unregister order', (t) => {
+  // Three masters on one key: two addresses that fold together, one of them in two namespaces.
+  const a = MacAddress.parse('00:00:00:00:00:40');
+  const b = MacAddress.parse('00:00:01:00:00:00');
+  const w = world();
+  const other = new NetNamespace('other');
+  const m1 = w.nic({ name: 'm1', permAddr: a });
+  const m2 = w.nic({ name: 'm2', permAddr: b });
+  const m3 = w.nic({ name: 'm3', permAddr: a });
+  w.ns.register(m1);
+  w.ns.register(m2);
+  other.register(m3);
+  const { ops } = recordingOps();
+  const [i1, i2, i3] = [m1, m2, m3].map((m) => w.registry.register(m, ops));
+  t.deepEqual(w.registry.instances(), [i1, i2, i3]);
+  t.throws(() => w.registry.register(m2, ops), {
+    instanceOf: BypassError,
+    code: 'ERR_ALREADY_REGISTERED',
+  });
+  w.registry.unregister(i2 as NonNullable<typeof i2>); // the middle of the chain
+  t.deepEqual(w.registry.instances(), [i1, i3]);
+  const vf = w.vf({ name: 'vf', permAddr: a });
+  other.register(vf);
+  t.is(vf.master, m3, 'the master of the same address in the same namespace');
+  w.registry.slaveUnregister(vf);
+  w.registry.unregister(i1 as NonNullable<typeof i1>); // the first
+  t.deepEqual(w.registry.instances(), [i3]);
+  t.is(w.registry.findByMaster(m3), i3);
+  t.throws(() => w.registry.unregister(i1 as NonNullable<typeof i1>), {
+    instanceOf: BypassError,
+    code: 'ERR_NOT_FOUND',
+  });
+  w.registry.unregister(i3 as NonNullable<typeof i3>); // the last one
+  t.deepEqual(w.registry.instances(), []);
+  t.is(w.registry.findByMaster(m3), undefined);
+  w.registry.register(m2, ops);
+  t.is(w.registry.instances().length, 1, 'a key can be used again');
+});
