@@ -104,7 +104,7 @@ export class FlowState {
   /**
    * False when a further {@link FlowState.generate} call with `tickNs` 0 would return 0 and
    * change nothing: less than one whole frame is due (a call with `tickNs` 0 adds nothing to
-   * the running total). True when one was left due (`out` was full, or the window ended).
+   * the running total). True when frames were left due because `out` was full.
    */
   get moreDue(): boolean {
     return !(this.acc < 1);
