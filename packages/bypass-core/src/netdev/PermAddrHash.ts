@@ -72,12 +72,20 @@ export class PermAddrHash {
   /** The devices whose permanent address is `value` (a 48-bit MAC), in listing order: a new array. */
   find(value: number): NetDevice[] {
     const key = macIndexKey(value);
-    const out: NetDevice[] = [];
-    for (let d = this.heads[this.bucket(key)] as NetDevice | null; d !== null; d = d.permHashNext) {
-      if (d.permKey === key && d.permAddr.value === value) out.push(d);
+    const first = this.heads[this.bucket(key)] as NetDevice | null;
+    // Counted first, so the list is exactly as long as it needs to be (a push onto an empty
+    // array reserves 17 slots).
+    let n = 0;
+    for (let d = first; d !== null; d = d.permHashNext) {
+      if (d.permKey === key && d.permAddr.value === value) n++;
+    }
+    const out = new Array<NetDevice>(n);
+    let k = 0;
+    for (let d = first; d !== null && k < n; d = d.permHashNext) {
+      if (d.permKey === key && d.permAddr.value === value) out[k++] = d;
     }
     // Chains hold the newest device first.
-    return out.length > 1 ? out.sort(byListOrder) : out;
+    return n > 1 ? out.sort(byListOrder) : out;
   }
 
   private bucket(key: number): number {
