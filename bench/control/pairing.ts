@@ -12,10 +12,10 @@
  * 3. N VFs unregistered: each `unregister` event releases the VF;
  * 4. N masters destroyed.
  *
- * The VF and backup objects are built before the clock starts (the driver's allocation is not
- * the framework's business); everything from `BypassMaster.create` on is timed. Names are
- * explicit (udev-style), because a `%d` pattern makes every registration scan the names in use,
- * as Linux's `dev_alloc_name` does. VFs have one queue pair of 64-slot rings: ring memory is not
+ * The VF and backup objects and every name are built before the clock starts (the driver's
+ * allocation is not the framework's business); everything from `BypassMaster.create` on is
+ * timed. Names are explicit (udev-style), because a `%d` pattern makes every registration scan
+ * the names in use, as Linux's `dev_alloc_name` does. VFs have one queue pair of 64-slot rings: ring memory is not
  * what this row measures.
  */
 import {
@@ -46,7 +46,9 @@ export function bypassMasterPairing(n: number): ControlPlaneRun {
   });
   const backups: StandbyNic[] = [];
   const vfs: VfDevice[] = [];
+  const masterNames: string[] = [];
   for (let i = 0; i < n; i++) {
+    masterNames.push(`bp${i}`);
     const permAddr = benchMac(i);
     backups.push(new StandbyNic({ pool, permAddr, parent: virtioFunction(i) }));
     vfs.push(
@@ -66,7 +68,12 @@ export function bypassMasterPairing(n: number): ControlPlaneRun {
     run(): number {
       for (let i = 0; i < n; i++) {
         masters.push(
-          BypassMaster.create({ registry, backup: backups[i] as StandbyNic, ns, name: `bp${i}` }),
+          BypassMaster.create({
+            registry,
+            backup: backups[i] as StandbyNic,
+            ns,
+            name: masterNames[i] as string,
+          }),
         );
       }
       for (let i = 0; i < n; i++) ns.register(vfs[i] as VfDevice);
