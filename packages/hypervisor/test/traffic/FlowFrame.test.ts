@@ -115,16 +115,21 @@ for (const cast of ['unicast', 'multicast', 'broadcast'] as const) {
   }
 }
 
+/** A random frame's cast, size, flow id, sequence number and send time (ns). */
+const RANDOM_FRAME = [
+  fc.constantFrom<FlowCast>('unicast', 'multicast', 'broadcast'),
+  fc.integer({ min: 60, max: 1514 }),
+  fc.integer({ min: 0, max: 0x7fff_ffff }),
+  fc.integer({ min: 0, max: 0xffff_ffff }),
+  fc.integer({ min: 0, max: 2 ** 52 }),
+] as const;
+
 test('checksums hold for random flows, sizes, sequence numbers and times', (t) => {
   const pool = new PacketPool({ slots: 1 });
   const h = pool.alloc();
   fc.assert(
     fc.property(
-      fc.constantFrom<FlowCast>('unicast', 'multicast', 'broadcast'),
-      fc.integer({ min: 60, max: 1514 }),
-      fc.integer({ min: 0, max: 0x7fff_ffff }),
-      fc.integer({ min: 0, max: 0xffff_ffff }),
-      fc.integer({ min: 0, max: 2 ** 52 }),
+      ...RANDOM_FRAME,
       fc.integer({ min: 0, max: 65533 }),
       (cast, size, flow, seq, timeNs, ep) => {
         const s = { ...spec(cast, size, flow), srcIp: FlowAddress.endpointIpv4(ep) };
@@ -157,11 +162,7 @@ test('writeRun writes the same bytes through the head words as through the templ
   unaligned.allocBurst(u, 0, 8);
   fc.assert(
     fc.property(
-      fc.constantFrom<FlowCast>('unicast', 'multicast', 'broadcast'),
-      fc.integer({ min: 60, max: 1514 }),
-      fc.integer({ min: 0, max: 0x7fff_ffff }),
-      fc.integer({ min: 0, max: 0xffff_ffff }),
-      fc.integer({ min: 0, max: 2 ** 52 }),
+      ...RANDOM_FRAME,
       fc.integer({ min: 1, max: 8 }),
       (cast, size, flow, seq, timeNs, count) => {
         const w = new FlowFrameWriter(spec(cast, size, flow));
