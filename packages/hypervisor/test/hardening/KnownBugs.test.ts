@@ -28,37 +28,29 @@ flows:
 steps: ${steps}
 `;
 
+/** Simulates {@link world} with these steps, NIC options and extra VMs. */
+const simulateWorld = (steps: string, opts?: string, extra?: string) =>
+  simulate(scenarioOf(world(steps, opts, extra)));
+
 test('fixed bug 1: a migration started while an orchestrated unplug is pending completes', (t) => {
-  const sim = simulate(
-    scenarioOf(
-      world(
-        '[{ at: 500ms, action: vf-unplug, vm: vm1, mode: orchestrated }, { at: 501ms, action: migrate, vm: vm1, to: dst, downtime: 50ms }]',
-      ),
-    ),
+  const sim = simulateWorld(
+    '[{ at: 500ms, action: vf-unplug, vm: vm1, mode: orchestrated }, { at: 501ms, action: migrate, vm: vm1, to: dst, downtime: 50ms }]',
   );
   t.deepEqual(migrationProblems(sim), []);
   t.is(sim.report.migrations[0]?.result, 'completed');
 });
 
 test('fixed bug 1: host servicing and a migration at the same instant: the migration completes', (t) => {
-  const sim = simulate(
-    scenarioOf(
-      world(
-        '[{ at: 500ms, action: host-servicing, vm: vm1, duration: 300ms }, { at: 500ms, action: migrate, vm: vm1, to: dst, downtime: 50ms }]',
-      ),
-    ),
+  const sim = simulateWorld(
+    '[{ at: 500ms, action: host-servicing, vm: vm1, duration: 300ms }, { at: 500ms, action: migrate, vm: vm1, to: dst, downtime: 50ms }]',
   );
   t.is(sim.report.migrations[0]?.result, 'completed');
 });
 
 test('fixed bug 2: a VF removed by surprise while the migration waits for a guest that does not eject lets the migration go on', (t) => {
-  const sim = simulate(
-    scenarioOf(
-      world(
-        '[{ at: 500ms, action: migrate, vm: vm1, to: dst, downtime: 50ms }, { at: 600ms, action: vf-unplug, vm: vm1, mode: surprise }]',
-        '{ guest_ejects: false }',
-      ),
-    ),
+  const sim = simulateWorld(
+    '[{ at: 500ms, action: migrate, vm: vm1, to: dst, downtime: 50ms }, { at: 600ms, action: vf-unplug, vm: vm1, mode: surprise }]',
+    '{ guest_ejects: false }',
   );
   // QEMU: qemu_savevm_state_guest_unplug_pending() is false once the device is gone.
   t.deepEqual(migrationProblems(sim), []);
@@ -66,12 +58,8 @@ test('fixed bug 2: a VF removed by surprise while the migration waits for a gues
 });
 
 test('fixed bug 3: a migration during host servicing returns the source VF to its pool', (t) => {
-  const sim = simulate(
-    scenarioOf(
-      world(
-        '[{ at: 500ms, action: host-servicing, vm: vm1, duration: 1s }, { at: 600ms, action: migrate, vm: vm1, to: dst, downtime: 50ms }]',
-      ),
-    ),
+  const sim = simulateWorld(
+    '[{ at: 500ms, action: host-servicing, vm: vm1, duration: 1s }, { at: 600ms, action: migrate, vm: vm1, to: dst, downtime: 50ms }]',
   );
   t.is(sim.report.migrations[0]?.result, 'completed');
   t.deepEqual(vfBookProblems(sim.world), []);
