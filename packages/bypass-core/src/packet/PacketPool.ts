@@ -208,16 +208,29 @@ export class PacketPool {
   }
 
   /**
+   * True when slot `h` has room for a frame of `len` bytes from its data start: the rule
+   * {@link PacketPool.setLength} enforces, for a caller that sets lengths itself in a loop over
+   * a burst (and calls `setLength` for the error when a frame does not fit).
+   */
+  fits(h: number, len: number): boolean {
+    return len >= 0 && len <= this.roomOf(h);
+  }
+
+  /** Bytes from slot `h`'s data start to the end of the slot. */
+  private roomOf(h: number): number {
+    return (h + 1) * this.slotSize - (this.start[h] as number);
+  }
+
+  /**
    * Sets the frame length, keeping the data start.
    *
    * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` when the frame would not fit in its slot.
    */
   setLength(h: number, len: number): void {
-    const room = (h + 1) * this.slotSize - (this.start[h] as number);
-    if (!(len >= 0 && len <= room)) {
+    if (!this.fits(h, len)) {
       throw new BypassError(
         'ERR_INVALID_ARGUMENT',
-        `frame length ${len} does not fit in slot ${h} (room ${room})`,
+        `frame length ${len} does not fit in slot ${h} (room ${this.roomOf(h)})`,
       );
     }
     this.length[h] = len;

@@ -177,6 +177,12 @@ test('setLength refuses lengths that do not fit the slot', (t) => {
     );
   }
   t.is(pool.length[h], 128);
+  // fits states the same rule without setting anything.
+  t.true(pool.fits(h, 128));
+  t.true(pool.fits(h, 0));
+  for (const bad of [129, -1, Number.NaN]) t.false(pool.fits(h, bad));
+  t.true(pool.adjustStart(h, -8));
+  t.true(pool.fits(h, 136), 'room grows with the headroom taken');
 });
 
 test('adjustStart moves the start within the slot and refuses to leave it', (t) => {
