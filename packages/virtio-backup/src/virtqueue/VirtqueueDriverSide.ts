@@ -284,8 +284,10 @@ export class VirtqueueDriverSide {
     const L = this.layout;
     const v = this.view;
     const a = L.descAddr(d);
-    v.setUint32(a, addr % TWO_32, true);
-    v.setUint32(a + 4, Math.floor(addr / TWO_32), true);
+    // The two 32-bit halves without `%`: a floating-point remainder is a call out of compiled code.
+    const hi = addr >= 0 && addr < TWO_32 ? 0 : Math.floor(addr / TWO_32);
+    v.setUint32(a, addr - hi * TWO_32, true);
+    v.setUint32(a + 4, hi, true);
     v.setUint32(L.descLen(d), len, true);
     v.setUint16(L.descFlags(d), flags, true);
     v.setUint16(L.descNext(d), next, true);

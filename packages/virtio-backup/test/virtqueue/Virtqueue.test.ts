@@ -124,3 +124,14 @@ test('both sides agree on the legacy page-aligned layout too', (t) => {
   t.is(drv.getBuf(), 42);
   t.is(drv.lastLen, 60);
 });
+
+test('descriptor addresses are written as two little-endian 32-bit halves, above 4 GiB too', (t) => {
+  const drv = new VirtqueueDriverSide({ index: 1, size: 8 });
+  const view = new DataView(drv.ring);
+  const addrs = [0, 0x7fff_ffff, 0xffff_ffff, 0x1_0000_0000, 0x123_4567_89ab, 2 ** 53 - 1];
+  addrs.forEach((addr, i) => {
+    t.true(drv.addOne(i, addr, 64, false));
+    const a = drv.layout.descAddr(i);
+    t.is(view.getUint32(a, true) + view.getUint32(a + 4, true) * 0x1_0000_0000, addr);
+  });
+});
