@@ -8,7 +8,7 @@ import {
 } from './definitions.js';
 import { loadScenarioFile, loadScenarioText } from '@bypass/hypervisor';
 import { endToEnd } from './datapath/e2e.js';
-import { measureInterleaved } from './harness/interleave.js';
+import { PREWARM_PASSES, measureInterleaved } from './harness/interleave.js';
 import { LIVE_MIGRATION_FILE, liveMigrationScenarioText } from './simulator/scenario.js';
 import { median, quantile, summarize } from './harness/stats.js';
 import { reportDocument } from './report.js';
@@ -156,13 +156,15 @@ test('the table, the Markdown table and the JSON document render every row', (t)
   t.is(doc.rows.length, report.rows.length);
 });
 
-test('harness: interleaved rounds rotate and collect one sample per subject and round', (t) => {
+test('harness: every subject runs once a few times over, then interleaved rounds rotate and collect one sample per subject and round', (t) => {
   const order: string[] = [];
   const m = measureInterleaved(
-    ['a', 'b', 'c'].map((id) => ({ id, run: () => void order.push(id) })),
-    { rounds: 3, warmupRounds: 0, roundNs: 1, iterations: 1 },
+    ['a', 'b', 'c'].map((id) => ({ id, run: (n: number) => void order.push(`${id}${n}`) })),
+    { rounds: 3, warmupRounds: 0, roundNs: 1, iterations: 5 },
   );
-  t.deepEqual(order, ['a', 'b', 'c', 'b', 'c', 'a', 'c', 'a', 'b']);
+  const prewarm = Array.from({ length: PREWARM_PASSES }, () => ['a1', 'b1', 'c1']).flat();
+  t.true(PREWARM_PASSES > 0);
+  t.deepEqual(order, [...prewarm, 'a5', 'b5', 'c5', 'b5', 'c5', 'a5', 'c5', 'a5', 'b5']);
   for (const id of ['a', 'b', 'c']) t.is(m.nsPerOp.get(id)?.length, 3);
 });
 

@@ -17,6 +17,7 @@ import {
 } from '@bypass/core';
 import type { BurstSubject, DatapathConfig } from '../definitions.js';
 import { StandbyNic, benchMac, makeBurst, vfFunction, virtioFunction } from './fixtures.js';
+import { xmitSubject } from './xmitSubject.js';
 
 const PEER = benchMac(0xfffff);
 
@@ -72,18 +73,7 @@ export function vfDirect(config: DatapathConfig): BurstSubject {
   const vf = openVf(pool, 1, new NetNamespace('direct'));
   vf.open();
   const b = config.burst;
-  let frames = 0;
-  return {
-    run(bursts: number): void {
-      for (let i = 0; i < bursts; i++) {
-        vf.xmit(pkts, 0, b, 0);
-        frames += vf.drainTx(0, pkts, 0, b);
-      }
-    },
-    verify(): void {
-      verifyVf(vf, pool, frames, b);
-    },
-  };
+  return xmitSubject(vf, vf, pkts, b, (frames) => verifyVf(vf, pool, frames, b));
 }
 
 /**
@@ -105,19 +95,10 @@ export function bypassMaster(config: DatapathConfig): BurstSubject {
   check(master.active === vf && master.backup === backup, 'slaves not enslaved');
   check(master.datapath === 'active', `datapath is ${master.datapath}, not active`);
   const b = config.burst;
-  let frames = 0;
-  return {
-    run(bursts: number): void {
-      for (let i = 0; i < bursts; i++) {
-        master.xmit(pkts, 0, b, 0);
-        frames += vf.drainTx(0, pkts, 0, b);
-      }
-    },
-    verify(): void {
-      verifyVf(vf, pool, frames, b);
-      check(backup.stats.txPackets === 0, 'the backup carried frames');
-    },
-  };
+  return xmitSubject(master, vf, pkts, b, (frames) => {
+    verifyVf(vf, pool, frames, b);
+    check(backup.stats.txPackets === 0, 'the backup carried frames');
+  });
 }
 
 /**
@@ -145,17 +126,8 @@ export function bondActiveBackup(config: DatapathConfig): BurstSubject {
   const active: NetDevice | null = bond.activeSlave;
   check(active === vf, `bond active slave is ${active?.name ?? 'none'}, not the VF`);
   const b = config.burst;
-  let frames = 0;
-  return {
-    run(bursts: number): void {
-      for (let i = 0; i < bursts; i++) {
-        bond.xmit(pkts, 0, b, 0);
-        frames += vf.drainTx(0, pkts, 0, b);
-      }
-    },
-    verify(): void {
-      verifyVf(vf, pool, frames, b);
-      check(pv.stats.txPackets === 0, 'the paravirtual slave carried frames');
-    },
-  };
+  return xmitSubject(bond, vf, pkts, b, (frames) => {
+    verifyVf(vf, pool, frames, b);
+    check(pv.stats.txPackets === 0, 'the paravirtual slave carried frames');
+  });
 }

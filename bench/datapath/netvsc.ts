@@ -36,6 +36,7 @@ import {
 } from '@bypass/netvsc';
 import type { BurstSubject, DatapathConfig } from '../definitions.js';
 import { StandbyNic, benchMac, makeBurst, vfFunction, virtioFunction } from './fixtures.js';
+import { xmitSubject } from './xmitSubject.js';
 
 const PEER = benchMac(0xfffff);
 
@@ -87,24 +88,15 @@ export function netvscSwitched(config: DatapathConfig): BurstSubject {
   const pkts = makeBurst(pool, config.burst, config.frameLength, PEER);
   const synthetic = host.stats.fromGuestFrames;
   const b = config.burst;
-  let frames = 0;
-  return {
-    run(bursts: number): void {
-      for (let k = 0; k < bursts; k++) {
-        netvsc.xmit(pkts, 0, b, 0);
-        frames += vf.drainTx(0, pkts, 0, b);
-      }
-    },
-    verify(): void {
-      const s = vf.stats;
-      check(s.txPackets === frames, `${vf.name} sent ${s.txPackets} frames, expected ${frames}`);
-      check(s.txDropped === 0 && pool.dropped === 0, 'frames were dropped');
-      check(vf.txPending(0) === 0, `${vf.name} TX ring not drained`);
-      check(netvsc.ethtool.vfTxPackets === frames, 'netvsc vf_tx_packets does not match');
-      check(host.stats.fromGuestFrames === synthetic, 'the synthetic path carried frames');
-      check(pool.inUse === inUse + b, `frames leaked or lost: ${pool.inUse} in use`);
-    },
-  };
+  return xmitSubject(netvsc, vf, pkts, b, (frames) => {
+    const s = vf.stats;
+    check(s.txPackets === frames, `${vf.name} sent ${s.txPackets} frames, expected ${frames}`);
+    check(s.txDropped === 0 && pool.dropped === 0, 'frames were dropped');
+    check(vf.txPending(0) === 0, `${vf.name} TX ring not drained`);
+    check(netvsc.ethtool.vfTxPackets === frames, 'netvsc vf_tx_packets does not match');
+    check(host.stats.fromGuestFrames === synthetic, 'the synthetic path carried frames');
+    check(pool.inUse === inUse + b, `frames leaked or lost: ${pool.inUse} in use`);
+  });
 }
 
 /** The DPDK side of one VM: an ethdev registry with the VF PMD, TAP and fail-safe drivers. */

@@ -1,5 +1,8 @@
 import { timeNs } from './clock.js';
 
+/** Passes of one iteration of every subject before the warm-up rounds. */
+export const PREWARM_PASSES = 4;
+
 /** Something measured by repetition: `run(iterations)` does the operation that many times. */
 export interface Repeatable {
   readonly id: string;
@@ -46,6 +49,10 @@ export function measureInterleaved(
     nsPerOp.set(s.id, []);
   }
   const k = subjects.length;
+  // One burst of every subject, a few times over, before anything runs long enough to be
+  // optimized: call sites that several subjects share then have seen all of them when they are
+  // compiled, whichever subject makes them hot first.
+  for (let p = 0; p < PREWARM_PASSES; p++) for (const s of subjects) s.run(1);
   const total = options.warmupRounds + options.rounds;
   for (let r = 0; r < total; r++) {
     const warm = r < options.warmupRounds;
