@@ -119,6 +119,31 @@ test('RX skips a sub-device that is not started or is being removed', (t) => {
   t.is(fs.rxBurst(0, out, 0, 8), 1);
 });
 
+test('bursts reach the sub-devices through their own burst functions, which still check the sub-device is started', (t) => {
+  const { w, fs, sub } = started();
+  const a = sub('net_fakeA');
+  a.inject(0, w.frames(1, mac(1)));
+  const out = new Int32Array(8);
+  t.is(fs.rxBurst(0, out, 0, 8), 1);
+  t.is(fs.txBurst(0, w.frames(2, mac(9)), 0, 2), 2);
+  t.is(a.sent.length, 2);
+  // A sub-device stopped behind the fail-safe port's back (its state still says STARTED):
+  // nothing reaches its PMD, nothing is taken, nothing is lost.
+  a.stop();
+  t.is(fs.subDevices[0]?.state, SubDevState.STARTED);
+  a.inject(0, w.frames(1, mac(1)));
+  const pkts = w.frames(2, mac(9));
+  t.is(fs.txBurst(0, pkts, 0, 2), 0);
+  t.is(a.sent.length, 2);
+  t.true(w.pool.isAllocated(pkts[0] as number) && w.pool.isAllocated(pkts[1] as number));
+  t.is(fs.rxBurst(0, out, 0, 8), 0);
+  // Nor an unconfigured queue of a started one.
+  a.start();
+  t.is(a.subDeviceTxBurst(1, pkts, 0, 2), 0);
+  t.is(a.subDeviceRxBurst(1, out, 0, 8), 0);
+  t.is(a.subDeviceTxBurst(0, pkts, 0, 2), 2);
+});
+
 test('RMV: TX switches away at once, the removal completes at the next upkeep round', (t) => {
   const { w, fs, sub } = started();
   const a = sub('net_fakeA');

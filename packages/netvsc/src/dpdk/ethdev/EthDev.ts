@@ -282,6 +282,39 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
     return this.txBurstImpl(queue, pkts, start, count < room ? count | 0 : room);
   }
 
+  /**
+   * The PMD's own receive function (`dev->rx_pkt_burst`), for a port that drives this one as a
+   * sub-device and has already checked its own arguments: fail-safe calls its sub-devices' burst
+   * functions directly, not through `rte_eth_rx_burst` (failsafe_rxtx.c). `max` must fit in `out`
+   * from `start`. Only the port's own state is checked (started, queue configured), so a
+   * sub-device out of step with its parent returns 0 instead of reading an unconfigured queue.
+   *
+   * @example
+   * ```ts
+   * const got = sub.subDeviceRxBurst(0, out, 0, out.length); // inside a parent's rxBurstImpl
+   * ```
+   */
+  subDeviceRxBurst(queue: number, out: Int32Array, start: number, max: number): number {
+    if (!this.#startedValue || !(queue >>> 0 === queue && queue < this.#nbRx)) return 0;
+    return this.rxBurstImpl(queue, out, start, max);
+  }
+
+  /**
+   * The PMD's own transmit function (`dev->tx_pkt_burst`), for a port that drives this one as a
+   * sub-device and has already checked its own arguments (failsafe_rxtx.c: fail-safe calls its
+   * sub-devices' burst functions directly). `count` must fit in `pkts` from `start`. Only the
+   * port's own state is checked, as for {@link EthDev.subDeviceRxBurst}.
+   *
+   * @example
+   * ```ts
+   * const took = sub.subDeviceTxBurst(0, pkts, 0, n); // inside a parent's txBurstImpl
+   * ```
+   */
+  subDeviceTxBurst(queue: number, pkts: Int32Array, start: number, count: number): number {
+    if (!this.#startedValue || !(queue >>> 0 === queue && queue < this.#nbTx)) return 0;
+    return this.txBurstImpl(queue, pkts, start, count);
+  }
+
   // ---------------------------------------------------------------- link
 
   /** `rte_eth_link_get`: refreshes (PMD `link_update`) and returns a copy of the link. */

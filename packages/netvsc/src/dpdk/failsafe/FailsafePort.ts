@@ -303,7 +303,8 @@ export class FailsafePort extends EthDev {
       sub.rxInflight++;
       let got = 0;
       try {
-        got = port.rxBurst(queue, out, start, max);
+        // failsafe_rxtx.c: the sub-device's own burst function; rxBurst checked the arguments
+        got = port.subDeviceRxBurst(queue, out, start, max);
       } finally {
         sub.rxInflight--;
       }
@@ -326,7 +327,8 @@ export class FailsafePort extends EthDev {
     if (sub === undefined || port === null || sub.state !== SubDevState.STARTED) return 0;
     sub.txInflight++;
     try {
-      return port.txBurst(queue, pkts, start, count);
+      // failsafe_rxtx.c: the sub-device's own burst function; txBurst checked the arguments
+      return port.subDeviceTxBurst(queue, pkts, start, count);
     } finally {
       sub.txInflight--;
     }
