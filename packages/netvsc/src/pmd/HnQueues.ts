@@ -207,7 +207,9 @@ export class HnQueues {
     start: number,
     count: number,
   ): number {
-    const n = vf.txBurst(queue, pkts, start, count);
+    // hn_rxtx.c hn_xmit_pkts: the VF's own tx_pkt_burst, not rte_eth_tx_burst (RX does go
+    // through rte_eth_rx_burst, in hn_recv_vf)
+    const n = vf.subDeviceTxBurst(queue, pkts, start, count);
     this.cfg.stats.txVf += n;
     return n;
   }
