@@ -98,3 +98,47 @@ test('receive before the driver is ready drops with dev-down', (t) => {
   t.is(b.receive(0, w.frames(2, PEER.value), 0, 2), 0);
   t.is(w.drops['dev-down'], 2);
 });
+
+test('RX into a chain of several buffers: header and frame span them, the flow tag goes to the slot holding the frame', (t) => {
+  const w = world();
+  const b = w.backend();
+  const nic = w.probe(b, { rxBuffers: 0 }); // not opened: the test posts and reaps the buffers
+  const rx = nic.rxQueue(0)!;
+  const pool = w.pool;
+  const slot = (): number => pool.start[pool.alloc()] as number;
+  // One buffer; header alone then the frame (the legacy layout); a header split 8 + 4.
+  const chains = [
+    [[slot(), 2048]],
+    [
+      [slot(), 12],
+      [slot(), 1500],
+    ],
+    [
+      [slot(), 8],
+      [slot(), 2000],
+    ],
+  ];
+  chains.forEach((c, i) => {
+    t.true(
+      rx.addChain(
+        100 + i,
+        c.map((s) => s[0]!),
+        c.map((s) => s[1]!),
+        0,
+      ),
+    );
+  });
+  const frames = w.frames(3, MAC.value, 64, 1);
+  const sent = [...frames].map((h) => pool.bytes.slice(pool.start[h], pool.start[h]! + 64));
+  t.is(b.receive(0, frames, 0, 3), 3);
+  chains.forEach((c, i) => {
+    t.is(rx.getBuf(), 100 + i);
+    t.is(rx.lastLen, 12 + 64);
+    const got = c.flatMap(([a, n]) => [...pool.bytes.subarray(a, a! + n!)]).slice(0, 76);
+    t.deepEqual(got, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, ...sent[i]!]);
+    const frameAt = c.length === 1 ? c[0]![0]! + 12 : c[1]![0]! + (c[0]![1] === 12 ? 0 : 4);
+    t.is(pool.mark[pool.slotAt(frameAt)], i + 1);
+  });
+  t.is(b.stats.rxPackets, 3);
+  t.is(b.stats.rxBytes, 3 * 64);
+});
