@@ -309,8 +309,17 @@ export class VirtioNetBackend extends VirtioDeviceBase {
       const head = vq.pop();
       if (head < 0) break;
       const frameLen = vq.outBytes - VIRTIO_NET_HDR_LEN;
+      const addr0 = vq.segAddr[0] as number;
+      const len0 = vq.segLen[0] as number;
       // The guest's buffer holding the frame: its flow tags go with the copy, or with the drop.
-      const g = vq.outCount === 0 ? -1 : pool.slotAt(guestAddrAt(vq, 0, VIRTIO_NET_HDR_LEN));
+      const g =
+        vq.outCount === 0
+          ? -1
+          : pool.slotAt(
+              len0 > VIRTIO_NET_HDR_LEN
+                ? addr0 + VIRTIO_NET_HDR_LEN
+                : guestAddrAt(vq, 0, VIRTIO_NET_HDR_LEN),
+            );
       if (
         vq.outCount === 0 ||
         frameLen < 14 ||
@@ -328,7 +337,12 @@ export class VirtioNetBackend extends VirtioDeviceBase {
           this.stats.txNoMemory++;
           this.reportGuestDrop(g, VIRTIO_DROP.HOST_NO_MEMORY);
         } else {
-          copyFromGuest(bytes, vq, VIRTIO_NET_HDR_LEN, bytes, pool.start[h] as number, frameLen);
+          const to = pool.start[h] as number;
+          // Header and frame in one buffer (as the Linux driver sends them): one copy, no walk.
+          if (len0 >= VIRTIO_NET_HDR_LEN + frameLen) {
+            const from = addr0 + VIRTIO_NET_HDR_LEN;
+            bytes.copyWithin(to, from, from + frameLen);
+          } else copyFromGuest(bytes, vq, VIRTIO_NET_HDR_LEN, bytes, to, frameLen);
           pool.length[h] = frameLen;
           if (g >= 0) pool.copyMeta(g, h);
           scratch[n++] = h;

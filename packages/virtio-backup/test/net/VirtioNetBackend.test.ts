@@ -142,3 +142,36 @@ test('RX into a chain of several buffers: header and frame span them, the flow t
   t.is(b.stats.rxPackets, 3);
   t.is(b.stats.rxBytes, 3 * 64);
 });
+
+test('TX from a chain of several buffers: the host frame is the bytes after the header, tagged from the slot holding them', (t) => {
+  const w = world();
+  const b = w.backend();
+  const nic = w.probe(b);
+  nic.open();
+  const tx = nic.txQueue(0)!;
+  const pool = w.pool;
+  const frames = [...w.frames(3, PEER.value, 64, 1)];
+  const bufs = frames.map((h) => {
+    t.true(pool.adjustStart(h, -12));
+    pool.bytes.fill(0, pool.start[h], pool.start[h]! + 12);
+    return pool.start[h]!;
+  });
+  // One buffer; header alone then the frame; a header split 8 + 4 + frame.
+  t.true(tx.addOne(frames[0]!, bufs[0]!, 76, false));
+  t.true(tx.addChain(frames[1]!, [bufs[1]!, bufs[1]! + 12], [12, 64], 2));
+  t.true(tx.addChain(frames[2]!, [bufs[2]!, bufs[2]! + 8], [8, 68], 2));
+  b.notify(1);
+  const out = new Int32Array(8);
+  t.is(b.drainTx(0, out, 0, 8), 3);
+  for (let i = 0; i < 3; i++) {
+    const h = out[i]!;
+    t.is(pool.length[h], 64);
+    const want = pool.bytes.slice(bufs[i]! + 12, bufs[i]! + 76);
+    t.deepEqual(pool.bytes.slice(pool.start[h], pool.start[h]! + 64), want);
+    t.is(pool.mark[h], i + 1);
+  }
+  t.is(b.stats.txPackets, 3);
+  t.is(b.stats.txBytes, 3 * 64);
+  pool.freeBurst(out, 0, 3);
+  t.is(pool.doubleFrees + pool.invalidFrees, 0);
+});
