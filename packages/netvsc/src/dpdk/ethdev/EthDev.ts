@@ -262,7 +262,7 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
    * its end); the caller owns them. 0 when the port is not started or the queue not configured.
    */
   rxBurst(queue: number, out: Int32Array, start: number, max: number): number {
-    if (!this.#startedValue || !(queue >>> 0 === queue && queue < this.#nbRx)) return 0;
+    if (!this.#rxQueueReady(queue)) return 0;
     if (start >>> 0 !== start || !(max > 0)) return 0;
     const room = out.length - start;
     if (room <= 0) return 0;
@@ -275,7 +275,7 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
    * was not configured.
    */
   txBurst(queue: number, pkts: Int32Array, start: number, count: number): number {
-    if (!this.#startedValue || !(queue >>> 0 === queue && queue < this.#nbTx)) return 0;
+    if (!this.#txQueueReady(queue)) return 0;
     if (start >>> 0 !== start || !(count > 0)) return 0;
     const room = pkts.length - start;
     if (room <= 0) return 0;
@@ -295,7 +295,7 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
    * ```
    */
   subDeviceRxBurst(queue: number, out: Int32Array, start: number, max: number): number {
-    if (!this.#startedValue || !(queue >>> 0 === queue && queue < this.#nbRx)) return 0;
+    if (!this.#rxQueueReady(queue)) return 0;
     return this.rxBurstImpl(queue, out, start, max);
   }
 
@@ -311,8 +311,18 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
    * ```
    */
   subDeviceTxBurst(queue: number, pkts: Int32Array, start: number, count: number): number {
-    if (!this.#startedValue || !(queue >>> 0 === queue && queue < this.#nbTx)) return 0;
+    if (!this.#txQueueReady(queue)) return 0;
     return this.txBurstImpl(queue, pkts, start, count);
+  }
+
+  /** Started, and `queue` is one of the configured RX queues: what every RX entry point checks. */
+  #rxQueueReady(queue: number): boolean {
+    return this.#startedValue && queue >>> 0 === queue && queue < this.#nbRx;
+  }
+
+  /** Started, and `queue` is one of the configured TX queues: what every TX entry point checks. */
+  #txQueueReady(queue: number): boolean {
+    return this.#startedValue && queue >>> 0 === queue && queue < this.#nbTx;
   }
 
   // ---------------------------------------------------------------- link
