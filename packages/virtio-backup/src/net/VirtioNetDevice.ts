@@ -63,6 +63,11 @@ export class VirtioNetDevice extends NetDevice {
   readonly transport: VirtioTransport;
   /** The negotiated virtio features. */
   readonly virtioFeatures: bigint;
+  /**
+   * True when the device offered STANDBY without MAC and the driver turned STANDBY off, as Linux
+   * does with the warning "disabling standby" (`virtnet_validate`): a plain NIC, no master.
+   */
+  readonly standbyDisabled: boolean;
   readonly maxQueuePairs: number;
   /** Queue pairs in use. */
   curQueuePairs = 1;
@@ -176,6 +181,7 @@ export class VirtioNetDevice extends NetDevice {
     });
     this.transport = options.transport;
     this.virtioFeatures = p.features;
+    this.standbyDisabled = p.standbyDisabled;
     this.maxQueuePairs = p.maxQueuePairs;
     this.ipv4 = options.ipv4 ?? 0;
     this.queueStats = new VirtioNetQueueStats(p.maxQueuePairs);

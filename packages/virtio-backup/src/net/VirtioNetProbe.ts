@@ -29,6 +29,11 @@ export interface VirtioNetProbeResult {
   readonly features: bigint;
   readonly mac: MacAddress;
   readonly macFromDevice: boolean;
+  /**
+   * True when the device offered VIRTIO_NET_F_STANDBY without VIRTIO_NET_F_MAC and the driver
+   * turned STANDBY off (a standby needs the MAC its primary shares): no bypass master is created.
+   */
+  readonly standbyDisabled: boolean;
   readonly maxQueuePairs: number;
   readonly mtu: number;
   readonly maxMtu: number;
@@ -37,7 +42,8 @@ export interface VirtioNetProbeResult {
 /**
  * Device initialization up to FEATURES_OK (virtio spec 3.1.1; `drivers/virtio/virtio.c`
  * `virtio_dev_probe`, `drivers/net/virtio_net.c` `virtnet_validate` / `virtnet_probe`): reset,
- * ACKNOWLEDGE, DRIVER, feature negotiation (a config MTU below 68 drops the MTU feature), FEATURES_OK
+ * ACKNOWLEDGE, DRIVER, feature negotiation (a config MTU below 68 drops the MTU feature; STANDBY
+ * without MAC drops STANDBY), FEATURES_OK
  * and its re-read, then the config fields: the MAC (random, locally administered, without
  * VIRTIO_NET_F_MAC), the queue pairs (MQ with CTRL_VQ and 1..0x8000 pairs, else 1; capped at
  * 4096), the MTU (config MTU with VIRTIO_NET_F_MTU, else 1500, max 65535). The MTU is also capped
@@ -89,6 +95,10 @@ export function negotiateForProbe(
   let features = neg.features;
   if (hasFeature(features, VIRTIO_NET_F.MTU) && t.config.mtu < MIN_MTU)
     features &= ~featureMask(VIRTIO_NET_F.MTU);
+  // drivers/net/virtio_net.c virtnet_validate: STANDBY without MAC is turned off (with a warning).
+  const standbyDisabled =
+    hasFeature(features, VIRTIO_NET_F.BACKUP) && !hasFeature(features, VIRTIO_NET_F.MAC);
+  if (standbyDisabled) features &= ~featureMask(VIRTIO_NET_F.BACKUP);
   t.setDriverFeatures(features);
   t.setStatus(S.ACKNOWLEDGE | S.DRIVER | S.FEATURES_OK);
   if ((t.getStatus() & S.FEATURES_OK) === 0) {
@@ -112,7 +122,7 @@ export function negotiateForProbe(
     maxMtu = Math.min(t.config.mtu, room);
     mtu = maxMtu;
   }
-  return { features, mac, macFromDevice, maxQueuePairs: pairs, mtu, maxMtu };
+  return { features, mac, macFromDevice, standbyDisabled, maxQueuePairs: pairs, mtu, maxMtu };
 }
 
 function randomMac(random: SeededRandom | null): MacAddress {

@@ -221,6 +221,21 @@ test('a feature set the driver restricts without BACKUP gives a plain NIC even i
   t.is(nic.bypassMaster, null);
 });
 
+test('STANDBY offered without MAC is turned off: a plain NIC with a random address, no master', (t) => {
+  const w = world();
+  const b = w.backend({
+    features: featureMask(VIRTIO_F.VERSION_1, VIRTIO_NET_F.STATUS, VIRTIO_NET_F.BACKUP),
+  });
+  const nic = w.probe(b);
+  t.true(nic.standbyDisabled);
+  t.is(nic.bypassMaster, null);
+  t.is(nic.physPortName, null);
+  t.is(nic.name, 'ens10');
+  t.is(b.negotiatedFeatures & featureMask(VIRTIO_NET_F.BACKUP), 0n);
+  t.true(nic.permAddr.isLocallyAdministered);
+  t.is(w.registry.instances().length, 0);
+});
+
 test('BACKUP without a registry fails probe with a message naming the option', (t) => {
   const w = world();
   const b = w.backend({ backup: true });
