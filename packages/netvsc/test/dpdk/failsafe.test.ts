@@ -268,6 +268,37 @@ test('device info is the MIN of limits and the AND of capabilities over probed s
   t.is(info.driverName, 'net_failsafe');
 });
 
+test('a new port reports UP at 10G until the next link update (failsafe.c eth_link)', (t) => {
+  const { fs } = setup();
+  t.deepEqual(
+    { ...fs.storedLink },
+    { status: true, speed: 10_000, fullDuplex: true, autoneg: true },
+  );
+});
+
+test('the link mirrors the TX sub-device whatever the port state; with none it stays as it was', (t) => {
+  const { fs, sub } = setup();
+  sub('net_fakeA').setHwLink(true);
+  t.deepEqual([fs.linkGet().status, fs.linkGet().speed], [true, 25_000]); // only probed
+  sub('net_fakeA').setHwLink(false);
+  fs.configure(1, 1);
+  t.false(fs.linkGet().status); // configured, not started: still the TX sub-device's
+  const none = started('dev(net_fakeA),dev(net_fakeB)', []);
+  t.is(none.fs.txSubDevice, null);
+  t.deepEqual([none.fs.linkGet().status, none.fs.linkGet().speed], [true, 10_000]);
+});
+
+test('stop leaves the link alone and raises no link event (failsafe_ops.c fs_dev_stop)', (t) => {
+  const { fs } = started();
+  t.true(fs.linkGet().status);
+  let events = 0;
+  fs.on('intr_lsc', () => events++);
+  fs.stop();
+  t.is(events, 0);
+  t.true(fs.storedLink.status);
+  t.true(fs.linkGet().status); // the sub-device's recorded link is still up
+});
+
 test('fixed DPDK bug: a sub-device link event is forwarded exactly when the fail-safe link changed', (t) => {
   const { fs, sub } = started();
   const seen: boolean[] = [];

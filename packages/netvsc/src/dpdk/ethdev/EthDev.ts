@@ -334,6 +334,14 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   }
 
   /**
+   * The link as last recorded (`data->dev_link`), without asking the PMD to refresh it: what
+   * a parent PMD such as fail-safe reads from its sub-device. Read-only view, no copy.
+   */
+  get storedLink(): Readonly<EthLink> {
+    return this.#link;
+  }
+
+  /**
    * `rte_eth_dev_set_link_up` / `_down`.
    *
    * @throws `BypassError` `ERR_NOT_SUPPORTED` when the PMD cannot do it.

@@ -36,6 +36,8 @@ export interface FailsafePortOptions {
 }
 
 const OWNER = 'net_failsafe';
+/** Speed of the link a new fail-safe port reports (failsafe.c eth_link: 10G), Mbps. */
+const INITIAL_LINK_SPEED = 10_000;
 
 /**
  * DPDK's fail-safe PMD (drivers/net/failsafe): one port over up to two sub-devices, the first
@@ -99,7 +101,7 @@ export class FailsafePort extends EthDev {
   private readonly commands: CommandRunner | null;
   private readonly log: DpdkLogger;
   private timer: TimerId | null = null;
-  private linkUp = false;
+  private linkUp = true;
 
   /**
    * @throws `BypassError` for bad devargs (see {@link parseFailsafeArgs}), a `dev()` that
@@ -139,6 +141,10 @@ export class FailsafePort extends EthDev {
       throw err;
     }
     this.switchTx(null);
+    // failsafe.c eth_link: a new port reports UP at 10G until the next link_update (DPDK's TX
+    // choice at probe leaves the link alone; here it refreshes, so the link is set after it)
+    this.linkUp = true;
+    this.updateLink(true, INITIAL_LINK_SPEED);
     this.armUpkeep();
   }
 
@@ -207,6 +213,7 @@ export class FailsafePort extends EthDev {
     this.devLinkUpdate();
   }
 
+  // failsafe_ops.c fs_dev_stop: stops the sub-devices; neither the TX choice nor the link change
   protected devStop(): void {
     this.fsState = SubDevState.ACTIVE;
     for (const sub of this.subs) {
@@ -214,8 +221,6 @@ export class FailsafePort extends EthDev {
       sub.port.stop();
       sub.state = SubDevState.ACTIVE;
     }
-    this.switchTx(null);
-    this.devLinkUpdate();
   }
 
   protected devClose(): void {
@@ -230,14 +235,16 @@ export class FailsafePort extends EthDev {
   }
 
   protected override devLinkUpdate(): void {
-    // failsafe_ops.c fs_link_update: refresh every active sub-device, take the TX one's link
+    // failsafe_ops.c fs_link_update: refresh every active sub-device, then copy the TX
+    // sub-device's recorded link whatever the port's state; with none, the link stays as it was
     for (const sub of this.subs) {
       if (sub.state >= SubDevState.ACTIVE && sub.port !== null) sub.port.linkGet();
     }
-    const tx = this.txSubDevice?.port ?? null;
-    const link = tx !== null && this.fsState === SubDevState.STARTED ? tx.linkGet() : null;
-    this.linkUp = link?.status ?? false;
-    this.updateLink(this.linkUp, link?.speed ?? 0);
+    const tx = this.txSubDevice;
+    if (tx === null || tx.port === null || tx.state < SubDevState.PROBED) return;
+    const link = tx.port.storedLink;
+    this.linkUp = link.status;
+    this.updateLink(link.status, link.speed);
   }
 
   protected override devSetLink(up: boolean): void {
