@@ -1,4 +1,4 @@
-import { DropReason, type PacketPool } from '@bypass/core';
+import type { PacketPool } from '@bypass/core';
 import type { EthDev } from '../dpdk/ethdev/EthDev.js';
 import type { EthStats } from '../dpdk/ethdev/EthTypes.js';
 import type { VmbusEndpoint } from '../vmbus/VmbusEndpoint.js';
@@ -6,9 +6,6 @@ import { HnRxQueue, type HnEventSink } from './HnRxQueue.js';
 import { HnTxQueue, type HnAggLimits, type HnSendSections } from './HnTxQueue.js';
 import type { NetvscPmdStats } from './NetvscPmdStats.js';
 
-/** The doc's supported packet sizes (doc/guides/nics/netvsc.rst). */
-const TX_MIN = 64;
-const TX_MAX = 65536;
 /** hn_rxtx.c DEFAULT_TX_FREE_THRESH: below this many free descriptors TX reads completions. */
 const TX_FREE_THRESH = 32;
 
@@ -41,7 +38,6 @@ export class HnQueues {
   obytes = 0;
   private readonly cfg: HnQueueConfig;
   private readonly bytesOut = new Int32Array(1);
-  private readonly one = new Int32Array(1);
 
   constructor(cfg: HnQueueConfig) {
     this.cfg = cfg;
@@ -164,9 +160,8 @@ export class HnQueues {
 
   /**
    * Sends on the VF's queue of the same index (`vf` non-null) or synthetically; returns how many
-   * frames were taken (the caller keeps the rest). A frame outside 64..65536 bytes is taken and
-   * dropped (`malformed` / `mtu-exceeded`, counted in `txBadSize`), so it never blocks the frames
-   * behind it.
+   * frames were taken (the caller keeps the rest). No length rule of its own: the VF's driver or
+   * the synthetic queue takes each frame as it is.
    */
   transmit(
     queue: number,
@@ -175,29 +170,10 @@ export class HnQueues {
     count: number,
     vf: EthDev | null,
   ): number {
-    const pool = this.cfg.pool;
-    const length = pool.length;
-    const end = start + count;
-    let run = start;
-    for (let i = start; i <= end; i++) {
-      const len = i < end ? (length[pkts[i] as number] as number) : TX_MIN;
-      if (i < end && len >= TX_MIN && len <= TX_MAX) continue;
-      const want = i - run;
-      if (want > 0) {
-        const took =
-          vf !== null
-            ? this.sendVf(vf, queue, pkts, run, want)
-            : this.sendSynthetic(queue, pkts, run, want);
-        if (took < want) return run - start + took;
-      }
-      if (i < end) {
-        this.cfg.stats.txBadSize++;
-        this.one[0] = pkts[i] as number;
-        pool.drop(this.one, 0, 1, len > TX_MAX ? DropReason.MTU_EXCEEDED : DropReason.MALFORMED);
-      }
-      run = i + 1;
-    }
-    return count;
+    // hn_rxtx.c hn_xmit_pkts: the whole burst goes to the VF or the synthetic loop, unchecked
+    return vf !== null
+      ? this.sendVf(vf, queue, pkts, start, count)
+      : this.sendSynthetic(queue, pkts, start, count);
   }
 
   private sendVf(
@@ -215,8 +191,10 @@ export class HnQueues {
   }
 
   private sendSynthetic(queue: number, pkts: Int32Array, start: number, count: number): number {
+    const stats = this.cfg.stats;
+    const bad = stats.txBadSize;
     const n = (this.tx[queue] as HnTxQueue).xmit(pkts, start, count, this.bytesOut);
-    this.opackets += n;
+    this.opackets += n - (stats.txBadSize - bad);
     this.obytes += this.bytesOut[0] as number;
     return n;
   }

@@ -15,6 +15,10 @@ import type { NetvscPmdStats } from './NetvscPmdStats.js';
 const RNDIS_HDR_MAX = 60;
 /** hn_rxtx.c HN_PKTSIZE_MIN: room for a minimal frame and its RNDIS header. */
 const PKTSIZE_MIN = 64 + RNDIS_HDR_MAX;
+/** VMBus descriptor (16) plus ring trailer (8) plus the room that keeps a full ring from looking empty (8). */
+const RING_OVERHEAD = 32;
+/** The ring's 16-bit packet length, in 8-byte units, less the descriptor. */
+const RING_PACKET_MAX = 0xffff * 8 - 16;
 /** Transaction ids: 0 is left to control messages; queue q's descriptors follow q * 2^13. */
 export const TX_ID_STRIDE = 1 << 13;
 
@@ -79,7 +83,10 @@ export interface HnAggLimits {
  *   the next burst.
  * - Any other frame is sent as its own direct request (hn_xmit_sg: the RNDIS header and the
  *   frame's pages; here the bytes follow inline) and stays owned by the driver until the host's
- *   completion, which frees it.
+ *   completion, which frees it. There is no length rule (hn_xmit_pkts has none): a frame of any
+ *   size goes out. Only a request the channel's ring could never hold, because the bytes are
+ *   inline here where DPDK passes a page list, is taken and dropped (`mtu-exceeded`, counted in
+ *   `txBadSize`) rather than blocking the queue.
  * - Every request takes a descriptor (hn_txd_get); none left, no section, or a full ring ends the
  *   burst and the caller keeps the rest.
  * - An 802.1Q tag inside the frame is moved into the per-packet info (hn_xmit_pkts forces the
@@ -108,6 +115,9 @@ export class HnTxQueue {
   private readonly directHdr = new Uint8Array(NVSP_MESSAGE_SIZE);
   private readonly aggHdr = new Uint8Array(NVSP_MESSAGE_SIZE);
   private readonly rndis = new Uint8Array(RNDIS_HDR_MAX);
+  /** Largest direct request (NVSP + RNDIS + frame) the channel's ring can ever hold. */
+  private readonly directMax: number;
+  private readonly one = new Int32Array(1);
 
   constructor(options: {
     queue: number;
@@ -142,6 +152,7 @@ export class HnTxQueue {
     } as const;
     encodeNvsp(hdr, this.directHdr, 0);
     encodeNvsp(hdr, this.aggHdr, 0);
+    this.directMax = Math.min(options.ep.tx.dataSize - RING_OVERHEAD, RING_PACKET_MAX);
   }
 
   /** Descriptors in flight (sent, completion not seen yet, or aggregating). */
@@ -155,7 +166,7 @@ export class HnTxQueue {
   }
 
   /**
-   * Sends `pkts[start .. start+count)` (lengths already checked); returns how many it took.
+   * Sends `pkts[start .. start+count)`; returns how many it took.
    * `bytes` gets the data bytes of the frames taken.
    */
   xmit(pkts: Int32Array, start: number, count: number, bytes: Int32Array): number {
@@ -189,6 +200,14 @@ export class HnTxQueue {
           break;
         }
       } else {
+        if (NVSP_MESSAGE_SIZE + size > this.directMax) {
+          // model limit (the bytes travel inline): such a request would never fit the ring
+          this.stats.txBadSize++;
+          this.one[0] = h;
+          pool.drop(this.one, 0, 1, DropReason.MTU_EXCEEDED);
+          this.putDesc(desc);
+          continue;
+        }
         if (this.aggDesc >= 0 && !this.flush()) {
           this.putDesc(desc);
           break;

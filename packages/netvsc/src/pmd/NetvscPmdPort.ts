@@ -43,9 +43,8 @@ const DEFAULT_SPEED = 10_000;
  *   bring-up, MAC from the host (one MAC only), then a VF the host already reported is attached.
  * - TX (`HnTxQueue`): on the VF's queue of the same index when the datapath was switched
  *   and the VF is started (the core's `BypassPolicy`, the synthetic path always ready), else
- *   synthetic with the tx_copybreak rule. Frames outside 64..65536 bytes are taken and dropped
- *   (`malformed` / `mtu-exceeded`, counted in `txBadSize` and `oerrors`), so a bad frame never
- *   blocks the ones behind it; the returned count is how many frames the port took.
+ *   synthetic with the tx_copybreak rule. No length check (DPDK has none): short frames (ARP,
+ *   bare ACKs) and large ones go out; the returned count is how many frames the port took.
  * - RX (`HnRxQueue`): the synthetic ring first (multicast, new flows), then the VF; every
  *   frame's `port` is this port; VLAN tags always stripped into `vlanTci`.
  * - Link: no interrupts; RNDIS MEDIA_CONNECT / MEDIA_DISCONNECT / LINK_SPEED_CHANGE in the ring,

@@ -28,7 +28,10 @@ export interface NetvscPmdStats {
   txNoDescriptor: number;
   /** TX bursts cut short because every send-buffer section was in use. */
   txNoSection: number;
-  /** TX frames refused for a length outside 64..65536 (dropped, counted in `oerrors`). */
+  /**
+   * TX frames taken and dropped because their direct request could never fit the VMBus ring (a
+   * model limit: the bytes travel inline); counted in `oerrors`. DPDK has no length check.
+   */
   txBadSize: number;
   /** TX frames lost after being taken (send failure, failed completion, rescinded channel). */
   txErrors: number;
