@@ -19,8 +19,6 @@ import { vfNetdevName } from './netvsc/vfNetdevName.js';
 const BURST = 32;
 /** Bursts per poll at most (a poll loop that always finds something still returns). */
 const MAX_BURSTS = 4096;
-/** The shortest frame the netvsc PMD sends (64..65536 bytes). */
-const GARP_LEN = 64;
 /** Frames the application holds for a retry when the port took fewer than offered. */
 const TX_BACKLOG = 1024;
 
@@ -233,11 +231,8 @@ export class NetvscPmdNicModel implements NicModel {
       this.ctx.event('announce', 'Hyper-V: no host announce; the DPDK port cannot send now');
       return;
     }
+    // Sent as built (60 bytes): hn_rxtx.c hn_xmit_pkts takes a frame of any length.
     Ethernet.writeGratuitousArp(pool, h, this.ctx.mac.value, this.ctx.ipv4);
-    // Padded to 64 bytes: the netvsc PMD drops shorter frames (doc/guides/nics/netvsc.rst sizes).
-    const o = pool.start[h] as number;
-    pool.bytes.fill(0, o + (pool.length[h] as number), o + GARP_LEN);
-    pool.setLength(h, GARP_LEN);
     const one = new Int32Array([h]);
     this.send(one, 0, 1);
     this.ctx.event('announce', 'Hyper-V: no host announce; the application sends a gratuitous ARP');
