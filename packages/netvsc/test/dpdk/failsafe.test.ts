@@ -268,6 +268,32 @@ test('device info is the MIN of limits and the AND of capabilities over probed s
   t.is(info.driverName, 'net_failsafe');
 });
 
+test('a sub-device start failure fails the fail-safe start (failsafe_ops.c fs_dev_start)', (t) => {
+  const { fs, sub } = setup();
+  fs.configure(1, 1);
+  sub('net_fakeB').refuse.add('start');
+  const err = t.throws(() => fs.start());
+  t.is((err as { code?: string }).code, 'ERR_REFUSED');
+  t.false(fs.started);
+  t.is(fs.fsStateValue, SubDevState.ACTIVE);
+  t.deepEqual(states(fs), [SubDevState.STARTED, SubDevState.ACTIVE]);
+  t.false(fs.subDevices[1]?.remove);
+});
+
+test('a sub-device gone at start (ERR_NO_DEVICE) is skipped and removed; the start succeeds', (t) => {
+  const { fs, sub } = setup();
+  fs.configure(1, 1);
+  const b = sub('net_fakeB');
+  b.refuseWith = 'ERR_NO_DEVICE';
+  b.refuse.add('start');
+  fs.start();
+  t.true(fs.started);
+  t.true(fs.subDevices[1]?.remove);
+  fs.upkeep();
+  t.is(fs.subDevices[1]?.state, SubDevState.UNDEFINED);
+  t.is(fs.subDevices[0]?.state, SubDevState.STARTED);
+});
+
 test('a new port reports UP at 10G until the next link update (failsafe.c eth_link)', (t) => {
   const { fs } = setup();
   t.deepEqual(

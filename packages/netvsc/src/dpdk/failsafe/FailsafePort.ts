@@ -47,7 +47,9 @@ const INITIAL_LINK_SPEED = 10_000;
  *   and `fd()` when their source has a line) and probed through the registry at creation; the
  *   port's MAC is `mac=` (applied to every probed sub-device) or the first probed sub-device's.
  * - States (UNDEFINED < PARSED < PROBED < ACTIVE < STARTED): configure makes the port and its
- *   probed sub-devices ACTIVE, start STARTED, stop ACTIVE again (failsafe_ops.c).
+ *   probed sub-devices ACTIVE, start STARTED, stop ACTIVE again (failsafe_ops.c). A
+ *   sub-device start failure fails the port's start unless the sub-device is being removed or
+ *   gone (`ERR_NO_DEVICE`, DPDK's -EIO), which is skipped and flagged for removal.
  * - TX (failsafe_private.h fs_switch_dev): the preferred sub-device as soon as its state has
  *   caught up with the port's, else the first sub-device not being removed whose state is at
  *   least the port's; none: `txBurst` returns 0 and the application keeps its frames.
@@ -204,8 +206,14 @@ export class FailsafePort extends EthDev {
         sub.port.start();
         sub.state = SubDevState.STARTED;
       } catch (err) {
+        // failsafe_ops.c fs_dev_start + failsafe_private.h fs_err: a sub-device being removed
+        // or gone (-EIO) is skipped; any other failure fails the fail-safe start
+        if (sub.remove || isBypassError(err, 'ERR_NO_DEVICE')) {
+          sub.remove = true;
+          continue;
+        }
         this.log('error', `net_failsafe: sub_device ${sub.sid} start failed: ${errText(err)}`);
-        sub.remove = true;
+        throw err;
       }
     }
     this.fsState = SubDevState.STARTED;
