@@ -48,7 +48,10 @@ export class HnRxQueue {
   readonly queue: number;
   /** Frames received and not yet taken by the application. */
   readonly ring: PacketRing;
-  /** Packets and bytes put into the ring (the port's `ipackets` / `ibytes`). */
+  /**
+   * Packets and bytes received (the port's `ipackets` / `ibytes`), counted before the enqueue as
+   * DPDK does: a frame then dropped for a full ring is in both these and `imissed`.
+   */
   packets = 0;
   bytes = 0;
   private readonly ep: VmbusEndpoint;
@@ -216,14 +219,15 @@ export class HnRxQueue {
     if (ext) flags |= F_EXTBUF;
     pool.flags[h] = flags;
     pool.port[h] = this.portId;
+    // hn_rxtx.c hn_rxpkt: packets and bytes are counted before the enqueue, ring full or not
+    this.packets++;
+    this.bytes += len;
     this.one[0] = h;
     if (this.ring.enqueueBurst(this.one, 0, 1) === 1) {
       if (ext) {
         this.lent[this.lentCount++] = h;
         this.stats.rxExtbuf++;
       } else this.stats.rxCopied++;
-      this.packets++;
-      this.bytes += len;
       return;
     }
     this.stats.rxRingFull++;

@@ -71,6 +71,10 @@ test('RX: a full RX ring drops (counted in imissed) instead of blocking the chan
   t.is(p.statsGet().imissed, 6);
   t.is(w.drops.get('ring-full'), 6);
   t.is(w.receive().length, 2);
+  // hn_rxpkt counts packets and bytes before the enqueue: the 6 ring-full frames are in ipackets
+  const st = p.statsGet();
+  t.is(st.ipackets, 10);
+  t.is(st.ibytes, 10 * 128);
 });
 
 test('hot-add gives up when the PCI device disappears before its interface shows up', (t) => {
