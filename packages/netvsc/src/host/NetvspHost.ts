@@ -100,7 +100,7 @@ export interface NetvspHostStats {
  * negotiation (accepting the versions it is configured with), NDIS config/version, receive and
  * send buffers, subchannel requests (offering up to `maxChannels`), RNDIS initialize, queries
  * (MAC, link, frame size, speed) and sets (packet filter); it sends VF association
- * ({@link NetvspHost.sendVfAssociation}), completes or refuses SWITCH_DATA_PATH, sends link
+ * ({@link NetvspHost.sendVfAssociation}), completes (or ignores) SWITCH_DATA_PATH, sends link
  * indications ({@link NetvspHost.indicateStatus}), carries frames on the synthetic path both ways,
  * and can be revoked (host servicing: the channel is rescinded).
  *
@@ -108,8 +108,12 @@ export interface NetvspHostStats {
  * only after the guest switched to the VF (and the host accepted), else into the guest's ring.
  * Frames the guest sends arrive at {@link NetvspHost.onGuestFrames} (default: counted and freed).
  *
- * Fault injection: `switchPolicy = 'refuse'` completes switch requests with the synthetic
- * datapath; {@link NetvspHost.pause} stops reading the guest's ring (a busy host: the ring
+ * SWITCH_DATA_PATH is completed with an empty VMBus completion, as Hyper-V does (the guest
+ * learns nothing but that the request was handled).
+ *
+ * Fault injection: `switchPolicy = 'refuse'` makes the host ignore a switch to the VF (neither
+ * applied nor completed: all a guest can see of a host that will not switch is a completion that
+ * never comes); {@link NetvspHost.pause} stops reading the guest's ring (a busy host: the ring
  * fills and the guest retries).
  *
  * @example
@@ -142,7 +146,10 @@ export class NetvspHost {
   version = 0;
   /** The datapath the guest asked for and the host accepted. */
   dataPath: 'synthetic' | 'vf' = 'synthetic';
-  /** What the host does with a SWITCH_DATA_PATH to the VF. */
+  /**
+   * What the host does with a SWITCH_DATA_PATH to the VF: `accept` (apply it, then complete it)
+   * or `refuse` (ignore it: no switch, no completion). A switch to synthetic is always accepted.
+   */
   switchPolicy: 'accept' | 'refuse' = 'accept';
   /** MTU (frame size minus 14) the guest announced in NDIS config. */
   guestMtu = 0;
@@ -404,13 +411,12 @@ export class NetvspHost {
         return;
       case NVSP_MSG.SWITCH_DATA_PATH: {
         this.stats.switchRequests++;
-        const vf = m.datapath === NVSP_DATAPATH.VF && this.switchPolicy === 'accept';
+        const vf = m.datapath === NVSP_DATAPATH.VF;
+        // Fault injection: a refused switch to the VF is neither applied nor completed.
+        if (vf && this.switchPolicy === 'refuse') return;
         const before = this.dataPath;
         this.dataPath = vf ? 'vf' : 'synthetic';
-        this.complete(ep, tid, {
-          type: NVSP_MSG.SWITCH_DATA_PATH,
-          datapath: vf ? NVSP_DATAPATH.VF : NVSP_DATAPATH.SYNTHETIC,
-        });
+        this.completeSwitch(ep, tid);
         if (before !== this.dataPath) this.events.emit('datapath', vf);
         return;
       }
@@ -482,6 +488,11 @@ export class NetvspHost {
   private complete(ep: VmbusEndpoint, transId: number, m: NvspMessage): void {
     encodeNvsp(m, this.out, 0);
     ep.send(VM_PKT.COMP, 0, transId, this.out, 0, NVSP_MESSAGE_SIZE);
+  }
+
+  // netvsc.c netvsc_send_completion: the host completes a switch with no payload at all.
+  private completeSwitch(ep: VmbusEndpoint, transId: number): void {
+    ep.send(VM_PKT.COMP, 0, transId, this.out, 0, 0);
   }
 
   private bad(reason: string): void {

@@ -98,17 +98,17 @@ export interface NvspClientHandlers {
 }
 
 /**
- * The result of {@link NvspClient.switchDataPath}: `ok` (completed with the datapath asked
- * for), `refused` (the host completed with another one), `busy` (the ring stayed full through
- * every retry), `timeout` (no completion came for any of the sends), `closed` (the channel was
- * rescinded).
+ * The result of {@link NvspClient.switchDataPath}: `ok` (the host completed the request; the
+ * completion carries no payload, so there is nothing else to check), `busy` (the ring stayed
+ * full through every retry), `timeout` (no completion came for any of the sends), `closed` (the
+ * channel was rescinded).
  *
  * @example
  * ```ts
  * client.switchDataPath(true, (r: NvspSwitchResult) => { if (r !== 'ok') stayOnSynthetic(); });
  * ```
  */
-export type NvspSwitchResult = 'ok' | 'refused' | 'busy' | 'timeout' | 'closed';
+export type NvspSwitchResult = 'ok' | 'busy' | 'timeout' | 'closed';
 
 /**
  * The guest side of the NetVSC protocol over a {@link VmbusChannel}: what Linux's `netvsc.c`
@@ -167,6 +167,8 @@ export class NvspClient {
   private readonly scheduler: Scheduler;
   private readonly random: SeededRandom;
   private readonly pending = new Map<number, (m: NvspMessage | null) => void>();
+  /** SWITCH_DATA_PATH requests awaiting their (payload-less) completion; `true` = completed. */
+  private readonly switchPending = new Map<number, (completed: boolean) => void>();
   private readonly rndisPending = new Map<number, (m: RndisMessage | null) => void>();
   private nextTrans = 1;
   private nextReq = 1;
@@ -234,9 +236,18 @@ export class NvspClient {
 
   /** Sends an NVSP message with completion requested; `onDone` gets the completion (null if the channel closed). */
   request(msg: NvspMessage, onDone: (m: NvspMessage | null) => void): VmbusSendResult {
+    const id = this.nextTrans;
+    const r = this.sendRequest(msg);
+    if (r === 'ok') this.pending.set(id, onDone);
+    else if (r === 'closed') onDone(null);
+    return r;
+  }
+
+  /** Sends `msg` with completion requested under the next transaction id. */
+  private sendRequest(msg: NvspMessage): VmbusSendResult {
     const id = this.nextTrans++;
     encodeNvsp(msg, this.msg, 0);
-    const r = this.channel.guest.send(
+    return this.channel.guest.send(
       VM_PKT.DATA_INBAND,
       VMBUS_PKT_FLAG.COMPLETION_REQUESTED,
       id,
@@ -244,9 +255,6 @@ export class NvspClient {
       0,
       NVSP_MESSAGE_SIZE,
     );
-    if (r === 'ok') this.pending.set(id, onDone);
-    else if (r === 'closed') onDone(null);
-    return r;
   }
 
   /** Sends an NVSP message without completion. */
@@ -288,10 +296,20 @@ export class NvspClient {
   /**
    * Asks the host to move the datapath to the VF or back to synthetic (NVSP SWITCH_DATA_PATH
    * 129, `netvsc.c` netvsc_switch_datapath) and reports when the completion arrives: `ok`,
-   * `refused` (the host completed with another datapath), `busy` (the ring stayed full through
-   * 2000 retries 5-10 ms apart), `timeout` (sent 3 times, no completion within 1 s of any; a
-   * completion arriving later counts in `unknownCompletions`) or `closed`. Returns a function
-   * that abandons the switch (no callback, no timer left; used when the device goes away).
+   * `busy` (the ring stayed full through 2000 retries 5-10 ms apart), `timeout` (sent 3 times,
+   * no completion within 1 s of any; a completion arriving later counts in
+   * `unknownCompletions`) or `closed`. Returns a function that abandons the switch (no callback,
+   * no timer left; used when the device goes away).
+   *
+   * The host completes the request with an empty VMBus completion, matched by transaction id
+   * (`netvsc.c` netvsc_send_completion, its zero-length branch); Linux then sets
+   * `data_path_is_vf` without reading anything back, so the guest cannot see whether the host
+   * actually moved its datapath. A completion of the switch that carries a payload is not one
+   * Linux recognises (an unknown completion type: the waiter keeps waiting): it is counted in
+   * `malformed` and the request stays pending until its timeout.
+   *
+   * Deliberate difference from Linux: Linux waits for the completion without a time limit while
+   * holding RTNL; here the request is sent again after 1 s and given up after 3 sends.
    */
   switchDataPath(vf: boolean, done: (r: NvspSwitchResult) => void): () => void {
     const want = vf ? NVSP_DATAPATH.VF : NVSP_DATAPATH.SYNTHETIC;
@@ -305,19 +323,19 @@ export class NvspClient {
     };
     const attempt = (): void => {
       timer = -1;
-      id = this.nextTrans; // the transaction id request() is about to use
-      const r = this.request({ type: NVSP_MSG.SWITCH_DATA_PATH, datapath: want }, (m) => {
-        if (timer !== -1) this.scheduler.cancel(timer);
-        timer = -1;
-        if (m === null) return finish('closed');
-        // The host echoes the datapath it now uses; anything else is a refusal.
-        finish(m.type === NVSP_MSG.SWITCH_DATA_PATH && m.datapath === want ? 'ok' : 'refused');
-      });
+      id = this.nextTrans; // the transaction id sendRequest() is about to use
+      const r = this.sendRequest({ type: NVSP_MSG.SWITCH_DATA_PATH, datapath: want });
+      if (r === 'closed') return finish('closed');
       if (r === 'ok') {
         sends++;
+        this.switchPending.set(id, (completed) => {
+          if (timer !== -1) this.scheduler.cancel(timer);
+          timer = -1;
+          finish(completed ? 'ok' : 'closed');
+        });
         timer = this.scheduler.runAfter(SWITCH_TIMEOUT_NS, () => {
           timer = -1;
-          if (!this.pending.delete(id)) return;
+          if (!this.switchPending.delete(id)) return;
           this.stats.switchTimeouts++;
           if (sends >= SWITCH_SENDS_MAX) return finish('timeout');
           attempt();
@@ -335,7 +353,7 @@ export class NvspClient {
       cancelled = true;
       if (timer !== -1) this.scheduler.cancel(timer);
       timer = -1;
-      this.pending.delete(id);
+      this.switchPending.delete(id);
     };
   }
 
@@ -458,6 +476,17 @@ export class NvspClient {
   }
 
   private onCompletion(pkt: VmbusPacket): void {
+    const sw = this.switchPending.get(pkt.transId);
+    if (sw !== undefined) {
+      // netvsc.c netvsc_send_completion: a switch is completed by an empty completion.
+      if (pkt.length !== 0) {
+        this.stats.malformed++;
+        return;
+      }
+      this.switchPending.delete(pkt.transId);
+      sw(true);
+      return;
+    }
     const cb = this.pending.get(pkt.transId);
     if (cb === undefined) {
       this.stats.unknownCompletions++;
@@ -522,10 +551,13 @@ export class NvspClient {
   private onRescind(): void {
     const p = [...this.pending.values()];
     const r = [...this.rndisPending.values()];
+    const sw = [...this.switchPending.values()];
     this.pending.clear();
     this.rndisPending.clear();
+    this.switchPending.clear();
     for (const cb of p) cb(null);
     for (const cb of r) cb(null);
+    for (const cb of sw) cb(false);
     this.handlers.onRescind?.();
   }
 }

@@ -1,6 +1,5 @@
 import test from 'ava';
-import { NVSP_MSG, type NetvspHost } from '../../src/kernel/exports.js';
-import type { NvspMessage } from '../../src/nvsp/NvspMessage.js';
+import type { NetvspHost } from '../../src/kernel/exports.js';
 import { World } from '../kernel/world.js';
 
 /**
@@ -13,17 +12,16 @@ import { World } from '../kernel/world.js';
 
 /** The host handles SWITCH_DATA_PATH (and switches) but its completions are lost. */
 function loseSwitchCompletions(host: NetvspHost): { lost: number; heal(): void } {
-  const h = host as unknown as { complete(ep: unknown, id: number, m: NvspMessage): void };
-  const original = h.complete.bind(host);
+  const h = host as unknown as { completeSwitch(ep: unknown, id: number): void };
+  const original = h.completeSwitch.bind(host);
   const state = {
     lost: 0,
     heal: (): void => {
-      h.complete = original;
+      h.completeSwitch = original;
     },
   };
-  h.complete = (ep, id, m) => {
-    if (m.type === NVSP_MSG.SWITCH_DATA_PATH) state.lost++;
-    else original(ep, id, m);
+  h.completeSwitch = () => {
+    state.lost++;
   };
   return state;
 }

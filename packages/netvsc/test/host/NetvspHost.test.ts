@@ -2,6 +2,8 @@ import test from 'ava';
 import { Ethernet, ETH_P, MacAddress, PacketPool, VirtualScheduler, NS_PER_MS } from '@bypass/core';
 import {
   NVSP_CAP,
+  NVSP_DATAPATH,
+  NVSP_MESSAGE_SIZE,
   NVSP_MSG,
   NVSP_STATUS,
   NVSP_VERSION,
@@ -9,8 +11,12 @@ import {
   NvspClient,
   RNDIS_STATUS,
   VM_PKT,
+  VMBUS_PKT_FLAG,
   VmbusChannel,
+  VmbusPacket,
+  encodeNvsp,
   type NvspConnectResult,
+  type VmbusEndpoint,
 } from '../../src/kernel/exports.js';
 
 const MAC = MacAddress.parse('00:15:5d:00:00:01');
@@ -139,15 +145,57 @@ test('host RX goes to the VF only after the guest switched, and back after it sw
   t.is(w.host.stats.switchRequests, 2);
 });
 
-test('a refusing host completes the switch with the synthetic datapath', (t) => {
+test('the host completes SWITCH_DATA_PATH with an empty completion carrying the request id (netvsc.c netvsc_send_completion)', (t) => {
+  const w = world();
+  connect(w, 1);
+  const ep = w.channel.guest;
+  const pkt = new VmbusPacket(ep.rx.dataSize);
+  const seen: number[][] = [];
+  ep.onSignal = () => {
+    while (ep.receive(pkt)) seen.push([pkt.type, pkt.transId, pkt.length]);
+  };
+  const msg = new Uint8Array(NVSP_MESSAGE_SIZE);
+  encodeNvsp({ type: NVSP_MSG.SWITCH_DATA_PATH, datapath: NVSP_DATAPATH.VF }, msg, 0);
+  ep.send(VM_PKT.DATA_INBAND, VMBUS_PKT_FLAG.COMPLETION_REQUESTED, 77, msg, 0, NVSP_MESSAGE_SIZE);
+  w.scheduler.runUntilIdle();
+  t.deepEqual(seen, [[VM_PKT.COMP, 77, 0]]);
+  t.is(w.host.dataPath, 'vf');
+});
+
+test('a switch completion with a payload is not recognised (Linux keeps waiting): counted, the switch times out', (t) => {
+  const w = world();
+  connect(w, 1);
+  // A host completing the switch the way this simulator once did: an NVSP 129 echo.
+  const h = w.host as unknown as { completeSwitch(ep: VmbusEndpoint, id: number): void };
+  h.completeSwitch = (ep, id) => {
+    const m = new Uint8Array(NVSP_MESSAGE_SIZE);
+    encodeNvsp({ type: NVSP_MSG.SWITCH_DATA_PATH, datapath: NVSP_DATAPATH.VF }, m, 0);
+    ep.send(VM_PKT.COMP, 0, id, m, 0, NVSP_MESSAGE_SIZE);
+  };
+  let r = '';
+  w.client.switchDataPath(true, (x) => (r = x));
+  w.scheduler.advanceBy(500 * NS_PER_MS);
+  t.is(r, '');
+  t.is(w.client.stats.malformed, 1);
+  w.scheduler.runUntilIdle();
+  t.is(r, 'timeout');
+  t.is(w.client.stats.malformed, 3);
+  t.is(w.client.stats.switchTimeouts, 3);
+});
+
+test('a refusing host neither applies nor completes a switch to the VF; the guest gives up after 3 sends', (t) => {
   const w = world();
   connect(w, 1);
   w.host.switchPolicy = 'refuse';
   let r = '';
   w.client.switchDataPath(true, (x) => (r = x));
   w.scheduler.runUntilIdle();
-  t.is(r, 'refused');
+  t.is(r, 'timeout');
+  t.is(w.host.stats.switchRequests, 3);
   t.is(w.host.dataPath, 'synthetic');
+  w.client.switchDataPath(false, (x) => (r = x)); // a switch to synthetic is always completed
+  w.scheduler.runUntilIdle();
+  t.is(r, 'ok');
 });
 
 test('a busy host (its ring full) makes the switch retry 5-10 ms apart until it reads again', (t) => {
