@@ -81,13 +81,16 @@ const GROUP_VIA_BACKUP = new BypassPolicy({ multicastViaBackup: true });
  * created from: same parent device) and the active (any other same-MAC device; it must be PCI).
  *
  * Behaviour, as in net_failover:
- * - created from the backup: same namespace and parent, the backup's MAC and MTU bounds, 16
- *   queues, carrier off; then registered with the {@link BypassRegistry}, whose scan enslaves
- *   same-MAC devices already present;
+ * - created from the backup: same namespace and parent, the backup's MAC and MTU bounds, MTU
+ *   1500 (not the backup's: a backup with a larger MTU is brought down to 1500 when it joins),
+ *   16 queues, the offloads net_failover switches on (SG, HW_CSUM, TSO, TSO6, CTAG) and never
+ *   VLAN challenged, carrier off; then registered with the {@link BypassRegistry}, whose scan
+ *   enslaves same-MAC devices already present;
  * - a slave joining: MTU set to the master's (failure refuses it), opened if the master runs
  *   (a busy device is tolerated: its rename will open it), address lists and VLANs synced
  *   (failure rolls back), stats snapshot taken, an active's MTU bounds become the master's;
- * - carrier = active ready OR backup ready (ready = running and carrier);
+ * - carrier = active ready OR backup ready (ready = running and carrier: a detached slave is
+ *   still ready, as in `net_failover_xmit_ready`);
  * - TX: the active if ready, else the backup if ready, else dropped and counted in `txDropped`
  *   (reason `no-path-ready`); with `multicastViaBackup`, group frames prefer the backup. The
  *   policy decides at each state change (Linux decides per packet; the outcome is the same
@@ -95,7 +98,7 @@ const GROUP_VIA_BACKUP = new BypassPolicy({ multicastViaBackup: true });
  * - RX: a frame on the backup while an active exists is delivered only to listeners bound exactly
  *   to the backup; everything else is delivered as received on the master;
  * - MTU change: active first, then backup, rolling the active back if the backup refuses;
- * - open: active then backup, closing the active again if the backup fails; close: both;
+ * - open: active then backup, closing the active if the backup fails; close: both;
  * - stats: folded from the slaves, surviving removal and counter resets, never decreasing.
  *
  * Deliberate differences from Linux (each has a test):
@@ -105,6 +108,10 @@ const GROUP_VIA_BACKUP = new BypassPolicy({ multicastViaBackup: true });
  * - Linux's pre-register check for VLAN-challenged slaves looks at the master's features (so it
  *   never fires); here the slave's features are checked: a VLAN-challenged slave is refused while
  *   VLANs are configured on the master.
+ * - Linux loses the master's counter history when a slave leaves or both stop being ready:
+ *   `net_failover_slave_unregister` and `net_failover_slave_link_change` read the master's stats
+ *   into the very accumulator `net_failover_get_stats` starts from, and `dev_get_stats` zeroes
+ *   its destination first; here the totals keep everything the slaves carried while enslaved.
  *
  * @example
  * ```ts
@@ -192,14 +199,23 @@ export class BypassMaster extends NetDevice {
       type: b.type,
       parent: b.parent,
       driver: 'net_failover',
-      mtu: b.mtu,
+      // drivers/net/net_failover.c net_failover_create: the MTU is alloc_etherdev's 1500 (only
+      // the bounds come from the standby, which takes the master's MTU when it joins); capped
+      // by a standby whose largest MTU is smaller.
+      mtu: Math.min(1500, b.maxMtu),
       minMtu: b.minMtu,
       maxMtu: b.maxMtu,
       numTxQueues: queues,
       numRxQueues: queues,
+      // net_failover_create: hw_features (FAILOVER_VLAN_FEATURES, reduced to the bits modelled,
+      // and the CTAG offloads) all switched on, plus NETNS_LOCAL and LLTX.
       features:
         NETIF_F.NETNS_LOCAL |
         NETIF_F.LLTX |
+        NETIF_F.SG |
+        NETIF_F.HW_CSUM |
+        NETIF_F.TSO |
+        NETIF_F.TSO6 |
         NETIF_F.HW_VLAN_CTAG_TX |
         NETIF_F.HW_VLAN_CTAG_RX |
         NETIF_F.HW_VLAN_CTAG_FILTER,
@@ -304,12 +320,9 @@ export class BypassMaster extends NetDevice {
     const role: BypassRole = this.isBackupCandidate(slave) ? 'backup' : 'active';
     const origMtu = slave.mtu;
     slave.setMtu(this.mtu);
-    let opened = false;
     if (this.running) {
       try {
-        const wasUp = slave.isUp;
         slave.open();
-        opened = !wasUp;
       } catch (err) {
         if (!isBypassError(err, 'ERR_BUSY')) {
           restoreMtu(slave, origMtu);
@@ -328,7 +341,8 @@ export class BypassMaster extends NetDevice {
       } catch (err) {
         for (const vid of added) slave.vlanVidDel(vid);
         this.unsyncAddressesFrom(slave);
-        if (opened) slave.close();
+        // net_failover_slave_register (err_vlan_add): closed whether or not it was up before.
+        slave.close();
         restoreMtu(slave, origMtu);
         throw err;
       }
@@ -341,7 +355,6 @@ export class BypassMaster extends NetDevice {
       this.maxMtu = slave.maxMtu;
     }
     this.folder.attach(slave);
-    this.computeFeatures();
     if (slave.ns !== null) slave.ns.notify({ type: 'join', dev: slave, ns: slave.ns });
     this.emitter?.emit('slave-joined', slave, role);
     this.updateCarrier();
@@ -364,7 +377,6 @@ export class BypassMaster extends NetDevice {
         this.maxMtu = b.maxMtu;
       }
     }
-    this.computeFeatures();
     this.emitter?.emit('slave-left', slave, role);
     // Linux does not recompute the carrier here (stale carrier); we do.
     this.updateCarrier();
@@ -434,17 +446,6 @@ export class BypassMaster extends NetDevice {
     this.emitter?.emit('datapath-switched', datapathName(next), datapathName(prev));
   }
 
-  private computeFeatures(): void {
-    // VLAN challenged if any slave is (net_failover_compute_features, reduced to what we model).
-    const a = this.activeDev;
-    const b = this.backupDev;
-    const challenged =
-      (a !== null && (a.features & NETIF_F.VLAN_CHALLENGED) !== 0) ||
-      (b !== null && (b.features & NETIF_F.VLAN_CHALLENGED) !== 0);
-    const base = this.features & ~NETIF_F.VLAN_CHALLENGED;
-    this.setFeatures(challenged ? base | NETIF_F.VLAN_CHALLENGED : base);
-  }
-
   /**
    * Stable in-place partition of a burst: group-addressed frames first, unicast after, each in
    * its original order (no reordering inside a flow). Returns the number of group frames. The
@@ -477,13 +478,13 @@ export class BypassMaster extends NetDevice {
   protected override ndoOpen(): void {
     const a = this.activeDev;
     const b = this.backupDev;
-    const aWasUp = a?.isUp ?? false;
     if (a !== null) a.open();
     if (b !== null) {
       try {
         b.open();
       } catch (err) {
-        if (a !== null && !aWasUp) a.close();
+        // net_failover_open (err_standby_open): the primary is closed, up before or not.
+        if (a !== null) a.close();
         throw err;
       }
     }

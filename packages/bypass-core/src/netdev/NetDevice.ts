@@ -220,9 +220,12 @@ export abstract class NetDevice {
     return (this.flags & IFF.UP) !== 0;
   }
 
-  /** Running and with carrier: what net_failover calls "xmit ready". */
+  /**
+   * Running and with carrier: what net_failover calls "xmit ready" (`net_failover_xmit_ready`
+   * reads nothing else: a detached device stays ready until it is unregistered).
+   */
   get isReady(): boolean {
-    return this.running && this.carrier && this.present;
+    return this.running && this.carrier;
   }
 
   /** RFC 2863 operational state, derived from admin state, presence and carrier. */
@@ -385,9 +388,11 @@ export abstract class NetDevice {
   }
 
   /**
-   * Marks the device as gone (Linux `netif_device_detach`): TX drops until `attach`. Emits
-   * `change` (detail `presence`) so that masters re-route at once; Linux instead stops the
-   * device's queues, which its masters notice at their next transmit.
+   * Marks the device as gone (Linux `netif_device_detach`): TX drops until `attach` (counted as
+   * `no-device`; Linux stops the queues instead). Emits `change` (detail `presence`) for
+   * watchers of the operational state. A bypass master keeps sending to a detached slave, as
+   * net_failover does (its readiness reads running and carrier only), until the slave is
+   * unregistered.
    */
   detach(): void {
     if (!this.present) return;

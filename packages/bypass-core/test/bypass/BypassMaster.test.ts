@@ -177,6 +177,16 @@ test('opening the master opens the active then the backup; a backup failure clos
   t.deepEqual(order, ['ens11', 'ens11', 'ens10nsby', 'ens10']);
 });
 
+test('a backup that fails to open closes the active even when it was up before, as net_failover_open', (t) => {
+  const s = setup();
+  const vf = s.vf({ name: 'ens11' });
+  s.ns.register(vf);
+  vf.open();
+  s.virtio.refuseOpen = new BypassError('ERR_REFUSED', 'no queues');
+  t.throws(() => s.master.open());
+  t.false(vf.isUp);
+});
+
 test('the master carrier is active ready OR backup ready', (t) => {
   const s = setup();
   const vf = s.vf({ name: 'ens11' });
@@ -213,7 +223,7 @@ test('TX goes to the active when ready, else the backup, else it is dropped and 
   t.is(s.pool.inUse, 0);
 });
 
-test('a VF that is detached (surprise removal in progress) is skipped at once', (t) => {
+test('a detached VF keeps the TX path until it is unregistered, as in net_failover', (t) => {
   const s = setup();
   const vf = s.vf({ name: 'ens11' });
   s.ns.register(vf);
@@ -221,9 +231,41 @@ test('a VF that is detached (surprise removal in progress) is skipped at once', 
   vf.carrierOn();
   s.virtio.carrierOn();
   vf.detach();
+  // net_failover_xmit_ready: running and carrier, presence is not looked at.
+  t.is(s.master.datapath, 'active');
   s.master.xmit(s.frames(2), 0, 2);
-  t.deepEqual(vf.sentMarks, []);
+  t.deepEqual(s.virtio.sentMarks, []);
+  t.deepEqual(s.drops, [`${dropReasonName(DropReason.NO_DEVICE)}x2`]);
+  s.ns.unregister(vf);
+  s.master.xmit(s.frames(2), 0, 2);
   t.deepEqual(s.virtio.sentMarks, [1, 2]);
+});
+
+test('the master starts at MTU 1500 and brings a larger-MTU backup down to it, as net_failover', (t) => {
+  const w = world();
+  const virtio = w.virtio({ name: 'virtio0', minMtu: 68, maxMtu: 9000, mtu: 9000 });
+  const master = BypassMaster.create({
+    registry: w.registry,
+    backup: virtio,
+    ns: w.ns,
+    name: 'ens10',
+  });
+  t.is(master.mtu, 1500);
+  t.is(master.maxMtu, 9000);
+  w.ns.register(virtio, 'ens10nsby');
+  t.is(virtio.master, master);
+  t.is(virtio.mtu, 1500);
+});
+
+test("the master has net_failover's offloads and is never VLAN challenged", (t) => {
+  const s = setup();
+  const want =
+    NETIF_F.SG | NETIF_F.HW_CSUM | NETIF_F.TSO | NETIF_F.TSO6 | NETIF_F.HW_VLAN_CTAG_FILTER;
+  t.is(s.master.features & want, want);
+  const vf = s.vf({ name: 'ens11', features: NETIF_F.VLAN_CHALLENGED });
+  s.ns.register(vf);
+  t.is(vf.master, s.master);
+  t.is(s.master.features & NETIF_F.VLAN_CHALLENGED, 0);
 });
 
 test('frames on the backup while an active exists reach only listeners bound exactly to the backup', (t) => {
