@@ -19,6 +19,7 @@ export type {
   EthDevEvents,
 } from './ethdev/EthTypes.js';
 export { parseKvargs, atoi } from './ethdev/Kvargs.js';
+export { unformatEtherAddr } from './ethdev/EtherAddr.js';
 export type { KvPair } from './ethdev/Kvargs.js';
 export { silentLogger } from './ethdev/DpdkLog.js';
 export type { DpdkLogger, DpdkLogLevel } from './ethdev/DpdkLog.js';

@@ -3,6 +3,7 @@ import {
   FAILSAFE_DEVARGS_MAXLEN,
   parseFailsafeArgs,
   parseFdNumber,
+  unformatEtherAddr,
 } from '../../src/dpdk/exports.js';
 
 test('sub-devices are parsed in declaration order with nested parentheses', (t) => {
@@ -77,4 +78,40 @@ test('fd numbers: decimal, hex or octal, whole text, not negative', (t) => {
   for (const bad of ['', '-1', '3x', 'pipe']) {
     t.throws(() => parseFdNumber(bad), { code: 'ERR_PARSE', message: /Parsing FD number failed/ });
   }
+});
+
+test('unformatEtherAddr reads the rte_ether_unformat_addr forms and nothing else', (t) => {
+  const ok = [
+    '00:15:5d:00:00:01',
+    '00-15-5D-00-00-01',
+    '0:15:5d:0:0:1',
+    '00.15.5d.00.00.01',
+    '0015.5d00.0001',
+    '0015:5d00:0001',
+    '0015-5d00-0001',
+  ];
+  for (const text of ok) t.is(unformatEtherAddr(text)?.toString(), '00:15:5d:00:00:01', text);
+  const bad = [
+    '',
+    '00155d000001',
+    '00:15:5d:00:00:01x',
+    '00:15:5d:00:00:01:',
+    ' 00:15:5d:00:00:01',
+    '00:15:5d:00:00-01',
+    '00:15:5d:00::01',
+    '000:15:5d:00:00:01',
+    '015.5d00.0001',
+    '0015.5d00.0001.',
+    '00:15:5d:00:00',
+  ];
+  for (const text of bad) t.is(unformatEtherAddr(text), null, text);
+});
+
+test('fail-safe mac= takes the rte_ether_unformat_addr forms and refuses trailing text', (t) => {
+  t.is(parseFailsafeArgs('dev(a),mac=02-00-00-00-00-99').mac?.toString(), '02:00:00:00:00:99');
+  t.is(parseFailsafeArgs('dev(a),mac=0200.0000.0099').mac?.toString(), '02:00:00:00:00:99');
+  t.throws(() => parseFailsafeArgs('dev(a),mac=02:00:00:00:00:99zz'), {
+    code: 'ERR_PARSE',
+    message: /invalid mac/,
+  });
 });

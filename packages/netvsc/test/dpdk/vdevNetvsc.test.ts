@@ -71,11 +71,15 @@ test('mac= selects the NetVSC interface by address, in any of the DPDK formats',
   const { w, vdev } = setup();
   w.netvsc('eth0', mac(0));
   w.netvsc('eth1', mac(1));
+  w.netvsc('eth2', mac(2));
+  w.netvsc('eth3', mac(3));
   vdev.probe('net_vdev_netvsc0', 'mac=00:15:5D:00:00:01');
   vdev.probe('net_vdev_netvsc1', 'mac=0015:5d00:0000');
+  vdev.probe('net_vdev_netvsc2', 'mac=0015.5d00.0002');
+  vdev.probe('net_vdev_netvsc3', 'mac=00-15-5d-00-00-03');
   t.deepEqual(
     vdev.contexts.map((c) => c.ifName),
-    ['eth1', 'eth0'],
+    ['eth1', 'eth0', 'eth2', 'eth3'],
   );
 });
 

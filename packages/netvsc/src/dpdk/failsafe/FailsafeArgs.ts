@@ -1,4 +1,5 @@
-import { BypassError, MacAddress } from '@bypass/core';
+import { BypassError, type MacAddress } from '@bypass/core';
+import { unformatEtherAddr } from '../ethdev/EtherAddr.js';
 import { parseKvargs } from '../ethdev/Kvargs.js';
 
 /**
@@ -91,18 +92,6 @@ function strtoull0(value: string): number | null {
   return parseInt(t, 10);
 }
 
-/** `sscanf("%hhx:%hhx:%hhx:%hhx:%hhx:%hhx")` must match six octets (fs_get_mac_addr_arg). */
-function scanMac(value: string): MacAddress | null {
-  const m =
-    /^\s*([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})/.exec(
-      value,
-    );
-  if (m === null) return null;
-  let v = 0;
-  for (let i = 1; i <= 6; i++) v = v * 256 + parseInt(m[i] as string, 16);
-  return MacAddress.fromNumber(v);
-}
-
 /**
  * Parses fail-safe devargs (drivers/net/failsafe/failsafe_args.c failsafe_args_parse,
  * fs_parse_sub_devices, fs_count_device): sub-device declarations with nested parentheses,
@@ -185,10 +174,11 @@ export function parseFailsafeArgs(params: string): FailsafeArgs {
   }
   for (const p of pairs) {
     if (p.key !== 'mac') continue;
-    const mac = scanMac(p.value);
+    // failsafe_args.c fs_get_mac_addr_arg: rte_ether_unformat_addr
+    const mac = unformatEtherAddr(p.value);
     if (mac === null) {
       throw parseErr(
-        `invalid mac ${JSON.stringify(p.value)}: write six hex octets such as 00:15:5d:00:00:01`,
+        `invalid mac ${JSON.stringify(p.value)}: write 00:15:5d:00:00:01, 00-15-5d-00-00-01 or 0015.5d00.0001`,
       );
     }
     result.mac = mac;

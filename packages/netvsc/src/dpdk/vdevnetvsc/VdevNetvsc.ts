@@ -1,7 +1,7 @@
 import {
   ARPHRD,
   BypassError,
-  MacAddress,
+  type MacAddress,
   NS_PER_MS,
   type Scheduler,
   type TimerId,
@@ -9,6 +9,7 @@ import {
 import { silentLogger, type DpdkLogger } from '../ethdev/DpdkLog.js';
 import type { EthDev } from '../ethdev/EthDev.js';
 import type { EthDevRegistry } from '../ethdev/EthDevRegistry.js';
+import { unformatEtherAddr } from '../ethdev/EtherAddr.js';
 import { atoi, parseKvargs, type KvPair } from '../ethdev/Kvargs.js';
 import type { Pipe, PipeTable } from '../failsafe/SubDeviceSources.js';
 import { NETVSC_CLASS_ID, type SysfsInterface, type SysfsView } from '../sysfs/SysfsView.js';
@@ -252,7 +253,7 @@ export class VdevNetvsc {
 
   private matchesArg(p: KvPair, iface: SysfsInterface): boolean {
     if (p.key === 'iface') return p.value === iface.name;
-    const mac = parseMac(p.value);
+    const mac = unformatEtherAddr(p.value);
     if (mac === null) throw this.fail('ERR_PARSE', `invalid MAC address format "${p.value}"`);
     return mac.equals(iface.mac);
   }
@@ -375,15 +376,4 @@ export class VdevNetvsc {
 // vdev_netvsc.c vdev_netvsc_iface_is_netvsc: device/class_id starts with the network class id
 function isNetvsc(iface: SysfsInterface): boolean {
   return iface.classId !== null && iface.classId.startsWith(NETVSC_CLASS_ID);
-}
-
-/** `rte_ether_unformat_addr`: `xx:xx:xx:xx:xx:xx`, `xx-xx-...` or `xxxx:xxxx:xxxx`. */
-function parseMac(text: string): MacAddress | null {
-  const m = /^([0-9a-fA-F]{4}):([0-9a-fA-F]{4}):([0-9a-fA-F]{4})$/.exec(text);
-  if (m !== null) return MacAddress.fromNumber(parseInt(`${m[1]}${m[2]}${m[3]}`, 16));
-  try {
-    return MacAddress.parse(text);
-  } catch {
-    return null;
-  }
 }
