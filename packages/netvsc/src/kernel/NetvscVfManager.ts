@@ -34,7 +34,8 @@ export const VF_TAKEOVER_NS = 100_000_000;
  *   host announced a VF association) a PCI device with another slot serial.
  * - Join: IFF_SLAVE before anything else, stats snapshot, the takeover timer, a `join` event.
  * - Takeover: MTU (a refusal is only logged), IFF_SLAVE, promisc/allmulti (as increments of
- *   netvsc's own), unicast/multicast lists, and open when netvsc runs.
+ *   netvsc's own), IFF_UP as netvsc's (a VF up while netvsc is down is closed), unicast/multicast
+ *   lists, and open when netvsc runs.
  * - State: `up`, `down`, `change` and `going-down` of the VF (the latter counting as down) are
  *   followed from netvsc's own notifier subscription too, because the registry drops slave
  *   events while the master is down and ignores `going-down`.
@@ -186,6 +187,9 @@ export class NetvscVfManager {
     }
     vf.flags |= IFF.SLAVE;
     this.syncRxFlags();
+    // netvsc_drv.c __netvsc_vf_setup: dev_change_flags(vf, netvsc's flags | IFF_SLAVE) also
+    // copies IFF_UP, so a VF brought up in the takeover window is closed when netvsc is down.
+    if (!me.isUp) vf.close();
     me.syncAddressesTo(vf);
     if (me.running) {
       try {

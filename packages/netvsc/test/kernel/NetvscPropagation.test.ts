@@ -42,6 +42,20 @@ test('a takeover while netvsc is down leaves the VF down', (t) => {
   t.true((vf.flags & IFF.SLAVE) !== 0);
 });
 
+test('a VF brought up in the takeover window while netvsc is down is closed by the takeover (dev_change_flags copies IFF_UP); the datapath ends synthetic', (t) => {
+  const w = new World();
+  const dev = w.probe({}, false);
+  w.host.sendVfAssociation(true, 1);
+  const vf = w.plugVf();
+  vf.open(); // udev or a script brings the VF up before the takeover
+  w.run(100);
+  t.false(vf.isUp);
+  w.scheduler.runUntilIdle();
+  t.false(dev.datapath.dataPathIsVf);
+  t.is(w.host.dataPath, 'synthetic');
+  t.false(dev.txOnVf);
+});
+
 test("MTU changes go to the VF first; a VF refusal fails netvsc's change", (t) => {
   const w = withVf();
   const dev = w.netvsc;
