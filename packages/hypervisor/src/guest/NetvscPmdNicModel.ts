@@ -7,7 +7,13 @@ import {
   type NetDevice,
   type VfDevice,
 } from '@bypass/core';
-import { EthDevRegistry, NetvscPmdPort, SimulatedSysfs, vfPmdDriver } from '@bypass/netvsc';
+import {
+  ETH_OFFLOAD,
+  EthDevRegistry,
+  NetvscPmdPort,
+  SimulatedSysfs,
+  vfPmdDriver,
+} from '@bypass/netvsc';
 import type { DatapathInUse } from '../report/Report.js';
 import type { NicModel, NicModelContext } from './NicModel.js';
 import { NetvspHostSide } from './netvsc/NetvspHostSide.js';
@@ -29,7 +35,8 @@ const TX_BACKLOG = 1024;
  * ({@link NetvspHostSide}, `vfSteering: 'host'`).
  *
  * - Probe: devargs `latency=<options.latency in us>,tx_copybreak=<options.tx_copybreak>`, the
- *   NVSP/RNDIS bring-up on `ctx.scheduler` (about 0.25 ms), then `configure(1, 1)` and `start`.
+ *   NVSP/RNDIS bring-up on `ctx.scheduler` (about 0.25 ms), then `configure(1, 1)` with the RX
+ *   VLAN_STRIP offload (tags in the frame's metadata, as the guest stack takes them) and `start`.
  *   Before that `send` drops (`no-device`), host RX drops (`dev-down`), `datapath()` is `none`.
  *   `acceptsVf` is always true (Hyper-V offers a VF any time; see below for an early one).
  * - Application: {@link NetvscPmdNicModel.service} is its poll loop, `rxBurst` until empty ->
@@ -122,7 +129,8 @@ export class NetvscPmdNicModel implements NicModel {
       this.ctx.event('probe-failed', this.probeError.message);
       return;
     }
-    port.configure(1, 1);
+    // The application asks for VLAN_STRIP: without it the PMD puts the tag back in the frame.
+    port.configure(1, 1, ETH_OFFLOAD.VLAN_STRIP);
     port.start();
     this.port = port;
     this.ctx.event(

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { NS_PER_MS, NS_PER_S, NS_PER_US, type VfDevice } from '@bypass/core';
+import { ETH_OFFLOAD } from '@bypass/netvsc';
 import { NetvscPmdNicModel } from '../../src/guest/NetvscPmdNicModel.js';
 import type { NicOptions } from '../../src/scenario/Scenario.js';
 import { nicModelHarness, type NicModelHarness } from '../support/nicModelHarness.js';
@@ -51,6 +52,7 @@ test('netvsc-pmd: the devargs come from the NIC options; nothing is usable befor
   t.true(port.started);
   t.is(port.args.latencyUs, 20);
   t.is(port.args.txCopybreak, 0);
+  t.is(port.rxOffloads, ETH_OFFLOAD.VLAN_STRIP, 'tags stay in metadata for the guest stack');
   t.is(m.datapath(), 'backup');
   t.is(m.device('master'), null, 'a DPDK port is no netdev');
   m.dispose();

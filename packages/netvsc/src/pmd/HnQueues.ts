@@ -36,11 +36,23 @@ export class HnQueues {
   /** Synthetic frames and bytes the TX queues took (`opackets` / `obytes`). */
   opackets = 0;
   obytes = 0;
+  /** RX VLAN strip offload (hn_dev_configure's `vlan_strip`), applied to every RX queue. */
+  private vlanStripOn = false;
   private readonly cfg: HnQueueConfig;
   private readonly bytesOut = new Int32Array(1);
 
   constructor(cfg: HnQueueConfig) {
     this.cfg = cfg;
+  }
+
+  /** True when the RX queues keep a received VLAN tag in `vlanTci` (VLAN_STRIP configured). */
+  get vlanStrip(): boolean {
+    return this.vlanStripOn;
+  }
+
+  set vlanStrip(on: boolean) {
+    this.vlanStripOn = on;
+    for (const q of this.rx) q.vlanStrip = on;
   }
 
   /** Replaces the queues by `n` pairs on the first `n` endpoints (the old ones are emptied). */
@@ -60,21 +72,21 @@ export class HnQueues {
         descriptors: c.txDescriptors,
       });
       this.tx.push(txq);
-      this.rx.push(
-        new HnRxQueue({
-          queue: q,
-          ep,
-          pool: c.pool,
-          stats: c.stats,
-          sink: c.sink,
-          txq,
-          ringSize: c.rxRingSize,
-          sections: c.rxSections,
-          copybreak: c.rxCopybreak,
-          extbuf: c.rxExtbuf,
-          portId: c.portId,
-        }),
-      );
+      const rxq = new HnRxQueue({
+        queue: q,
+        ep,
+        pool: c.pool,
+        stats: c.stats,
+        sink: c.sink,
+        txq,
+        ringSize: c.rxRingSize,
+        sections: c.rxSections,
+        copybreak: c.rxCopybreak,
+        extbuf: c.rxExtbuf,
+        portId: c.portId,
+      });
+      rxq.vlanStrip = this.vlanStripOn;
+      this.rx.push(rxq);
     }
   }
 

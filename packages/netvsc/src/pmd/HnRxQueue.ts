@@ -1,4 +1,4 @@
-import { DropReason, PacketPool, PacketRing } from '@bypass/core';
+import { DropReason, Ethernet, PacketPool, PacketRing } from '@bypass/core';
 import {
   NVSP_MESSAGE_SIZE,
   NVSP_MSG,
@@ -42,7 +42,10 @@ export interface HnEventSink {
  * simulator's frames always live in the pool, so both paths fill a pool slot; what differs is
  * the section accounting and the counters (`rxExtbuf`, `rxCopied`).
  *
- * VLAN: the host always strips the tag; it is put in the frame's `vlanTci` with `F_VLAN`.
+ * VLAN: the host always strips the tag. With {@link HnRxQueue.vlanStrip} (the port was
+ * configured with `RTE_ETH_RX_OFFLOAD_VLAN_STRIP`) it goes in the frame's `vlanTci` with
+ * `F_VLAN`; without, it is put back into the frame, and a frame handed over as an external
+ * buffer cannot take it back and is dropped (counted in `rxErrors`), as in DPDK.
  */
 export class HnRxQueue {
   readonly queue: number;
@@ -54,6 +57,8 @@ export class HnRxQueue {
    */
   packets = 0;
   bytes = 0;
+  /** RX VLAN strip offload configured: the tag stays in `vlanTci` instead of the frame. */
+  vlanStrip = false;
   private readonly ep: VmbusEndpoint;
   private readonly pool: PacketPool;
   private readonly stats: NetvscPmdStats;
@@ -208,21 +213,27 @@ export class HnRxQueue {
     for (let i = 0, d = pool.start[h] as number, o = info.dataOffset; i < len; i++)
       bytes[d + i] = data[o + i] as number;
     pool.imported(h);
-    let flags = 0;
-    if (info.vlanTci >= 0) {
-      pool.vlanTci[h] = info.vlanTci;
-      flags = PacketPool.F_VLAN;
-    }
+    this.one[0] = h;
     // hn_rxpkt: external buffer only if enabled, longer than rx_copybreak, and fewer than half
     // of the receive sections already lent out
     const ext = this.extbuf && len > this.copybreak && this.lentCount < this.lent.length;
-    if (ext) flags |= F_EXTBUF;
+    let flags = ext ? F_EXTBUF : 0;
+    if (info.vlanTci >= 0) {
+      pool.vlanTci[h] = info.vlanTci;
+      if (this.vlanStrip) flags |= PacketPool.F_VLAN;
+      // hn_rxtx.c hn_rxpkt: without VLAN_STRIP the tag goes back in (rte_vlan_insert), which
+      // refuses an mbuf attached to an external buffer: such a frame is an error
+      else if (ext || !Ethernet.insertVlan(pool, h, info.vlanTci)) {
+        this.stats.rxErrors++;
+        pool.drop(this.one, 0, 1, DropReason.MALFORMED);
+        return;
+      }
+    }
     pool.flags[h] = flags;
     pool.port[h] = this.portId;
     // hn_rxtx.c hn_rxpkt: packets and bytes are counted before the enqueue, ring full or not
     this.packets++;
-    this.bytes += len;
-    this.one[0] = h;
+    this.bytes += pool.length[h] as number;
     if (this.ring.enqueueBurst(this.one, 0, 1) === 1) {
       if (ext) {
         this.lent[this.lentCount++] = h;

@@ -46,7 +46,8 @@ const DEFAULT_SPEED = 10_000;
  *   synthetic with the tx_copybreak rule. No length check (DPDK has none): short frames (ARP,
  *   bare ACKs) and large ones go out; the returned count is how many frames the port took.
  * - RX (`HnRxQueue`): the synthetic ring first (multicast, new flows), then the VF; every
- *   frame's `port` is this port; VLAN tags always stripped into `vlanTci`.
+ *   frame's `port` is this port; a VLAN tag (always stripped by the host) is in `vlanTci` when
+ *   the port was configured with `VLAN_STRIP`, else put back into the frame (hn_rxpkt).
  * - Link: no interrupts; RNDIS MEDIA_CONNECT / MEDIA_DISCONNECT / LINK_SPEED_CHANGE in the ring,
  *   seen when the application polls, then `intr_lsc`.
  * - VF (`HnVf`): attach, datapath switch (NVSP 129) only while started, removal, recovery.
@@ -57,7 +58,7 @@ const DEFAULT_SPEED = 10_000;
  * ```ts
  * NetvscPmdPort.probe({ registry, channel, pool, scheduler, devargs: 'rx_extmbuf_enable=1' }, (err, port) => {
  *   if (err) throw err;
- *   port!.configure(1, 1);
+ *   port!.configure(1, 1, ETH_OFFLOAD.VLAN_STRIP); // tags in vlanTci; without: in the frame
  *   port!.start();
  * });
  * scheduler.runUntilIdle(); // the host answered the bring-up
@@ -83,6 +84,9 @@ export class NetvscPmdPort extends EthDev {
   private readonly queues: HnQueues;
   private linkUp: boolean;
   private speed = DEFAULT_SPEED;
+  /** RX offloads of the configure call in progress (`dev_conf.rxmode.offloads`). */
+  private rxOffloadsReq = 0;
+  private rxOffloadsValue = 0;
 
   /**
    * Probes the VMBus device: parses the devargs (a bad one throws at once, before any I/O), runs
@@ -284,9 +288,38 @@ export class NetvscPmdPort extends EthDev {
     return info;
   }
 
+  /** The RX offloads ({@link ETH_OFFLOAD} bits) of the last successful configure. */
+  get rxOffloads(): number {
+    return this.rxOffloadsValue;
+  }
+
+  /**
+   * `rte_eth_dev_configure` with `rxmode.offloads`: `rxOffloads` ({@link ETH_OFFLOAD} bits,
+   * default none) must be within the port's RX capabilities. Without `VLAN_STRIP` a received
+   * VLAN tag is put back into the frame (hn_dev_configure sets `vlan_strip` from it).
+   *
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for an offload the port cannot do, and what
+   * {@link EthDev.configure} throws.
+   */
+  override configure(nbRxq: number, nbTxq: number, rxOffloads = 0): void {
+    const capa = this.devInfo().rxOffloadCapa;
+    // lib/ethdev/rte_ethdev.c rte_eth_dev_configure: requested offloads must be in the capa
+    if (!this.started && (rxOffloads & ~capa) !== 0) {
+      throw new BypassError(
+        'ERR_INVALID_ARGUMENT',
+        `Ethdev port_id=${this.portId} does not support Rx offloads 0x${(rxOffloads & ~capa).toString(16)}`,
+      );
+    }
+    this.rxOffloadsReq = rxOffloads;
+    super.configure(nbRxq, nbTxq);
+  }
+
   protected devConfigure(nbRxq: number, nbTxq: number): void {
     this.queues.build(this.client.endpoints, Math.max(nbRxq, nbTxq, 1));
     this.vf.configure(nbRxq, nbTxq);
+    // hn_ethdev.c hn_dev_configure: vlan_strip follows RTE_ETH_RX_OFFLOAD_VLAN_STRIP
+    this.queues.vlanStrip = (this.rxOffloadsReq & ETH_OFFLOAD.VLAN_STRIP) !== 0;
+    this.rxOffloadsValue = this.rxOffloadsReq;
   }
 
   /** hn_ethdev.c hn_dev_start: RNDIS filter, VF start (and switch), link. */

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { Ethernet, MacAddress, PacketPool } from '@bypass/core';
+import { Ethernet, MacAddress, PacketPool, isBypassError } from '@bypass/core';
+import { ETH_OFFLOAD } from '../../src/dpdk/exports.js';
 import { RNDIS_STATUS } from '../../src/kernel/exports.js';
 import { PmdWorld } from './world.js';
 
@@ -150,20 +151,66 @@ test('TX: a full VMBus ring ends the burst; the caller keeps the rest (DPDK owne
   t.is(w.hostRx.length, taken);
 });
 
-test('RX: frames are copied by default (rx_extmbuf_enable 0), VLAN always stripped into the tci', (t) => {
+test('RX: frames are copied by default (rx_extmbuf_enable 0); without VLAN_STRIP the tag is put back in the frame', (t) => {
   const w = new PmdWorld();
   const p = w.up();
+  t.is(p.rxOffloads, 0);
   w.deliver(3, 1000, 0x0123);
   w.settle();
   const hs = w.receive();
   t.is(hs.length, 3);
   for (const h of hs) {
-    t.is(w.pool.vlanTci[h], 0x0123);
-    t.true((w.pool.flags[h]! & PacketPool.F_VLAN) !== 0);
+    const o = w.pool.start[h]!;
+    t.is(w.pool.length[h], 1004);
+    t.is(w.pool.view.getUint16(o + 12), 0x8100);
+    t.is(w.pool.view.getUint16(o + 14), 0x0123);
+    t.is(w.pool.flags[h]! & PacketPool.F_VLAN, 0);
     t.is(w.pool.port[h], p.portId);
   }
   t.is(p.pmdStats.rxCopied, 3);
   t.is(p.pmdStats.rxExtbuf, 0);
+  t.is(p.statsGet().ibytes, 3 * 1004); // hn_rxpkt counts pkt_len after the insert
+  w.pool.freeBurst(Int32Array.from(hs), 0, hs.length);
+});
+
+test('RX: configured with VLAN_STRIP the tag stays in the tci; an offload the port cannot do is refused', (t) => {
+  const w = new PmdWorld();
+  const p = w.probe();
+  const e = t.throws(() => p.configure(1, 1, ETH_OFFLOAD.VLAN_FILTER));
+  t.true(isBypassError(e, 'ERR_INVALID_ARGUMENT'));
+  t.regex(e.message, /does not support Rx offloads 0x2/);
+  p.configure(1, 1, ETH_OFFLOAD.VLAN_STRIP);
+  p.start();
+  t.is(p.rxOffloads, ETH_OFFLOAD.VLAN_STRIP);
+  w.deliver(2, 1000, 0x0123);
+  w.settle();
+  const hs = w.receive();
+  t.is(hs.length, 2);
+  for (const h of hs) {
+    t.is(w.pool.length[h], 1000);
+    t.is(w.pool.vlanTci[h], 0x0123);
+    t.true((w.pool.flags[h]! & PacketPool.F_VLAN) !== 0);
+  }
+  w.pool.freeBurst(Int32Array.from(hs), 0, hs.length);
+});
+
+test('RX: without VLAN_STRIP a tagged frame handed over as an external buffer is an error (rte_vlan_insert refuses it)', (t) => {
+  const w = new PmdWorld();
+  const p = w.up('rx_extmbuf_enable=1,rx_copybreak=256');
+  w.deliver(1, 300, 0x0005); // external buffer: dropped
+  w.deliver(1, 200, 0x0005); // copied: the tag goes back in
+  w.deliver(1, 300); // untagged external buffer: delivered
+  w.settle();
+  const hs = w.receive();
+  t.deepEqual(
+    hs.map((h) => w.pool.length[h]),
+    [204, 300],
+  );
+  t.is(p.pmdStats.rxErrors, 1);
+  t.is(w.drops.get('malformed'), 1);
+  const st = p.statsGet();
+  t.is(st.ierrors, 1);
+  t.is(st.ipackets, 2);
   w.pool.freeBurst(Int32Array.from(hs), 0, hs.length);
 });
 
