@@ -34,6 +34,8 @@ export class NetvscDatapath {
   switches = 0;
   failures = 0;
   private requested: boolean | null = null;
+  /** Set by {@link NetvscDatapath.dispose}: the device is gone, nothing more is sent. */
+  private disposed = false;
   private abandon: (() => void) | null = null;
   private want = false;
   private vfName = '';
@@ -80,6 +82,7 @@ export class NetvscDatapath {
       this.setVfPath(false);
       this.waitingForAssociation = false;
     }
+    if (this.disposed) return;
     if (this.requested !== null || (want === this.hostPathIsVf && !this.hostPathUnknown)) {
       if (this.requested === null) this.setVfPath(want && this.hostPathIsVf);
       return;
@@ -98,11 +101,17 @@ export class NetvscDatapath {
     if (this.waitingForAssociation && this.client.vfAllocated) this.reconcile(this.want, '');
   }
 
-  /** The device goes away: a switch still waiting for its completion is abandoned (no timer left). */
+  /**
+   * The device goes away: a switch still waiting for its completion is abandoned (no timer left)
+   * and later VF events send no switch (netvsc_drv.c netvsc_remove releases the VF through
+   * netvsc_unregister_vf, which sends no datapath message).
+   */
   dispose(): void {
+    this.disposed = true;
     this.abandon?.();
     this.abandon = null;
     this.requested = null;
+    this.waitingForAssociation = false;
   }
 
   private request(vf: boolean): void {

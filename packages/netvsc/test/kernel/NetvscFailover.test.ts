@@ -223,3 +223,18 @@ test('a host that stays busy exhausts the 2000 retries; netvsc stays synthetic a
   t.false(dev.txOnVf);
   t.is(w.scheduler.pending, 0);
 });
+
+test('removing netvsc with its VF on the datapath sends no SWITCH_DATA_PATH and leaves no timer (netvsc_remove -> netvsc_unregister_vf)', (t) => {
+  const w = accelerated();
+  const dev = w.netvsc;
+  t.true(dev.txOnVf);
+  const requests = w.host.stats.switchRequests;
+  const logged = w.log.length;
+  dev.remove();
+  t.is(dev.vf, null);
+  t.false(dev.datapath.inFlight);
+  w.scheduler.runUntilIdle(); // what the removal itself wrote to the channel lands
+  t.is(w.scheduler.pending, 0);
+  t.is(w.host.stats.switchRequests, requests);
+  t.false(w.log.slice(logged).some((l) => l.includes('Data path')));
+});
