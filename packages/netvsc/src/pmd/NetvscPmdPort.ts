@@ -51,7 +51,8 @@ const DEFAULT_SPEED = 10_000;
  * - Link: no interrupts; RNDIS MEDIA_CONNECT / MEDIA_DISCONNECT / LINK_SPEED_CHANGE in the ring,
  *   seen when the application polls, then `intr_lsc`.
  * - VF (`HnVf`): attach, datapath switch (NVSP 129) only while started, removal, recovery.
- * - Stats: the 8 basic counters include the VF's (kept after it leaves); {@link
+ * - Stats: the 8 basic counters include the VF's (kept after it leaves); `statsReset` leaves
+ *   the attached VF's share alone, {@link NetvscPmdPort.xstatsReset} resets it too; {@link
  *   NetvscPmdPort.pmdStats} shows which copybreak path each frame took.
  *
  * @example
@@ -401,9 +402,25 @@ export class NetvscPmdPort extends EthDev {
     this.vf.folder.addTo(out);
   }
 
+  /**
+   * hn_ethdev.c hn_dev_stats_reset: only the synthetic queues' counters (and those of VFs that
+   * left, which DPDK would not report); the attached VF's counters still show in `statsGet`.
+   */
   protected devStatsReset(): void {
     Object.assign(this.stats, emptyNetvscPmdStats());
     this.queues.resetStats();
+    this.vf.folder.resetGone();
+  }
+
+  /**
+   * `rte_eth_xstats_reset` (hn_dev_xstats_reset): the stats reset, then the attached VF port's
+   * counters are reset too (hn_vf_xstats_reset), so every counter starts from zero.
+   */
+  xstatsReset(): void {
+    this.statsReset();
+    const vf = this.vf.vfPort;
+    // hn_vf.c hn_vf_xstats_reset: rte_eth_xstats_reset on the VF port
+    if (vf !== null && vf.state !== 'unused') vf.statsReset();
     this.vf.folder.reset();
   }
 

@@ -94,7 +94,10 @@ export function emptyNetvscPmdStats(): NetvscPmdStats {
  * down (the VF was reset) starts a new baseline.
  */
 export class EthStatsFolder {
-  private readonly acc = emptyEthStats();
+  /** Counted by VF ports that have left. */
+  private readonly gone = emptyEthStats();
+  /** Counted by the followed port since it was attached (or reset). */
+  private readonly live = emptyEthStats();
   private readonly last = emptyEthStats();
   private port: EthDev | null = null;
 
@@ -109,18 +112,31 @@ export class EthStatsFolder {
   detach(): void {
     if (this.port === null) return;
     this.foldPort();
+    for (const f of ETH_STATS_FIELDS) {
+      this.gone[f] += this.live[f];
+      this.live[f] = 0;
+    }
     this.port = null;
   }
 
   /** Adds the accumulated VF counters into `out`. */
   addTo(out: EthStats): void {
     this.foldPort();
-    for (const f of ETH_STATS_FIELDS) out[f] += this.acc[f];
+    for (const f of ETH_STATS_FIELDS) out[f] += this.gone[f] + this.live[f];
   }
 
-  /** Zeroes the accumulator; the followed port counts from now on. */
+  /**
+   * Zeroes what VFs that have left counted (which DPDK would not report at all); the followed
+   * VF's share is kept, as hn_dev_stats_reset leaves the VF's live counters alone.
+   */
+  resetGone(): void {
+    Object.assign(this.gone, emptyEthStats());
+  }
+
+  /** Zeroes everything; the followed port counts from now on. */
   reset(): void {
-    Object.assign(this.acc, emptyEthStats());
+    Object.assign(this.gone, emptyEthStats());
+    Object.assign(this.live, emptyEthStats());
     if (this.port !== null) Object.assign(this.last, this.port.statsGet());
   }
 
@@ -130,7 +146,7 @@ export class EthStatsFolder {
     const cur = port.statsGet();
     for (const f of ETH_STATS_FIELDS) {
       const d = cur[f] - this.last[f];
-      this.acc[f] += d >= 0 ? d : cur[f];
+      this.live[f] += d >= 0 ? d : cur[f];
       this.last[f] = cur[f];
     }
   }

@@ -87,6 +87,27 @@ test('the VF counters stay in the port totals after the VF leaves and never go d
   t.is(p.statsGet().opackets, 0);
 });
 
+test('stats reset leaves the attached VF counters (hn_dev_stats_reset); xstats reset clears them too', (t) => {
+  const w = new PmdWorld();
+  w.plugVf();
+  const vfPort = w.probeVf();
+  associateDuringBringUp(w);
+  const p = w.up();
+  w.settle();
+  t.is(w.send(5), 5);
+  t.is(w.vfWire(), 5);
+  t.is(p.pmdStats.txVf, 5);
+  p.statsReset();
+  t.is(p.pmdStats.txVf, 0);
+  t.is(p.statsGet().opackets, 5, "the VF's live counters are still added");
+  t.is(vfPort.statsGet().opackets, 5);
+  p.xstatsReset();
+  t.is(p.statsGet().opackets, 0);
+  t.is(vfPort.statsGet().opackets, 0, 'hn_vf_xstats_reset resets the VF port');
+  t.is(w.send(2), 2);
+  t.is(p.statsGet().opackets, 2);
+});
+
 test('multi-queue with a VF: TX queue 1 goes to the VF queue with the same index', (t) => {
   const w = new PmdWorld();
   const vf = w.plugVf();
