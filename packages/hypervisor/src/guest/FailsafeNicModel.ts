@@ -365,9 +365,10 @@ export class FailsafeNicModel implements NicModel {
       log: dpdkLog,
     });
     try {
-      vdev.probe(VDEV_NETVSC_DRIVER_NAME, `iface=${this.ctx.nic}`);
+      // vdev_netvsc's probe does not fail (it logs); no fail-safe port means it went wrong
+      const { error } = vdev.probe(VDEV_NETVSC_DRIVER_NAME, `iface=${this.ctx.nic}`);
       const c = vdev.contexts[0];
-      if (c === undefined) throw new Error('vdev_netvsc created no fail-safe port');
+      if (c === undefined) throw error ?? new Error('vdev_netvsc created no fail-safe port');
       const port = c.port as FailsafePort;
       port.configure(1, 1);
       port.start();

@@ -207,3 +207,17 @@ test('failsafe: a VF plugged while the fail-safe still holds the removed VF port
   m.dispose();
   t.is(h.pool.inUse, 0);
 });
+
+test('failsafe: vdev_netvsc failing to create the port is reported with its DPDK log message', (t) => {
+  const h = nicModelHarness({ hotplug_poll: 500 * NS_PER_MS });
+  const m = new FailsafeNicModel(h.ctx);
+  m.ethdevs.probe('net_failsafe_vsc0,dev(net_tap_other)'); // the name vdev_netvsc generates is taken
+  h.scheduler.advanceBy(NS_PER_MS);
+  t.is(m.port, null);
+  const failed = h.events.find((e) => e.kind === 'failsafe-failed');
+  t.regex(failed?.detail ?? '', /net_failsafe_vsc0/);
+  t.true(
+    m.log.some((l) => l.startsWith('error: net_vdev_netvsc: cannot create "net_failsafe_vsc0"')),
+  );
+  m.dispose();
+});

@@ -59,4 +59,8 @@ export {
   VDEV_NETVSC_PROBE_MS,
   VDEV_NETVSC_DRIVER_NAME,
 } from './vdevnetvsc/VdevNetvsc.js';
-export type { VdevNetvscOptions, VdevNetvscContext } from './vdevnetvsc/VdevNetvsc.js';
+export type {
+  VdevNetvscOptions,
+  VdevNetvscContext,
+  VdevNetvscProbeResult,
+} from './vdevnetvsc/VdevNetvsc.js';

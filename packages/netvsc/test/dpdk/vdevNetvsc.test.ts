@@ -83,37 +83,52 @@ test('mac= selects the NetVSC interface by address, in any of the DPDK formats',
   );
 });
 
-test('devargs errors carry DPDK messages', (t) => {
-  const { w, vdev } = setup();
+test('devargs errors carry DPDK messages; the probe logs them and does not fail', (t) => {
+  const { w, vdev, lines } = setup();
   w.netvsc('eth1', mac(1));
-  t.throws(() => vdev.probe('net_vdev_netvsc0', 'bogus=1'), {
-    code: 'ERR_PARSE',
-    message: /cannot parse arguments list/,
-  });
-  t.throws(() => vdev.probe('net_vdev_netvsc0', 'iface=eth1,mac=00:15:5d:00:00:01'), {
-    code: 'ERR_INVALID_ARGUMENT',
-    message: /More than one way used to specify the netvsc device\./,
-  });
-  t.throws(() => vdev.probe('net_vdev_netvsc0', 'mac=00:15:5d:zz'), {
-    code: 'ERR_PARSE',
-    message: /invalid MAC address format "00:15:5d:zz"/,
-  });
-  t.throws(() => vdev.probe('net_vdev_netvsc0', 'iface=eth9'), {
-    code: 'ERR_NOT_FOUND',
-    message: /Cannot find the specified netvsc device/,
-  });
-  t.throws(() => vdev.probe('net_vdev_netvsc0', 'iface=eth9,force=1'), {
-    code: 'ERR_NOT_FOUND',
-    message: /Cannot find the specified device$/,
-  });
+  const cases: [string, string, RegExp][] = [
+    ['bogus=1', 'ERR_PARSE', /cannot parse arguments list/],
+    [
+      'iface=eth1,mac=00:15:5d:00:00:01',
+      'ERR_INVALID_ARGUMENT',
+      /More than one way used to specify the netvsc device\./,
+    ],
+    ['mac=00:15:5d:zz', 'ERR_PARSE', /invalid MAC address format "00:15:5d:zz"/],
+    ['iface=eth9', 'ERR_NOT_FOUND', /Cannot find the specified netvsc device/],
+    ['iface=eth9,force=1', 'ERR_NOT_FOUND', /Cannot find the specified device$/],
+  ];
+  for (const [args, code, message] of cases) {
+    const r = vdev.probe('net_vdev_netvsc0', args);
+    t.is(r.created, 0, args);
+    t.is(r.error?.code as string | undefined, code, args);
+    t.regex(r.error?.message ?? '', message, args);
+    t.regex(lines.at(-1) ?? '', /^error: net_vdev_netvsc: /, args);
+  }
   t.is(vdev.contexts.length, 0);
   t.is(vdev.instances, 5); // DPDK counts an instance even when its probe fails
+});
+
+test('a fail-safe port that cannot be created is logged and reported; earlier ports stay', (t) => {
+  const { w, vdev, lines } = setup();
+  w.netvsc('eth0', mac(0));
+  w.netvsc('eth1', mac(1));
+  w.registry.probe('net_failsafe_vsc1,dev(net_tap_other)'); // the second name is taken
+  const r = vdev.probe();
+  t.is(r.created, 1);
+  t.is(r.error?.code, 'ERR_ALREADY_REGISTERED');
+  t.deepEqual(
+    vdev.contexts.map((c) => c.devname),
+    ['net_failsafe_vsc0'],
+  );
+  t.true(
+    lines.some((l) => l.startsWith('error: net_vdev_netvsc: cannot create "net_failsafe_vsc1"')),
+  );
 });
 
 test('force=1 accepts a non-NetVSC interface with a warning', (t) => {
   const { w, vdev, lines } = setup();
   w.netvsc('eth2', mac(2), { classId: '00000000-0000-0000-0000-000000000000' });
-  t.throws(() => vdev.probe('net_vdev_netvsc0', 'iface=eth2'), { code: 'ERR_NOT_FOUND' });
+  t.is(vdev.probe('net_vdev_netvsc0', 'iface=eth2').error?.code, 'ERR_NOT_FOUND');
   vdev.probe('net_vdev_netvsc0', 'iface=eth2,force=1');
   t.is(vdev.contexts[0]?.ifName, 'eth2');
   t.true(lines.includes('warning: net_vdev_netvsc: non-netvsc device was probed as netvsc'));

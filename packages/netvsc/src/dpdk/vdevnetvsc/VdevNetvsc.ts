@@ -1,6 +1,7 @@
 import {
   ARPHRD,
   BypassError,
+  isBypassError,
   type MacAddress,
   NS_PER_MS,
   type Scheduler,
@@ -52,6 +53,22 @@ export interface VdevNetvscOptions {
   /** The process's pipes (the fail-safe ports read the same table). */
   pipes: PipeTable;
   log?: DpdkLogger;
+}
+
+/**
+ * What {@link VdevNetvsc.probe} did. DPDK's probe returns 0 whatever happened; this says what
+ * the log says.
+ *
+ * @example
+ * ```ts
+ * const { created, error } = vdev.probe('net_vdev_netvsc0', 'iface=eth1');
+ * ```
+ */
+export interface VdevNetvscProbeResult {
+  /** Fail-safe ports (contexts) this probe created. */
+  readonly created: number;
+  /** The error that ended the probe (already logged), or null. */
+  readonly error: BypassError | null;
 }
 
 /**
@@ -142,53 +159,42 @@ export class VdevNetvsc {
   }
 
   /**
-   * Probes one driver instance (`vdev_netvsc_vdev_probe`) with devargs `args`. Contexts and
-   * fail-safe ports created before an error stay, as in DPDK.
+   * Probes one driver instance (`vdev_netvsc_vdev_probe`) with devargs `args`. As in DPDK the
+   * probe itself never fails: a bad argument, a missing interface or a fail-safe port that
+   * cannot be created is logged and reported in the result, and the instance is counted.
+   * Contexts and fail-safe ports created before an error stay, as in DPDK.
    *
-   * @throws `BypassError` `ERR_PARSE` "cannot parse arguments list" and "invalid MAC
-   * address format"; `ERR_INVALID_ARGUMENT` "More than one way used to specify the netvsc
-   * device."; `ERR_NOT_FOUND` "Cannot find the specified netvsc device" and (with `force`)
-   * "Cannot find the specified device"; or the error of a fail-safe creation.
+   * Errors reported (`BypassError`, already logged): `ERR_PARSE` "cannot parse arguments list"
+   * and "invalid MAC address format"; `ERR_INVALID_ARGUMENT` "More than one way used to specify
+   * the netvsc device."; `ERR_NOT_FOUND` "Cannot find the specified netvsc device" and (with
+   * `force`) "Cannot find the specified device"; or the error of a fail-safe creation.
+   *
+   * @throws only what is not a `BypassError` (a bug of this code or of a driver it calls).
+   *
+   * @example
+   * ```ts
+   * const r = vdev.probe('net_vdev_netvsc0', 'iface=eth1');
+   * if (r.error !== null) console.log(r.error.message); // r.created ports exist anyway
+   * ```
    */
-  probe(name: string = VDEV_NETVSC_DRIVER_NAME, args = ''): void {
+  probe(name: string = VDEV_NETVSC_DRIVER_NAME, args = ''): VdevNetvscProbeResult {
     this.log('debug', `invoked as "${name}", using arguments "${args}"`);
     if (name.startsWith(VDEV_NETVSC_DRIVER_NAME)) this.explicit = true;
     this.cancelAlarm();
+    const before = this.ctxCount;
     let counted = true;
+    let error: BypassError | null = null;
     try {
-      const pairs = parseKvargs(args, KEYS);
-      if (pairs === null) throw this.fail('ERR_PARSE', 'cannot parse arguments list');
-      let force = false;
-      let ignore = false;
-      let specified = 0;
-      for (const p of pairs) {
-        if (p.key === 'force') force = atoi(p.value) !== 0;
-        else if (p.key === 'ignore') ignore = atoi(p.value) !== 0;
-        else specified++;
-      }
-      if (ignore) {
-        counted = false;
-        return;
-      }
-      if (specified > 1) {
-        throw this.fail(
-          'ERR_INVALID_ARGUMENT',
-          'More than one way used to specify the netvsc device.',
-        );
-      }
-      const wanted = pairs.filter((p) => p.key === 'iface' || p.key === 'mac');
-      let matched = this.probeInterfaces(true, wanted, specified);
-      if (specified > 0 && matched < specified) {
-        if (!force) throw this.fail('ERR_NOT_FOUND', 'Cannot find the specified netvsc device');
-        matched += this.probeInterfaces(false, wanted, specified);
-        if (matched < specified)
-          throw this.fail('ERR_NOT_FOUND', 'Cannot find the specified device');
-        this.log('warning', `${VDEV_NETVSC_DRIVER_NAME}: non-netvsc device was probed as netvsc`);
-      }
+      counted = this.probeInstance(args);
+    } catch (err) {
+      // vdev_netvsc.c vdev_netvsc_vdev_probe: errors are logged, the probe returns 0
+      if (!isBypassError(err)) throw err;
+      error = err;
     } finally {
       if (counted) this.instanceCount++;
       if (this.ctxCount > 0) this.armAlarm();
     }
+    return { created: this.ctxCount - before, error };
   }
 
   /**
@@ -236,6 +242,36 @@ export class VdevNetvsc {
   ): BypassError {
     this.log('error', `${VDEV_NETVSC_DRIVER_NAME}: ${message}`);
     return new BypassError(code, `${VDEV_NETVSC_DRIVER_NAME}: ${message}`);
+  }
+
+  /** The body of {@link VdevNetvsc.probe}; throws what it reports. False: `ignore` was set. */
+  private probeInstance(args: string): boolean {
+    const pairs = parseKvargs(args, KEYS);
+    if (pairs === null) throw this.fail('ERR_PARSE', 'cannot parse arguments list');
+    let force = false;
+    let ignore = false;
+    let specified = 0;
+    for (const p of pairs) {
+      if (p.key === 'force') force = atoi(p.value) !== 0;
+      else if (p.key === 'ignore') ignore = atoi(p.value) !== 0;
+      else specified++;
+    }
+    if (ignore) return false;
+    if (specified > 1) {
+      throw this.fail(
+        'ERR_INVALID_ARGUMENT',
+        'More than one way used to specify the netvsc device.',
+      );
+    }
+    const wanted = pairs.filter((p) => p.key === 'iface' || p.key === 'mac');
+    let matched = this.probeInterfaces(true, wanted, specified);
+    if (specified > 0 && matched < specified) {
+      if (!force) throw this.fail('ERR_NOT_FOUND', 'Cannot find the specified netvsc device');
+      matched += this.probeInterfaces(false, wanted, specified);
+      if (matched < specified) throw this.fail('ERR_NOT_FOUND', 'Cannot find the specified device');
+      this.log('warning', `${VDEV_NETVSC_DRIVER_NAME}: non-netvsc device was probed as netvsc`);
+    }
+    return true;
   }
 
   /** vdev_netvsc_foreach_iface with vdev_netvsc_netvsc_probe; returns how many matched. */
@@ -300,6 +336,7 @@ export class VdevNetvsc {
       port = this.registry.probe(`${devname},${devargs}`);
     } catch (err) {
       this.pipes.close(fd);
+      this.log('error', `${VDEV_NETVSC_DRIVER_NAME}: cannot create "${devname}": ${errText(err)}`);
       throw err;
     }
     const ctx: VdevNetvscContext = { ...partial, port };
@@ -376,4 +413,8 @@ export class VdevNetvsc {
 // vdev_netvsc.c vdev_netvsc_iface_is_netvsc: device/class_id starts with the network class id
 function isNetvsc(iface: SysfsInterface): boolean {
   return iface.classId !== null && iface.classId.startsWith(NETVSC_CLASS_ID);
+}
+
+function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
