@@ -108,7 +108,8 @@ export interface NetvscDeviceEvents {
  * - TX: the VF when present, running, with carrier and switched (the core's `BypassPolicy`
  *   with "always ready" for the synthetic path: the VF never causes a drop), else the synthetic
  *   path. RX on the VF is counted (`vf_rx_*`) and delivered as netvsc.
- * - Stats: own synthetic counters plus the VF's growth while enslaved (`SlaveStatsFolder`);
+ * - Stats: own synthetic counters plus the VF traffic netvsc counted itself (`vf_rx_*`,
+ *   `vf_tx_*`, `vf_tx_dropped`), not the VF's own counters;
  *   {@link NetvscDevice.ethtoolStats} as `ethtool -S` shows them.
  * - Link: host indications rate-limited to one per 2 s; GARP on reconnect ({@link NetvscLinkEvents}).
  *
@@ -477,8 +478,17 @@ export class NetvscDevice extends NetDevice {
     this.vfs.vf?.vlanVidDel(vid);
   }
 
+  // netvsc_drv.c netvsc_get_stats64: own counters plus only what netvsc itself moved through the
+  // VF (vf_stats: rx/tx packets and bytes, tx_dropped), not the VF's own counters.
   protected override ndoGetStats64(): NetDeviceStats {
-    return this.total.copyFrom(this.stats).add(this.vfs.folder.fold());
+    const t = this.total.copyFrom(this.stats);
+    const e = this.ethtool;
+    t.rxPackets += e.vfRxPackets;
+    t.rxBytes += e.vfRxBytes;
+    t.txPackets += e.vfTxPackets;
+    t.txBytes += e.vfTxBytes;
+    t.txDropped += e.vfTxDropped;
+    return t;
   }
 
   protected override ndoStartXmit(

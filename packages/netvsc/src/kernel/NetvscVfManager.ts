@@ -2,7 +2,6 @@ import {
   IFF,
   PRIV_FLAG,
   RX_HANDLER,
-  SlaveStatsFolder,
   type BypassOps,
   type NetDevice,
   type NetdevEvent,
@@ -27,19 +26,18 @@ export const VF_TAKEOVER_NS = 100_000_000;
  * The VF half of netvsc (Linux `netvsc_drv.c` netvsc_register_vf, netvsc_vf_join,
  * __netvsc_vf_setup, netvsc_vf_changed, netvsc_unregister_vf), written as the core's
  * `BypassOps`: which device may be the VF, joining it, the 100 ms takeover, following its
- * state to drive the datapath, releasing it, counting what it receives, and the folding of its
- * counters into netvsc's.
+ * state to drive the datapath, releasing it, and counting what it receives.
  *
  * - Refused as VF: another netvsc, a bonding master, a second VF, a non-PCI device, and (when the
  *   host announced a VF association) a PCI device with another slot serial.
- * - Join: IFF_SLAVE before anything else, stats snapshot, the takeover timer, a `join` event.
+ * - Join: IFF_SLAVE before anything else, the takeover timer, a `join` event.
  * - Takeover: MTU (a refusal is only logged), IFF_SLAVE, promisc/allmulti (as increments of
  *   netvsc's own), IFF_UP as netvsc's (a VF up while netvsc is down is closed), unicast/multicast
  *   lists, and open when netvsc runs.
  * - State: `up`, `down`, `change` and `going-down` of the VF (the latter counting as down) are
  *   followed from netvsc's own notifier subscription too, because the registry drops slave
  *   events while the master is down and ignores `going-down`.
- * - Release: datapath back to synthetic first, then flags, addresses and counters.
+ * - Release: datapath back to synthetic first, then flags and addresses.
  *
  * @example
  * ```ts
@@ -49,8 +47,6 @@ export const VF_TAKEOVER_NS = 100_000_000;
  * ```
  */
 export class NetvscVfManager {
-  /** VF traffic while enslaved, folded into netvsc's stats64. */
-  readonly folder = new SlaveStatsFolder();
   private vfDev: NetDevice | null = null;
   private takeover: TimerId | null = null;
   private promisc = 0;
@@ -165,7 +161,6 @@ export class NetvscVfManager {
     // netvsc_vf_join: the slave flag before open, to prevent IPv6 addrconf.
     vf.flags |= IFF.SLAVE;
     this.vfDev = vf;
-    this.folder.attach(vf);
     this.takeover = this.scheduler.runAfter(VF_TAKEOVER_NS, this.setup);
     const ns = vf.ns;
     if (ns !== null) ns.notify({ type: 'join', dev: vf, ns });
@@ -207,7 +202,6 @@ export class NetvscVfManager {
     this.datapath.reconcile(false, vf.name);
     vf.flags &= ~IFF.SLAVE;
     this.netvsc.unsyncAddressesFrom(vf);
-    this.folder.detach(vf);
     this.vfDev = null;
     this.promisc = 0;
     this.allmulti = 0;

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { BypassError, IFF, MacAddress, isBypassError } from '@bypass/core';
+import { BypassError, ETH_P, Ethernet, IFF, MacAddress, isBypassError } from '@bypass/core';
 import { NDIS_PACKET_TYPE, NVSP_VERSION, nvspCapabilities } from '../../src/kernel/exports.js';
-import { World } from './world.js';
+import { MAC, World } from './world.js';
 
 function withVf(): World {
   const w = new World();
@@ -147,6 +147,29 @@ test('stats64 include what the VF did while enslaved; ethtool shows the VF count
   t.is(e['tx_queue_0_packets'], 5);
   t.is(e['rx_queue_15_xdp_drop'], 0);
   t.false('tx_queue_16_packets' in e);
+});
+
+test('stats64 add only the VF traffic netvsc moved itself (netvsc_get_stats64 reads vf_stats), not the VF own counters', (t) => {
+  const w = withVf();
+  const dev = w.netvsc;
+  const vf = w.vf!;
+  // Frames sent on the VF device directly (a packet socket bound to it) bypass netvsc.
+  const b = new Int32Array(3);
+  w.pool.allocBurst(b, 0, 3);
+  for (let i = 0; i < 3; i++)
+    Ethernet.buildFrame(w.pool, b[i] as number, 0x0000_5e00_0053, MAC.value, ETH_P.IPV4, 86);
+  vf.xmit(b, 0, 3, 0);
+  t.is(vf.getStats64().txPackets, 3);
+  w.send(300); // through netvsc: the VF's TX ring (256) takes 253 of them
+  w.drainVf();
+  const e = dev.ethtoolStats();
+  const s = dev.getStats64();
+  t.is(s.txPackets, e['vf_tx_packets'] as number);
+  t.is(s.txPackets, 253);
+  t.is(s.txBytes, e['vf_tx_bytes'] as number);
+  t.is(s.txDropped, e['vf_tx_dropped'] as number);
+  t.is(s.txDropped, 47);
+  w.takeDrops();
 });
 
 test('frames the VF refuses are counted in vf_tx_dropped', (t) => {
