@@ -24,7 +24,13 @@ export class NetvscEthtoolStats {
   rxNoMemory = 0;
   stopQueue = 0;
   wakeQueue = 0;
+  /**
+   * Synthetic TX frames dropped because their in-band VLAN tag could not be moved to the RNDIS
+   * metadata (netvsc_drv.c netvsc_xmit); this model's tag move cannot fail, so it stays 0.
+   */
+  vlanError = 0;
   vfRxPackets = 0;
+  /** Bytes of the frames received on the VF, without their Ethernet header and in-band VLAN tag. */
   vfRxBytes = 0;
   vfTxPackets = 0;
   vfTxBytes = 0;
@@ -60,6 +66,8 @@ export class NetvscEthtoolStats {
       rx_no_memory: this.rxNoMemory,
       stop_queue: this.stopQueue,
       wake_queue: this.wakeQueue,
+      // netvsc_drv.c netvsc_stats[]: vlan_error ends the global counters, before vf_stats[].
+      vlan_error: this.vlanError,
       vf_rx_packets: this.vfRxPackets,
       vf_rx_bytes: this.vfRxBytes,
       vf_tx_packets: this.vfTxPackets,

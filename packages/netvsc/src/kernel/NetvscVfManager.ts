@@ -1,10 +1,14 @@
 import {
+  ETH_HLEN,
+  ETH_P,
+  Ethernet,
   IFF,
   PRIV_FLAG,
   RX_HANDLER,
   type BypassOps,
   type NetDevice,
   type NetdevEvent,
+  type PacketPool,
   type Scheduler,
   type TimerId,
 } from '@bypass/core';
@@ -21,6 +25,16 @@ import type { NetvscEthtoolStats } from './NetvscEthtoolStats.js';
  * ```
  */
 export const VF_TAKEOVER_NS = 100_000_000;
+
+/**
+ * What the stack has pulled off a received frame before an rx handler sees it: the Ethernet
+ * header (the driver's eth_type_trans) and an in-band 802.1Q/802.1ad tag (skb_vlan_untag in
+ * net/core/dev.c __netif_receive_skb_core), so netvsc's vf_rx_bytes counts skb->len without them.
+ */
+function l2HeaderLength(pool: PacketPool, h: number): number {
+  const type = Ethernet.ethertype(pool, h);
+  return type === ETH_P.VLAN || type === ETH_P.QINQ ? ETH_HLEN + 4 : ETH_HLEN;
+}
 
 /**
  * The VF half of netvsc (Linux `netvsc_drv.c` netvsc_register_vf, netvsc_vf_join,
@@ -91,10 +105,13 @@ export class NetvscVfManager {
       linkChange: (slave) => this.changed(slave, false),
       // netvsc_drv.c netvsc_vf_handle_frame: count, then deliver as netvsc.
       handleFrame: (dev, pkts, start, count) => {
-        const len = dev.pool.length;
+        const pool = dev.pool;
+        const len = pool.length;
         let bytes = 0;
-        for (let i = start, end = start + count; i < end; i++)
-          bytes += len[pkts[i] as number] as number;
+        for (let i = start, end = start + count; i < end; i++) {
+          const h = pkts[i] as number;
+          bytes += Math.max(0, (len[h] as number) - l2HeaderLength(pool, h));
+        }
         this.ethtool.vfRxPackets += count;
         this.ethtool.vfRxBytes += bytes;
         return RX_HANDLER.ANOTHER;

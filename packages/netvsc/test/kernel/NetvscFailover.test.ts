@@ -1,6 +1,7 @@
 import test from 'ava';
+import { ETH_P, Ethernet } from '@bypass/core';
 import { NVSP_MSG } from '../../src/kernel/exports.js';
-import { World } from './world.js';
+import { MAC, World } from './world.js';
 
 /** netvsc probed and up, VF plugged, association sent, takeover done and switched. */
 function accelerated(assocFirst = true): World {
@@ -80,9 +81,26 @@ test('RX on the VF is delivered as netvsc and counted in vf_rx_*', (t) => {
   t.is(w.received.length, 6);
   const s = w.netvsc.ethtoolStats();
   t.is(s['vf_rx_packets'], 6);
-  t.is(s['vf_rx_bytes'], 600);
+  // 100-byte frames: skb->len at the rx handler, after eth_type_trans pulled 14 bytes.
+  t.is(s['vf_rx_bytes'], 6 * 86);
+  t.is(w.netvsc.getStats64().rxBytes, 6 * 86);
   t.is(w.host.stats.toVfFrames, 6);
   t.is(w.netvsc.getStats64().rxPackets, 6);
+});
+
+test('vf_rx_bytes leaves out an in-band VLAN tag too (skb_vlan_untag runs before the rx handler)', (t) => {
+  const w = accelerated();
+  const b = new Int32Array(2);
+  w.pool.allocBurst(b, 0, 2);
+  for (let i = 0; i < 2; i++) {
+    const h = b[i] as number;
+    Ethernet.buildFrame(w.pool, h, MAC.value, 0x0000_5e00_0099, ETH_P.IPV4, 86);
+    Ethernet.insertVlan(w.pool, h, 100);
+  }
+  w.vf!.injectRx(0, b, 0, 2);
+  w.vf!.pollAll();
+  t.is(w.received.length, 2);
+  t.is(w.netvsc.ethtoolStats()['vf_rx_bytes'], 2 * 86);
 });
 
 test('host RX stays synthetic until the guest switched', (t) => {

@@ -125,7 +125,7 @@ test('stats64 include what the VF did while enslaved; ethtool shows the VF count
   t.is(s.txPackets, 15);
   t.is(s.rxPackets, 4);
   const e = dev.ethtoolStats();
-  t.deepEqual(Object.keys(e).slice(0, 15), [
+  t.deepEqual(Object.keys(e).slice(0, 16), [
     'tx_scattered',
     'tx_no_memory',
     'tx_no_space',
@@ -136,6 +136,7 @@ test('stats64 include what the VF did while enslaved; ethtool shows the VF count
     'rx_no_memory',
     'stop_queue',
     'wake_queue',
+    'vlan_error',
     'vf_rx_packets',
     'vf_rx_bytes',
     'vf_tx_packets',
