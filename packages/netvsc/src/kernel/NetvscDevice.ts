@@ -348,7 +348,7 @@ export class NetvscDevice extends NetDevice {
         (d) => this.vfs.matches(d),
         (m) => this.log(m),
       );
-    this.instance = this.registry.register(this, this.vfs.ops());
+    this.instance = this.vfs.register(this.registry);
   }
 
   /**

@@ -5,7 +5,9 @@ import {
   IFF,
   PRIV_FLAG,
   RX_HANDLER,
+  type BypassInstance,
   type BypassOps,
+  type BypassRegistry,
   type NetDevice,
   type NetdevEvent,
   type PacketPool,
@@ -44,7 +46,8 @@ function l2HeaderLength(pool: PacketPool, h: number): number {
  *
  * - Refused as VF: another netvsc, a bonding master, a second VF, a non-PCI device, and (when the
  *   host announced a VF association) a PCI device with another slot serial.
- * - Join: IFF_SLAVE before anything else, the takeover timer, a `join` event.
+ * - Join: IFF_SLAVE before anything else, the takeover timer (or, for a VF already present when
+ *   netvsc probes, the takeover at once), a `join` event; joining never switches the datapath.
  * - Takeover: MTU (a refusal is only logged), IFF_SLAVE, promisc/allmulti (as increments of
  *   netvsc's own), IFF_UP as netvsc's (a VF up while netvsc is down is closed), unicast/multicast
  *   lists, and open when netvsc runs.
@@ -63,6 +66,8 @@ function l2HeaderLength(pool: PacketPool, h: number): number {
 export class NetvscVfManager {
   private vfDev: NetDevice | null = null;
   private takeover: TimerId | null = null;
+  /** True while {@link NetvscVfManager.register} runs (the registry's scan at probe). */
+  private inProbe = false;
   private promisc = 0;
   private allmulti = 0;
   private readonly netvsc: NetDevice;
@@ -173,17 +178,33 @@ export class NetvscVfManager {
     return null;
   }
 
+  /**
+   * Registers netvsc with the bypass registry (at probe). A VF its scan finds is set up at once,
+   * without the 100 ms takeover timer (netvsc_drv.c netvsc_probe: netvsc_register_vf with
+   * VF_REG_IN_PROBE, then __netvsc_vf_setup).
+   */
+  register(registry: BypassRegistry): BypassInstance {
+    this.inProbe = true;
+    try {
+      return registry.register(this.netvsc, this.ops());
+    } finally {
+      this.inProbe = false;
+    }
+  }
+
+  // netvsc_drv.c netvsc_register_vf / netvsc_vf_join. Joining alone does not switch the
+  // datapath: only the VF's up/down/change/going-down events do (netvsc_vf_changed).
   private join(vf: NetDevice): void {
     this.log(`VF registering: ${vf.name}`);
     // netvsc_vf_join: the slave flag before open, to prevent IPv6 addrconf.
     vf.flags |= IFF.SLAVE;
     this.vfDev = vf;
-    this.takeover = this.scheduler.runAfter(VF_TAKEOVER_NS, this.setup);
+    if (!this.inProbe) this.takeover = this.scheduler.runAfter(VF_TAKEOVER_NS, this.setup);
     const ns = vf.ns;
     if (ns !== null) ns.notify({ type: 'join', dev: vf, ns });
     this.log(`${vf.name} joined to ${this.netvsc.name}`);
     this.onVf(true, vf);
-    if (vf.running) this.changed(vf, false);
+    if (this.inProbe) this.setup();
   }
 
   // netvsc_drv.c __netvsc_vf_setup: the takeover.

@@ -134,6 +134,44 @@ test('a VF registered before netvsc is found by the registration scan', (t) => {
   t.true(vf.isUp);
 });
 
+test('a VF already up when netvsc probes is set up at once (VF_REG_IN_PROBE): closed while netvsc is down, no datapath switch until an event', (t) => {
+  const w = new World();
+  const vf = w.plugVf();
+  vf.setMtu(9000);
+  vf.open();
+  let dev: NetvscDevice | null = null;
+  NetvscDevice.probe(
+    {
+      channel: w.channel,
+      pool: w.pool,
+      scheduler: w.scheduler,
+      registry: w.registry,
+      ns: w.ns,
+      name: 'eth0',
+    },
+    (err, d) => {
+      if (err !== null) throw err;
+      dev = d;
+      // Probe has returned: the takeover already ran, with no 100 ms timer.
+      t.is(vf.mtu, 1500);
+      t.false(vf.isUp);
+      t.false(d!.datapath.inFlight);
+    },
+  );
+  w.scheduler.runUntilIdle();
+  const nv = dev as NetvscDevice | null;
+  if (nv === null) throw new Error('probe did not finish');
+  t.is(nv.vf, vf);
+  w.host.sendVfAssociation(true, 1);
+  w.scheduler.runUntilIdle();
+  t.is(w.host.stats.switchRequests, 0); // enslaving alone switches nothing
+  nv.open(); // netvsc_open opens the VF: its UP event switches the datapath
+  w.scheduler.runUntilIdle();
+  t.true(vf.isUp);
+  t.is(w.host.stats.switchRequests, 1);
+  t.true(nv.txOnVf);
+});
+
 test('with the namespace option, a VF appearing in another namespace is moved in and paired', (t) => {
   const w = new World();
   const other = new NetNamespace('init');
