@@ -39,7 +39,8 @@ export class HnQueues {
   /** RX VLAN strip offload (hn_dev_configure's `vlan_strip`), applied to every RX queue. */
   private vlanStripOn = false;
   private readonly cfg: HnQueueConfig;
-  private readonly bytesOut = new Int32Array(1);
+  /** What the last synthetic send put on the ring: frames, bytes (HnTxQueue.xmit). */
+  private readonly sentOut = new Int32Array(2);
 
   constructor(cfg: HnQueueConfig) {
     this.cfg = cfg;
@@ -203,11 +204,10 @@ export class HnQueues {
   }
 
   private sendSynthetic(queue: number, pkts: Int32Array, start: number, count: number): number {
-    const stats = this.cfg.stats;
-    const bad = stats.txBadSize;
-    const n = (this.tx[queue] as HnTxQueue).xmit(pkts, start, count, this.bytesOut);
-    this.opackets += n - (stats.txBadSize - bad);
-    this.obytes += this.bytesOut[0] as number;
+    const out = this.sentOut;
+    const n = (this.tx[queue] as HnTxQueue).xmit(pkts, start, count, out);
+    this.opackets += out[0] as number;
+    this.obytes += out[1] as number;
     return n;
   }
 }

@@ -166,15 +166,18 @@ export class HnTxQueue {
   }
 
   /**
-   * Sends `pkts[start .. start+count)`; returns how many it took.
-   * `bytes` gets the data bytes of the frames taken.
+   * Sends `pkts[start .. start+count)`; returns how many it took. `sent[0]` gets how many of
+   * those went to the host (taken minus those dropped as too large for the ring), `sent[1]` their
+   * data bytes.
    */
-  xmit(pkts: Int32Array, start: number, count: number, bytes: Int32Array): number {
-    bytes[0] = 0;
+  xmit(pkts: Int32Array, start: number, count: number, sent: Int32Array): number {
+    sent[0] = 0;
+    sent[1] = 0;
     if (this.ep.closed) return 0; // the channel was rescinded: nothing can be sent
     const pool = this.pool;
     const aggMax = this.aggBuf.length;
     let taken = 0;
+    let dropped = 0;
     let nbytes = 0;
     for (; taken < count; taken++) {
       const h = pkts[start + taken] as number;
@@ -206,6 +209,7 @@ export class HnTxQueue {
           this.one[0] = h;
           pool.drop(this.one, 0, 1, DropReason.MTU_EXCEEDED);
           this.putDesc(desc);
+          dropped++;
           continue;
         }
         if (this.aggDesc >= 0 && !this.flush()) {
@@ -221,7 +225,8 @@ export class HnTxQueue {
     }
     // hn_xmit_pkts: a partly filled section goes out now, or with the next burst
     this.flush();
-    bytes[0] = nbytes;
+    sent[0] = taken - dropped;
+    sent[1] = nbytes;
     return taken;
   }
 

@@ -3,10 +3,6 @@ import { MacAddress } from '@bypass/core';
 import { NDIS_PACKET_TYPE } from '../../src/kernel/exports.js';
 import { PmdWorld } from './world.js';
 
-function associateDuringBringUp(w: PmdWorld): void {
-  w.host.events.once('guest-ready', () => w.host.sendVfAssociation(true, 1));
-}
-
 test('start sets the RNDIS filter (directed, broadcast, all-multicast); stop clears it', (t) => {
   const w = new PmdWorld();
   const p = w.up();
@@ -24,7 +20,7 @@ test('promiscuous and all-multicast go to the host filter and cascade to the VF'
   const w = new PmdWorld();
   w.plugVf();
   const vfPort = w.probeVf();
-  associateDuringBringUp(w);
+  w.associateDuringBringUp();
   const p = w.up();
   p.setPromiscuous(true);
   w.settle();
@@ -58,7 +54,7 @@ test('device info: one MAC, no VLAN filter, VLAN strip; merged with the VF (fewe
   const w2 = new PmdWorld();
   w2.plugVf(undefined, undefined, 2);
   w2.probeVf();
-  associateDuringBringUp(w2);
+  w2.associateDuringBringUp();
   const p2 = w2.probe('', { maxQueues: 4 });
   t.not(p2.vfPort, null);
   t.is(p2.devInfo().maxRxQueues, 2);
@@ -70,7 +66,7 @@ test('the VF counters stay in the port totals after the VF leaves and never go d
   const w = new PmdWorld();
   w.plugVf();
   w.probeVf();
-  associateDuringBringUp(w);
+  w.associateDuringBringUp();
   const p = w.up();
   w.send(5);
   w.vfWire();
@@ -91,7 +87,7 @@ test('stats reset leaves the attached VF counters (hn_dev_stats_reset); xstats r
   const w = new PmdWorld();
   w.plugVf();
   const vfPort = w.probeVf();
-  associateDuringBringUp(w);
+  w.associateDuringBringUp();
   const p = w.up();
   w.settle();
   t.is(w.send(5), 5);
@@ -112,7 +108,7 @@ test('multi-queue with a VF: TX queue 1 goes to the VF queue with the same index
   const w = new PmdWorld();
   const vf = w.plugVf();
   w.probeVf();
-  associateDuringBringUp(w);
+  w.associateDuringBringUp();
   const p = w.probe();
   p.configure(2, 2);
   p.start();
@@ -127,7 +123,7 @@ test('the VF losing its link does not change the netvsc link (only ring events d
   const w = new PmdWorld();
   const vf = w.plugVf();
   w.probeVf();
-  associateDuringBringUp(w);
+  w.associateDuringBringUp();
   const p = w.up();
   vf.setLink(false);
   w.receive();

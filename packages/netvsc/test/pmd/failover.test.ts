@@ -2,16 +2,11 @@ import test from 'ava';
 import { MacAddress, isBypassError } from '@bypass/core';
 import { PmdWorld, VF_ADDR } from './world.js';
 
-/** The host announces the VF while the guest brings the channel up (before the port exists). */
-function associateDuringBringUp(w: PmdWorld): void {
-  w.host.events.once('guest-ready', () => w.host.sendVfAssociation(true, 1));
-}
-
 test('VF arrives before: attached at init, switched only at start, TX and RX on the VF', (t) => {
   const w = new PmdWorld();
   w.plugVf();
   const vfPort = w.probeVf();
-  associateDuringBringUp(w);
+  w.associateDuringBringUp();
   const p = w.probe();
   t.is(p.vfPort, vfPort);
   t.is(vfPort.owner, p.name);
@@ -130,7 +125,7 @@ test('revoke with traffic in flight: association withdrawn, synthetic first, the
   const w = new PmdWorld();
   w.plugVf();
   const vfPort = w.probeVf();
-  associateDuringBringUp(w);
+  w.associateDuringBringUp();
   const p = w.up();
   w.settle();
   t.is(w.send(6), 6); // in the VF's TX ring, not yet on the wire
@@ -162,7 +157,7 @@ test('surprise removal while switched: TX falls back to synthetic after the remo
   const w = new PmdWorld();
   w.plugVf();
   w.probeVf();
-  associateDuringBringUp(w);
+  w.associateDuringBringUp();
   const p = w.up();
   w.unplugVf();
   t.is(w.send(2), 0, 'the VF took nothing: the application keeps them');
@@ -176,7 +171,7 @@ test('VF back after removal: hot-added, associated, switched again', (t) => {
   const w = new PmdWorld();
   w.plugVf();
   w.probeVf();
-  associateDuringBringUp(w);
+  w.associateDuringBringUp();
   const p = w.up();
   w.host.sendVfAssociation(false, 1);
   w.settle();
@@ -200,7 +195,7 @@ test('down/up: stop switches to synthetic before stopping the VF; start switches
   const w = new PmdWorld();
   w.plugVf();
   const vfPort = w.probeVf();
-  associateDuringBringUp(w);
+  w.associateDuringBringUp();
   const p = w.up();
   const stop = vfPort.stop.bind(vfPort);
   const switchedAtVfStop: boolean[] = [];
@@ -227,7 +222,7 @@ test('MTU: refused while started; stopped, the VF and the host follow (fixed DPD
   const w = new PmdWorld();
   w.plugVf();
   const vfPort = w.probeVf();
-  associateDuringBringUp(w);
+  w.associateDuringBringUp();
   const p = w.up();
   const err = t.throws(() => p.setMtu(4000));
   t.true(isBypassError(err, 'ERR_BUSY'));
@@ -246,7 +241,7 @@ test('VF recovering: synthetic with the VF kept; recovered: back on the VF', (t)
   const w = new PmdWorld();
   w.plugVf();
   const vfPort = w.probeVf();
-  associateDuringBringUp(w);
+  w.associateDuringBringUp();
   const p = w.up();
   p.vfRecovering();
   t.true(p.vfSwitched, 'handled from a 1 us alarm');
@@ -270,7 +265,7 @@ test('close releases the VF port and the hot-add timers', (t) => {
   const w = new PmdWorld();
   w.plugVf();
   const vfPort = w.probeVf();
-  associateDuringBringUp(w);
+  w.associateDuringBringUp();
   const p = w.up();
   p.stop();
   p.close();

@@ -153,6 +153,11 @@ export class PmdWorld {
     return vf;
   }
 
+  /** The host announces the VF while the guest brings the channel up (before the port exists). */
+  associateDuringBringUp(): void {
+    this.host.events.once('guest-ready', () => this.host.sendVfAssociation(true, 1));
+  }
+
   /** The application probes the VF's PCI address as a port (EAL `-a`). */
   probeVf(address = VF_ADDR): VfPmdPort {
     return this.registry.probe(address) as VfPmdPort;

@@ -103,7 +103,6 @@ export class FailsafePort extends EthDev {
   private readonly commands: CommandRunner | null;
   private readonly log: DpdkLogger;
   private timer: TimerId | null = null;
-  private linkUp = true;
 
   /**
    * @throws `BypassError` for bad devargs (see {@link parseFailsafeArgs}), a `dev()` that
@@ -145,7 +144,6 @@ export class FailsafePort extends EthDev {
     this.switchTx(null);
     // failsafe.c eth_link: a new port reports UP at 10G until the next link_update (DPDK's TX
     // choice at probe leaves the link alone; here it refreshes, so the link is set after it)
-    this.linkUp = true;
     this.updateLink(true, INITIAL_LINK_SPEED);
     this.armUpkeep();
   }
@@ -251,7 +249,6 @@ export class FailsafePort extends EthDev {
     const tx = this.txSubDevice;
     if (tx === null || tx.port === null || tx.state < SubDevState.PROBED) return;
     const link = tx.port.storedLink;
-    this.linkUp = link.status;
     this.updateLink(link.status, link.speed);
   }
 
@@ -429,7 +426,7 @@ export class FailsafePort extends EthDev {
       for (const sub of fresh) {
         const port = sub.port as EthDev;
         const steps = replayConfiguration(
-          { port: this, linkUp: this.linkUp, macPool: (i) => this.macPoolOf(i) },
+          { port: this, linkUp: this.storedLink.status, macPool: (i) => this.macPoolOf(i) },
           port,
         );
         this.listen(sub);
