@@ -20,7 +20,10 @@ export interface VirtioBackupExampleResult {
   phases: { phase: string; virtio: number; vf: number; dropped: Record<string, number> }[];
   /** Frames the guest stack received on the master (RX through virtio before the VF). */
   received: number;
-  /** Gratuitous ARPs sent after the host's announce request, and acks the host saw. */
+  /**
+   * Gratuitous ARPs sent after the host's announce request (none: the standby holds no address),
+   * and acks the host saw.
+   */
   garps: number;
   announceAcks: number;
   /** Frames still allocated at the end (must be 0). */
@@ -167,10 +170,11 @@ export function runVirtioBackupExample(): VirtioBackupExampleResult {
   bus.remove(fn1, { surprise: true });
   record('3. VF removed, 64 in flight', drainVirtio(), 0);
 
-  // 4. On virtio during the move; after it the host asks the guest to announce itself.
+  // 4. On virtio during the move; after it the host asks the guest to announce itself. Linux
+  // notifies peers on the standby, which holds no address (they are the master's): no GARP.
   send(1);
   backend.announce();
-  record('4. virtio + announce (1 GARP)', drainVirtio(), 0);
+  record('4. virtio + announce (no GARP)', drainVirtio(), 0);
 
   // 5. The destination plugs a VF again.
   const fn2 = new BusDevice({

@@ -66,8 +66,9 @@ export interface BondingNicModelOptions {
  *   there (`no-carrier`, counted in `vf_tx_dropped`): loss proportional to `miimon`.
  * - Failover: the bond sends `num_grat_arp` (1) gratuitous ARPs on the new active slave
  *   (bond_main.c bond_should_notify_peers), counted in `bond_garps`.
- * - After a migration ({@link BondingNicModel.announce}): the virtio slave announces itself when
- *   GUEST_ANNOUNCE was negotiated, else QEMU sends a RARP for it (`net/announce.c`).
+ * - After a migration ({@link BondingNicModel.announce}): QEMU sends its RARPs
+ *   (`net/announce.c`); the guest announce it asks for (GUEST_ANNOUNCE) notifies peers on the
+ *   virtio slave, which holds no address, so it sends nothing.
  *
  * @example
  * ```ts
@@ -111,7 +112,6 @@ export class BondingNicModel implements NicModel {
       queueSize: 256,
       txSink: (_pair, pkts, start, count) => ctx.toHostParavirt(pkts, start, count),
     });
-    this.announcer = new VirtioAnnouncer(this.backend, ctx);
     this.virtio = VirtioNetDevice.probe({
       pool: ctx.pool,
       transport: this.backend,
@@ -121,9 +121,10 @@ export class BondingNicModel implements NicModel {
       name: `${ctx.nic}v`,
       driverFeatures: VIRTIO_NET_DRIVER_FEATURES & ~featureMask(VIRTIO_NET_F.BACKUP),
       random: ctx.random.fork(`virtio-${ctx.vm}-${ctx.nic}`),
-      ipv4: ctx.ipv4,
+      // No ipv4: a bond slave holds no address (the guest's address is the bond's).
       scheduler: ctx.scheduler,
     });
+    this.announcer = new VirtioAnnouncer(this.backend, this.virtio, ctx);
     this.bond = new BondMaster({
       pool: ctx.pool,
       scheduler: ctx.scheduler,

@@ -1,6 +1,6 @@
 import type { TimerId } from '@bypass/core';
 import type { NetvscDevice } from '@bypass/netvsc';
-import type { VirtioNetBackend } from '@bypass/virtio-backup';
+import type { VirtioNetBackend, VirtioNetDevice } from '@bypass/virtio-backup';
 import { hostAnnounce } from '../world/HostAnnounce.js';
 import type { NicModelContext } from './NicModel.js';
 
@@ -20,12 +20,15 @@ export const QEMU_ANNOUNCE_ROUNDS_MS: readonly number[] = [0, 50, 200, 450, 800]
  * Announces a virtio-net NIC after a migration the QEMU way (`net/announce.c`
  * `qemu_announce_self_iter`): every round QEMU sends a RARP with the NIC's MAC and, when the
  * guest negotiated GUEST_ANNOUNCE, also asks the guest to announce itself (config status
- * ANNOUNCE: the driver sends a gratuitous ARP and acks). A new announce replaces the rounds of
- * the previous one; {@link VirtioAnnouncer.cancel} stops them (the NIC goes away).
+ * ANNOUNCE: the driver notifies peers on the virtio netdev and acks). That notify sends a
+ * gratuitous ARP only for addresses the virtio netdev holds: none when it is a failover standby
+ * or a bond slave (the addresses are on the master), so there only QEMU's RARPs go out. A new
+ * announce replaces the rounds of the previous one; {@link VirtioAnnouncer.cancel} stops them
+ * (the NIC goes away).
  *
  * @example
  * ```ts
- * private readonly announcer = new VirtioAnnouncer(this.backend, this.ctx);
+ * private readonly announcer = new VirtioAnnouncer(this.backend, this.virtio, this.ctx);
  * announce() { this.announcer.announce(); }
  * ```
  */
@@ -34,16 +37,22 @@ export class VirtioAnnouncer {
 
   constructor(
     private readonly backend: VirtioNetBackend,
+    private readonly virtio: VirtioNetDevice,
     private readonly ctx: NicModelContext,
   ) {}
 
   /** Runs the first round now and schedules the others. */
   announce(): void {
     this.cancel();
+    const before = this.virtio.garpSent;
     const guest = this.round();
+    const garp =
+      this.virtio.garpSent > before
+        ? 'gratuitous ARP'
+        : `nothing sent: ${this.virtio.name} holds no address`;
     this.ctx.event(
       'announce',
-      `QEMU self-announce: RARP${guest ? ' and guest announce (GUEST_ANNOUNCE: gratuitous ARP)' : ''}, ${QEMU_ANNOUNCE_ROUNDS_MS.length} rounds at ${QEMU_ANNOUNCE_ROUNDS_MS.join(', ')} ms`,
+      `QEMU self-announce: RARP${guest ? ` and guest announce (GUEST_ANNOUNCE: ${garp})` : ''}, ${QEMU_ANNOUNCE_ROUNDS_MS.length} rounds at ${QEMU_ANNOUNCE_ROUNDS_MS.join(', ')} ms`,
     );
     this.timers = QEMU_ANNOUNCE_ROUNDS_MS.slice(1).map((ms) =>
       this.ctx.scheduler.runAfter(ms * 1_000_000, () => void this.round()),

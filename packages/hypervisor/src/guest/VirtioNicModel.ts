@@ -22,9 +22,10 @@ import { removeVfFunction, setVirtioOrVfLink } from './VirtioHostLink.js';
  * Host side (QEMU `hw/net/virtio-net.c` failover): the VF stays hidden until the guest
  * acknowledged BACKUP (`acceptsVf` false before, and for a guest that does not accept it); with
  * `offer_backup: false` (`failover=off`) the VF is a plain passthrough NIC next to virtio (no
- * master: the application sends on virtio and receives on both). After a migration the guest
- * announces itself when it negotiated GUEST_ANNOUNCE; otherwise QEMU sends RARPs for it
- * (`net/announce.c`).
+ * master: the application sends on virtio and receives on both). After a migration QEMU sends
+ * RARPs for the NIC and, with GUEST_ANNOUNCE, asks the guest to announce itself
+ * (`net/announce.c`): a plain virtio NIC sends a gratuitous ARP, a failover standby nothing (its
+ * addresses are the master's).
  *
  * @example
  * ```ts
@@ -55,7 +56,6 @@ export class VirtioNicModel implements NicModel {
       queueSize: 256,
       txSink: (_pair, pkts, start, count) => ctx.toHostParavirt(pkts, start, count),
     });
-    this.announcer = new VirtioAnnouncer(this.backend, ctx);
     const driverFeatures = ctx.options.guest_accepts_backup
       ? VIRTIO_NET_DRIVER_FEATURES
       : VIRTIO_NET_DRIVER_FEATURES & ~featureMask(VIRTIO_NET_F.BACKUP);
@@ -72,6 +72,7 @@ export class VirtioNicModel implements NicModel {
       ipv4: ctx.ipv4,
       scheduler: ctx.scheduler,
     });
+    this.announcer = new VirtioAnnouncer(this.backend, this.virtio, ctx);
     ctx.event('features-negotiated', featureNames(this.backend.negotiatedFeatures).join(' '));
     this.app = this.virtio.bypassMaster ?? this.virtio;
     this.sink = (_dev, pkts, start, count) => ctx.deliver(pkts, start, count);

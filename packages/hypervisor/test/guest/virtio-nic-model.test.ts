@@ -56,3 +56,35 @@ test('virtio: plain virtio-net never takes a VF', (t) => {
   t.is(m.device('master'), m.virtio);
   m.dispose();
 });
+
+test('virtio-backup: after a migration only QEMU sends (a RARP per round); the guest announce on the standby sends nothing', (t) => {
+  // virtio_net.c notifies peers on the standby, which holds no address under failover.
+  const h = nicModelHarness();
+  const m = new VirtioNicModel('virtio-backup', h.ctx);
+  const before = h.toHostParavirt;
+  m.announce();
+  t.is(h.toHostParavirt, before + 1, 'round 1: the RARP alone');
+  t.regex(h.events.find((e) => e.kind === 'announce')?.detail ?? '', /holds no address/);
+  h.scheduler.advanceBy(1_000_000_000);
+  t.is(h.toHostParavirt, before + 5, 'five rounds, one RARP each');
+  const s = m.stats();
+  t.is(s['backup_garp_sent'], 0);
+  t.is(s['backup_announce_no_address'], 5);
+  t.is(s['announce_acks'], 5);
+  m.dispose();
+  t.is(h.pool.inUse, 0);
+});
+
+test('virtio: a plain virtio NIC holds the address, so each announce round sends the RARP and a gratuitous ARP', (t) => {
+  const h = nicModelHarness();
+  const m = new VirtioNicModel('virtio', h.ctx);
+  const before = h.toHostParavirt;
+  m.announce();
+  t.is(h.toHostParavirt, before + 2);
+  t.regex(h.events.find((e) => e.kind === 'announce')?.detail ?? '', /gratuitous ARP/);
+  h.scheduler.advanceBy(1_000_000_000);
+  t.is(h.toHostParavirt, before + 10);
+  t.is(m.stats()['backup_garp_sent'], 5);
+  m.dispose();
+  t.is(h.pool.inUse, 0);
+});

@@ -43,7 +43,8 @@ const REFILL_RETRY_NS = 500_000_000;
  * completed frames are freed at the next send or TX interrupt. RX buffers are whole pool slots
  * posted at open; an RX interrupt polls in bursts of 64, checks length and header, and refills.
  *
- * Control: config changes (link, ANNOUNCE: a gratuitous ARP through the master, then the ack),
+ * Control: config changes (link; ANNOUNCE: a gratuitous ARP on this netdev when it has an address,
+ * nothing on a failover standby, then the ack),
  * RX mode and MAC tables (CTRL_RX), VLAN filter (CTRL_VLAN), queue pairs (MQ,
  * {@link VirtioNetDevice.setQueuePairs}), MAC changes (CTRL_MAC_ADDR; refused with BACKUP).
  *
@@ -79,10 +80,19 @@ export class VirtioNetDevice extends NetDevice {
   needsReset = false;
   /** True after {@link VirtioNetDevice.remove}. */
   removed = false;
-  /** IPv4 address announced by gratuitous ARP. */
+  /**
+   * IPv4 address of this netdev, announced by gratuitous ARP on ANNOUNCE (0: none). A standby
+   * never announces it: under failover the guest's addresses are the master's.
+   */
   ipv4: number;
   /** Gratuitous ARPs sent on ANNOUNCE. */
   garpSent = 0;
+  /**
+   * ANNOUNCE requests that sent nothing because this netdev holds no address: a failover
+   * standby (the addresses are on the master) or a NIC without `ipv4`. Linux sends nothing and
+   * counts nothing in that case; this counter only makes it visible.
+   */
+  announcesWithoutAddress = 0;
 
   private readonly pairs: VirtioNetQueuePair[] = [];
   private ctrl: VirtioNetControlQueue | null = null;
@@ -257,6 +267,7 @@ export class VirtioNetDevice extends NetDevice {
     out['ctrl_errors'] = this.ctrl?.errors ?? 0;
     out['ctrl_timeouts'] = this.ctrl?.timeouts ?? 0;
     out['garp_sent'] = this.garpSent;
+    out['announce_no_address'] = this.announcesWithoutAddress;
     const vqs = this.pairs.flatMap((p) => [p.rx, p.tx]);
     if (this.ctrlVq !== null) vqs.push(this.ctrlVq);
     for (const vq of vqs) {
@@ -404,13 +415,20 @@ export class VirtioNetDevice extends NetDevice {
   }
 
   private notifyPeers(): void {
-    // netdev_notify_peers: a gratuitous ARP, sent through the master so it takes the live path.
+    // virtio_net.c virtnet_config_changed_work notifies peers on vi->dev, which under failover is
+    // the standby: devinet.c inetdev_event answers NETDEV_NOTIFY_PEERS with one gratuitous ARP
+    // per address of that device, and the standby has none (they live on the master; failover.c
+    // failover_slave_register marks slaves IFF_NO_ADDRCONF). Nothing goes out then.
+    if (this.bypassMaster !== null || this.ipv4 === 0) {
+      this.announcesWithoutAddress++;
+      return;
+    }
     const h = this.pool.alloc();
     if (h < 0) return;
     Ethernet.writeGratuitousArp(this.pool, h, this.devAddr.value, this.ipv4);
     this.one[0] = h;
     this.garpSent++;
-    (this.bypassMaster ?? this).xmit(this.one, 0, 1);
+    this.xmit(this.one, 0, 1);
   }
 
   private queueFault(f: VirtqueueFault): void {

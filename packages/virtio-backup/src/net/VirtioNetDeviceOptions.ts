@@ -41,7 +41,11 @@ export interface VirtioNetDeviceOptions {
   queueSize?: number;
   /** RX buffers posted per RX queue; default the queue size. */
   rxBuffers?: number;
-  /** IPv4 address (as a 32-bit integer) the gratuitous ARP announces; default 0. */
+  /**
+   * IPv4 address (as a 32-bit integer) of this netdev, announced by a gratuitous ARP when the host
+   * asks the guest to announce itself; default 0 (none: nothing is announced). A failover standby
+   * announces nothing whatever this is: Linux keeps the addresses on the master.
+   */
   ipv4?: number;
   /**
    * Scheduler of the RX refill retry (Linux `refill_work`): when posting RX buffers fails for lack

@@ -130,6 +130,32 @@ test('carrier stays off until the device reports LINK_UP, and follows link chang
   t.deepEqual(links, [true, false, true]);
 });
 
+test('ANNOUNCE on a NIC without an IPv4 address sends nothing, counts it and acks', (t) => {
+  // devinet.c inetdev_event: one gratuitous ARP per address of the netdev; none, nothing.
+  const w = world();
+  const b = w.backend({ features: PLAIN });
+  const nic = w.probe(b);
+  nic.open();
+  t.true(b.announce());
+  t.is(nic.garpSent, 0);
+  t.is(nic.announcesWithoutAddress, 1);
+  t.is(b.announceAcks, 1);
+  t.is(b.drainTx(0, new Int32Array(8), 0, 8), 0);
+});
+
+test('ANNOUNCE with the pool exhausted skips the gratuitous ARP without a crash and acks', (t) => {
+  const w = world();
+  const b = w.backend({ features: PLAIN });
+  const nic = w.probe(b, { ipv4: 0x0a000005 });
+  nic.open();
+  const held: number[] = [];
+  for (let h; (h = w.pool.alloc()) >= 0;) held.push(h);
+  t.notThrows(() => b.announce());
+  t.is(nic.garpSent, 0);
+  t.is(b.announceAcks, 1);
+  for (const h of held) w.pool.free(h);
+});
+
 test('without VIRTIO_NET_F_STATUS the link is assumed up at probe', (t) => {
   const w = world();
   const b = w.backend({
