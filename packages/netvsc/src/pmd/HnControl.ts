@@ -6,7 +6,7 @@ import {
 } from '../nvsp/NvspConstants.js';
 import type { NvspClient } from '../nvsp/NvspClient.js';
 import { encodeNvsp } from '../nvsp/NvspMessage.js';
-import { NDIS_PACKET_TYPE, RNDIS_MSG, RNDIS_OID, RNDIS_STATUS } from '../rndis/RndisConstants.js';
+import { NDIS_PACKET_TYPE, RNDIS_MSG, RNDIS_OID } from '../rndis/RndisConstants.js';
 import { encodeRndis, rndisLength } from '../rndis/RndisMessage.js';
 import { VM_PKT } from '../vmbus/VmbusPacket.js';
 
@@ -86,17 +86,4 @@ export class HnControl {
         (on ? NDIS_PACKET_TYPE.ALL_MULTICAST : 0),
     );
   }
-}
-
-/**
- * What an RNDIS status indication says about the link (hn_rndis.c hn_rndis_link_status): -1 for
- * MEDIA_CONNECT / MEDIA_DISCONNECT, the new speed in Mbps for LINK_SPEED_CHANGE (its buffer holds
- * the speed in 100 b/s units), -2 for a speed change with a short buffer (refused), -3 for any
- * other status (not about the link).
- */
-export function linkFromStatus(status: number, buffer: Uint8Array): number {
-  if (status === RNDIS_STATUS.MEDIA_CONNECT || status === RNDIS_STATUS.MEDIA_DISCONNECT) return -1;
-  if (status !== RNDIS_STATUS.LINK_SPEED_CHANGE) return -3;
-  if (buffer.length < 4) return -2;
-  return Math.floor(new DataView(buffer.buffer, buffer.byteOffset).getUint32(0, true) / 10_000);
 }

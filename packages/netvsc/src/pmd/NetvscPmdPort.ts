@@ -7,32 +7,33 @@ import {
   type PacketPool,
   type Scheduler,
 } from '@bypass/core';
+import type { EventEmitter } from 'eventemitter3';
 import { silentLogger, type DpdkLogger } from '../dpdk/ethdev/DpdkLog.js';
 import { EthDev, type EthDevInit } from '../dpdk/ethdev/EthDev.js';
 import {
   ETH_DEV_FLAG,
   ETH_OFFLOAD,
+  type EthDevEvents,
   type EthDevInfo,
   type EthStats,
 } from '../dpdk/ethdev/EthTypes.js';
 import { NETVSC_BUFFERS, NVSP_DATAPATH, NVSP_MSG } from '../nvsp/NvspConstants.js';
 import { NvspClient } from '../nvsp/NvspClient.js';
 import type { NvspConnectResult } from '../nvsp/NvspHandshake.js';
-import { NDIS_PACKET_TYPE, RNDIS_STATUS } from '../rndis/RndisConstants.js';
-import { HnControl, linkFromStatus } from './HnControl.js';
+import { NDIS_PACKET_TYPE } from '../rndis/RndisConstants.js';
+import { HnControl } from './HnControl.js';
+import { HnLink } from './HnLink.js';
 import { HnQueues } from './HnQueues.js';
 import { HnSendSections } from './HnTxQueue.js';
 import { HnVf, type HnVfState } from './HnVf.js';
 import { hostLatencyUnits, parseNetvscPmdArgs, type NetvscPmdArgs } from './NetvscPmdArgs.js';
-import type { NetvscPmdOptions } from './NetvscPmdOptions.js';
+import type { NetvscPmdConf, NetvscPmdOptions } from './NetvscPmdOptions.js';
 import { emptyNetvscPmdStats, type NetvscPmdStats } from './NetvscPmdStats.js';
 
 /** hn_var.h HN_MAX_CHANNELS. */
 const MAX_CHANNELS = 64;
 /** What NetvspHost's RNDIS INITIALIZE completion grants: 16 KiB, 8 packets, 2^3 alignment. */
 const AGG_LIMITS = { size: 0x4000, packets: 8, align: 8 };
-/** Link speed before the host says otherwise (hn_dev_info_get: 10G), Mbps. */
-const DEFAULT_SPEED = 10_000;
 
 /**
  * DPDK's netvsc poll-mode driver (drivers/net/netvsc, seed 003): one ethdev port over the VMBus
@@ -48,8 +49,11 @@ const DEFAULT_SPEED = 10_000;
  * - RX (`HnRxQueue`): the synthetic ring first (multicast, new flows), then the VF; every
  *   frame's `port` is this port; a VLAN tag (always stripped by the host) is in `vlanTci` when
  *   the port was configured with `VLAN_STRIP`, else put back into the frame (hn_rxpkt).
- * - Link: no interrupts; RNDIS MEDIA_CONNECT / MEDIA_DISCONNECT / LINK_SPEED_CHANGE in the ring,
- *   seen when the application polls, then `intr_lsc`.
+ * - Link (`HnLink`): RNDIS MEDIA_CONNECT / MEDIA_DISCONNECT / LINK_SPEED_CHANGE, read from the
+ *   ring when the application polls, record nothing. With `lsc` configured each one raises
+ *   `intr_lsc` 10 us later (hn_rndis_link_alarm), without it nothing. The link is recorded at
+ *   start and by `linkGet` (hn_dev_link_update), only when its status changed; on a port started
+ *   with `lsc`, `linkGet` returns the recorded link without refreshing it (rte_eth_link_get).
  * - VF (`HnVf`): attach, datapath switch (NVSP 129) only while started, removal, recovery.
  * - Stats: the 8 basic counters include the VF's (kept after it leaves); `statsReset` leaves
  *   the attached VF's share alone, {@link NetvscPmdPort.xstatsReset} resets it too; {@link
@@ -59,7 +63,8 @@ const DEFAULT_SPEED = 10_000;
  * ```ts
  * NetvscPmdPort.probe({ registry, channel, pool, scheduler, devargs: 'rx_extmbuf_enable=1' }, (err, port) => {
  *   if (err) throw err;
- *   port!.configure(1, 1, ETH_OFFLOAD.VLAN_STRIP); // tags in vlanTci; without: in the frame
+ *   port!.configure(1, 1, { rxOffloads: ETH_OFFLOAD.VLAN_STRIP, lsc: true });
+ *   port!.on('intr_lsc', () => console.log('the host indicated a link change'));
  *   port!.start();
  * });
  * scheduler.runUntilIdle(); // the host answered the bring-up
@@ -83,11 +88,14 @@ export class NetvscPmdPort extends EthDev {
   private readonly sections: HnSendSections;
   private readonly txDescriptors: number;
   private readonly queues: HnQueues;
-  private linkUp: boolean;
-  private speed = DEFAULT_SPEED;
+  private readonly link: HnLink;
+  /** Inside rte_eth_linkstatus_set, which raises no event. */
+  private storingLink = false;
   /** RX offloads of the configure call in progress (`dev_conf.rxmode.offloads`). */
   private rxOffloadsReq = 0;
   private rxOffloadsValue = 0;
+  /** `intr_conf.lsc` of the configure call in progress. */
+  private lscReq = false;
 
   /**
    * Probes the VMBus device: parses the devargs (a bad one throws at once, before any I/O), runs
@@ -155,7 +163,7 @@ export class NetvscPmdPort extends EthDev {
     this.pool = options.pool;
     this.log = log;
     this.nvspVersion = r.version;
-    this.linkUp = r.linkUp;
+    this.link = new HnLink(options.scheduler, r.linkUp, () => this.emit('intr_lsc', this));
     this.hostLatency = hostLatencyUnits(args.latencyUs);
     if (this.hostLatency < 0) log('error', `invalid latency value ${args.latencyUs * 1000}`);
     this.initMacAddr(MacAddress.fromNumber(r.mac));
@@ -294,15 +302,24 @@ export class NetvscPmdPort extends EthDev {
     return this.rxOffloadsValue;
   }
 
+  /** True when the last successful configure asked for link interrupts (`intr_conf.lsc`). */
+  get lsc(): boolean {
+    return this.link.lsc;
+  }
+
   /**
-   * `rte_eth_dev_configure` with `rxmode.offloads`: `rxOffloads` ({@link ETH_OFFLOAD} bits,
-   * default none) must be within the port's RX capabilities. Without `VLAN_STRIP` a received
-   * VLAN tag is put back into the frame (hn_dev_configure sets `vlan_strip` from it).
+   * `rte_eth_dev_configure` with `rxmode.offloads` and `intr_conf.lsc`: `conf` is a
+   * {@link NetvscPmdConf}, or the RX offloads alone (a number). `rxOffloads` ({@link ETH_OFFLOAD}
+   * bits, default none) must be within the port's RX capabilities; without `VLAN_STRIP` a
+   * received VLAN tag is put back into the frame (hn_dev_configure sets `vlan_strip` from it).
+   * `lsc` (default false) makes each link indication raise `intr_lsc`, and `linkGet` on the
+   * started port return the recorded link (see the class). Both last until the next configure.
    *
    * @throws `BypassError` `ERR_INVALID_ARGUMENT` for an offload the port cannot do, and what
    * {@link EthDev.configure} throws.
    */
-  override configure(nbRxq: number, nbTxq: number, rxOffloads = 0): void {
+  override configure(nbRxq: number, nbTxq: number, conf: number | NetvscPmdConf = 0): void {
+    const rxOffloads = (typeof conf === 'number' ? conf : conf.rxOffloads) ?? 0;
     const capa = this.devInfo().rxOffloadCapa;
     // lib/ethdev/rte_ethdev.c rte_eth_dev_configure: requested offloads must be in the capa
     if (!this.started && (rxOffloads & ~capa) !== 0) {
@@ -312,6 +329,8 @@ export class NetvscPmdPort extends EthDev {
       );
     }
     this.rxOffloadsReq = rxOffloads;
+    // rte_eth_dev_configure accepts intr_conf.lsc: eth_dev_vmbus_allocate sets RTE_ETH_DEV_INTR_LSC
+    this.lscReq = typeof conf !== 'number' && conf.lsc === true;
     super.configure(nbRxq, nbTxq);
   }
 
@@ -321,9 +340,10 @@ export class NetvscPmdPort extends EthDev {
     // hn_ethdev.c hn_dev_configure: vlan_strip follows RTE_ETH_RX_OFFLOAD_VLAN_STRIP
     this.queues.vlanStrip = (this.rxOffloadsReq & ETH_OFFLOAD.VLAN_STRIP) !== 0;
     this.rxOffloadsValue = this.rxOffloadsReq;
+    this.link.lsc = this.lscReq;
   }
 
-  /** hn_ethdev.c hn_dev_start: RNDIS filter, VF start (and switch), link. */
+  /** hn_ethdev.c hn_dev_start: RNDIS filter, VF start (and switch), link (with `lsc` too). */
   protected devStart(): void {
     this.ctl.setRxFilter(
       NDIS_PACKET_TYPE.BROADCAST | NDIS_PACKET_TYPE.ALL_MULTICAST | NDIS_PACKET_TYPE.DIRECTED,
@@ -334,7 +354,7 @@ export class NetvscPmdPort extends EthDev {
       this.ctl.setRxFilter(0);
       throw err;
     }
-    this.updateLink(this.linkUp, this.speed);
+    this.linkUpdate();
   }
 
   /** hn_ethdev.c hn_dev_stop: filter off, VF to synthetic then stopped, completions drained. */
@@ -345,14 +365,49 @@ export class NetvscPmdPort extends EthDev {
     this.queues.drain();
   }
 
-  /** hn_ethdev.c hn_dev_close: the VF port is closed, the queues emptied. */
+  /**
+   * hn_ethdev.c hn_dev_close: the VF port is closed, the queues emptied; the port is gone, so the
+   * link alarms are cancelled too (hn_rndis_detach, from eth_hn_dev_uninit).
+   */
   protected devClose(): void {
+    this.link.cancelAlarms();
     this.vf.close();
     this.queues.clear();
   }
 
   protected override devLinkUpdate(): void {
-    this.updateLink(this.linkUp, this.speed);
+    // lib/ethdev/rte_ethdev.c rte_eth_link_get: with intr_conf.lsc on a started port the
+    // recorded link is returned and the PMD's link_update is not called
+    if (this.link.lsc && this.started) return;
+    this.linkUpdate();
+  }
+
+  /**
+   * hn_ethdev.c hn_dev_link_update: the host's media state and speed (the OID queries, answered
+   * from the indications read so far) are recorded only when the status changed, a new speed
+   * alone is not; recording raises no event (rte_eth_linkstatus_set).
+   */
+  private linkUpdate(): void {
+    const up = this.link.up;
+    if (this.storedLink.status === up) return;
+    this.storingLink = true;
+    try {
+      this.updateLink(up, this.link.speed);
+    } finally {
+      this.storingLink = false;
+    }
+  }
+
+  /**
+   * Holds back the `intr_lsc` that `EthDev.updateLink` emits while `linkUpdate` records
+   * the link: DPDK's rte_eth_linkstatus_set raises no event. Everything else passes.
+   */
+  override emit<T extends EventEmitter.EventNames<EthDevEvents<EthDev>>>(
+    event: T,
+    ...args: EventEmitter.EventArgs<EthDevEvents<EthDev>, T>
+  ): boolean {
+    if (this.storingLink && event === 'intr_lsc') return false;
+    return super.emit(event, ...args);
   }
 
   protected override devPromiscuous(on: boolean): void {
@@ -388,6 +443,8 @@ export class NetvscPmdPort extends EthDev {
     }
     const old = this.mtu;
     this.vf.setMtu(mtu);
+    // hn_dev_mtu_set re-attaches to the host: hn_detach -> hn_rndis_detach cancels link alarms
+    this.link.cancelAlarms();
     if (!this.ctl.setMtu(mtu)) {
       this.vf.setMtu(old);
       throw new BypassError(
@@ -440,15 +497,20 @@ export class NetvscPmdPort extends EthDev {
 
   // ---------------------------------------------------------------- ring events (HnEventSink)
 
-  /** hn_rndis_link_status: link changes in the ring, seen when the application polls. */
+  /**
+   * hn_rndis_link_status: an indication read from the ring when the application polls; it
+   * records no link (see {@link HnLink}). A speed change too short to carry the speed is counted
+   * `malformed`, NETWORK_CHANGE and TASK_OFFLOAD_CURRENT_CONFIG `ignored`, others `ignored` and
+   * logged as DPDK does.
+   */
   onStatus(status: number, buffer: Uint8Array): void {
-    const r = linkFromStatus(status, buffer);
-    if (r === -2) this.stats.malformed++;
-    else if (r === -3) this.stats.ignored++;
-    else {
-      if (r === -1) this.linkUp = status === RNDIS_STATUS.MEDIA_CONNECT;
-      else this.speed = r;
-      this.updateLink(this.linkUp, this.speed);
+    const kind = this.link.onStatus(status, buffer);
+    if (kind === 'short-speed') this.stats.malformed++;
+    else if (kind === 'ignored') this.stats.ignored++;
+    else if (kind === 'unknown') {
+      this.stats.ignored++;
+      // hn_rndis.c hn_rndis_link_status: PMD_DRV_LOG(NOTICE, ...) for any other status
+      this.log('info', `unknown RNDIS indication: 0x${(status >>> 0).toString(16)}`);
     }
   }
 
@@ -469,7 +531,7 @@ export class NetvscPmdPort extends EthDev {
   }
 
   private onRescind(): void {
-    this.linkUp = false;
+    this.link.up = false;
     this.updateLink(false, 0);
     this.queues.releaseTx();
     this.markRemoved();

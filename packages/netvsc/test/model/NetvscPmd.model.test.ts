@@ -9,15 +9,16 @@ import { emptyPmdCoverage, pcmdArb, pmdStartArb, runNetvscPmd } from './netvscPm
 const MAX_STEPS = 40;
 
 modelTest(
-  'random VF hot-plug, association, start/stop, link, MTU, recovery and burst sequences keep the netvsc PMD consistent with the model',
+  'random VF hot-plug, association, start/stop, link (with and without lsc), MTU, recovery and burst sequences keep the netvsc PMD consistent with the model',
   () => {
     const cov = emptyPmdCoverage();
     return {
       property: fc.property(
         fc.array(pcmdArb, { maxLength: MAX_STEPS, size: 'max' }),
         pmdStartArb,
-        (cmds, start) => {
-          runNetvscPmd(cmds, start, cov);
+        fc.boolean(),
+        (cmds, start, lsc) => {
+          runNetvscPmd(cmds, start, cov, lsc);
         },
       ),
       log: () => `up to ${MAX_STEPS} steps; coverage ${JSON.stringify(cov)}`,

@@ -11,7 +11,8 @@ import { MAC, PmdWorld, VF_ADDR } from '../pmd/world.js';
  * (the caller frees what txBurst did not take), recovering/recovered/recovery-failed and time,
  * checked after every step against a small reference model (is the VF reported, attached,
  * switched) and the invariants (TX on the VF only when attached, started and switched; the host
- * follows the guest's datapath; basic stats never decrease), then a full teardown check.
+ * follows the guest's datapath; basic stats never decrease; link events only with `lsc`, one per
+ * link indication read unless an MTU change cancelled it), then a full teardown check.
  *
  * Live migrations and their cancellation need @bypass/hypervisor (not built yet): left out.
  */
@@ -130,11 +131,15 @@ export function emptyPmdCoverage(): PmdCoverage {
   };
 }
 
-/** Runs one sequence; throws on the first broken invariant. */
+/**
+ * Runs one sequence; throws on the first broken invariant. With `lsc` the port is configured
+ * with `intr_conf.lsc`.
+ */
 export function runNetvscPmd(
   cmds: readonly PCmd[],
   start: PmdStart = 'vf-before',
   cov: PmdCoverage = emptyPmdCoverage(),
+  lsc = false,
 ): void {
   const w = new PmdWorld();
   const busObserversBefore = w.bus.subscriberCount;
@@ -149,7 +154,9 @@ export function runNetvscPmd(
       reported = true;
     }
   }
-  const p = w.up();
+  const p = w.probe();
+  p.configure(1, 1, { lsc });
+  p.start();
   const addr = (x: Which): string => (x === 'vf' ? VF_ADDR : STRANGER_ADDR);
   // Host RX on the VF path goes to the plugged VF; with none the frame is lost at the host.
   w.host.vfSink = (pkts, s, n) => {
@@ -163,6 +170,16 @@ export function runNetvscPmd(
   let everSwitched = false;
   let last: EthStats = p.statsGet();
   const out = new Int32Array(64);
+  // Link events: every indication this model sends is a link one, so each one the port reads
+  // arms an alarm with lsc (statusEvents counts them); an MTU change cancels the pending ones.
+  let fired = 0;
+  let cancelled = 0;
+  const onLsc = (): void => {
+    fired++;
+  };
+  p.on('intr_lsc', onLsc);
+  // With lsc, linkGet on the started port is the link recorded at start (rte_eth_link_get).
+  let linkAtStart = p.storedLink.status;
 
   const hostBehind = (): boolean => w.host.stats.switchRequests !== p.pmdStats.datapathSwitches;
 
@@ -192,6 +209,11 @@ export function runNetvscPmd(
     for (const f of STAT_FIELDS)
       if (now[f] < last[f]) throw new Error(`${where}: ${f} decreased ${last[f]} -> ${now[f]}`);
     last = now;
+    if (!lsc && fired !== 0) throw new Error(`${where}: ${fired} link events without lsc`);
+    if (fired + cancelled > p.pmdStats.statusEvents)
+      throw new Error(`${where}: ${fired} link events for ${p.pmdStats.statusEvents} indications`);
+    if (lsc && p.started && p.linkGet().status !== linkAtStart)
+      throw new Error(`${where}: linkGet on a started lsc port refreshed the link`);
   };
 
   const tx = (count: number, len: number): void => {
@@ -239,7 +261,7 @@ export function runNetvscPmd(
       w.pool.freeBurst(out, 0, n);
     }
     // The port read its ring: the link it reports is the one the host indicated last.
-    if (p.started && p.linkGet().status !== w.host.linkUp)
+    if (!lsc && p.started && p.linkGet().status !== w.host.linkUp)
       throw new Error(`link ${p.linkGet().status}, the host says ${w.host.linkUp}`);
   };
 
@@ -268,7 +290,10 @@ export function runNetvscPmd(
           reported = c.allocated;
           break;
         case 'start':
-          p.start();
+          if (!p.started) {
+            p.start();
+            linkAtStart = p.storedLink.status;
+          }
           break;
         case 'stop':
           p.stop();
@@ -290,9 +315,14 @@ export function runNetvscPmd(
         case 'vfLink':
           plugged.get('vf')?.setLink(c.up);
           break;
-        case 'mtu':
+        case 'mtu': {
+          const before = p.mtu;
+          const pending = p.pmdStats.statusEvents - fired - cancelled;
           p.setMtu(c.mtu);
+          // hn_dev_mtu_set -> hn_detach cancels the link alarms not yet run
+          if (lsc && before !== c.mtu) cancelled += pending;
           break;
+        }
         case 'tx':
           tx(c.count, c.len);
           break;
@@ -327,6 +357,12 @@ export function runNetvscPmd(
 
   // ------------------------------------------------------------ teardown
   p.stop();
+  w.advanceMs(0.01); // the alarms of the last indications read (stop drains the ring)
+  if (lsc && fired + cancelled !== p.pmdStats.statusEvents)
+    throw new Error(
+      `teardown: ${fired} link events + ${cancelled} cancelled for ${p.pmdStats.statusEvents} indications`,
+    );
+  p.off('intr_lsc', onLsc);
   p.close();
   for (const x of ['vf', 'stranger'] as const) {
     const port = w.registry.getByName(addr(x));

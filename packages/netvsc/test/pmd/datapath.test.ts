@@ -1,7 +1,6 @@
 import test from 'ava';
 import { Ethernet, MacAddress, PacketPool, isBypassError } from '@bypass/core';
 import { ETH_OFFLOAD } from '../../src/dpdk/exports.js';
-import { RNDIS_STATUS } from '../../src/kernel/exports.js';
 import { PmdWorld } from './world.js';
 
 test('TX copybreak: frames up to tx_copybreak are copied into one send-buffer section and aggregated', (t) => {
@@ -245,37 +244,6 @@ test('RX: nothing is read without a poll (no interrupts)', (t) => {
   t.is(p.statsGet().ipackets, 2);
 });
 
-test('link: only RNDIS status messages in the ring change it, seen at rxBurst with intr_lsc', (t) => {
-  const w = new PmdWorld();
-  const p = w.up();
-  const events: boolean[] = [];
-  p.on('intr_lsc', () => events.push(p.linkGet().status));
-  t.true(p.linkGet().status);
-  w.host.indicateStatus(RNDIS_STATUS.MEDIA_DISCONNECT);
-  w.settle();
-  t.true(p.linkGet().status, 'not polled yet');
-  t.deepEqual(events, []);
-  w.receive();
-  t.deepEqual(events, [false]);
-  const speed = new Uint8Array(4);
-  new DataView(speed.buffer).setUint32(0, 250_000_000, true);
-  w.host.indicateStatus(RNDIS_STATUS.LINK_SPEED_CHANGE, speed);
-  w.host.indicateStatus(RNDIS_STATUS.MEDIA_CONNECT);
-  w.settle();
-  w.receive();
-  t.deepEqual(events, [false, true]);
-  t.is(p.linkGet().speed, 25_000);
-});
-
-test('link: status changes reach the application through txBurst on queue 0 too', (t) => {
-  const w = new PmdWorld();
-  const p = w.up();
-  w.host.indicateStatus(RNDIS_STATUS.MEDIA_DISCONNECT);
-  w.settle();
-  w.send(1);
-  t.false(p.linkGet().status);
-});
-
 test('one MAC: from the host; changing or adding MACs is refused', (t) => {
   const w = new PmdWorld();
   const p = w.probe();
@@ -315,19 +283,6 @@ test('stop: frames received while stopped are dropped and counted, not delivered
   t.is(p.pmdStats.rxStopped, 2);
   p.start();
   t.is(w.receive().length, 0);
-});
-
-test('link: a speed change with a short buffer is refused and counted; other indications are ignored', (t) => {
-  const w = new PmdWorld();
-  const p = w.up();
-  const before = p.linkGet();
-  w.host.indicateStatus(RNDIS_STATUS.LINK_SPEED_CHANGE, new Uint8Array(2));
-  w.host.indicateStatus(RNDIS_STATUS.NETWORK_CHANGE);
-  w.settle();
-  w.receive();
-  t.deepEqual(p.linkGet(), before);
-  t.is(p.pmdStats.malformed, 1);
-  t.is(p.pmdStats.statusEvents, 2);
 });
 
 test('frames the host sends during the bring-up are dropped and counted, never silently lost', (t) => {
