@@ -1,6 +1,7 @@
 import test from 'ava';
-import { MacAddress } from '@bypass/core';
+import { BypassError, MacAddress } from '@bypass/core';
 import {
+  ETH_DEV_FLAG,
   FailsafePort,
   SubDevState,
   selectTxSubDevice,
@@ -18,9 +19,9 @@ function setup(devargs = 'dev(net_fakeA),dev(net_fakeB)', present = ['net_fakeA'
   return { w, fs, live, sub };
 }
 
-function started(devargs?: string, present?: string[]) {
+function started(devargs?: string, present?: string[], conf: { lsc?: boolean } = {}) {
   const s = setup(devargs, present);
-  s.fs.configure(1, 1);
+  s.fs.configure(1, 1, conf);
   s.fs.start();
   return s;
 }
@@ -200,6 +201,37 @@ test('a re-plugged sub-device gets the configuration replayed in DPDK order, the
   ]);
 });
 
+/** A FakePort whose link is up at its next link_update only (a PMD that polls its link). */
+class PolledLinkPort extends FakePort {
+  protected override devLinkUpdate(): void {
+    this.setHwLink(true);
+  }
+}
+
+test('the replay compares the recorded links: a sub-device whose link is not read yet gets set up', (t) => {
+  const w = new World();
+  const live = new Set(['net_fakeB']);
+  w.registry.registerDriver({
+    name: 'net_polled',
+    matches: (n) => n === 'net_polledA',
+    probe: (registry, name, args) => {
+      if (!live.has(name)) throw new BypassError('ERR_NO_DEVICE', `${name} is not there`);
+      return new PolledLinkPort({ registry, name, devargs: args }, w.pool);
+    },
+  });
+  w.registry.registerDriver(fakeDriver(w.pool, live));
+  const fs = w.registry.probe('net_failsafe0,dev(net_polledA),dev(net_fakeB)') as FailsafePort;
+  fs.configure(1, 1);
+  fs.start();
+  t.true(fs.storedLink.status);
+  live.add('net_polledA');
+  w.advanceMs(2000);
+  const a = w.registry.getByName('net_polledA') as PolledLinkPort;
+  // failsafe_ether.c fs_eth_dev_conf_apply: data->dev_link of both, neither refreshed
+  t.deepEqual(a.calls.slice(0, 2), ['configure 1 1', 'link true']);
+  t.is(fs.txSubDevice?.sid, 0);
+});
+
 test('fixed DPDK bug: the last extra MAC address is replayed to a re-plugged sub-device', (t) => {
   const { w, fs, sub } = started();
   fs.macAddrAdd(mac(0x21));
@@ -326,7 +358,7 @@ test('stop leaves the link alone and raises no link event (failsafe_ops.c fs_dev
 });
 
 test('fixed DPDK bug: a sub-device link event is forwarded exactly when the fail-safe link changed', (t) => {
-  const { fs, sub } = started();
+  const { fs, sub } = started(undefined, undefined, { lsc: true });
   const seen: boolean[] = [];
   fs.on('intr_lsc', () => seen.push(fs.linkGet().status));
   sub('net_fakeB').setHwLink(false); // not the TX sub-device: the fail-safe link did not change
@@ -335,6 +367,80 @@ test('fixed DPDK bug: a sub-device link event is forwarded exactly when the fail
   t.deepEqual(seen, [false]);
   sub('net_fakeA').setHwLink(true);
   t.deepEqual(seen, [false, true]);
+});
+
+test('a TX switch leaves the link alone (failsafe_private.h fs_switch_dev); linkGet then takes the new one', (t) => {
+  const { fs, sub } = started();
+  sub('net_fakeB').setHwLink(false);
+  t.true(fs.linkGet().status); // TX on A, whose link is up
+  let events = 0;
+  fs.on('intr_lsc', () => events++);
+  sub('net_fakeA').unplug(); // RMV: TX moves to B at once
+  t.is(fs.txSubDevice?.sid, 1);
+  t.true(fs.storedLink.status, 'the switch did not take the link of B');
+  t.is(events, 0);
+  t.false(fs.linkGet().status); // fs_link_update copies the TX sub-device's link
+  t.is(events, 0, 'rte_eth_link_get raises no event');
+});
+
+test('the upkeep takes the link after configuring a new sub-device, before starting it (failsafe_eth_dev_state_sync)', (t) => {
+  const { w, fs, live, sub } = started('dev(net_fakeA),dev(net_fakeB)', ['net_fakeB']);
+  sub('net_fakeB').setHwLink(false); // no lsc: not seen yet
+  t.true(fs.storedLink.status);
+  live.add('net_fakeA');
+  w.advanceMs(2000); // A replayed (link set up), link_update while TX is still on B, A started
+  t.is(fs.txSubDevice?.sid, 0);
+  t.false(fs.storedLink.status, "B's link: dev_ops->dev_start switched TX without a link update");
+  t.true(fs.linkGet().status);
+});
+
+test('without lsc no LSC callback on the sub-devices: their link events leave the fail-safe link alone', (t) => {
+  const { fs, sub } = started();
+  t.false(fs.lsc);
+  let events = 0;
+  fs.on('intr_lsc', () => events++);
+  sub('net_fakeA').setHwLink(false);
+  t.is(sub('net_fakeA').listenerCount('intr_lsc'), 0);
+  t.true(fs.storedLink.status);
+  t.is(events, 0);
+  t.false(fs.linkGet().status);
+});
+
+test('with lsc the TX sub-device link events are followed; linkGet on the started port returns the recorded link', (t) => {
+  const { fs, sub } = started(undefined, undefined, { lsc: true });
+  t.true(fs.lsc);
+  const seen: boolean[] = [];
+  fs.on('intr_lsc', () => seen.push(fs.storedLink.status));
+  sub('net_fakeA').setHwLink(false);
+  t.deepEqual(seen, [false]);
+  sub('net_fakeA').unplug(); // TX to B, whose link is up: the switch does not take it
+  t.false(fs.linkGet().status, 'rte_eth_link_get: no link_update on a started lsc port');
+  fs.stop();
+  t.true(fs.linkGet().status, 'stopped: fs_link_update runs');
+  t.deepEqual(seen, [false], 'and raises no event');
+  fs.configure(1, 1);
+  t.false(fs.lsc, 'until the next configure');
+});
+
+test('with lsc, a sub-device without RTE_ETH_DEV_INTR_LSC gets no callback and start takes no link', (t) => {
+  const w = new World();
+  w.registry.registerDriver(
+    fakeDriver(w.pool, new Set(['net_fakeA']), { devFlags: ETH_DEV_FLAG.INTR_RMV }),
+  );
+  const fs = w.registry.probe('net_failsafe0,dev(net_fakeA)') as FailsafePort;
+  fs.configure(1, 1, { lsc: true });
+  fs.start();
+  const a = w.registry.getByName('net_fakeA') as FakePort;
+  t.is(a.listenerCount('intr_lsc'), 0);
+  // still failsafe.c eth_link: rte_eth_dev_start calls link_update only without lsc
+  t.deepEqual([fs.storedLink.status, fs.storedLink.speed], [true, 10_000]);
+  fs.stop();
+  t.is(fs.linkGet().speed, 25_000);
+});
+
+test('without lsc, start takes the link (rte_eth_dev_start calls link_update)', (t) => {
+  const { fs } = started();
+  t.deepEqual([fs.storedLink.status, fs.storedLink.speed], [true, 25_000]);
 });
 
 test('fixed DPDK bug: hotplug_poll and the MAC from devargs are per instance', (t) => {

@@ -6,9 +6,17 @@ import {
   type Scheduler,
   type TimerId,
 } from '@bypass/core';
+import type { EventEmitter } from 'eventemitter3';
 import { EthDev, type EthDevInit } from '../ethdev/EthDev.js';
 import { silentLogger, type DpdkLogger } from '../ethdev/DpdkLog.js';
-import { addEthStats, emptyEthStats, type EthDevInfo, type EthStats } from '../ethdev/EthTypes.js';
+import {
+  ETH_DEV_FLAG,
+  addEthStats,
+  emptyEthStats,
+  type EthDevEvents,
+  type EthDevInfo,
+  type EthStats,
+} from '../ethdev/EthTypes.js';
 import { parseFailsafeArgs, type FailsafeArgs } from './FailsafeArgs.js';
 import { FailsafeSubDevice, SubDevState, type SubDevStateValue } from './FailsafeSubDevice.js';
 import { replayConfiguration } from './replayConfiguration.js';
@@ -52,7 +60,13 @@ const INITIAL_LINK_SPEED = 10_000;
  *   gone (`ERR_NO_DEVICE`, DPDK's -EIO), which is skipped and flagged for removal.
  * - TX (failsafe_private.h fs_switch_dev): the preferred sub-device as soon as its state has
  *   caught up with the port's, else the first sub-device not being removed whose state is at
- *   least the port's; none: `txBurst` returns 0 and the application keeps its frames.
+ *   least the port's; none: `txBurst` returns 0 and the application keeps its frames. A switch
+ *   leaves the link alone.
+ * - Link (failsafe_ops.c fs_link_update): the TX sub-device's recorded link, taken after the
+ *   upkeep configured new sub-devices, and by `linkGet` and `start` (rte_ethdev.c: both skip it
+ *   on a port configured with `lsc`, `linkGet` only while started). Configured with `lsc`
+ *   (`intr_conf.lsc`), the port also listens to its sub-devices' `intr_lsc` (failsafe_ops.c
+ *   fs_dev_configure registers the callback only then) and takes the link at each.
  * - RX (failsafe_rxtx.c failsafe_rx_burst): per queue, round-robin over STARTED sub-devices not
  *   being removed, one call returns one sub-device's frames; their `pool.port` is rewritten to
  *   this port's id.
@@ -66,9 +80,9 @@ const INITIAL_LINK_SPEED = 10_000;
  * - Device info: MIN of limits and AND of capabilities over probed sub-devices.
  *
  * Fixed DPDK bugs (each has a test in test/dpdk/failsafe):
- * - LSC forwarding: DPDK forwards a sub-device's link event only when the fail-safe link did
- *   NOT change (`link_update` returns 0 on change; the callback tests `if (ret)`). Here the
- *   event is forwarded exactly when the fail-safe port's link changed.
+ * - LSC forwarding (with `lsc`): DPDK forwards a sub-device's link event only when the fail-safe
+ *   link did NOT change (`link_update` returns 0 on change; the callback tests `if (ret)`). Here
+ *   the event is forwarded exactly when the fail-safe port's link changed.
  * - `hotplug_poll` and "MAC from devargs" are globals in DPDK, so the last instance parsed
  *   decides for every instance. Here both are per port.
  * - The last extra MAC address is not replayed (see {@link replayConfiguration}).
@@ -82,7 +96,7 @@ const INITIAL_LINK_SPEED = 10_000;
  * ```ts
  * registry.registerDriver(failsafeDriver({ scheduler, fds: pipes }));
  * const fs = registry.probe('net_failsafe_vsc0,fd(3),dev(net_tap_vsc0,remote=eth1)');
- * fs.configure(1, 1);
+ * fs.configure(1, 1, { lsc: true }); // intr_lsc when the link of the TX sub-device changes
  * fs.start();
  * fs.txBurst(0, pkts, 0, n); // on the VF when it is there, else on the TAP
  * ```
@@ -95,6 +109,11 @@ export class FailsafePort extends EthDev {
   private readonly subs: FailsafeSubDevice[];
   private fsState: SubDevStateValue = SubDevState.UNDEFINED;
   private txSub = -1;
+  /** `intr_conf.lsc` of the last successful configure, and of the one in progress. */
+  private lscValue = false;
+  private lscReq = false;
+  /** Inside a link update that raises no event (all but the LSC callback's). */
+  private quietLink = false;
   private rxCursor = new Int32Array(1);
   private readonly accumulator = emptyEthStats();
   private readonly scheduler: Scheduler;
@@ -141,9 +160,9 @@ export class FailsafePort extends EthDev {
       this.registry.release(this);
       throw err;
     }
+    // failsafe_eal.c failsafe_eal_init: TX to a probed sub-device (the link is left alone)
     this.switchTx(null);
-    // failsafe.c eth_link: a new port reports UP at 10G until the next link_update (DPDK's TX
-    // choice at probe leaves the link alone; here it refreshes, so the link is set after it)
+    // failsafe.c eth_link: a new port reports UP at 10G until the next link_update
     this.updateLink(true, INITIAL_LINK_SPEED);
     this.armUpkeep();
   }
@@ -185,19 +204,51 @@ export class FailsafePort extends EthDev {
     return failsafeDevInfo(this.subs);
   }
 
+  /** True when the last successful configure asked for link interrupts (`intr_conf.lsc`). */
+  get lsc(): boolean {
+    return this.lscValue;
+  }
+
+  /**
+   * `rte_eth_dev_configure`; `conf.lsc` (`intr_conf.lsc`, default false) makes the port follow
+   * its sub-devices' link events (see the class). It lasts until the next configure.
+   *
+   * @throws `BypassError` what {@link EthDev.configure} or a sub-device throws.
+   */
+  override configure(nbRxq: number, nbTxq: number, conf: { lsc?: boolean } = {}): void {
+    this.lscReq = conf.lsc === true;
+    super.configure(nbRxq, nbTxq);
+  }
+
   protected devConfigure(nbRxq: number, _nbTxq: number): void {
-    this.rxCursor = new Int32Array(Math.max(1, nbRxq));
-    for (const sub of this.subs) {
-      if (sub.port === null || sub.remove) continue;
-      if (sub.state !== SubDevState.PROBED && sub.state !== SubDevState.ACTIVE) continue;
-      sub.port.configure(nbRxq, _nbTxq);
-      this.listen(sub);
-      sub.state = SubDevState.ACTIVE;
+    // rte_eth_dev_configure copies dev_conf before dev_configure and restores it on failure
+    const lsc = this.lscValue;
+    this.lscValue = this.lscReq;
+    try {
+      this.rxCursor = new Int32Array(Math.max(1, nbRxq));
+      for (const sub of this.subs) {
+        if (sub.port === null || sub.remove) continue;
+        if (sub.state !== SubDevState.PROBED && sub.state !== SubDevState.ACTIVE) continue;
+        sub.port.configure(nbRxq, _nbTxq);
+        this.listen(sub);
+        sub.state = SubDevState.ACTIVE;
+      }
+    } catch (err) {
+      this.lscValue = lsc;
+      throw err;
     }
     if (this.fsState < SubDevState.ACTIVE) this.fsState = SubDevState.ACTIVE;
   }
 
+  /** `rte_eth_dev_start`: fs_dev_start, then the link unless the port was configured with lsc. */
   protected devStart(): void {
+    this.fsDevStart();
+    // lib/ethdev/rte_ethdev.c rte_eth_dev_start: link_update after dev_start when lsc is off
+    if (!this.lscValue) this.fsLinkUpdate();
+  }
+
+  /** failsafe_ops.c fs_dev_start: starts the ACTIVE sub-devices and re-selects TX, no link. */
+  private fsDevStart(): void {
     for (const sub of this.subs) {
       if (sub.state !== SubDevState.ACTIVE || sub.port === null || sub.remove) continue;
       try {
@@ -216,7 +267,6 @@ export class FailsafePort extends EthDev {
     }
     this.fsState = SubDevState.STARTED;
     this.switchTx(null);
-    this.devLinkUpdate();
   }
 
   // failsafe_ops.c fs_dev_stop: stops the sub-devices; neither the TX choice nor the link change
@@ -241,15 +291,40 @@ export class FailsafePort extends EthDev {
   }
 
   protected override devLinkUpdate(): void {
-    // failsafe_ops.c fs_link_update: refresh every active sub-device, then copy the TX
-    // sub-device's recorded link whatever the port's state; with none, the link stays as it was
+    // lib/ethdev/rte_ethdev.c rte_eth_link_get: with intr_conf.lsc on a started port the
+    // recorded link is returned and link_update is not called
+    if (this.lscValue && this.started) return;
+    this.fsLinkUpdate();
+  }
+
+  /**
+   * failsafe_ops.c fs_link_update, called directly (`dev_ops->link_update`). It writes
+   * `dev_link` and raises no event; only the LSC callback (`raise`) passes the change on.
+   */
+  private fsLinkUpdate(raise = false): void {
+    // refresh every active sub-device, then copy the TX sub-device's recorded link whatever the
+    // port's state; with none, the link stays as it was
     for (const sub of this.subs) {
       if (sub.state >= SubDevState.ACTIVE && sub.port !== null) sub.port.linkGet();
     }
     const tx = this.txSubDevice;
     if (tx === null || tx.port === null || tx.state < SubDevState.PROBED) return;
     const link = tx.port.storedLink;
-    this.updateLink(link.status, link.speed);
+    this.quietLink = !raise;
+    try {
+      this.updateLink(link.status, link.speed);
+    } finally {
+      this.quietLink = false;
+    }
+  }
+
+  /** Holds back the `intr_lsc` that `EthDev.updateLink` emits in a quiet link update. */
+  override emit<T extends EventEmitter.EventNames<EthDevEvents<EthDev>>>(
+    event: T,
+    ...args: EventEmitter.EventArgs<EthDevEvents<EthDev>, T>
+  ): boolean {
+    if (this.quietLink && event === 'intr_lsc') return false;
+    return super.emit(event, ...args);
   }
 
   protected override devSetLink(up: boolean): void {
@@ -365,7 +440,10 @@ export class FailsafePort extends EthDev {
       lsc: () => this.onSubLsc(),
       rmv: () => this.onSubRmv(sub),
     };
-    port.on('intr_lsc', handlers.lsc);
+    // failsafe_ops.c fs_dev_configure: the LSC callback only when the application asked for
+    // intr_conf.lsc and the sub-device can raise it (then kept until the sub-device is removed)
+    if (this.lscValue && (port.devInfo().devFlags & ETH_DEV_FLAG.INTR_LSC) !== 0)
+      port.on('intr_lsc', handlers.lsc);
     port.on('intr_rmv', handlers.rmv);
     sub.handlers = handlers;
   }
@@ -381,12 +459,15 @@ export class FailsafePort extends EthDev {
   }
 
   // failsafe_ether.c failsafe_eth_lsc_event_callback, with the inverted test fixed:
-  // devLinkUpdate -> updateLink emits intr_lsc exactly when the fail-safe link changed.
+  // fsLinkUpdate -> updateLink emits intr_lsc exactly when the fail-safe link changed.
   private onSubLsc(): void {
-    if (this.state !== 'unused') this.devLinkUpdate();
+    if (this.state !== 'unused') this.fsLinkUpdate(true);
   }
 
-  /** Re-selects the TX sub-device ({@link selectTxSubDevice}); the link follows a change. */
+  /**
+   * Re-selects the TX sub-device ({@link selectTxSubDevice}). failsafe_private.h fs_switch_dev
+   * only moves `subs_tx`: the link stays until the next link update.
+   */
   private switchTx(banned: FailsafeSubDevice | null): void {
     const before = this.txSub;
     this.txSub = selectTxSubDevice(this.subs, this.txSub, this.fsState, banned);
@@ -398,7 +479,6 @@ export class FailsafePort extends EthDev {
         ? 'net_failsafe: No device ready, deactivating tx_dev'
         : `net_failsafe: Switching tx_dev to sub_device ${to.sid}`,
     );
-    this.devLinkUpdate();
   }
 
   private armUpkeep(): void {
@@ -433,9 +513,11 @@ export class FailsafePort extends EthDev {
         sub.state = SubDevState.ACTIVE;
         this.log('debug', `net_failsafe: sub_device ${sub.sid} configured: ${steps.join(', ')}`);
       }
-      if (fresh.length > 0) this.devLinkUpdate();
+      // failsafe_eth_dev_state_sync: "check if the link state has changed" after new devices
+      if (fresh.length > 0) this.fsLinkUpdate();
       if (fsState < SubDevState.STARTED) return;
-      this.devStart();
+      // dev_ops->dev_start, not rte_eth_dev_start: no link update after it
+      this.fsDevStart();
     } catch (err) {
       for (const sub of this.subs) {
         if (sub.state >= SubDevState.PROBED && sub.state !== this.fsState) sub.remove = true;

@@ -22,7 +22,7 @@ export interface ReplaySource {
  * (drivers/net/failsafe/failsafe_ether.c fs_eth_dev_conf_apply): queues, link status,
  * promiscuous, all-multicast, MTU, default MAC, extra MACs, multicast list, VLAN filters.
  * Settings already equal on the sub-device are skipped, except the default MAC, which is always
- * set. rte_flow rules are not modelled (this ethdev model has no flow API). Returns the steps
+ * set; the link status compared is the one both ports have recorded (neither is refreshed). rte_flow rules are not modelled (this ethdev model has no flow API). Returns the steps
  * that were applied, for logs and tests.
  *
  * Fixed DPDK bug: fail-safe records the number of MAC addresses as the index of the last one
@@ -41,7 +41,8 @@ export function replayConfiguration(src: ReplaySource, sub: EthDev): string[] {
   const steps: string[] = [];
   sub.configure(fs.nbRxQueues, fs.nbTxQueues);
   steps.push('queues');
-  if (sub.linkGet().status !== src.linkUp) {
+  // failsafe_ether.c fs_eth_dev_conf_apply compares the two data->dev_link.link_status
+  if (sub.storedLink.status !== src.linkUp) {
     sub.setLink(src.linkUp);
     steps.push('link');
   }
