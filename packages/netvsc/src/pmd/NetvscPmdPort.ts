@@ -7,13 +7,11 @@ import {
   type PacketPool,
   type Scheduler,
 } from '@bypass/core';
-import type { EventEmitter } from 'eventemitter3';
 import { silentLogger, type DpdkLogger } from '../dpdk/ethdev/DpdkLog.js';
 import { EthDev, type EthDevInit } from '../dpdk/ethdev/EthDev.js';
 import {
   ETH_DEV_FLAG,
   ETH_OFFLOAD,
-  type EthDevEvents,
   type EthDevInfo,
   type EthStats,
 } from '../dpdk/ethdev/EthTypes.js';
@@ -89,8 +87,6 @@ export class NetvscPmdPort extends EthDev {
   private readonly txDescriptors: number;
   private readonly queues: HnQueues;
   private readonly link: HnLink;
-  /** Inside rte_eth_linkstatus_set, which raises no event. */
-  private storingLink = false;
   /** RX offloads of the configure call in progress (`dev_conf.rxmode.offloads`). */
   private rxOffloadsReq = 0;
   private rxOffloadsValue = 0;
@@ -390,24 +386,7 @@ export class NetvscPmdPort extends EthDev {
   private linkUpdate(): void {
     const up = this.link.up;
     if (this.storedLink.status === up) return;
-    this.storingLink = true;
-    try {
-      this.updateLink(up, this.link.speed);
-    } finally {
-      this.storingLink = false;
-    }
-  }
-
-  /**
-   * Holds back the `intr_lsc` that `EthDev.updateLink` emits while `linkUpdate` records
-   * the link: DPDK's rte_eth_linkstatus_set raises no event. Everything else passes.
-   */
-  override emit<T extends EventEmitter.EventNames<EthDevEvents<EthDev>>>(
-    event: T,
-    ...args: EventEmitter.EventArgs<EthDevEvents<EthDev>, T>
-  ): boolean {
-    if (this.storingLink && event === 'intr_lsc') return false;
-    return super.emit(event, ...args);
+    this.recordLink(up, this.link.speed);
   }
 
   protected override devPromiscuous(on: boolean): void {

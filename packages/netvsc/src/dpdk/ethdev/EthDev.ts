@@ -542,12 +542,23 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   // ---------------------------------------------------------------- for PMDs
 
   /**
-   * Records the link state; emits `intr_lsc` when the status changed. Returns true then.
+   * Records the link state and raises no event, as `rte_eth_linkstatus_set` does (a PMD's
+   * `link_update` writes `dev_link` this way; the LSC event is the driver's own business).
+   * Returns true when the status changed.
    */
-  protected updateLink(status: boolean, speed: number): boolean {
+  protected recordLink(status: boolean, speed: number): boolean {
     const changed = this.#link.status !== status;
     this.#link.status = status;
     this.#link.speed = status ? speed : 0;
+    return changed;
+  }
+
+  /**
+   * Records the link state and emits `intr_lsc` when the status changed, as a PMD's interrupt
+   * handler does when it reads the new state and raises the event itself. Returns true then.
+   */
+  protected updateLink(status: boolean, speed: number): boolean {
+    const changed = this.recordLink(status, speed);
     if (changed) this.emit('intr_lsc', this);
     return changed;
   }

@@ -6,14 +6,12 @@ import {
   type Scheduler,
   type TimerId,
 } from '@bypass/core';
-import type { EventEmitter } from 'eventemitter3';
 import { EthDev, type EthDevInit } from '../ethdev/EthDev.js';
 import { silentLogger, type DpdkLogger } from '../ethdev/DpdkLog.js';
 import {
   ETH_DEV_FLAG,
   addEthStats,
   emptyEthStats,
-  type EthDevEvents,
   type EthDevInfo,
   type EthStats,
 } from '../ethdev/EthTypes.js';
@@ -112,8 +110,6 @@ export class FailsafePort extends EthDev {
   /** `intr_conf.lsc` of the last successful configure, and of the one in progress. */
   private lscValue = false;
   private lscReq = false;
-  /** Inside a link update that raises no event (all but the LSC callback's). */
-  private quietLink = false;
   private rxCursor = new Int32Array(1);
   private readonly accumulator = emptyEthStats();
   private readonly scheduler: Scheduler;
@@ -310,21 +306,8 @@ export class FailsafePort extends EthDev {
     const tx = this.txSubDevice;
     if (tx === null || tx.port === null || tx.state < SubDevState.PROBED) return;
     const link = tx.port.storedLink;
-    this.quietLink = !raise;
-    try {
-      this.updateLink(link.status, link.speed);
-    } finally {
-      this.quietLink = false;
-    }
-  }
-
-  /** Holds back the `intr_lsc` that `EthDev.updateLink` emits in a quiet link update. */
-  override emit<T extends EventEmitter.EventNames<EthDevEvents<EthDev>>>(
-    event: T,
-    ...args: EventEmitter.EventArgs<EthDevEvents<EthDev>, T>
-  ): boolean {
-    if (this.quietLink && event === 'intr_lsc') return false;
-    return super.emit(event, ...args);
+    if (raise) this.updateLink(link.status, link.speed);
+    else this.recordLink(link.status, link.speed);
   }
 
   protected override devSetLink(up: boolean): void {
