@@ -99,10 +99,12 @@ export interface NetvscDeviceEvents {
  *
  * - Probe ({@link NetvscDevice.probe}): NVSP/RNDIS bring-up over the channel, then the netdev is
  *   registered (MAC from the host, MTU 68..65521, 16 channels by default) and made a bypass master.
- * - VF (BypassOps): a PCI device with netvsc's permanent MAC (and, when the host announced one,
- *   its slot serial) is enslaved: IFF_SLAVE first, `join`, and 100 ms later the takeover: MTU,
- *   flags (promisc, allmulti), address lists, and open when netvsc runs. netvsc's up/down, MTU,
- *   MAC, promisc/allmulti and address lists follow to the VF.
+ * - VF (BypassOps): a PCI function with a slot and netvsc's permanent MAC is enslaved (Linux
+ *   get_netvsc_byslot: the slot serial the host announced is tried first, a different one still
+ *   matches by MAC): IFF_SLAVE first, `join`, and 100 ms later the takeover: MTU, flags
+ *   (promisc, allmulti), address lists, and open when netvsc runs. netvsc's up/down, MTU, MAC,
+ *   promisc/allmulti and address lists follow to the VF. A device refused (no slot, a VF already
+ *   there) is not paired later when an association arrives: Linux only records it.
  * - Datapath: VF up → NVSP SWITCH_DATA_PATH to the VF (after the VF association), completion
  *   awaited; VF going down or leaving → synthetic first ({@link NetvscDatapath}).
  * - TX: the VF when present, running, with carrier and switched (the core's `BypassPolicy`
@@ -207,10 +209,10 @@ export class NetvscDevice extends NetDevice {
     const h = client.handlers;
     h.onFrames = (pkts, start, count, queue) => this.receiveSynthetic(pkts, start, count, queue);
     h.onStatus = (status, buf) => this.onStatus(status, buf);
+    // netvsc.c netvsc_send_vf: the association is recorded and logged (and ends the datapath's
+    // wait for it); no device is looked at again.
     h.onVfAssociation = (allocated, serial) => {
       this.log(`VF slot ${serial} ${allocated ? 'added' : 'removed'}`);
-      this.watcher?.rescan();
-      if (allocated) this.pairWaitingVf();
       this.datapath.associationChanged();
     };
     h.onRescind = () => {
@@ -301,14 +303,13 @@ export class NetvscDevice extends NetDevice {
   }
 
   /**
-   * Sets IFF_SLAVE on a device that is about to register when it is this netvsc's VF (Linux
-   * `netvsc_prepare_bonding` on NETDEV_POST_INIT), so nothing that sees its `register` event
-   * (udev, a bonding script, addrconf) takes it for a free device. Returns true when it matched.
+   * Sets IFF_SLAVE on a device that is about to register when the VF lookup leads to this netvsc
+   * (Linux `netvsc_prepare_bonding` on NETDEV_POST_INIT, which does not look for a VF already
+   * present), so nothing that sees its `register` event (udev, a bonding script, addrconf) takes
+   * it for a free device. Returns true when it matched.
    */
   prepareVf(dev: NetDevice): boolean {
-    if (!this.vfs.matches(dev)) return false;
-    dev.flags |= IFF.SLAVE;
-    return true;
+    return this.vfs.prepare(dev).ok;
   }
 
   /** Removes the device (the VMBus device went away): VF released, bypass instance and netdev unregistered. */
@@ -349,19 +350,6 @@ export class NetvscDevice extends NetDevice {
         (m) => this.log(m),
       );
     this.instance = this.vfs.register(this.registry);
-  }
-
-  /**
-   * A same-MAC device refused earlier (its slot serial did not match the association the host
-   * had announced then) is offered to the registry again now that a new association arrived.
-   */
-  private pairWaitingVf(): void {
-    const ns = this.ns;
-    if (ns === null || this.vfs.vf !== null || this.instance === null) return;
-    // A snapshot: pairing does not change it under the loop.
-    for (const dev of ns.getByPermAddr(this.permAddr)) {
-      if (dev !== this && dev.master === null && this.registry.slaveRegister(dev)) return;
-    }
   }
 
   // ---------------------------------------------------------------- link

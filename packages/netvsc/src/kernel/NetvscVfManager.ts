@@ -3,7 +3,6 @@ import {
   ETH_P,
   Ethernet,
   IFF,
-  PRIV_FLAG,
   RX_HANDLER,
   type BypassInstance,
   type BypassOps,
@@ -17,6 +16,7 @@ import {
 import type { NvspClient } from '../nvsp/NvspClient.js';
 import type { NetvscDatapath } from './NetvscDatapath.js';
 import type { NetvscEthtoolStats } from './NetvscEthtoolStats.js';
+import { lookupNetvscVf, vfNotice, type VfMatch } from './NetvscVfLookup.js';
 
 /**
  * netvsc_drv.c VF_TAKEOVER_INT: the VF is set up 100 ms after it joined, ns.
@@ -44,8 +44,10 @@ function l2HeaderLength(pool: PacketPool, h: number): number {
  * `BypassOps`: which device may be the VF, joining it, the 100 ms takeover, following its
  * state to drive the datapath, releasing it, and counting what it receives.
  *
- * - Refused as VF: another netvsc, a bonding master, a second VF, a non-PCI device, and (when the
- *   host announced a VF association) a PCI device with another slot serial.
+ * - Which device is the VF: {@link lookupNetvscVf} (get_netvsc_byslot: a PCI function with a
+ *   slot and netvsc's MAC; the announced slot serial is only tried first), then no VF present.
+ *   A device refused is not offered again when an association arrives (netvsc.c netvsc_send_vf
+ *   only records it); only its own `register` event, or netvsc's probe scan, pairs it.
  * - Join: IFF_SLAVE before anything else, the takeover timer (or, for a VF already present when
  *   netvsc probes, the takeover at once), a `join` event; joining never switches the datapath.
  * - Takeover: MTU (a refusal is only logged), IFF_SLAVE, promisc/allmulti (as increments of
@@ -104,7 +106,10 @@ export class NetvscVfManager {
   /** The ops netvsc registers with the bypass registry. */
   ops(): BypassOps {
     return {
-      preRegister: (slave) => this.refusal(slave),
+      preRegister: (slave) => {
+        const m = this.check(slave, true);
+        return m.ok ? null : m.reason;
+      },
       register: (slave) => this.join(slave),
       unregister: (slave) => this.release(slave),
       linkChange: (slave) => this.changed(slave, false),
@@ -124,18 +129,49 @@ export class NetvscVfManager {
     };
   }
 
-  /** True when `dev` would be taken as this netvsc's VF (same permanent or current MAC, not refused). */
+  /** What get_netvsc_byslot says of `dev` for this netvsc ({@link lookupNetvscVf}); logs nothing. */
+  lookup(dev: NetDevice): VfMatch {
+    return lookupNetvscVf(this.netvsc, this.client, dev);
+  }
+
+  /**
+   * Whether netvsc_register_vf would take `dev` now: the lookup leads here and no VF is present
+   * (`vf-present` otherwise). With `log`, the lookup's notice is logged as Linux logs it.
+   */
+  check(dev: NetDevice, log = false): VfMatch {
+    const m = this.lookup(dev);
+    if (log) this.notice(dev, m);
+    if (m.ok && this.vfDev !== null)
+      return {
+        ok: false,
+        code: 'vf-present',
+        reason: `${this.vfDev.name} is already the VF of ${this.netvsc.name}`,
+      };
+    return m;
+  }
+
+  /** True when `dev` would be taken as this netvsc's VF now ({@link NetvscVfManager.check}). */
   matches(dev: NetDevice): boolean {
-    const me = this.netvsc;
-    if (dev === me || dev.type !== me.type || this.refusal(dev) !== null) return false;
-    return dev.permAddr.equals(me.permAddr) || dev.devAddr.equals(me.permAddr);
+    return this.check(dev).ok;
+  }
+
+  /**
+   * netvsc_drv.c netvsc_prepare_bonding (NETDEV_POST_INIT): IFF_SLAVE on a device the lookup
+   * leads here, before anyone sees it register. Linux does not look for a VF already present, so
+   * a second one is flagged too (and then not joined).
+   */
+  prepare(dev: NetDevice): VfMatch {
+    const m = this.lookup(dev);
+    this.notice(dev, m);
+    if (m.ok) dev.flags |= IFF.SLAVE;
+    return m;
   }
 
   /** Follows the VF's state changes (netvsc's own notifier subscription). */
   onNetdevEvent(e: NetdevEvent): void {
     // netvsc_drv.c netvsc_netdev_event: NETDEV_POST_INIT -> netvsc_prepare_bonding.
     if (e.type === 'post-init') {
-      if (this.vfDev === null && this.matches(e.dev)) e.dev.flags |= IFF.SLAVE;
+      this.prepare(e.dev);
       return;
     }
     if (e.dev !== this.vfDev) return;
@@ -163,19 +199,12 @@ export class NetvscVfManager {
     this.takeover = null;
   }
 
-  // netvsc_drv.c check_dev_is_matching_vf / get_netvsc_byslot / netvsc_register_vf.
-  private refusal(slave: NetDevice): string | null {
-    const me = this.netvsc;
-    if (slave.driver === 'hv_netvsc') return `${slave.name} is a netvsc device`;
-    if ((slave.flags & IFF.MASTER) !== 0 && (slave.privFlags & PRIV_FLAG.BONDING) !== 0)
-      return `${slave.name} is a bonding master`;
-    if (this.vfDev !== null) return `${this.vfDev.name} is already the VF of ${me.name}`;
-    const pci = slave.parent?.isPci === true ? slave.parent.pci : null;
-    if (pci === null) return `${slave.name} is not a PCI device`;
-    const c = this.client;
-    if (c.vfAllocated && pci.serial !== undefined && pci.serial !== c.vfSerial)
-      return `${slave.name} has slot serial ${pci.serial}, the host announced ${c.vfSerial}`;
-    return null;
+  // get_netvsc_byslot's netdev_notice lines. Linux logs them for every PCI netdev that registers;
+  // here only for a device with this netvsc's MAC (permanent or current), the ones it considers.
+  private notice(dev: NetDevice, m: VfMatch): void {
+    const line = vfNotice(dev, m);
+    const me = this.netvsc.permAddr;
+    if (line !== null && (dev.permAddr.equals(me) || dev.devAddr.equals(me))) this.log(line);
   }
 
   /**

@@ -43,7 +43,10 @@ export class NetvscVfWatcher {
     this.rescan();
   }
 
-  /** Looks at every device already in the source namespaces (e.g. after a VF association). */
+  /**
+   * Looks at every device already in the source namespaces (done once when the watch starts;
+   * a VF association does not re-run it: Linux moves a VF only at its own NETDEV_REGISTER).
+   */
   rescan(): void {
     for (const ns of this.sources) for (const d of ns.devices()) this.consider(d);
   }

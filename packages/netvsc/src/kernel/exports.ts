@@ -17,5 +17,6 @@ export * from '../kernel/NetvscEthtoolStats.js';
 export * from '../kernel/NetvscLinkEvents.js';
 export * from '../kernel/NetvscDatapath.js';
 export * from '../kernel/NetvscVfWatcher.js';
+export * from '../kernel/NetvscVfLookup.js';
 export * from '../kernel/NetvscVfManager.js';
 export * from '../kernel/NetvscDevice.js';

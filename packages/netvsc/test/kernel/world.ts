@@ -107,21 +107,28 @@ export class World {
   vf: VfDevice | null = null;
   fn: BusDevice | null = null;
 
-  /** Hot-plugs a VF (PCI device + netdev registered in `ns`), link up. */
+  /**
+   * Hot-plugs a VF (PCI device + netdev registered in `ns`), link up. `serial` is its slot
+   * (default 1; `null`: a PCI function without a slot); it also gives the PCI device number when
+   * it fits one (0..31), else device 31.
+   */
   plugVf(
     options: {
-      serial?: number;
+      serial?: number | null;
       mac?: MacAddress;
       ns?: NetNamespace;
       name?: string;
       before?: (vf: VfDevice) => void;
     } = {},
   ): VfDevice {
-    const serial = options.serial ?? 1;
+    const serial = options.serial === undefined ? 1 : options.serial;
+    const slot =
+      serial !== null && Number.isInteger(serial) && serial >= 0 && serial < 32 ? serial : 31;
+    const address = `0001:00:${slot.toString(16).padStart(2, '0')}.0`;
     const fn = new BusDevice({
-      id: `0001:00:0${serial}.0`,
+      id: address,
       bus: 'pci',
-      pci: { address: `0001:00:0${serial}.0`, virtfn: true, serial },
+      pci: serial === null ? { address, virtfn: true } : { address, virtfn: true, serial },
     });
     this.bus.add(fn);
     const vf = new VfDevice({
@@ -133,7 +140,7 @@ export class World {
     });
     vf.setLink(true);
     options.before?.(vf);
-    (options.ns ?? this.ns).register(vf, options.name ?? `enP1s${serial}`);
+    (options.ns ?? this.ns).register(vf, options.name ?? `enP1s${serial ?? slot}`);
     this.vf = vf;
     this.fn = fn;
     return vf;

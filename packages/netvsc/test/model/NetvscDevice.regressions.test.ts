@@ -19,7 +19,9 @@ test('model counterexample, as shrunk: NETWORK_CHANGE then teardown', (t) => {
   t.notThrows(() => runNetvscDevice([{ op: 'hostLink', status: 'change' }], false, 'none'));
 });
 
-test('model self-check (the reference model once mispredicted this, not the driver): a VF refused for a stale serial is paired when its association is read', (t) => {
+test('model self-check (the reference model once mispredicted this, not the driver): a VF plugged while the guest still holds the previous association pairs at once by its MAC', (t) => {
+  // Before get_netvsc_byslot's order was followed, this VF was refused for its "stale" serial
+  // and paired when its own association was read.
   t.notThrows(() =>
     runNetvscDevice(
       [
@@ -32,6 +34,39 @@ test('model self-check (the reference model once mispredicted this, not the driv
       'accelerated',
     ),
   );
+});
+
+test('get_netvsc_byslot: a same-MAC PCI function without a slot is never the VF, association or not', (t) => {
+  t.notThrows(() =>
+    runNetvscDevice(
+      [
+        { op: 'plug', slot: 3, where: 'vm' },
+        { op: 'assoc', allocated: true, serial: 1 },
+        { op: 'advance', ms: 100 },
+      ],
+      false,
+      'none',
+    ),
+  );
+});
+
+test('no re-pairing: a VF refused while another was present stays unpaired when its association arrives (netvsc_send_vf only records it)', (t) => {
+  for (const watch of [false, true]) {
+    t.notThrows(
+      () =>
+        runNetvscDevice(
+          [
+            { op: 'plug', slot: 1, where: 'vm' },
+            { op: 'unplug', slot: 0, surprise: true },
+            { op: 'assoc', allocated: true, serial: 2 },
+            { op: 'advance', ms: 100 },
+          ],
+          watch,
+          'accelerated',
+        ),
+      `watch ${watch}`,
+    );
+  }
 });
 
 test('model counterexample: after a switch to the VF timed out on a busy host, the VF going down still switches the host back', (t) => {

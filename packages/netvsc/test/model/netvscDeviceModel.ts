@@ -28,8 +28,11 @@ import { MAC, World } from '../kernel/world.js';
  */
 
 const OTHER_MAC = MacAddress.parse('00:15:5d:00:00:77');
-/** Slot 0 and 1: same MAC as netvsc (serials 1, 2); slot 2: another MAC (serial 3). */
-const SLOTS = [0, 1, 2] as const;
+/**
+ * Slot 0 and 1: same MAC as netvsc (serials 1, 2); slot 2: another MAC (serial 3); slot 3: same
+ * MAC, a PCI function without a slot (never netvsc's VF: get_netvsc_byslot).
+ */
+const SLOTS = [0, 1, 2, 3] as const;
 type Slot = (typeof SLOTS)[number];
 type Where = 'vm' | 'other';
 
@@ -110,7 +113,7 @@ export const kcmdArb: fc.Arbitrary<KCmd> = fc.oneof(
 interface Plugged {
   vf: VfDevice;
   fn: BusDevice;
-  serial: number;
+  serial: number | undefined;
   mac: MacAddress;
 }
 
@@ -156,7 +159,7 @@ export function runNetvscDevice(
   const w = new World();
   const other = new NetNamespace('init');
   const dev = w.probe(watch ? { vfNamespaces: [other] } : {});
-  const slots: (Plugged | null)[] = [null, null, null];
+  const slots: (Plugged | null)[] = SLOTS.map(() => null);
   let everOnVf = false;
   const subs: Subscription[] = [];
 
@@ -164,30 +167,32 @@ export function runNetvscDevice(
   let modelVf: NetDevice | null = null;
   let assoc = { allocated: false, serial: 0 };
   let hostAssocSerial = 0;
+  // get_netvsc_byslot with one netvsc: a PCI function with a slot and netvsc's MAC, whatever
+  // the association says (a differing serial falls back to the MAC).
   const eligible = (d: NetDevice): boolean => {
     const pci = d.parent?.isPci === true ? d.parent.pci : null;
-    if (pci === null || !d.permAddr.equals(MAC) || !d.present) return false;
-    return !(assoc.allocated && pci.serial !== undefined && pci.serial !== assoc.serial);
+    return pci !== null && pci.serial !== undefined && d.permAddr.equals(MAC) && d.present;
   };
+  /** Devices netvsc_prepare_bonding flagged IFF_SLAVE at post-init, and no release cleared. */
+  const flagged = new Set<NetDevice>();
   subs.push(
     w.ns.events$.subscribe((e) => {
       if (e.ns !== w.ns) return;
+      // Even while a VF is present: Linux flags a second one and then does not join it.
+      if (e.type === 'post-init' && eligible(e.dev)) flagged.add(e.dev);
+      // A device refused is never offered again (no re-pairing when an association arrives).
       if (e.type === 'register' && modelVf === null && eligible(e.dev)) modelVf = e.dev;
-      if (e.type === 'unregister' && e.dev === modelVf) modelVf = null;
+      if (e.type === 'unregister' && e.dev === modelVf) {
+        flagged.delete(e.dev); // the release clears IFF_SLAVE
+        modelVf = null;
+      }
     }),
   );
   const h = dev.client.handlers;
   const origAssoc = h.onVfAssociation;
   h.onVfAssociation = (allocated, serial) => {
     assoc = { allocated, serial };
-    // NetvscDevice pairs a VF refused for a stale serial once a new association arrives: the
-    // first unpaired same-MAC device of the namespace that the new serial admits.
-    const waiting = w.ns
-      .getByPermAddr(MAC)
-      .filter((d) => d !== dev && d.master === null && eligible(d));
     origAssoc?.(allocated, serial);
-    const cand = waiting.find((d) => d.ns === w.ns);
-    if (allocated && modelVf === null && cand !== undefined) modelVf = cand;
   };
   // Host RX while the guest uses the VF goes to the VF the host allocated, if it is plugged.
   w.host.vfSink = (pkts, s, n) => {
@@ -232,13 +237,14 @@ export function runNetvscDevice(
       );
     if (vf !== null) {
       if (lowers[0] !== vf || vf.master !== dev) throw new Error(`${where}: VF link broken`);
-      if (!vf.present || vf.parent?.isPci !== true || !vf.permAddr.equals(MAC) || vf.ns !== w.ns)
+      if (!eligible(vf) || vf.ns !== w.ns)
         throw new Error(`${where}: ${vf.name} should not be the VF`);
     }
     for (const p of slots) {
       if (p === null || p.vf === vf) continue;
-      if (p.vf.master !== null || (p.vf.flags & IFF.SLAVE) !== 0)
-        throw new Error(`${where}: ${p.vf.name} is flagged or linked but not the VF`);
+      if (p.vf.master !== null) throw new Error(`${where}: ${p.vf.name} is linked but not the VF`);
+      if (((p.vf.flags & IFF.SLAVE) !== 0) !== flagged.has(p.vf))
+        throw new Error(`${where}: ${p.vf.name} IFF_SLAVE is not what post-init left`);
     }
     const dp = dev.datapath;
     if (dp.dataPathIsVf && (vf === null || !vf.running || !dp.hostPathIsVf))
@@ -272,12 +278,14 @@ export function runNetvscDevice(
 
   const plug = (s: Slot, at: Where): void => {
     if (slots[s] !== null) return;
-    const serial = s + 1;
+    const n = s + 1;
+    const serial = s === 3 ? undefined : n;
     const mac = s === 2 ? OTHER_MAC : MAC;
+    const address = `0001:00:0${n}.0`;
     const fn = new BusDevice({
-      id: `0001:00:0${serial}.0`,
+      id: address,
       bus: 'pci',
-      pci: { address: `0001:00:0${serial}.0`, virtfn: true, serial },
+      pci: serial === undefined ? { address, virtfn: true } : { address, virtfn: true, serial },
     });
     w.bus.add(fn);
     const vf = new VfDevice({
@@ -289,7 +297,7 @@ export function runNetvscDevice(
     });
     vf.setLink(true);
     slots[s] = { vf, fn, serial, mac };
-    (at === 'vm' ? w.ns : other).register(vf, `enP1s${serial}`);
+    (at === 'vm' ? w.ns : other).register(vf, `enP1s${n}`);
   };
   const unplug = (s: Slot, surprise: boolean): void => {
     const p = slots[s];
