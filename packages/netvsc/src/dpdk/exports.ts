@@ -15,6 +15,7 @@ export type {
   EthStats,
   EthLink,
   EthDevInfo,
+  EthConf,
   EthDevState,
   EthDevEvents,
 } from './ethdev/EthTypes.js';

@@ -1,6 +1,12 @@
 import test from 'ava';
 import { MacAddress } from '@bypass/core';
-import { EthDevRegistry, VfPmdPort, splitDevargs } from '../../src/dpdk/exports.js';
+import {
+  ETH_DEV_FLAG,
+  ETH_OFFLOAD,
+  EthDevRegistry,
+  VfPmdPort,
+  splitDevargs,
+} from '../../src/dpdk/exports.js';
 import { FakePort, fakeDriver } from './helpers/FakePort.js';
 import { World, mac } from './helpers/world.js';
 
@@ -78,6 +84,105 @@ test('configure needs a stopped port and respects the queue limits', (t) => {
   p.stop();
   p.close();
   t.throws(() => p.configure(1, 1), { code: 'ERR_NO_DEVICE' });
+});
+
+test('dev_conf: lsc and rmv need INTR_LSC / INTR_RMV in devFlags (rte_eth_dev_configure)', (t) => {
+  const w = new World();
+  const p = new FakePort({ registry: w.registry, name: 'net_fake0' }, w.pool, { devFlags: 0 });
+  t.throws(() => p.configure(1, 1, { lsc: true }), {
+    code: 'ERR_INVALID_ARGUMENT',
+    message: /Driver net_fake does not support lsc .*configure it without lsc/,
+  });
+  t.throws(() => p.configure(1, 1, { rmv: true }), {
+    code: 'ERR_INVALID_ARGUMENT',
+    message: /Driver net_fake does not support rmv .*configure it without rmv/,
+  });
+  t.deepEqual(p.calls, [], 'the PMD was not asked');
+  t.false(p.configured);
+  p.configure(1, 1, { lsc: false, rmv: false });
+  const q = new FakePort({ registry: w.registry, name: 'net_fake1' }, w.pool, {
+    devFlags: ETH_DEV_FLAG.INTR_LSC | ETH_DEV_FLAG.INTR_RMV,
+  });
+  q.configure(1, 1, { lsc: true, rmv: true });
+  t.deepEqual(q.devConf, { rxOffloads: 0, txOffloads: 0, lsc: true, rmv: true });
+});
+
+test('dev_conf: offloads must be within the capabilities; the PMD gets the checked conf', (t) => {
+  const w = new World();
+  const p = new FakePort({ registry: w.registry, name: 'net_fake0' }, w.pool, {
+    rxOffloadCapa: ETH_OFFLOAD.VLAN_STRIP,
+    txOffloadCapa: ETH_OFFLOAD.VLAN_INSERT,
+  });
+  t.throws(() => p.configure(1, 1, { rxOffloads: ETH_OFFLOAD.VLAN_STRIP | ETH_OFFLOAD.RSS_HASH }), {
+    code: 'ERR_INVALID_ARGUMENT',
+    message: /port_id=0 does not support Rx offloads 0x10: ask only for rxOffloadCapa 0x1/,
+  });
+  t.throws(() => p.configure(1, 1, { txOffloads: ETH_OFFLOAD.MULTI_SEGS }), {
+    code: 'ERR_INVALID_ARGUMENT',
+    message: /does not support Tx offloads 0x8/,
+  });
+  t.throws(() => p.configure(1, 1, { rxOffloads: -1 }), { code: 'ERR_INVALID_ARGUMENT' });
+  t.deepEqual(p.calls, []);
+  p.configure(1, 1, { rxOffloads: ETH_OFFLOAD.VLAN_STRIP, txOffloads: ETH_OFFLOAD.VLAN_INSERT });
+  const want = { rxOffloads: 1, txOffloads: 4, lsc: false, rmv: false };
+  t.deepEqual(p.confs, [want]);
+  t.deepEqual(p.devConfSeen, [want], 'data->dev_conf is already the new one in dev_configure');
+  t.deepEqual(p.devConf, want);
+  p.configure(1, 1);
+  t.deepEqual(p.devConf, { rxOffloads: 0, txOffloads: 0, lsc: false, rmv: false });
+});
+
+test('dev_conf: a configure the PMD refuses puts the previous conf back', (t) => {
+  const w = new World();
+  const p = fake(w);
+  p.configure(1, 1, { lsc: true });
+  p.refuse.add('configure');
+  t.throws(() => p.configure(2, 2, { rmv: true }), { code: 'ERR_REFUSED' });
+  t.true(p.devConfSeen[1]?.rmv, 'the PMD saw the requested conf');
+  t.deepEqual(p.devConf, { rxOffloads: 0, txOffloads: 0, lsc: true, rmv: false });
+  t.is(p.nbRxQueues, 1);
+  p.start();
+  t.true(p.linkGet().status, 'still lsc: the link set by the start is returned');
+});
+
+test('start: the PMD link update runs after dev_start without lsc, not with it (rte_eth_dev_start)', (t) => {
+  const w = new World();
+  const p = fake(w);
+  p.configure(1, 1);
+  p.start();
+  t.is(p.linkUpdates, 1);
+  p.stop();
+  p.configure(1, 1, { lsc: true });
+  p.start();
+  t.is(p.linkUpdates, 1, "with lsc the link is the interrupt handler's");
+});
+
+test('linkGet: with lsc on a started port the recorded link, without the PMD (rte_eth_link_get)', (t) => {
+  const w = new World();
+  const p = fake(w);
+  p.configure(1, 1, { lsc: true });
+  p.linkGet();
+  t.is(p.linkUpdates, 1, 'not started: link_update runs');
+  p.start();
+  t.deepEqual([p.linkGet().status, p.linkGet().speed], [true, 25_000]);
+  t.is(p.linkUpdates, 1, 'started with lsc: the recorded link, no link_update');
+  p.stop();
+  p.linkGet();
+  t.is(p.linkUpdates, 2);
+  p.configure(1, 1);
+  p.start();
+  t.is(p.linkUpdates, 3, 'start');
+  p.linkGet();
+  t.is(p.linkUpdates, 4, 'without lsc every linkGet asks the PMD');
+});
+
+test('configure refuses a conf that is not an object (the old bare-number RX offloads)', (t) => {
+  const w = new World();
+  const p = fake(w);
+  t.throws(() => p.configure(1, 1, ETH_OFFLOAD.VLAN_FILTER as never), {
+    code: 'ERR_INVALID_ARGUMENT',
+    message: /pass an EthConf object/,
+  });
 });
 
 test('bursts return 0 on a stopped port or an unconfigured queue and never overrun the arrays', (t) => {

@@ -2,8 +2,10 @@ import { BypassError, MacAddress } from '@bypass/core';
 import { EventEmitter } from 'eventemitter3';
 import type { EthDevRegistry } from './EthDevRegistry.js';
 import {
+  ETH_DEV_FLAG,
   ETH_OFFLOAD,
   emptyEthStats,
+  type EthConf,
   type EthDevEvents,
   type EthDevInfo,
   type EthDevState,
@@ -29,12 +31,20 @@ export interface EthDevInit {
 
 const MAX_VLAN_ID = 4095;
 
+/** The `dev_conf` of a port never configured: every field at its default. */
+const NO_CONF: Readonly<Required<EthConf>> = Object.freeze({
+  rxOffloads: 0,
+  txOffloads: 0,
+  lsc: false,
+  rmv: false,
+});
+
 /**
  * A DPDK ethdev port (`struct rte_eth_dev` plus the generic checks of `lib/ethdev/rte_ethdev.c`):
  * the application-facing API is public and final; a PMD subclasses it and implements the
  * protected `dev*` hooks (the `eth_dev_ops`) and the two burst functions.
  *
- * Control plane: `configure` (port stopped), `start`, `stop`, `close` (port stopped; releases
+ * Control plane: `configure` (port stopped; queue counts and the {@link EthConf}), `start`, `stop`, `close` (port stopped; releases
  * the port id), link, promiscuous / all-multicast, default and extra MAC addresses, multicast
  * list, MTU, VLAN filter, stats, device info, and the typed events `intr_lsc` / `intr_rmv`
  * (eventemitter3). The base class keeps what `rte_eth_dev_data` keeps (so fail-safe can replay
@@ -48,7 +58,7 @@ const MAX_VLAN_ID = 4095;
  * read or write outside the arrays. No allocation, closure or event per packet.
  *
  * Writing a PMD: subclass, call `super(init)` (which allocates the port id in the registry),
- * implement `devInfoGet`, `devConfigure`, `devStart`, `devStop`, `devClose`, `devStatsGet`,
+ * implement `devInfoGet`, `devConfigure` (it gets the checked {@link EthConf}), `devStart`, `devStop`, `devClose`, `devStatsGet`,
  * `devStatsReset`, `rxBurstImpl`, `txBurstImpl`; override the optional hooks you support
  * (`devSetLink`, `devPromiscuous`, `devAllmulticast`, `devMtuSet`, `devMacAddrSet`,
  * `devMacAddrAdd`, `devMacAddrRemove`, `devMcAddrListSet`, `devVlanFilter`, `devLinkUpdate`);
@@ -101,6 +111,7 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   readonly #vlans = new Set<number>();
   readonly #link: EthLink = { status: false, speed: 0, fullDuplex: true, autoneg: true };
   #ownerName: string | null = null;
+  #conf: Readonly<Required<EthConf>> = NO_CONF;
   #infoCache: EthDevInfo | null = null;
 
   /**
@@ -190,13 +201,33 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   // ---------------------------------------------------------------- lifecycle
 
   /**
-   * Sets the number of RX and TX queues (`rte_eth_dev_configure` + queue setup).
+   * The `dev_conf` of the last successful {@link EthDev.configure}, defaults filled in (all
+   * zero / false before the first). While the PMD's `devConfigure` runs it is already the
+   * requested one, and a failed configure puts the previous one back (lib/ethdev/rte_ethdev.c
+   * rte_eth_dev_configure: `data->dev_conf` is written before `dev_configure`, restored on
+   * failure). Frozen: read it, do not keep it across a configure.
+   *
+   * @example
+   * ```ts
+   * port.configure(1, 1, { lsc: true });
+   * port.devConf; // { rxOffloads: 0, txOffloads: 0, lsc: true, rmv: false }
+   * ```
+   */
+  get devConf(): Readonly<Required<EthConf>> {
+    return this.#conf;
+  }
+
+  /**
+   * Sets the number of RX and TX queues and the {@link EthConf} (`rte_eth_dev_configure` + queue
+   * setup). `conf` replaces the previous one as a whole (a field left out is back to its
+   * default) and lasts until the next successful configure; a failed configure changes nothing.
    *
    * @throws `BypassError` `ERR_BUSY` when started ("Port N must be stopped to allow
-   * configuration"), `ERR_INVALID_ARGUMENT` for counts above the device's limits, `ERR_NO_DEVICE`
-   * after release, or the PMD's refusal.
+   * configuration"), `ERR_INVALID_ARGUMENT` for counts above the device's limits, `lsc` / `rmv`
+   * on a port whose `devFlags` lack `INTR_LSC` / `INTR_RMV`, or offloads outside its
+   * capabilities; `ERR_NO_DEVICE` after release, or the PMD's refusal.
    */
-  configure(nbRxq: number, nbTxq: number): void {
+  configure(nbRxq: number, nbTxq: number, conf: EthConf = {}): void {
     this.#requireAlive('configure');
     if (this.#startedValue) {
       throw new BypassError(
@@ -204,17 +235,33 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
         `Port ${this.portId} must be stopped to allow configuration`,
       );
     }
+    const next = this.#normalizeConf(conf);
     const info = this.devInfo();
     this.#checkQueues('rx', nbRxq, info.maxRxQueues);
     this.#checkQueues('tx', nbTxq, info.maxTxQueues);
-    this.devConfigure(nbRxq, nbTxq);
+    // lib/ethdev/rte_ethdev.c rte_eth_dev_configure: the interrupts asked for must be in dev_flags
+    this.#checkIntr('lsc', next.lsc, ETH_DEV_FLAG.INTR_LSC, info);
+    this.#checkIntr('rmv', next.rmv, ETH_DEV_FLAG.INTR_RMV, info);
+    // ... and the offloads within the capabilities
+    this.#checkOffloads('Rx', next.rxOffloads, info.rxOffloadCapa);
+    this.#checkOffloads('Tx', next.txOffloads, info.txOffloadCapa);
+    const previous = this.#conf;
+    this.#conf = next;
+    try {
+      this.devConfigure(nbRxq, nbTxq, next);
+    } catch (err) {
+      this.#conf = previous;
+      throw err;
+    }
     this.#nbRx = nbRxq;
     this.#nbTx = nbTxq;
     this.#configuredValue = true;
   }
 
   /**
-   * Starts the port (`rte_eth_dev_start`); a started port stays as it is.
+   * Starts the port (`rte_eth_dev_start`); a started port stays as it is. Unless the port was
+   * configured with `lsc`, the PMD's link update runs once the port is started (with `lsc` the
+   * link is the PMD's interrupt's business).
    *
    * @throws `BypassError` `ERR_STATE` when not configured, `ERR_NO_DEVICE` when the device
    * is gone, or the PMD's refusal.
@@ -230,6 +277,8 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
     }
     this.devStart();
     this.#startedValue = true;
+    // lib/ethdev/rte_ethdev.c rte_eth_dev_start: link_update after dev_start only without lsc
+    if (!this.#conf.lsc) this.devLinkUpdate();
   }
 
   /** Stops the port (`rte_eth_dev_stop`); a stopped port stays as it is. */
@@ -327,9 +376,20 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
 
   // ---------------------------------------------------------------- link
 
-  /** `rte_eth_link_get`: refreshes (PMD `link_update`) and returns a copy of the link. */
+  /**
+   * `rte_eth_link_get`: refreshes (PMD `link_update`) and returns a copy of the link. On a started
+   * port configured with `lsc` the recorded link is returned as it is, the PMD is not asked.
+   *
+   * @example
+   * ```ts
+   * if (!port.linkGet().status) console.log(`port ${port.portId} is down`);
+   * ```
+   */
   linkGet(): EthLink {
-    if (this.#stateValue !== 'unused') this.devLinkUpdate();
+    // lib/ethdev/rte_ethdev.c rte_eth_link_get: with intr_conf.lsc on a started port the
+    // recorded link is the answer; otherwise the PMD's link_update refreshes it first
+    const trustRecorded = this.#conf.lsc && this.#startedValue;
+    if (this.#stateValue !== 'unused' && !trustRecorded) this.devLinkUpdate();
     return { ...this.#link };
   }
 
@@ -576,7 +636,15 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   }
 
   protected abstract devInfoGet(): EthDevInfo;
-  protected abstract devConfigure(nbRxq: number, nbTxq: number): void;
+  /**
+   * PMD `dev_configure`: set up `nbRxq` / `nbTxq` queues for `conf`, already checked against the
+   * device's limits, flags and capabilities (and already {@link EthDev.devConf}).
+   */
+  protected abstract devConfigure(
+    nbRxq: number,
+    nbTxq: number,
+    conf: Readonly<Required<EthConf>>,
+  ): void;
   protected abstract devStart(): void;
   protected abstract devStop(): void;
   protected abstract devClose(): void;
@@ -598,7 +666,11 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
     count: number,
   ): number;
 
-  /** Refreshes the link (PMD `link_update`); call {@link EthDev.updateLink}. Default: nothing. */
+  /**
+   * Refreshes the link (PMD `link_update`); call {@link EthDev.recordLink} or
+   * {@link EthDev.updateLink}. Called by `linkGet` (not on a started `lsc` port) and after
+   * `devStart` (not with `lsc`). Default: nothing.
+   */
   protected devLinkUpdate(): void {}
 
   /** PMD `dev_set_link_up/down`. Default: not supported. */
@@ -645,6 +717,61 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
         `cannot ${what} port ${this.portId} (${this.name}): it was closed and released`,
       );
     }
+  }
+
+  /** Fills in the defaults; the offloads must be 32-bit masks, `lsc` / `rmv` booleans. */
+  #normalizeConf(conf: EthConf): Readonly<Required<EthConf>> {
+    if (typeof conf !== 'object' || conf === null) {
+      throw new BypassError(
+        'ERR_INVALID_ARGUMENT',
+        `Cannot configure ethdev port ${this.portId} from ${String(conf)}: ` +
+          'pass an EthConf object such as { rxOffloads: ETH_OFFLOAD.VLAN_STRIP }',
+      );
+    }
+    const next = {
+      rxOffloads: conf.rxOffloads ?? 0,
+      txOffloads: conf.txOffloads ?? 0,
+      lsc: conf.lsc ?? false,
+      rmv: conf.rmv ?? false,
+    };
+    for (const key of ['rxOffloads', 'txOffloads'] as const) {
+      const v = next[key];
+      if (!Number.isInteger(v) || v < 0 || v > 0xffff_ffff) {
+        throw new BypassError(
+          'ERR_INVALID_ARGUMENT',
+          `Port ${this.portId}: ${key} must be a mask of ETH_OFFLOAD bits, got ${String(v)}`,
+        );
+      }
+    }
+    for (const key of ['lsc', 'rmv'] as const) {
+      if (typeof next[key] !== 'boolean') {
+        throw new BypassError(
+          'ERR_INVALID_ARGUMENT',
+          `Port ${this.portId}: ${key} must be true or false, got ${String(next[key])}`,
+        );
+      }
+    }
+    return Object.freeze(next);
+  }
+
+  #checkIntr(what: 'lsc' | 'rmv', asked: boolean, flag: number, info: EthDevInfo): void {
+    if (!asked || (info.devFlags & flag) !== 0) return;
+    const name = what === 'lsc' ? 'RTE_ETH_DEV_INTR_LSC' : 'RTE_ETH_DEV_INTR_RMV';
+    throw new BypassError(
+      'ERR_INVALID_ARGUMENT',
+      `Driver ${info.driverName} does not support ${what} (port ${this.portId} has no ${name}): ` +
+        `configure it without ${what}`,
+    );
+  }
+
+  #checkOffloads(dir: 'Rx' | 'Tx', asked: number, capa: number): void {
+    const missing = (asked & ~capa) >>> 0;
+    if (missing === 0) return;
+    throw new BypassError(
+      'ERR_INVALID_ARGUMENT',
+      `Ethdev port_id=${this.portId} does not support ${dir} offloads 0x${missing.toString(16)}: ` +
+        `ask only for ${dir === 'Rx' ? 'rxOffloadCapa' : 'txOffloadCapa'} 0x${(capa >>> 0).toString(16)}`,
+    );
   }
 
   #checkQueues(dir: 'rx' | 'tx', n: number, max: number): void {

@@ -161,6 +161,38 @@ export interface EthDevInfo {
 }
 
 /**
+ * What {@link EthDev.configure} takes besides the queue counts: the parts of DPDK's
+ * `struct rte_eth_conf` (`dev_conf`) this model acts on. Every field is optional; the port keeps
+ * the conf of its last successful configure with the defaults filled in ({@link EthDev.devConf}).
+ *
+ * - `rxOffloads` / `txOffloads` (`rxmode.offloads`, `txmode.offloads`): {@link ETH_OFFLOAD} bits,
+ *   each within the port's `rxOffloadCapa` / `txOffloadCapa`; default none.
+ * - `lsc` (`intr_conf.lsc`): the application wants `intr_lsc` events; needs
+ *   {@link ETH_DEV_FLAG}`.INTR_LSC` in `devFlags`. On a started port configured with it, `linkGet`
+ *   returns the recorded link without asking the PMD, and `start` leaves the link to the PMD's
+ *   interrupt. Default false.
+ * - `rmv` (`intr_conf.rmv`): the application wants `intr_rmv` events; needs
+ *   {@link ETH_DEV_FLAG}`.INTR_RMV`. Default false.
+ *
+ * @example
+ * ```ts
+ * const conf: EthConf = { rxOffloads: ETH_OFFLOAD.VLAN_STRIP, lsc: true };
+ * port.configure(1, 1, conf);
+ * port.devConf.lsc; // true until the next successful configure
+ * ```
+ */
+export interface EthConf {
+  /** `rxmode.offloads`: {@link ETH_OFFLOAD} bits within `rxOffloadCapa`; default 0. */
+  rxOffloads?: number;
+  /** `txmode.offloads`: {@link ETH_OFFLOAD} bits within `txOffloadCapa`; default 0. */
+  txOffloads?: number;
+  /** `intr_conf.lsc`: link-state-change events (needs `ETH_DEV_FLAG.INTR_LSC`); default false. */
+  lsc?: boolean;
+  /** `intr_conf.rmv`: removal events (needs `ETH_DEV_FLAG.INTR_RMV`); default false. */
+  rmv?: boolean;
+}
+
+/**
  * The port state of `rte_eth_dev.state`: `'unused'` (released), `'attached'` (probed, usable),
  * `'removed'` (the device behind it vanished; the port is still allocated until closed).
  *

@@ -5,6 +5,7 @@ import {
   EthDev,
   defaultEthDevInfo,
   emptyEthStats,
+  type EthConf,
   type EthDevInit,
   type EthDevInfo,
   type EthDevRegistry,
@@ -14,11 +15,19 @@ import {
 
 /**
  * A test PMD: RX rings filled by `inject`, TX recorded (marks) and freed, every control op
- * recorded in `calls`, optional refusals, a TX budget, and hooks to run code inside a burst.
+ * recorded in `calls` (and the conf of each configure in `confs`, the port's `devConf` as the
+ * PMD saw it in `devConfSeen`), link updates counted, optional refusals, a TX budget, and hooks
+ * to run code inside a burst.
  */
 export class FakePort extends EthDev {
   readonly calls: string[] = [];
   readonly sent: number[] = [];
+  /** The conf each `devConfigure` got. */
+  readonly confs: Readonly<Required<EthConf>>[] = [];
+  /** `devConf` read inside each `devConfigure`. */
+  readonly devConfSeen: Readonly<Required<EthConf>>[] = [];
+  /** Calls of the PMD's `link_update` (`devLinkUpdate`). */
+  linkUpdates = 0;
   readonly pool: PacketPool;
   readonly info: EthDevInfo;
   /** Frames the next TX bursts may take in total (Infinity = all). */
@@ -71,7 +80,9 @@ export class FakePort extends EthDev {
   protected devInfoGet(): EthDevInfo {
     return this.info;
   }
-  protected devConfigure(nbRxq: number, nbTxq: number): void {
+  protected devConfigure(nbRxq: number, nbTxq: number, conf: Readonly<Required<EthConf>>): void {
+    this.confs.push(conf);
+    this.devConfSeen.push(this.devConf);
     this.rec(`configure ${nbRxq} ${nbTxq}`);
     this.rings = [];
     for (let q = 0; q < nbRxq; q++) this.rings.push(new PacketRing(256));
@@ -85,6 +96,9 @@ export class FakePort extends EthDev {
   }
   protected devClose(): void {
     this.rec('close');
+  }
+  protected override devLinkUpdate(): void {
+    this.linkUpdates++;
   }
   protected override devSetLink(up: boolean): void {
     this.rec(`link ${up}`);
