@@ -130,7 +130,7 @@ export class NetvscPmdNicModel implements NicModel {
       return;
     }
     // The application asks for VLAN_STRIP: without it the PMD puts the tag back in the frame.
-    port.configure(1, 1, ETH_OFFLOAD.VLAN_STRIP);
+    port.configure(1, 1, { rxOffloads: ETH_OFFLOAD.VLAN_STRIP });
     port.start();
     this.port = port;
     this.ctx.event(

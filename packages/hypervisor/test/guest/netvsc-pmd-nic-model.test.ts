@@ -52,7 +52,11 @@ test('netvsc-pmd: the devargs come from the NIC options; nothing is usable befor
   t.true(port.started);
   t.is(port.args.latencyUs, 20);
   t.is(port.args.txCopybreak, 0);
-  t.is(port.rxOffloads, ETH_OFFLOAD.VLAN_STRIP, 'tags stay in metadata for the guest stack');
+  t.is(
+    port.devConf.rxOffloads,
+    ETH_OFFLOAD.VLAN_STRIP,
+    'tags stay in metadata for the guest stack',
+  );
   t.is(m.datapath(), 'backup');
   t.is(m.device('master'), null, 'a DPDK port is no netdev');
   m.dispose();

@@ -33,8 +33,8 @@ export type HnStatusKind = 'link' | 'short-speed' | 'ignored' | 'unknown';
  *
  * @example
  * ```ts
- * const link = new HnLink(scheduler, true, () => port.emit('intr_lsc', port));
- * link.lsc = true;                                   // configure with intr_conf.lsc
+ * const link = new HnLink(scheduler, true, () => port.devConf.lsc, () => port.emit('intr_lsc', port));
+ * port.configure(1, 1, { lsc: true });               // intr_conf.lsc
  * link.onStatus(RNDIS_STATUS.MEDIA_DISCONNECT, buf); // 'link'; the event 10 us later
  * link.up;                                           // false: what the next query answers
  * ```
@@ -44,15 +44,20 @@ export class HnLink {
   up: boolean;
   /** What OID_GEN_LINK_SPEED answers, in Mbps. */
   speed = DEFAULT_SPEED;
-  /** `dev_conf.intr_conf.lsc` of the last successful configure. */
-  lsc = false;
   private readonly scheduler: Scheduler;
+  /** Reads the port's `dev_conf.intr_conf.lsc`. */
+  private readonly lsc: () => boolean;
   private readonly raise: () => void;
   private readonly alarms = new Set<TimerId>();
 
-  constructor(scheduler: Scheduler, up: boolean, raise: () => void) {
+  /**
+   * `up`: the bring-up's media state; `lsc` reads the port's `intr_conf.lsc` (its
+   * `EthDev.devConf`); `raise` emits the port's `intr_lsc`.
+   */
+  constructor(scheduler: Scheduler, up: boolean, lsc: () => boolean, raise: () => void) {
     this.scheduler = scheduler;
     this.up = up;
+    this.lsc = lsc;
     this.raise = raise;
   }
 
@@ -88,7 +93,7 @@ export class HnLink {
       default:
         return 'unknown';
     }
-    if (this.lsc) this.arm();
+    if (this.lsc()) this.arm();
     return kind;
   }
 

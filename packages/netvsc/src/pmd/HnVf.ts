@@ -12,6 +12,7 @@ import type { Subscription } from 'rxjs';
 import type { DpdkLogger } from '../dpdk/ethdev/DpdkLog.js';
 import type { EthDev } from '../dpdk/ethdev/EthDev.js';
 import type { EthDevRegistry } from '../dpdk/ethdev/EthDevRegistry.js';
+import type { EthConf } from '../dpdk/ethdev/EthTypes.js';
 import type { SysfsView } from '../dpdk/sysfs/SysfsView.js';
 import { EthStatsFolder } from './NetvscPmdStats.js';
 
@@ -49,7 +50,7 @@ export interface HnVfOwner {
  * - Attach (hn_vf_attach): the port with the netvsc MAC; one owned by someone else is refused
  *   ("Port N already owned by other device X"); then it is owned and its removal event watched.
  * - Add (hn_vf_add_unlocked): only after the host reported the VF (NVSP 128) and while not
- *   switched; attach, and if the netvsc port is started configure the VF like it (queues, MTU),
+ *   switched; attach, and if the netvsc port is started configure the VF like it (queues, conf, MTU),
  *   start it, then switch the datapath to the VF (NVSP 129, 1). Triggered by the association
  *   message, at init, and by a PCI hot-add (retried every 1 s, up to 120 times, until the PCI
  *   device has a network interface with the netvsc MAC).
@@ -110,7 +111,7 @@ export class HnVf {
       else {
         try {
           this.owner.log('info', `configuring VF port ${vf.portId}`);
-          vf.configure(self.nbRxQueues, self.nbTxQueues);
+          vf.configure(self.nbRxQueues, self.nbTxQueues, vfConf(self.devConf));
           this.state = 'configured';
           vf.setMtu(self.mtu);
           this.owner.log('info', `Starting VF port ${vf.portId}`);
@@ -127,11 +128,14 @@ export class HnVf {
     }
   }
 
-  /** hn_vf_configure: the VF gets the netvsc port's queue counts. */
+  /**
+   * hn_vf_configure: the VF gets the netvsc port's queue counts and `dev_conf` (the one being
+   * configured: `EthDev` sets it before `devConfigure`), as {@link vfConf} adapts it.
+   */
   configure(nbRxq: number, nbTxq: number): void {
     const vf = this.vfPort;
     if (vf === null) return;
-    vf.configure(nbRxq, nbTxq);
+    vf.configure(nbRxq, nbTxq, vfConf(this.owner.port.devConf));
     this.state = 'configured';
   }
 
@@ -322,4 +326,13 @@ export class HnVf {
 
 function text(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * hn_vf.c hn_vf_configure: the VF is configured with the netvsc port's conf, except that its link
+ * interrupt is not wanted (`lsc` off) and its removal interrupt is (`rmv` on): a VF whose PMD
+ * lacks `RTE_ETH_DEV_INTR_RMV` is refused by its own configure.
+ */
+function vfConf(conf: Readonly<Required<EthConf>>): EthConf {
+  return { ...conf, lsc: false, rmv: true };
 }

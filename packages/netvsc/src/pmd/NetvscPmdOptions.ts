@@ -50,23 +50,3 @@ export interface NetvscPmdOptions {
   /** Jitter of the NVSP bring-up retries. */
   random?: SeededRandom;
 }
-
-/**
- * What {@link NetvscPmdPort.configure} takes besides the queue counts: the parts of DPDK's
- * `struct rte_eth_conf` this port acts on.
- *
- * @example
- * ```ts
- * const conf: NetvscPmdConf = { rxOffloads: ETH_OFFLOAD.VLAN_STRIP, lsc: true };
- * port.configure(1, 1, conf);
- * ```
- */
-export interface NetvscPmdConf {
-  /** `rxmode.offloads` ({@link ETH_OFFLOAD} bits); default none. */
-  rxOffloads?: number;
-  /**
-   * `intr_conf.lsc`: raise `intr_lsc` for the host's link indications (10 us after the poll that
-   * reads them); default false, and then no link event at all.
-   */
-  lsc?: boolean;
-}

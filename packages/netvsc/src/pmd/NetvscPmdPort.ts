@@ -12,6 +12,7 @@ import { EthDev, type EthDevInit } from '../dpdk/ethdev/EthDev.js';
 import {
   ETH_DEV_FLAG,
   ETH_OFFLOAD,
+  type EthConf,
   type EthDevInfo,
   type EthStats,
 } from '../dpdk/ethdev/EthTypes.js';
@@ -25,7 +26,7 @@ import { HnQueues } from './HnQueues.js';
 import { HnSendSections } from './HnTxQueue.js';
 import { HnVf, type HnVfState } from './HnVf.js';
 import { hostLatencyUnits, parseNetvscPmdArgs, type NetvscPmdArgs } from './NetvscPmdArgs.js';
-import type { NetvscPmdConf, NetvscPmdOptions } from './NetvscPmdOptions.js';
+import type { NetvscPmdOptions } from './NetvscPmdOptions.js';
 import { emptyNetvscPmdStats, type NetvscPmdStats } from './NetvscPmdStats.js';
 
 /** hn_var.h HN_MAX_CHANNELS. */
@@ -47,11 +48,18 @@ const AGG_LIMITS = { size: 0x4000, packets: 8, align: 8 };
  * - RX (`HnRxQueue`): the synthetic ring first (multicast, new flows), then the VF; every
  *   frame's `port` is this port; a VLAN tag (always stripped by the host) is in `vlanTci` when
  *   the port was configured with `VLAN_STRIP`, else put back into the frame (hn_rxpkt).
+ * - Configure ({@link EthDev.configure}, checked by `EthDev`): `rxOffloads` within `VLAN_STRIP |
+ *   RSS_HASH` (fewer with a VF), `txOffloads` within `VLAN_INSERT | MULTI_SEGS`, `lsc` accepted
+ *   (the port sets `RTE_ETH_DEV_INTR_LSC`), `rmv` refused (a VMBus port has no
+ *   `RTE_ETH_DEV_INTR_RMV`). Without `VLAN_STRIP` a received VLAN tag is put back into the frame
+ *   (hn_dev_configure). An attached VF is configured with the same conf, `lsc` off and `rmv` on
+ *   (hn_vf_configure).
  * - Link (`HnLink`): RNDIS MEDIA_CONNECT / MEDIA_DISCONNECT / LINK_SPEED_CHANGE, read from the
  *   ring when the application polls, record nothing. With `lsc` configured each one raises
  *   `intr_lsc` 10 us later (hn_rndis_link_alarm), without it nothing. The link is recorded at
  *   start and by `linkGet` (hn_dev_link_update), only when its status changed; on a port started
- *   with `lsc`, `linkGet` returns the recorded link without refreshing it (rte_eth_link_get).
+ *   with `lsc`, `linkGet` returns the recorded link without refreshing it (`EthDev`, as
+ *   rte_eth_link_get).
  * - VF (`HnVf`): attach, datapath switch (NVSP 129) only while started, removal, recovery.
  * - Stats: the 8 basic counters include the VF's (kept after it leaves); `statsReset` leaves
  *   the attached VF's share alone, {@link NetvscPmdPort.xstatsReset} resets it too; {@link
@@ -87,11 +95,6 @@ export class NetvscPmdPort extends EthDev {
   private readonly txDescriptors: number;
   private readonly queues: HnQueues;
   private readonly link: HnLink;
-  /** RX offloads of the configure call in progress (`dev_conf.rxmode.offloads`). */
-  private rxOffloadsReq = 0;
-  private rxOffloadsValue = 0;
-  /** `intr_conf.lsc` of the configure call in progress. */
-  private lscReq = false;
 
   /**
    * Probes the VMBus device: parses the devargs (a bad one throws at once, before any I/O), runs
@@ -159,7 +162,12 @@ export class NetvscPmdPort extends EthDev {
     this.pool = options.pool;
     this.log = log;
     this.nvspVersion = r.version;
-    this.link = new HnLink(options.scheduler, r.linkUp, () => this.emit('intr_lsc', this));
+    this.link = new HnLink(
+      options.scheduler,
+      r.linkUp,
+      () => this.devConf.lsc,
+      () => this.emit('intr_lsc', this),
+    );
     this.hostLatency = hostLatencyUnits(args.latencyUs);
     if (this.hostLatency < 0) log('error', `invalid latency value ${args.latencyUs * 1000}`);
     this.initMacAddr(MacAddress.fromNumber(r.mac));
@@ -293,53 +301,21 @@ export class NetvscPmdPort extends EthDev {
     return info;
   }
 
-  /** The RX offloads ({@link ETH_OFFLOAD} bits) of the last successful configure. */
-  get rxOffloads(): number {
-    return this.rxOffloadsValue;
-  }
-
-  /** True when the last successful configure asked for link interrupts (`intr_conf.lsc`). */
-  get lsc(): boolean {
-    return this.link.lsc;
+  /**
+   * hn_ethdev.c hn_dev_configure: the queues, the VF (hn_vf_configure), and `vlan_strip` from
+   * `RTE_ETH_RX_OFFLOAD_VLAN_STRIP`. `EthDev` has checked `conf`; HnLink reads `lsc` from
+   * {@link EthDev.devConf}.
+   */
+  protected devConfigure(nbRxq: number, nbTxq: number, conf: Readonly<Required<EthConf>>): void {
+    this.queues.build(this.client.endpoints, Math.max(nbRxq, nbTxq, 1));
+    this.vf.configure(nbRxq, nbTxq);
+    this.queues.vlanStrip = (conf.rxOffloads & ETH_OFFLOAD.VLAN_STRIP) !== 0;
   }
 
   /**
-   * `rte_eth_dev_configure` with `rxmode.offloads` and `intr_conf.lsc`: `conf` is a
-   * {@link NetvscPmdConf}, or the RX offloads alone (a number). `rxOffloads` ({@link ETH_OFFLOAD}
-   * bits, default none) must be within the port's RX capabilities; without `VLAN_STRIP` a
-   * received VLAN tag is put back into the frame (hn_dev_configure sets `vlan_strip` from it).
-   * `lsc` (default false) makes each link indication raise `intr_lsc`, and `linkGet` on the
-   * started port return the recorded link (see the class). Both last until the next configure.
-   *
-   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for an offload the port cannot do, and what
-   * {@link EthDev.configure} throws.
+   * hn_ethdev.c hn_dev_start: RNDIS filter, VF start (and switch), then its own link update,
+   * with `lsc` too (`EthDev.start` adds the generic one after it, only without `lsc`).
    */
-  override configure(nbRxq: number, nbTxq: number, conf: number | NetvscPmdConf = 0): void {
-    const rxOffloads = (typeof conf === 'number' ? conf : conf.rxOffloads) ?? 0;
-    const capa = this.devInfo().rxOffloadCapa;
-    // lib/ethdev/rte_ethdev.c rte_eth_dev_configure: requested offloads must be in the capa
-    if (!this.started && (rxOffloads & ~capa) !== 0) {
-      throw new BypassError(
-        'ERR_INVALID_ARGUMENT',
-        `Ethdev port_id=${this.portId} does not support Rx offloads 0x${(rxOffloads & ~capa).toString(16)}`,
-      );
-    }
-    this.rxOffloadsReq = rxOffloads;
-    // rte_eth_dev_configure accepts intr_conf.lsc: eth_dev_vmbus_allocate sets RTE_ETH_DEV_INTR_LSC
-    this.lscReq = typeof conf !== 'number' && conf.lsc === true;
-    super.configure(nbRxq, nbTxq);
-  }
-
-  protected devConfigure(nbRxq: number, nbTxq: number): void {
-    this.queues.build(this.client.endpoints, Math.max(nbRxq, nbTxq, 1));
-    this.vf.configure(nbRxq, nbTxq);
-    // hn_ethdev.c hn_dev_configure: vlan_strip follows RTE_ETH_RX_OFFLOAD_VLAN_STRIP
-    this.queues.vlanStrip = (this.rxOffloadsReq & ETH_OFFLOAD.VLAN_STRIP) !== 0;
-    this.rxOffloadsValue = this.rxOffloadsReq;
-    this.link.lsc = this.lscReq;
-  }
-
-  /** hn_ethdev.c hn_dev_start: RNDIS filter, VF start (and switch), link (with `lsc` too). */
   protected devStart(): void {
     this.ctl.setRxFilter(
       NDIS_PACKET_TYPE.BROADCAST | NDIS_PACKET_TYPE.ALL_MULTICAST | NDIS_PACKET_TYPE.DIRECTED,
@@ -372,9 +348,6 @@ export class NetvscPmdPort extends EthDev {
   }
 
   protected override devLinkUpdate(): void {
-    // lib/ethdev/rte_ethdev.c rte_eth_link_get: with intr_conf.lsc on a started port the
-    // recorded link is returned and the PMD's link_update is not called
-    if (this.link.lsc && this.started) return;
     this.linkUpdate();
   }
 

@@ -153,7 +153,7 @@ test('TX: a full VMBus ring ends the burst; the caller keeps the rest (DPDK owne
 test('RX: frames are copied by default (rx_extmbuf_enable 0); without VLAN_STRIP the tag is put back in the frame', (t) => {
   const w = new PmdWorld();
   const p = w.up();
-  t.is(p.rxOffloads, 0);
+  t.is(p.devConf.rxOffloads, 0);
   w.deliver(3, 1000, 0x0123);
   w.settle();
   const hs = w.receive();
@@ -175,12 +175,12 @@ test('RX: frames are copied by default (rx_extmbuf_enable 0); without VLAN_STRIP
 test('RX: configured with VLAN_STRIP the tag stays in the tci; an offload the port cannot do is refused', (t) => {
   const w = new PmdWorld();
   const p = w.probe();
-  const e = t.throws(() => p.configure(1, 1, ETH_OFFLOAD.VLAN_FILTER));
+  const e = t.throws(() => p.configure(1, 1, { rxOffloads: ETH_OFFLOAD.VLAN_FILTER }));
   t.true(isBypassError(e, 'ERR_INVALID_ARGUMENT'));
   t.regex(e.message, /does not support Rx offloads 0x2/);
-  p.configure(1, 1, ETH_OFFLOAD.VLAN_STRIP);
+  p.configure(1, 1, { rxOffloads: ETH_OFFLOAD.VLAN_STRIP });
   p.start();
-  t.is(p.rxOffloads, ETH_OFFLOAD.VLAN_STRIP);
+  t.is(p.devConf.rxOffloads, ETH_OFFLOAD.VLAN_STRIP);
   w.deliver(2, 1000, 0x0123);
   w.settle();
   const hs = w.receive();

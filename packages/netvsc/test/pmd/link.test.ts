@@ -28,21 +28,26 @@ function lscEvents(p: NetvscPmdPort): boolean[] {
   return seen;
 }
 
-test('the port advertises RTE_ETH_DEV_INTR_LSC and accepts lsc; the option lasts until the next configure', (t) => {
+test('the port advertises RTE_ETH_DEV_INTR_LSC and accepts lsc; the conf lasts until the next configure', (t) => {
   const w = new PmdWorld();
   const p = w.probe();
   t.not(p.devInfo().devFlags & ETH_DEV_FLAG.INTR_LSC, 0);
-  t.false(p.lsc);
+  t.false(p.devConf.lsc);
   p.configure(1, 1, { lsc: true, rxOffloads: ETH_OFFLOAD.VLAN_STRIP });
-  t.true(p.lsc);
-  t.is(p.rxOffloads, ETH_OFFLOAD.VLAN_STRIP);
-  p.configure(1, 1, ETH_OFFLOAD.VLAN_STRIP); // the offloads alone, as before: lsc off again
-  t.false(p.lsc);
-  t.is(p.rxOffloads, ETH_OFFLOAD.VLAN_STRIP);
+  t.true(p.devConf.lsc);
+  t.is(p.devConf.rxOffloads, ETH_OFFLOAD.VLAN_STRIP);
+  p.configure(1, 1, { rxOffloads: ETH_OFFLOAD.VLAN_STRIP }); // a whole new conf: lsc off again
+  t.false(p.devConf.lsc);
+  t.is(p.devConf.rxOffloads, ETH_OFFLOAD.VLAN_STRIP);
   t.throws(() => p.configure(1, 1, { lsc: true, rxOffloads: ETH_OFFLOAD.VLAN_FILTER }), {
     message: /does not support Rx offloads/,
   });
-  t.false(p.lsc, 'a refused configure changes nothing');
+  t.false(p.devConf.lsc, 'a refused configure changes nothing');
+  // a VMBus port has no RTE_ETH_DEV_INTR_RMV (eth_dev_vmbus_allocate sets INTR_LSC only)
+  t.throws(() => p.configure(1, 1, { rmv: true }), {
+    code: 'ERR_INVALID_ARGUMENT',
+    message: /Driver net_netvsc does not support rmv/,
+  });
 });
 
 test('without lsc no link event at all; the poll records nothing, linkGet records the host link', (t) => {
@@ -171,4 +176,27 @@ test('pending link alarms are cancelled by close and by an MTU change (hn_rndis_
   w.settle();
   t.deepEqual(seen, []);
   t.is(w.scheduler.pending, 0);
+});
+
+test('the VF is configured with the port conf, lsc off and rmv on (hn_vf_configure), also on hot-add', (t) => {
+  const w = new PmdWorld();
+  w.plugVf();
+  const vfPort = w.probeVf();
+  w.associateDuringBringUp();
+  const p = w.probe();
+  p.configure(1, 1, { lsc: true, rxOffloads: ETH_OFFLOAD.VLAN_STRIP });
+  const want = { rxOffloads: ETH_OFFLOAD.VLAN_STRIP, txOffloads: 0, lsc: false, rmv: true };
+  t.deepEqual(vfPort.devConf, want);
+  // hot-add on a started port (hn_vf_add_unlocked calls hn_vf_configure)
+  const w2 = new PmdWorld();
+  const p2 = w2.probe();
+  p2.configure(1, 1, { lsc: true, rxOffloads: ETH_OFFLOAD.VLAN_STRIP });
+  p2.start();
+  w2.plugVf();
+  w2.advanceMs(1000);
+  w2.host.sendVfAssociation(true, 1);
+  w2.settle();
+  w2.send(1);
+  t.true(p2.vfSwitched);
+  t.deepEqual(p2.vfPort?.devConf, want);
 });
