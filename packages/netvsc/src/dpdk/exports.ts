@@ -40,7 +40,12 @@ export {
   FAILSAFE_HOTPLUG_POLL_DEFAULT_MS,
 } from './failsafe/FailsafeArgs.js';
 export type { FailsafeArgs, FailsafeSubDeviceSpec } from './failsafe/FailsafeArgs.js';
-export { FailsafeSubDevice, SubDevState, subDevStateName } from './failsafe/FailsafeSubDevice.js';
+export {
+  FailsafeSubDevice,
+  SubDevState,
+  subDevStateName,
+  failsafeSubDeviceConf,
+} from './failsafe/FailsafeSubDevice.js';
 export type { SubDevStateValue } from './failsafe/FailsafeSubDevice.js';
 export { FailsafePort } from './failsafe/FailsafePort.js';
 export { failsafeDriver } from './failsafe/failsafeDriver.js';

@@ -2,6 +2,7 @@ import test from 'ava';
 import { BypassError, MacAddress } from '@bypass/core';
 import {
   ETH_DEV_FLAG,
+  ETH_OFFLOAD,
   FailsafePort,
   SubDevState,
   selectTxSubDevice,
@@ -396,7 +397,7 @@ test('the upkeep takes the link after configuring a new sub-device, before start
 
 test('without lsc no LSC callback on the sub-devices: their link events leave the fail-safe link alone', (t) => {
   const { fs, sub } = started();
-  t.false(fs.lsc);
+  t.false(fs.devConf.lsc);
   let events = 0;
   fs.on('intr_lsc', () => events++);
   sub('net_fakeA').setHwLink(false);
@@ -408,7 +409,7 @@ test('without lsc no LSC callback on the sub-devices: their link events leave th
 
 test('with lsc the TX sub-device link events are followed; linkGet on the started port returns the recorded link', (t) => {
   const { fs, sub } = started(undefined, undefined, { lsc: true });
-  t.true(fs.lsc);
+  t.true(fs.devConf.lsc);
   const seen: boolean[] = [];
   fs.on('intr_lsc', () => seen.push(fs.storedLink.status));
   sub('net_fakeA').setHwLink(false);
@@ -419,7 +420,7 @@ test('with lsc the TX sub-device link events are followed; linkGet on the starte
   t.true(fs.linkGet().status, 'stopped: fs_link_update runs');
   t.deepEqual(seen, [false], 'and raises no event');
   fs.configure(1, 1);
-  t.false(fs.lsc, 'until the next configure');
+  t.false(fs.devConf.lsc, 'until the next configure');
 });
 
 test('with lsc, a sub-device without RTE_ETH_DEV_INTR_LSC gets no callback and start takes no link', (t) => {
@@ -436,6 +437,76 @@ test('with lsc, a sub-device without RTE_ETH_DEV_INTR_LSC gets no callback and s
   t.deepEqual([fs.storedLink.status, fs.storedLink.speed], [true, 10_000]);
   fs.stop();
   t.is(fs.linkGet().speed, 25_000);
+});
+
+/** A fail-safe over net_fakeA (INTR_LSC | INTR_RMV) and net_plainB, a FakePort without flags. */
+function withPlainSub() {
+  const w = new World();
+  w.registry.registerDriver({
+    name: 'net_plain',
+    matches: (n) => n.startsWith('net_plain'),
+    probe: (registry, name, args) =>
+      new FakePort({ registry, name, devargs: args }, w.pool, { devFlags: 0 }),
+  });
+  w.registry.registerDriver(fakeDriver(w.pool, new Set(['net_fakeA'])));
+  const fs = w.registry.probe('net_failsafe0,dev(net_fakeA),dev(net_plainB)') as FailsafePort;
+  const a = w.registry.getByName('net_fakeA') as FakePort;
+  const b = w.registry.getByName('net_plainB') as FakePort;
+  return { w, fs, a, b };
+}
+
+test('sub-devices get the fail-safe conf: rmv where they have INTR_RMV, lsc only with INTR_LSC (fs_dev_configure)', (t) => {
+  const { fs, a, b } = withPlainSub();
+  fs.configure(1, 1, { lsc: true, rxOffloads: ETH_OFFLOAD.VLAN_FILTER });
+  t.deepEqual(a.confs, [
+    { rxOffloads: ETH_OFFLOAD.VLAN_FILTER, txOffloads: 0, lsc: true, rmv: true },
+  ]);
+  t.deepEqual(b.confs, [
+    { rxOffloads: ETH_OFFLOAD.VLAN_FILTER, txOffloads: 0, lsc: false, rmv: false },
+  ]);
+  t.deepEqual([a.listenerCount('intr_lsc'), a.listenerCount('intr_rmv')], [1, 1]);
+  t.deepEqual([b.listenerCount('intr_lsc'), b.listenerCount('intr_rmv')], [0, 0]);
+  t.false(fs.devConf.rmv, 'the fail-safe port itself is not configured with rmv');
+  t.true(fs.devConf.lsc);
+});
+
+test('the fail-safe port advertises INTR_LSC only: rmv is refused (failsafe.c)', (t) => {
+  const { fs } = setup();
+  t.is(fs.devInfo().devFlags, ETH_DEV_FLAG.INTR_LSC);
+  t.throws(() => fs.configure(1, 1, { rmv: true }), {
+    code: 'ERR_INVALID_ARGUMENT',
+    message: /Driver net_failsafe does not support rmv/,
+  });
+  t.false(fs.configured);
+});
+
+test('a configure with lsc after one without registers the LSC callback then (fs_dev_configure)', (t) => {
+  const { fs, sub } = setup();
+  fs.configure(1, 1);
+  t.is(sub('net_fakeA').listenerCount('intr_lsc'), 0);
+  fs.configure(1, 1, { lsc: true });
+  t.is(sub('net_fakeA').listenerCount('intr_lsc'), 1);
+  fs.configure(1, 1, { lsc: true });
+  t.is(sub('net_fakeA').listenerCount('intr_lsc'), 1, 'once');
+  t.is(sub('net_fakeA').listenerCount('intr_rmv'), 1, 'once');
+  fs.start();
+  const seen: boolean[] = [];
+  fs.on('intr_lsc', () => seen.push(fs.storedLink.status));
+  sub('net_fakeA').setHwLink(false);
+  t.deepEqual(seen, [false]);
+});
+
+test('a re-plugged sub-device is configured with the conf adapted to it (failsafe_eth_dev_state_sync)', (t) => {
+  const { w, fs, sub, live } = started(undefined, undefined, { lsc: true });
+  sub('net_fakeA').unplug();
+  live.delete('net_fakeA');
+  w.advanceMs(2000); // removed
+  live.add('net_fakeA');
+  w.advanceMs(2000); // probed, configured, started again
+  const a = sub('net_fakeA');
+  t.is(fs.subDevices[0]?.state, SubDevState.STARTED);
+  t.deepEqual(a.confs, [{ rxOffloads: 0, txOffloads: 0, lsc: true, rmv: true }]);
+  t.deepEqual([a.listenerCount('intr_lsc'), a.listenerCount('intr_rmv')], [1, 1]);
 });
 
 test('without lsc, start takes the link (rte_eth_dev_start calls link_update)', (t) => {

@@ -9,14 +9,19 @@ import {
 import { EthDev, type EthDevInit } from '../ethdev/EthDev.js';
 import { silentLogger, type DpdkLogger } from '../ethdev/DpdkLog.js';
 import {
-  ETH_DEV_FLAG,
   addEthStats,
   emptyEthStats,
+  type EthConf,
   type EthDevInfo,
   type EthStats,
 } from '../ethdev/EthTypes.js';
 import { parseFailsafeArgs, type FailsafeArgs } from './FailsafeArgs.js';
-import { FailsafeSubDevice, SubDevState, type SubDevStateValue } from './FailsafeSubDevice.js';
+import {
+  FailsafeSubDevice,
+  SubDevState,
+  failsafeSubDeviceConf,
+  type SubDevStateValue,
+} from './FailsafeSubDevice.js';
 import { replayConfiguration } from './replayConfiguration.js';
 import { failsafeDevInfo, selectTxSubDevice } from './selectTxSubDevice.js';
 import type { CommandRunner, FdReader } from './SubDeviceSources.js';
@@ -53,7 +58,9 @@ const INITIAL_LINK_SPEED = 10_000;
  *   and `fd()` when their source has a line) and probed through the registry at creation; the
  *   port's MAC is `mac=` (applied to every probed sub-device) or the first probed sub-device's.
  * - States (UNDEFINED < PARSED < PROBED < ACTIVE < STARTED): configure makes the port and its
- *   probed sub-devices ACTIVE, start STARTED, stop ACTIVE again (failsafe_ops.c). A
+ *   probed sub-devices ACTIVE, start STARTED, stop ACTIVE again (failsafe_ops.c). Each
+ *   sub-device is configured with the port's conf adapted to it ({@link failsafeSubDeviceConf}).
+ *   The port advertises `INTR_LSC` only, so `rmv` is refused (failsafe.c). A
  *   sub-device start failure fails the port's start unless the sub-device is being removed or
  *   gone (`ERR_NO_DEVICE`, DPDK's -EIO), which is skipped and flagged for removal.
  * - TX (failsafe_private.h fs_switch_dev): the preferred sub-device as soon as its state has
@@ -61,10 +68,11 @@ const INITIAL_LINK_SPEED = 10_000;
  *   least the port's; none: `txBurst` returns 0 and the application keeps its frames. A switch
  *   leaves the link alone.
  * - Link (failsafe_ops.c fs_link_update): the TX sub-device's recorded link, taken after the
- *   upkeep configured new sub-devices, and by `linkGet` and `start` (rte_ethdev.c: both skip it
- *   on a port configured with `lsc`, `linkGet` only while started). Configured with `lsc`
- *   (`intr_conf.lsc`), the port also listens to its sub-devices' `intr_lsc` (failsafe_ops.c
- *   fs_dev_configure registers the callback only then) and takes the link at each.
+ *   upkeep configured new sub-devices, and by `linkGet` and `start` (`EthDev`, as rte_ethdev.c:
+ *   both skip it on a port configured with `lsc`, `linkGet` only while started). Configured
+ *   with `lsc` (`intr_conf.lsc`), the port also listens to the `intr_lsc` of its sub-devices
+ *   that have `INTR_LSC` (failsafe_ops.c fs_dev_configure registers the callback only then) and
+ *   takes the link at each; to `intr_rmv` it listens on sub-devices that have `INTR_RMV`.
  * - RX (failsafe_rxtx.c failsafe_rx_burst): per queue, round-robin over STARTED sub-devices not
  *   being removed, one call returns one sub-device's frames; their `pool.port` is rewritten to
  *   this port's id.
@@ -107,9 +115,6 @@ export class FailsafePort extends EthDev {
   private readonly subs: FailsafeSubDevice[];
   private fsState: SubDevStateValue = SubDevState.UNDEFINED;
   private txSub = -1;
-  /** `intr_conf.lsc` of the last successful configure, and of the one in progress. */
-  private lscValue = false;
-  private lscReq = false;
   private rxCursor = new Int32Array(1);
   private readonly accumulator = emptyEthStats();
   private readonly scheduler: Scheduler;
@@ -200,47 +205,26 @@ export class FailsafePort extends EthDev {
     return failsafeDevInfo(this.subs);
   }
 
-  /** True when the last successful configure asked for link interrupts (`intr_conf.lsc`). */
-  get lsc(): boolean {
-    return this.lscValue;
-  }
-
   /**
-   * `rte_eth_dev_configure`; `conf.lsc` (`intr_conf.lsc`, default false) makes the port follow
-   * its sub-devices' link events (see the class). It lasts until the next configure.
-   *
-   * @throws `BypassError` what {@link EthDev.configure} or a sub-device throws.
+   * failsafe_ops.c fs_dev_configure: the PROBED and ACTIVE sub-devices are configured with the
+   * port's queue counts and conf ({@link failsafeSubDeviceConf}) and become ACTIVE; the callbacks
+   * their conf asks for are registered.
    */
-  override configure(nbRxq: number, nbTxq: number, conf: { lsc?: boolean } = {}): void {
-    this.lscReq = conf.lsc === true;
-    super.configure(nbRxq, nbTxq);
-  }
-
-  protected devConfigure(nbRxq: number, _nbTxq: number): void {
-    // rte_eth_dev_configure copies dev_conf before dev_configure and restores it on failure
-    const lsc = this.lscValue;
-    this.lscValue = this.lscReq;
-    try {
-      this.rxCursor = new Int32Array(Math.max(1, nbRxq));
-      for (const sub of this.subs) {
-        if (sub.port === null || sub.remove) continue;
-        if (sub.state !== SubDevState.PROBED && sub.state !== SubDevState.ACTIVE) continue;
-        sub.port.configure(nbRxq, _nbTxq);
-        this.listen(sub);
-        sub.state = SubDevState.ACTIVE;
-      }
-    } catch (err) {
-      this.lscValue = lsc;
-      throw err;
+  protected devConfigure(nbRxq: number, nbTxq: number, conf: Readonly<Required<EthConf>>): void {
+    this.rxCursor = new Int32Array(Math.max(1, nbRxq));
+    for (const sub of this.subs) {
+      if (sub.port === null || sub.remove) continue;
+      if (sub.state !== SubDevState.PROBED && sub.state !== SubDevState.ACTIVE) continue;
+      sub.port.configure(nbRxq, nbTxq, failsafeSubDeviceConf(conf, sub.port));
+      this.listen(sub);
+      sub.state = SubDevState.ACTIVE;
     }
     if (this.fsState < SubDevState.ACTIVE) this.fsState = SubDevState.ACTIVE;
   }
 
-  /** `rte_eth_dev_start`: fs_dev_start, then the link unless the port was configured with lsc. */
+  /** failsafe_ops.c fs_dev_start (`EthDev.start` then takes the link, unless `lsc`). */
   protected devStart(): void {
     this.fsDevStart();
-    // lib/ethdev/rte_ethdev.c rte_eth_dev_start: link_update after dev_start when lsc is off
-    if (!this.lscValue) this.fsLinkUpdate();
   }
 
   /** failsafe_ops.c fs_dev_start: starts the ACTIVE sub-devices and re-selects TX, no link. */
@@ -287,9 +271,6 @@ export class FailsafePort extends EthDev {
   }
 
   protected override devLinkUpdate(): void {
-    // lib/ethdev/rte_ethdev.c rte_eth_link_get: with intr_conf.lsc on a started port the
-    // recorded link is returned and link_update is not called
-    if (this.lscValue && this.started) return;
     this.fsLinkUpdate();
   }
 
@@ -416,19 +397,27 @@ export class FailsafePort extends EthDev {
     );
   }
 
+  /**
+   * failsafe_ops.c fs_dev_configure: after a sub-device's configure, the removal callback when
+   * its conf has `rmv` and the LSC callback when it has `lsc` ({@link failsafeSubDeviceConf}),
+   * each registered once and kept until the sub-device is removed.
+   */
   private listen(sub: FailsafeSubDevice): void {
     const port = sub.port;
-    if (port === null || sub.handlers !== null) return;
-    const handlers = {
+    if (port === null) return;
+    const handlers = (sub.handlers ??= {
       lsc: () => this.onSubLsc(),
       rmv: () => this.onSubRmv(sub),
-    };
-    // failsafe_ops.c fs_dev_configure: the LSC callback only when the application asked for
-    // intr_conf.lsc and the sub-device can raise it (then kept until the sub-device is removed)
-    if (this.lscValue && (port.devInfo().devFlags & ETH_DEV_FLAG.INTR_LSC) !== 0)
+    });
+    const conf = port.devConf;
+    if (conf.rmv && !sub.rmvCallback) {
+      port.on('intr_rmv', handlers.rmv);
+      sub.rmvCallback = true;
+    }
+    if (conf.lsc && !sub.lscCallback) {
       port.on('intr_lsc', handlers.lsc);
-    port.on('intr_rmv', handlers.rmv);
-    sub.handlers = handlers;
+      sub.lscCallback = true;
+    }
   }
 
   // failsafe_ether.c failsafe_eth_rmv_event_callback

@@ -1,4 +1,4 @@
-import { emptyEthStats, type EthStats } from '../ethdev/EthTypes.js';
+import { ETH_DEV_FLAG, emptyEthStats, type EthConf, type EthStats } from '../ethdev/EthTypes.js';
 import type { EthDev } from '../ethdev/EthDev.js';
 import type { EthDevRegistry } from '../ethdev/EthDevRegistry.js';
 import { parseFdNumber, type FailsafeSubDeviceSpec } from './FailsafeArgs.js';
@@ -44,6 +44,26 @@ export function subDevStateName(s: SubDevStateValue): string {
 }
 
 /**
+ * The conf a fail-safe port configures a sub-device with (failsafe_ops.c fs_dev_configure): its
+ * own `dev_conf` (offloads included), with `rmv` on exactly when the sub-device's port has
+ * `INTR_RMV`, and `lsc` on when the fail-safe port was configured with it and the sub-device has
+ * `INTR_LSC` (a sub-device without it is configured without `lsc` rather than refused).
+ *
+ * @example
+ * ```ts
+ * sub.configure(fs.nbRxQueues, fs.nbTxQueues, failsafeSubDeviceConf(fs.devConf, sub));
+ * ```
+ */
+export function failsafeSubDeviceConf(conf: Readonly<Required<EthConf>>, sub: EthDev): EthConf {
+  const flags = sub.devInfo().devFlags;
+  return {
+    ...conf,
+    rmv: (flags & ETH_DEV_FLAG.INTR_RMV) !== 0,
+    lsc: conf.lsc && (flags & ETH_DEV_FLAG.INTR_LSC) !== 0,
+  };
+}
+
+/**
  * One sub-device slot of a fail-safe port (`struct sub_device`): how it is declared, its state,
  * the port once probed, the removal flag set by `intr_rmv`, the bursts in flight and its last
  * stats snapshot.
@@ -70,8 +90,12 @@ export class FailsafeSubDevice {
   txInflight = 0;
   /** Last stats read from the port (used when the port can no longer be read). */
   snapshot: EthStats = emptyEthStats();
-  /** Event handlers registered on the port, to unregister at removal. */
+  /** The fail-safe's event handlers for this port, to unregister at removal. */
   handlers: { lsc: () => void; rmv: () => void } | null = null;
+  /** `handlers.lsc` is registered on the port (`sdev->lsc_callback`). */
+  lscCallback = false;
+  /** `handlers.rmv` is registered on the port (`sdev->rmv_callback`). */
+  rmvCallback = false;
   private partial = '';
 
   constructor(sid: number, spec: FailsafeSubDeviceSpec) {
@@ -156,6 +180,8 @@ export class FailsafeSubDevice {
       }
     }
     this.handlers = null;
+    this.lscCallback = false;
+    this.rmvCallback = false;
     this.port = null;
     this.remove = false;
     this.state = SubDevState.UNDEFINED;

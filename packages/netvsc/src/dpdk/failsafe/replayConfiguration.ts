@@ -1,4 +1,5 @@
 import type { EthDev } from '../ethdev/EthDev.js';
+import { failsafeSubDeviceConf } from './FailsafeSubDevice.js';
 
 /**
  * What a fail-safe port has been told, as {@link replayConfiguration} needs it.
@@ -19,7 +20,8 @@ export interface ReplaySource {
 
 /**
  * Replays a fail-safe port's configuration onto a (re)plugged sub-device, in DPDK's order
- * (drivers/net/failsafe/failsafe_ether.c fs_eth_dev_conf_apply): queues, link status,
+ * (drivers/net/failsafe/failsafe_ether.c fs_eth_dev_conf_apply): queues and conf (the configure
+ * failsafe_eth_dev_state_sync runs first, with {@link failsafeSubDeviceConf}), link status,
  * promiscuous, all-multicast, MTU, default MAC, extra MACs, multicast list, VLAN filters.
  * Settings already equal on the sub-device are skipped, except the default MAC, which is always
  * set; the link status compared is the one both ports have recorded (neither is refreshed). rte_flow rules are not modelled (this ethdev model has no flow API). Returns the steps
@@ -39,7 +41,7 @@ export interface ReplaySource {
 export function replayConfiguration(src: ReplaySource, sub: EthDev): string[] {
   const fs = src.port;
   const steps: string[] = [];
-  sub.configure(fs.nbRxQueues, fs.nbTxQueues);
+  sub.configure(fs.nbRxQueues, fs.nbTxQueues, failsafeSubDeviceConf(fs.devConf, sub));
   steps.push('queues');
   // failsafe_ether.c fs_eth_dev_conf_apply compares the two data->dev_link.link_status
   if (sub.storedLink.status !== src.linkUp) {

@@ -45,7 +45,8 @@ const ALL_OFFLOADS = 0xffff_ffff;
 /**
  * Device info of a fail-safe port (failsafe_ops.c fs_dev_infos_get): DPDK's defaults when no
  * sub-device is probed, else the MIN of limits (MAX of the minimum MTU) and the AND of
- * offload capabilities over the probed sub-devices.
+ * offload capabilities over the probed sub-devices. The flags are the port's own: `INTR_LSC`
+ * only (failsafe.c fs_eth_dev_create), so the port cannot be configured with `rmv`.
  *
  * @example
  * ```ts
@@ -62,7 +63,7 @@ export function failsafeDevInfo(subs: readonly FailsafeSubDevice[]): EthDevInfo 
     maxMtu: 65535,
     rxOffloadCapa: ALL_OFFLOADS,
     txOffloadCapa: ALL_OFFLOADS,
-    devFlags: ETH_DEV_FLAG.INTR_LSC | ETH_DEV_FLAG.INTR_RMV,
+    devFlags: ETH_DEV_FLAG.INTR_LSC,
   };
   for (const sub of subs) {
     if (sub.state < SubDevState.PROBED || sub.port === null) continue;
