@@ -141,8 +141,25 @@ test('dev_conf: a configure the PMD refuses puts the previous conf back', (t) =>
   t.true(p.devConfSeen[1]?.rmv, 'the PMD saw the requested conf');
   t.deepEqual(p.devConf, { rxOffloads: 0, txOffloads: 0, lsc: true, rmv: false });
   t.is(p.nbRxQueues, 1);
+});
+
+test('a failed configure leaves the port unconfigured: start is refused until one succeeds', (t) => {
+  const w = new World();
+  const p = fake(w);
+  p.configure(1, 1);
+  t.true(p.configured);
+  t.throws(() => p.configure(17, 1), { code: 'ERR_INVALID_ARGUMENT' });
+  t.false(p.configured, 'rte_eth_dev_configure clears dev_configured before its checks');
+  t.throws(() => p.start(), { code: 'ERR_STATE', message: /is not configured/ });
+  p.refuse.add('configure');
+  t.throws(() => p.configure(1, 1), { code: 'ERR_REFUSED' });
+  t.false(p.configured);
+  p.refuse.delete('configure');
+  p.configure(1, 1);
   p.start();
-  t.true(p.linkGet().status, 'still lsc: the link set by the start is returned');
+  t.true(p.started);
+  t.throws(() => p.configure(2, 2), { code: 'ERR_BUSY' });
+  t.true(p.configured, 'a started port refused with EBUSY stays configured');
 });
 
 test('start: the PMD link update runs after dev_start without lsc, not with it (rte_eth_dev_start)', (t) => {

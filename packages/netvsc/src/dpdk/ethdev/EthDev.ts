@@ -133,7 +133,10 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
     return this.#stateValue;
   }
 
-  /** True once {@link EthDev.configure} succeeded (`dev_configured`). */
+  /**
+   * True once {@link EthDev.configure} succeeded (`dev_configured`); false again after a
+   * configure that failed (lib/ethdev/rte_ethdev.c rte_eth_dev_configure clears it first).
+   */
   get configured(): boolean {
     return this.#configuredValue;
   }
@@ -220,7 +223,9 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   /**
    * Sets the number of RX and TX queues and the {@link EthConf} (`rte_eth_dev_configure` + queue
    * setup). `conf` replaces the previous one as a whole (a field left out is back to its
-   * default) and lasts until the next successful configure; a failed configure changes nothing.
+   * default) and lasts until the next successful configure. A failed configure keeps the previous
+   * conf and queue counts but leaves the port unconfigured: `start` is refused until a configure
+   * succeeds.
    *
    * @throws `BypassError` `ERR_BUSY` when started ("Port N must be stopped to allow
    * configuration"), `ERR_INVALID_ARGUMENT` for counts above the device's limits, `lsc` / `rmv`
@@ -235,6 +240,8 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
         `Port ${this.portId} must be stopped to allow configuration`,
       );
     }
+    // lib/ethdev/rte_ethdev.c rte_eth_dev_configure: not configured until this one succeeds
+    this.#configuredValue = false;
     const next = this.#normalizeConf(conf);
     const info = this.devInfo();
     this.#checkQueues('rx', nbRxq, info.maxRxQueues);
