@@ -451,7 +451,7 @@ export class NetvscPmdPort extends EthDev {
 
   /**
    * hn_rndis_link_status: an indication read from the ring when the application polls; it
-   * records no link (see {@link HnLink}). A speed change too short to carry the speed is counted
+   * records no link (see `HnLink`). A speed change too short to carry the speed is counted
    * `malformed`, NETWORK_CHANGE and TASK_OFFLOAD_CURRENT_CONFIG `ignored`, others `ignored` and
    * logged as DPDK does.
    */
