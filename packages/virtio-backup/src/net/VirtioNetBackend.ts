@@ -170,7 +170,8 @@ export class VirtioNetBackend extends VirtioDeviceBase {
   /**
    * Asks the guest to announce itself (config `status` ANNOUNCE + config interrupt), as QEMU
    * does after a migration. Returns false when GUEST_ANNOUNCE was not negotiated or the driver is
-   * not running (QEMU then sends RARPs itself).
+   * not running. (QEMU sends its RARP for the NIC every round either way; the guest announce is
+   * in addition to it.)
    */
   announce(): boolean {
     const f = this.negotiated;
@@ -415,7 +416,13 @@ export class VirtioNetBackend extends VirtioDeviceBase {
       return true;
     }
     if (cls === C.ANNOUNCE) {
-      if (cmd !== C.ANNOUNCE_ACK || !hasFeature(f, VIRTIO_NET_F.GUEST_ANNOUNCE)) return false;
+      // hw/net/virtio-net.c virtio_net_handle_announce: an ack with no announce pending is an error.
+      if (
+        cmd !== C.ANNOUNCE_ACK ||
+        !hasFeature(f, VIRTIO_NET_F.GUEST_ANNOUNCE) ||
+        (this.config.status & VIRTIO_NET_S.ANNOUNCE) === 0
+      )
+        return false;
       this.config.status = this.config.status & ~VIRTIO_NET_S.ANNOUNCE;
       this.announceAcks++;
       return true;

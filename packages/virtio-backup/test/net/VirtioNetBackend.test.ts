@@ -1,5 +1,5 @@
 import test from 'ava';
-import { SplitVirtqueueLayout } from '../../src/index.js';
+import { SplitVirtqueueLayout, VirtioNetControlQueue } from '../../src/index.js';
 import { MAC, PEER, seq, world } from '../helpers/world.js';
 
 test('a full host TX ring stops the device popping; draining it resumes the queue', (t) => {
@@ -174,4 +174,26 @@ test('TX from a chain of several buffers: the host frame is the bytes after the 
   t.is(b.stats.txBytes, 3 * 64);
   pool.freeBurst(out, 0, 3);
   t.is(pool.doubleFrees + pool.invalidFrees, 0);
+});
+
+test('an ANNOUNCE_ACK with no announce pending is refused and counted as a control error', (t) => {
+  // hw/net/virtio-net.c virtio_net_handle_announce answers VIRTIO_NET_ERR unless the status has
+  // ANNOUNCE set.
+  const w = world();
+  const b = w.backend();
+  const nic = w.probe(b);
+  nic.open();
+  const cvq = new VirtioNetControlQueue(nic.controlQueue()!, b, w.pool);
+  const errors = b.stats.ctrlErr;
+  t.false(cvq.ackAnnounce());
+  t.is(b.stats.ctrlErr, errors + 1);
+  t.is(cvq.errors, 1);
+  t.is(b.announceAcks, 0);
+  // A pending announce is acked once (by the driver); a second ack is an error again.
+  t.true(b.announce());
+  t.is(b.announceAcks, 1);
+  t.false(cvq.ackAnnounce());
+  t.is(b.stats.ctrlErr, errors + 2);
+  t.is(b.announceAcks, 1);
+  cvq.release();
 });
