@@ -20,7 +20,10 @@ export const QEMU_ANNOUNCE_ROUNDS_MS: readonly number[] = [0, 50, 200, 450, 800]
  * Announces a virtio-net NIC after a migration the QEMU way (`net/announce.c`
  * `qemu_announce_self_iter`): every round QEMU sends a RARP with the NIC's MAC and, when the
  * guest negotiated GUEST_ANNOUNCE, also asks the guest to announce itself (config status
- * ANNOUNCE: the driver notifies peers on the virtio netdev and acks). That notify sends a
+ * ANNOUNCE: the driver notifies peers on the virtio netdev and acks). The RARP goes through the
+ * NIC's net client, which sends nothing while the NIC's link is down (`net/net.c`
+ * `qemu_send_packet_async_with_flags`): after a `link-down` on `backup` no RARP leaves; the
+ * guest is still asked to announce. That notify sends a
  * gratuitous ARP only for addresses the virtio netdev holds: none when it is a failover standby
  * or a bond slave (the addresses are on the master), so there only QEMU's RARPs go out. A new
  * announce replaces the rounds of the previous one; {@link VirtioAnnouncer.cancel} stops them
@@ -45,14 +48,16 @@ export class VirtioAnnouncer {
   announce(): void {
     this.cancel();
     const before = this.virtio.garpSent;
+    const linkUp = this.backend.linkUp;
     const guest = this.round();
     const garp =
       this.virtio.garpSent > before
         ? 'gratuitous ARP'
         : `nothing sent: ${this.virtio.name} holds no address`;
+    const rarp = linkUp ? 'RARP' : 'no RARP (the NIC link is down)';
     this.ctx.event(
       'announce',
-      `QEMU self-announce: RARP${guest ? ` and guest announce (GUEST_ANNOUNCE: ${garp})` : ''}, ${QEMU_ANNOUNCE_ROUNDS_MS.length} rounds at ${QEMU_ANNOUNCE_ROUNDS_MS.join(', ')} ms`,
+      `QEMU self-announce: ${rarp}${guest ? ` and guest announce (GUEST_ANNOUNCE: ${garp})` : ''}, ${QEMU_ANNOUNCE_ROUNDS_MS.length} rounds at ${QEMU_ANNOUNCE_ROUNDS_MS.join(', ')} ms`,
     );
     this.timers = QEMU_ANNOUNCE_ROUNDS_MS.slice(1).map((ms) =>
       this.ctx.scheduler.runAfter(ms * 1_000_000, () => void this.round()),
@@ -65,9 +70,14 @@ export class VirtioAnnouncer {
     this.timers = [];
   }
 
-  /** One round: QEMU's RARP, then the guest's announce if it can; true when the guest could. */
+  /**
+   * One round: QEMU's RARP (unless the link is down), then the guest's announce if it can; true
+   * when the guest could.
+   */
   private round(): boolean {
-    hostAnnounce(this.ctx.pool, this.ctx.mac.value, this.ctx.toHostParavirt);
+    // net/net.c qemu_send_packet_async_with_flags returns before sending from a link-down NIC.
+    if (this.backend.linkUp)
+      hostAnnounce(this.ctx.pool, this.ctx.mac.value, this.ctx.toHostParavirt);
     return this.backend.announce();
   }
 }

@@ -5,10 +5,11 @@ const ETH_P_RARP = 0x8035;
 const RARP_REQUEST_REVERSE = 3;
 
 /**
- * Sends one self-announce frame for a guest that cannot announce itself, as QEMU does after a
- * migration (`net/announce.c` `announce_self_create`): a broadcast RARP "request reverse" with
- * the NIC's MAC as sender and target, so every switch on the way learns where the MAC is now.
- * Returns false when the pool had no free slot.
+ * Sends one self-announce frame for a NIC, as QEMU does after a migration (`net/announce.c`
+ * `announce_self_create`): a broadcast RARP "request reverse" with the NIC's MAC as sender and
+ * target, so every switch on the way learns where the MAC is now. QEMU sends one for each
+ * emulated NIC every round, whether or not the guest can announce itself; GUEST_ANNOUNCE adds
+ * a guest announce to it. Returns false when the pool had no free slot.
  *
  * @example
  * ```ts
