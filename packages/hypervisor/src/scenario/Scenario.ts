@@ -40,7 +40,7 @@ export const NIC_MODELS: readonly NicModelName[] = [
  *
  * @example
  * ```ts
- * const h: ScenarioHost = { name: 'src', vfs: 4, index: 0 };
+ * const h: ScenarioHost = { name: 'src', vfs: 4, index: 0, vf_filter: 'reset-at-eject' };
  * ```
  */
 export interface ScenarioHost {
@@ -49,6 +49,19 @@ export interface ScenarioHost {
   readonly vfs: number;
   /** Position in `hosts` (stable ids for ports and capture points). */
   readonly index: number;
+  /**
+   * How long the host's SR-IOV NIC steers a VM NIC's MAC to the VF the VM holds:
+   * - `reset-at-eject` (default): programmed when the VF is plugged into the guest, reset when
+   *   the guest ejects it, so new frames take the paravirtual port at once. This stands for a
+   *   host management step such as the script in Linux's
+   *   `Documentation/networking/net_failover.rst` (VF MAC zeroed, FDB entries toward the tap),
+   *   not for QEMU or libvirt;
+   * - `libvirt`: as libvirt leaves it: the VF's MAC is set when the slot is assigned to the VM
+   *   (even while QEMU keeps the failover primary hidden) and stays until the slot goes back to
+   *   the host (the VM leaves at `completed`, a `vf-unplug` step). Frames steered to a VF with no
+   *   guest driver bound are dropped as `vf-not-bound`.
+   */
+  readonly vf_filter: 'reset-at-eject' | 'libvirt';
 }
 
 /**
@@ -88,6 +101,20 @@ export interface NicOptions {
   readonly guest_ejects: boolean;
   /** How long the guest takes to release the VF after the unplug request; default 5ms. */
   readonly eject_delay: number;
+  /**
+   * How the guest is asked to release a VF QEMU hot-plugged, after the hot-plug controller of
+   * the slot the VF sits in (`virtio-backup`, `bonding`; Hyper-V models get their VF over VMBus
+   * and ignore it):
+   * - `acpi` (default; q35 since QEMU 6.1, pc always): QEMU raises an ACPI event
+   *   (`hw/acpi/pcihp.c` `acpi_pcihp_device_unplug_request_cb`), the guest runs `_EJ0`: the
+   *   eject lands `eject_delay` after the request;
+   * - `pcie-native`: QEMU presses the slot's attention button (`hw/pci/pcie.c`
+   *   `pcie_cap_slot_unplug_request_cb`); Linux pciehp blinks for 5 s, during which a second
+   *   press would cancel (`pciehp_ctrl.c` `pciehp_handle_button_press`), then removes the
+   *   driver: the eject lands 5 s + `eject_delay` after the request. A hot-add is handled at
+   *   once on both paths (the presence change QEMU signals with it cancels pciehp's wait).
+   */
+  readonly hotplug: 'acpi' | 'pcie-native';
   /** How long a cancelled migration waits for an unplug in progress; default 30s. */
   readonly unplug_timeout: number;
   /** Bond link monitoring interval (`bonding`); default 100ms. */
@@ -121,6 +148,7 @@ export const DEFAULT_NIC_OPTIONS: NicOptions = {
   guest_accepts_backup: true,
   guest_ejects: true,
   eject_delay: 5_000_000,
+  hotplug: 'acpi',
   unplug_timeout: 30_000_000_000,
   miimon: 100_000_000,
   enslave_delay: 1_000_000_000,

@@ -18,6 +18,7 @@ export interface FileNicOptions {
   readonly guest_accepts_backup?: boolean;
   readonly guest_ejects?: boolean;
   readonly eject_delay?: FileDuration;
+  readonly hotplug?: 'acpi' | 'pcie-native';
   readonly unplug_timeout?: FileDuration;
   readonly miimon?: FileDuration;
   readonly enslave_delay?: FileDuration;
@@ -47,6 +48,7 @@ export interface FileVm {
 export interface FileHost {
   readonly name: string;
   readonly vfs?: number;
+  readonly vf_filter?: 'reset-at-eject' | 'libvirt';
 }
 
 export interface FilePeer {

@@ -147,6 +147,11 @@ const nicOptions: JsonSchemaObject = {
     eject_delay: duration(
       'How long the guest takes to release the VF after the unplug request. Default 5ms.',
     ),
+    hotplug: {
+      description:
+        "How the guest is asked to release the VF (models virtio-backup and bonding): acpi (default; QEMU's ACPI PCI hot-plug, the eject lands eject_delay after the request) or pcie-native (the slot's attention button: Linux pciehp waits 5 s first, so the eject lands 5 s + eject_delay after the request).",
+      enum: ['acpi', 'pcie-native'],
+    },
     unplug_timeout: duration(
       'How long a cancelled migration waits for an unplug still in progress. Default 30s.',
     ),
@@ -323,6 +328,11 @@ export const SCENARIO_JSON_SCHEMA: JsonSchemaObject = {
             type: 'integer',
             minimum: 0,
             maximum: 4096,
+          },
+          vf_filter: {
+            description:
+              "How long this host's NIC steers a VM NIC's MAC to its VF: reset-at-eject (default: from the VF plug until the guest ejects it, as a host script does) or libvirt (from the slot's assignment, even while the VF is hidden, until the slot goes back to the host; frames for a VF with no guest driver are dropped as vf-not-bound).",
+            enum: ['reset-at-eject', 'libvirt'],
           },
         },
       },

@@ -2,6 +2,7 @@ import { MacAddress } from '@bypass/core';
 import { DEFAULT_LINKS, DEFAULT_NIC_OPTIONS } from './Scenario.js';
 import type {
   LinkSpec,
+  NicModelName,
   NicOptions,
   ScenarioHost,
   ScenarioLinks,
@@ -16,6 +17,15 @@ import { defaultPeerMac, parseByteSize } from './ScenarioUnits.js';
 
 /** Default VFs of a host that does not say. */
 export const DEFAULT_HOST_VFS = 4;
+/**
+ * VF filter mode of a host that does not say: the filter follows the guest's plug and eject.
+ *
+ * @example
+ * ```ts
+ * console.log(DEFAULT_VF_FILTER); // 'reset-at-eject'
+ * ```
+ */
+export const DEFAULT_VF_FILTER: ScenarioHost['vf_filter'] = 'reset-at-eject';
 /** Default guest memory: 4 GiB. */
 export const DEFAULT_VM_MEMORY = 4 * 2 ** 30;
 
@@ -39,10 +49,17 @@ function link(
   };
 }
 
+/**
+ * Models whose VF QEMU hot-plugs into a PCI slot (the others get theirs over VMBus, or none):
+ * only they have a hot-plug path to choose.
+ */
+const PCI_HOTPLUG_MODELS: readonly NicModelName[] = ['virtio-backup', 'bonding'];
+
 function nicOptions(
   c: ScenarioChecks,
   o: FileNicOptions | undefined,
   segs: PathSegment[],
+  model: NicModelName,
 ): NicOptions {
   const d = DEFAULT_NIC_OPTIONS;
   const dur = (
@@ -60,6 +77,7 @@ function nicOptions(
     guest_accepts_backup: o?.guest_accepts_backup ?? d.guest_accepts_backup,
     guest_ejects: o?.guest_ejects ?? d.guest_ejects,
     eject_delay: dur('eject_delay'),
+    hotplug: o?.hotplug ?? d.hotplug,
     unplug_timeout: dur('unplug_timeout'),
     miimon: dur('miimon'),
     enslave_delay: dur('enslave_delay'),
@@ -70,6 +88,14 @@ function nicOptions(
     multicast_via: o?.multicast_via ?? d.multicast_via,
     paused_frames: o?.paused_frames ?? d.paused_frames,
   };
+  if (o?.hotplug !== undefined && !PCI_HOTPLUG_MODELS.includes(model)) {
+    c.add(
+      [...segs, 'hotplug'],
+      model === 'virtio'
+        ? 'model virtio never has a VF, so it has no hot-plug path: remove hotplug'
+        : `model ${model} gets its VF over VMBus, not in a PCI slot QEMU hot-plugs: remove hotplug (it applies to ${PCI_HOTPLUG_MODELS.join(' and ')})`,
+    );
+  }
   if (out.miimon === 0)
     c.add([...segs, 'miimon'], 'must be > 0 (a bond without link monitoring never fails over)');
   if (out.hotplug_poll === 0)
@@ -93,7 +119,12 @@ export function normalizeWorld(c: ScenarioChecks, f: ScenarioFileData): Scenario
   const hostNames = new Map<string, string>();
   const hosts: ScenarioHost[] = f.hosts.map((h, index) => {
     c.unique(hostNames, h.name, ['hosts', index, 'name'], 'host', `hosts[${index}]`);
-    return { name: h.name, vfs: h.vfs ?? DEFAULT_HOST_VFS, index };
+    return {
+      name: h.name,
+      vfs: h.vfs ?? DEFAULT_HOST_VFS,
+      index,
+      vf_filter: h.vf_filter ?? DEFAULT_VF_FILTER,
+    };
   });
   const knownHosts = [...hostNames.keys()];
   const checkHost = (name: string, segs: PathSegment[]): void => {
@@ -150,7 +181,7 @@ export function normalizeWorld(c: ScenarioChecks, f: ScenarioFileData): Scenario
           'model virtio never has a VF; use model virtio-backup (with options: { offer_backup: false } for a VF beside a plain virtio NIC) or remove vf',
         );
       }
-      const options = nicOptions(c, n.options, [...segs, 'options']);
+      const options = nicOptions(c, n.options, [...segs, 'options'], n.model);
       // A NIC whose MAC is wrong is still a NIC (the file is refused for the MAC): keeping it
       // spares the flows and steps that name it a cascade of "unknown NIC" errors.
       nics.push({

@@ -176,6 +176,16 @@ export class VirtualSwitch {
     for (let i = 0; i < this.shadow.length; i++) if (this.shadow[i] === vfPort) this.shadow[i] = -1;
   }
 
+  /**
+   * Keeps the MAC filter of `mac` but gives the paravirtual port it shadowed its flooded copies
+   * back (the VF has no driver bound; the NIC still replicates group frames to the PF side).
+   */
+  unshadowVfFilter(mac: number): void {
+    const vfPort = this.filters.get(mac);
+    if (vfPort === undefined) return;
+    for (let i = 0; i < this.shadow.length; i++) if (this.shadow[i] === vfPort) this.shadow[i] = -1;
+  }
+
   /** True when `mac` has a VF filter here. */
   hasVfFilter(mac: number): boolean {
     return this.filters.has(mac);

@@ -19,6 +19,24 @@ import type { Host, VfSlot } from './Host.js';
 export const VM_PAUSED = defineDropReason('vm-paused');
 /** Frames that reached a VM whose guest is down. */
 export const GUEST_DOWN = defineDropReason('guest-down');
+/**
+ * Frames the host NIC steered to the VM's VF while no guest driver was bound to it (a host with
+ * `vf_filter: libvirt`: the VF is hidden, ejected, or not probed yet).
+ */
+export const VF_NOT_BOUND = defineDropReason('vf-not-bound');
+
+/**
+ * How long Linux pciehp blinks after an attention-button press before it removes the slot's
+ * driver (`drivers/pci/hotplug/pciehp_ctrl.c` `pciehp_handle_button_press` schedules the work
+ * 5 s out; a second press meanwhile cancels it), ns. Added to `eject_delay` for a NIC with
+ * `hotplug: pcie-native`.
+ *
+ * @example
+ * ```ts
+ * console.log(PCIEHP_BUTTON_WAIT_NS / 1e9); // 5
+ * ```
+ */
+export const PCIEHP_BUTTON_WAIT_NS = 5_000_000_000;
 
 /** What a {@link VmNic} needs from its VM. */
 export interface VmNicOwner {
@@ -38,10 +56,14 @@ export type NicEventSink = (kind: string, detail?: string, dev?: string) => void
 /**
  * The world's side of one VM NIC: the wires between its host's switch and the guest (a
  * paravirtual pair of links and a VF pair), its switch ports on the current host, the VF it
- * holds, and the hot-plug choreography (QEMU/libvirt and Hyper-V do it this way): the host
- * programs the VF's MAC filter and then plugs it; an orderly removal asks the guest, which
- * ejects after `eject_delay` (the filter is reset first and the VF's rings are quiesced, so
- * nothing is lost); a surprise removal loses what was in the VF's rings (`vf-ring-flushed`).
+ * holds, and the hot-plug choreography: the host programs the VF's MAC filter and then plugs
+ * it; an orderly removal asks the guest, which ejects after `eject_delay` (5 s more behind a
+ * native PCIe slot: {@link PCIEHP_BUTTON_WAIT_NS}) and the VF's rings are quiesced, so nothing
+ * in them is lost; a surprise removal loses what was in the VF's rings (`vf-ring-flushed`).
+ * Where the filter is reset depends on the host's `vf_filter`: at the eject (a host script's
+ * step, the default), or only when the slot goes back to the host (`libvirt`: it is then
+ * programmed as soon as the slot is assigned, and frames it steers to a VF without a bound
+ * driver are dropped as `vf-not-bound`).
  *
  * @example
  * ```ts
@@ -154,6 +176,32 @@ export class VmNic {
   }
 
   /**
+   * The VM gets the VF `slot` (it will be plugged, or stay hidden). A `libvirt` host sets the
+   * VF's MAC now (libvirt `virHostdevPreparePCIDevices` configures the VF's netdev when it
+   * prepares the hostdev, whatever the guest later sees), so the NIC steers the MAC to the VF
+   * from here on; while no driver is bound, flooded frames still reach the paravirtual port.
+   */
+  assignSlot(slot: VfSlot): void {
+    this.slot = slot;
+    const host = this.host;
+    if (host === slot.host && this.filterFollowsSlot && this.model.vfSteering === 'filter')
+      host.switch.setVfFilter(this.mac, this.vfPort, this.vf === null ? -1 : this.pvPort);
+  }
+
+  /**
+   * The port whose flooded copy is this NIC's frame (the others are copies), or -1 for where
+   * unicast would go: the paravirtual port while the filter steers to a VF without a driver.
+   */
+  get floodPort(): number {
+    return this.vf === null && this.slot !== null && this.filterFollowsSlot ? this.pvPort : -1;
+  }
+
+  /** True when the current host keeps the MAC filter for as long as the slot is held. */
+  private get filterFollowsSlot(): boolean {
+    return this.host?.spec.vf_filter === 'libvirt';
+  }
+
+  /**
    * Plugs the VF of `slot` into the guest: the host programs the MAC filter (when the model
    * steers by filter), the PCI function appears on the VM's bus and the model binds its driver.
    */
@@ -197,10 +245,22 @@ export class VmNic {
     this.unplugWaiters.push(done);
     if (this.unplugPending) return;
     this.unplugPending = true;
-    this.log('unplug-request', this.slot === null ? undefined : `VF ${this.slot.address}`);
+    // Behind a native PCIe slot QEMU presses the attention button (hw/pci/pcie.c
+    // pcie_cap_slot_unplug_request_cb) and the guest's pciehp waits before it removes the driver.
+    const button =
+      this.spec.options.hotplug === 'pcie-native' && this.model.vfSteering === 'filter'
+        ? PCIEHP_BUTTON_WAIT_NS
+        : 0;
+    const vfName = this.slot === null ? undefined : `VF ${this.slot.address}`;
+    this.log(
+      'unplug-request',
+      button === 0
+        ? vfName
+        : `${vfName ?? 'VF'}: attention button, pciehp waits ${button / 1e9}s before the eject`,
+    );
     this.model.prepareVfRemoval?.();
     if (!this.spec.options.guest_ejects) return;
-    this.ejectTimer = this.scheduler.runAfter(this.spec.options.eject_delay, () => {
+    this.ejectTimer = this.scheduler.runAfter(button + this.spec.options.eject_delay, () => {
       this.ejectTimer = -1;
       this.removeVf(false);
     });
@@ -224,12 +284,20 @@ export class VmNic {
    * Removes the VF now. Orderly: the filter is reset, frames already on their way to the VF are
    * delivered and the guest takes them in, what the guest queued for transmission goes out, then
    * the function is removed. Surprise: the filter is reset and everything in the VF's rings or
-   * on its wire toward the guest is lost as `vf-ring-flushed`.
+   * on its wire toward the guest is lost as `vf-ring-flushed`. A `libvirt` host keeps steering
+   * the MAC to the VF (only flooded frames go back to the paravirtual port) until the slot is
+   * released.
    */
   removeVf(surprise: boolean): void {
     const vf = this.vf;
     if (vf === null) return;
-    this.host?.switch.clearVfFilter(this.mac);
+    const host = this.host;
+    if (host !== null) {
+      // Neither QEMU (virtio-net.c failover_unplug_primary only asks the guest) nor libvirt
+      // touch the VF's MAC at the eject; the default mode stands for a host script that does.
+      if (this.filterFollowsSlot) host.switch.unshadowVfFilter(this.mac);
+      else host.switch.clearVfFilter(this.mac);
+    }
     if (surprise) {
       this.vfIn.discard(DropReason.VF_RING_FLUSHED);
     } else {
@@ -247,9 +315,12 @@ export class VmNic {
     for (const done of this.unplugWaiters.splice(0)) done();
   }
 
-  /** Returns the held VF slot to its host's pool. */
+  /** Returns the held VF slot to its host's pool (which stops steering the MAC to it). */
   releaseSlot(): void {
-    if (this.slot !== null) this.slot.host.releaseVf(this.slot);
+    const slot = this.slot;
+    if (slot === null) return;
+    if (this.host === slot.host) slot.host.switch.clearVfFilter(this.mac);
+    slot.host.releaseVf(slot);
     this.slot = null;
   }
 
@@ -356,7 +427,9 @@ export class VmNic {
     if (this.holdOrDrop(this.pausedVf, pkts, start, count)) return;
     const vf = this.vf;
     if (vf === null) {
-      this.pool.drop(pkts, start, count, DropReason.NO_DEVICE);
+      // A libvirt host keeps the VF (and its filter) for the VM: no driver takes the frames.
+      const unbound = this.slot !== null && this.filterFollowsSlot;
+      this.pool.drop(pkts, start, count, unbound ? VF_NOT_BOUND : DropReason.NO_DEVICE);
       return;
     }
     vf.injectRx(0, pkts, start, count);

@@ -265,7 +265,8 @@ export class World {
     if (sw !== host.switch)
       return (this.hostOfSwitch.get(sw) as Host | undefined)?.uplinkPort ?? -1;
     if (peer !== undefined) return peer.port;
-    return sw.lookup(this.book.targetMac(fi) ?? -1);
+    const own = nic?.floodPort ?? -1;
+    return own >= 0 ? own : sw.lookup(this.book.targetMac(fi) ?? -1);
   }
 
   private addHost(host: Host, capture: FrameCapture | undefined): void {
@@ -387,7 +388,7 @@ export class World {
       });
       return;
     }
-    nic.slot = slot;
+    nic.assignSlot(slot);
     this.scheduler.runAfter(delay, () => this.plugSlot(nic));
   }
 
