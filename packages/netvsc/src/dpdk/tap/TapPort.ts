@@ -68,8 +68,14 @@ export interface TapPortOptions {
  * - Link up (start, `setLink(true)`) brings the TAP netdev and the remote up; link down only the
  *   TAP netdev (`tap_link_set_up` / `_down`). Promiscuous, all-multicast and MTU apply to both
  *   (LOCAL_AND_REMOTE); the link is up when the port is started and the remote is up with
- *   carrier. Remote state changes raise `intr_lsc`; the remote's unregistration ends the
- *   takeover (link down).
+ *   carrier. Remote state changes are recorded as they happen; the remote's unregistration ends
+ *   the takeover (link down).
+ * - Events: none. The port advertises `INTR_LSC` and accepts `lsc`, but like DPDK's TAP PMD it
+ *   never raises `intr_lsc` (rte_eth_tap.c tap_dev_intr_handler: the netlink listener that `lsc`
+ *   enables only refreshes the recorded link, `tap_link_update`), so with `lsc` the link is read
+ *   with `linkGet` (the recorded one on a started port). Model: the remote's changes are recorded
+ *   whatever the conf, where DPDK listens only while started with `lsc` and otherwise refreshes
+ *   at `linkGet`; through `linkGet` both read the same.
  *
  * @example
  * ```ts
@@ -400,12 +406,13 @@ export class TapPort extends EthDev {
     this.filter = [mac.value, ...mc.map((m) => m.value)];
   }
 
+  // rte_eth_tap.c tap_link_update (from tap_nl_msg_handler too): dev_link only, no LSC event
   private refreshLink(): void {
     const remote = this.remoteDev;
     const localUp = this.netdev.isUp;
     const up =
       remote === null ? localUp && !this.remoteLost : localUp && remote.isUp && remote.carrier;
-    this.updateLink(up, up ? TAP_SPEED : 0);
+    this.recordLink(up, up ? TAP_SPEED : 0);
   }
 
   private dropRemote(): void {
