@@ -200,6 +200,21 @@ function step(
       }
       out.precopy = c.duration(s.precopy, [...segs, 'precopy'], copy);
       out.unplug = s.unplug ?? 'orchestrated';
+      // QEMU unplugs a failover primary itself at setup (hw/net/virtio-net.c
+      // virtio_net_handle_migration_primary) and vfio registers no blocker for it: management
+      // cannot keep it plugged, so "none" has no meaning for such a NIC.
+      if (s.unplug === 'none' && vm !== undefined) {
+        const failover = vm.nics.filter(
+          (n) => n.model === 'virtio-backup' && n.options.offer_backup,
+        );
+        if (failover.length > 0) {
+          const ids = failover.map((n) => `${vm.name}/${n.name}`).join(', ');
+          c.add(
+            [...segs, 'unplug'],
+            `none cannot apply to ${ids} (virtio-backup with offer_backup: true, QEMU failover=on): QEMU unplugs a failover VF itself when the migration starts; use unplug: orchestrated, or offer_backup: false for a plain VF that blocks the migration`,
+          );
+        }
+      }
       if (s.cancel_at !== undefined) {
         const cancelAt = c.duration(s.cancel_at, [...segs, 'cancel_at'], 0);
         if (Number.isFinite(cancelAt) && Number.isFinite(at) && cancelAt <= at) {

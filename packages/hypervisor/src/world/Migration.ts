@@ -23,8 +23,10 @@ export interface MigrationHooks {
 }
 
 /**
- * How often QEMU's migration thread looks whether the guest finished unplugging (its
- * `qemu_sem_timedwait(&s->wait_unplug_sem, 250)`), ns.
+ * How often QEMU's migration thread looks whether the guest finished unplugging, ns: its
+ * `qemu_sem_timedwait(&s->wait_unplug_sem, 250)` in `migration/migration.c`
+ * `qemu_savevm_wait_unplug`. Nothing posts that semaphore (not even `migrate_fd_cancel`), so
+ * every look, and the notice of a cancel, falls on a 250 ms grid that starts at `wait-unplug`.
  *
  * @example
  * ```ts
@@ -37,15 +39,48 @@ export const UNPLUG_POLL_NS = 250_000_000;
 export const DEFAULT_MIGRATION_BANDWIDTH = 10e9;
 
 /**
+ * Who takes a NIC's VF out of the guest before its VM migrates:
+ * - `failover`: QEMU itself, at `setup`. The NIC is a failover standby (`virtio-backup` whose
+ *   guest acknowledged BACKUP/STANDBY) and its VF the visible primary: QEMU asks the guest to
+ *   unplug it and waits in `wait-unplug` (`hw/net/virtio-net.c`
+ *   `virtio_net_handle_migration_primary`, `primary_unplug_pending`).
+ * - `plain`: management, before it starts the migration. A plain passthrough VF (`bonding`,
+ *   `virtio-backup` with `offer_backup: false`) is not QEMU's business: vfio registers a
+ *   migration blocker for it (`hw/vfio/pci.c` `vfio_realize`), QEMU refuses `device_del` once a
+ *   migration runs (`qdev_unplug`), so management `device_del`s it, waits for DEVICE_DELETED and
+ *   only then sends `migrate`.
+ * - `host`: the hypervisor, as for `failover` (same states, same 250 ms poll). The Hyper-V
+ *   models (`netvsc`, `netvsc-pmd`, `failsafe`), whose host takes the VF back itself when it
+ *   live-migrates, and custom models: QEMU's state names and poll are borrowed for them.
+ *
+ * @example
+ * ```ts
+ * if (vfUnplugger(nic) === 'plain') console.log(`${nic.id}: management device_dels the VF first`);
+ * ```
+ */
+export function vfUnplugger(nic: VmNic): 'failover' | 'plain' | 'host' {
+  const model = nic.model.model;
+  if (model === 'bonding') return 'plain';
+  if (model !== 'virtio-backup') return 'host';
+  // With offer_backup, acceptsVf means the guest acknowledged STANDBY (the primary is visible).
+  return nic.spec.options.offer_backup && nic.model.acceptsVf ? 'failover' : 'plain';
+}
+
+/**
  * One live migration, with QEMU's states and failover choreography (`migration/migration.c`
- * `qemu_savevm_wait_unplug`, `hw/net/virtio-net.c` failover): `setup`; if a VF is plugged, the
- * guest is asked to unplug it and the migration stays in `wait-unplug` until it did (no time
- * limit; QEMU notices the end of the eject at its next 250 ms poll); `active` is the pre-copy (memory / bandwidth, or the step's `precopy`); `device` is the
- * stop-and-copy pause (`downtime`: the VM does not run, frames to it are dropped or queued);
- * then the VM resumes on the destination, `completed`, announces itself, and gets a VF there if
- * one is free. A cancel moves to `cancelling`: an unplug still pending is waited for up to
- * `unplug_timeout` (QEMU waits 30 s), then `cancelled` with the VF back in the guest. A VF that
- * is not unplugged (`unplug: none`) makes the migration `failed`: a VFIO device blocks it.
+ * `qemu_savevm_wait_unplug`, `hw/net/virtio-net.c` failover). A plain VF (see
+ * {@link vfUnplugger}) is unplugged by management first: the `migrate` step sends its unplug
+ * request and the migration starts (`setup`) the instant the guest ejected it, with no
+ * `wait-unplug` and no poll. Then `setup`; if a failover (or Hyper-V) VF is plugged, the guest
+ * is asked to unplug it and the migration stays in `wait-unplug` until it did (no time limit;
+ * QEMU notices the end of the eject at its next 250 ms poll); `active` is the pre-copy (memory
+ * / bandwidth, or the step's `precopy`); `device` is the stop-and-copy pause (`downtime`: the
+ * VM does not run, frames to it are dropped or queued); then the VM resumes on the
+ * destination, `completed`, announces itself, and gets a VF there if one is free. A cancel
+ * moves to `cancelling`: from `wait-unplug` it is noticed at the next poll, which then waits up
+ * to `unplug_timeout` (QEMU: 30 s) for an unplug still pending; then `cancelled` with the VF
+ * back in the guest. With `unplug: none` a plain VF blocks the migration: QEMU refuses it
+ * before any state (result `failed`, event `migration-refused`).
  *
  * @example
  * ```ts
@@ -55,6 +90,7 @@ export const DEFAULT_MIGRATION_BANDWIDTH = 10e9;
  * ```
  */
 export class Migration {
+  /** QEMU's states with their times; empty while management unplugs plain VFs, or if refused. */
   readonly states: [MigrationState, number][] = [];
   result: 'completed' | 'cancelled' | 'failed' | 'in-progress' = 'in-progress';
   /** The pause actually applied, ns. */
@@ -62,6 +98,7 @@ export class Migration {
   reason: string | undefined;
   private timer: TimerId = -1;
   private pendingUnplugs = 0;
+  private pendingPlain = 0;
   private pausedAt = -1;
   /**
    * One of the NICs asked to release its VF did. QEMU does not wake up for it: its migration
@@ -69,6 +106,10 @@ export class Migration {
    */
   private readonly onUnplugged = (): void => {
     this.pendingUnplugs--;
+  };
+  /** A plain VF is gone (DEVICE_DELETED): management sends `migrate` once all are. */
+  private readonly onPlainUnplugged = (): void => {
+    if (--this.pendingPlain === 0 && !this.finished) this.begin();
   };
   /** NICs whose VF this migration removed (their slots stay reserved on the source). */
   private readonly unplugged: VmNic[] = [];
@@ -81,7 +122,7 @@ export class Migration {
     private readonly hooks: MigrationHooks,
   ) {}
 
-  /** The current state. */
+  /** The current state (`setup` before QEMU's first state too). */
   get state(): MigrationState {
     return this.states[this.states.length - 1]?.[0] ?? 'setup';
   }
@@ -91,23 +132,65 @@ export class Migration {
     return this.result !== 'in-progress';
   }
 
-  /** Starts the migration now. */
+  /** Starts the migration now (the `migrate` step). */
   start(): void {
     this.vm.migration = this;
-    this.set('setup');
     const s = this.hooks.scheduler;
     if (this.step.cancel_at !== undefined)
       s.runAt(Math.max(this.hooks.origin + this.step.cancel_at, s.now()), () => this.cancel());
     const withVf = this.vm.nics.filter((n) => n.vf !== null);
     const mode = this.step.unplug ?? 'orchestrated';
-    if (withVf.length > 0 && mode === 'none') {
-      this.fail(
-        `${withVf.map((n) => n.id).join(', ')} still hold a VF: a VFIO device without migration support blocks the migration; unplug it first (unplug: orchestrated or surprise)`,
-      );
-      return;
+    if (mode === 'none') {
+      // A VF QEMU does not unplug itself keeps vfio's migration blocker: migrate_prepare
+      // (migration/migration.c) refuses the command before migrate_init enters SETUP.
+      const blocking = withVf.filter((n) => vfUnplugger(n) !== 'failover');
+      if (blocking.length > 0) {
+        this.refuse(
+          `${blocking.map((n) => n.id).join(', ')} still hold a VF: a VFIO device without migration support blocks the migration; unplug it first (unplug: orchestrated or surprise)`,
+        );
+        return;
+      }
+      // A failover primary has no blocker and QEMU unplugs it at setup whatever management
+      // does (the loader refuses unplug: none for such a NIC; a run-time model change can
+      // still get here).
+      for (const nic of withVf)
+        this.hooks.log(
+          'migration-warning',
+          this.vm,
+          `unplug: none does not apply to ${nic.id}: QEMU unplugs a failover primary itself`,
+        );
     }
-    for (const nic of withVf) this.unplugged.push(nic);
-    if (mode === 'surprise') {
+    if (mode === 'orchestrated') {
+      const plain = withVf.filter((n) => vfUnplugger(n) === 'plain');
+      if (plain.length > 0) {
+        this.unplugFirst(plain);
+        return;
+      }
+    }
+    this.begin();
+  }
+
+  /**
+   * Management `device_del`s the plain VFs and waits for DEVICE_DELETED (the guest's eject,
+   * exactly, with no poll) before it sends `migrate`: QEMU's states start only then.
+   */
+  private unplugFirst(plain: VmNic[]): void {
+    this.hooks.log(
+      'migration-unplug-first',
+      this.vm,
+      `${plain.map((n) => n.id).join(', ')}: plain VF, not a failover primary: management unplugs it and migrates once it is gone`,
+    );
+    this.unplugged.push(...plain);
+    this.pendingPlain = plain.length;
+    for (const nic of plain) nic.requestUnplug(this.onPlainUnplugged);
+  }
+
+  /** QEMU's migration proper (`migrate`): `setup`, then QEMU's own unplugs or `active`. */
+  private begin(): void {
+    this.set('setup');
+    const withVf = this.vm.nics.filter((n) => n.vf !== null);
+    for (const nic of withVf) if (!this.unplugged.includes(nic)) this.unplugged.push(nic);
+    if (this.step.unplug === 'surprise') {
       for (const nic of withVf) nic.removeVf(true);
       this.precopy();
       return;
@@ -129,11 +212,14 @@ export class Migration {
 
   /**
    * The wait-unplug loop of QEMU's migration thread (`migration/migration.c`
-   * `qemu_savevm_wait_unplug`): while an unplug is pending it sleeps on a semaphore with a
-   * 250 ms timeout that only a cancel posts, so the end of the guest's eject is seen at the next
-   * poll, not when it happens.
+   * `qemu_savevm_wait_unplug`): it looks, then sleeps 250 ms on a semaphore nothing posts, so
+   * the end of the guest's eject, and a cancel, are seen at the next look, not when they happen.
    */
   private pollUnplug(): void {
+    if (this.state === 'cancelling') {
+      this.waitAfterCancel();
+      return;
+    }
     if (this.state !== 'wait-unplug') return;
     if (!this.unplugPending) {
       this.precopy();
@@ -155,12 +241,28 @@ export class Migration {
       );
       return;
     }
+    if (this.states.length === 0) {
+      this.cancelBeforeMigrate();
+      return;
+    }
     const was = this.state;
     this.set('cancelling');
+    // migrate_fd_cancel only sets CANCELLING: the thread sleeping in qemu_savevm_wait_unplug
+    // notices it when its 250 ms wait ends, on the grid that started at wait-unplug.
+    if (was === 'wait-unplug') return;
+    // Past wait-unplug no unplug of this migration is pending; the thread's next iteration and
+    // the cleanup that sets CANCELLED take a few ms, taken as none.
     this.clearTimer();
     if (was === 'device') this.unpause();
-    // An unplug was started: QEMU polls every 250 ms, up to unplug_timeout (120 polls, 30 s),
-    // for it to end before the VF can be plugged back (qemu_savevm_wait_unplug).
+    this.endCancel();
+  }
+
+  /**
+   * The cancel reached the wait-unplug loop (at its poll): an unplug was started, so QEMU polls
+   * every 250 ms, up to unplug_timeout (120 polls, 30 s), for it to end before the VF can be
+   * plugged back (`qemu_savevm_wait_unplug`).
+   */
+  private waitAfterCancel(): void {
     const waiting = this.vm.nics.filter((n) => n.unplugPending);
     const limit = Math.max(0, ...waiting.map((n) => n.spec.options.unplug_timeout));
     this.pollCancel(Math.ceil(limit / UNPLUG_POLL_NS));
@@ -193,6 +295,23 @@ export class Migration {
     this.result = 'cancelled';
     this.reason = 'cancelled';
     this.set('cancelled');
+    this.vm.migration = null;
+    this.replugUnplugged();
+  }
+
+  /**
+   * A cancel while management still waits for a plain VF to go: QEMU never started (no state).
+   * Management gives up the migration and plugs every VF back once its eject is done (an
+   * eject under way cannot be stopped; a guest that ignores the request keeps its VF).
+   */
+  private cancelBeforeMigrate(): void {
+    for (const nic of this.unplugged) {
+      nic.cancelUnplugRequest(this.onPlainUnplugged);
+      if (nic.ejectInProgress) nic.requestUnplug(() => this.hooks.replug(nic));
+    }
+    this.result = 'cancelled';
+    this.reason = 'cancelled before the migration started (management was unplugging the VF)';
+    this.hooks.log('migration-cancelled', this.vm, this.reason);
     this.vm.migration = null;
     this.replugUnplugged();
   }
@@ -234,12 +353,12 @@ export class Migration {
     }
   }
 
-  private fail(reason: string): void {
+  /** QEMU refuses the `migrate` command: no state at all, the VM keeps everything. */
+  private refuse(reason: string): void {
     this.result = 'failed';
     this.reason = reason;
-    this.set('failed');
     this.vm.migration = null;
-    this.replugUnplugged();
+    this.hooks.log('migration-refused', this.vm, reason);
   }
 
   /**

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { loadScenarioText, runScenario, type Report } from '../../src/index.js';
+import { ScenarioError, loadScenarioText, runScenario, type Report } from '../../src/index.js';
 
 const world = (steps: string, nicOptions = '{}', extra = ''): string => `
 name: e2e
@@ -117,12 +117,68 @@ test('a migration cancelled in wait-unplug waits for the pending unplug, then ke
   t.is(r.flows['in']?.lost, 0);
 });
 
-test('a migration with the VF still attached (unplug: none) fails: VFIO blocks it', (t) => {
-  const r = run(world('[{ at: 1s, action: migrate, vm: vm1, to: dst, unplug: none }]'));
+test('unplug: none with a plain VF (offer_backup: false): QEMU refuses the migration before any state', (t) => {
+  const r = run(
+    world(
+      '[{ at: 1s, action: migrate, vm: vm1, to: dst, unplug: none }]',
+      '{ offer_backup: false }',
+    ),
+  );
   const m = r.migrations[0];
   t.is(m?.result, 'failed');
+  t.deepEqual(m?.states, [], 'migrate_prepare refuses before migrate_init enters setup');
   t.regex(m?.reason ?? '', /VFIO/);
+  const refused = r.events.find((e) => e.kind === 'migration-refused');
+  t.is(refused?.at, '1s');
+  t.regex(refused?.detail ?? '', /VFIO/);
+  t.false(r.events.some((e) => e.kind === 'migration-state'));
   t.is(r.flows['in']?.lost, 0);
+});
+
+test('unplug: none on a failover NIC is refused when the scenario loads: QEMU unplugs a failover VF itself', (t) => {
+  const err = t.throws(
+    () => run(world('[{ at: 1s, action: migrate, vm: vm1, to: dst, unplug: none }]')),
+    { instanceOf: ScenarioError },
+  );
+  t.is(err?.code, 'ERR_SCENARIO');
+  t.is(err?.issues.length, 1);
+  t.is(err?.issues[0]?.path, 'steps[0].unplug');
+  t.regex(
+    err?.issues[0]?.message ?? '',
+    /none cannot apply to vm1\/eth0 .*QEMU unplugs a failover VF itself.*use unplug: orchestrated, or offer_backup: false/,
+  );
+  // A failover NIC whose guest does not take BACKUP is still a failover NIC: refused too.
+  t.throws(
+    () =>
+      run(
+        world(
+          '[{ at: 1s, action: migrate, vm: vm1, to: dst, unplug: none }]',
+          '{ guest_accepts_backup: false }',
+        ),
+      ),
+    { instanceOf: ScenarioError },
+  );
+});
+
+test('offer_backup: false (a plain VF): management unplugs it before migrate, so no wait-unplug and setup at the eject', (t) => {
+  const r = run(
+    world(
+      '[{ at: 1s, action: migrate, vm: vm1, to: dst, downtime: 200ms }]',
+      '{ offer_backup: false }',
+    ),
+  );
+  t.true(r.conservation.ok, r.conservation.mismatches.join('\n'));
+  const m = r.migrations[0];
+  t.is(m?.result, 'completed');
+  t.deepEqual(
+    m?.states.map((s) => s.state),
+    ['setup', 'active', 'device', 'completed'],
+  );
+  // device_del at 1 s, the guest's eject (DEVICE_DELETED) 5 ms later, then migrate at once.
+  t.is(r.events.find((e) => e.kind === 'unplug-request')?.at, '1s');
+  t.is(r.events.find((e) => e.kind === 'vf-unplug')?.at, '1.005s');
+  t.is(m?.states[0]?.at, '1.005s');
+  t.is(m?.states[1]?.at, '1.005s');
 });
 
 test('no free VF on the destination: the NIC stays on the backup after the migration', (t) => {

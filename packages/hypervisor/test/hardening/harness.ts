@@ -146,7 +146,8 @@ export function cancelledIn(report: Report): string[] {
 
 /** QEMU's state machine as the simulator runs it: the states each state may move to. */
 const NEXT: Readonly<Record<string, readonly string[]>> = {
-  setup: ['wait-unplug', 'active', 'failed', 'cancelling'],
+  // A refused migration (unplug: none with a plain VF) has no state at all, never failed.
+  setup: ['wait-unplug', 'active', 'cancelling'],
   'wait-unplug': ['active', 'cancelling'],
   active: ['device', 'cancelling'],
   device: ['completed', 'cancelling'],
@@ -165,6 +166,10 @@ export function migrationProblems(sim: Simulated): string[] {
   for (const m of steps.migrations) {
     const names = m.states.map(([s]) => s);
     const where = `migration of ${m.vm.name} at ${m.step.at / 1e6}ms (${names.join(' -> ')})`;
+    if (names.length === 0) {
+      problems.push(...notStartedProblems(sim, m, where));
+      continue;
+    }
     if (names[0] !== 'setup') problems.push(`${where}: does not start in setup`);
     for (let i = 0; i + 1 < names.length; i++) {
       const a = names[i] as string;
@@ -210,9 +215,10 @@ export function migrationProblems(sim: Simulated): string[] {
           problems.push(`${where}: stop-and-copy should have ended`);
         break;
       case 'cancelling': {
-        // QEMU polls every 250 ms, up to unplug_timeout rounded up to whole polls.
+        // Only a cancel in wait-unplug lasts: QEMU's thread sees it at its next 250 ms poll,
+        // then polls every 250 ms, up to unplug_timeout rounded up to whole polls.
         const timeout = Math.max(...nics.map((n) => n.spec.options.unplug_timeout));
-        const limit = Math.max(1, Math.ceil(timeout / UNPLUG_POLL_NS)) * UNPLUG_POLL_NS;
+        const limit = (Math.max(1, Math.ceil(timeout / UNPLUG_POLL_NS)) + 1) * UNPLUG_POLL_NS;
         if (since + limit <= end) problems.push(`${where}: cancelling should have ended`);
         break;
       }
@@ -220,5 +226,31 @@ export function migrationProblems(sim: Simulated): string[] {
         problems.push(`${where}: in progress in state ${state}`);
     }
   }
+  return problems;
+}
+
+/**
+ * A migration with no QEMU state: refused by QEMU (`failed`, with a reason), cancelled while
+ * management was unplugging a plain VF, or still waiting for that unplug, which needs a VF
+ * whose eject is under way or a guest that ignores the request.
+ */
+function notStartedProblems(
+  sim: Simulated,
+  m: Simulated['steps']['migrations'][number],
+  where: string,
+): string[] {
+  if (m.result === 'in-progress') {
+    const waits = m.vm.nics.some(
+      (n) => n.vf !== null && (!n.spec.options.guest_ejects || n.ejectInProgress),
+    );
+    return waits ? [] : [`${where}: not started although no VF is being ejected`];
+  }
+  const problems: string[] = [];
+  if (m.vm.migration === m) problems.push(`${where}: finished but still the VM's migration`);
+  if (m.result === 'completed') problems.push(`${where}: completed without any state`);
+  const refused = sim.world.log.events.some(
+    (e) => e.vm === m.vm.name && e.kind === 'migration-refused',
+  );
+  if (m.result === 'failed' && !refused) problems.push(`${where}: failed without being refused`);
   return problems;
 }

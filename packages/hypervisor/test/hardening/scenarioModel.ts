@@ -203,6 +203,19 @@ export function scenarioObject(size: ScenarioSize): fc.Arbitrary<ScenarioObject>
           cast: f.cast,
         })),
       ];
+      // QEMU unplugs a failover VF itself: the loader refuses `unplug: none` for a VM with a
+      // virtio-backup NIC offering BACKUP, so such a migration asks for the orchestrated unplug.
+      const failover = new Set(
+        w.vms
+          .map((v, i) => ({ v, i }))
+          .filter(({ v }) => v.model === 'virtio-backup' && v.options.offer_backup !== false)
+          .map(({ i }) => `vm${i}`),
+      );
+      const stepsOk = steps.map((s) =>
+        s['unplug'] === 'none' && failover.has(s['vm'] as string)
+          ? { ...s, unplug: 'orchestrated' }
+          : s,
+      );
       return {
         name: 'model',
         seed: w.seed,
@@ -212,7 +225,7 @@ export function scenarioObject(size: ScenarioSize): fc.Arbitrary<ScenarioObject>
         vms,
         peers,
         flows,
-        steps,
+        steps: stepsOk,
       };
     });
 }
