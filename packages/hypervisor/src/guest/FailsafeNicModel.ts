@@ -64,7 +64,8 @@ const BURST = 256;
  *   VF PMD, replays the configuration and starts it; TX moves to it. A plugged VF carries TX
  *   after at most 1 s + `hotplug_poll`; until then TX uses the TAP (no loss, slow path).
  * - Removal (either kind): the VF PMD raises `intr_rmv` on the PCI removal (mlx4/mlx5 do, from
- *   the device-fatal event) and the fail-safe moves TX to the TAP at once
+ *   the device-fatal event, as the fail-safe configured it with `rmv`: failsafe_ops.c
+ *   fs_dev_configure) and the fail-safe moves TX to the TAP at once
  *   (failsafe_ether.c failsafe_eth_rmv_event_callback); the detach completes at the next
  *   upkeep. Only what was in the VF's rings is lost (`vf-ring-flushed`). `hotplug_poll` thus
  *   sets how long a (re)plugged VF waits before it is used, not how much a removal loses.

@@ -55,9 +55,9 @@ const TX_BACKLOG = 1024;
  *   VMBus and withdraws the association; the PMD switches to synthetic at its next poll
  *   (`hn_vf.c` hn_vf_remove_unlocked). It then reads the VF only while switched (`hn_rxtx.c`
  *   hn_recv_pkts), so {@link NetvscPmdNicModel.drainVfRx} is the application's poll.
- * - Removal: the PCI function goes; the VF port raises `intr_rmv` and the PMD switches to
- *   synthetic and closes it 1 us later (`hn_remove_delayed`); frames the VF port refuses
- *   meanwhile wait in the retry buffer.
+ * - Removal: the PCI function goes; the VF port raises `intr_rmv` (the PMD configured it with
+ *   `rmv`, hn_vf.c hn_vf_configure) and the PMD switches to synthetic and closes it 1 us later
+ *   (`hn_remove_delayed`); frames the VF port refuses meanwhile wait in the retry buffer.
  * - Announce: DPDK has no announce; the application sends one gratuitous ARP on the port.
  * - {@link NetvscPmdNicModel.device} returns null for every role: a DPDK port is no netdev
  *   (link steps go through {@link NetvscPmdNicModel.setLink}).

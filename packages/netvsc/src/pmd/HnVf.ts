@@ -48,7 +48,9 @@ export interface HnVfOwner {
  * the netvsc port owns and drives itself (no fail-safe, no TAP).
  *
  * - Attach (hn_vf_attach): the port with the netvsc MAC; one owned by someone else is refused
- *   ("Port N already owned by other device X"); then it is owned and its removal event watched.
+ *   ("Port N already owned by other device X"); then it is owned and its removal event watched
+ *   (the VF raises it once configured with `rmv`, which hn_vf_configure always asks for; a VF
+ *   attached but not yet configured goes silently, as in DPDK).
  * - Add (hn_vf_add_unlocked): only after the host reported the VF (NVSP 128) and while not
  *   switched; attach, and if the netvsc port is started configure the VF like it (queues, conf, MTU),
  *   start it, then switch the datapath to the VF (NVSP 129, 1). Triggered by the association
@@ -57,9 +59,9 @@ export interface HnVfOwner {
  * - Association withdrawn (hn_vf_remove_unlocked): back to synthetic, the VF stays attached.
  * - Start/stop (hn_vf_start / hn_vf_stop): stop switches to synthetic before stopping the VF;
  *   start starts it and switches back when the host reports it.
- * - Removal (`intr_rmv`, hn_remove_delayed, 1 us later): synthetic, release ownership, stop,
- *   close (the port id is released). Recovering: synthetic, VF kept; recovered: back to the VF
- *   if the netvsc port is started; recovery failed: removal.
+ * - Removal (the VF's `intr_rmv`, hn_remove_delayed, 1 us later): synthetic, release ownership,
+ *   stop, close (the port id is released). Recovering: synthetic, VF kept; recovered: back to the
+ *   VF if the netvsc port is started; recovery failed: removal.
  */
 export class HnVf {
   /** The attached VF port, or null. */

@@ -53,7 +53,7 @@ const AGG_LIMITS = { size: 0x4000, packets: 8, align: 8 };
  *   (the port sets `RTE_ETH_DEV_INTR_LSC`), `rmv` refused (a VMBus port has no
  *   `RTE_ETH_DEV_INTR_RMV`). Without `VLAN_STRIP` a received VLAN tag is put back into the frame
  *   (hn_dev_configure). An attached VF is configured with the same conf, `lsc` off and `rmv` on
- *   (hn_vf_configure).
+ *   (hn_vf_configure): it raises `intr_rmv` when it leaves, never `intr_lsc`.
  * - Link (`HnLink`): RNDIS MEDIA_CONNECT / MEDIA_DISCONNECT / LINK_SPEED_CHANGE, read from the
  *   ring when the application polls, record nothing. With `lsc` configured each one raises
  *   `intr_lsc` 10 us later (hn_rndis_link_alarm), without it nothing. The link is recorded at
@@ -482,6 +482,12 @@ export class NetvscPmdPort extends EthDev {
     return this.client.post({ type: NVSP_MSG.SWITCH_DATA_PATH, datapath }) === 'ok';
   }
 
+  /**
+   * The VMBus channel was rescinded (host servicing). DPDK has no handling for it (the VMBus bus
+   * code leaves rescind as a TODO); deliberately, the port is marked removed and its link recorded
+   * down, which raises `intr_lsc` when the port is configured with `lsc` and nothing otherwise
+   * (`EthDev`). No `intr_rmv`: a port without `RTE_ETH_DEV_INTR_RMV` cannot be configured for it.
+   */
   private onRescind(): void {
     this.link.up = false;
     this.updateLink(false, 0);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { FailsafePort } from '../../src/dpdk/exports.js';
+import type { EthDev, FailsafePort } from '../../src/dpdk/exports.js';
 import { SubDevState, VdevNetvsc, type VfPmdPort } from '../../src/dpdk/exports.js';
 import { World, mac } from './helpers/world.js';
 
@@ -159,4 +159,51 @@ test('a configuration change while a VF removal is pending skips the departing V
   const vf = c.w.plugVf(VF, mac(1));
   c.w.advanceMs(3000);
   t.is(vf.mtu, 1600);
+});
+
+test('the fail-safe configures the VF with rmv and without lsc: a carrier flap raises nothing, the removal fails over at once', (t) => {
+  const c = compose({ vfFirst: true });
+  const vfPort = c.vfPort() as VfPmdPort;
+  const tap = c.w.registry.getByName('net_tap_vsc0') as EthDev;
+  // failsafe_ops.c fs_dev_configure: rmv where the sub-device has INTR_RMV, lsc only with the port's
+  t.like(vfPort.devConf, { lsc: false, rmv: true });
+  t.like(tap.devConf, { lsc: false, rmv: false });
+  const events: string[] = [];
+  vfPort.on('intr_lsc', () => events.push('vf lsc'));
+  vfPort.on('intr_rmv', () => events.push('vf rmv'));
+  c.fs.on('intr_lsc', () => events.push('fs lsc'));
+  const vf = c.w.vfs.get(VF);
+  vf?.setLink(false);
+  t.is(c.send(1), 0, 'the VF PMD refuses without link; the fail-safe does not fail over on it');
+  vf?.setLink(true);
+  t.is(c.send(1), 1);
+  t.is(c.wire(), 1);
+  c.w.unplugVf(VF);
+  t.deepEqual(events, ['vf rmv']);
+  t.is(c.fs.txSubDevice?.port?.name, 'net_tap_vsc0', 'TX moved before the next upkeep');
+  t.is(c.send(2), 2);
+  t.is(c.eth1.sent.length, 2);
+});
+
+test('a fail-safe configured with lsc hears the VF link through its sub-device event; the TAP raises none', (t) => {
+  const c = compose({ vfFirst: true });
+  c.fs.stop();
+  c.fs.configure(1, 1, { lsc: true });
+  c.fs.start();
+  const vfPort = c.vfPort() as VfPmdPort;
+  const tap = c.w.registry.getByName('net_tap_vsc0') as EthDev;
+  t.like(vfPort.devConf, { lsc: true, rmv: true });
+  t.like(tap.devConf, { lsc: true, rmv: false });
+  const seen: boolean[] = [];
+  c.fs.on('intr_lsc', () => seen.push(c.fs.linkGet().status));
+  c.w.vfs.get(VF)?.setLink(false);
+  c.send(1); // the VF PMD reads its carrier at the burst
+  t.deepEqual(seen, [false]);
+  c.w.unplugVf(VF);
+  c.w.advanceMs(2000); // the VF is detached; TX and the link are the TAP's from the next update
+  c.eth1.carrierOff();
+  c.eth1.carrierOn();
+  // rte_eth_tap.c raises no LSC event: the fail-safe keeps its recorded link (DPDK behaviour)
+  t.deepEqual(seen, [false]);
+  t.is(c.fs.txSubDevice?.port?.name, 'net_tap_vsc0');
 });

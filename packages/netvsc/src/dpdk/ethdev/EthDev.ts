@@ -47,7 +47,8 @@ const NO_CONF: Readonly<Required<EthConf>> = Object.freeze({
  * Control plane: `configure` (port stopped; queue counts and the {@link EthConf}), `start`, `stop`, `close` (port stopped; releases
  * the port id), link, promiscuous / all-multicast, default and extra MAC addresses, multicast
  * list, MTU, VLAN filter, stats, device info, and the typed events `intr_lsc` / `intr_rmv`
- * (eventemitter3). The base class keeps what `rte_eth_dev_data` keeps (so fail-safe can replay
+ * (eventemitter3), raised only on a port configured with `lsc` / `rmv` (`intr_conf`), as a PMD
+ * raises them. The base class keeps what `rte_eth_dev_data` keeps (so fail-safe can replay
  * it) and calls the hook only after validating; a hook refuses by throwing a `BypassError`,
  * and the recorded value then stays unchanged.
  *
@@ -62,7 +63,9 @@ const NO_CONF: Readonly<Required<EthConf>> = Object.freeze({
  * `devStatsReset`, `rxBurstImpl`, `txBurstImpl`; override the optional hooks you support
  * (`devSetLink`, `devPromiscuous`, `devAllmulticast`, `devMtuSet`, `devMacAddrSet`,
  * `devMacAddrAdd`, `devMacAddrRemove`, `devMcAddrListSet`, `devVlanFilter`, `devLinkUpdate`);
- * report link changes with {@link EthDev.updateLink} and removal with {@link EthDev.markRemoved}.
+ * report link changes with {@link EthDev.updateLink} and removal with {@link EthDev.markRemoved}
+ * (each records the change whatever the conf, and raises the event only when the conf asks for
+ * it), or with {@link EthDev.recordLink} for a driver that never raises the link event.
  *
  * @example
  * ```ts
@@ -621,20 +624,29 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   }
 
   /**
-   * Records the link state and emits `intr_lsc` when the status changed, as a PMD's interrupt
-   * handler does when it reads the new state and raises the event itself. Returns true then.
+   * Records the link state, as a PMD's link interrupt handler does, and emits `intr_lsc` when the
+   * status changed and the port is configured with `lsc` ({@link EthDev.devConf}): a PMD raises
+   * RTE_ETH_EVENT_INTR_LSC only for an application that asked for it in `intr_conf.lsc`. Without
+   * `lsc` the link is recorded all the same. Returns true when the status changed.
    */
   protected updateLink(status: boolean, speed: number): boolean {
     const changed = this.recordLink(status, speed);
-    if (changed) this.emit('intr_lsc', this);
+    // mlx5_ethdev_os.c mlx5_dev_interrupt_nl_cb (mlx4_intr.c alike): LSC only with intr_conf.lsc
+    if (changed && this.#conf.lsc) this.emit('intr_lsc', this);
     return changed;
   }
 
-  /** Marks the device as removed (`RTE_ETH_DEV_REMOVED`) and emits `intr_rmv` once. */
+  /**
+   * Marks the device as removed (`RTE_ETH_DEV_REMOVED`) and, the first time, emits `intr_rmv` when
+   * the port is configured with `rmv` ({@link EthDev.devConf}): a PMD raises
+   * RTE_ETH_EVENT_INTR_RMV only for an application that asked for it in `intr_conf.rmv`. Without
+   * `rmv` the port is marked removed all the same, silently.
+   */
   protected markRemoved(): void {
     if (this.#stateValue !== 'attached') return;
     this.#stateValue = 'removed';
-    this.emit('intr_rmv', this);
+    // mlx5_ethdev_os.c mlx5_dev_interrupt_device_fatal (mlx4_intr.c alike): RMV only with .rmv
+    if (this.#conf.rmv) this.emit('intr_rmv', this);
   }
 
   /** Freezes {@link EthDev.devInfo} to `info` (for PMDs whose limits never change). */

@@ -108,13 +108,14 @@ export interface EthLink {
  *
  * @example
  * ```ts
- * if (port.devInfo().devFlags & ETH_DEV_FLAG.INTR_RMV) port.on('intr_rmv', onRemoval);
+ * const rmv = (port.devInfo().devFlags & ETH_DEV_FLAG.INTR_RMV) !== 0;
+ * port.configure(1, 1, { rmv }); // intr_rmv wanted where the port can raise it
  * ```
  */
 export const ETH_DEV_FLAG = {
-  /** The port raises link-state-change interrupts. */
+  /** The port can be configured with `lsc` (link-state-change interrupts). */
   INTR_LSC: 0x1,
-  /** The port raises removal interrupts. */
+  /** The port can be configured with `rmv` (removal interrupts). */
   INTR_RMV: 0x2,
 } as const;
 
@@ -167,12 +168,12 @@ export interface EthDevInfo {
  *
  * - `rxOffloads` / `txOffloads` (`rxmode.offloads`, `txmode.offloads`): {@link ETH_OFFLOAD} bits,
  *   each within the port's `rxOffloadCapa` / `txOffloadCapa`; default none.
- * - `lsc` (`intr_conf.lsc`): the application wants `intr_lsc` events; needs
- *   {@link ETH_DEV_FLAG}`.INTR_LSC` in `devFlags`. On a started port configured with it, `linkGet`
- *   returns the recorded link without asking the PMD, and `start` leaves the link to the PMD's
- *   interrupt. Default false.
- * - `rmv` (`intr_conf.rmv`): the application wants `intr_rmv` events; needs
- *   {@link ETH_DEV_FLAG}`.INTR_RMV`. Default false.
+ * - `lsc` (`intr_conf.lsc`): the application wants `intr_lsc` events (a port configured without
+ *   it raises none); needs {@link ETH_DEV_FLAG}`.INTR_LSC` in `devFlags`. On a started port
+ *   configured with it, `linkGet` returns the recorded link without asking the PMD, and `start`
+ *   leaves the link to the PMD's interrupt. Default false.
+ * - `rmv` (`intr_conf.rmv`): the application wants `intr_rmv` events (a port configured without
+ *   it raises none); needs {@link ETH_DEV_FLAG}`.INTR_RMV`. Default false.
  *
  * @example
  * ```ts
@@ -205,10 +206,12 @@ export type EthDevState = 'unused' | 'attached' | 'removed';
 
 /**
  * The typed events of a port (DPDK `rte_eth_event_type`): `intr_lsc` (link state changed; read
- * it with `linkGet`) and `intr_rmv` (the device is being removed: stop using it).
+ * it with `linkGet`) and `intr_rmv` (the device is being removed: stop using it). A port raises
+ * each only when configured for it ({@link EthConf} `lsc` / `rmv`, `intr_conf`).
  *
  * @example
  * ```ts
+ * port.configure(1, 1, { rmv: true }); // intr_conf.rmv: without it no intr_rmv
  * port.on('intr_rmv', (p) => console.log(`port ${p.portId} is going away`));
  * ```
  */

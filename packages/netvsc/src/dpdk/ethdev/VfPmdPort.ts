@@ -24,7 +24,7 @@ const VF_SPEED = 40_000;
 export interface VfPmdPortOptions {
   /** The VF, not registered as a kernel netdev (a PMD owns it). */
   vf: VfDevice;
-  /** The bus whose `remove` event for the VF's PCI function raises `intr_rmv`. */
+  /** The bus whose `remove` of the VF's PCI function removes the port (`intr_rmv` with `rmv`). */
   bus?: DeviceBus;
 }
 
@@ -32,10 +32,17 @@ export interface VfPmdPortOptions {
  * The "any PMD" of the vdev_netvsc diagram: a DPDK port on a core {@link VfDevice} through its
  * PMD access (`startPmd`, `stopPmd`, `rxBurst`, `txBurst`). Named by the VF's PCI address.
  *
- * - Link: the VF's carrier, read at `linkGet` and at every burst (a change emits `intr_lsc`).
+ * - Link: the VF's carrier, read at `linkGet` and at every burst; a change emits `intr_lsc` when
+ *   the port is configured with `lsc` (mlx5_ethdev_os.c mlx5_dev_interrupt_nl_cb), and is only
+ *   recorded without it.
  * - Removal: a `remove` of the VF's PCI function on the bus hot-unplugs the VF (its rings are
- *   flushed as `vf-ring-flushed`), marks the port removed and emits `intr_rmv`; bursts then
- *   return 0.
+ *   flushed as `vf-ring-flushed`) and marks the port removed, emitting `intr_rmv` when the port is
+ *   configured with `rmv` (mlx5_ethdev_os.c mlx5_dev_interrupt_device_fatal); bursts then return
+ *   0. Unconfigured, or configured without `rmv`, the port goes silently: whoever drives it (the
+ *   fail-safe, the netvsc PMD) configures it with `rmv` to hear of it.
+ * - As mlx4 (mlx4_intr.c) rather than mlx5: before its first configure the port raises nothing
+ *   (mlx5 raises a link change then), and a configured port that is stopped still raises
+ *   `intr_rmv` (mlx5 only while started).
  * - Stats: `ipackets/ibytes` and `opackets/obytes` from the VF's counters, `imissed` = RX ring
  *   overflows (`rxFifoErrors`), `ierrors` = `rxErrors`, `oerrors` = `txErrors`, relative to the
  *   last `statsReset`.
@@ -44,7 +51,8 @@ export interface VfPmdPortOptions {
  * @example
  * ```ts
  * const port = new VfPmdPort({ registry, name: '0002:00:02.0' }, { vf, bus });
- * port.configure(4, 4);
+ * port.configure(4, 4, { lsc: true, rmv: true }); // intr_lsc and intr_rmv wanted
+ * port.on('intr_rmv', () => console.log('the VF is going away'));
  * port.start();
  * const n = port.rxBurst(0, out, 0, 32);
  * ```

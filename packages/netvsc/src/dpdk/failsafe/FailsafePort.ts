@@ -72,7 +72,9 @@ const INITIAL_LINK_SPEED = 10_000;
  *   both skip it on a port configured with `lsc`, `linkGet` only while started). Configured
  *   with `lsc` (`intr_conf.lsc`), the port also listens to the `intr_lsc` of its sub-devices
  *   that have `INTR_LSC` (failsafe_ops.c fs_dev_configure registers the callback only then) and
- *   takes the link at each; to `intr_rmv` it listens on sub-devices that have `INTR_RMV`.
+ *   takes the link at each; to `intr_rmv` it listens on sub-devices that have `INTR_RMV`. A
+ *   sub-device raises only what its conf asks for (`EthDev`): `rmv` where it has `INTR_RMV`, so
+ *   a VF's removal is always heard, `lsc` only when the port has it (a TAP never raises it).
  * - RX (failsafe_rxtx.c failsafe_rx_burst): per queue, round-robin over STARTED sub-devices not
  *   being removed, one call returns one sub-device's frames; their `pool.port` is rewritten to
  *   this port's id.
@@ -164,7 +166,7 @@ export class FailsafePort extends EthDev {
     // failsafe_eal.c failsafe_eal_init: TX to a probed sub-device (the link is left alone)
     this.switchTx(null);
     // failsafe.c eth_link: a new port reports UP at 10G until the next link_update
-    this.updateLink(true, INITIAL_LINK_SPEED);
+    this.recordLink(true, INITIAL_LINK_SPEED);
     this.armUpkeep();
   }
 

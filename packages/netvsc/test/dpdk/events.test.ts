@@ -1,0 +1,110 @@
+import test from 'ava';
+import type { EthDev } from '../../src/dpdk/exports.js';
+import { FakePort } from './helpers/FakePort.js';
+import { World, mac } from './helpers/world.js';
+
+// A PMD raises RTE_ETH_EVENT_INTR_LSC / _RMV only for an application that set intr_conf.lsc /
+// .rmv (mlx5_ethdev_os.c mlx5_dev_interrupt_nl_cb and mlx5_dev_interrupt_device_fatal,
+// mlx4_intr.c mlx4_interrupt_handler); the link and the removal are recorded either way.
+
+const VF = '0002:00:02.0';
+
+/** Counts a port's events as `lsc` / `rmv` strings. */
+function listen(p: EthDev): string[] {
+  const events: string[] = [];
+  p.on('intr_lsc', () => events.push('lsc'));
+  p.on('intr_rmv', () => events.push('rmv'));
+  return events;
+}
+
+test('a port not configured, or configured without lsc and rmv, records link and removal silently', (t) => {
+  const w = new World();
+  const p = new FakePort({ registry: w.registry, name: 'net_fake0' }, w.pool);
+  const events = listen(p);
+  p.setHwLink(true);
+  t.true(p.storedLink.status, 'recorded before any configure');
+  p.configure(1, 1);
+  p.setHwLink(false);
+  t.false(p.storedLink.status, 'recorded without lsc');
+  p.unplug();
+  t.is(p.state, 'removed', 'removed without rmv');
+  t.deepEqual(events, []);
+});
+
+test('lsc and rmv are independent, and a later configure without them silences the port again', (t) => {
+  const w = new World();
+  const p = new FakePort({ registry: w.registry, name: 'net_fake0' }, w.pool);
+  const events = listen(p);
+  p.configure(1, 1, { lsc: true });
+  p.setHwLink(true);
+  p.configure(1, 1, { rmv: true });
+  p.setHwLink(false);
+  t.deepEqual(events, ['lsc'], 'the second configure replaced lsc');
+  p.unplug();
+  t.deepEqual(events, ['lsc', 'rmv']);
+  const q = new FakePort({ registry: w.registry, name: 'net_fake1' }, w.pool);
+  const quiet = listen(q);
+  q.configure(1, 1, { lsc: true });
+  q.unplug();
+  t.is(q.state, 'removed');
+  t.deepEqual(quiet, [], 'lsc alone: no intr_rmv');
+});
+
+test('VfPmdPort without lsc records carrier changes (linkGet reads them) and raises no intr_lsc', (t) => {
+  const w = new World();
+  const vf = w.plugVf(VF, mac(1));
+  const port = w.registry.probe(VF);
+  port.configure(1, 1);
+  port.start();
+  const events = listen(port);
+  vf.setLink(false);
+  t.false(port.linkGet().status);
+  vf.setLink(true);
+  t.true(port.linkGet().status);
+  t.deepEqual(events, []);
+});
+
+test('VfPmdPort with lsc raises intr_lsc on each carrier change', (t) => {
+  const w = new World();
+  const vf = w.plugVf(VF, mac(1));
+  const port = w.registry.probe(VF);
+  port.configure(1, 1, { lsc: true });
+  port.start();
+  const events = listen(port);
+  vf.setLink(false);
+  t.is(port.txBurst(0, w.frames(1, mac(9)), 0, 1), 0); // the burst reads the carrier
+  vf.setLink(true);
+  port.rxBurst(0, new Int32Array(1), 0, 1);
+  t.deepEqual(events, ['lsc', 'lsc']);
+  t.true(port.linkGet().status);
+});
+
+test('VfPmdPort without rmv (or never configured) is removed silently; with rmv intr_rmv once', (t) => {
+  const w = new World();
+  w.plugVf(VF, mac(1));
+  const silent = w.registry.probe(VF);
+  const none = listen(silent);
+  w.unplugVf(VF);
+  t.is(silent.state, 'removed');
+  t.false(silent.storedLink.status);
+  t.deepEqual(none, [], 'never configured');
+  silent.close();
+
+  w.plugVf(VF, mac(1));
+  const plain = w.registry.probe(VF);
+  plain.configure(1, 1);
+  const quiet = listen(plain);
+  w.unplugVf(VF);
+  t.is(plain.state, 'removed');
+  t.deepEqual(quiet, [], 'configured without rmv');
+  plain.close();
+
+  w.plugVf(VF, mac(1));
+  const port = w.registry.probe(VF);
+  port.configure(1, 1, { rmv: true });
+  port.start();
+  const events = listen(port);
+  w.unplugVf(VF);
+  t.is(port.state, 'removed');
+  t.deepEqual(events, ['rmv'], 'the link going down with it raises nothing without lsc');
+});
