@@ -145,8 +145,9 @@ export class Migration {
       // (migration/migration.c) refuses the command before migrate_init enters SETUP.
       const blocking = withVf.filter((n) => vfUnplugger(n) !== 'failover');
       if (blocking.length > 0) {
+        const ids = blocking.map((n) => n.id).join(', ');
         this.refuse(
-          `${blocking.map((n) => n.id).join(', ')} still hold a VF: a VFIO device without migration support blocks the migration; unplug it first (unplug: orchestrated or surprise)`,
+          `QEMU refuses to migrate: ${ids} ${blocking.length === 1 ? 'holds' : 'hold'} a VF, and a VFIO device without migration support blocks the migration; unplug it first (unplug: orchestrated or surprise)`,
         );
         return;
       }

@@ -111,7 +111,10 @@ test('unplug: none with a plain VF: QEMU refuses the migrate command, no state a
   const m = r.migrations[0];
   t.is(m?.result, 'failed');
   t.deepEqual(m?.states, []);
-  t.regex(m?.reason ?? '', /VFIO device without migration support blocks the migration/);
+  t.regex(
+    m?.reason ?? '',
+    /^QEMU refuses to migrate: vm1\/eth0 holds a VF, and a VFIO device without migration support blocks the migration/,
+  );
   const refused = r.events.filter((e) => e.kind === 'migration-refused');
   t.deepEqual(
     refused.map((e) => [e.at, e.vm]),
