@@ -99,6 +99,11 @@ export interface MigrationReport {
   readonly from: string;
   readonly to: string;
   readonly result: 'completed' | 'cancelled' | 'failed' | 'in-progress';
+  /**
+   * QEMU's states in order. Empty when QEMU never started: the migration was refused (a plain VF
+   * kept with `unplug: none`), or cancelled, or is still in progress, while management waited for
+   * a plain VF's eject before `migrate`.
+   */
   readonly states: readonly MigrationStateRecord[];
   /** The stop-and-copy pause actually applied ('0s' when the migration never got there). */
   readonly downtime: string;
