@@ -109,9 +109,16 @@ export class Migration {
   };
   /** A plain VF is gone (DEVICE_DELETED): management sends `migrate` once all are. */
   private readonly onPlainUnplugged = (): void => {
+    // libvirt's hostdev detach gives the VF back to the host (virHostdevReAttachPCIDevices,
+    // its MAC restored): a plain VF's slot is not kept for the VM.
+    for (const nic of this.unplugged)
+      if (nic.vf === null && nic.slot !== null && vfUnplugger(nic) === 'plain') nic.releaseSlot();
     if (--this.pendingPlain === 0 && !this.finished) this.begin();
   };
-  /** NICs whose VF this migration removed (their slots stay reserved on the source). */
+  /**
+   * NICs whose VF this migration removed (a failover or Hyper-V VF's slot stays reserved on the
+   * source; a plain VF's goes back to the host at its eject).
+   */
   private readonly unplugged: VmNic[] = [];
 
   constructor(
@@ -369,6 +376,9 @@ export class Migration {
   private replugUnplugged(): void {
     for (const nic of this.vm.nics) {
       if (nic.vf === null && nic.slot !== null) this.hooks.replug(nic);
+      // A plain VF went back to the host: management attaches a free one again.
+      else if (nic.vf === null && this.unplugged.includes(nic) && vfUnplugger(nic) === 'plain')
+        this.hooks.plugFreeVf(nic, this.from);
     }
   }
 

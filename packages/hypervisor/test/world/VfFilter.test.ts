@@ -101,3 +101,30 @@ test('libvirt: a surprise removal keeps the filter until the slot goes back', (t
   // From the removal (1.01 s) to the give-back (1.51 s): 500 ms at 100 kpps.
   t.true(Math.abs((f?.drops['vf-not-bound'] ?? 0) - 50_000) <= 10, JSON.stringify(f?.drops));
 });
+
+test('libvirt: a plain VF goes back to the host at its eject (libvirt detaches it before migrate), so only dst before the probe is lost to an unbound VF', (t) => {
+  const r = run(world('libvirt', '{ offer_backup: false }', MIGRATE));
+  t.true(r.conservation.ok, r.conservation.mismatches.join('\n'));
+  const f = r.flows['in'];
+  // The source's filter goes with the slot at 2.005 s; dst's is set when its VF is assigned
+  // at `completed`, 200 ms before the guest has a driver on it.
+  t.is(f?.drops['vf-not-bound'], 20_000, JSON.stringify(f?.drops));
+  t.is(f?.drops['vm-paused'], 30_000);
+});
+
+test('a plain VF given back to the host at its eject: a cancel after migrate attaches a free VF again on the source', (t) => {
+  const r = run(
+    world(
+      'reset-at-eject',
+      '{ offer_backup: false }',
+      '[{ at: 2s, action: migrate, vm: vm1, to: dst, downtime: 300ms, cancel_at: 2.5s }]',
+    ),
+  );
+  t.is(r.migrations[0]?.result, 'cancelled');
+  const plugs = r.events.filter((e) => e.kind === 'vf-plug' && e.host === 'src');
+  t.true(
+    plugs.some((e) => Number.parseFloat(e.at) === 2.7),
+    JSON.stringify(plugs),
+  );
+  t.is(r.events.filter((e) => e.kind === 'vf-unavailable').length, 0);
+});
