@@ -18,9 +18,7 @@ test('start sets the RNDIS filter (directed, broadcast, all-multicast); stop cle
 
 test('promiscuous and all-multicast go to the host filter and cascade to the VF', (t) => {
   const w = new PmdWorld();
-  w.plugVf();
-  const vfPort = w.probeVf();
-  w.associateDuringBringUp();
+  const { vfPort } = w.vfReady();
   const p = w.up();
   p.setPromiscuous(true);
   w.settle();
@@ -52,9 +50,7 @@ test('device info: one MAC, no VLAN filter, VLAN strip; merged with the VF (fewe
   t.is(alone.maxMacAddrs, 1);
   t.throws(() => p.vlanFilter(10, true), { message: /VLAN-filtering disabled/ });
   const w2 = new PmdWorld();
-  w2.plugVf(undefined, undefined, 2);
-  w2.probeVf();
-  w2.associateDuringBringUp();
+  w2.vfReady(2);
   const p2 = w2.probe('', { maxQueues: 4 });
   t.not(p2.vfPort, null);
   t.is(p2.devInfo().maxRxQueues, 2);
@@ -64,9 +60,7 @@ test('device info: one MAC, no VLAN filter, VLAN strip; merged with the VF (fewe
 
 test('the VF counters stay in the port totals after the VF leaves and never go down', (t) => {
   const w = new PmdWorld();
-  w.plugVf();
-  w.probeVf();
-  w.associateDuringBringUp();
+  w.vfReady();
   const p = w.up();
   w.send(5);
   w.vfWire();
@@ -85,9 +79,7 @@ test('the VF counters stay in the port totals after the VF leaves and never go d
 
 test('stats reset leaves the attached VF counters (hn_dev_stats_reset); xstats reset clears them too', (t) => {
   const w = new PmdWorld();
-  w.plugVf();
-  const vfPort = w.probeVf();
-  w.associateDuringBringUp();
+  const { vfPort } = w.vfReady();
   const p = w.up();
   w.settle();
   t.is(w.send(5), 5);
@@ -106,9 +98,7 @@ test('stats reset leaves the attached VF counters (hn_dev_stats_reset); xstats r
 
 test('multi-queue with a VF: TX queue 1 goes to the VF queue with the same index', (t) => {
   const w = new PmdWorld();
-  const vf = w.plugVf();
-  w.probeVf();
-  w.associateDuringBringUp();
+  const { vf } = w.vfReady();
   const p = w.probe();
   p.configure(2, 2);
   p.start();
@@ -121,9 +111,7 @@ test('multi-queue with a VF: TX queue 1 goes to the VF queue with the same index
 
 test('the VF losing its link does not change the netvsc link (only ring events do)', (t) => {
   const w = new PmdWorld();
-  const vf = w.plugVf();
-  w.probeVf();
-  w.associateDuringBringUp();
+  const { vf } = w.vfReady();
   const p = w.up();
   vf.setLink(false);
   w.receive();

@@ -16,9 +16,7 @@ for (const how of ['at configure', 'at hot-add'] as const) {
     const w = new PmdWorld();
     let p;
     if (how === 'at configure') {
-      w.plugVf();
-      w.probeVf();
-      w.associateDuringBringUp();
+      w.vfReady();
       p = w.probe();
       p.configure(1, 1, { lsc: true }); // the netvsc port's lsc is not passed on
       p.start();

@@ -4,9 +4,7 @@ import { PmdWorld, VF_ADDR } from './world.js';
 
 test('VF arrives before: attached at init, switched only at start, TX and RX on the VF', (t) => {
   const w = new PmdWorld();
-  w.plugVf();
-  const vfPort = w.probeVf();
-  w.associateDuringBringUp();
+  const { vfPort } = w.vfReady();
   const p = w.probe();
   t.is(p.vfPort, vfPort);
   t.is(vfPort.owner, p.name);
@@ -123,9 +121,7 @@ test('a VF port owned by someone else is refused; traffic stays synthetic', (t) 
 
 test('revoke with traffic in flight: association withdrawn, synthetic first, then removal flushes the VF rings (counted)', (t) => {
   const w = new PmdWorld();
-  w.plugVf();
-  const vfPort = w.probeVf();
-  w.associateDuringBringUp();
+  const { vfPort } = w.vfReady();
   const p = w.up();
   w.settle();
   t.is(w.send(6), 6); // in the VF's TX ring, not yet on the wire
@@ -155,9 +151,7 @@ test('revoke with traffic in flight: association withdrawn, synthetic first, the
 
 test('surprise removal while switched: TX falls back to synthetic after the removal alarm', (t) => {
   const w = new PmdWorld();
-  w.plugVf();
-  w.probeVf();
-  w.associateDuringBringUp();
+  w.vfReady();
   const p = w.up();
   w.unplugVf();
   t.is(w.send(2), 0, 'the VF took nothing: the application keeps them');
@@ -169,9 +163,7 @@ test('surprise removal while switched: TX falls back to synthetic after the remo
 
 test('VF back after removal: hot-added, associated, switched again', (t) => {
   const w = new PmdWorld();
-  w.plugVf();
-  w.probeVf();
-  w.associateDuringBringUp();
+  w.vfReady();
   const p = w.up();
   w.host.sendVfAssociation(false, 1);
   w.settle();
@@ -193,9 +185,7 @@ test('VF back after removal: hot-added, associated, switched again', (t) => {
 
 test('down/up: stop switches to synthetic before stopping the VF; start switches back', (t) => {
   const w = new PmdWorld();
-  w.plugVf();
-  const vfPort = w.probeVf();
-  w.associateDuringBringUp();
+  const { vfPort } = w.vfReady();
   const p = w.up();
   const stop = vfPort.stop.bind(vfPort);
   const switchedAtVfStop: boolean[] = [];
@@ -220,9 +210,7 @@ test('down/up: stop switches to synthetic before stopping the VF; start switches
 
 test('MTU: refused while started; stopped, the VF and the host follow (fixed DPDK quirk: VF MTU also when not switched)', (t) => {
   const w = new PmdWorld();
-  w.plugVf();
-  const vfPort = w.probeVf();
-  w.associateDuringBringUp();
+  const { vfPort } = w.vfReady();
   const p = w.up();
   const err = t.throws(() => p.setMtu(4000));
   t.true(isBypassError(err, 'ERR_BUSY'));
@@ -239,9 +227,7 @@ test('MTU: refused while started; stopped, the VF and the host follow (fixed DPD
 
 test('VF recovering: synthetic with the VF kept; recovered: back on the VF', (t) => {
   const w = new PmdWorld();
-  w.plugVf();
-  const vfPort = w.probeVf();
-  w.associateDuringBringUp();
+  const { vfPort } = w.vfReady();
   const p = w.up();
   p.vfRecovering();
   t.true(p.vfSwitched, 'handled from a 1 us alarm');
@@ -263,9 +249,7 @@ test('VF recovering: synthetic with the VF kept; recovered: back on the VF', (t)
 
 test('close releases the VF port and the hot-add timers', (t) => {
   const w = new PmdWorld();
-  w.plugVf();
-  const vfPort = w.probeVf();
-  w.associateDuringBringUp();
+  const { vfPort } = w.vfReady();
   const p = w.up();
   p.stop();
   p.close();

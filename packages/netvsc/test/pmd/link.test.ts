@@ -180,9 +180,7 @@ test('pending link alarms are cancelled by close and by an MTU change (hn_rndis_
 
 test('the VF is configured with the port conf, lsc off and rmv on (hn_vf_configure), also on hot-add', (t) => {
   const w = new PmdWorld();
-  w.plugVf();
-  const vfPort = w.probeVf();
-  w.associateDuringBringUp();
+  const { vfPort } = w.vfReady();
   const p = w.probe();
   p.configure(1, 1, { lsc: true, rxOffloads: ETH_OFFLOAD.VLAN_STRIP });
   const want = { rxOffloads: ETH_OFFLOAD.VLAN_STRIP, txOffloads: 0, lsc: false, rmv: true };

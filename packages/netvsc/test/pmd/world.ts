@@ -158,6 +158,17 @@ export class PmdWorld {
     this.host.events.once('guest-ready', () => this.host.sendVfAssociation(true, 1));
   }
 
+  /**
+   * The usual VF setup: a VF plugged and probed as a port, the host announcing it while the
+   * guest brings the channel up. Returns the VF and its port.
+   */
+  vfReady(numQueues = 4): { vf: VfDevice; vfPort: VfPmdPort } {
+    const vf = this.plugVf(VF_ADDR, MAC, numQueues);
+    const vfPort = this.probeVf();
+    this.associateDuringBringUp();
+    return { vf, vfPort };
+  }
+
   /** The application probes the VF's PCI address as a port (EAL `-a`). */
   probeVf(address = VF_ADDR): VfPmdPort {
     return this.registry.probe(address) as VfPmdPort;
