@@ -1,6 +1,6 @@
 import test from 'ava';
 import { IFF, MacAddress, NetNamespace } from '@bypass/core';
-import { NetvscDevice, NetvspHost, VmbusChannel } from '../../src/kernel/exports.js';
+import { NetvspHost, VmbusChannel } from '../../src/kernel/exports.js';
 import { MAC, World } from './world.js';
 
 /**
@@ -121,24 +121,7 @@ test('deliberate difference: of two netvscs with one MAC (Hyper-V never presents
     signalLatencyNs: 20_000,
   });
   const host = new NetvspHost({ channel, pool: w.pool, scheduler: w.scheduler, mac: MAC });
-  let b: NetvscDevice | null = null;
-  NetvscDevice.probe(
-    {
-      channel,
-      pool: w.pool,
-      scheduler: w.scheduler,
-      registry: w.registry,
-      ns: w.ns,
-      name: 'eth1',
-    },
-    (err, d) => {
-      if (err !== null) throw err;
-      b = d;
-    },
-  );
-  w.scheduler.runUntilIdle();
-  const second = b as NetvscDevice | null;
-  if (second === null) throw new Error('probe did not finish');
+  const second = w.probe({ channel, name: 'eth1' }, false); // on its own channel and host
   host.sendVfAssociation(true, 2);
   w.scheduler.runUntilIdle();
   const vf = w.plugVf({ serial: 2 });
