@@ -1,8 +1,6 @@
 import { NS_PER_US, type Scheduler, type TimerId } from '@bypass/core';
 import { RNDIS_STATUS } from '../rndis/RndisConstants.js';
 
-/** rndis.h RNDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG. */
-const TASK_OFFLOAD_CURRENT_CONFIG = 0x40020006;
 /** hn_rndis.c hn_rndis_link_status: `rte_eal_alarm_set(10, hn_rndis_link_alarm, dev)`, in ns. */
 export const HN_LSC_ALARM_NS = 10 * NS_PER_US;
 /** Link speed before the host says otherwise (hn_dev_info_get: 10G), Mbps. */
@@ -76,7 +74,7 @@ export class HnLink {
     let kind: HnStatusKind = 'link';
     switch (status) {
       case RNDIS_STATUS.NETWORK_CHANGE:
-      case TASK_OFFLOAD_CURRENT_CONFIG:
+      case RNDIS_STATUS.TASK_OFFLOAD_CURRENT_CONFIG:
         return 'ignored';
       case RNDIS_STATUS.MEDIA_CONNECT:
       case RNDIS_STATUS.MEDIA_DISCONNECT:
