@@ -72,8 +72,9 @@ export function vfUnplugger(nic: VmNic): 'failover' | 'plain' | 'host' {
  * {@link vfUnplugger}) is unplugged by management first: the `migrate` step sends its unplug
  * request and the migration starts (`setup`) the instant the guest ejected it, with no
  * `wait-unplug` and no poll. Then `setup`; if a failover (or Hyper-V) VF is plugged, the guest
- * is asked to unplug it and the migration stays in `wait-unplug` until it did (no time limit;
- * QEMU notices the end of the eject at its next 250 ms poll); `active` is the pre-copy (memory
+ * is asked to unplug it and, unless its eject is over when setup ends, the migration stays in
+ * `wait-unplug` until it is (no time limit; QEMU notices the end of the eject at its next
+ * 250 ms poll); `active` is the pre-copy (memory
  * / bandwidth, or the step's `precopy`); `device` is the stop-and-copy pause (`downtime`: the
  * VM does not run, frames to it are dropped or queued); then the VM resumes on the
  * destination, `completed`, announces itself, and gets a VF there if one is free. A cancel
@@ -208,8 +209,32 @@ export class Migration {
       this.precopy();
       return;
     }
-    this.set('wait-unplug');
+    // The unplug is asked for at SETUP, by a migration notifier (hw/net/virtio-net.c
+    // virtio_net_handle_migration_primary); the thread looks once its setup is done.
     for (const nic of withVf) nic.requestUnplug(this.onUnplugged);
+    this.timer = this.hooks.scheduler.runAfter(0, () => {
+      this.timer = -1;
+      this.waitUnplug();
+    });
+  }
+
+  /**
+   * The migration thread after its setup (`migration/migration.c` `qemu_savevm_wait_unplug`):
+   * an unplug already over (an eject quicker than setup, which takes no time here) goes
+   * straight to `active` with no `wait-unplug`; otherwise `wait-unplug` and the 250 ms polls. A
+   * cancel during setup finds an unplug started, so it waits for it as a cancel in
+   * `wait-unplug` does.
+   */
+  private waitUnplug(): void {
+    if (this.state === 'cancelling') {
+      this.waitAfterCancel();
+      return;
+    }
+    if (!this.unplugPending) {
+      this.precopy();
+      return;
+    }
+    this.set('wait-unplug');
     this.pollUnplug();
   }
 
@@ -256,8 +281,9 @@ export class Migration {
     const was = this.state;
     this.set('cancelling');
     // migrate_fd_cancel only sets CANCELLING: the thread sleeping in qemu_savevm_wait_unplug
-    // notices it when its 250 ms wait ends, on the grid that started at wait-unplug.
-    if (was === 'wait-unplug') return;
+    // notices it when its 250 ms wait ends, on the grid that started at wait-unplug, and a
+    // thread still in setup when it reaches qemu_savevm_wait_unplug.
+    if (was === 'wait-unplug' || was === 'setup') return;
     // Past wait-unplug no unplug of this migration is pending; the thread's next iteration and
     // the cleanup that sets CANCELLED take a few ms, taken as none.
     this.clearTimer();

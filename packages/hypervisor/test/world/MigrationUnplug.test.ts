@@ -102,6 +102,34 @@ test('a failover VF hidden (the guest did not acknowledge BACKUP): nothing to un
   t.deepEqual(eventsAt(r, 'unplug-request'), []);
 });
 
+test('a failover VF: QEMU asks for the unplug at setup, then enters wait-unplug', (t) => {
+  const r = run('virtio-backup', MIGRATE);
+  const order = r.events
+    .filter(
+      (e) =>
+        e.kind === 'unplug-request' ||
+        (e.kind === 'migration-state' && (e.detail === 'setup' || e.detail === 'wait-unplug')),
+    )
+    .map((e) => (e.kind === 'unplug-request' ? e.kind : e.detail));
+  t.deepEqual(order, ['setup', 'unplug-request', 'wait-unplug']);
+});
+
+for (const model of ['virtio-backup', 'netvsc'] as const) {
+  test(`${model}, eject_delay 0: the eject is over when setup ends, so QEMU skips wait-unplug`, (t) => {
+    const sim = simulate(scenarioOf(world(model, MIGRATE, '{ eject_delay: 0s }')));
+    const r = sim.report;
+    t.deepEqual(migrationProblems(sim), []);
+    t.deepEqual(vfBookProblems(sim.world), []);
+    t.deepEqual(eventsAt(r, 'vf-unplug'), ['1s']);
+    t.deepEqual(states(r), [
+      ['setup', '1s'],
+      ['active', '1s'],
+      ['device', '1.1s'],
+      ['completed', '1.15s'],
+    ]);
+  });
+}
+
 test('unplug: none with a plain VF: QEMU refuses the migrate command, no state at all', (t) => {
   const sim = simulate(
     scenarioOf(world('bonding', '[{ at: 1s, action: migrate, vm: vm1, to: dst, unplug: none }]')),
