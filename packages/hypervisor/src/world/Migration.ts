@@ -4,6 +4,7 @@ import type { ScenarioStep } from '../scenario/Scenario.js';
 import type { Host } from './Host.js';
 import type { Vm } from './Vm.js';
 import type { VmNic } from './VmNic.js';
+import { vfUnplugger } from './vfUnplugger.js';
 
 /** What a {@link Migration} asks of the world. */
 export interface MigrationHooks {
@@ -37,34 +38,6 @@ export const UNPLUG_POLL_NS = 250_000_000;
 
 /** Pre-copy bandwidth when the step gives neither `precopy` nor `bandwidth`: 10 Gbit/s. */
 export const DEFAULT_MIGRATION_BANDWIDTH = 10e9;
-
-/**
- * Who takes a NIC's VF out of the guest before its VM migrates:
- * - `failover`: QEMU itself, at `setup`. The NIC is a failover standby (`virtio-backup` whose
- *   guest acknowledged BACKUP/STANDBY) and its VF the visible primary: QEMU asks the guest to
- *   unplug it and waits in `wait-unplug` (`hw/net/virtio-net.c`
- *   `virtio_net_handle_migration_primary`, `primary_unplug_pending`).
- * - `plain`: management, before it starts the migration. A plain passthrough VF (`bonding`,
- *   `virtio-backup` with `offer_backup: false`) is not QEMU's business: vfio registers a
- *   migration blocker for it (`hw/vfio/pci.c` `vfio_realize`), QEMU refuses `device_del` once a
- *   migration runs (`qdev_unplug`), so management `device_del`s it, waits for DEVICE_DELETED and
- *   only then sends `migrate`.
- * - `host`: the hypervisor, as for `failover` (same states, same 250 ms poll). The Hyper-V
- *   models (`netvsc`, `netvsc-pmd`, `failsafe`), whose host takes the VF back itself when it
- *   live-migrates, and custom models: QEMU's state names and poll are borrowed for them.
- *
- * @example
- * ```ts
- * if (vfUnplugger(nic) === 'plain') console.log(`${nic.id}: management device_dels the VF first`);
- * ```
- */
-export function vfUnplugger(nic: VmNic): 'failover' | 'plain' | 'host' {
-  const model = nic.model.model;
-  if (model === 'bonding') return 'plain';
-  if (model !== 'virtio-backup') return 'host';
-  // With offer_backup, acceptsVf means the guest acknowledged STANDBY (the primary is visible).
-  return nic.spec.options.offer_backup && nic.model.acceptsVf ? 'failover' : 'plain';
-}
 
 /**
  * One live migration, with QEMU's states and failover choreography (`migration/migration.c`

@@ -10,7 +10,7 @@
  */
 import test from 'ava';
 import { runScenario } from '../../src/run/runScenario.js';
-import { vfUnplugger } from '../../src/world/Migration.js';
+import { vfUnplugger } from '../../src/world/vfUnplugger.js';
 import { migrationProblems, scenarioOf, simulate, vfBookProblems } from '../hardening/harness.js';
 import type { Report } from '../../src/report/Report.js';
 
