@@ -60,9 +60,12 @@ const INITIAL_LINK_SPEED = 10_000;
  * - States (UNDEFINED < PARSED < PROBED < ACTIVE < STARTED): configure makes the port and its
  *   probed sub-devices ACTIVE, start STARTED, stop ACTIVE again (failsafe_ops.c). Each
  *   sub-device is configured with the port's conf adapted to it ({@link failsafeSubDeviceConf}).
- *   The port advertises `INTR_LSC` only, so `rmv` is refused (failsafe.c). A
- *   sub-device start failure fails the port's start unless the sub-device is being removed or
- *   gone (`ERR_NO_DEVICE`, DPDK's -EIO), which is skipped and flagged for removal.
+ *   The port advertises `INTR_LSC` only, so `rmv` is refused (failsafe.c). A sub-device
+ *   configure failure fails the port's configure unless the sub-device is being removed or gone
+ *   (`ERR_NO_DEVICE`, DPDK's -EIO: failsafe_private.h fs_err), which is skipped: it stays as it
+ *   was, without callbacks, and the upkeep removes it when its replay fails. A sub-device start
+ *   failure likewise fails the port's start unless being removed or gone, which is skipped and
+ *   flagged for removal.
  * - TX (failsafe_private.h fs_switch_dev): the preferred sub-device as soon as its state has
  *   caught up with the port's, else the first sub-device not being removed whose state is at
  *   least the port's; none: `txBurst` returns 0 and the application keeps its frames. A switch
@@ -82,8 +85,9 @@ const INITIAL_LINK_SPEED = 10_000;
  *   moves TX away at once and flags it; the next upkeep round, if no burst is inside it, saves
  *   its stats and stops, closes and detaches it (UNDEFINED).
  * - Upkeep (failsafe.c fs_hotplug_alarm) every `hotplug_poll` ms on the injected scheduler:
- *   when a sub-device lags behind the port, parse, probe, configure, replay the configuration
- *   ({@link replayConfiguration}) and start it; then complete pending removals.
+ *   when a sub-device lags behind the port, parse, probe, configure it (PROBED ones only, with
+ *   their callbacks), replay the configuration ({@link replayConfiguration}) and start it; then
+ *   complete pending removals.
  * - Stats: accumulator of removed sub-devices + live ones (failsafe_ops.c fs_stats_get).
  * - Device info: MIN of limits and AND of capabilities over probed sub-devices.
  *
@@ -94,6 +98,10 @@ const INITIAL_LINK_SPEED = 10_000;
  * - `hotplug_poll` and "MAC from devargs" are globals in DPDK, so the last instance parsed
  *   decides for every instance. Here both are per port.
  * - The last extra MAC address is not replayed (see {@link replayConfiguration}).
+ * - A sub-device whose replay fails is kept while the port is stopped: DPDK makes it ACTIVE at
+ *   its configure, before the replay, and failsafe_eth_dev_state_sync's error path flags only
+ *   sub-devices whose state differs from the port's, so it stays half configured and starts with
+ *   the port. Here it becomes ACTIVE once its replay succeeded, and is removed otherwise.
  * - A stale PCI address can be re-read from the pipe after an unplug: DPDK reads an `fd()`
  *   source only while the sub-device is UNDEFINED, so lines written before the unplug are read
  *   after it and the sub-device stays PARSED on a dead address, never reading the pipe again.
@@ -208,20 +216,49 @@ export class FailsafePort extends EthDev {
   }
 
   /**
-   * failsafe_ops.c fs_dev_configure: the PROBED and ACTIVE sub-devices are configured with the
-   * port's queue counts and conf ({@link failsafeSubDeviceConf}) and become ACTIVE; the callbacks
-   * their conf asks for are registered.
+   * failsafe_ops.c fs_dev_configure, as the application calls it: the PROBED and ACTIVE
+   * sub-devices are configured with the port's queue counts and conf
+   * ({@link failsafeSubDeviceConf}), get the callbacks their conf asks for and become ACTIVE. A
+   * sub-device being removed or gone is skipped (see `configureSub`); any other refusal fails the
+   * configure.
    */
   protected devConfigure(nbRxq: number, nbTxq: number, conf: Readonly<Required<EthConf>>): void {
     this.rxCursor = new Int32Array(Math.max(1, nbRxq));
     for (const sub of this.subs) {
-      if (sub.port === null || sub.remove) continue;
+      // fs_dev_configure: PROBED, and ACTIVE too when not called from the hot-plug alarm
       if (sub.state !== SubDevState.PROBED && sub.state !== SubDevState.ACTIVE) continue;
-      sub.port.configure(nbRxq, nbTxq, failsafeSubDeviceConf(conf, sub.port));
-      this.listen(sub);
-      sub.state = SubDevState.ACTIVE;
+      if (this.configureSub(sub, nbRxq, nbTxq, conf)) sub.state = SubDevState.ACTIVE;
     }
     if (this.fsState < SubDevState.ACTIVE) this.fsState = SubDevState.ACTIVE;
+  }
+
+  /**
+   * One sub-device's part of failsafe_ops.c fs_dev_configure: its configure, then its removal and
+   * LSC callbacks (`listen`), before anything else is applied to it. Returns
+   * false when the configure failed because the sub-device is being removed or is gone
+   * (`ERR_NO_DEVICE`, DPDK's -EIO): it is skipped, its state and flags left as they were, and the
+   * removal path deals with it. The state change is the caller's.
+   *
+   * @throws the sub-device's refusal for any other failure.
+   */
+  private configureSub(
+    sub: FailsafeSubDevice,
+    nbRxq: number,
+    nbTxq: number,
+    conf: Readonly<Required<EthConf>>,
+  ): boolean {
+    const port = sub.port;
+    if (port === null) return false;
+    try {
+      port.configure(nbRxq, nbTxq, failsafeSubDeviceConf(conf, port));
+    } catch (err) {
+      // failsafe_ops.c fs_dev_configure + failsafe_private.h fs_err: a removal is no error
+      if (sub.remove || isBypassError(err, 'ERR_NO_DEVICE')) return false;
+      this.log('error', `net_failsafe: Could not configure sub_device ${sub.sid}: ${errText(err)}`);
+      throw err;
+    }
+    this.listen(sub);
+    return true;
   }
 
   /** failsafe_ops.c fs_dev_start (`EthDev.start` then takes the link, unless `lsc`). */
@@ -477,13 +514,17 @@ export class FailsafePort extends EthDev {
       for (const sub of this.subs) {
         if (sub.state === SubDevState.PROBED && sub.port !== null && !sub.remove) fresh.push(sub);
       }
+      // failsafe_eth_dev_state_sync: dev_configure from the alarm configures the PROBED ones only
+      // and registers their callbacks, then fs_eth_dev_conf_apply replays the rest to each (a
+      // sub-device skipped as gone fails its queue setup there)
+      for (const sub of fresh)
+        this.configureSub(sub, this.nbRxQueues, this.nbTxQueues, this.devConf);
       for (const sub of fresh) {
         const port = sub.port as EthDev;
         const steps = replayConfiguration(
           { port: this, linkUp: this.storedLink.status, macPool: (i) => this.macPoolOf(i) },
           port,
         );
-        this.listen(sub);
         sub.state = SubDevState.ACTIVE;
         this.log('debug', `net_failsafe: sub_device ${sub.sid} configured: ${steps.join(', ')}`);
       }

@@ -1,5 +1,5 @@
+import { BypassError } from '@bypass/core';
 import type { EthDev } from '../ethdev/EthDev.js';
-import { failsafeSubDeviceConf } from './FailsafeSubDevice.js';
 
 /**
  * What a fail-safe port has been told, as {@link replayConfiguration} needs it.
@@ -19,21 +19,27 @@ export interface ReplaySource {
 }
 
 /**
- * Replays a fail-safe port's configuration onto a (re)plugged sub-device, in DPDK's order
- * (drivers/net/failsafe/failsafe_ether.c fs_eth_dev_conf_apply): queues and conf (the configure
- * failsafe_eth_dev_state_sync runs first, with {@link failsafeSubDeviceConf}), link status,
- * promiscuous, all-multicast, MTU, default MAC, extra MACs, multicast list, VLAN filters.
- * Settings already equal on the sub-device are skipped, except the default MAC, which is always
- * set; the link status compared is the one both ports have recorded (neither is refreshed). rte_flow rules are not modelled (this ethdev model has no flow API). Returns the steps
- * that were applied, for logs and tests.
+ * Replays a fail-safe port's configuration onto a (re)plugged sub-device that the fail-safe has
+ * just configured (failsafe_eth_dev_state_sync runs the port's configure first, with
+ * {@link failsafeSubDeviceConf}), in DPDK's order (drivers/net/failsafe/failsafe_ether.c
+ * fs_eth_dev_conf_apply): queue setup, link status, promiscuous, all-multicast, MTU, default MAC,
+ * extra MACs, multicast list, VLAN filters. Settings already equal on the sub-device are skipped,
+ * except the default MAC, which is always set; the link status compared is the one both ports
+ * have recorded (neither is refreshed), and a difference is applied with the sub-device's
+ * `setLink`, whose refusal (a PMD without `dev_set_link_up/down`: -ENOTSUP) fails the replay as
+ * any other. rte_flow rules are not modelled (this ethdev model has no flow API). Returns the
+ * steps that were applied, for logs and tests.
  *
  * Fixed DPDK bug: fail-safe records the number of MAC addresses as the index of the last one
  * added (`nb_mac_addr = index`, one short), so the loop over extra addresses never replays the
  * last one. Here every extra address of the fail-safe port's table is replayed, with its pool.
  *
- * @throws `BypassError` whatever the sub-device refuses (the caller marks it for removal).
+ * @throws `BypassError` `ERR_STATE` when the sub-device is not configured (its configure failed)
+ * and the fail-safe port has queues to set up, or whatever the sub-device refuses (the caller
+ * marks it for removal).
  * @example
  * ```ts
+ * vfPort.configure(fs.nbRxQueues, fs.nbTxQueues, failsafeSubDeviceConf(fs.devConf, vfPort));
  * const steps = replayConfiguration({ port: fs, linkUp: true, macPool: () => 0 }, vfPort);
  * // ['queues', 'promiscuous', 'mtu', 'mac', 'extra-mac 02:00:00:00:00:02']
  * ```
@@ -41,7 +47,15 @@ export interface ReplaySource {
 export function replayConfiguration(src: ReplaySource, sub: EthDev): string[] {
   const fs = src.port;
   const steps: string[] = [];
-  sub.configure(fs.nbRxQueues, fs.nbTxQueues, failsafeSubDeviceConf(fs.devConf, sub));
+  // failsafe_ether.c fs_eth_dev_conf_apply sets up every queue first; rte_eth_rx_queue_setup
+  // refuses a queue id at or past nb_rx_queues, which a failed rte_eth_dev_configure leaves at 0
+  if (!sub.configured && (fs.nbRxQueues > 0 || fs.nbTxQueues > 0)) {
+    throw new BypassError(
+      'ERR_STATE',
+      `rx_queue_setup failed: sub-device ${sub.name} (port ${sub.portId}) is not configured; ` +
+        "configure it with the fail-safe port's queue counts before replaying",
+    );
+  }
   steps.push('queues');
   // failsafe_ether.c fs_eth_dev_conf_apply compares the two data->dev_link.link_status
   if (sub.storedLink.status !== src.linkUp) {
