@@ -57,9 +57,9 @@ const AGG_LIMITS = { size: 0x4000, packets: 8, align: 8 };
  * - Link (`HnLink`): RNDIS MEDIA_CONNECT / MEDIA_DISCONNECT / LINK_SPEED_CHANGE, read from the
  *   ring when the application polls, record nothing. With `lsc` configured each one raises
  *   `intr_lsc` 10 us later (hn_rndis_link_alarm), without it nothing. The link is recorded at
- *   start and by `linkGet` (hn_dev_link_update), only when its status changed; on a port started
- *   with `lsc`, `linkGet` returns the recorded link without refreshing it (`EthDev`, as
- *   rte_eth_link_get).
+ *   start and by `linkGet` (hn_dev_link_update), only when its status changed, with the host's
+ *   speed whether up or down (full duplex, autoneg); on a port started with `lsc`, `linkGet`
+ *   returns the recorded link without refreshing it (`EthDev`, as rte_eth_link_get).
  * - VF (`HnVf`): attach, datapath switch (NVSP 129) only while started, removal, recovery.
  * - Stats: the 8 basic counters include the VF's (kept after it leaves); `statsReset` leaves
  *   the attached VF's share alone, {@link NetvscPmdPort.xstatsReset} resets it too; {@link
@@ -354,12 +354,14 @@ export class NetvscPmdPort extends EthDev {
   /**
    * hn_ethdev.c hn_dev_link_update: the host's media state and speed (the OID queries, answered
    * from the indications read so far) are recorded only when the status changed, a new speed
-   * alone is not; recording raises no event (rte_eth_linkstatus_set).
+   * alone is not; recording raises no event (rte_eth_linkstatus_set). The speed is the host's
+   * whether the link is up or down, full duplex, and `link_autoneg` is set to
+   * RTE_ETH_LINK_SPEED_FIXED, whose value 1 reads as RTE_ETH_LINK_AUTONEG.
    */
   private linkUpdate(): void {
     const up = this.link.up;
     if (this.storedLink.status === up) return;
-    this.recordLink(up, this.link.speed);
+    this.recordLink(up, this.link.speed, true, true);
   }
 
   protected override devPromiscuous(on: boolean): void {
@@ -490,7 +492,8 @@ export class NetvscPmdPort extends EthDev {
    */
   private onRescind(): void {
     this.link.up = false;
-    this.updateLink(false, 0);
+    // as hn_dev_link_update would record it: down, at the host's last speed
+    this.updateLink(false, this.link.speed, true, true);
     this.queues.releaseTx();
     this.markRemoved();
   }

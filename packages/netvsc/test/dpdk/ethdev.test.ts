@@ -174,6 +174,17 @@ test('start: the PMD link update runs after dev_start without lsc, not with it (
   t.is(p.linkUpdates, 1, "with lsc the link is the interrupt handler's");
 });
 
+test('the link is all zero until the PMD records one, then exactly what it recorded (rte_eth_linkstatus_set)', (t) => {
+  const w = new World();
+  const p = fake(w);
+  // ethdev_driver.c rte_eth_dev_allocate zeroes the port data: down, no speed, half, fixed
+  t.deepEqual(p.linkGet(), { status: false, speed: 0, fullDuplex: false, autoneg: false });
+  p.setHwLink(true);
+  t.deepEqual(p.linkGet(), { status: true, speed: 25_000, fullDuplex: true, autoneg: true });
+  p.setHwLink(false); // this PMD keeps its speed with the link down: recorded as it says
+  t.deepEqual(p.linkGet(), { status: false, speed: 25_000, fullDuplex: true, autoneg: true });
+});
+
 test('linkGet: with lsc on a started port the recorded link, without the PMD (rte_eth_link_get)', (t) => {
   const w = new World();
   const p = fake(w);

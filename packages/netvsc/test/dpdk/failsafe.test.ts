@@ -335,6 +335,17 @@ test('a new port reports UP at 10G until the next link update (failsafe.c eth_li
   );
 });
 
+test("the link is the TX sub-device's whole link: over a TAP, 10G full duplex fixed, up or down (fs_link_update)", (t) => {
+  const w = new World();
+  const eth1 = w.netvsc('eth1', mac(1));
+  const fs = w.registry.probe('net_failsafe0,dev(net_tap_vsc0,remote=eth1)') as FailsafePort;
+  fs.configure(1, 1);
+  fs.start();
+  t.deepEqual(fs.linkGet(), { status: true, speed: 10_000, fullDuplex: true, autoneg: false });
+  eth1.carrierOff();
+  t.deepEqual(fs.linkGet(), { status: false, speed: 10_000, fullDuplex: true, autoneg: false });
+});
+
 test('the link mirrors the TX sub-device whatever the port state; with none it stays as it was', (t) => {
   const { fs, sub } = setup();
   sub('net_fakeA').setHwLink(true);

@@ -131,6 +131,19 @@ for (const lsc of [false, true]) {
   });
 }
 
+test('the TAP link is 10G, full duplex, fixed, down or up: only its status changes (rte_eth_tap.c pmd_link, tap_link_update)', (t) => {
+  const { eth1, tap } = setup();
+  const fixed10G = { speed: 10_000, fullDuplex: true, autoneg: false };
+  t.deepEqual(tap.storedLink, { status: false, ...fixed10G }, 'eth_dev_tap_create: pmd_link');
+  tap.configure(1, 1);
+  tap.start();
+  t.deepEqual(tap.linkGet(), { status: true, ...fixed10G });
+  eth1.carrierOff();
+  t.deepEqual(tap.linkGet(), { status: false, ...fixed10G });
+  tap.stop();
+  t.deepEqual(tap.linkGet(), { status: false, ...fixed10G });
+});
+
 test('MTU changes on the TAP apply to the remote, within the remote range', (t) => {
   const { eth1, tap } = setup();
   tap.configure(1, 1);

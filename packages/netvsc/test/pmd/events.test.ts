@@ -58,5 +58,6 @@ test('channel rescinded on a port configured without lsc: removed and link down,
   w.host.revoke();
   t.is(p.state, 'removed');
   t.false(p.storedLink.status);
+  t.is(p.storedLink.speed, 10_000, 'down at the host speed, as hn_dev_link_update records it');
   t.deepEqual(events, []);
 });

@@ -131,6 +131,21 @@ test('hn_dev_link_update records a status change only: a new speed alone is not 
   t.deepEqual([p.linkGet().status, p.linkGet().speed], [true, 25_000]);
 });
 
+test('hn_dev_link_update records the host speed with the link down too, full duplex, autoneg', (t) => {
+  const w = new PmdWorld();
+  const p = w.probe();
+  // nothing recorded before hn_dev_start: the zeroed rte_eth_dev_data link
+  t.deepEqual(p.storedLink, { status: false, speed: 0, fullDuplex: false, autoneg: false });
+  p.configure(1, 1);
+  p.start();
+  t.deepEqual(p.linkGet(), { status: true, speed: 10_000, fullDuplex: true, autoneg: true });
+  w.host.indicateStatus(RNDIS_STATUS.LINK_SPEED_CHANGE, speedBuffer(25_000));
+  w.host.indicateStatus(RNDIS_STATUS.MEDIA_DISCONNECT);
+  w.settle();
+  w.receive();
+  t.deepEqual(p.linkGet(), { status: false, speed: 25_000, fullDuplex: true, autoneg: true });
+});
+
 test('a short speed change is counted malformed but still raises the event; other statuses never do', (t) => {
   const w = new PmdWorld();
   const p = upWithLsc(w);

@@ -112,7 +112,8 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   readonly #macPools: number[] = [0];
   #mcList: MacAddress[] = [];
   readonly #vlans = new Set<number>();
-  readonly #link: EthLink = { status: false, speed: 0, fullDuplex: true, autoneg: true };
+  // ethdev_driver.c rte_eth_dev_allocate zeroes data: down, no speed, half duplex, fixed
+  readonly #link: EthLink = { status: false, speed: 0, fullDuplex: false, autoneg: false };
   #ownerName: string | null = null;
   #conf: Readonly<Required<EthConf>> = NO_CONF;
   #infoCache: EthDevInfo | null = null;
@@ -612,25 +613,31 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   // ---------------------------------------------------------------- for PMDs
 
   /**
-   * Records the link state and raises no event, as `rte_eth_linkstatus_set` does (a PMD's
-   * `link_update` writes `dev_link` this way; the LSC event is the driver's own business).
+   * Records the link as the PMD's `link_update` computed it and raises no event, as
+   * `rte_eth_linkstatus_set` does (it stores the whole `rte_eth_link`; the LSC event is the
+   * driver's own business). Everything is recorded as given: a PMD that reports its speed with the
+   * link down (netvsc, TAP) passes it, one that reports none (a VF without carrier) passes 0.
    * Returns true when the status changed.
    */
-  protected recordLink(status: boolean, speed: number): boolean {
-    const changed = this.#link.status !== status;
-    this.#link.status = status;
-    this.#link.speed = status ? speed : 0;
+  protected recordLink(status: boolean, speed: number, fullDuplex = true, autoneg = true): boolean {
+    const link = this.#link;
+    const changed = link.status !== status;
+    link.status = status;
+    link.speed = speed;
+    link.fullDuplex = fullDuplex;
+    link.autoneg = autoneg;
     return changed;
   }
 
   /**
-   * Records the link state, as a PMD's link interrupt handler does, and emits `intr_lsc` when the
-   * status changed and the port is configured with `lsc` ({@link EthDev.devConf}): a PMD raises
-   * RTE_ETH_EVENT_INTR_LSC only for an application that asked for it in `intr_conf.lsc`. Without
-   * `lsc` the link is recorded all the same. Returns true when the status changed.
+   * Records the link as {@link EthDev.recordLink} does, as a PMD's link interrupt handler does,
+   * and emits `intr_lsc` when the status changed and the port is configured with `lsc`
+   * ({@link EthDev.devConf}): a PMD raises RTE_ETH_EVENT_INTR_LSC only for an application that
+   * asked for it in `intr_conf.lsc`. Without `lsc` the link is recorded all the same. Returns true
+   * when the status changed.
    */
-  protected updateLink(status: boolean, speed: number): boolean {
-    const changed = this.recordLink(status, speed);
+  protected updateLink(status: boolean, speed: number, fullDuplex = true, autoneg = true): boolean {
+    const changed = this.recordLink(status, speed, fullDuplex, autoneg);
     // mlx5_ethdev_os.c mlx5_dev_interrupt_nl_cb (mlx4_intr.c alike): LSC only with intr_conf.lsc
     if (changed && this.#conf.lsc) this.emit('intr_lsc', this);
     return changed;

@@ -82,7 +82,8 @@ export function addEthStats(to: EthStats, from: Readonly<EthStats>): EthStats {
 }
 
 /**
- * Link state of a port (`struct rte_eth_link`).
+ * Link state of a port (`struct rte_eth_link`). Until its PMD records one, every field is
+ * 0 / false (down, no speed, half duplex, fixed), as in the zeroed data of a new DPDK port.
  *
  * @example
  * ```ts
@@ -93,11 +94,14 @@ export function addEthStats(to: EthStats, from: Readonly<EthStats>): EthStats {
 export interface EthLink {
   /** Link up. */
   status: boolean;
-  /** Speed in Mbps (0 when unknown or down). */
+  /**
+   * Speed in Mbps, as the PMD reports it: 0 when it reports none (`RTE_ETH_SPEED_NUM_NONE`);
+   * some PMDs keep reporting their speed with the link down (netvsc, TAP).
+   */
   speed: number;
-  /** Full duplex. */
+  /** Full duplex (`RTE_ETH_LINK_FULL_DUPLEX`); false is half duplex. */
   fullDuplex: boolean;
-  /** Autonegotiated. */
+  /** Autonegotiated (`RTE_ETH_LINK_AUTONEG`); false is fixed. */
   autoneg: boolean;
 }
 

@@ -201,7 +201,8 @@ export class VfPmdPort extends EthDev {
   private syncLink(): void {
     const up = this.vf.carrier && this.vf.present;
     this.linkStatus = up;
-    this.updateLink(up, VF_SPEED);
+    // mlx4_ethdev.c mlx4_link_update: no speed without carrier (ethtool's SPEED_UNKNOWN -> NONE)
+    this.updateLink(up, up ? VF_SPEED : 0);
   }
 
   private onRemoved(surprise: boolean): void {

@@ -325,9 +325,10 @@ export class FailsafePort extends EthDev {
     }
     const tx = this.txSubDevice;
     if (tx === null || tx.port === null || tx.state < SubDevState.PROBED) return;
+    // fs_link_update copies the TX sub-device's whole dev_link
     const link = tx.port.storedLink;
-    if (raise) this.updateLink(link.status, link.speed);
-    else this.recordLink(link.status, link.speed);
+    if (raise) this.updateLink(link.status, link.speed, link.fullDuplex, link.autoneg);
+    else this.recordLink(link.status, link.speed, link.fullDuplex, link.autoneg);
   }
 
   protected override devSetLink(up: boolean): void {

@@ -156,6 +156,8 @@ export class TapPort extends EthDev {
     }
     this.initMacAddr(mac);
     this.initMtu(remote?.mtu ?? 1500);
+    // rte_eth_tap.c eth_dev_tap_create: dev_link = pmd_link (down, 10G, full duplex, fixed)
+    this.recordLink(false, TAP_SPEED, true, false);
     this.netdev.carrierOn();
     if (remote !== undefined) {
       this.remoteDev = remote;
@@ -406,13 +408,14 @@ export class TapPort extends EthDev {
     this.filter = [mac.value, ...mc.map((m) => m.value)];
   }
 
-  // rte_eth_tap.c tap_link_update (from tap_nl_msg_handler too): dev_link only, no LSC event
+  // rte_eth_tap.c tap_link_update (from tap_nl_msg_handler too): link_status only, no LSC event;
+  // speed, duplex and autoneg stay pmd_link's (10G, full, fixed), down or up
   private refreshLink(): void {
     const remote = this.remoteDev;
     const localUp = this.netdev.isUp;
     const up =
       remote === null ? localUp && !this.remoteLost : localUp && remote.isUp && remote.carrier;
-    this.recordLink(up, up ? TAP_SPEED : 0);
+    this.recordLink(up, TAP_SPEED, true, false);
   }
 
   private dropRemote(): void {
