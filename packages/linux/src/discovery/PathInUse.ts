@@ -32,8 +32,12 @@ function ready(l: LinkRecord | undefined): boolean {
 
 /**
  * The path in use according to the master/slave relation and link states, per model:
- * - `netvsc`: the VF when it is enslaved and up (netvsc switches the data path on VF up/down;
- *   carrier is not considered, `drivers/net/hyperv/netvsc_drv.c`), else the synthetic path;
+ * - `netvsc` (`drivers/net/hyperv/netvsc_drv.c`, mainline 6.x): none when netvsc is down or has
+ *   no carrier (its TX queues are stopped, and VF traffic is sent from netvsc's own xmit); the
+ *   VF when it is enslaved, up and has carrier (netvsc_xmit's test, kernel >= 5.9), else the
+ *   synthetic path. The host's data path switch (netvsc_vf_changed, `data_path_is_vf`) sends no
+ *   rtnetlink notification, so `active` here is what netvsc is expected to do: the reason says so,
+ *   and {@link pathFromCounters} confirms it;
  * - `net_failover`: the primary when running with carrier, else the standby, else none
  *   (`drivers/net/net_failover.c`);
  * - `bond`: the bond's current active slave;
@@ -56,8 +60,17 @@ export function pathFromRelation(
   const backup = get(pair.backup);
   switch (pair.model) {
     case 'netvsc': {
+      // netvsc_drv.c (mainline 6.x): netvsc_close closes the VF too; netvsc_link_change stops
+      // netvsc's TX queues on RNDIS media disconnect, and VF traffic leaves through netvsc's own
+      // ndo_start_xmit, so without netvsc carrier neither path sends.
       if (master === undefined || !master.up) {
         return { path: 'none', reason: `${pair.master ?? '?'} is down` };
+      }
+      if (!master.carrier) {
+        return {
+          path: 'none',
+          reason: `${master.name} has no carrier: netvsc stops its TX queues, neither path sends`,
+        };
       }
       if (active === undefined) return { path: 'backup', reason: 'no VF: synthetic path' };
       if (!pair.activeEnslaved) {
@@ -65,9 +78,19 @@ export function pathFromRelation(
       }
       if (!active.up)
         return { path: 'backup', reason: `VF ${active.name} is down: synthetic path` };
+      // netvsc_xmit sends on the VF only if it is running with carrier (since v5.9, "hv_netvsc:
+      // do not use VF device if link is down") and the data path was switched (data_path_is_vf).
+      if (!active.carrier) {
+        return {
+          path: 'backup',
+          reason: `VF ${active.name} has no carrier: netvsc sends on the synthetic path`,
+        };
+      }
       return {
         path: 'active',
-        reason: `VF ${active.name} is enslaved and up: data path on the VF`,
+        reason:
+          `expected on the VF: ${active.name} is enslaved, up, with carrier ` +
+          `(the host's data path switch is not visible over rtnetlink; see the counters)`,
       };
     }
     case 'net_failover':
