@@ -5,6 +5,8 @@ import {
   formatWatchTable,
   LinuxWatch,
   RealSysfsView,
+  type EthtoolStatsReading,
+  type EthtoolStatsSource,
   type WatchUpdate,
 } from '../src/index.js';
 import { FakeSource } from './helpers/fakeSource.js';
@@ -21,7 +23,30 @@ const vf = link({
   master: 2,
 });
 
-function setup(t: { teardown: (f: () => void) => void }) {
+/** An `ethtool -S` source driven by hand: what `read` answers, and which devices were read. */
+class FakeEthtool implements EthtoolStatsSource {
+  answer: EthtoolStatsReading = { ok: false, why: 'ethtool is not installed' };
+  readonly reads: string[] = [];
+  read(dev: string): Promise<EthtoolStatsReading> {
+    this.reads.push(dev);
+    return Promise.resolve(this.answer);
+  }
+}
+
+/** netvsc's ethtool -S counters with one synthetic channel. */
+function nv(vfRx: number, vfTx: number, synRx: number, synTx: number): EthtoolStatsReading {
+  return {
+    ok: true,
+    stats: new Map([
+      ['vf_rx_packets', vfRx],
+      ['vf_tx_packets', vfTx],
+      ['rx_queue_0_packets', synRx],
+      ['tx_queue_0_packets', synTx],
+    ]),
+  };
+}
+
+function setup(t: { teardown: (f: () => void) => void }, minPackets?: number) {
   const tree = hyperVTree();
   t.teardown(() => tree.remove());
   const source = new FakeSource();
@@ -31,18 +56,21 @@ function setup(t: { teardown: (f: () => void) => void }) {
     { ...vf, stats64: stats(900, 900) },
   ];
   const clock = new VirtualScheduler();
+  const ethtool = new FakeEthtool();
   const watch = new LinuxWatch({
     source,
     sysfs: new RealSysfsView(tree.root),
     scheduler: clock,
     intervalMs: 1000,
+    ethtool,
+    ...(minPackets === undefined ? {} : { minPackets }),
   });
   const updates: WatchUpdate[] = [];
   const lines: string[] = [];
   watch.updates$.subscribe((u) => updates.push(u));
   watch.ndjson$.subscribe((l) => lines.push(l));
   t.teardown(() => watch.close());
-  return { source, clock, watch, updates, lines };
+  return { source, clock, watch, updates, lines, ethtool };
 }
 
 const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -121,6 +149,100 @@ test('counter samples every interval give rates and the path by counters', async
     updates.findLast((u) => u.type === 'path'),
     { by: 'counters', from: 'active', to: 'backup' },
   );
+});
+
+test('netvsc pairs are sampled through ethtool -S of netvsc: vf_* and channel counters decide', async (t) => {
+  const { source, clock, watch, ethtool } = setup(t);
+  ethtool.answer = nv(900, 900, 100, 100);
+  await watch.start();
+  t.deepEqual(ethtool.reads, ['eth0'], 'only the netvsc master is read, once per sample');
+  // The VF's own stats64 grow 10x faster (frames vs netvsc's skbs); the channels moved too.
+  source.links = [
+    { ...eth0, stats64: stats(2300, 2300) },
+    { ...vf, stats64: stats(10_900, 10_900) },
+  ];
+  ethtool.answer = nv(1900, 1900, 400, 400);
+  clock.advanceBy(1000 * NS_PER_MS);
+  await flush();
+  t.deepEqual(ethtool.reads, ['eth0', 'eth0']);
+  t.like(watch.table()[0]?.pathByCounters, {
+    path: 'both',
+    source: 'ethtool',
+    reason: 'by TX: TX 1000/300, unicast RX 1000/300 on enP1s1/eth0',
+  });
+});
+
+test('without ethtool the counter verdict falls back to stats64 and says why', async (t) => {
+  const { source, clock, watch } = setup(t);
+  await watch.start();
+  source.links = [
+    { ...eth0, stats64: stats(3000, 3000) },
+    { ...vf, stats64: stats(2900, 2900) },
+  ];
+  clock.advanceBy(1000 * NS_PER_MS);
+  await flush();
+  const v = watch.table()[0]?.pathByCounters;
+  t.like(v, { path: 'active', source: 'stats64' });
+  t.regex(v?.reason ?? '', /ethtool -S unavailable \(ethtool is not installed\)/);
+});
+
+test('light traffic stays idle below minPackets; the minimum is an option', async (t) => {
+  for (const [min, expected] of [
+    [undefined, 'idle'],
+    [5, 'active'],
+  ] as const) {
+    const { source, clock, watch } = setup(t, min);
+    await watch.start();
+    source.links = [
+      { ...eth0, stats64: stats(1006, 1006) },
+      { ...vf, stats64: stats(906, 906) },
+    ];
+    clock.advanceBy(1000 * NS_PER_MS);
+    await flush();
+    t.is(watch.table()[0]?.pathByCounters?.path, expected, `minPackets ${min ?? 'default'}`);
+    watch.close();
+  }
+  t.throws(
+    () =>
+      new LinuxWatch({
+        source: new FakeSource(),
+        scheduler: new VirtualScheduler(),
+        minPackets: 0,
+      }),
+    {
+      code: 'ERR_INVALID_ARGUMENT',
+    },
+  );
+});
+
+test('a VF replaced under the same name (new ifindex) gets no rate and no counter verdict from restarted counters', async (t) => {
+  const { source, clock, watch } = setup(t);
+  await watch.start();
+  // Host servicing: the VF is hot-removed and re-added, same udev name, new ifindex, counters at 0.
+  const vf2 = { ...vf, ifindex: 7 };
+  source.del(vf);
+  source.push(vf2);
+  source.links = [
+    { ...eth0, stats64: stats(3000, 3000) },
+    { ...vf2, stats64: stats(20, 20) },
+  ];
+  clock.advanceBy(1000 * NS_PER_MS);
+  await flush();
+  const row = watch.table()[0];
+  t.like(row?.pathByCounters, {
+    path: 'unknown',
+    reason: 'enP1s1 was replaced (ifindex 3 -> 7): its counters restarted',
+  });
+  t.is(row?.rates['enP1s1'], undefined);
+  t.not(row?.rates['eth0'], undefined);
+  // The next interval compares the new device with itself.
+  source.links = [
+    { ...eth0, stats64: stats(4000, 4000) },
+    { ...vf2, stats64: stats(1020, 1020) },
+  ];
+  clock.advanceBy(1000 * NS_PER_MS);
+  await flush();
+  t.like(watch.table()[0]?.pathByCounters, { path: 'active' });
 });
 
 test('the async iterator yields updates and ends when the watch closes', async (t) => {

@@ -9,13 +9,18 @@ import { Subject, map, type Observable, type Subscription } from 'rxjs';
 import { discoverPairs } from '../discovery/PairDiscovery.js';
 import type { FailoverPair, LinkSnapshot } from '../discovery/FailoverPair.js';
 import {
+  DEFAULT_MIN_PACKETS,
   linkRates,
   pathFromCounters,
   pathFromRelation,
+  type CounterReading,
+  type CounterVerdict,
   type LinkRates,
 } from '../discovery/PathInUse.js';
+import { CommandEthtoolStats } from '../ethtool/CommandEthtoolStats.js';
+import type { EthtoolStatsReading, EthtoolStatsSource } from '../ethtool/EthtoolStatsSource.js';
 import { LinuxNetNamespace } from '../netdev/LinuxNetNamespace.js';
-import type { LinkRecord, LinkStats } from '../netlink/LinkRecord.js';
+import type { LinkRecord } from '../netlink/LinkRecord.js';
 import type { LinkSource } from '../netlink/LinkSource.js';
 import { RtnlLinkSource } from '../netlink/RtnlLinkSource.js';
 import { RealSysfsView } from '../sysfs/RealSysfsView.js';
@@ -43,18 +48,50 @@ export interface WatchOptions {
   force?: boolean;
   /** How long to wait for the first dump; default 5000 ms. */
   syncTimeoutMs?: number;
+  /**
+   * netvsc's own per-path counters (`ethtool -S` of the netvsc interface), read at every sample
+   * for netvsc pairs; default a {@link CommandEthtoolStats}; null = stats64 only.
+   */
+  ethtool?: EthtoolStatsSource | null;
+  /**
+   * Packets per interval (TX, else unicast RX) before the counter verdict leaves `idle`; default
+   * {@link DEFAULT_MIN_PACKETS} (10).
+   */
+  minPackets?: number;
 }
 
-function statsMap(links: readonly LinkRecord[]): Map<string, LinkStats> {
-  const m = new Map<string, LinkStats>();
-  for (const l of links) if (l.stats64 !== null) m.set(l.name, l.stats64);
-  return m;
+/** One counter sample: readings by ifindex (the device's identity), and the names behind them. */
+interface Sample {
+  readonly time: number;
+  readonly byIndex: ReadonlyMap<number, CounterReading>;
+  readonly byName: ReadonlyMap<string, CounterReading>;
+}
+
+function sampleOf(
+  time: number,
+  links: readonly LinkRecord[],
+  ethtool: ReadonlyMap<string, EthtoolStatsReading>,
+): Sample {
+  const byIndex = new Map<number, CounterReading>();
+  const byName = new Map<string, CounterReading>();
+  for (const l of links) {
+    if (l.stats64 === null) continue;
+    const r: CounterReading = {
+      ifindex: l.ifindex,
+      stats64: l.stats64,
+      ethtool: ethtool.get(l.name) ?? null,
+    };
+    byIndex.set(l.ifindex, r);
+    byName.set(l.name, r);
+  }
+  return { time, byIndex, byName };
 }
 
 /**
  * `bypass watch` as a library: follows the kernel's links (rtnetlink), keeps the table of
  * failover pairs with the path in use (from the master/slave relation, and from counter deltas
- * between samples) and per-path rates, and publishes {@link WatchUpdate}s: as an rxjs
+ * between samples: netvsc's own `ethtool -S` per-path counters when available, else stats64) and
+ * per-path rates, and publishes {@link WatchUpdate}s: as an rxjs
  * Observable ({@link LinuxWatch.updates$}), as NDJSON lines ({@link LinuxWatch.ndjson$}), or as
  * an async iterator. Read-only; needs no root. The CLI prints {@link formatWatchTable} of
  * {@link LinuxWatch.table} (or the NDJSON lines with `--json`).
@@ -83,10 +120,12 @@ export class LinuxWatch implements AsyncIterable<WatchUpdate> {
   private readonly intervalNs: number;
   private readonly force: boolean;
   private readonly syncTimeoutMs: number;
+  private readonly ethtool: EthtoolStatsSource | null;
+  private readonly minPackets: number;
   private readonly origin: number;
   private rows: PairRow[] = [];
-  private lastSample: { time: number; stats: Map<string, LinkStats> } | null = null;
-  private counterVerdicts = new Map<string, PairRow['pathByCounters']>();
+  private lastSample: Sample | null = null;
+  private counterVerdicts = new Map<string, CounterVerdict>();
   private rates = new Map<string, LinkRates>();
   private timer: TimerId | null = null;
   private subs: Subscription[] = [];
@@ -108,6 +147,15 @@ export class LinuxWatch implements AsyncIterable<WatchUpdate> {
     this.intervalNs = interval * NS_PER_MS;
     this.force = options.force === true;
     this.syncTimeoutMs = options.syncTimeoutMs ?? 5000;
+    this.ethtool = options.ethtool === undefined ? new CommandEthtoolStats() : options.ethtool;
+    const min = options.minPackets ?? DEFAULT_MIN_PACKETS;
+    if (!Number.isSafeInteger(min) || min < 1) {
+      throw new BypassError(
+        'ERR_INVALID_ARGUMENT',
+        `minPackets must be an integer >= 1, got ${min}; the default is ${DEFAULT_MIN_PACKETS}`,
+      );
+    }
+    this.minPackets = min;
     this.origin = this.scheduler.now();
     this.lns = new LinuxNetNamespace({
       source: this.source,
@@ -168,19 +216,23 @@ export class LinuxWatch implements AsyncIterable<WatchUpdate> {
     try {
       const links = await this.lns.refreshStats();
       const time = this.scheduler.now();
-      const stats = statsMap(links);
+      const ethtool = await this.readEthtool();
+      const sample = sampleOf(time, links, ethtool);
       const prev = this.lastSample;
-      this.lastSample = { time, stats };
+      this.lastSample = sample;
       if (prev !== null && !this.closed) {
         const seconds = (time - prev.time) / 1e9;
         this.rates = new Map();
-        for (const [name, s] of stats) {
-          const before = prev.stats.get(name);
-          if (before !== undefined) this.rates.set(name, linkRates(before, s, seconds));
+        // Keyed by ifindex: a device replaced under the same name (a VF hot-removed and re-added
+        // during host servicing) restarts its counters and gets no rate for this interval.
+        for (const [name, r] of sample.byName) {
+          const before = prev.byIndex.get(r.ifindex);
+          if (before !== undefined)
+            this.rates.set(name, linkRates(before.stats64, r.stats64, seconds));
         }
-        const pairs = this.rows.length > 0 ? this.rows : [];
+        const opts = { minPackets: this.minPackets };
         this.counterVerdicts = new Map(
-          pairs.map((p) => [p.id, pathFromCounters(p, prev.stats, stats)]),
+          this.rows.map((p) => [p.id, pathFromCounters(p, prev.byName, sample.byName, opts)]),
         );
         this.refresh(true);
       }
@@ -239,6 +291,19 @@ export class LinuxWatch implements AsyncIterable<WatchUpdate> {
     } finally {
       sub.unsubscribe();
     }
+  }
+
+  /** `ethtool -S` of every netvsc master in the table (its vf_* and channel counters). */
+  private async readEthtool(): Promise<Map<string, EthtoolStatsReading>> {
+    const source = this.ethtool;
+    if (source === null) return new Map();
+    const devs = new Set<string>();
+    for (const r of this.rows) if (r.model === 'netvsc' && r.master !== null) devs.add(r.master);
+    const read = (dev: string): Promise<EthtoolStatsReading> =>
+      source
+        .read(dev)
+        .catch((err: unknown) => ({ ok: false, why: `ethtool source failed: ${String(err)}` }));
+    return new Map(await Promise.all([...devs].map(async (d) => [d, await read(d)] as const)));
   }
 
   private ms(time: number): number {

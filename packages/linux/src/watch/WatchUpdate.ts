@@ -1,5 +1,5 @@
 import type { FailoverPair } from '../discovery/FailoverPair.js';
-import type { LinkRates, PathName, PathVerdict } from '../discovery/PathInUse.js';
+import type { CounterVerdict, LinkRates, PathName, PathVerdict } from '../discovery/PathInUse.js';
 import type { LinuxLinkEvent } from '../netdev/LinuxNetNamespace.js';
 
 /**
@@ -13,9 +13,10 @@ import type { LinuxLinkEvent } from '../netdev/LinuxNetNamespace.js';
  * ```
  */
 export interface PairRow extends FailoverPair {
+  /** Inferred from link states and the master/slave relation (see `pathFromRelation`). */
   readonly pathByRelation: PathVerdict;
-  /** Null until two counter samples were taken. */
-  readonly pathByCounters: PathVerdict | null;
+  /** Null until two counter samples were taken; `source` says whether ethtool -S was used. */
+  readonly pathByCounters: CounterVerdict | null;
   readonly rates: Readonly<Record<string, LinkRates>>;
 }
 
