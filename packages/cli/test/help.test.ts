@@ -67,6 +67,9 @@ test('a bad option value is a usage error naming the option', async (t) => {
   const r = await cli(['watch', '--count', '0']);
   t.is(r.code, 2);
   t.regex(r.stderr, /--count <n>.*expected an integer >= 1, got '0'/);
+  const p = await cli(['watch', '--min-packets', '0']);
+  t.is(p.code, 2);
+  t.regex(p.stderr, /--min-packets <n>.*expected an integer >= 1, got '0'/);
   const m = await cli(['run', 'x.yaml', '--model', 'e1000']);
   t.is(m.code, 2);
   t.regex(m.stderr, /unknown model 'e1000'; use one of virtio-backup, virtio/);

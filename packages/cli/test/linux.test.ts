@@ -29,6 +29,21 @@ linuxTest('watch --json --count 2 with sampling: every line is one JSON update',
   }
 });
 
+linuxTest('watch --min-packets passes the minimum through (one snapshot, exit 0)', async (t) => {
+  const r = await cli([
+    'watch',
+    '--json',
+    '--count',
+    '1',
+    '--interval',
+    '0',
+    '--min-packets',
+    '50',
+  ]);
+  t.is(r.code, 0, r.stderr);
+  t.is((JSON.parse(r.stdout.split('\n')[0]!) as { type: string }).type, 'snapshot');
+});
+
 linuxTest('watch (table) off a terminal prints a snapshot with the table header', async (t) => {
   const r = await cli(['watch', '--count', '1', '--interval', '0']);
   t.is(r.code, 0, r.stderr);

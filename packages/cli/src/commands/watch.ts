@@ -1,4 +1,10 @@
-import { LinuxWatch, formatWatchEvent, formatWatchTable, type WatchUpdate } from '@bypass/linux';
+import {
+  DEFAULT_MIN_PACKETS,
+  LinuxWatch,
+  formatWatchEvent,
+  formatWatchTable,
+  type WatchUpdate,
+} from '@bypass/linux';
 import type { Command } from 'commander';
 import { ExitCode } from '../ExitCode.js';
 import type { CliIo } from '../io/CliIo.js';
@@ -10,6 +16,8 @@ export interface WatchCommandOptions {
   readonly force: boolean;
   /** Counter sampling period, ms (0 = no sampling). */
   readonly interval: number;
+  /** Packets per interval before the counter verdict leaves `idle`. */
+  readonly minPackets: number;
   /** Stop after this many updates. */
   readonly count?: number;
 }
@@ -53,7 +61,11 @@ function tableRenderer(io: CliIo, watch: LinuxWatch): (u: WatchUpdate) => void {
  * or at Ctrl-C (exit 0).
  */
 export async function watchCommand(options: WatchCommandOptions, io: CliIo): Promise<number> {
-  const watch = new LinuxWatch({ force: options.force, intervalMs: options.interval });
+  const watch = new LinuxWatch({
+    force: options.force,
+    intervalMs: options.interval,
+    minPackets: options.minPackets,
+  });
   let seen = 0;
   const counted = (): void => {
     seen += 1;
@@ -105,14 +117,22 @@ export function registerWatch(program: Command, io: CliIo, settle: Settle): void
     .option('--json', 'stream NDJSON: one snapshot, event or path update per line', false)
     .option('--force', 'also treat interfaces sharing a MAC without a master as pairs', false)
     .option('--interval <ms>', 'counter sampling period in ms (0 = none)', integerOption(0), 1000)
+    .option(
+      '--min-packets <n>',
+      'packets per interval (TX, else unicast RX) before the counters call a path',
+      integerOption(1),
+      DEFAULT_MIN_PACKETS,
+    )
     .option('--count <n>', 'stop after N updates', integerOption(1))
     .addHelpText(
       'after',
       `
 Needs Linux (rtnetlink and sysfs); no root. The table shows each pair (netvsc, net_failover,
 bonding active-backup), the path in use by the master/slave relation and by counters, and
-packets per second on each path. On a terminal the table is redrawn; otherwise a snapshot is
-printed at each change. Ctrl-C stops (exit 0).
+packets per second on each path. For hv_netvsc the counters are netvsc's own per-path counters
+read with 'ethtool -S' (when ethtool is installed), else stats64. Below --min-packets packets
+per interval the counters say idle (ARP/ND noise is not traffic). On a terminal the table is
+redrawn; otherwise a snapshot is printed at each change. Ctrl-C stops (exit 0).
 
 NDJSON lines (t = ms since start):
   {"type":"snapshot","t":0,"pairs":[...]}
