@@ -351,19 +351,19 @@ test('VfPmdPort moves bursts through the VF rings and counts the 8 basic counter
 
 test('VfPmdPort configured with lsc and rmv raises intr_lsc on carrier changes and intr_rmv when its PCI function leaves', (t) => {
   const w = new World();
-  const vf = w.plugVf('0002:00:02.0', mac(1));
+  w.plugVf('0002:00:02.0', mac(1));
   const port = w.registry.probe('0002:00:02.0');
   port.configure(1, 1, { lsc: true, rmv: true });
   port.start();
   const events: string[] = [];
   port.on('intr_lsc', () => events.push('lsc'));
   port.on('intr_rmv', () => events.push('rmv'));
-  vf.setLink(false);
+  w.setVfLink('0002:00:02.0', false);
   const pkts = w.frames(4, mac(9));
   t.is(port.txBurst(0, pkts, 0, 4), 0); // no link: the caller keeps them
-  // with lsc linkGet returns the recorded link: the burst above recorded the carrier loss
+  // with lsc linkGet returns the recorded link: the link interrupt recorded the carrier loss
   t.false(port.linkGet().status);
-  vf.setLink(true);
+  w.setVfLink('0002:00:02.0', true);
   t.is(port.txBurst(0, pkts, 0, 4), 4); // in flight in the TX ring
   w.unplugVf('0002:00:02.0');
   t.deepEqual(events, ['lsc', 'lsc', 'lsc', 'rmv']); // down, up, down with the removal, removed

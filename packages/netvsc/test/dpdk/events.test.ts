@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { EthDev } from '../../src/dpdk/exports.js';
+import { VfPmdPort, type EthDev } from '../../src/dpdk/exports.js';
 import { FakePort } from './helpers/FakePort.js';
 import { World, mac } from './helpers/world.js';
 
@@ -50,33 +50,95 @@ test('lsc and rmv are independent, and a later configure without them silences t
   t.deepEqual(quiet, [], 'lsc alone: no intr_rmv');
 });
 
-test('VfPmdPort without lsc records carrier changes (linkGet reads them) and raises no intr_lsc', (t) => {
+test('VfPmdPort without lsc has no link handler: carrier changes are read by linkGet, no intr_lsc', (t) => {
   const w = new World();
-  const vf = w.plugVf(VF, mac(1));
+  w.plugVf(VF, mac(1));
   const port = w.registry.probe(VF);
   port.configure(1, 1);
   port.start();
   const events = listen(port);
-  vf.setLink(false);
-  t.false(port.linkGet().status);
-  vf.setLink(true);
-  t.true(port.linkGet().status);
+  w.setVfLink(VF, false);
+  t.true(port.storedLink.status, 'nothing recorded until link_update');
+  t.is(port.txBurst(0, w.frames(1, mac(9)), 0, 1), 0, 'no carrier: TX refused');
+  t.true(port.storedLink.status, 'a burst does not read the link either');
+  t.deepEqual(port.linkGet(), { status: false, speed: 0, fullDuplex: true, autoneg: true });
+  w.setVfLink(VF, true);
+  t.deepEqual(port.linkGet(), { status: true, speed: 40_000, fullDuplex: true, autoneg: true });
   t.deepEqual(events, []);
+  t.is(w.vfLinks.subscriberCount, 0, 'mlx4_intr_install: no handler without intr_conf.lsc');
 });
 
-test('VfPmdPort with lsc raises intr_lsc on each carrier change', (t) => {
+test('VfPmdPort with lsc handles the link interrupt at once, with no traffic: intr_lsc per carrier change', (t) => {
+  const w = new World();
+  w.plugVf(VF, mac(1));
+  const port = w.registry.probe(VF);
+  port.configure(1, 1, { lsc: true });
+  port.start();
+  const seen: boolean[] = [];
+  port.on('intr_lsc', () => seen.push(port.storedLink.status));
+  w.setVfLink(VF, false);
+  t.deepEqual(seen, [false], 'recorded and raised in the interrupt, no burst needed');
+  w.setVfLink(VF, true);
+  t.deepEqual(seen, [false, true]);
+  t.true(port.linkGet().status);
+  t.is(w.scheduler.pending, 0, 'mlx4_intr.c: no alarm for a consistent link');
+});
+
+test('VfPmdPort: the link handler lives from a configure with lsc to close, started or not (mlx4_intr_install / _uninstall)', (t) => {
+  const w = new World();
+  w.plugVf(VF, mac(1));
+  const port = w.registry.probe(VF);
+  const events = listen(port);
+  w.setVfLink(VF, false);
+  t.deepEqual(events, [], 'not configured: no handler');
+  t.true(port.storedLink.status, 'nor a link update');
+  port.configure(1, 1, { lsc: true });
+  t.is(w.vfLinks.subscriberCount, 1);
+  w.setVfLink(VF, true);
+  t.deepEqual(events, [], 'the recorded status (up) did not change');
+  w.setVfLink(VF, false);
+  t.deepEqual(events, ['lsc'], 'configured, never started');
+  port.start();
+  port.stop();
+  w.setVfLink(VF, true);
+  t.deepEqual(events, ['lsc', 'lsc'], 'stopped');
+  port.configure(1, 1, { lsc: true });
+  t.is(w.vfLinks.subscriberCount, 1, 'installed once');
+  port.configure(1, 1, { rmv: true });
+  t.is(w.vfLinks.subscriberCount, 0, 'a configure without lsc removes it');
+  w.setVfLink(VF, false);
+  t.deepEqual(events, ['lsc', 'lsc']);
+  port.configure(1, 1, { lsc: true });
+  port.close();
+  t.is(w.vfLinks.subscriberCount, 0, 'close removes it');
+  w.setVfLink(VF, true);
+  t.deepEqual(events, ['lsc', 'lsc']);
+});
+
+test('VfPmdPort given no link interrupt source reads the carrier at each burst instead', (t) => {
   const w = new World();
   const vf = w.plugVf(VF, mac(1));
-  const port = w.registry.probe(VF);
+  const port = new VfPmdPort({ registry: w.registry, name: VF }, { vf, bus: w.bus });
   port.configure(1, 1, { lsc: true });
   port.start();
   const events = listen(port);
   vf.setLink(false);
-  t.is(port.txBurst(0, w.frames(1, mac(9)), 0, 1), 0); // the burst reads the carrier
-  vf.setLink(true);
-  port.rxBurst(0, new Int32Array(1), 0, 1);
-  t.deepEqual(events, ['lsc', 'lsc']);
-  t.true(port.linkGet().status);
+  t.deepEqual(events, [], 'no interrupt');
+  t.is(port.txBurst(0, w.frames(1, mac(9)), 0, 1), 0);
+  t.deepEqual(events, ['lsc'], 'noticed at the burst');
+  t.false(port.linkGet().status);
+});
+
+test('VfPmdPort: a link event of another VF is not its own', (t) => {
+  const w = new World();
+  w.plugVf(VF, mac(1));
+  w.plugVf('0002:00:03.0', mac(2));
+  const port = w.registry.probe(VF);
+  port.configure(1, 1, { lsc: true });
+  const events = listen(port);
+  w.setVfLink('0002:00:03.0', false);
+  t.deepEqual(events, []);
+  t.true(port.storedLink.status);
 });
 
 test('VfPmdPort without rmv (or never configured) is removed silently; with rmv intr_rmv once', (t) => {

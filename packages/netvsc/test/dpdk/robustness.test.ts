@@ -151,7 +151,7 @@ test('random hot-plug sequences: TX only on a present VF, every frame accounted 
         else if (s.op === 'unplug' && vf !== undefined) w.unplugVf(addr);
         else if (s.op === 'advance') w.advanceMs(s.ms);
         else if (s.op === 'mtu') fs.setMtu(s.mtu);
-        else if (s.op === 'flap') vf?.setLink(!vf.carrier);
+        else if (s.op === 'flap' && vf !== undefined) w.setVfLink(addr, !vf.carrier);
         else if (s.op === 'promisc') fs.setPromiscuous(s.on);
         else if (s.op === 'restart') {
           fs.stop();

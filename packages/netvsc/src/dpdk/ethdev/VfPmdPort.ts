@@ -1,11 +1,12 @@
 import { BypassError, type DeviceBus, type MacAddress, type VfDevice } from '@bypass/core';
-import type { Subscription } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import { EthDev, type EthDevInit } from './EthDev.js';
 import type { EthDevRegistry, EthDriver } from './EthDevRegistry.js';
 import {
   ETH_DEV_FLAG,
   ETH_OFFLOAD,
   emptyEthStats,
+  type EthConf,
   type EthDevInfo,
   type EthStats,
 } from './EthTypes.js';
@@ -18,7 +19,7 @@ const VF_SPEED = 40_000;
  *
  * @example
  * ```ts
- * const o: VfPmdPortOptions = { vf, bus };
+ * const o: VfPmdPortOptions = { vf, bus, linkEvents$: vfLinks.observable };
  * ```
  */
 export interface VfPmdPortOptions {
@@ -26,15 +27,31 @@ export interface VfPmdPortOptions {
   vf: VfDevice;
   /** The bus whose `remove` of the VF's PCI function removes the port (`intr_rmv` with `rmv`). */
   bus?: DeviceBus;
+  /**
+   * The VF's link interrupts: whoever drives a VF's carrier (the host NIC, `VfDevice.setLink`)
+   * emits the VF here when its carrier changed, as the device's event queue tells its PMD (mlx4:
+   * IBV_EVENT_PORT_ACTIVE / PORT_ERR on the verbs async fd). Only the port's own VF is looked at.
+   * Without it the port has no link interrupt and reads the carrier at each burst instead.
+   */
+  linkEvents$?: Observable<VfDevice>;
 }
 
 /**
  * The "any PMD" of the vdev_netvsc diagram: a DPDK port on a core {@link VfDevice} through its
  * PMD access (`startPmd`, `stopPmd`, `rxBurst`, `txBurst`). Named by the VF's PCI address.
  *
- * - Link: the VF's carrier, read at `linkGet` and at every burst; a change emits `intr_lsc` when
- *   the port is configured with `lsc` (mlx5_ethdev_os.c mlx5_dev_interrupt_nl_cb), and is only
- *   recorded without it.
+ * - Link: up when the VF is present and has carrier, at 40G, full duplex, autoneg; down with no
+ *   speed (mlx4_ethdev.c mlx4_link_update; ethtool has no speed without carrier). Read at
+ *   `linkGet` (link_update).
+ * - Link interrupt ({@link VfPmdPortOptions.linkEvents$}): configured with `lsc`, the port handles
+ *   its VF's link events at once, started or not, with no traffic needed: link update, and
+ *   `intr_lsc` when the status changed (mlx4_intr.c: the handler is installed by dev_configure
+ *   when intr_conf asks for it and removed at close; its link check raises the event from the
+ *   interrupt thread with no delay, the 100 ms retry alarm being only for a link reported up
+ *   without speed or down with one, which this model never reports). Configured without `lsc`, or
+ *   not configured, the port has no handler: the link changes at the next `linkGet`. A port given
+ *   no `linkEvents$` reads the carrier at each burst instead (a change is then noticed at the next
+ *   burst or `linkGet`).
  * - Removal: a `remove` of the VF's PCI function on the bus hot-unplugs the VF (its rings are
  *   flushed as `vf-ring-flushed`) and marks the port removed, emitting `intr_rmv` when the port is
  *   configured with `rmv` (mlx5_ethdev_os.c mlx5_dev_interrupt_device_fatal); bursts then return
@@ -53,6 +70,7 @@ export interface VfPmdPortOptions {
  * const port = new VfPmdPort({ registry, name: '0002:00:02.0' }, { vf, bus });
  * port.configure(4, 4, { lsc: true, rmv: true }); // intr_lsc and intr_rmv wanted
  * port.on('intr_rmv', () => console.log('the VF is going away'));
+ * port.on('intr_lsc', () => console.log(`link ${port.linkGet().status}`)); // at the carrier change
  * port.start();
  * const n = port.rxBurst(0, out, 0, 32);
  * ```
@@ -62,6 +80,13 @@ export class VfPmdPort extends EthDev {
   readonly vf: VfDevice;
   private readonly base = emptyEthStats();
   private busSub: Subscription | null = null;
+  private readonly linkEvents$: Observable<VfDevice> | null;
+  /** The link interrupt handler while installed (configured with `lsc`). */
+  private linkSub: Subscription | null = null;
+  /** No link interrupt source: the bursts read the carrier. */
+  private readonly burstLinkCheck: boolean;
+  /** The link status last recorded (what the burst check compares). */
+  private linkStatus = false;
 
   /**
    * @throws `BypassError` `ERR_BUSY` when the VF is registered as a kernel netdev,
@@ -78,6 +103,8 @@ export class VfPmdPort extends EthDev {
     if (!vf.present) throw new BypassError('ERR_NO_DEVICE', `${init.name} was hot-unplugged`);
     super(init);
     this.vf = vf;
+    this.linkEvents$ = options.linkEvents$ ?? null;
+    this.burstLinkCheck = this.linkEvents$ === null;
     this.initMacAddr(vf.devAddr);
     this.initMtu(vf.mtu);
     this.cacheDevInfo({
@@ -104,7 +131,16 @@ export class VfPmdPort extends EthDev {
     return this.devInfo();
   }
 
-  protected devConfigure(_nbRxq: number, _nbTxq: number): void {}
+  // mlx4_intr.c mlx4_intr_install (from mlx4_dev_configure): the handler per intr_conf
+  protected devConfigure(_nbRxq: number, _nbTxq: number, conf: Readonly<Required<EthConf>>): void {
+    if (!conf.lsc) {
+      this.removeLinkHandler();
+    } else if (this.linkSub === null && this.linkEvents$ !== null) {
+      this.linkSub = this.linkEvents$.subscribe((vf) => {
+        if (vf === this.vf) this.onLinkInterrupt();
+      });
+    }
+  }
 
   protected devStart(): void {
     this.vf.startPmd();
@@ -115,7 +151,9 @@ export class VfPmdPort extends EthDev {
     this.vf.stopPmd();
   }
 
+  // mlx4.c mlx4_dev_close -> mlx4_intr_uninstall
   protected devClose(): void {
+    this.removeLinkHandler();
     this.busSub?.unsubscribe();
     this.busSub = null;
   }
@@ -184,25 +222,42 @@ export class VfPmdPort extends EthDev {
 
   protected rxBurstImpl(queue: number, out: Int32Array, start: number, max: number): number {
     const vf = this.vf;
-    if (vf.carrier !== this.linkStatus) this.syncLink();
+    if (this.burstLinkCheck && this.hwLinkUp() !== this.linkStatus) this.syncLink();
     if (queue >= vf.numRxQueues) return 0;
     return vf.rxBurst(queue, out, start, max);
   }
 
   protected txBurstImpl(queue: number, pkts: Int32Array, start: number, count: number): number {
     const vf = this.vf;
-    if (vf.carrier !== this.linkStatus) this.syncLink();
+    if (this.burstLinkCheck && this.hwLinkUp() !== this.linkStatus) this.syncLink();
     if (queue >= vf.numTxQueues) return 0;
     return vf.txBurst(queue, pkts, start, count);
   }
 
-  private linkStatus = false;
+  /** mlx4_ethdev.c mlx4_link_update: the carrier of a present VF. */
+  private hwLinkUp(): boolean {
+    const vf = this.vf;
+    return vf.carrier && vf.present;
+  }
 
   private syncLink(): void {
-    const up = this.vf.carrier && this.vf.present;
+    const up = this.hwLinkUp();
     this.linkStatus = up;
     // mlx4_ethdev.c mlx4_link_update: no speed without carrier (ethtool's SPEED_UNKNOWN -> NONE)
     this.updateLink(up, up ? VF_SPEED : 0);
+  }
+
+  /**
+   * mlx4_intr.c mlx4_interrupt_handler on a port event: with intr_conf.lsc, the link update, and
+   * `intr_lsc` when the status changed (`updateLink`); without it, nothing.
+   */
+  private onLinkInterrupt(): void {
+    if (this.devConf.lsc && this.state !== 'unused') this.syncLink();
+  }
+
+  private removeLinkHandler(): void {
+    this.linkSub?.unsubscribe();
+    this.linkSub = null;
   }
 
   private onRemoved(surprise: boolean): void {
@@ -218,7 +273,9 @@ export class VfPmdPort extends EthDev {
  *
  * @example
  * ```ts
- * registry.registerDriver(vfPmdDriver({ resolve: (addr) => vfsByAddress.get(addr), bus }));
+ * registry.registerDriver(
+ *   vfPmdDriver({ resolve: (addr) => vfsByAddress.get(addr), bus, linkEvents$: vfLinks.observable }),
+ * );
  * const port = registry.probe('0002:00:02.0');
  * ```
  */
@@ -226,6 +283,8 @@ export function vfPmdDriver(options: {
   /** The VF at that PCI address, or undefined when there is none. */
   resolve: (pciAddress: string) => VfDevice | undefined;
   bus?: DeviceBus;
+  /** The link interrupts of every VF ({@link VfPmdPortOptions.linkEvents$}). */
+  linkEvents$?: Observable<VfDevice>;
 }): EthDriver {
   return {
     name: 'net_vf',
@@ -236,7 +295,10 @@ export function vfPmdDriver(options: {
         throw new BypassError('ERR_NO_DEVICE', `Cannot find PCI device ${devName}`);
       }
       const init = { registry, name: devName, devargs: args };
-      return new VfPmdPort(init, options.bus === undefined ? { vf } : { vf, bus: options.bus });
+      const portOptions: VfPmdPortOptions = { vf };
+      if (options.bus !== undefined) portOptions.bus = options.bus;
+      if (options.linkEvents$ !== undefined) portOptions.linkEvents$ = options.linkEvents$;
+      return new VfPmdPort(init, portOptions);
     },
   };
 }

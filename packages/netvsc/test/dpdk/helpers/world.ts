@@ -2,6 +2,7 @@ import {
   BusDevice,
   DeviceBus,
   Ethernet,
+  EventChannel,
   MacAddress,
   NetDevice,
   NetNamespace,
@@ -58,6 +59,8 @@ export class World {
   readonly pipes = new PipeTable();
   readonly sysfs: SimulatedSysfs;
   readonly vfs = new Map<string, VfDevice>();
+  /** The VFs' link interrupts (`VfPmdPortOptions.linkEvents$`): see {@link World.setVfLink}. */
+  readonly vfLinks = new EventChannel<VfDevice>();
   readonly logs: string[] = [];
   readonly drops = new Map<string, number>();
   readonly commands: Record<string, string> = {};
@@ -77,7 +80,13 @@ export class World {
         log,
       }),
     );
-    this.registry.registerDriver(vfPmdDriver({ resolve: (a) => this.vfs.get(a), bus: this.bus }));
+    this.registry.registerDriver(
+      vfPmdDriver({
+        resolve: (a) => this.vfs.get(a),
+        bus: this.bus,
+        linkEvents$: this.vfLinks.observable,
+      }),
+    );
     this.pool.onDrop = (_p, _k, _s, count, reason) => {
       const n = dropReasonName(reason);
       this.drops.set(n, (this.drops.get(n) ?? 0) + count);
@@ -125,6 +134,18 @@ export class World {
     this.vfs.set(address, vf);
     this.sysfs.addUnregistered(vf, ifname);
     return vf;
+  }
+
+  /**
+   * The host NIC changes the carrier of the VF at `address`; a change raises the VF's link
+   * interrupt (published on {@link World.vfLinks}).
+   */
+  setVfLink(address: string, up: boolean): void {
+    const vf = this.vfs.get(address);
+    if (vf === undefined) throw new Error(`no VF ${address}`);
+    const before = vf.carrier;
+    vf.setLink(up);
+    if (vf.carrier !== before) this.vfLinks.next(vf);
   }
 
   /** Surprise-removes the VF at `address`. */
