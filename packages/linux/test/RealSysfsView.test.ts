@@ -1,4 +1,5 @@
 import test from 'ava';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NETVSC_CLASS_ID, RealSysfsView } from '../src/index.js';
 import {
@@ -18,6 +19,7 @@ test('Hyper-V layout: the netvsc interface shows its driver, VMBus class and the
   const f = sysfs.facts('eth0');
   t.like(f, {
     name: 'eth0',
+    ifindex: 2,
     driver: 'hv_netvsc',
     subsystem: 'vmbus',
     classId: NETVSC_CLASS_ID,
@@ -113,16 +115,31 @@ test('interfaces() lists vdev_netvsc identities in ifindex order; addresses come
   t.deepEqual(
     list.map((i) => [i.name, i.ifindex, i.mac.toString(), i.classId, i.subsystem, i.device]),
     [
-      ['eth0', 1, HV_MAC, NETVSC_CLASS_ID, 'vmbus', '000d3a12-3456-000d-3a12-3456000d3a12'],
-      ['enP1s1', 2, HV_MAC, null, 'pci', '0001:00:02.0'],
-      ['lo', 3, '00:00:00:00:00:00', null, null, null],
+      ['lo', 1, '00:00:00:00:00:00', null, null, null],
+      ['eth0', 2, HV_MAC, NETVSC_CLASS_ID, 'vmbus', '000d3a12-3456-000d-3a12-3456000d3a12'],
+      ['enP1s1', 3, HV_MAC, null, 'pci', '0001:00:02.0'],
     ],
   );
   t.deepEqual(sysfs.addresses('enP1s1'), []);
   sysfs.setAddresses([
-    { ifindex: 2, family: 6, address: 'fe80::1', prefixLen: 64, scope: 'link', dynamic: false },
-    { ifindex: 1, family: 4, address: '10.0.0.4', prefixLen: 24, scope: 'global', dynamic: true },
+    { ifindex: 3, family: 6, address: 'fe80::1', prefixLen: 64, scope: 'link', dynamic: false },
+    { ifindex: 2, family: 4, address: '10.0.0.4', prefixLen: 24, scope: 'global', dynamic: true },
   ]);
   t.deepEqual(sysfs.addresses('enP1s1'), [{ family: 'inet6', address: 'fe80::1', scope: 'link' }]);
   t.deepEqual(sysfs.addresses('eth0'), [{ family: 'inet', address: '10.0.0.4', scope: 'global' }]);
+});
+
+test('ENODEV (a VMBus device being rescinded) reads as absent, like ENOENT', (t) => {
+  const tree = hyperVTree();
+  t.teardown(() => tree.remove());
+  // vmbus_drv.c class_id_show returns -ENODEV once the channel is gone; a fixture tree cannot
+  // produce that errno, so the view reads through a file system whose readFileSync throws it.
+  const sysfs = new RealSysfsView(tree.root, {
+    readFileSync: (path) => {
+      if (path.endsWith('class_id')) throw Object.assign(new Error('ENODEV'), { code: 'ENODEV' });
+      return readFileSync(path, 'utf8');
+    },
+  });
+  t.is(sysfs.classId('eth0'), null);
+  t.like(sysfs.facts('eth0'), { classId: null, driver: 'hv_netvsc' });
 });

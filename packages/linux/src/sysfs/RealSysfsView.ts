@@ -11,14 +11,17 @@ import type {
 
 function isMissing(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
-  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EINVAL';
+  // ENODEV: vmbus_drv.c class_id_show (and the other VMBus attributes) fail with -ENODEV once the
+  // channel is gone, i.e. while the host rescinds the device (a VF during host servicing).
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EINVAL' || code === 'ENODEV';
 }
 
 /**
  * A {@link SysfsView} over a sysfs directory: `/sys` by default, or a fixture tree (tests build
  * the Hyper-V and net_failover layouts in temporary directories). Reads are synchronous and
  * uncached, so the view always shows the current state. Attributes that are absent read as
- * `null` (a virtual interface has no `device`); other I/O errors (permissions) throw.
+ * `null` (a virtual interface has no `device`, and a VMBus device being rescinded answers
+ * ENODEV); other I/O errors (permissions) throw.
  *
  * It covers what the DPDK helper's vdev_netvsc discovery reads (`device/class_id`,
  * `device/subsystem`, the address, the PCI address) and what Linux failover pairing needs
@@ -44,9 +47,16 @@ export class RealSysfsView implements SysfsView {
 
   private addressRecords: readonly AddressRecord[] = [];
 
-  /** @param root - the sysfs mount point or a fixture tree; default `/sys` */
-  constructor(root = '/sys') {
+  private readonly readText: (path: string) => string;
+
+  /**
+   * @param root - the sysfs mount point or a fixture tree; default `/sys`
+   * @param io - `readFileSync(path)` reading an attribute as text (tests inject errors a fixture
+   * tree cannot produce, such as ENODEV); default `fs.readFileSync(path, 'utf8')`
+   */
+  constructor(root = '/sys', io: { readFileSync?: (path: string) => string } = {}) {
     this.root = root;
+    this.readText = io.readFileSync ?? ((path) => readFileSync(path, 'utf8'));
   }
 
   /** Sets the addresses {@link RealSysfsView.addresses} reports (e.g. `await source.readAddresses()`). */
@@ -179,8 +189,10 @@ export class RealSysfsView implements SysfsView {
       );
     }
     const devReal = this.real(this.netPath(name, 'device'));
+    const ifindex = Number(this.text(this.netPath(name, 'ifindex')) ?? NaN);
     return {
       name,
+      ifindex: Number.isInteger(ifindex) && ifindex > 0 ? ifindex : null,
       driver: this.driver(name),
       subsystem: this.subsystem(name),
       classId: this.classId(name),
@@ -252,7 +264,7 @@ export class RealSysfsView implements SysfsView {
 
   private text(path: string): string | null {
     try {
-      return readFileSync(path, 'utf8').trim();
+      return this.readText(path).trim();
     } catch (err) {
       if (isMissing(err)) return null;
       throw this.ioError(`read ${path}`, err);

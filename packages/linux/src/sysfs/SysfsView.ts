@@ -34,6 +34,12 @@ export const HV_PCI_CLASS_ID = '{44c4f61d-4444-4400-9d52-802e27ede19f}';
  */
 export interface SysfsNetFacts {
   readonly name: string;
+  /**
+   * Interface index (`ifindex` file), or null when unreadable. Facts are read by name, and a
+   * name can move to another device (udev renames, other namespaces' sysfs): compare it with
+   * the rtnetlink ifindex before trusting the rest.
+   */
+  readonly ifindex: number | null;
   /** Driver bound to the parent device (`device/driver` link): `hv_netvsc`, `mlx5_core`, `virtio_net`... */
   readonly driver: string | null;
   /** Bus of the parent device (`device/subsystem` link): `pci`, `vmbus`, `virtio`... */
