@@ -1,7 +1,7 @@
 import test from 'ava';
 import netlink from 'netlink';
 import type { ifla, rt, StreamData } from 'netlink';
-import { addressRecordFromMessage, linkRecordFromMessage } from '../src/index.js';
+import { addressRecordFromMessage, linkRecordFromMessage, readHostU32 } from '../src/index.js';
 
 function bytes(data: StreamData): Buffer {
   const s = new netlink.AttrStream();
@@ -142,4 +142,11 @@ test('addresses: IPv4 and compressed IPv6 text, scope, and leased (finite lifeti
   });
   t.is(addressRecordFromMessage(addrMsg(17, [1, 2])), null, 'other families are ignored');
   t.throws(() => addressRecordFromMessage(addrMsg(2, [10, 0, 0])), { code: 'ERR_PARSE' });
+});
+
+test('netlink u32 attributes are read in host byte order (bond_fill_info uses nla_put_u32)', (t) => {
+  const five = Buffer.from([0, 0, 0, 5]);
+  t.is(readHostU32(five, 'BE'), 5);
+  t.is(readHostU32(Buffer.from([5, 0, 0, 0]), 'LE'), 5);
+  t.is(readHostU32(Buffer.from([9, 5, 0, 0, 0]).subarray(1), 'LE'), 5);
 });

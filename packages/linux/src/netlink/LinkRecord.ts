@@ -1,5 +1,6 @@
 import { BypassError, IFF, STATS64_FIELDS, type Stats64Field } from '@bypass/core';
 import netlink from 'netlink';
+import { endianness } from 'node:os';
 import type { rt } from 'netlink';
 
 /**
@@ -113,9 +114,27 @@ function statsFrom(raw: NonNullable<netlink.ifla.LinkAttrs['stats64']>): LinkSta
   // rx_nohandler (the 25th u64) is newer than the library: read it from the unparsed tail.
   const tail = raw.__unparsed;
   if (tail !== undefined && tail.length >= 8) {
-    out.rxNohandler = Number(Buffer.from(tail).readBigUInt64LE(0));
+    const buf = Buffer.from(tail);
+    out.rxNohandler = Number(
+      endianness() === 'BE' ? buf.readBigUInt64BE(0) : buf.readBigUInt64LE(0),
+    );
   }
   return out;
+}
+
+/**
+ * Reads a netlink u32 attribute: netlink attributes carry host byte order (`nla_put_u32`).
+ *
+ * @param endian - the host's byte order; default `os.endianness()` (tests give the other one)
+ *
+ * @example
+ * ```ts
+ * readHostU32(Buffer.from([0, 0, 0, 5]), 'BE'); // 5
+ * ```
+ */
+export function readHostU32(buf: Uint8Array, endian: 'BE' | 'LE' = endianness()): number {
+  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  return endian === 'BE' ? b.readUInt32BE(0) : b.readUInt32LE(0);
 }
 
 function infoOf(buf: Buffer | undefined): netlink.ifla.Info | null {
@@ -136,8 +155,9 @@ function bondOf(info: netlink.ifla.Info | null): LinkRecord['bond'] {
     throw parseErr('IFLA_BOND', err);
   }
   const mode = b.mode !== undefined && b.mode.length >= 1 ? (b.mode[0] as number) : -1;
+  // bond_netlink.c bond_fill_info: nla_put_u32, so host byte order (big-endian on s390x).
   const active =
-    b.activeSlave !== undefined && b.activeSlave.length >= 4 ? b.activeSlave.readUInt32LE(0) : 0;
+    b.activeSlave !== undefined && b.activeSlave.length >= 4 ? readHostU32(b.activeSlave) : 0;
   return { mode, activeSlave: active };
 }
 
