@@ -7,7 +7,7 @@ import {
   type LinkRecord,
   type LinkSnapshot,
 } from '../src/index.js';
-import { link } from './helpers/links.js';
+import { bondSlave, link, netvscVf } from './helpers/links.js';
 import { HV_MAC, hyperVTree, KVM_MAC, netFailoverTree } from './helpers/sysfsFixtures.js';
 
 function hyperV(t: { teardown: (f: () => void) => void }, enslaved = true): LinkSnapshot {
@@ -16,7 +16,7 @@ function hyperV(t: { teardown: (f: () => void) => void }, enslaved = true): Link
   const links: LinkRecord[] = [
     link({ ifindex: 1, name: 'lo', type: 772, address: '00:00:00:00:00:00' }),
     link({ ifindex: 2, name: 'eth0', address: HV_MAC, up: true, carrier: true }),
-    link({
+    (enslaved ? netvscVf : link)({
       ifindex: 3,
       name: 'enP1s1',
       address: HV_MAC,
@@ -115,8 +115,8 @@ test('bonding active-backup: the PCI slave is the active, the other the backup',
   const tree = hyperVTree({ enslaved: false });
   t.teardown(() => tree.remove());
   const links = [
-    link({ ifindex: 2, name: 'eth0', address: HV_MAC, master: 9 }),
-    link({ ifindex: 3, name: 'enP1s1', address: HV_MAC, master: 9 }),
+    bondSlave({ ifindex: 2, name: 'eth0', address: HV_MAC, master: 9 }),
+    bondSlave({ ifindex: 3, name: 'enP1s1', address: HV_MAC, master: 9 }),
     link({
       ifindex: 9,
       name: 'bond0',
@@ -197,4 +197,100 @@ test('multicast and zero addresses never make same-MAC groups', (t) => {
     link({ ifindex: 5, name: 'd', address: '00:00:00:00:00:00' }),
   ];
   t.deepEqual(sameMacGroups({ links, facts: new Map() }), []);
+});
+
+test('Hyper-V: a same-MAC PCI VF held by a bond is the one-legged VF, with the bond named', (t) => {
+  const tree = hyperVTree({ enslaved: false });
+  t.teardown(() => tree.remove());
+  const links = [
+    link({ ifindex: 2, name: 'eth0', address: HV_MAC, up: true, carrier: true }),
+    bondSlave({ ifindex: 3, name: 'enP1s1', address: HV_MAC, master: 9 }),
+    link({
+      ifindex: 9,
+      name: 'bond0',
+      address: HV_MAC,
+      kind: 'bond',
+      bond: { mode: 1, activeSlave: 3 },
+    }),
+  ];
+  // netvsc_vf_join fails on the bond's rx_handler: the VF stays in the bond, unpaired.
+  t.deepEqual(discoverPairs(snapshotOf(links, new RealSysfsView(tree.root))), [
+    {
+      id: 'netvsc:eth0',
+      model: 'netvsc',
+      mac: HV_MAC,
+      master: 'eth0',
+      backup: 'eth0',
+      active: 'enP1s1',
+      activeEnslaved: false,
+      activeMaster: 'bond0',
+    },
+  ]);
+});
+
+test('net_failover: a same-MAC PCI primary held by a bridge is the one-legged primary', (t) => {
+  const tree = netFailoverTree();
+  t.teardown(() => tree.remove());
+  const links = [
+    link({ ifindex: 2, name: 'ens3', address: KVM_MAC }),
+    link({ ifindex: 3, name: 'ens3nsby', address: KVM_MAC, master: 2 }),
+    link({ ifindex: 4, name: 'ens4', address: KVM_MAC, master: 8, slaveKind: 'bridge' }),
+    link({ ifindex: 8, name: 'br0', address: KVM_MAC, kind: 'bridge' }),
+  ];
+  t.like(discoverPairs(snapshotOf(links, new RealSysfsView(tree.root)))[0], {
+    id: 'net_failover:ens3',
+    active: 'ens4',
+    activeEnslaved: false,
+    activeMaster: 'br0',
+  });
+});
+
+test('pairing compares permanent MACs: a VF whose current MAC was changed is still found', (t) => {
+  const tree = netFailoverTree();
+  t.teardown(() => tree.remove());
+  const links = [
+    link({ ifindex: 2, name: 'ens3', address: KVM_MAC, permAddress: KVM_MAC }),
+    link({ ifindex: 3, name: 'ens3nsby', address: KVM_MAC, permAddress: KVM_MAC, master: 2 }),
+    // failover.c failover_get_bymac compares perm_addr; the guest changed ens4's MAC.
+    link({ ifindex: 4, name: 'ens4', address: '02:00:00:00:00:44', permAddress: KVM_MAC }),
+  ];
+  const [pair] = discoverPairs(snapshotOf(links, new RealSysfsView(tree.root)));
+  t.like(pair, { active: 'ens4', activeEnslaved: false, mac: KVM_MAC });
+  // Without a permanent MAC the current one is compared (and differs).
+  const noPerm = links.map((l) => ({ ...l, permAddress: null }));
+  t.like(discoverPairs(snapshotOf(noPerm, new RealSysfsView(tree.root)))[0], { active: null });
+});
+
+test('sysfs facts of another device that now has the name are ignored', (t) => {
+  const snap = hyperV(t, false);
+  const vfFacts = snap.facts.get('enP1s1');
+  t.truthy(vfFacts);
+  // The facts say ifindex 3; the link with that name is now ifindex 7 (a rename race).
+  const links = snap.links.map((l) => (l.name === 'enP1s1' ? { ...l, ifindex: 7 } : l));
+  t.like(discoverPairs({ links, facts: snap.facts })[0], { active: null });
+  t.like(discoverPairs(snap)[0], { active: 'enP1s1' });
+});
+
+test('netvsc under a bond with its own VF: netvsc pairs its VF, and is the bond backup', (t) => {
+  const tree = hyperVTree();
+  t.teardown(() => tree.remove());
+  const links = [
+    bondSlave({ ifindex: 2, name: 'eth0', address: HV_MAC, master: 9 }),
+    netvscVf({ ifindex: 3, name: 'enP1s1', address: HV_MAC, master: 2 }),
+    link({
+      ifindex: 9,
+      name: 'bond0',
+      address: HV_MAC,
+      kind: 'bond',
+      bond: { mode: 1, activeSlave: 2 },
+    }),
+  ];
+  const pairs = discoverPairs(snapshotOf(links, new RealSysfsView(tree.root)));
+  t.deepEqual(
+    pairs.map((p) => [p.id, p.backup, p.active, p.activeEnslaved]),
+    [
+      ['netvsc:eth0', 'eth0', 'enP1s1', true],
+      ['bond:bond0', 'eth0', null, false],
+    ],
+  );
 });

@@ -35,7 +35,7 @@ export interface FailoverPair {
   /** Stable id: `<model>:<master or backup name>`. */
   readonly id: string;
   readonly model: PairModel;
-  /** The shared MAC address. */
+  /** The shared MAC address: the master's (or backup's) current MAC. */
   readonly mac: string;
   /** The master interface, null for `same-mac`. */
   readonly master: string | null;
@@ -45,6 +45,12 @@ export interface FailoverPair {
   readonly active: string | null;
   /** False when the active interface is there but not enslaved to the master (a one-legged pair). */
   readonly activeEnslaved: boolean;
+  /**
+   * Present only for a one-legged pair whose active interface has another master (a bond,
+   * bridge, team or OVS port): that master's name. Its rx_handler is why the netvsc or failover
+   * master could not enslave the VF.
+   */
+  readonly activeMaster?: string;
 }
 
 /**

@@ -42,3 +42,26 @@ export function stats(rxPackets: number, txPackets: number): LinkRecord['stats64
     txBytes: txPackets * 100,
   };
 }
+
+/**
+ * A VF as hv_netvsc leaves it: IFF_SLAVE set (netvsc_drv.c netvsc_prepare_bonding at
+ * NETDEV_POST_INIT, again in __netvsc_vf_setup), no link kind and no slave kind (netvsc has no
+ * rtnl_link_ops). Failover slaves get no IFF_SLAVE (failover.c sets only the private
+ * IFF_FAILOVER_SLAVE flag, which rtnetlink does not report): build those with `link()`.
+ */
+export function netvscVf(
+  fields: Partial<LinkRecord> & Pick<LinkRecord, 'ifindex' | 'name'>,
+): LinkRecord {
+  return link({ ...fields, flags: (fields.flags ?? IFF.BROADCAST | IFF.MULTICAST) | IFF.SLAVE });
+}
+
+/** A bond slave: IFF_SLAVE (bond_main.c bond_enslave) and slave kind `bond`. */
+export function bondSlave(
+  fields: Partial<LinkRecord> & Pick<LinkRecord, 'ifindex' | 'name' | 'master'>,
+): LinkRecord {
+  return link({
+    slaveKind: 'bond',
+    ...fields,
+    flags: (fields.flags ?? IFF.BROADCAST | IFF.MULTICAST) | IFF.SLAVE,
+  });
+}
