@@ -12,7 +12,14 @@ import {
 } from '../src/index.js';
 import { FakeSource } from './helpers/fakeSource.js';
 import { link } from './helpers/links.js';
-import { HV_MAC, hyperVTree, SysfsTree } from './helpers/sysfsFixtures.js';
+import { readFileSync } from 'node:fs';
+import {
+  HV_MAC,
+  hyperVTree,
+  KVM_MAC,
+  netFailoverTree,
+  SysfsTree,
+} from './helpers/sysfsFixtures.js';
 
 interface Setup {
   eth0?: Partial<LinkRecord>;
@@ -80,7 +87,8 @@ test('vf-has-address: an address on the enslaved VF is an error with unmanage ad
   t.notRegex(f?.message ?? '', /fe80/);
   t.regex(f?.advice ?? '', /unmanaged-devices=interface-name:enP1s1/);
   t.regex(f?.advice ?? '', /Unmanaged=yes/);
-  t.regex(f?.advice ?? '', /driver:mlx5_core/);
+  // On Hyper-V, NetworkManager gets the hv_pci udev rule instead of "driver:mlx5_core".
+  t.regex(f?.advice ?? '', /Driver=mlx5_core/);
 });
 
 test('vf-dhcp-client and config-matches-vf come from the probes', (t) => {
@@ -99,6 +107,7 @@ test('vf-dhcp-client and config-matches-vf come from the probes', (t) => {
               byName: false,
               byMac: true,
               driverMatch: false,
+              driver: null,
             },
             {
               file: '/etc/systemd/network/10-eth0.network',
@@ -106,6 +115,7 @@ test('vf-dhcp-client and config-matches-vf come from the probes', (t) => {
               byName: false,
               byMac: true,
               driverMatch: true,
+              driver: 'hv_netvsc',
             },
           ],
         ],
@@ -138,10 +148,188 @@ test('vf-not-enslaved: a one-legged pair is an error, and the VF checks stop the
     ['vf-not-enslaved'],
   );
   t.regex(found[0]?.advice ?? '', /Data path switched/);
+  // netvsc_drv.c: the slot serial plus permanent MAC, the dmesg strings that explain a failure;
+  // netvsc_register_vf moves a VF from another namespace itself, so that is no likely cause.
+  t.regex(found[0]?.advice ?? '', /can not register netvsc VF receive handler/);
+  t.regex(found[0]?.advice ?? '', /no netdev found for vf serial/);
+  t.regex(found[0]?.advice ?? '', /permanent MAC/);
+  t.notRegex(found[0]?.advice ?? '', /namespace/);
+});
+
+test('vf-not-enslaved: a same-MAC VF held by a bond is a one-legged pair naming the bond', (t) => {
+  const bond = link({
+    ifindex: 9,
+    name: 'bond0',
+    address: HV_MAC,
+    kind: 'bond',
+    up: true,
+    bond: { mode: 1, activeSlave: 3 },
+  });
+  const found = runDoctorChecks(
+    facts(t, { enslaved: false, vf: { master: 9, slaveKind: 'bond' }, extra: [bond] }),
+  );
+  t.deepEqual(
+    found.map((x) => x.id),
+    ['vf-not-enslaved'],
+  );
+  t.like(found[0], { devices: ['eth0', 'enP1s1', 'bond0'] });
+  t.regex(found[0]?.message ?? '', /enslaved to bond0 instead/);
+  t.regex(found[0]?.advice ?? '', /ip link set enP1s1 nomaster/);
+});
+
+function failoverFacts(t: ExecutionContext, more: Partial<DoctorFacts> = {}): DoctorFacts {
+  const tree = netFailoverTree();
+  t.teardown(() => tree.remove());
+  const links = [
+    link({ ifindex: 2, name: 'ens3', address: KVM_MAC, up: true, carrier: true, qdisc: 'noqueue' }),
+    link({ ifindex: 3, name: 'ens3nsby', address: KVM_MAC, master: 2, up: true, carrier: true }),
+    link({ ifindex: 4, name: 'ens4', address: KVM_MAC, master: 2, up: true, carrier: true }),
+  ];
+  return {
+    snapshot: snapshotOf(links, new RealSysfsView(tree.root)),
+    addresses: [addr(4, '192.168.1.5')],
+    defaultQdisc: 'fq_codel',
+    dhcpEvidence: new Map(),
+    configMentions: new Map(),
+    ...more,
+  };
+}
+
+test('net_failover advice matches the master by "driver: net_failover", never virtio_net', (t) => {
+  const [f] = runDoctorChecks(failoverFacts(t));
+  t.like(f, { id: 'vf-has-address', devices: ['ens3', 'ens4'] });
+  // net_failover.c nfo_ethtool_get_drvinfo reports "net_failover"; virtio_net is the standby's.
+  t.regex(f?.advice ?? '', /"driver: net_failover"/);
+  t.regex(f?.advice ?? '', /Do not match "driver: virtio_net".*standby ens3nsby/);
+  t.notRegex(f?.advice ?? '', /hv_netvsc/);
+  t.notRegex(f?.advice ?? '', /68-azure/);
+});
+
+test('Hyper-V advice: the Azure hv_pci udev rule and the master driver hv_netvsc', (t) => {
+  const [f] = runDoctorChecks(facts(t, {}, { addresses: [addr(3, '10.0.0.5')] }));
+  t.regex(f?.advice ?? '', /68-azure-sriov-nm-unmanaged\.rules/);
+  t.regex(f?.advice ?? '', /DRIVERS=="hv_pci"/);
+  t.regex(f?.advice ?? '', /"driver: hv_netvsc"/);
+  t.notRegex(f?.advice ?? '', /virtio_net/);
+});
+
+test('an mlx4 VF is matched by its netdev driver mlx4_en, not the PCI driver mlx4_core', (t) => {
+  const tree = hyperVTree({ vfDriver: 'mlx4_core' });
+  t.teardown(() => tree.remove());
+  const f = runDoctorChecks({
+    snapshot: snapshotOf(links(), new RealSysfsView(tree.root)),
+    addresses: [addr(3, '10.0.0.5')],
+    defaultQdisc: null,
+    dhcpEvidence: new Map(),
+    configMentions: new Map(),
+  });
+  t.regex(f[0]?.advice ?? '', /Driver=mlx4_en/);
+});
+
+test('config-matches-vf: a driver match counts only when it is the master driver', (t) => {
+  const mention = (driver: string | null) => ({
+    file: '/etc/netplan/50-cloud-init.yaml',
+    tool: 'netplan' as const,
+    byName: false,
+    byMac: true,
+    driverMatch: driver !== null,
+    driver,
+  });
+  const run = (driver: string | null): string[] =>
+    ids(facts(t, {}, { configMentions: new Map([['enP1s1', [mention(driver)]]]) }));
+  t.deepEqual(run('hv_netvsc'), []);
+  t.deepEqual(run('mlx5_core'), ['config-matches-vf']);
+  t.deepEqual(run('*'), ['config-matches-vf']);
+  t.deepEqual(run('!mlx*'), []);
+  t.deepEqual(run(null), ['config-matches-vf']);
+  const [f] = runDoctorChecks(
+    facts(t, {}, { configMentions: new Map([['enP1s1', [mention('mlx5_core')]]]) }),
+  );
+  t.regex(f?.message ?? '', /by MAC with driver mlx5_core, not the master's hv_netvsc/);
+});
+
+test('FileDoctorProbes pairs each MAC with the driver of its own stanza', (t) => {
+  const root = new SysfsTree();
+  t.teardown(() => root.remove());
+  root.file(
+    'etc/netplan/50-cloud-init.yaml',
+    [
+      '# driver: hv_netvsc is what cloud-init should write',
+      'network:',
+      '  ethernets:',
+      '    eth0:',
+      '      match:',
+      '        driver: hv_netvsc',
+      '        macaddress: 00:0d:3a:00:00:99',
+      '    vf:',
+      '      match:',
+      `        macaddress: ${HV_MAC}`,
+      '        driver: mlx5_core',
+      '      dhcp4: true',
+      '    other:',
+      `      match: {macaddress: "${HV_MAC}", driver: hv_netvsc}`,
+    ].join('\n'),
+  );
+  root.file(
+    'etc/systemd/network/10-eth0.network',
+    `# Driver=hv_netvsc\n[Match]\nMACAddress=${HV_MAC}\n\n[Network]\nDHCP=yes\n`,
+  );
+  root.file(
+    'etc/NetworkManager/system-connections/eth0.nmconnection',
+    `[ethernet]\nmac-address=${HV_MAC.toUpperCase()}\n\n[match]\ndriver=hv_netvsc;\n`,
+  );
+  const mentions = new FileDoctorProbes(root.root).configMentions('enP1s1', HV_MAC);
+  t.deepEqual(
+    mentions.map((m) => [m.file, m.driver]),
+    [
+      ['/etc/NetworkManager/system-connections/eth0.nmconnection', 'hv_netvsc'],
+      ['/etc/systemd/network/10-eth0.network', null],
+      ['/etc/netplan/50-cloud-init.yaml', 'mlx5_core'],
+      ['/etc/netplan/50-cloud-init.yaml', 'hv_netvsc'],
+    ],
+  );
+  const found = runDoctorChecks(facts(t, {}, { configMentions: new Map([['enP1s1', mentions]]) }));
+  t.deepEqual(
+    found.map((f) => f.id),
+    ['config-matches-vf'],
+  );
+  t.regex(
+    found[0]?.message ?? '',
+    /10-eth0\.network \(systemd-networkd, by MAC without a driver match\)/,
+  );
+  t.regex(found[0]?.message ?? '', /50-cloud-init\.yaml \(netplan, by MAC with driver mlx5_core/);
+  t.notRegex(found[0]?.message ?? '', /nmconnection/);
+});
+
+test('snapshotOf: facts of another device under the same name, or unreadable ones, are left out', (t) => {
+  const tree = hyperVTree();
+  t.teardown(() => tree.remove());
+  // enP1s1 was renamed and a new device (ifindex 7) took the name: sysfs says ifindex 3.
+  const renamed = links({ vf: { ifindex: 7 } });
+  const snap = snapshotOf(renamed, new RealSysfsView(tree.root));
+  t.deepEqual([...snap.facts.keys()], ['eth0']);
+  const unreadable = new RealSysfsView(tree.root, {
+    readFileSync: (path) => {
+      if (path.includes('enP1s1')) throw Object.assign(new Error('EACCES'), { code: 'EACCES' });
+      return readFileSync(path, 'utf8');
+    },
+  });
+  t.deepEqual([...snapshotOf(links(), unreadable).facts.keys()], ['eth0']);
 });
 
 test('vf-down: an enslaved VF that is down means the slow path', (t) => {
   t.deepEqual(ids(facts(t, { vf: { up: false, carrier: false } })), ['vf-down']);
+});
+
+test('vf-down: not when the master itself is down (netvsc_close closes the VF)', (t) => {
+  const down = { up: false, carrier: false };
+  t.deepEqual(ids(facts(t, { eth0: down, vf: down })), []);
+});
+
+test('qdisc-on-vf-only: a shaped VF under an unshaped master (the fallback path is unshaped)', (t) => {
+  const [f] = runDoctorChecks(facts(t, { eth0: { qdisc: 'mq' }, vf: { qdisc: 'tbf' } }));
+  t.like(f, { id: 'qdisc-on-vf-only', severity: 'warning', devices: ['eth0', 'enP1s1'] });
+  t.regex(f?.advice ?? '', /tc qdisc del dev enP1s1 root/);
 });
 
 test('qdisc-on-both: only when both master and VF have a non-default root qdisc', (t) => {
@@ -202,6 +390,7 @@ test('FileDoctorProbes reads leases, DHCP client processes and configs under its
       byName: true,
       byMac: false,
       driverMatch: false,
+      driver: null,
     },
     {
       file: '/etc/systemd/network/10-eth0.network',
@@ -209,6 +398,7 @@ test('FileDoctorProbes reads leases, DHCP client processes and configs under its
       byName: false,
       byMac: true,
       driverMatch: true,
+      driver: 'hv_netvsc',
     },
     {
       file: '/etc/netplan/50-cloud-init.yaml',
@@ -216,6 +406,7 @@ test('FileDoctorProbes reads leases, DHCP client processes and configs under its
       byName: false,
       byMac: true,
       driverMatch: false,
+      driver: null,
     },
   ]);
   t.deepEqual(new FileDoctorProbes(`${probeRoot(t).root}/nothing`).dhcpEvidence('enP1s1', 3), []);

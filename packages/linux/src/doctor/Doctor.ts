@@ -44,7 +44,10 @@ export interface DoctorReport {
 }
 
 /**
- * Builds a {@link LinkSnapshot}: the links and, for each one sysfs still shows, its facts.
+ * Builds a {@link LinkSnapshot}: the links and, for each one sysfs still shows under the same
+ * ifindex, its facts. An interface whose facts cannot be read (renamed or removed between the
+ * two reads, or its device rescinded by the host) simply has none, as in `watch`; facts whose
+ * `ifindex` is not the link's belong to another device that now has the name and are dropped.
  *
  * @example
  * ```ts
@@ -54,7 +57,14 @@ export interface DoctorReport {
 export function snapshotOf(links: readonly LinkRecord[], sysfs: SysfsView): LinkSnapshot {
   const facts = new Map<string, SysfsNetFacts>();
   for (const l of links) {
-    if (sysfs.has(l.name)) facts.set(l.name, sysfs.facts(l.name));
+    let f: SysfsNetFacts;
+    try {
+      if (!sysfs.has(l.name)) continue;
+      f = sysfs.facts(l.name);
+    } catch {
+      continue;
+    }
+    if (f.ifindex === null || f.ifindex === l.ifindex) facts.set(l.name, f);
   }
   return { links, facts };
 }
@@ -64,8 +74,8 @@ export function snapshotOf(links: readonly LinkRecord[], sysfs: SysfsView): Link
  * facts, the default qdisc, and for the VF of every pair its DHCP evidence and configuration
  * mentions.
  *
- * @throws `BypassError` from the source (`ERR_STATE` when the kernel does not answer) or
- * from sysfs (`ERR_STATE` for unreadable entries).
+ * @throws `BypassError` from the source (`ERR_STATE` when the kernel does not answer); an
+ * interface whose sysfs entries cannot be read just has no facts.
  *
  * @example
  * ```ts

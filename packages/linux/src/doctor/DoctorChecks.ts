@@ -1,19 +1,112 @@
 import { discoverPairs, sameMacGroups } from '../discovery/PairDiscovery.js';
 import type { FailoverPair } from '../discovery/FailoverPair.js';
 import type { LinkRecord } from '../netlink/LinkRecord.js';
-import type { DoctorFacts, DoctorFinding } from './DoctorFinding.js';
+import type { ConfigMention, DoctorFacts, DoctorFinding } from './DoctorFinding.js';
+import { driverListMatches } from './ConfigStanza.js';
 
 /** Root qdiscs the kernel installs by itself (and `noop` on a device that is down). */
 const KERNEL_DEFAULT_QDISCS = new Set(['noqueue', 'mq', 'noop', 'pfifo_fast', 'fq_codel']);
 
-function unmanageAdvice(vf: string, master: string, driver: string | null): string {
-  const drv = driver ?? 'mlx5_core';
+/**
+ * The driver `ethtool -i` (ETHTOOL_GDRVINFO) reports for each model's master, which is what
+ * udev's ID_NET_DRIVER, networkd/netplan `Driver=` and NetworkManager `driver` match:
+ * netvsc_drv.c netvsc_get_drvinfo gives KBUILD_MODNAME "hv_netvsc"; net_failover.c
+ * nfo_ethtool_get_drvinfo gives "net_failover" (the sysfs device/driver of that master is
+ * virtio_net, because net_failover_create gives it the standby's parent device); bond_main.c
+ * bond_ethtool_get_drvinfo gives "bonding".
+ */
+const MASTER_ETHTOOL_DRIVER: Readonly<Record<FailoverPair['model'], string | null>> = {
+  netvsc: 'hv_netvsc',
+  net_failover: 'net_failover',
+  bond: 'bonding',
+  'same-mac': null,
+};
+
+/**
+ * The netdev's ethtool driver from its parent device's driver, where they differ: the mlx4
+ * netdev is made by mlx4_en (en_ethtool.c mlx4_en_get_drvinfo reports DRV_NAME "mlx4_en") on
+ * a mlx4_core PCI function; mlx5 reports "mlx5_core", MANA "mana".
+ */
+function vfEthtoolDriver(parentDriver: string | null): string | null {
+  return parentDriver === 'mlx4_core' ? 'mlx4_en' : parentDriver;
+}
+
+interface PairCtx {
+  readonly pair: FailoverPair;
+  readonly vf: LinkRecord;
+  readonly master: string;
+  /** The VF's ethtool driver, when known. */
+  readonly vfDriver: string | null;
+  /** The VF sits on a Hyper-V virtual PCI bus. */
+  readonly hyperV: boolean;
+}
+
+function unmanageAdvice(c: PairCtx): string {
+  const drv = c.vfDriver ?? 'mlx5_core';
+  const vf = c.vf.name;
+  const masterDrv = MASTER_ETHTOOL_DRIVER[c.pair.model];
+  const parts = [`Only ${c.master} should be configured; the VF is used through it.`];
+  if (c.hyperV) {
+    parts.push(
+      // Azure's images and docs ship this rule; DRIVERS=="hv_pci" covers mlx4, mlx5 and MANA VFs.
+      'NetworkManager on Hyper-V/Azure: the rule Azure images ship, /etc/udev/rules.d/68-azure-sriov-nm-unmanaged.rules with ' +
+        'SUBSYSTEM=="net", DRIVERS=="hv_pci", ACTION!="remove", ENV{NM_UNMANAGED}="1", leaves every VF on the Hyper-V PCI bus unmanaged (mlx4, mlx5, MANA); ' +
+        `or add "[keyfile] unmanaged-devices=interface-name:${vf}" in /etc/NetworkManager/conf.d/.`,
+    );
+  } else {
+    parts.push(
+      `NetworkManager: add "[keyfile] unmanaged-devices=interface-name:${vf}" (or "driver:${drv}") in /etc/NetworkManager/conf.d/.`,
+    );
+  }
+  parts.push(
+    `systemd-networkd: a .network file with "[Match] Name=${vf}" (or "Driver=${drv}") and "[Link] Unmanaged=yes".`,
+  );
+  if (c.pair.model === 'netvsc' || c.pair.model === 'net_failover') {
+    parts.push(
+      `netplan/cloud-init: match the master by its MAC and "driver: ${masterDrv}" (what "ethtool -i ${c.master}" reports), so the rule does not also match the VF.`,
+    );
+  }
+  if (c.pair.model === 'net_failover') {
+    parts.push(
+      `Do not match "driver: virtio_net": with the MAC that matches the standby ${c.pair.backup ?? '<master>nsby'}, not ${c.master}.`,
+    );
+  }
+  if (c.pair.model === 'bond') {
+    parts.push(`Configure the bond ${c.master}, not its slaves.`);
+  }
+  parts.push(`Then remove what is there: "ip addr flush dev ${vf}" and stop its DHCP client.`);
+  return parts.join(' ');
+}
+
+function notEnslavedAdvice(c: PairCtx): string {
+  const vf = c.vf.name;
+  const held =
+    c.pair.activeMaster === undefined
+      ? ''
+      : `${vf} is enslaved to ${c.pair.activeMaster}, whose rx handler keeps ${c.master} from taking it: remove it there ("ip link set ${vf} nomaster") and stop what put it there (an old bonding script, a bridge or OVS configuration), then `;
+  if (c.pair.model === 'netvsc') {
+    // netvsc_drv.c get_netvsc_byslot: the hv_pci slot name is the host's VF serial
+    // (pci-hyperv.c hv_pci_assign_slots); current kernels also compare permanent MACs, and fall
+    // back to a permanent-MAC match (late 2022, ~v6.1). netvsc_register_vf moves a VF found in
+    // another namespace into netvsc's, so a namespace is not the usual cause.
+    return (
+      `${held ? held + 'rebind the VF driver. ' : ''}` +
+      `hv_netvsc takes a VF when its PCI slot name (ls /sys/bus/pci/slots: the serial the host announced, "VF slot N added") and its permanent MAC match ${c.master}; kernels since about 6.1 fall back to the permanent MAC alone. ` +
+      `Look at "dmesg | grep -iE 'VF slot|no PCI slot information|Invalid vf serial|no netdev found for vf serial|can not register netvsc VF receive handler|joined to|VF registering|Data path switched|Data path failed to switch|Waiting for the VF association'": ` +
+      `"can not register netvsc VF receive handler" means another master (bond, bridge, team, OVS) took ${vf} first. ` +
+      `Unbinding and rebinding the VF driver re-runs the pairing.`
+    );
+  }
+  // failover.c failover_slave_register and net_failover.c net_failover_slave_pre_register /
+  // net_failover_slave_register: the permanent MAC must equal the master's, the primary must be
+  // a PCI device, and registration fails on these messages.
   return (
-    `Only ${master} should be configured; the VF is used through it. ` +
-    `NetworkManager: add "[keyfile] unmanaged-devices=interface-name:${vf}" (or "driver:${drv}") in /etc/NetworkManager/conf.d/. ` +
-    `systemd-networkd: a .network file with "[Match] Name=${vf}" (or "Driver=${drv}") and "[Link] Unmanaged=yes". ` +
-    `netplan/cloud-init: match the master with "driver: hv_netvsc" (or virtio_net) as well as the MAC, so the rule does not also match the VF. ` +
-    `Then remove what is there: "ip addr flush dev ${vf}" and stop its DHCP client.`
+    `${held ? held + 'rebind the VF driver. ' : ''}` +
+    `net_failover takes a PCI device whose permanent MAC equals ${c.master}'s when it registers (or when the master is created). ` +
+    `Look at "dmesg | grep -iE 'failover|can not register failover rx handler|unable to change mtu|already present|VLAN challenged'": ` +
+    `"can not register failover rx handler" means another master took ${vf}; "unable to change mtu of ${vf}" means its max MTU (${c.vf.maxMtu || '?'}) is below ${c.master}'s MTU; ` +
+    `"attempting to register as slave dev when primary already present" means another primary holds the slot. ` +
+    `Check that virtio negotiated STANDBY: "ethtool -i ${c.master}" must show driver: net_failover.`
   );
 }
 
@@ -31,20 +124,28 @@ function checkPair(
   const vf = pair.active === null ? undefined : byName.get(pair.active);
   const backup = pair.backup === null ? undefined : byName.get(pair.backup);
   if (vf === undefined) return out;
-  const driver = facts.snapshot.facts.get(vf.name)?.driver ?? null;
-  const mName = master?.name ?? backup?.name ?? '?';
+  const vfFacts = facts.snapshot.facts.get(vf.name);
+  const ctx: PairCtx = {
+    pair,
+    vf,
+    master: master?.name ?? backup?.name ?? '?',
+    vfDriver: vfEthtoolDriver(vfFacts?.driver ?? null),
+    hyperV: vfFacts?.vmbusBacked === true,
+  };
+  const mName = ctx.master;
   const devs = master === undefined ? [vf.name] : [master.name, vf.name];
 
   if (!pair.activeEnslaved && pair.model !== 'same-mac') {
+    const where =
+      pair.activeMaster === undefined
+        ? 'is not enslaved to it'
+        : `is enslaved to ${pair.activeMaster} instead`;
     out.push({
       id: 'vf-not-enslaved',
       severity: 'error',
-      devices: devs,
-      message: `${vf.name} has ${mName}'s MAC ${pair.mac} but is not enslaved to it: a one-legged pair, traffic cannot fail over to or from the VF`,
-      advice:
-        pair.model === 'netvsc'
-          ? `netvsc enslaves a VF whose PCI slot serial or MAC matches; check "dmesg | grep -i 'VF registering\\|Data path switched'", that ${vf.name} was not moved to another namespace or bond, and that no udev rule or service (e.g. an old bonding script) took it; unbinding and rebinding the VF driver re-runs the pairing.`
-          : `net_failover enslaves a same-MAC PCI device when it registers: check that ${vf.name} is not a port of a bridge/bond, that it is in the same namespace as ${mName}, and that virtio negotiated STANDBY (ethtool -i ${mName} shows net_failover).`,
+      devices: pair.activeMaster === undefined ? devs : [...devs, pair.activeMaster],
+      message: `${vf.name} has ${mName}'s MAC ${pair.mac} but ${where}: a one-legged pair, traffic cannot fail over to or from the VF`,
+      advice: notEnslavedAdvice(ctx),
     });
   }
   if (!pair.activeEnslaved) return out;
@@ -58,7 +159,7 @@ function checkPair(
       severity: 'error',
       devices: devs,
       message: `${vf.name} is enslaved to ${mName} but has ${addrs.map((a) => `${a.address}/${a.prefixLen}${a.dynamic ? ' (leased)' : ''}`).join(', ')}: replies may leave through the VF with the wrong source and break when the VF goes away`,
-      advice: unmanageAdvice(vf.name, mName, driver),
+      advice: unmanageAdvice(ctx),
     });
   }
   const dhcp = facts.dhcpEvidence.get(vf.name) ?? [];
@@ -68,19 +169,20 @@ function checkPair(
       severity: 'error',
       devices: devs,
       message: `a DHCP client is configured for the enslaved VF ${vf.name}: ${dhcp.join(', ')}`,
-      advice: unmanageAdvice(vf.name, mName, driver),
+      advice: unmanageAdvice(ctx),
     });
   }
+  const masterDrv = MASTER_ETHTOOL_DRIVER[pair.model];
   const configs = (facts.configMentions.get(vf.name) ?? []).filter(
-    (c) => c.byName || (c.byMac && !c.driverMatch),
+    (c) => c.byName || (c.byMac && !driverKeepsOffVf(c.driver, masterDrv, ctx.vfDriver)),
   );
   if (configs.length > 0) {
     out.push({
       id: 'config-matches-vf',
       severity: 'warning',
       devices: devs,
-      message: `configuration that applies to the VF ${vf.name}: ${configs.map((c) => `${c.file} (${c.tool}, ${c.byName ? 'by name' : 'by MAC without a driver match'})`).join(', ')}`,
-      advice: unmanageAdvice(vf.name, mName, driver),
+      message: `configuration that applies to the VF ${vf.name}: ${configs.map((c) => `${c.file} (${c.tool}, ${howMatched(c, masterDrv)})`).join(', ')}`,
+      advice: unmanageAdvice(ctx),
     });
   }
   for (const other of [master, pair.model === 'net_failover' ? backup : undefined]) {
@@ -93,7 +195,9 @@ function checkPair(
       advice: `Set the MTU on the master only ("ip link set ${mName} mtu ${master?.mtu ?? other.mtu}"); it propagates to the slaves. Something set it on ${vf.name} directly: look for an MTU in a config that matches the VF.`,
     });
   }
-  if (!vf.up && pair.model !== 'bond') {
+  // netvsc_drv.c netvsc_close and net_failover.c net_failover_close close the VF themselves:
+  // with the master down the VF is down by design and neither path carries traffic.
+  if (!vf.up && pair.model !== 'bond' && master?.up !== false) {
     out.push({
       id: 'vf-down',
       severity: 'warning',
@@ -115,7 +219,44 @@ function checkPair(
       advice: `Keep shaping on the master only: "tc qdisc del dev ${vf.name} root" and configure ${master.name}.`,
     });
   }
+  // netvsc_drv.c netvsc_vf_xmit and net_failover.c net_failover_start_xmit hand the skb to the
+  // VF with dev_queue_xmit: a VF qdisc shapes only the VF path; after a fallback (VF removed
+  // for host servicing or migration) traffic leaves through the master's qdisc only.
+  if (
+    master !== undefined &&
+    pair.model !== 'bond' &&
+    isDefaultQdisc(master.qdisc, facts.defaultQdisc) &&
+    !isDefaultQdisc(vf.qdisc, facts.defaultQdisc)
+  ) {
+    out.push({
+      id: 'qdisc-on-vf-only',
+      severity: 'warning',
+      devices: devs,
+      message: `${vf.name} has a non-default root qdisc (${vf.qdisc ?? '?'}) and ${master.name} has none: only the VF path is shaped; when the VF goes away (host servicing, migration) traffic is not shaped at all`,
+      advice: `Shape on the master, which carries both paths: "tc qdisc del dev ${vf.name} root" and put the qdisc on ${master.name}.`,
+    });
+  }
   return out;
+}
+
+/**
+ * True when a stanza's driver patterns keep its MAC match off the VF: they match the master's
+ * ethtool driver and not the VF's.
+ */
+function driverKeepsOffVf(
+  driver: string | null,
+  masterDrv: string | null,
+  vfDrv: string | null,
+): boolean {
+  if (driver === null || masterDrv === null) return false;
+  const list = driver.split(' ');
+  return driverListMatches(list, masterDrv) && (vfDrv === null || !driverListMatches(list, vfDrv));
+}
+
+function howMatched(c: ConfigMention, masterDrv: string | null): string {
+  if (c.byName) return 'by name';
+  if (c.driver === null) return 'by MAC without a driver match';
+  return `by MAC with driver ${c.driver}, not the master's ${masterDrv ?? '?'}`;
 }
 
 /**
@@ -150,7 +291,7 @@ export function runDoctorChecks(facts: DoctorFacts): DoctorFinding[] {
       devices: names,
       message: `${names.join(', ')} share the MAC ${g[0]?.address ?? '?'} and no master pairs them: the kernel treats them as independent NICs and ARP/routing decide which one is used`,
       advice:
-        'On Hyper-V/Azure hv_netvsc pairs its VF itself (check that the VF is not in another namespace). With virtio, the host must offer STANDBY (QEMU "failover=on") and net_failover must be loaded. ' +
+        'On Hyper-V/Azure hv_netvsc pairs its VF itself (check that hv_netvsc is loaded and see "dmesg | grep -i \'VF\'"). With virtio, the host must offer STANDBY (QEMU "failover=on") and net_failover must be loaded. ' +
         'Otherwise build the pair explicitly (a bond in active-backup mode with the VF as primary), or keep only one of them configured.',
     });
   }

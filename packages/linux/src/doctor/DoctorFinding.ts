@@ -10,9 +10,12 @@ import type { LinkSnapshot } from '../discovery/FailoverPair.js';
  *   configures the VF too).
  * - `mtu-mismatch`: master and slave MTUs differ.
  * - `vf-not-enslaved`: a same-MAC VF is not enslaved to its master (a one-legged pair).
- * - `vf-down`: the VF is enslaved but down, so traffic takes the slow path.
+ * - `vf-down`: the VF is enslaved but down while its master is up, so traffic takes the slow
+ *   path (a master that is down closes its VF itself: no finding then).
  * - `qdisc-on-both`: both the master and the VF have a non-default root qdisc.
  * - `same-mac-no-master`: interfaces share a MAC and no master pairs them.
+ * - `qdisc-on-vf-only`: the VF has a non-default root qdisc and the master does not, so only
+ *   the VF path is shaped and a fallback to the synthetic/standby path is not.
  *
  * @example
  * ```ts
@@ -27,7 +30,8 @@ export type DoctorCheckId =
   | 'vf-not-enslaved'
   | 'vf-down'
   | 'qdisc-on-both'
-  | 'same-mac-no-master';
+  | 'same-mac-no-master'
+  | 'qdisc-on-vf-only';
 
 /**
  * One problem `doctor` found, with what to do about it.
@@ -49,11 +53,15 @@ export interface DoctorFinding {
 }
 
 /**
- * A configuration file that mentions an interface or a MAC (found by a read-only probe).
+ * A stanza of a configuration file that mentions an interface or a MAC (found by a read-only
+ * probe); a file with several such stanzas gives several mentions.
  *
  * @example
  * ```ts
- * const m: ConfigMention = { file: '/etc/netplan/50-cloud-init.yaml', tool: 'netplan', byName: false, byMac: true, driverMatch: false };
+ * const m: ConfigMention = {
+ *   file: '/etc/netplan/50-cloud-init.yaml', tool: 'netplan',
+ *   byName: false, byMac: true, driverMatch: true, driver: 'hv_netvsc',
+ * };
  * ```
  */
 export interface ConfigMention {
@@ -65,8 +73,14 @@ export interface ConfigMention {
   readonly byName: boolean;
   /** The file contains the MAC address. */
   readonly byMac: boolean;
-  /** The file restricts its match to a driver (`driver:` / `Driver=`). */
+  /** The stanza restricts its match to a driver (`match: driver:` / `[Match] Driver=` / `[match] driver=`). */
   readonly driverMatch: boolean;
+  /**
+   * The driver patterns of that match, space-separated (`hv_netvsc`, `mlx5_core`, `!mlx*`...),
+   * or null without one. Only a match on the master's own driver (the one `ethtool -i` shows:
+   * `hv_netvsc`, `net_failover`, `bonding`) keeps a MAC match off the VF.
+   */
+  readonly driver: string | null;
 }
 
 /**

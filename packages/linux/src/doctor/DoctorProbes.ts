@@ -1,6 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { ConfigMention } from './DoctorFinding.js';
+import { configStanzas } from './ConfigStanza.js';
 
 /**
  * Read-only probes `doctor` uses beyond rtnetlink and sysfs, injectable so tests point them at a
@@ -51,8 +52,9 @@ function escapeRe(s: string): string {
  *   `run/systemd/netif/leases/<ifindex>`; running clients: `proc/<pid>/cmdline` of dhclient,
  *   dhcpcd or udhcpc naming the interface;
  * - configuration: NetworkManager connections, systemd-networkd `.network` files, netplan and
- *   cloud-init YAML, ifupdown and ifcfg files that name the interface or contain its MAC (and
- *   whether they restrict the match to a driver).
+ *   cloud-init YAML, ifupdown and ifcfg files that name the interface or contain its MAC, one
+ *   mention per stanza (netplan entry, `.network` file, keyfile connection), with the driver
+ *   patterns that stanza's match requires.
  *
  * Unreadable files are skipped and listed in {@link FileDoctorProbes.skipped}.
  *
@@ -112,10 +114,16 @@ export class FileDoctorProbes implements DoctorProbes {
     for (const [rel, tool] of files) {
       const text = this.read(join(this.root, rel));
       if (text === null) continue;
-      const byName = nameRe.test(text) || basename(rel) === `ifcfg-${name}`;
-      const byMac = mac !== null && text.toLowerCase().includes(mac.toLowerCase());
-      if (!byName && !byMac) continue;
-      out.push({ file: `/${rel}`, tool, byName, byMac, driverMatch: /\bdriver\b/i.test(text) });
+      const fileByName = basename(rel) === `ifcfg-${name}`;
+      // The MAC and the driver only combine within one stanza (a netplan entry, a .network
+      // file, a keyfile connection): a driver match elsewhere in the file does not restrict it.
+      for (const stanza of configStanzas(text, tool)) {
+        const byName = fileByName || nameRe.test(stanza.text);
+        const byMac = mac !== null && stanza.text.toLowerCase().includes(mac.toLowerCase());
+        if (!byName && !byMac) continue;
+        const driver = stanza.drivers === null ? null : stanza.drivers.join(' ');
+        out.push({ file: `/${rel}`, tool, byName, byMac, driverMatch: driver !== null, driver });
+      }
     }
     return out;
   }
