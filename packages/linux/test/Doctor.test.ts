@@ -1,5 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import {
+  discoverPairs,
   doctor,
   FileDoctorProbes,
   formatDoctorReport,
@@ -175,6 +176,13 @@ test('vf-not-enslaved: a same-MAC VF held by a bond is a one-legged pair naming 
   t.like(found[0], { devices: ['eth0', 'enP1s1', 'bond0'] });
   t.regex(found[0]?.message ?? '', /enslaved to bond0 instead/);
   t.regex(found[0]?.advice ?? '', /ip link set enP1s1 nomaster/);
+  const pairs = discoverPairs(
+    facts(t, { enslaved: false, vf: { master: 9, slaveKind: 'bond' }, extra: [bond] }).snapshot,
+  );
+  t.regex(
+    formatDoctorReport({ pairs, findings: [] }),
+    /^pair netvsc:eth0: master eth0, backup eth0, active enP1s1 \(enslaved to bond0\)$/m,
+  );
 });
 
 function failoverFacts(t: ExecutionContext, more: Partial<DoctorFacts> = {}): DoctorFacts {

@@ -147,7 +147,7 @@ export function formatDoctorReport(report: Pick<DoctorReport, 'pairs' | 'finding
   if (report.pairs.length === 0) lines.push('no failover pairs found');
   for (const p of report.pairs) {
     lines.push(
-      `pair ${p.id}: master ${p.master ?? '-'}, backup ${p.backup ?? '-'}, active ${p.active ?? '-'}${p.active !== null && !p.activeEnslaved && p.model !== 'same-mac' ? ' (not enslaved)' : ''}`,
+      `pair ${p.id}: master ${p.master ?? '-'}, backup ${p.backup ?? '-'}, active ${p.active ?? '-'}${p.active !== null && !p.activeEnslaved && p.model !== 'same-mac' ? (p.activeMaster === undefined ? ' (not enslaved)' : ` (enslaved to ${p.activeMaster})`) : ''}`,
     );
   }
   if (report.findings.length === 0) lines.push('no problems found');
