@@ -58,7 +58,10 @@ export class LinuxNetDevice extends NetDevice {
   /**
    * @param pool - any pool (the mirror never holds frames; refused frames are freed to it)
    * @param link - the kernel record the device starts from
-   * @param driver - driver name (from sysfs), else the link kind, else `unknown`
+   * @param driver - the driver of the device's sysfs parent (`device/driver`), else the link
+   *   kind, else `unknown`. A net_failover master shares its standby's parent, so it shows
+   *   `virtio_net` here where `ethtool -i` says `net_failover` (net_failover.c
+   *   net_failover_create sets the standby's parent; nfo_ethtool_get_drvinfo names itself)
    */
   constructor(pool: PacketPool, link: LinkRecord, driver?: string | null) {
     const mtu = link.mtu;
