@@ -40,9 +40,9 @@ export interface VfPmdPortOptions {
  * The "any PMD" of the vdev_netvsc diagram: a DPDK port on a core {@link VfDevice} through its
  * PMD access (`startPmd`, `stopPmd`, `rxBurst`, `txBurst`). Named by the VF's PCI address.
  *
- * - Link: up when the VF is present and has carrier, at 40G, full duplex, autoneg; down with no
- *   speed (mlx4_ethdev.c mlx4_link_update; ethtool has no speed without carrier). Read at
- *   `linkGet` (link_update).
+ * - Link: up when the VF is present, has carrier and its interface is administratively up, at
+ *   40G, full duplex, autoneg; down with no speed (mlx4_ethdev.c mlx4_link_update: IFF_UP and
+ *   IFF_RUNNING; ethtool has no speed without carrier). Read at `linkGet` (link_update).
  * - Link interrupt ({@link VfPmdPortOptions.linkEvents$}): configured with `lsc`, the port handles
  *   its VF's link events at once, started or not, with no traffic needed: link update, and
  *   `intr_lsc` when the status changed (mlx4_intr.c: the handler is installed by dev_configure
@@ -52,6 +52,14 @@ export interface VfPmdPortOptions {
  *   not configured, the port has no handler: the link changes at the next `linkGet`. A port given
  *   no `linkEvents$` reads the carrier at each burst instead (a change is then noticed at the next
  *   burst or `linkGet`).
+ * - Set link (`setLink`, as mlx4_ethdev.c mlx4_dev_set_link; mlx5_set_link_up/down alike):
+ *   brings the VF's interface administratively up or down (IFF_UP); down, the link reads down and
+ *   the VF's function is stopped (mlx4.rst: forcing the interface down prevents reception; here
+ *   TX is refused too and the rings are flushed as `vf-ring-flushed`); up again, it is restarted if
+ *   the port is started. The state change is heard as a link interrupt (mlx5_ethdev_os.c
+ *   mlx5_dev_interrupt_nl_cb reads the RTM_NEWLINK it causes). The interface starts up (mlx4.c
+ *   mlx4_pci_probe forces it up); start does not bring it up again. On a removed VF:
+ *   `ERR_NO_DEVICE` (rte_ethdev.c eth_err: -EIO for a removed device).
  * - Removal: a `remove` of the VF's PCI function on the bus hot-unplugs the VF (its rings are
  *   flushed as `vf-ring-flushed`) and marks the port removed, emitting `intr_rmv` when the port is
  *   configured with `rmv` (mlx5_ethdev_os.c mlx5_dev_interrupt_device_fatal); bursts then return
@@ -83,6 +91,8 @@ export class VfPmdPort extends EthDev {
   private readonly linkEvents$: Observable<VfDevice> | null;
   /** The link interrupt handler while installed (configured with `lsc`). */
   private linkSub: Subscription | null = null;
+  /** The VF interface's IFF_UP, as `setLink` last set it. */
+  private adminUp = true;
   /** No link interrupt source: the bursts read the carrier. */
   private readonly burstLinkCheck: boolean;
   /** The link status last recorded (what the burst check compares). */
@@ -143,7 +153,10 @@ export class VfPmdPort extends EthDev {
   }
 
   protected devStart(): void {
-    this.vf.startPmd();
+    // mlx4_dev_start leaves IFF_UP alone: a port whose interface was set down stays without link
+    if (this.adminUp) this.vf.startPmd();
+    else if (!this.vf.present)
+      throw new BypassError('ERR_NO_DEVICE', `${this.name} was hot-unplugged`);
     this.syncLink();
   }
 
@@ -156,6 +169,22 @@ export class VfPmdPort extends EthDev {
     this.removeLinkHandler();
     this.busSub?.unsubscribe();
     this.busSub = null;
+  }
+
+  // mlx4_ethdev.c mlx4_dev_set_link: IFF_UP of the VF's interface, nothing else
+  protected override devSetLink(up: boolean): void {
+    if (this.state === 'removed' || !this.vf.present) {
+      throw new BypassError(
+        'ERR_NO_DEVICE',
+        `${this.name} was hot-unplugged: its link cannot be set ${up ? 'up' : 'down'}`,
+      );
+    }
+    if (up === this.adminUp) return;
+    this.adminUp = up;
+    if (!up) this.vf.stopPmd();
+    else if (this.started) this.vf.startPmd();
+    // the interface's state change reaches the PMD as a link event (RTM_NEWLINK for mlx5)
+    this.onLinkInterrupt();
   }
 
   protected override devLinkUpdate(): void {
@@ -234,10 +263,10 @@ export class VfPmdPort extends EthDev {
     return vf.txBurst(queue, pkts, start, count);
   }
 
-  /** mlx4_ethdev.c mlx4_link_update: the carrier of a present VF. */
+  /** mlx4_ethdev.c mlx4_link_update: IFF_UP and IFF_RUNNING (carrier) of a present VF. */
   private hwLinkUp(): boolean {
     const vf = this.vf;
-    return vf.carrier && vf.present;
+    return this.adminUp && vf.carrier && vf.present;
   }
 
   private syncLink(): void {
