@@ -171,7 +171,7 @@ export class VfPmdPort extends EthDev {
     this.busSub = null;
   }
 
-  // mlx4_ethdev.c mlx4_dev_set_link: IFF_UP of the VF's interface, nothing else
+  // mlx4_ethdev.c mlx4_dev_set_link: sets or clears IFF_UP of the VF's interface, no more
   protected override devSetLink(up: boolean): void {
     if (this.state === 'removed' || !this.vf.present) {
       throw new BypassError(
