@@ -305,7 +305,7 @@ export abstract class NetDevice {
       throw err;
     }
     this.flags |= IFF.UP;
-    this.ndoSetRxMode();
+    this.setRxMode(); // dev.c __dev_open: dev_set_rx_mode once IFF_UP is set
     this.emit({ type: 'up' });
   }
 
@@ -409,7 +409,8 @@ export abstract class NetDevice {
 
   /**
    * Adds `inc` (may be negative) to the promiscuity count (Linux `dev_set_promiscuity`); the
-   * PROMISC flag follows the count. Emits `change` (flags) and calls `ndoSetRxMode` on a flip.
+   * PROMISC flag follows the count. Emits `change` (flags) and, on a flip, calls `ndoSetRxMode`
+   * while the device is up.
    *
    * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` when the count would become negative.
    */
@@ -430,12 +431,12 @@ export abstract class NetDevice {
 
   /** Adds a secondary unicast address and refreshes the RX filter. */
   addUnicastAddress(mac: MacAddress): void {
-    if (this.uc.add(mac.value)) this.ndoSetRxMode();
+    if (this.uc.add(mac.value)) this.setRxMode();
   }
 
   /** Removes a secondary unicast address. */
   removeUnicastAddress(mac: MacAddress): void {
-    if (this.ucList?.remove(mac.value) === true) this.ndoSetRxMode();
+    if (this.ucList?.remove(mac.value) === true) this.setRxMode();
   }
 
   /**
@@ -447,27 +448,34 @@ export abstract class NetDevice {
     if (!mac.isMulticast) {
       throw new BypassError('ERR_INVALID_ARGUMENT', `${mac.toString()} is not a multicast address`);
     }
-    if (this.mc.add(mac.value)) this.ndoSetRxMode();
+    if (this.mc.add(mac.value)) this.setRxMode();
   }
 
   /** Leaves a multicast group address. */
   removeMulticastAddress(mac: MacAddress): void {
-    if (this.mcList?.remove(mac.value) === true) this.ndoSetRxMode();
+    if (this.mcList?.remove(mac.value) === true) this.setRxMode();
   }
 
-  /** Pushes this device's unicast and multicast lists to `lower` (Linux `dev_{uc,mc}_sync_multiple`). */
+  /**
+   * Pushes this device's unicast and multicast lists to `lower` (Linux `dev_{uc,mc}_sync_multiple`).
+   * The lists are always synced; `lower`'s filter is programmed only while it is up (dev.c
+   * `__dev_set_rx_mode`), otherwise when it opens.
+   */
   syncAddressesTo(lower: NetDevice): void {
     // A list this device never had has nothing to push: allocate neither side's list for it.
     const a = this.ucList !== null && this.ucList.syncTo(lower.uc);
     const b = this.mcList !== null && this.mcList.syncTo(lower.mc);
-    if (a || b) lower.ndoSetRxMode();
+    if (a || b) lower.setRxMode();
   }
 
-  /** Removes from `lower` what {@link NetDevice.syncAddressesTo} pushed (Linux `dev_{uc,mc}_unsync`). */
+  /**
+   * Removes from `lower` what {@link NetDevice.syncAddressesTo} pushed (Linux `dev_{uc,mc}_unsync`);
+   * `lower`'s filter is programmed only while it is up, as for the sync.
+   */
   unsyncAddressesFrom(lower: NetDevice): void {
     const a = this.ucList?.unsyncFrom(lower.uc) ?? false;
     const b = this.mcList?.unsyncFrom(lower.mc) ?? false;
-    if (a || b) lower.ndoSetRxMode();
+    if (a || b) lower.setRxMode();
   }
 
   /**
@@ -770,11 +778,18 @@ export abstract class NetDevice {
     return n;
   }
 
+  // net/core/dev.c __dev_set_rx_mode: "dev_open will call this function so the list will stay
+  // sane": a device that is down (or not present) keeps its lists and is programmed when it opens.
+  private setRxMode(): void {
+    if (!this.isUp || !this.present) return;
+    this.ndoSetRxMode();
+  }
+
   private applyFlag(flag: number, on: boolean): void {
     const before = this.flags;
     this.flags = on ? this.flags | flag : this.flags & ~flag;
     if (before !== this.flags) {
-      this.ndoSetRxMode();
+      this.setRxMode();
       this.emit({ type: 'change', detail: 'flags' });
     }
   }

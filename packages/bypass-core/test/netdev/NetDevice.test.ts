@@ -273,6 +273,7 @@ test('address lists sync to a lower device and unsync exactly what was pushed', 
   const { nic: upper, pool, ns } = setup();
   const lower = new TestNic({ pool, permAddr: mac(2) });
   ns.register(lower);
+  lower.open(); // a lower that is down is programmed only when it opens (next test)
   upper.addUnicastAddress(mac(5));
   upper.addMulticastAddress(mcastMac(1));
   lower.addMulticastAddress(mcastMac(1)); // the lower's own reference
@@ -300,8 +301,35 @@ test('address lists sync to a lower device and unsync exactly what was pushed', 
   t.deepEqual(lower.calls, [], 'nothing left to unsync');
 });
 
+test('a lower that is down gets the synced lists but is programmed only when it opens (dev.c __dev_set_rx_mode)', (t) => {
+  const { nic: upper, pool, ns } = setup();
+  const lower = new TestNic({ pool, permAddr: mac(2) });
+  ns.register(lower);
+  upper.addMulticastAddress(mcastMac(1));
+  upper.syncAddressesTo(lower);
+  t.true(lower.mc.has(mcastMac(1).value), 'dev_mc_sync syncs the list whatever the state');
+  t.deepEqual(lower.calls, [], 'no ndo_set_rx_mode while the lower is down');
+  upper.unsyncAddressesFrom(lower);
+  t.is(lower.mc.size, 0);
+  upper.syncAddressesTo(lower);
+  lower.addUnicastAddress(mac(6));
+  lower.setPromiscuity(1);
+  t.deepEqual(lower.calls, []);
+  lower.open();
+  t.is(
+    lower.calls.filter((c) => c === 'rxmode').length,
+    1,
+    'dev_open programs the whole state once',
+  );
+  upper.addMulticastAddress(mcastMac(2));
+  upper.syncAddressesTo(lower);
+  t.is(lower.calls.filter((c) => c === 'rxmode').length, 2, 'and every change while it is up');
+});
+
 test('adding an address that is already listed does not refresh the RX filter', (t) => {
   const { nic } = setup();
+  nic.open();
+  nic.calls.length = 0;
   nic.addUnicastAddress(mac(5));
   nic.addUnicastAddress(mac(5));
   t.deepEqual(nic.calls, ['rxmode']);
