@@ -19,6 +19,7 @@ import { VirtqueueDriverSide } from '../virtqueue/VirtqueueDriverSide.js';
 import type { VirtqueueFault } from '../virtqueue/VirtqueueFault.js';
 import { VIRTIO_DROP } from './VirtioDropReasons.js';
 import { VirtioNetControlQueue } from './VirtioNetControlQueue.js';
+import { VIRTIO_NET_HDR_LEN } from './VirtioNetHeader.js';
 import type { VirtioNetDeviceEvents, VirtioNetDeviceOptions } from './VirtioNetDeviceOptions.js';
 import { negotiateForProbe, type VirtioNetProbeResult } from './VirtioNetProbe.js';
 import { VirtioNetQueuePair } from './VirtioNetQueuePair.js';
@@ -26,6 +27,8 @@ import { VirtioNetQueueStats } from './VirtioNetQueueStats.js';
 
 /** Delay of the RX refill retry after an allocation failure (Linux `refill_work`, HZ/2). */
 const REFILL_RETRY_NS = 500_000_000;
+/** Linux `GOOD_PACKET_LEN`: Ethernet header + VLAN tag + 1500. */
+const GOOD_PACKET_LEN = 1518;
 
 /**
  * The virtio-net guest driver (Linux `drivers/net/virtio_net.c`) as a `NetDevice`, with the
@@ -40,8 +43,10 @@ const REFILL_RETRY_NS = 500_000_000;
  *
  * Data path: TX prepends the 12-byte header in the frame's headroom and adds one descriptor per
  * frame (zero copy; the descriptor address is the byte offset in the pool), one kick per burst;
- * completed frames are freed at the next send or TX interrupt. RX buffers are whole pool slots
- * posted at open; an RX interrupt polls in bursts of 64, checks length and header, and refills.
+ * completed frames are freed at the next send or TX interrupt. RX buffers (one pool slot each,
+ * header + 1518 bytes as Linux's small buffers, the whole slot when a config MTU above 1500 calls
+ * for big buffers) are posted at open; an RX interrupt polls in bursts of 64, checks length and
+ * header, and refills.
  *
  * Control: config changes (link; ANNOUNCE: a gratuitous ARP on this netdev when it has an address,
  * nothing on a failover standby, then the ack),
@@ -49,7 +54,9 @@ const REFILL_RETRY_NS = 500_000_000;
  * {@link VirtioNetDevice.setQueuePairs}), MAC changes (CTRL_MAC_ADDR; refused with BACKUP).
  *
  * A device that writes an invalid used entry breaks that queue: counted, reported (`queue-broken`,
- * `needs-reset`), carrier off (so a bypass master fails over), the queue no longer used.
+ * `needs-reset`), the queue no longer used. As in Linux the carrier stays on (a bypass master keeps
+ * choosing this netdev when it has no VF) and every frame sent on a broken queue is dropped as
+ * `virtio-queue-broken`, counted in `tx_fifo_errors` and `tx_dropped`.
  *
  * @example
  * ```ts
@@ -76,7 +83,11 @@ export class VirtioNetDevice extends NetDevice {
   bypassMaster: BypassMaster | null = null;
   readonly events = new EventEmitter<VirtioNetDeviceEvents>();
   readonly queueStats: VirtioNetQueueStats;
-  /** True once a device fault was seen; cleared only by removing and probing again. */
+  /**
+   * True once a device fault was seen (a broken queue, or NEEDS_RESET in the device status);
+   * cleared only by removing and probing again. Observation only: Linux reads neither and keeps
+   * the carrier, so this changes no behaviour.
+   */
   needsReset = false;
   /** True after {@link VirtioNetDevice.remove}. */
   removed = false;
@@ -100,6 +111,7 @@ export class VirtioNetDevice extends NetDevice {
   private linkStatus = 0;
   private driverOk = false;
   private readonly rxBuffers: number;
+  private readonly rxBufLen: number;
   private readonly scheduler: Scheduler | null;
   private refillTimer: TimerId = -1;
   private readonly one = new Int32Array(1);
@@ -159,11 +171,37 @@ export class VirtioNetDevice extends NetDevice {
     }
     t.setStatus(t.getStatus() | VIRTIO_STATUS.DRIVER_OK);
     dev.driverOk = true;
+    // virtio_net.c virtnet_probe (mainline v6.10+ order): virtnet_set_queues right after
+    // virtio_device_ready, with MQ and CTRL_VQ even for one pair; a refusal is only warned about
+    // and the pairs chosen before registration stay in use.
     const want = Math.max(
       1,
       Math.floor(Math.min(dev.maxQueuePairs, options.cpus ?? dev.maxQueuePairs)),
     );
-    if (want > 1 && !dev.applyQueuePairs(want)) dev.applyQueuePairs(1);
+    dev.curQueuePairs = want;
+    dev.setRealNumTxQueues(want);
+    dev.realNumRxQueues = want;
+    if (hasFeature(p.features, VIRTIO_NET_F.MQ)) dev.ctrl?.setQueuePairs(want);
+    // virtnet_probe: a random MAC is pushed with MAC_ADDR_SET when CTRL_MAC_ADDR was negotiated;
+    // a refusal fails the probe (unregister, destroy the failover, reset, -EINVAL).
+    if (
+      !p.macFromDevice &&
+      hasFeature(p.features, VIRTIO_NET_F.CTRL_MAC_ADDR) &&
+      dev.ctrl?.setMac(p.mac) !== true
+    ) {
+      options.ns.unregister(dev);
+      dev.bypassMaster?.destroy();
+      dev.bypassMaster = null;
+      dev.driverOk = false;
+      t.setStatus(0);
+      failed();
+      t.bindDriver(null);
+      dev.releaseBuffers();
+      throw new BypassError(
+        'ERR_REFUSED',
+        `the device refused the random MAC ${p.mac.toString()} (VIRTIO_NET_CTRL_MAC_ADDR_SET); offer VIRTIO_NET_F_MAC or accept the address`,
+      );
+    }
     // virtnet_probe: carrier off, then the config work decides; without STATUS the link is up.
     dev.carrierOff();
     if (hasFeature(p.features, VIRTIO_NET_F.STATUS)) dev.configChanged();
@@ -196,6 +234,13 @@ export class VirtioNetDevice extends NetDevice {
     this.ipv4 = options.ipv4 ?? 0;
     this.queueStats = new VirtioNetQueueStats(p.maxQueuePairs);
     this.rxBuffers = options.rxBuffers ?? Number.MAX_SAFE_INTEGER;
+    // virtio_net.c add_recvbuf_small: without mergeable or big buffers each RX buffer takes the
+    // header + GOOD_PACKET_LEN; virtnet_set_big_packets switches to big buffers (here: the whole
+    // pool slot) when VIRTIO_NET_F_MTU gives an MTU above 1500.
+    const pool = options.pool;
+    const slotCap = pool.slotSize - pool.headroom + VIRTIO_NET_HDR_LEN;
+    const big = hasFeature(p.features, VIRTIO_NET_F.MTU) && p.mtu > 1500;
+    this.rxBufLen = big ? slotCap : Math.min(slotCap, VIRTIO_NET_HDR_LEN + GOOD_PACKET_LEN);
     this.scheduler = options.scheduler ?? null;
     this.realNumTxQueues = 1;
     this.realNumRxQueues = 1;
@@ -328,7 +373,16 @@ export class VirtioNetDevice extends NetDevice {
     for (let p = 0; p < this.maxQueuePairs; p++) {
       const rx = make(2 * p);
       const tx = make(2 * p + 1);
-      const qp = new VirtioNetQueuePair(this, t, rx, tx, p, this.queueStats, this.rxBuffers);
+      const qp = new VirtioNetQueuePair(
+        this,
+        t,
+        rx,
+        tx,
+        p,
+        this.queueStats,
+        this.rxBuffers,
+        this.rxBufLen,
+      );
       qp.onRefillFailed = this.scheduleRefill;
       this.pairs.push(qp);
     }
@@ -338,8 +392,9 @@ export class VirtioNetDevice extends NetDevice {
     }
   }
 
+  // virtio_net.c _virtnet_set_queues: the command is sent for every request, unchanged or not.
   private applyQueuePairs(n: number): boolean {
-    if ((n > 1 || this.curQueuePairs > 1) && this.ctrl?.setQueuePairs(n) !== true) return false;
+    if (this.ctrl?.setQueuePairs(n) !== true) return false;
     this.curQueuePairs = n;
     this.setRealNumTxQueues(n);
     this.realNumRxQueues = n;
@@ -391,7 +446,8 @@ export class VirtioNetDevice extends NetDevice {
     else if (this.running) this.pairs[pair]?.poll();
   }
 
-  // drivers/net/virtio_net.c virtnet_config_changed_work
+  // drivers/net/virtio_net.c virtnet_config_changed_work: LINK_UP and ANNOUNCE only. NEEDS_RESET
+  // is only noted here (an event); Linux does not read it.
   private configChanged(): void {
     if (this.removed) return;
     if ((this.transport.getStatus() & VIRTIO_STATUS.NEEDS_RESET) !== 0) {
@@ -409,7 +465,7 @@ export class VirtioNetDevice extends NetDevice {
     v &= VIRTIO_NET_S.LINK_UP; // unknown (future) bits are ignored
     if (v === this.linkStatus) return;
     this.linkStatus = v;
-    if (v !== 0 && !this.needsReset) this.carrierOn();
+    if (v !== 0) this.carrierOn();
     else this.carrierOff();
     this.events.emit('link', v !== 0);
   }
@@ -436,10 +492,10 @@ export class VirtioNetDevice extends NetDevice {
     this.markNeedsReset(f.message);
   }
 
+  // virtio_ring.c BAD_RING only marks the vq broken and logs: the carrier is left alone.
   private markNeedsReset(reason: string): void {
     if (this.needsReset) return;
     this.needsReset = true;
-    this.carrierOff();
     this.events.emit('needs-reset', reason);
   }
 

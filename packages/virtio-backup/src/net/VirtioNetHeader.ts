@@ -88,6 +88,32 @@ export const VirtioNetHeader = {
     return (bytes[o + 4] ?? 0) | ((bytes[o + 5] ?? 0) << 8);
   },
 
+  /**
+   * Whether the receive path takes a frame with this header (`include/linux/virtio_net.h`
+   * `virtio_net_hdr_to_skb`, v6.2+): `gso_type` NONE, or TCPV4 / TCPV6 / UDP / UDP_L4 (with or
+   * without the ECN bit) and a non-zero `gso_size`, whatever offloads were negotiated; with
+   * NEEDS_CSUM, `csum_start` plus the larger of the transport header and `csum_offset + 2` must
+   * lie inside the `frameLen` bytes after the header. Not modelled: the flow-dissector check that
+   * the frame really carries the protocol a GSO type names.
+   */
+  acceptableOnRx(bytes: Uint8Array, o: number, frameLen: number): boolean {
+    const gso = bytes[o + 1] ?? 0;
+    let thlen = 0;
+    if (gso !== VIRTIO_NET_HDR_GSO.NONE) {
+      const kind = gso & ~VIRTIO_NET_HDR_GSO.ECN;
+      if (kind === VIRTIO_NET_HDR_GSO.TCPV4 || kind === VIRTIO_NET_HDR_GSO.TCPV6) thlen = 20;
+      else if (kind === VIRTIO_NET_HDR_GSO.UDP || kind === VIRTIO_NET_HDR_GSO.UDP_L4) thlen = 8;
+      else return false;
+      if (((bytes[o + 4] ?? 0) | ((bytes[o + 5] ?? 0) << 8)) === 0) return false;
+    }
+    if (((bytes[o] ?? 0) & VIRTIO_NET_HDR_F.NEEDS_CSUM) !== 0) {
+      const start = (bytes[o + 6] ?? 0) | ((bytes[o + 7] ?? 0) << 8);
+      const off = (bytes[o + 8] ?? 0) | ((bytes[o + 9] ?? 0) << 8);
+      if (start + (thlen > off + 2 ? thlen : off + 2) > frameLen) return false;
+    }
+    return true;
+  },
+
   /** `num_buffers`. */
   numBuffers(bytes: Uint8Array, o: number): number {
     return (bytes[o + 10] ?? 0) | ((bytes[o + 11] ?? 0) << 8);

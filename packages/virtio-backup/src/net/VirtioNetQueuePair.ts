@@ -2,7 +2,7 @@ import { DropReason, Ethernet, PacketPool, type NetDevice } from '@bypass/core';
 import type { VirtioTransport } from '../virtio/VirtioTransport.js';
 import type { VirtqueueDriverSide } from '../virtqueue/VirtqueueDriverSide.js';
 import { VIRTIO_DROP } from './VirtioDropReasons.js';
-import { VIRTIO_NET_HDR_GSO, VIRTIO_NET_HDR_LEN, VirtioNetHeader } from './VirtioNetHeader.js';
+import { VIRTIO_NET_HDR_LEN, VirtioNetHeader } from './VirtioNetHeader.js';
 import type { VirtioNetQueueStats } from './VirtioNetQueueStats.js';
 
 const BURST = 64;
@@ -16,7 +16,7 @@ const ETH_HLEN = 14;
  *
  * @example
  * ```ts
- * const qp = new VirtioNetQueuePair(nic, transport, rxVq, txVq, 0, nic.queueStats, 256);
+ * const qp = new VirtioNetQueuePair(nic, transport, rxVq, txVq, 0, nic.queueStats, 256, 12 + 1518);
  * qp.refill();                       // post RX buffers
  * qp.xmit(pkts, 0, n, nic.mtu + 18); // one kick per burst
  * qp.poll(64);                       // NAPI: deliver what the device completed
@@ -30,6 +30,8 @@ export class VirtioNetQueuePair {
   private readonly transport: VirtioTransport;
   private readonly qs: VirtioNetQueueStats;
   private readonly rxBuffers: number;
+  /** Device-writable bytes of each posted RX buffer, header included. */
+  readonly rxBufLen: number;
   private readonly scratch = new Int32Array(BURST);
   private readonly one = new Int32Array(1);
   private polling = false;
@@ -45,6 +47,7 @@ export class VirtioNetQueuePair {
     pair: number,
     stats: VirtioNetQueueStats,
     rxBuffers: number,
+    rxBufLen: number,
   ) {
     this.dev = dev;
     this.transport = transport;
@@ -53,13 +56,15 @@ export class VirtioNetQueuePair {
     this.pair = pair;
     this.qs = stats;
     this.rxBuffers = rxBuffers;
+    this.rxBufLen = rxBufLen;
   }
 
   /**
    * Sends a burst: every frame gets its header and one descriptor, one kick at the end. Takes
    * every frame: too short, longer than `maxLen` or without headroom (dropped `malformed` /
    * `mtu-exceeded`), no free descriptor even after kicking and reclaiming (`ring-full`), broken
-   * queue (`virtio-queue-broken`), each counted. Returns how many were queued.
+   * queue (`virtio-queue-broken`: `tx_fifo_errors` and `tx_dropped` per frame), each counted.
+   * Returns how many were queued.
    */
   xmit(pkts: Int32Array, start: number, count: number, maxLen: number): number {
     const dev = this.dev;
@@ -67,6 +72,9 @@ export class VirtioNetQueuePair {
     const vq = this.tx;
     const end = start + count;
     if (vq.broken !== null) {
+      // virtio_net.c start_xmit: virtqueue_add fails on a broken vq (-EIO), "Unexpected TXQ
+      // queue failure": tx_fifo_errors and tx_dropped for each frame; the carrier stays on.
+      dev.stats.txFifoErrors += count;
       dev.stats.txDropped += count;
       pool.drop(pkts, start, count, VIRTIO_DROP.QUEUE_BROKEN);
       return 0;
@@ -106,7 +114,9 @@ export class VirtioNetQueuePair {
         pool.adjustStart(h, VIRTIO_NET_HDR_LEN);
         const rest = end - i;
         dev.stats.txDropped += rest;
-        this.qs.txRingFull[this.pair]! += rest;
+        if (vq.broken !== null)
+          dev.stats.txFifoErrors += rest; // broke while reclaiming
+        else this.qs.txRingFull[this.pair]! += rest;
         pool.drop(
           pkts,
           i,
@@ -150,8 +160,9 @@ export class VirtioNetQueuePair {
   }
 
   /**
-   * NAPI poll: takes up to `budget` completed RX buffers, checks length (at least header plus an
-   * Ethernet header: else `rx_length_errors`) and header (no GSO was negotiated: else
+   * NAPI poll: takes up to `budget` completed RX buffers, checks the used length (header plus an
+   * Ethernet header at least: else `rx_length_errors`; at most the posted buffer: else
+   * `rx_length_errors` and the queue's `drops`) and the header (`virtio_net_hdr_to_skb`: else
    * `rx_frame_errors`), hands frames to the stack in bursts of 64 and refills. Returns how many
    * were delivered. A call made while this pair is already polling (an interrupt raised during
    * delivery) is folded into the running poll.
@@ -175,12 +186,15 @@ export class VirtioNetQueuePair {
     return done;
   }
 
-  /** Posts RX buffers (whole pool slots) until the ring or the configured count is full (`try_fill_recv`). */
+  /**
+   * Posts RX buffers of {@link VirtioNetQueuePair.rxBufLen} bytes, one pool slot each, until the
+   * ring or the configured count is full (`try_fill_recv`).
+   */
   refill(): void {
     const vq = this.rx;
     if (vq.broken !== null) return;
     const pool = this.dev.pool;
-    const cap = pool.slotSize - pool.headroom + VIRTIO_NET_HDR_LEN;
+    const cap = this.rxBufLen;
     let added = 0;
     while (vq.numFree > 0 && vq.inFlight < this.rxBuffers) {
       const h = pool.alloc();
@@ -207,6 +221,7 @@ export class VirtioNetQueuePair {
     const q = this.pair;
     const scratch = this.scratch;
     const minLen = VIRTIO_NET_HDR_LEN + ETH_HLEN;
+    const maxLen = this.rxBufLen;
     let done = 0;
     while (done < budget) {
       let n = 0;
@@ -218,17 +233,24 @@ export class VirtioNetQueuePair {
         if (h < 0) break;
         const len = vq.lastLen;
         const addr = h * pool.slotSize + pool.headroom - VIRTIO_NET_HDR_LEN;
-        if (len < minLen || VirtioNetHeader.gsoType(bytes, addr) !== VIRTIO_NET_HDR_GSO.NONE) {
-          // receive_buf: "packet too short", or a header asking for an offload never negotiated.
-          if (len < minLen) {
-            qs.rxLengthDrops[q]!++;
-            dev.stats.rxLengthErrors++;
-          } else {
-            qs.rxHeaderDrops[q]!++;
-            dev.stats.rxFrameErrors++;
+        if (len < minLen || len > maxLen) {
+          // virtio_net.c receive_buf: a short packet counts rx_length_errors only; receive_small:
+          // a length beyond the buffer counts rx_length_errors and the queue's drops. Either way
+          // only this frame is lost (no ring check since f124034faa91, see VirtqueueDriverSide).
+          qs.rxLengthDrops[q]!++;
+          dev.stats.rxLengthErrors++;
+          if (len > maxLen) {
+            qs.rxDrops[q]!++;
+            dev.stats.rxDropped++; // virtnet_stats: rx_dropped sums the queues' drops
           }
-          dev.stats.rxErrors++;
-          qs.rxDrops[q]!++;
+          this.one[0] = h;
+          pool.drop(this.one, 0, 1, DropReason.MALFORMED);
+          continue;
+        }
+        if (!VirtioNetHeader.acceptableOnRx(bytes, addr, len - VIRTIO_NET_HDR_LEN)) {
+          // virtio_net.c receive_buf: virtio_net_hdr_to_skb refused it ("bad gso"): frame_err.
+          qs.rxHeaderDrops[q]!++;
+          dev.stats.rxFrameErrors++;
           this.one[0] = h;
           pool.drop(this.one, 0, 1, DropReason.MALFORMED);
           continue;

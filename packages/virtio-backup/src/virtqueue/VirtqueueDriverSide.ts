@@ -81,7 +81,6 @@ export class VirtqueueDriverSide {
   private readonly nextFree: Uint16Array;
   private readonly tokens: Int32Array;
   private readonly chainLen: Uint16Array;
-  private readonly writableLen: Float64Array;
   private freeHead = 0;
   private free: number;
   private availShadow = 0;
@@ -105,7 +104,6 @@ export class VirtqueueDriverSide {
     for (let i = 0; i < n; i++) this.nextFree[i] = (i + 1) % n;
     this.tokens = new Int32Array(n).fill(-1);
     this.chainLen = new Uint16Array(n);
-    this.writableLen = new Float64Array(n);
     this.free = n;
   }
 
@@ -131,7 +129,6 @@ export class VirtqueueDriverSide {
     this.writeDesc(head, addr, len, writable ? VRING_DESC_F.WRITE : 0, 0);
     this.tokens[head] = token;
     this.chainLen[head] = 1;
-    this.writableLen[head] = writable ? len : 0;
     this.publish(head);
     return true;
   }
@@ -159,16 +156,13 @@ export class VirtqueueDriverSide {
     if (this.broken !== null || this.free < n) return false;
     const head = this.freeHead;
     let d = head;
-    let writable = 0;
     for (let i = 0; i < n; i++) {
       const next = this.nextFree[d] as number;
       const w = i >= firstWritable;
-      const len = lens[i] as number;
-      if (w) writable += len;
       this.writeDesc(
         d,
         addrs[i] as number,
-        len,
+        lens[i] as number,
         (w ? VRING_DESC_F.WRITE : 0) | (i < n - 1 ? VRING_DESC_F.NEXT : 0),
         i < n - 1 ? next : 0,
       );
@@ -178,7 +172,6 @@ export class VirtqueueDriverSide {
     this.free -= n;
     this.tokens[head] = token;
     this.chainLen[head] = n;
-    this.writableLen[head] = writable;
     this.publish(head);
     return true;
   }
@@ -211,6 +204,7 @@ export class VirtqueueDriverSide {
    * Takes the next completed chain (`virtqueue_get_buf`): returns its token and sets
    * {@link VirtqueueDriverSide.lastLen}; -1 when there is none or the queue is (now) broken.
    * When the ring is empty, `used_event` is moved to the current position (callbacks enabled).
+   * The used length is passed on unchecked: the caller compares it with its buffer.
    */
   getBuf(): number {
     if (this.broken !== null) return -1;
@@ -234,17 +228,13 @@ export class VirtqueueDriverSide {
     if (id >= this.size)
       return this.fault('used-id-out-of-range', `id ${id} out of range (queue size ${this.size})`);
     const token = this.tokens[id] as number;
+    // virtio_ring.c virtqueue_get_buf_ctx_split checks the id only; the used-length check of
+    // v5.16-rc1 (939779f5152d) was reverted before v5.16 (f124034faa91, fcfb65f8a922).
     if (token < 0)
       return this.fault(
         'used-id-not-head',
         `id ${id} is not a head! (never made available, or returned twice)`,
       );
-    if (len > (this.writableLen[id] as number)) {
-      return this.fault(
-        'used-len-too-big',
-        `used len ${len} is larger than the ${this.writableLen[id]} device-writable bytes of chain ${id}`,
-      );
-    }
     this.lastUsed = (this.lastUsed + 1) & 0xffff;
     this.lastLen = len;
     this.release(id);

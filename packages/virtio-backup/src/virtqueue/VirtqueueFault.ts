@@ -6,9 +6,10 @@
  * - `used-index-jump`: the used index moved by more than the queue size;
  * - `used-id-out-of-range`: a used id >= queue size ("id %u out of range");
  * - `used-id-not-head`: a used id that is not the head of a chain the driver made available
- *   ("id %u is not a head!"), including an id returned twice;
- * - `used-len-too-big`: a used length beyond the device-writable bytes of the chain ("used len
- *   %d is larger than in buflen %u").
+ *   ("id %u is not a head!"), including an id returned twice.
+ *
+ * A used length larger than the buffer is not a ring fault: mainline reverted that check
+ * (f124034faa91), and virtio_net drops the one frame instead (`rx_length_errors`).
  *
  * Found by the device in the available ring and descriptor table (as QEMU's `hw/virtio/virtio.c`
  * does; it calls `virtio_error`, which sets NEEDS_RESET and stops the device):
@@ -32,7 +33,6 @@ export type VirtqueueFaultKind =
   | 'used-index-jump'
   | 'used-id-out-of-range'
   | 'used-id-not-head'
-  | 'used-len-too-big'
   | 'avail-index-jump'
   | 'avail-head-out-of-range'
   | 'desc-next-out-of-range'
@@ -53,7 +53,6 @@ export const VIRTQUEUE_FAULT_KINDS: readonly VirtqueueFaultKind[] = [
   'used-index-jump',
   'used-id-out-of-range',
   'used-id-not-head',
-  'used-len-too-big',
   'avail-index-jump',
   'avail-head-out-of-range',
   'desc-next-out-of-range',
