@@ -187,7 +187,7 @@ export class VirtioNetQueuePair {
   }
 
   /**
-   * Posts RX buffers of {@link VirtioNetQueuePair.rxBufLen} bytes, one pool slot each, until the
+   * Posts RX buffers of `rxBufLen` bytes, one pool slot each, until the
    * ring or the configured count is full (`try_fill_recv`).
    */
   refill(): void {
