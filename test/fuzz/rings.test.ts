@@ -209,14 +209,12 @@ function buildQueues(c: VqCase, exec: Executions) {
     eventIdx: c.rounds % 2 === 1,
   });
   const added = new Set<number>();
-  const writableLen = new Map<number, number>();
   let token = 0;
   const add = (w: boolean) => {
     const t = token++;
     exec.tick();
     if (drv.addOne(t, (t % (MEM / BUF)) * BUF, BUF, w)) {
       added.add(t);
-      writableLen.set(t, w ? BUF : 0);
     }
   };
   for (let r = 0; r < c.rounds; r++) {
@@ -237,7 +235,7 @@ function buildQueues(c: VqCase, exec: Executions) {
     if (head >= 0) dev.push(head, dev.inBytes);
   }
   dev.flush();
-  return { drv, dev, memory, added, writableLen };
+  return { drv, dev, memory, added };
 }
 
 const faults = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
@@ -252,7 +250,7 @@ const driverTarget: FuzzTarget<VqCase> = {
     return f;
   }),
   check: (c, exec) => {
-    const { drv, added, writableLen } = buildQueues(c, exec);
+    const { drv, added } = buildQueues(c, exec);
     const L = drv.layout;
     // The device turns hostile: only the part of the ring it writes (the used ring) changes.
     mutateRegion(new Uint8Array(drv.ring), L.usedOffset, L.usedBytes, c.ops);
@@ -271,10 +269,8 @@ const driverTarget: FuzzTarget<VqCase> = {
           `token ${t} was never in flight or came back twice`,
         );
         expect(drv.completed === completed + 1, 'completion not counted');
-        expect(
-          drv.lastLen <= (writableLen.get(t) ?? 0),
-          `used len ${drv.lastLen} beyond the buffer`,
-        );
+        // The used length is passed on unchecked (virtio_ring.c since f124034faa91): the
+        // consumer compares it with its buffer (VirtioNetQueuePair drops the frame).
         returned.add(t);
         continue;
       }
