@@ -1,5 +1,11 @@
 import { EventEmitter } from 'eventemitter3';
-import { BypassError, DropReason, PacketRing, type PacketPool } from '@bypass/core';
+import {
+  BypassError,
+  DropReason,
+  PacketRing,
+  type MacAddress,
+  type PacketPool,
+} from '@bypass/core';
 import { validateNetFeatures } from '../virtio/FeatureNegotiation.js';
 import { VIRTIO_F, VIRTIO_NET_F, featureMask, hasFeature } from '../virtio/VirtioFeatures.js';
 import { VIRTIO_NET_S, VirtioNetConfig } from '../virtio/VirtioNetConfig.js';
@@ -18,7 +24,8 @@ import { VirtioNetRxFilter } from './VirtioNetRxFilter.js';
 import { copyFromGuest, copyToGuest, guestAddrAt } from './GuestCopy.js';
 
 const DEFAULT_QUEUE_SIZE = 256;
-const CTRL_MAX = 4096;
+/** Payload bytes copied up front: every command but MAC_TABLE_SET reads at most 6 of them. */
+const CTRL_HEAD = 16;
 
 /**
  * The device side of a virtio-net device (QEMU `hw/net/virtio-net.c` with the vhost-like
@@ -40,8 +47,12 @@ const CTRL_MAX = 4096;
  *   kicks are always served synchronously (the driver spins on the answer, as Linux does).
  * - Link: {@link VirtioNetBackend.setLink} and {@link VirtioNetBackend.announce} change config
  *   `status` and raise a config interrupt.
- * - A driver that writes a bad ring: the queue fault is counted, NEEDS_RESET is set, every queue
- *   stops (QEMU `virtio_error`), the driver gets a config interrupt. A reset (status 0) recovers.
+ * - A driver that writes a bad ring, or a chain virtio-net cannot use (TX or control chain
+ *   without room for its header, RX chain with nothing writable): the queue fault is counted,
+ *   NEEDS_RESET is set, every queue stops (QEMU `virtio_error`), the driver gets a config
+ *   interrupt. A reset (status 0) recovers.
+ * - Reset (QEMU `virtio_net_reset`): one queue pair, the filter back to promiscuous with empty
+ *   64-entry MAC tables, no pending ANNOUNCE, the configured MAC back.
  *
  * @example
  * ```ts
@@ -79,11 +90,18 @@ export class VirtioNetBackend extends VirtioDeviceBase {
   announceAcks = 0;
 
   private readonly pool: PacketPool;
+  /** The MAC the device was configured with (QEMU `conf->macaddr`), restored by a reset. */
+  private readonly configuredMac: MacAddress;
   private readonly hostTx: PacketRing[] = [];
   private readonly txSink: VirtioNetBackendOptions['txSink'] | null;
   private readonly scratch = new Int32Array(64);
   private readonly one = new Int32Array(1);
-  private readonly ctrlBuf = new Uint8Array(CTRL_MAX);
+  private readonly ctrlBuf = new Uint8Array(2 + CTRL_HEAD);
+  /** Reads the payload of the control chain being served (after its 2-byte class and command). */
+  private readonly readCtrl = (at: number, out: Uint8Array, len: number): void => {
+    const vq = this.queue(2 * this.maxQueuePairs);
+    if (vq !== null) copyFromGuest(this.guestMemory, vq, 2 + at, out, 0, len);
+  };
 
   /**
    * @throws `BypassError` `ERR_INVALID_ARGUMENT` for queue pairs outside 1..0x8000, a queue
@@ -121,6 +139,7 @@ export class VirtioNetBackend extends VirtioDeviceBase {
     });
     this.pool = options.pool;
     this.maxQueuePairs = pairs;
+    this.configuredMac = options.mac;
     this.config.mac = options.mac;
     this.config.status = options.linkUp === false ? 0 : VIRTIO_NET_S.LINK_UP;
     this.config.maxVirtqueuePairs = pairs;
@@ -147,9 +166,12 @@ export class VirtioNetBackend extends VirtioDeviceBase {
   }
 
   protected override onReset(): void {
+    // hw/net/virtio-net.c virtio_net_reset: one queue pair, filter back to promiscuous with
+    // empty tables, no pending ANNOUNCE, and the configured MAC back (a MAC_ADDR_SET is undone).
     this.curQueuePairs = 1;
     this.filter.reset(false);
     this.config.status = this.config.status & ~VIRTIO_NET_S.ANNOUNCE;
+    if (this.config.mac.value !== this.configuredMac.value) this.config.mac = this.configuredMac;
   }
 
   // ---------------------------------------------------------------- host side
@@ -169,17 +191,17 @@ export class VirtioNetBackend extends VirtioDeviceBase {
 
   /**
    * Asks the guest to announce itself (config `status` ANNOUNCE + config interrupt), as QEMU
-   * does after a migration. Returns false when GUEST_ANNOUNCE was not negotiated or the driver is
-   * not running. (QEMU sends its RARP for the NIC every round either way; the guest announce is
-   * in addition to it.)
+   * does after a migration. Returns false when GUEST_ANNOUNCE and CTRL_VQ were not both
+   * negotiated. Before DRIVER_OK the bit is set without an interrupt: a driver reads it when it
+   * runs its config work at DRIVER_OK. (QEMU sends its RARP for the NIC every round either way;
+   * the guest announce is in addition to it.)
    */
   announce(): boolean {
     const f = this.negotiated;
-    if (
-      !hasFeature(f, VIRTIO_NET_F.GUEST_ANNOUNCE) ||
-      !hasFeature(f, VIRTIO_NET_F.STATUS) ||
-      !this.running
-    )
+    // hw/net/virtio-net.c virtio_net_announce: GUEST_ANNOUNCE and CTRL_VQ (the ack travels on
+    // the control queue); virtio_net_announce_notify sets ANNOUNCE whatever the device status,
+    // and hw/virtio/virtio.c virtio_notify_config only interrupts once DRIVER_OK is set.
+    if (!hasFeature(f, VIRTIO_NET_F.GUEST_ANNOUNCE) || !hasFeature(f, VIRTIO_NET_F.CTRL_VQ))
       return false;
     this.config.status = this.config.status | VIRTIO_NET_S.ANNOUNCE;
     this.raiseConfig();
@@ -243,7 +265,15 @@ export class VirtioNetBackend extends VirtioDeviceBase {
         pool.drop(pkts, i, 1, DropReason.MAC_FILTER_MISS);
         continue;
       }
-      const head = vq.pop();
+      let head = vq.pop();
+      if (head >= 0 && vq.inCount === 0) {
+        // hw/net/virtio-net.c virtio_net_receive_rcu: an RX chain with nothing to write into is
+        // virtio_error; the device stops and drops the rest like any broken device.
+        head = vq.deviceFault(
+          'rx-no-in-buffers',
+          'virtio-net receive queue contains no in buffers',
+        );
+      }
       if (head < 0) {
         const rest = end - i;
         if (head === -1) this.stats.rxNoBuffer += rest;
@@ -306,27 +336,29 @@ export class VirtioNetBackend extends VirtioDeviceBase {
     const bytes = pool.bytes;
     const scratch = this.scratch;
     let n = 0;
+    let headerFault = false;
     while (ring.free - n > 0) {
       const head = vq.pop();
       if (head < 0) break;
+      // hw/net/virtio-net.c virtio_net_flush_tx (with a vnet-header backend such as tap): a chain
+      // without a readable buffer or shorter than the header is virtio_error (below, after the
+      // chains before it were returned); it is not returned and the device stops.
+      if (vq.outCount === 0 || vq.outBytes < VIRTIO_NET_HDR_LEN) {
+        headerFault = true;
+        break;
+      }
       const frameLen = vq.outBytes - VIRTIO_NET_HDR_LEN;
       const addr0 = vq.segAddr[0] as number;
       const len0 = vq.segLen[0] as number;
       // The guest's buffer holding the frame: its flow tags go with the copy, or with the drop.
-      const g =
-        vq.outCount === 0
-          ? -1
-          : pool.slotAt(
-              len0 > VIRTIO_NET_HDR_LEN
-                ? addr0 + VIRTIO_NET_HDR_LEN
-                : guestAddrAt(vq, 0, VIRTIO_NET_HDR_LEN),
-            );
-      if (
-        vq.outCount === 0 ||
-        frameLen < 14 ||
-        frameLen > pool.maxFrameLength ||
-        !this.plainHeader(vq)
-      ) {
+      const g = pool.slotAt(
+        len0 > VIRTIO_NET_HDR_LEN
+          ? addr0 + VIRTIO_NET_HDR_LEN
+          : guestAddrAt(vq, 0, VIRTIO_NET_HDR_LEN),
+      );
+      if (frameLen < 14 || frameLen > pool.maxFrameLength || !this.plainHeader(vq)) {
+        // QEMU hands these to its peer, which drops them (tap: tun_get_user refuses a runt or a
+        // GSO header it cannot build); the host side here needs an Ethernet frame in one slot.
         this.stats.txMalformed++;
         this.reportGuestDrop(g, VIRTIO_DROP.TX_MALFORMED);
       } else if (!this.linkUp) {
@@ -359,6 +391,14 @@ export class VirtioNetBackend extends VirtioDeviceBase {
     }
     if (n > 0) this.emitTx(pair, ring, n);
     this.flushAndInterrupt(vq);
+    if (!headerFault) return;
+    // The segment counts still describe the bad chain: nothing was popped after it.
+    if (vq.outCount === 0) vq.deviceFault('tx-no-header', 'virtio-net header not in first element');
+    else
+      vq.deviceFault(
+        'tx-short-header',
+        `virtio-net header incorrect: ${vq.outBytes} readable bytes, the header is ${VIRTIO_NET_HDR_LEN}`,
+      );
   }
 
   /** The guest's frame in slot `g` is discarded by the host (the guest frees its buffer). */
@@ -383,22 +423,27 @@ export class VirtioNetBackend extends VirtioDeviceBase {
 
   private processCtrl(): void {
     const vq = this.queue(2 * this.maxQueuePairs);
-    if (vq === null || vq === undefined) return;
+    if (vq === null) return;
     const mem = this.guestMemory;
     for (let head; (head = vq.pop()) >= 0;) {
-      const last = vq.outCount + vq.inCount - 1;
-      if (vq.inCount === 0 || vq.segLen[last] === 0 || vq.outBytes < 2 || vq.outBytes > CTRL_MAX) {
-        this.stats.ctrlErr++;
-        vq.push(head, 0);
-        continue;
+      // hw/net/virtio-net.c virtio_net_handle_ctrl_iov: no room for class + command or for the
+      // ack is virtio_error; the chain is not returned and the device stops.
+      if (vq.inBytes < 1 || vq.outBytes < 2) {
+        vq.deviceFault(
+          'ctrl-missing-headers',
+          `virtio-net ctrl missing headers: ${vq.outBytes} readable bytes (class and command need 2), ${vq.inBytes} writable (the ack needs 1)`,
+        );
+        break;
       }
-      copyFromGuest(mem, vq, 0, this.ctrlBuf, 0, vq.outBytes);
+      const len = vq.outBytes - 2;
+      copyFromGuest(mem, vq, 0, this.ctrlBuf, 0, 2 + Math.min(len, CTRL_HEAD));
       const cls = this.ctrlBuf[0] as number;
       const cmd = this.ctrlBuf[1] as number;
-      const ok = this.command(cls, cmd, this.ctrlBuf.subarray(2), vq.outBytes - 2);
+      const ok = this.command(cls, cmd, this.ctrlBuf.subarray(2), len);
       if (ok) this.stats.ctrlOk++;
       else this.stats.ctrlErr++;
-      mem[vq.segAddr[last] as number] = ok ? C.OK : C.ERR;
+      // The ack goes to the first writable byte (QEMU iov_from_buf at offset 0).
+      copyToGuest(mem, vq, vq.outCount, 0, ok ? ACK_OK : ACK_ERR, 0, 1);
       vq.push(head, 1);
       this.events.emit('ctrl', cls, cmd, ok);
     }
@@ -407,7 +452,7 @@ export class VirtioNetBackend extends VirtioDeviceBase {
 
   private command(cls: number, cmd: number, d: Uint8Array, len: number): boolean {
     const f = this.negotiated;
-    const filtered = this.filter.command(cls, cmd, d, len, f);
+    const filtered = this.filter.command(cls, cmd, d, len, f, this.readCtrl);
     if (filtered !== null) return filtered;
     if (cls === C.MAC && cmd === C.MAC_ADDR_SET) {
       if (!hasFeature(f, VIRTIO_NET_F.CTRL_MAC_ADDR) || len !== 6) return false;
@@ -439,6 +484,8 @@ export class VirtioNetBackend extends VirtioDeviceBase {
 }
 
 const HDR_ONE = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]);
+const ACK_OK = new Uint8Array([C.OK]);
+const ACK_ERR = new Uint8Array([C.ERR]);
 
 function checkOptions(pairs: number, qs: number, mtu: number | undefined): void {
   if (!(Number.isInteger(pairs) && pairs >= C.MQ_VQ_PAIRS_MIN && pairs <= C.MQ_VQ_PAIRS_MAX)) {

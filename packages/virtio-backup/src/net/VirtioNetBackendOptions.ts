@@ -68,7 +68,11 @@ export interface VirtioNetBackendEvents {
 export interface VirtioNetBackendStats {
   txPackets: number;
   txBytes: number;
-  /** Guest TX chains that were too short, too long or asked for an offload not negotiated. */
+  /**
+   * Guest TX frames dropped after a valid header: shorter than an Ethernet header, longer than a
+   * pool slot, or asking for an offload not negotiated. (A chain without room for the header
+   * stops the device instead: a queue fault, as QEMU's `virtio_error`.)
+   */
   txMalformed: number;
   /** Guest TX frames lost because the host had no free slot to copy them into. */
   txNoMemory: number;

@@ -233,6 +233,21 @@ export class VirtqueueDeviceSide {
     return want;
   }
 
+  /**
+   * Breaks the queue for a fault the device type found in the chain it last popped (QEMU's
+   * device code calling `virtio_error`, e.g. a virtio-net TX chain without a header). The chain
+   * is neither pushed nor put back: the driver gets it back only by resetting the device. Counts
+   * `kind` in {@link VirtqueueDeviceSide.faultCounts}; returns -2 like {@link VirtqueueDeviceSide.pop}.
+   *
+   * @example
+   * ```ts
+   * if (vq.outCount === 0) return vq.deviceFault('tx-no-header', 'virtio-net header not in first element');
+   * ```
+   */
+  deviceFault(kind: VirtqueueFaultKind, detail: string): -2 {
+    return this.fault(kind, detail);
+  }
+
   private fault(kind: VirtqueueFaultKind, detail: string): -2 {
     this.faultCounts[kind]++;
     if (this.broken === null) {

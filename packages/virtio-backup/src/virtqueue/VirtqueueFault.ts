@@ -24,6 +24,17 @@
  * - `desc-order`: a device-readable descriptor after a device-writable one ("Incorrect order
  *   for descriptors").
  *
+ * Found by the virtio-net device in a chain it popped (QEMU `hw/net/virtio-net.c` calls
+ * `virtio_error` for these, the same NEEDS_RESET and stop):
+ * - `tx-no-header`: a TX chain with no device-readable buffer (`virtio_net_flush_tx`:
+ *   "virtio-net header not in first element");
+ * - `tx-short-header`: a TX chain with fewer readable bytes than the 12-byte header
+ *   (`virtio_net_flush_tx`: "virtio-net header incorrect");
+ * - `ctrl-missing-headers`: a control chain with fewer than 2 readable bytes (class and command)
+ *   or no writable byte for the ack (`virtio_net_handle_ctrl_iov`);
+ * - `rx-no-in-buffers`: an RX chain with no device-writable buffer (`virtio_net_receive_rcu`:
+ *   "virtio-net receive queue contains no in buffers").
+ *
  * @example
  * ```ts
  * const k: VirtqueueFaultKind = 'desc-loop';
@@ -39,7 +50,11 @@ export type VirtqueueFaultKind =
   | 'desc-loop'
   | 'desc-out-of-bounds'
   | 'desc-indirect'
-  | 'desc-order';
+  | 'desc-order'
+  | 'tx-no-header'
+  | 'tx-short-header'
+  | 'ctrl-missing-headers'
+  | 'rx-no-in-buffers';
 
 /**
  * Every {@link VirtqueueFaultKind}, in a stable order (for counters and reports).
@@ -60,6 +75,10 @@ export const VIRTQUEUE_FAULT_KINDS: readonly VirtqueueFaultKind[] = [
   'desc-out-of-bounds',
   'desc-indirect',
   'desc-order',
+  'tx-no-header',
+  'tx-short-header',
+  'ctrl-missing-headers',
+  'rx-no-in-buffers',
 ];
 
 /**

@@ -1,5 +1,13 @@
 import test from 'ava';
-import { SplitVirtqueueLayout, VirtioNetControlQueue } from '../../src/index.js';
+import {
+  SplitVirtqueueLayout,
+  VIRTIO_F,
+  VIRTIO_NET_F,
+  VIRTIO_NET_S,
+  VIRTIO_STATUS,
+  VirtioNetControlQueue,
+  featureMask,
+} from '../../src/index.js';
 import { MAC, PEER, seq, world } from '../helpers/world.js';
 
 test('a full host TX ring stops the device popping; draining it resumes the queue', (t) => {
@@ -196,4 +204,82 @@ test('an ANNOUNCE_ACK with no announce pending is refused and counted as a contr
   t.is(b.stats.ctrlErr, errors + 2);
   t.is(b.announceAcks, 1);
   cvq.release();
+});
+
+test('a reset puts back the configured MAC after a MAC_ADDR_SET (virtio_net_reset)', (t) => {
+  const w = world();
+  const b = w.backend({
+    features: featureMask(
+      VIRTIO_F.VERSION_1,
+      VIRTIO_NET_F.MAC,
+      VIRTIO_NET_F.STATUS,
+      VIRTIO_NET_F.CTRL_VQ,
+      VIRTIO_NET_F.CTRL_RX,
+      VIRTIO_NET_F.CTRL_MAC_ADDR,
+    ),
+  });
+  const nic = w.probe(b);
+  const cvq = new VirtioNetControlQueue(nic.controlQueue()!, b, w.pool);
+  t.true(cvq.setMac(PEER));
+  t.is(b.config.mac.value, PEER.value);
+  cvq.release();
+  nic.remove(); // resets the device
+  t.is(b.config.mac.value, MAC.value);
+  const again = w.probe(b);
+  t.is(again.devAddr.value, MAC.value);
+});
+
+test('announce before DRIVER_OK sets ANNOUNCE without an interrupt; a reset clears it', (t) => {
+  // hw/net/virtio-net.c virtio_net_announce_notify sets the bit; hw/virtio/virtio.c
+  // virtio_notify_config interrupts only once DRIVER_OK is set.
+  const w = world();
+  const b = w.backend();
+  let raised = 0;
+  b.bindDriver({ vringInterrupt: () => {}, configChanged: () => raised++ });
+  const S = VIRTIO_STATUS;
+  b.setStatus(S.ACKNOWLEDGE);
+  b.setStatus(S.ACKNOWLEDGE | S.DRIVER);
+  t.false(b.announce()); // no features negotiated yet
+  b.setDriverFeatures(b.getFeatures());
+  b.setStatus(S.ACKNOWLEDGE | S.DRIVER | S.FEATURES_OK);
+  t.true(b.announce());
+  t.is(raised, 0);
+  t.is(b.config.status & VIRTIO_NET_S.ANNOUNCE, VIRTIO_NET_S.ANNOUNCE);
+  b.setStatus(0); // virtio_net_reset clears a pending announce
+  t.is(b.config.status & VIRTIO_NET_S.ANNOUNCE, 0);
+});
+
+test('a driver probing with ANNOUNCE pending notifies its peers and acks it', (t) => {
+  const w = world();
+  const b = w.backend();
+  // The host asks between FEATURES_OK and DRIVER_OK of the driver's probe.
+  b.events.on('status', (st) => {
+    if (st === (VIRTIO_STATUS.ACKNOWLEDGE | VIRTIO_STATUS.DRIVER | VIRTIO_STATUS.FEATURES_OK))
+      t.true(b.announce());
+  });
+  const nic = w.probe(b, { ipv4: 0x0a000005 });
+  t.is(b.announceAcks, 1);
+  t.is(nic.garpSent, 1);
+  t.is(b.config.status & VIRTIO_NET_S.ANNOUNCE, 0);
+});
+
+test('announce needs GUEST_ANNOUNCE and CTRL_VQ, not STATUS (virtio_net_announce)', (t) => {
+  const w = world();
+  const noStatus = w.backend({
+    features: featureMask(
+      VIRTIO_F.VERSION_1,
+      VIRTIO_NET_F.MAC,
+      VIRTIO_NET_F.CTRL_VQ,
+      VIRTIO_NET_F.GUEST_ANNOUNCE,
+    ),
+  });
+  w.probe(noStatus);
+  t.true(noStatus.announce());
+  const w2 = world();
+  const noAnnounce = w2.backend({
+    features: featureMask(VIRTIO_F.VERSION_1, VIRTIO_NET_F.MAC, VIRTIO_NET_F.STATUS),
+  });
+  w2.probe(noAnnounce);
+  t.false(noAnnounce.announce());
+  t.is(noAnnounce.config.status & VIRTIO_NET_S.ANNOUNCE, 0);
 });
