@@ -69,6 +69,8 @@ export interface BypassMasterOptions {
 }
 
 const MASTER_QUEUES = 16;
+/** `alloc_etherdev`'s MTU (`ETH_DATA_LEN`). */
+const ETH_DATA_LEN = 1500;
 
 /** Group frames follow unicast (the merged net_failover). */
 const UNICAST_PATH_FOR_ALL = new BypassPolicy();
@@ -82,7 +84,8 @@ const GROUP_VIA_BACKUP = new BypassPolicy({ multicastViaBackup: true });
  *
  * Behaviour, as in net_failover:
  * - created from the backup: same namespace and parent, the backup's MAC and MTU bounds, MTU
- *   1500 (not the backup's: a backup with a larger MTU is brought down to 1500 when it joins),
+ *   1500 (not the backup's: a backup with a larger MTU is brought down to 1500 when it joins,
+ *   and a backup whose largest MTU is below 1500 cannot join: `register-failed`),
  *   16 queues, the offloads net_failover switches on (SG, HW_CSUM, TSO, TSO6, CTAG) and never
  *   VLAN challenged, carrier off; then registered with the {@link BypassRegistry}, whose scan
  *   enslaves same-MAC devices already present;
@@ -199,10 +202,8 @@ export class BypassMaster extends NetDevice {
       type: b.type,
       parent: b.parent,
       driver: 'net_failover',
-      // drivers/net/net_failover.c net_failover_create: the MTU is alloc_etherdev's 1500 (only
-      // the bounds come from the standby, which takes the master's MTU when it joins); capped
-      // by a standby whose largest MTU is smaller.
-      mtu: Math.min(1500, b.maxMtu),
+      // Validated against the standby's bounds here; set to 1500 below whatever they are.
+      mtu: Math.min(ETH_DATA_LEN, b.maxMtu),
       minMtu: b.minMtu,
       maxMtu: b.maxMtu,
       numTxQueues: queues,
@@ -221,6 +222,11 @@ export class BypassMaster extends NetDevice {
         NETIF_F.HW_VLAN_CTAG_FILTER,
       privFlags: PRIV_FLAG.NO_QUEUE | PRIV_FLAG.UNICAST_FLT,
     });
+    // drivers/net/net_failover.c net_failover_create: the MTU is alloc_etherdev's 1500 and only
+    // min/max_mtu come from the standby; net/core/dev.c register_netdevice checks neither (as of
+    // 6.18). A standby whose max_mtu is below 1500 then fails net_failover_slave_register's
+    // dev_set_mtu(standby, 1500) and is not enslaved.
+    this.mtu = ETH_DATA_LEN;
     this.devAddr = b.devAddr;
     this.registry = options.registry;
     // Policies hold no state: masters share the two there are.

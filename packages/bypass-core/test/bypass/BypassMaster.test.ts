@@ -257,6 +257,36 @@ test('the master starts at MTU 1500 and brings a larger-MTU backup down to it, a
   t.is(virtio.mtu, 1500);
 });
 
+test('a backup whose largest MTU is below 1500 cannot join: the master stays at 1500 (net_failover_create)', (t) => {
+  // register_netdevice does not check the MTU against max_mtu, and net_failover_slave_register's
+  // dev_set_mtu(standby, 1500) fails: "unable to change mtu ... register failed".
+  const w = world();
+  const virtio = w.virtio({ name: 'virtio0', minMtu: 68, maxMtu: 1400, mtu: 1400 });
+  const master = BypassMaster.create({
+    registry: w.registry,
+    backup: virtio,
+    ns: w.ns,
+    name: 'ens10',
+  });
+  const events: BypassRegistryEvent[] = [];
+  w.registry.events$.subscribe((e) => events.push(e));
+  t.is(master.mtu, 1500);
+  t.is(master.maxMtu, 1400);
+  w.ns.register(virtio, 'ens10nsby');
+  t.is(master.backup, null);
+  t.is(virtio.master, null);
+  t.is(virtio.mtu, 1400);
+  t.is(virtio.privFlags & PRIV_FLAG.FAILOVER_SLAVE, 0);
+  t.is(events.length, 1);
+  t.is(events[0]?.type, 'slave-rejected');
+  t.regex(events[0]?.reason ?? '', /^register-failed: .*1500/);
+  // The user can bring the master into range; the backup joins when it registers again.
+  master.setMtu(1400);
+  w.ns.unregister(virtio);
+  w.ns.register(virtio, 'ens10nsby');
+  t.is(master.backup, virtio);
+});
+
 test("the master has net_failover's offloads and is never VLAN challenged", (t) => {
   const s = setup();
   const want =

@@ -275,3 +275,27 @@ test("an announce on a failover standby sends nothing (its addresses are the mas
   t.is(s.drainHost(s.backend).length, 0);
   t.is(s.backend.announceAcks, 1);
 });
+
+test('a config MTU below 1500 keeps the standby out of the failover: the master is 1500 and the join fails', (t) => {
+  // virtnet_probe sets the standby's mtu and max_mtu to the config MTU before net_failover_create;
+  // the master keeps alloc_etherdev's 1500 and net_failover_slave_register's
+  // dev_set_mtu(standby, 1500) fails ("unable to change mtu of ... register failed").
+  const w = world();
+  const reasons: string[] = [];
+  w.registry.events$.subscribe((e) => reasons.push(`${e.type} ${e.reason ?? ''}`));
+  const b = w.backend({ backup: true, mtu: 1400 });
+  const nic = w.probe(b);
+  const master = nic.bypassMaster as BypassMaster;
+  t.is(master.mtu, 1500);
+  t.is(master.maxMtu, 1400);
+  t.is(nic.mtu, 1400);
+  t.is(master.backup, null);
+  t.is(nic.master, null);
+  t.is(reasons.length, 1);
+  t.regex(reasons[0] ?? '', /^slave-rejected register-failed/);
+  // A VF still joins as active: the master runs on it alone.
+  master.open();
+  const vf = w.vf();
+  t.is(master.active, vf);
+  t.is(master.datapath, 'active');
+});
