@@ -39,6 +39,9 @@ export interface BypassRegistryEvent {
 
 const deliverOnMaster: RxHandler = () => RX_HANDLER.ANOTHER;
 
+/** The private flags `failover_slave_register` sets on a slave (Linux 6.2 and later). */
+const SLAVE_FLAGS = PRIV_FLAG.FAILOVER_SLAVE | PRIV_FLAG.NO_ADDRCONF;
+
 /**
  * The bypass registry (Linux `net/core/failover.c`, generalized): pairs devices with registered
  * masters by **permanent** MAC through an O(1) index, listens to the notifier chain of each
@@ -202,16 +205,14 @@ export class BypassRegistry {
       this.report('slave-rejected', slave, master, 'has-master');
       return false;
     }
-    slave.privFlags |= PRIV_FLAG.FAILOVER_SLAVE | PRIV_FLAG.LIVE_RENAME_OK | PRIV_FLAG.NO_ADDRCONF;
+    // net/core/failover.c failover_slave_register (6.2+): IFF_FAILOVER_SLAVE | IFF_NO_ADDRCONF
+    // (IFF_LIVE_RENAME_OK went away with bd039b5ea2a9: any up device may be renamed).
+    slave.privFlags |= SLAVE_FLAGS;
     try {
       ops.register(slave, master);
     } catch (err) {
       slave.unlinkMaster();
-      slave.privFlags &= ~(
-        PRIV_FLAG.FAILOVER_SLAVE |
-        PRIV_FLAG.LIVE_RENAME_OK |
-        PRIV_FLAG.NO_ADDRCONF
-      );
+      slave.privFlags &= ~SLAVE_FLAGS;
       slave.unregisterRxHandler();
       this.report('slave-rejected', slave, master, `register-failed: ${errorText(err)}`);
       return false;
@@ -236,11 +237,7 @@ export class BypassRegistry {
     }
     slave.unregisterRxHandler();
     slave.unlinkMaster();
-    slave.privFlags &= ~(
-      PRIV_FLAG.FAILOVER_SLAVE |
-      PRIV_FLAG.LIVE_RENAME_OK |
-      PRIV_FLAG.NO_ADDRCONF
-    );
+    slave.privFlags &= ~SLAVE_FLAGS;
     inst.ops.unregister(slave, master);
     this.report('slave-unregistered', slave, master);
     return true;

@@ -5,7 +5,7 @@ import { InterfaceName } from './InterfaceName.js';
 import { PermAddrHash } from './PermAddrHash.js';
 import type { MacAddress } from './MacAddress.js';
 import type { NetDevice } from './NetDevice.js';
-import { NETIF_F, PRIV_FLAG } from './NetDeviceFlags.js';
+import { NETIF_F } from './NetDeviceFlags.js';
 import type { NetdevEvent } from './NetdevEvent.js';
 
 const EMPTY: readonly NetDevice[] = Object.freeze([]);
@@ -137,20 +137,15 @@ export class NetNamespace {
 
   /**
    * Renames a device (Linux `dev_change_name`), emitting `changename`. A device that is up may be
-   * renamed only when it carries {@link PRIV_FLAG}.LIVE_RENAME_OK (the rule of the kernels the
-   * seeds were written for; the bypass framework sets it on its slaves).
+   * renamed too: Linux 6.2 dropped the IFF_UP refusal (bd039b5ea2a9 "net/core: Allow live
+   * renaming when an interface is up"), and with it the IFF_LIVE_RENAME_OK exception.
    *
-   * @throws {@link BypassError} `ERR_WRONG_NAMESPACE`, `ERR_NAME_INVALID`, `ERR_NAME_EXISTS`, `ERR_BUSY`.
+   * @throws {@link BypassError} `ERR_WRONG_NAMESPACE`, `ERR_NAME_INVALID`, `ERR_NAME_EXISTS`.
    */
   renameDevice(dev: NetDevice, newName: string): void {
     this.requireMine(dev, 'rename');
     if (newName === dev.name) return;
-    if (dev.isUp && (dev.privFlags & PRIV_FLAG.LIVE_RENAME_OK) === 0) {
-      throw new BypassError(
-        'ERR_BUSY',
-        `${dev.name} is up; take it down before renaming it to ${newName}`,
-      );
-    }
+    // net/core/dev.c netif_change_name (6.2+): no check of the admin state.
     const name = this.resolveName(newName);
     const oldName = dev.name;
     this.byName.delete(oldName);

@@ -651,7 +651,6 @@ test('renaming a slave to the primary name makes it primary and active', (t) => 
   bond.enslave(eth0);
   bond.enslave(vf);
   t.is(bond.activeSlave, eth0);
-  vf.privFlags |= PRIV_FLAG.LIVE_RENAME_OK;
   vf.rename('vfprimary');
   t.is(bond.activeSlave, vf);
   bond.setPrimary(null);

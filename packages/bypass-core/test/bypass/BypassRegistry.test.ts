@@ -49,7 +49,9 @@ test('a same-MAC device registered after the master is enslaved with rx handler,
   t.not(vf.rxHandler, null);
   t.is(vf.rxHandlerData, s.master);
   t.truthy(vf.privFlags & PRIV_FLAG.FAILOVER_SLAVE);
-  t.truthy(vf.privFlags & PRIV_FLAG.LIVE_RENAME_OK);
+  // net/core/failover.c (6.2+): IFF_FAILOVER_SLAVE | IFF_NO_ADDRCONF, no IFF_LIVE_RENAME_OK.
+  t.truthy(vf.privFlags & PRIV_FLAG.NO_ADDRCONF);
+  t.is(vf.privFlags & PRIV_FLAG.LIVE_RENAME_OK, 0);
   t.truthy(s.master.privFlags & PRIV_FLAG.FAILOVER);
   t.deepEqual(s.calls, ['pre-register vf0', 'register vf0']);
   t.deepEqual(
@@ -158,7 +160,7 @@ test('a failing register rolls back the rx handler, the master link and the flag
   s.ns.register(vf);
   t.is(vf.master, null);
   t.is(vf.rxHandler, null);
-  t.is(vf.privFlags & (PRIV_FLAG.FAILOVER_SLAVE | PRIV_FLAG.LIVE_RENAME_OK), 0);
+  t.is(vf.privFlags & (PRIV_FLAG.FAILOVER_SLAVE | PRIV_FLAG.NO_ADDRCONF), 0);
   t.deepEqual(s.master.lowers, []);
   t.is(s.events[0]?.reason, 'register-failed: no room');
 });
