@@ -291,7 +291,10 @@ export class BypassMaster extends NetDevice {
       (master as BypassMaster).slaveUnregister(slave),
     linkChange: (slave: NetDevice, master: NetDevice) => {
       const m = master as BypassMaster;
-      if (m.roleOf(slave) !== null) m.updateCarrier();
+      if (m.roleOf(slave) === null) return;
+      m.updateCarrier();
+      // net_failover_slave_link_change ends with net_failover_lower_state_changed.
+      m.lowerStateChanged(slave);
     },
     nameChange: (slave: NetDevice, master: NetDevice) => {
       // Re-open after a udev rename: the open at register time may have failed as busy.
@@ -361,6 +364,10 @@ export class BypassMaster extends NetDevice {
       this.maxMtu = slave.maxMtu;
     }
     this.folder.attach(slave);
+    // net_failover_slave_register: net_failover_lower_state_changed, then
+    // net_failover_compute_features (netdev_change_features: NETDEV_FEAT_CHANGE), then NETDEV_JOIN.
+    this.lowerStateChanged(slave);
+    this.featuresRecomputed();
     if (slave.ns !== null) slave.ns.notify({ type: 'join', dev: slave, ns: slave.ns });
     this.emitter?.emit('slave-joined', slave, role);
     this.updateCarrier();
@@ -383,9 +390,38 @@ export class BypassMaster extends NetDevice {
         this.maxMtu = b.maxMtu;
       }
     }
+    // net_failover_slave_unregister ends with net_failover_compute_features.
+    this.featuresRecomputed();
     this.emitter?.emit('slave-left', slave, role);
     // Linux does not recompute the carrier here (stale carrier); we do.
     this.updateCarrier();
+  }
+
+  /**
+   * `changelowerstate` for a slave (drivers/net/net_failover.c net_failover_lower_state_changed):
+   * link up = its carrier; TX enabled = the active runs, or for the backup: it runs and no
+   * running active exists.
+   */
+  private lowerStateChanged(slave: NetDevice): void {
+    const ns = slave.ns;
+    if (ns === null) return;
+    const a = this.activeDev;
+    const txEnabled = slave === a ? slave.running : slave.running && !(a !== null && a.running);
+    ns.notify({
+      type: 'changelowerstate',
+      dev: slave,
+      ns,
+      lowerState: { linkUp: slave.carrier, txEnabled },
+    });
+  }
+
+  /**
+   * net_failover_compute_features ends with netdev_change_features, which notifies
+   * NETDEV_FEAT_CHANGE on the master even when nothing changed. (The sets it recomputes,
+   * vlan_features and hw_enc_features from both slaves, are not modelled.)
+   */
+  private featuresRecomputed(): void {
+    this.emit({ type: 'feat-change' });
   }
 
   private roleOf(slave: NetDevice): BypassRole | null {

@@ -14,7 +14,10 @@ import type { NetNamespace } from './NetNamespace.js';
  * - `changename`, `changemtu`, `changeaddr`: with the old value.
  * - `join`: the device just became a slave of a master (`NETDEV_JOIN`).
  * - `changeupper`: a master link was made or removed (`upper`, `linking`).
- * - `feat-change`: offload features changed.
+ * - `feat-change`: offload features changed, or were recomputed (Linux `netdev_change_features`
+ *   notifies even when they stayed the same).
+ * - `changelowerstate`: a master reported the state of one of its lower devices
+ *   (`NETDEV_CHANGELOWERSTATE`, `netdev_lower_state_changed`; `lowerState` says what).
  *
  * @example
  * ```ts
@@ -34,7 +37,8 @@ export type NetdevEventType =
   | 'changeaddr'
   | 'join'
   | 'changeupper'
-  | 'feat-change';
+  | 'feat-change'
+  | 'changelowerstate';
 
 /**
  * One notifier-chain event. Delivered synchronously, in order, to every subscriber of
@@ -65,4 +69,9 @@ export interface NetdevEvent {
   readonly linking?: boolean;
   /** `change`: `'carrier'`, `'flags'` or `'presence'` (detach/attach). */
   readonly detail?: 'carrier' | 'flags' | 'presence';
+  /**
+   * `changelowerstate`: the state the master reported (Linux `struct
+   * netdev_lag_lower_state_info`): carrier, and whether the master may transmit through it now.
+   */
+  readonly lowerState?: { readonly linkUp: boolean; readonly txEnabled: boolean };
 }
