@@ -34,9 +34,9 @@ export const IFF = {
  *
  * - `FAILOVER`: the device is a bypass (failover) master instance.
  * - `FAILOVER_SLAVE`: the device is enslaved by the bypass registry.
- * - `LIVE_RENAME_OK`: the device may be renamed while up (set on bypass slaves so udev can
- *   rename a VF the master already opened; mainline later replaced it by `IFF_NO_ADDRCONF` and
- *   allowed every rename while up).
+ * - `LIVE_RENAME_OK`: Linux before 6.2 let a device with this flag be renamed while up (failover
+ *   slaves had it). Since bd039b5ea2a9 any device may be, and neither the namespace nor the
+ *   bypass registry looks at it any more; kept for callers that mirror older kernels.
  * - `NO_ADDRCONF`: user space should not configure addresses on it.
  * - `BONDING`: the device is a bonding master.
  * - `UNICAST_FLT`: the device filters unicast addresses itself.
