@@ -10,7 +10,7 @@ import {
   type WatchUpdate,
 } from '../src/index.js';
 import { FakeSource } from './helpers/fakeSource.js';
-import { link, stats } from './helpers/links.js';
+import { bondSlave, link, stats } from './helpers/links.js';
 import { HV_MAC, hyperVTree } from './helpers/sysfsFixtures.js';
 
 const eth0 = link({ ifindex: 2, name: 'eth0', address: HV_MAC, up: true, carrier: true });
@@ -243,6 +243,35 @@ test('a VF replaced under the same name (new ifindex) gets no rate and no counte
   clock.advanceBy(1000 * NS_PER_MS);
   await flush();
   t.like(watch.table()[0]?.pathByCounters, { path: 'active' });
+});
+
+test('a VF held by another master that moves to a third one is a new snapshot naming it', async (t) => {
+  const tree = hyperVTree({ enslaved: false });
+  t.teardown(() => tree.remove());
+  const source = new FakeSource();
+  const bond0 = link({ ifindex: 9, name: 'bond0', address: HV_MAC, kind: 'bond' });
+  const br0 = link({ ifindex: 10, name: 'br0', address: HV_MAC, kind: 'bridge' });
+  const heldVf = bondSlave({ ifindex: 3, name: 'enP1s1', address: HV_MAC, master: 9 });
+  source.initial = [eth0, heldVf, bond0, br0];
+  const watch = new LinuxWatch({
+    source,
+    sysfs: new RealSysfsView(tree.root),
+    scheduler: new VirtualScheduler(),
+    intervalMs: 0,
+    ethtool: null,
+  });
+  t.teardown(() => watch.close());
+  const snapshots: WatchUpdate[] = [];
+  watch.updates$.subscribe((u) => {
+    if (u.type === 'snapshot') snapshots.push(u);
+  });
+  await watch.start();
+  t.like(watch.table()[0], { active: 'enP1s1', activeEnslaved: false, activeMaster: 'bond0' });
+  snapshots.length = 0;
+  // Only the holder changes: same VF, still not netvsc's.
+  source.push({ ...heldVf, master: 10, slaveKind: 'bridge' });
+  t.like(watch.table()[0], { activeMaster: 'br0' });
+  t.is(snapshots.length, 1);
 });
 
 test('the async iterator yields updates and ends when the watch closes', async (t) => {

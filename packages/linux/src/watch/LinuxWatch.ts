@@ -353,7 +353,8 @@ export class LinuxWatch implements AsyncIterable<WatchUpdate> {
         old === undefined ||
         old.active !== r.active ||
         old.backup !== r.backup ||
-        old.activeEnslaved !== r.activeEnslaved
+        old.activeEnslaved !== r.activeEnslaved ||
+        old.activeMaster !== r.activeMaster
       ) {
         changed = true;
       }
