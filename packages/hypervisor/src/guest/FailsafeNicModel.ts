@@ -1,3 +1,4 @@
+import { Subject } from 'rxjs';
 import {
   NS_PER_MS,
   defineDropReason,
@@ -119,6 +120,8 @@ export class FailsafeNicModel implements NicModel {
   private takeover: TimerId | null = null;
   private kernelVf = false;
   private readonly vfs = new Map<string, VfDevice>();
+  /** The VFs' link interrupts, heard by their PMD ports (see {@link FailsafeNicModel.setLink}). */
+  private readonly vfLinks = new Subject<VfDevice>();
   private readonly out = new Int32Array(BURST);
   private readonly counters = {
     txRefused: 0,
@@ -159,7 +162,9 @@ export class FailsafeNicModel implements NicModel {
     };
     this.ethdevs.registerDriver(tapDriver({ ns: ctx.ns, pool: ctx.pool }));
     this.ethdevs.registerDriver(fsWithPoll);
-    this.ethdevs.registerDriver(vfPmdDriver({ resolve: (a) => this.vfs.get(a), bus: ctx.bus }));
+    this.ethdevs.registerDriver(
+      vfPmdDriver({ resolve: (a) => this.vfs.get(a), bus: ctx.bus, linkEvents$: this.vfLinks }),
+    );
     NetvscDevice.probe(
       {
         channel: this.channel,
@@ -229,7 +234,7 @@ export class FailsafeNicModel implements NicModel {
     this.vf = vf;
     this.fn = fn;
     this.serial = fn.pci?.serial ?? 0;
-    vf.setLink(true);
+    this.setVfLink(vf, true);
     const address = fn.pci?.address ?? fn.id;
     this.vfs.set(address, vf);
     // The bifurcated VF keeps its kernel interface: vdev_netvsc finds it in sysfs.
@@ -283,8 +288,17 @@ export class FailsafeNicModel implements NicModel {
     announceNetvsc(this.netvsc, this.ctx);
   }
 
+  /**
+   * The VF's carrier changes, and its PMD hears it as a link interrupt (mlx4_intr.c: the PMD's
+   * handler runs for a port configured with `lsc`; without it the link changes at `linkGet`).
+   */
+  private setVfLink(vf: VfDevice, up: boolean): void {
+    vf.setLink(up);
+    this.vfLinks.next(vf);
+  }
+
   setLink(role: string, up: boolean): boolean {
-    if (role === 'vf' && this.vf !== null) this.vf.setLink(up);
+    if (role === 'vf' && this.vf !== null) this.setVfLink(this.vf, up);
     else if (role === 'backup' || role === 'master')
       this.host.indicateStatus(up ? RNDIS_STATUS.MEDIA_CONNECT : RNDIS_STATUS.MEDIA_DISCONNECT);
     else return false;

@@ -1,3 +1,4 @@
+import { Subject } from 'rxjs';
 import {
   DropReason,
   Ethernet,
@@ -83,6 +84,8 @@ export class NetvscPmdNicModel implements NicModel {
   probeError: Error | null = null;
   private readonly sysfs: SimulatedSysfs;
   private readonly vfs = new Map<string, VfDevice>();
+  /** The VFs' link interrupts, heard by their PMD ports (see {@link NetvscPmdNicModel.setLink}). */
+  private readonly vfLinks = new Subject<VfDevice>();
   private vf: VfDevice | null = null;
   private fn: BusDevice | null = null;
   /** A VF plugged before the port started: probed and associated at start. */
@@ -98,7 +101,11 @@ export class NetvscPmdNicModel implements NicModel {
     this.backlog = new TxBacklog(ctx.pool, TX_BACKLOG, DropReason.RING_FULL);
     this.sysfs = new SimulatedSysfs({ ns: ctx.ns, bus: ctx.bus });
     this.registry.registerDriver(
-      vfPmdDriver({ resolve: (address) => this.vfs.get(address), bus: ctx.bus }),
+      vfPmdDriver({
+        resolve: (address) => this.vfs.get(address),
+        bus: ctx.bus,
+        linkEvents$: this.vfLinks,
+      }),
     );
     const latencyUs = Math.round(ctx.options.latency / NS_PER_US);
     NetvscPmdPort.probe(
@@ -194,7 +201,7 @@ export class NetvscPmdNicModel implements NicModel {
     this.vf = vf;
     this.fn = fn;
     this.vfs.set(address, vf);
-    vf.setLink(true);
+    this.setVfLink(vf, true);
     // The VF keeps its kernel interface in sysfs (bifurcated driver): the hot-add checks its MAC.
     this.sysfs.addUnregistered(
       vf,
@@ -246,10 +253,19 @@ export class NetvscPmdNicModel implements NicModel {
     this.ctx.event('announce', 'Hyper-V: no host announce; the application sends a gratuitous ARP');
   }
 
+  /**
+   * The VF's carrier changes, and its PMD hears it as a link interrupt (mlx4_intr.c: the PMD's
+   * handler runs for a port configured with `lsc`; without it the link changes at `linkGet`).
+   */
+  private setVfLink(vf: VfDevice, up: boolean): void {
+    vf.setLink(up);
+    this.vfLinks.next(vf);
+  }
+
   setLink(role: string, up: boolean): boolean {
     if (role === 'vf') {
       if (this.vf === null) return false;
-      this.vf.setLink(up);
+      this.setVfLink(this.vf, up);
       return true;
     }
     if (role === 'master' || role === 'backup' || role === this.ctx.nic)

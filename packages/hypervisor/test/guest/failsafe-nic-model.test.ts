@@ -1,6 +1,7 @@
 import { NS_PER_MS, type VfDevice } from '@bypass/core';
 import { VDEV_NETVSC_PROBE_MS } from '@bypass/netvsc';
 import test from 'ava';
+import { VfPmdPort } from '@bypass/netvsc';
 import { FailsafeNicModel } from '../../src/guest/FailsafeNicModel.js';
 import { nicModelHarness, type NicModelHarness } from '../support/nicModelHarness.js';
 
@@ -219,5 +220,30 @@ test('failsafe: vdev_netvsc failing to create the port is reported with its DPDK
   t.true(
     m.log.some((l) => l.startsWith('error: net_vdev_netvsc: cannot create "net_failsafe_vsc0"')),
   );
+  m.dispose();
+});
+
+test('failsafe: the VF PMD port hears a VF link change as an interrupt, and keeps its link until link_get when configured without lsc', (t) => {
+  const { h, m } = booted(200);
+  const { vf } = plugAndWait(h, m);
+  const port = m.ethdevs.ports().find((p) => p instanceof VfPmdPort);
+  if (!(port instanceof VfPmdPort)) return t.fail('no VF PMD port');
+  t.false(port.devConf.lsc, 'the fail-safe configures its VF sub-device without lsc');
+  t.true(port.storedLink.status);
+  t.true(m.setLink('vf', false));
+  // mlx4 without intr_conf.lsc: no handler; traffic does not read the link either
+  send(h, m, 3);
+  h.scheduler.advanceBy(NS_PER_MS);
+  drainVfTx(h, vf);
+  t.true(port.storedLink.status, 'recorded link unchanged until link_get');
+  t.false(port.linkGet().status, 'link_get reads the VF down');
+  // the same port configured with lsc handles the interrupt at once, with no traffic
+  const events: string[] = [];
+  port.stop();
+  port.configure(1, 1, { lsc: true, rmv: true });
+  port.on('intr_lsc', () => events.push('lsc'));
+  t.true(m.setLink('vf', true));
+  t.deepEqual(events, ['lsc']);
+  t.true(port.storedLink.status);
   m.dispose();
 });

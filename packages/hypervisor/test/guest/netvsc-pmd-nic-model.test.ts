@@ -1,6 +1,6 @@
 import test from 'ava';
 import { NS_PER_MS, NS_PER_S, NS_PER_US, type VfDevice } from '@bypass/core';
-import { ETH_OFFLOAD } from '@bypass/netvsc';
+import { ETH_OFFLOAD, VfPmdPort } from '@bypass/netvsc';
 import { NetvscPmdNicModel } from '../../src/guest/NetvscPmdNicModel.js';
 import type { NicOptions } from '../../src/scenario/Scenario.js';
 import { nicModelHarness, type NicModelHarness } from '../support/nicModelHarness.js';
@@ -260,4 +260,21 @@ test('netvsc-pmd: dispose leaves no timer and no frame behind (mid-probe, and wi
   t.is(h2.pool.inUse, 0);
   t.is(m.registry.ports().length, 0, 'every port closed');
   for (const name of h2.drops.keys()) t.notRegex(name, /^unknown/);
+});
+
+test('netvsc-pmd: the VF port (rmv, no lsc, as hn_vf_configure) keeps its link until link_get after a VF link change', (t) => {
+  const h = nicModelHarness();
+  const { m, vf } = onVf(h);
+  const port = m.registry.ports().find((p) => p instanceof VfPmdPort);
+  if (!(port instanceof VfPmdPort)) return t.fail('no VF PMD port');
+  t.like(port.devConf, { lsc: false, rmv: true });
+  t.true(port.storedLink.status);
+  t.true(m.setLink('vf', false));
+  m.send(h.framesFromNic(3), 0, 3);
+  run(h, m, 2 * NS_PER_MS);
+  vfWire(h, vf);
+  // no interrupt handler without intr_conf.lsc, and a burst does not read the link
+  t.true(port.storedLink.status);
+  t.false(port.linkGet().status);
+  m.dispose();
 });
