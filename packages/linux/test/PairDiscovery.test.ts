@@ -7,7 +7,7 @@ import {
   type LinkRecord,
   type LinkSnapshot,
 } from '../src/index.js';
-import { bondSlave, link, netvscVf } from './helpers/links.js';
+import { bond0, bondSlave, link, netvscVf } from './helpers/links.js';
 import { HV_MAC, hyperVTree, KVM_MAC, netFailoverTree } from './helpers/sysfsFixtures.js';
 
 function hyperV(t: { teardown: (f: () => void) => void }, enslaved = true): LinkSnapshot {
@@ -117,13 +117,7 @@ test('bonding active-backup: the PCI slave is the active, the other the backup',
   const links = [
     bondSlave({ ifindex: 2, name: 'eth0', address: HV_MAC, master: 9 }),
     bondSlave({ ifindex: 3, name: 'enP1s1', address: HV_MAC, master: 9 }),
-    link({
-      ifindex: 9,
-      name: 'bond0',
-      address: HV_MAC,
-      kind: 'bond',
-      bond: { mode: 1, activeSlave: 2 },
-    }),
+    bond0(HV_MAC, 2),
   ];
   const pairs = discoverPairs(snapshotOf(links, new RealSysfsView(tree.root)));
   // eth0 is hv_netvsc but enslaved to the bond: the bond is the pair, not netvsc.
@@ -141,13 +135,7 @@ test('a bond in another mode is not a failover pair', (t) => {
   const links = [
     link({ ifindex: 2, name: 'a', address: KVM_MAC, master: 9 }),
     link({ ifindex: 3, name: 'b', address: KVM_MAC, master: 9 }),
-    link({
-      ifindex: 9,
-      name: 'bond0',
-      address: KVM_MAC,
-      kind: 'bond',
-      bond: { mode: 4, activeSlave: 0 },
-    }),
+    bond0(KVM_MAC, 0, 4),
   ];
   t.deepEqual(discoverPairs({ links, facts: new Map() }, { force: true }), []);
 });
@@ -205,13 +193,7 @@ test('Hyper-V: a same-MAC PCI VF held by a bond is the one-legged VF, with the b
   const links = [
     link({ ifindex: 2, name: 'eth0', address: HV_MAC, up: true, carrier: true }),
     bondSlave({ ifindex: 3, name: 'enP1s1', address: HV_MAC, master: 9 }),
-    link({
-      ifindex: 9,
-      name: 'bond0',
-      address: HV_MAC,
-      kind: 'bond',
-      bond: { mode: 1, activeSlave: 3 },
-    }),
+    bond0(HV_MAC, 3),
   ];
   // netvsc_vf_join fails on the bond's rx_handler: the VF stays in the bond, unpaired.
   t.deepEqual(discoverPairs(snapshotOf(links, new RealSysfsView(tree.root))), [
@@ -277,13 +259,7 @@ test('netvsc under a bond with its own VF: netvsc pairs its VF, and is the bond 
   const links = [
     bondSlave({ ifindex: 2, name: 'eth0', address: HV_MAC, master: 9 }),
     netvscVf({ ifindex: 3, name: 'enP1s1', address: HV_MAC, master: 2 }),
-    link({
-      ifindex: 9,
-      name: 'bond0',
-      address: HV_MAC,
-      kind: 'bond',
-      bond: { mode: 1, activeSlave: 2 },
-    }),
+    bond0(HV_MAC, 2),
   ];
   const pairs = discoverPairs(snapshotOf(links, new RealSysfsView(tree.root)));
   t.deepEqual(

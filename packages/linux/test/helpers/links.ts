@@ -65,3 +65,23 @@ export function bondSlave(
     flags: (fields.flags ?? IFF.BROADCAST | IFF.MULTICAST) | IFF.SLAVE,
   });
 }
+
+/**
+ * A bonding master `bond0` (ifindex 9, link kind `bond`) in `mode` (1 = active-backup) whose
+ * active slave is the ifindex `activeSlave` (0 = none), with the given MAC.
+ */
+export function bond0(
+  address: string,
+  activeSlave: number,
+  mode = 1,
+  fields: Partial<LinkRecord> = {},
+): LinkRecord {
+  return link({
+    ifindex: 9,
+    name: 'bond0',
+    address,
+    kind: 'bond',
+    bond: { mode, activeSlave },
+    ...fields,
+  });
+}
