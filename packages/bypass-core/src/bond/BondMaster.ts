@@ -216,12 +216,10 @@ export class BondMaster extends NetDevice {
         slave.setMacAddress(this.devAddr);
         undo.push(() => slave.setMacAddress(originalAddr));
       }
-      const hadNoAddrconf = (slave.privFlags & PRIV_FLAG.NO_ADDRCONF) !== 0;
       const hadBonding = (slave.privFlags & PRIV_FLAG.BONDING) !== 0;
       slave.privFlags |= PRIV_FLAG.NO_ADDRCONF;
-      undo.push(() => {
-        if (!hadNoAddrconf) slave.privFlags &= ~PRIV_FLAG.NO_ADDRCONF;
-      });
+      // bond_main.c bond_enslave err_restore_mac: cleared whatever it was before
+      undo.push(() => (slave.privFlags &= ~PRIV_FLAG.NO_ADDRCONF));
       slave.open();
       undo.push(() => slave.close());
       slave.privFlags |= PRIV_FLAG.BONDING;
@@ -255,7 +253,6 @@ export class BondMaster extends NetDevice {
         linkFailures: 0,
         originalMtu,
         originalAddr,
-        hadNoAddrconf,
         hadBonding,
         snap,
       };
@@ -432,8 +429,10 @@ export class BondMaster extends NetDevice {
     this.bySlave.delete(dev);
     if (this.primarySlave === s) this.primarySlave = null;
     if (this.active === s) {
-      if (all) this.changeActive(null);
-      else this.selectActive();
+      // bond_main.c __bond_release_one: first to no active slave (no NETDEV_BONDING_FAILOVER,
+      // no peer notification), then, unless the bond is going away, a fresh selection
+      this.changeActive(null);
+      if (!all) this.selectActive();
     }
     this.setCarrier();
     if (this.list.length === 0 && this.addrOrigin === 'stolen') {
@@ -442,7 +441,8 @@ export class BondMaster extends NetDevice {
     }
     for (const vid of this.vlanIds) dev.vlanVidDel(vid);
     bestEffort(() => dev.close());
-    if (!s.hadNoAddrconf) dev.privFlags &= ~PRIV_FLAG.NO_ADDRCONF;
+    // bond_main.c __bond_release_one: IFF_NO_ADDRCONF is cleared whatever it was before enslave
+    dev.privFlags &= ~PRIV_FLAG.NO_ADDRCONF;
     if (!s.hadBonding) dev.privFlags &= ~PRIV_FLAG.BONDING;
     if (this.params.failOverMac === 'none') bestEffort(() => dev.setMacAddress(s.originalAddr));
     bestEffort(() => dev.setMtu(s.originalMtu));

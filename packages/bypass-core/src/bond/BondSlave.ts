@@ -11,7 +11,7 @@ import type { BondLinkState } from './BondOptions.js';
  * ```ts
  * const s: BondSlave = {
  *   dev: vf, link: 'up', proposed: null, delay: 0, linkFailures: 0,
- *   originalMtu: vf.mtu, originalAddr: vf.devAddr, hadNoAddrconf: false, hadBonding: false,
+ *   originalMtu: vf.mtu, originalAddr: vf.devAddr, hadBonding: false,
  *   snap: vf.getStats64().clone(),
  * };
  * ```
@@ -31,8 +31,6 @@ export interface BondSlave {
   readonly originalMtu: number;
   /** Current address before enslave (`perm_hwaddr`), restored at release. */
   readonly originalAddr: MacAddress;
-  /** Whether NO_ADDRCONF was already set before enslave. */
-  readonly hadNoAddrconf: boolean;
   /** Whether BONDING was already set before enslave (a nested bond). */
   readonly hadBonding: boolean;
   /** Counters at the last fold (`slave_stats`). */

@@ -411,7 +411,8 @@ test('release of the active slave selects the next one at once and restores the 
   bond.activeChanges$.subscribe((c) => changes.push(c));
   bond.release(vf);
   t.is(bond.activeSlave, eth0);
-  t.deepEqual(names(changes), ['0ms vf0>eth0']);
+  // bond_main.c __bond_release_one: first to none, then the new selection
+  t.deepEqual(names(changes), ['0ms vf0>-', '0ms ->eth0']);
   t.is(vf.master, null);
   t.is(vf.rxHandler, null);
   t.false(vf.isUp);
@@ -427,6 +428,40 @@ test('release of the active slave selects the next one at once and restores the 
   bond.release(eth0);
   t.is(bond.activeSlave, null);
   t.false(bond.carrier);
+});
+
+test('releasing the active slave of a running bond: vf -> none (no GARP), then none -> eth0 with one GARP', (t) => {
+  const w = world();
+  const announced: string[] = [];
+  const bond = w.bond({ miimon: 100 * MS, onAnnounce: (d) => announced.push(d.name) });
+  const vf = w.nic(2, 'vf0');
+  const eth0 = w.nic(1, 'eth0');
+  bond.enslave(vf);
+  bond.enslave(eth0);
+  bond.open();
+  w.sched.advanceTo(30 * MS);
+  const garps = bond.garpsSent;
+  announced.length = 0;
+  const changes: BondActiveChange[] = [];
+  bond.activeChanges$.subscribe((c) => changes.push(c));
+  bond.release(vf);
+  t.deepEqual(names(changes), ['30ms vf0>-', '30ms ->eth0']);
+  t.is(bond.garpsSent, garps + 1, 'one peer notification, for the new active only');
+  t.deepEqual(announced, ['eth0']);
+  t.true(bond.carrier);
+  w.sched.advanceTo(1000 * MS);
+  t.is(bond.garpsSent, garps + 1, 'num_grat_arp = 1: nothing more at the next ticks');
+});
+
+test('release clears NO_ADDRCONF even when the slave had it before enslave', (t) => {
+  const w = world();
+  const bond = w.bond({ miimon: 100 * MS });
+  const eth0 = w.nic(1, 'eth0');
+  eth0.privFlags |= PRIV_FLAG.NO_ADDRCONF;
+  bond.enslave(eth0);
+  bond.release(eth0);
+  // bond_main.c __bond_release_one clears it unconditionally
+  t.is(eth0.privFlags & PRIV_FLAG.NO_ADDRCONF, 0);
 });
 
 test('unregistering a slave (hot-unplug) releases it at once, without waiting for a tick', (t) => {
