@@ -60,7 +60,11 @@ export interface BondingNicModelOptions {
  *   the primary, it then becomes the active slave at once (bond_main.c bond_enslave ->
  *   bond_select_active_slave).
  * - Hot-unplug (either kind): the VF's unregistration releases it at once (bond_main.c
- *   bond_netdev_event NETDEV_UNREGISTER -> __bond_release_one): immediate failover to virtio.
+ *   bond_netdev_event NETDEV_UNREGISTER -> __bond_release_one): immediate failover to virtio,
+ *   in two steps as in Linux: the bond first has no active slave (`bond-active eth0vf -> none`,
+ *   no failover notification, no GARP), then selects virtio (`none -> eth0v`, one failover and
+ *   its GARP). `bond_failovers` counts NETDEV_BONDING_FAILOVER: every change to a new active
+ *   slave after virtio's own enslave.
  * - Carrier loss of the VF (`setLink('vf', false)`): nothing happens until the next miimon
  *   round (bond_main.c bond_mii_monitor); meanwhile TX still goes to the VF and is dropped
  *   there (`no-carrier`, counted in `vf_tx_dropped`): loss proportional to `miimon`.
@@ -137,7 +141,9 @@ export class BondingNicModel implements NicModel {
     ctx.ns.register(this.bond);
     this.bond.enslave(this.virtio);
     this.bond.activeChanges$.subscribe(({ from, to }) => {
-      if (from !== null && to !== null) this.failovers++;
+      // bond_main.c bond_change_active_slave: NETDEV_BONDING_FAILOVER for every new active
+      // slave (counted from here: virtio's selection at its enslave above is not)
+      if (to !== null) this.failovers++;
       ctx.event('bond-active', `${from?.name ?? 'none'} -> ${to?.name ?? 'none'}`);
     });
     this.bond.linkChanges$.subscribe(({ slave, from, to }) =>

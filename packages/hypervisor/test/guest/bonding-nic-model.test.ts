@@ -124,8 +124,21 @@ test('bonding: a surprise hot-unplug fails over at once; what was in the VF ring
   const { h, m, vf } = plugged();
   sendBurst(h, m, 7);
   t.is(vf.txPending(0), 7);
+  const failovers = m.stats()['bond_failovers'] ?? 0;
+  const garps = m.stats()['bond_garps'] ?? 0;
+  const seen = h.events.length;
   m.removeVf(true);
   t.is(m.datapath(), 'backup', 'released on unregister, no miimon wait');
+  // bond_main.c __bond_release_one: to none (no failover notification, no GARP), then reselect
+  t.deepEqual(
+    h.events
+      .slice(seen)
+      .filter((e) => e.kind === 'bond-active')
+      .map((e) => e.detail),
+    ['eth0vf -> none', 'none -> eth0v'],
+  );
+  t.is(m.stats()['bond_failovers'], failovers + 1);
+  t.is(m.stats()['bond_garps'], garps + 1);
   t.is(h.drops.get('vf-ring-flushed'), 7);
   t.is(m.device('vf'), null);
   const before = h.toHostParavirt;
