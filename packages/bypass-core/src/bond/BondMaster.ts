@@ -41,8 +41,9 @@ const ETH_MAX_MTU = 65535;
  *   it is opened (always: bonding opens slaves at enslave, and `open`/`close` of the bond do not
  *   touch them); VLANs are copied; rx handler and master link are installed, IFF_SLAVE set;
  *   the carrier is recomputed and an active slave chosen. Any failing step undoes the earlier ones.
- * - link monitor: every `miimon` ns while the bond is up (first round at open), each slave's link
- *   (running and carrier) moves it through up / fail (`downdelay`) / down / back (`updelay`).
+ * - link monitor: every `miimon` ns (default 0: none) while the bond is up (first round at
+ *   open), each slave's link (running and carrier) moves it through up / fail (`downdelay`) /
+ *   down / back (`updelay`).
  *   Only this poll moves links: carrier events of the slaves are not acted on in between, so a
  *   dead active keeps receiving traffic (dropped by the slave, counted there) until the next tick.
  * - active selection (bond_find_best_slave, primary_reselect=always): the primary if its link is
@@ -71,7 +72,13 @@ const ETH_MAX_MTU = 65535;
  *
  * @example
  * ```ts
- * const bond = new BondMaster({ pool, scheduler, name: 'bond0', primary: 'enP2p3s0' });
+ * const bond = new BondMaster({
+ *   pool,
+ *   scheduler,
+ *   name: 'bond0',
+ *   miimon: 100 * NS_PER_MS, // default 0: no link monitoring, as in Linux
+ *   primary: 'enP2p3s0',
+ * });
  * ns.register(bond);
  * bond.enslave(eth0);          // the paravirtual NIC (down), now opened by the bond
  * bond.enslave(vf);            // the VF: primary, becomes active

@@ -61,7 +61,12 @@ export interface BondMasterOptions {
    * enslaved and then takes that slave's (Linux: a bond whose address is still random).
    */
   permAddr?: MacAddress;
-  /** Link monitor period (`miimon`), ns; default 100 ms; 0 disables link monitoring. */
+  /**
+   * Link monitor period (`miimon`), ns; 0 disables link monitoring, and is the default, as in
+   * Linux for active-backup (bond_main.c bond_check_params forces 100 ms only for 802.3ad,
+   * balance-tlb and balance-alb): without it the bond fails over only when a slave is released
+   * or unregistered, never on carrier loss. Distributions' tools usually set 100 ms.
+   */
   miimon?: number;
   /** Delay before a slave whose link came back is used (`updelay`), ns; a multiple of miimon. */
   updelay?: number;
@@ -147,7 +152,8 @@ export interface BondParams {
   readonly warnings: readonly string[];
 }
 
-const DEFAULT_MIIMON = 100 * NS_PER_MS;
+// bond_main.c: the miimon module parameter starts at 0 (no link monitoring)
+const DEFAULT_MIIMON = 0;
 
 /** Formats ns for messages: whole milliseconds when exact, else ns. */
 function fmt(ns: number): string {

@@ -47,6 +47,20 @@ test('delays without miimon have no effect and are reported', (t) => {
   t.regex(bond.warnings[0] ?? '', /no effect because miimon is 0/);
 });
 
+test('miimon defaults to 0 (no link monitoring), as Linux does for active-backup', (t) => {
+  const w = world();
+  const bond = w.bond();
+  t.is(bond.params.miimon, 0);
+  const vf = w.nic(2, 'vf0');
+  bond.enslave(vf);
+  bond.open();
+  // bond_main.c bond_check_params forces 100 ms only for 802.3ad / tlb / alb
+  t.is(bond.pendingTimers, 0);
+  vf.carrierOff();
+  w.sched.advanceTo(1000 * MS);
+  t.is(bond.activeSlave, vf, 'carrier loss goes unnoticed');
+});
+
 test('invalid bond options are refused with ERR_INVALID_ARGUMENT', (t) => {
   const w = world();
   const mk = (o: object) => () => new BondMaster({ pool: w.pool, scheduler: w.sched, ...o });
