@@ -56,7 +56,8 @@ const ETH_MAX_MTU = 65535;
  * - RX: frames of the active slave are delivered on the bond; frames of the others only to
  *   listeners bound exactly to them (bond_should_deliver_exact_match).
  * - failover: {@link BondMaster.activeChanges$} fires; with `fail_over_mac=active` the bond takes
- *   the new active's address; `num_grat_arp` peer notifications follow (counted in
+ *   the new active's address, with `follow` the new and old active swap addresses (see
+ *   `FailOverMac`); `num_grat_arp` peer notifications follow (counted in
  *   {@link BondMaster.garpsSent}, reported to `onAnnounce`), the first at once when the bond has
  *   carrier, the others one per monitor tick.
  * - a slave unregistered from the namespace (hot-unplug, namespace move) is released at once.
@@ -65,8 +66,8 @@ const ETH_MAX_MTU = 65535;
  * Deliberate differences from Linux:
  * - when the last slave leaves, a bond whose address came from a slave goes back to having none
  *   (Linux picks a random address; there is no randomness here) and a configured address is kept;
- * - setting the bond's address with `fail_over_mac=active` is refused (`ERR_NOT_SUPPORTED`);
- *   Linux reports success and ignores it;
+ * - setting the bond's address with `fail_over_mac=active` or `follow` is refused
+ *   (`ERR_NOT_SUPPORTED`); Linux reports success and ignores it;
  * - link-local frames on a backup slave are not passed up specially (Linux passes them so LLDP
  *   daemons see every port).
  *
@@ -89,7 +90,10 @@ const ETH_MAX_MTU = 65535;
  * ```
  */
 export class BondMaster extends NetDevice {
-  /** What construction adjusted (delays rounded to a multiple of miimon...), as Linux warns. */
+  /**
+   * What construction adjusted (delays rounded to a multiple of miimon...) and, with
+   * `fail_over_mac=follow`, a slave's refusal of an address at failover, as Linux warns.
+   */
   readonly warnings: string[];
   /** The validated parameters (delays in ticks). */
   readonly params: BondParams;
@@ -378,6 +382,12 @@ export class BondMaster extends NetDevice {
         `${this.name} uses fail_over_mac=active: its address follows the active slave; change the slave's address instead`,
       );
     }
+    if (this.params.failOverMac === 'follow') {
+      throw new BypassError(
+        'ERR_NOT_SUPPORTED',
+        `${this.name} uses fail_over_mac=follow: its address is handed between the slaves at failover; set it before enslaving, or use fail_over_mac=none`,
+      );
+    }
     this.forAllSlaves(
       (d) => d.setMacAddress(mac),
       (d, old: MacAddress) => d.setMacAddress(old),
@@ -451,7 +461,8 @@ export class BondMaster extends NetDevice {
     // bond_main.c __bond_release_one: IFF_NO_ADDRCONF is cleared whatever it was before enslave
     dev.privFlags &= ~PRIV_FLAG.NO_ADDRCONF;
     if (!s.hadBonding) dev.privFlags &= ~PRIV_FLAG.BONDING;
-    if (this.params.failOverMac === 'none') bestEffort(() => dev.setMacAddress(s.originalAddr));
+    // bond_main.c __bond_release_one: the address is restored unless fail_over_mac=active
+    if (this.params.failOverMac !== 'active') bestEffort(() => dev.setMacAddress(s.originalAddr));
     bestEffort(() => dev.setMtu(s.originalMtu));
   }
 
@@ -524,6 +535,8 @@ export class BondMaster extends NetDevice {
       // bond_main.c: bond_do_fail_over_mac (BOND_FOM_ACTIVE)
       this.setOwnAddress(next.dev.devAddr);
       this.addrOrigin = 'stolen';
+    } else if (next !== null && this.params.failOverMac === 'follow') {
+      this.followMac(next, old);
     }
     if (!this.disposed) {
       this.active$.next({
@@ -538,6 +551,31 @@ export class BondMaster extends NetDevice {
         this.sendPeerNotif--;
         this.announce();
       }
+    }
+  }
+
+  /**
+   * bond_main.c: bond_do_fail_over_mac (BOND_FOM_FOLLOW): the new active takes the old active's
+   * address and the old one takes the new one's; without an old active, the slave that still
+   * holds the bond's address (bond_get_old_active) is the old one, and without that either the
+   * new active just takes the bond's address. A refusal is recorded in `warnings` and the rest
+   * skipped, as Linux logs it and goes on.
+   */
+  private followMac(next: BondSlave, prev: BondSlave | null): void {
+    const old =
+      prev ?? this.list.find((x) => x !== next && x.dev.devAddr.equals(this.devAddr)) ?? null;
+    const nextAddr = next.dev.devAddr;
+    try {
+      next.dev.setMacAddress(old === null ? this.devAddr : old.dev.devAddr);
+    } catch (err) {
+      this.warnings.push(`error setting the address of ${next.dev.name}: ${errorText(err)}`);
+      return;
+    }
+    if (old === null) return;
+    try {
+      old.dev.setMacAddress(nextAddr);
+    } catch (err) {
+      this.warnings.push(`error setting the address of ${old.dev.name}: ${errorText(err)}`);
     }
   }
 
@@ -642,6 +680,10 @@ export class BondMaster extends NetDevice {
       this.selectActive();
     }
   };
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function bestEffort(fn: () => void): void {

@@ -10,13 +10,18 @@ import { NS_PER_MS, type Scheduler } from '../time/Scheduler.js';
  *   back at release; the bond's address never moves.
  * - `active` (`1`): slaves keep their own addresses and the bond takes the address of whichever
  *   slave is active, at every failover.
+ * - `follow` (`2`): slaves keep their own addresses while backups; the bond's address never
+ *   moves and is given to the active slave. At a failover the new active takes the old
+ *   active's address and the old one the new one's (a swap); with no old active, the slave
+ *   still holding the bond's address plays that part (bond_main.c bond_do_fail_over_mac,
+ *   bond_get_old_active). Each slave gets its own address back at release.
  *
  * @example
  * ```ts
  * const fom: FailOverMac = 'active';
  * ```
  */
-export type FailOverMac = 'none' | 'active';
+export type FailOverMac = 'none' | 'active' | 'follow';
 
 /**
  * Per-slave link state of the bonding link monitor (`BOND_LINK_UP`, `BOND_LINK_FAIL`,
@@ -210,10 +215,10 @@ export function resolveBondParams(options: BondMasterOptions): BondParams {
   const updelayTicks = ticks(up, 'updelay');
   const downdelayTicks = ticks(down, 'downdelay');
   const failOverMac = options.failOverMac ?? 'none';
-  if (failOverMac !== 'none' && failOverMac !== 'active') {
+  if (failOverMac !== 'none' && failOverMac !== 'active' && failOverMac !== 'follow') {
     throw new BypassError(
       'ERR_INVALID_ARGUMENT',
-      `bond failOverMac must be 'none' or 'active', got ${JSON.stringify(failOverMac)}`,
+      `bond failOverMac must be 'none', 'active' or 'follow', got ${JSON.stringify(failOverMac)}`,
     );
   }
   const numGratArp = options.numGratArp ?? 1;

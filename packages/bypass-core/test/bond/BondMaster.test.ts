@@ -66,7 +66,7 @@ test('invalid bond options are refused with ERR_INVALID_ARGUMENT', (t) => {
   const mk = (o: object) => () => new BondMaster({ pool: w.pool, scheduler: w.sched, ...o });
   t.is(code(mk({ miimon: -1 })), 'ERR_INVALID_ARGUMENT');
   t.is(code(mk({ updelay: 1.5 })), 'ERR_INVALID_ARGUMENT');
-  t.is(code(mk({ failOverMac: 'follow' })), 'ERR_INVALID_ARGUMENT');
+  t.is(code(mk({ failOverMac: 'swap' })), 'ERR_INVALID_ARGUMENT');
   t.is(code(mk({ numGratArp: 256 })), 'ERR_INVALID_ARGUMENT');
   t.is(code(mk({ primary: '' })), 'ERR_INVALID_ARGUMENT');
 });
@@ -623,6 +623,87 @@ test('fail_over_mac=active: slaves keep their addresses and the bond follows the
     code(() => bond.setMacAddress(mac(7))),
     'ERR_NOT_SUPPORTED',
   );
+});
+
+test('fail_over_mac=follow: the new and old active swap addresses; the bond keeps its own', (t) => {
+  const w = world();
+  const bond = w.bond({ miimon: 100 * MS, failOverMac: 'follow', permAddr: mac(0x50) });
+  const eth0 = w.nic(1, 'eth0');
+  const vf = w.nic(2, 'vf0');
+  bond.enslave(eth0);
+  // bond_do_fail_over_mac: the first active (no old one) takes the bond's address
+  t.true(eth0.devAddr.equals(mac(0x50)));
+  bond.setPrimary('vf0');
+  bond.enslave(vf);
+  t.is(bond.activeSlave, vf);
+  t.true(vf.devAddr.equals(mac(0x50)), 'the new active takes the old active address');
+  t.true(eth0.devAddr.equals(mac(2)), 'the old active takes the new one address');
+  bond.open();
+  w.sched.advanceTo(10 * MS);
+  vf.carrierOff();
+  w.sched.advanceTo(100 * MS);
+  t.is(bond.activeSlave, eth0);
+  t.true(eth0.devAddr.equals(mac(0x50)));
+  t.true(vf.devAddr.equals(mac(2)));
+  t.true(bond.devAddr.equals(mac(0x50)), 'the bond address never moves');
+  t.is(
+    code(() => bond.setMacAddress(mac(7))),
+    'ERR_NOT_SUPPORTED',
+  );
+});
+
+test('fail_over_mac=follow: with no old active, the slave holding the bond address swaps; release restores', (t) => {
+  const w = world();
+  const bond = w.bond({ miimon: 100 * MS, failOverMac: 'follow', permAddr: mac(0x50) });
+  const vf = w.nic(2, 'vf0');
+  const eth0 = w.nic(1, 'eth0');
+  bond.enslave(vf);
+  bond.enslave(eth0);
+  bond.open();
+  t.is(bond.activeSlave, vf);
+  t.true(vf.devAddr.equals(mac(0x50)));
+  t.true(eth0.devAddr.equals(mac(1)), 'a backup keeps its own address');
+  // both links go: no active slave; then eth0 alone comes back
+  w.sched.advanceTo(10 * MS);
+  vf.carrierOff();
+  eth0.carrierOff();
+  w.sched.advanceTo(100 * MS);
+  t.is(bond.activeSlave, null);
+  eth0.carrierOn();
+  w.sched.advanceTo(200 * MS);
+  t.is(bond.activeSlave, eth0);
+  // bond_get_old_active: vf still holds the bond address, so the two swap
+  t.true(eth0.devAddr.equals(mac(0x50)));
+  t.true(vf.devAddr.equals(mac(1)));
+  vf.carrierOn();
+  w.sched.advanceTo(300 * MS);
+  bond.setPrimary('vf0');
+  t.is(bond.activeSlave, vf);
+  t.true(vf.devAddr.equals(mac(0x50)));
+  t.true(eth0.devAddr.equals(mac(1)));
+  // release of the active: to none, then eth0 (no old active, no other slave holds the bond
+  // address) takes the bond address; the released slave gets its own back
+  bond.release(vf);
+  t.is(bond.activeSlave, eth0);
+  t.true(eth0.devAddr.equals(mac(0x50)));
+  t.true(vf.devAddr.equals(mac(2)));
+  bond.release(eth0);
+  t.true(eth0.devAddr.equals(mac(1)));
+});
+
+test('fail_over_mac=follow: a slave refusing its new address is reported in warnings, not thrown', (t) => {
+  const w = world();
+  const bond = w.bond({ miimon: 100 * MS, failOverMac: 'follow', permAddr: mac(0x50) });
+  const eth0 = w.nic(1, 'eth0');
+  const vf = w.nic(2, 'vf0');
+  bond.enslave(eth0);
+  vf.refuseMac = new BypassError('ERR_REFUSED', 'PF set an administrative MAC');
+  bond.setPrimary('vf0');
+  bond.enslave(vf);
+  t.is(bond.activeSlave, vf);
+  t.true(vf.devAddr.equals(mac(2)));
+  t.true(eth0.devAddr.equals(mac(0x50)), 'the old active keeps its address when the swap fails');
+  t.regex(bond.warnings.join('\n'), /vf0: PF set an administrative MAC/);
 });
 
 test('a failover sends num_grat_arp peer notifications on the new active, the rest one per tick', (t) => {
