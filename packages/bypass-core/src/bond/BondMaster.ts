@@ -71,6 +71,22 @@ const ETH_MAX_MTU = 65535;
  * - link-local frames on a backup slave are not passed up specially (Linux passes them so LLDP
  *   daemons see every port).
  *
+ * Not modelled (bond_main.c, bond_options.c):
+ * - modes other than active-backup, and the ARP monitor (`arp_interval`, `arp_ip_target`,
+ *   `arp_validate`): links are watched by miimon only;
+ * - `use_carrier=0` (link read through ethtool/MII ioctls): the link is running and carrier;
+ * - `primary_reselect` `better` and `failure`, `force_primary` and slave `prio`: the primary
+ *   (else the first usable slave) is always reselected;
+ * - `peer_notif_delay` (peer notifications go one per tick) and `resend_igmp` (no IGMP/MLD
+ *   reports after a failover: the simulated guests join no multicast group);
+ * - `__LINK_STATE_LINKWATCH_PENDING` in bond_should_notify_peers: a notification is not held
+ *   back while linkwatch has not yet processed the new active slave's carrier change;
+ * - `all_slaves_active`: a backup slave always delivers exact matches only;
+ * - features: bond_compute_features / bond_fix_features (VLAN, encapsulation and MPLS feature
+ *   sets, `hard_header_len`, TSO limits taken from the slaves) are not recomputed, and slaves'
+ *   NETDEV_FEAT_CHANGE is ignored;
+ * - the warning at release when the slave's permanent address is still the bond's.
+ *
  * @example
  * ```ts
  * const bond = new BondMaster({
