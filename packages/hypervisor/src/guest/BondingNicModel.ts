@@ -72,7 +72,11 @@ export interface BondingNicModelOptions {
  *   (bond_main.c bond_should_notify_peers), counted in `bond_garps`.
  * - After a migration ({@link BondingNicModel.announce}): QEMU sends its RARPs
  *   (`net/announce.c`); the guest announce it asks for (GUEST_ANNOUNCE) notifies peers on the
- *   virtio slave, which holds no address, so it sends nothing.
+ *   virtio slave (net/core/dev.c netdev_notify_peers: NETDEV_NOTIFY_PEERS and
+ *   NETDEV_RESEND_IGMP). The slave holds no address, so the first sends nothing; the bond
+ *   passes the second up, which resends IGMP/MLD reports from the bond, but the simulated guest
+ *   is IPv4-only and joins no group, so nothing at all goes out here. A real guest with IPv6 on
+ *   the bond would send its MLD reports (solicited-node groups) after it.
  *
  * @example
  * ```ts
