@@ -9,6 +9,7 @@ import {
   BypassMaster,
   BypassRegistry,
   NetNamespace,
+  NS_PER_MS,
   PacketPool,
   PacketRing,
   VfDevice,
@@ -111,7 +112,14 @@ export function bondActiveBackup(config: DatapathConfig): BurstSubject {
   const ns = new NetNamespace('bond');
   const scheduler = new VirtualScheduler();
   const mac = benchMac(3);
-  const bond = new BondMaster({ pool, scheduler, name: 'bond0', primary: 'enP3s0' });
+  // miimon as distributions configure it (Linux's own default for active-backup is 0)
+  const bond = new BondMaster({
+    pool,
+    scheduler,
+    name: 'bond0',
+    primary: 'enP3s0',
+    miimon: 100 * NS_PER_MS,
+  });
   ns.register(bond);
   const pv = new StandbyNic({ pool, permAddr: mac, parent: virtioFunction(3) });
   ns.register(pv, 'eth3');
