@@ -23,6 +23,7 @@ import {
   RNDIS_STATUS,
 } from '../rndis/RndisConstants.js';
 import { rndisReply } from './NetvspRndis.js';
+import { rndisFilterAccepts } from './RndisPacketFilter.js';
 import { decodeRndis, encodeRndis, type RndisMessage } from '../rndis/RndisMessage.js';
 import { RndisPacket, RndisPacketInfo } from '../rndis/RndisPacket.js';
 import type { VmbusChannel } from '../vmbus/VmbusChannel.js';
@@ -87,6 +88,8 @@ export interface NetvspHostStats {
   toVfFrames: number;
   /** Frames for the guest dropped because its ring was full. */
   toGuestDropped: number;
+  /** Frames for the synthetic path the guest's RNDIS packet filter refused (dropped, counted). */
+  toGuestFiltered: number;
   /** Frames from the guest dropped because the pool had no free slot or they do not fit one. */
   fromGuestDropped: number;
   /** Guest messages refused as malformed. */
@@ -104,8 +107,10 @@ export interface NetvspHostStats {
  * indications ({@link NetvspHost.indicateStatus}), carries frames on the synthetic path both ways,
  * and can be revoked (host servicing: the channel is rescinded).
  *
- * Host RX ({@link NetvspHost.deliver}) follows the datapath the guest asked for: to the VF sink
- * only after the guest switched to the VF (and the host accepted), else into the guest's ring.
+ * Host RX ({@link NetvspHost.deliver}) follows the datapath the guest asked for: unicast to the
+ * VF sink only after the guest switched to the VF (and the host accepted), else into the guest's
+ * ring; broadcast and multicast always take the synthetic path, through the guest's RNDIS packet
+ * filter.
  * Frames the guest sends arrive at {@link NetvspHost.onGuestFrames} (default: counted and freed).
  *
  * SWITCH_DATA_PATH is completed with an empty VMBus completion, as Hyper-V does (the guest
@@ -138,6 +143,7 @@ export class NetvspHost {
     toGuestFrames: 0,
     toVfFrames: 0,
     toGuestDropped: 0,
+    toGuestFiltered: 0,
     fromGuestDropped: 0,
     malformed: 0,
     switchRequests: 0,
@@ -174,6 +180,9 @@ export class NetvspHost {
   private readonly dataHdr = new Uint8Array(NVSP_MESSAGE_SIZE);
   private readonly rndisHdr = new Uint8Array(64);
   private readonly rx = new Int32Array(64);
+  /** Scratch bursts of {@link NetvspHost.deliver}'s split: unicast (VF) and group (synthetic). */
+  private readonly ucBurst = new Int32Array(64);
+  private readonly grpBurst = new Int32Array(64);
   private paused = false;
 
   constructor(options: NetvspHostOptions) {
@@ -233,40 +242,102 @@ export class NetvspHost {
   }
 
   /**
-   * Host RX: frames from the wire for this NIC. On the VF sink while the guest uses the VF, else
-   * written into the guest's ring of `queue` (copied, then freed; what does not fit is dropped
-   * with `ring-full` and counted in `toGuestDropped`). Returns how many went to the guest's ring.
+   * Host RX: frames from the wire for this NIC. While the guest uses the VF, unicast goes to the
+   * VF sink and broadcast/multicast stays on the synthetic path (Hyper-V moves only unicast to
+   * the VF; the 4.x netvsc_drv.c netvsc_recv_callback says so, and FreeBSD hn(4) keeps its
+   * synthetic RX filter for it). Broadcast and multicast on the synthetic path pass the guest's
+   * RNDIS packet filter ({@link rndisFilterAccepts}; refused: `toGuestFiltered`, dropped
+   * `dev-down` while the filter is 0, else `mac-filter-miss`); unicast is not filtered here. What
+   * passes is written into the guest's ring of `queue` (copied,
+   * then freed; what does not fit is dropped with `ring-full` and counted in `toGuestDropped`).
+   * Returns how many went to the guest's ring.
    */
   deliver(pkts: Int32Array, start: number, count: number, queue = 0): number {
     if (count <= 0) return 0;
     const sink = this.vfSink;
-    if (this.dataPath === 'vf' && sink !== null) {
-      this.stats.toVfFrames += count;
-      sink(pkts, start, count);
-      return 0;
+    if (this.dataPath !== 'vf' || sink === null) return this.toGuest(pkts, start, count, queue);
+    // Split the burst, order kept within each class, through two preallocated scratch bursts.
+    const pool = this.pool;
+    const uc = this.ucBurst;
+    const grp = this.grpBurst;
+    const cap = uc.length;
+    let nu = 0;
+    let ng = 0;
+    let delivered = 0;
+    for (let i = start, end = start + count; i < end; i++) {
+      const h = pkts[i] as number;
+      const group =
+        (pool.length[h] as number) >= 6 &&
+        ((pool.bytes[pool.start[h] as number] as number) & 1) !== 0;
+      if (group) grp[ng++] = h;
+      else uc[nu++] = h;
+      if (nu === cap || ng === cap) {
+        if (nu > 0) this.toVf(sink, nu);
+        if (ng > 0) delivered += this.toGuest(grp, 0, ng, queue);
+        nu = 0;
+        ng = 0;
+      }
     }
+    if (nu > 0) this.toVf(sink, nu);
+    if (ng > 0) delivered += this.toGuest(grp, 0, ng, queue);
+    return delivered;
+  }
+
+  private toVf(sink: (pkts: Int32Array, start: number, count: number) => void, n: number): void {
+    this.stats.toVfFrames += n;
+    sink(this.ucBurst, 0, n);
+  }
+
+  /**
+   * The packet filter as this host applies it: to broadcast and multicast frames only. Unicast
+   * passes (every guest sets DIRECTED with any non-zero filter; a zero filter is the simulator's
+   * NetvspHostSide drop), so a guest's handling of frames that reach a stopped port stays testable.
+   */
+  private accepts(filter: number, h: number): boolean {
+    const pool = this.pool;
+    if ((pool.length[h] as number) < 6) return true;
+    if (((pool.bytes[pool.start[h] as number] as number) & 1) === 0) return true;
+    return rndisFilterAccepts(filter, pool, h);
+  }
+
+  /** Synthetic-path RX: the packet filter (group frames), then the guest's ring. */
+  private toGuest(pkts: Int32Array, start: number, count: number, queue: number): number {
     const ep = this.endpoints[queue % this.endpoints.length] as VmbusEndpoint;
     const pool = this.pool;
-    let i = 0;
-    for (; i < count; i++) {
-      const h = pkts[start + i] as number;
+    const filter = this.packetFilter;
+    const end = start + count;
+    let delivered = 0;
+    let i = start;
+    while (i < end) {
+      // A run of frames the guest's packet filter refuses: counted, dropped as one burst.
+      let j = i;
+      while (j < end && !this.accepts(filter, pkts[j] as number)) j++;
+      if (j > i) {
+        this.stats.toGuestFiltered += j - i;
+        pool.drop(pkts, i, j - i, filter === 0 ? DropReason.DEV_DOWN : DropReason.MAC_FILTER_MISS);
+        i = j;
+        continue;
+      }
+      const h = pkts[i] as number;
       const len = pool.length[h] as number;
       const tci =
         ((pool.flags[h] as number) & PacketPool.F_VLAN) !== 0 ? (pool.vlanTci[h] as number) : -1;
       const hl = RndisPacket.writeHeader(this.rndisHdr, 0, len, tci);
-      if (ep.begin(VM_PKT.DATA_INBAND, 0, 0, NVSP_MESSAGE_SIZE + hl + len) !== 'ok') break;
+      if (ep.begin(VM_PKT.DATA_INBAND, 0, 0, NVSP_MESSAGE_SIZE + hl + len) !== 'ok') {
+        this.stats.toGuestDropped += end - i;
+        pool.drop(pkts, i, end - i, DropReason.RING_FULL);
+        break;
+      }
       ep.put(this.dataHdr, 0, NVSP_MESSAGE_SIZE);
       ep.put(this.rndisHdr, 0, hl);
       ep.put(pool.bytes, pool.start[h] as number, len);
       ep.commit();
+      pool.free(h);
+      delivered++;
+      i++;
     }
-    this.stats.toGuestFrames += i;
-    pool.freeBurst(pkts, start, i);
-    if (i < count) {
-      this.stats.toGuestDropped += count - i;
-      pool.drop(pkts, start + i, count - i, DropReason.RING_FULL);
-    }
-    return i;
+    this.stats.toGuestFrames += delivered;
+    return delivered;
   }
 
   // ---------------------------------------------------------------- guest messages

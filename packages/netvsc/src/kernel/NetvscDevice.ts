@@ -5,7 +5,6 @@ import {
   DatapathPath,
   DropReason,
   Ethernet,
-  IFF,
   MacAddress,
   NetDevice,
   type BypassInstance,
@@ -28,6 +27,7 @@ import { NetvscEthtoolStats } from './NetvscEthtoolStats.js';
 import { NetvscLinkEvents, type NetvscLinkAction } from './NetvscLinkEvents.js';
 import { NetvscVfManager } from './NetvscVfManager.js';
 import { NetvscVfWatcher } from './NetvscVfWatcher.js';
+import { rndisRxFilter } from './rndisRxFilter.js';
 
 /** hyperv_net.h NETVSC_MTU - ETH_HLEN. */
 const NETVSC_MAX_MTU = 65535 - 14;
@@ -393,6 +393,11 @@ export class NetvscDevice extends NetDevice {
   protected override ndoOpen(): void {
     if (!this.client.open)
       throw new BypassError('ERR_NO_DEVICE', `${this.name}: the VMBus channel was rescinded`);
+    // rndis_filter.c rndis_filter_open_device: this filter first; ndo_set_rx_mode then sets
+    // what rndis_set_multicast computes.
+    this.setFilter(
+      NDIS_PACKET_TYPE.BROADCAST | NDIS_PACKET_TYPE.ALL_MULTICAST | NDIS_PACKET_TYPE.DIRECTED,
+    );
     this.carrierOff();
     if (!this.link.linkDown) this.carrierOn();
     const vf = this.vfs.vf;
@@ -451,10 +456,7 @@ export class NetvscDevice extends NetDevice {
       this.syncAddressesTo(vf);
     }
     if (!this.running) return;
-    let f = NDIS_PACKET_TYPE.DIRECTED | NDIS_PACKET_TYPE.BROADCAST | NDIS_PACKET_TYPE.MULTICAST;
-    if (this.flags & IFF.ALLMULTI) f |= NDIS_PACKET_TYPE.ALL_MULTICAST;
-    if (this.flags & IFF.PROMISC) f |= NDIS_PACKET_TYPE.PROMISCUOUS;
-    this.setFilter(f);
+    this.setFilter(rndisRxFilter(this.flags, this.mc.size));
   }
 
   // netvsc_drv.c netvsc_vlan_rx_add_vid / kill_vid: VLAN filters follow to the VF.

@@ -194,11 +194,20 @@ export class World {
 
   /** Frames arriving from the wire for this NIC, through the host (VF or synthetic path). */
   fromWire(n: number): void {
+    this.fromWireTo(Array.from({ length: n }, () => MAC.value));
+  }
+
+  /**
+   * One frame from the wire per destination (a MAC as a number: unicast, multicast or
+   * broadcast), in one burst through the host; marks 1000, 1001, ... in that order.
+   */
+  fromWireTo(dsts: readonly number[]): void {
+    const n = dsts.length;
     const b = new Int32Array(n);
     const got = this.pool.allocBurst(b, 0, n);
     for (let i = 0; i < got; i++) {
       const h = b[i] as number;
-      Ethernet.buildFrame(this.pool, h, MAC.value, 0x0000_5e00_0099, ETH_P.IPV4, 86);
+      Ethernet.buildFrame(this.pool, h, dsts[i] as number, 0x0000_5e00_0099, ETH_P.IPV4, 86);
       this.pool.mark[h] = 1000 + i;
     }
     this.host.deliver(b, 0, got);
