@@ -51,8 +51,10 @@ export class NetvscEthtoolStats {
   }
 
   /**
-   * The counters as `ethtool -S` names them, in the driver's order, with `channels` per-queue
-   * groups (`tx_queue_<n>_packets`, ..., `rx_queue_<n>_xdp_drop`).
+   * The counters as `ethtool -S` names them, in the driver's order (Linux 6.x), with `channels`
+   * per-queue groups of 8 (`tx_queue_<n>_packets`, `_bytes`, `_xdp_xmit`, `rx_queue_<n>_packets`,
+   * `_bytes`, `_xdp_drop`, `_xdp_redirect`, `_xdp_tx`). The per-CPU `cpu<n>_*` group Linux adds
+   * after them is not modelled (this model has no CPUs).
    */
   toRecord(channels: number): Record<string, number> {
     const r: Record<string, number> = {
@@ -76,11 +78,16 @@ export class NetvscEthtoolStats {
     };
     const n = Math.min(channels, this.txQueuePackets.length);
     for (let q = 0; q < n; q++) {
+      // netvsc_drv.c netvsc_get_strings (6.x, 8 per queue): no XDP program runs here, so the
+      // XDP counters stay 0.
       r[`tx_queue_${q}_packets`] = this.txQueuePackets[q] as number;
       r[`tx_queue_${q}_bytes`] = this.txQueueBytes[q] as number;
+      r[`tx_queue_${q}_xdp_xmit`] = 0;
       r[`rx_queue_${q}_packets`] = this.rxQueuePackets[q] as number;
       r[`rx_queue_${q}_bytes`] = this.rxQueueBytes[q] as number;
       r[`rx_queue_${q}_xdp_drop`] = 0;
+      r[`rx_queue_${q}_xdp_redirect`] = 0;
+      r[`rx_queue_${q}_xdp_tx`] = 0;
     }
     return r;
   }

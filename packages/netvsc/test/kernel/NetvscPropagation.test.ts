@@ -148,6 +148,21 @@ test('stats64 include what the VF did while enslaved; ethtool shows the VF count
   t.is(e['tx_queue_0_packets'], 5);
   t.is(e['rx_queue_15_xdp_drop'], 0);
   t.false('tx_queue_16_packets' in e);
+  // netvsc_get_strings (6.x): 8 counters per queue, in this order.
+  const keys = Object.keys(e);
+  const q0 = keys.indexOf('tx_queue_0_packets');
+  t.deepEqual(keys.slice(q0, q0 + 9), [
+    'tx_queue_0_packets',
+    'tx_queue_0_bytes',
+    'tx_queue_0_xdp_xmit',
+    'rx_queue_0_packets',
+    'rx_queue_0_bytes',
+    'rx_queue_0_xdp_drop',
+    'rx_queue_0_xdp_redirect',
+    'rx_queue_0_xdp_tx',
+    'tx_queue_1_packets',
+  ]);
+  t.is(keys.length - q0, 16 * 8);
 });
 
 test('stats64 add only the VF traffic netvsc moved itself (netvsc_get_stats64 reads vf_stats), not the VF own counters', (t) => {
