@@ -3,6 +3,7 @@ import {
   ETH_P,
   Ethernet,
   IFF,
+  PRIV_FLAG,
   RX_HANDLER,
   type BypassInstance,
   type BypassOps,
@@ -56,7 +57,8 @@ function l2HeaderLength(pool: PacketPool, h: number): number {
  * - State: `up`, `down`, `change` and `going-down` of the VF (the latter counting as down) are
  *   followed from netvsc's own notifier subscription too, because the registry drops slave
  *   events while the master is down and ignores `going-down`.
- * - Release: datapath back to synthetic first, then flags and addresses.
+ * - Release: datapath back to synthetic first, then the address lists; IFF_SLAVE and
+ *   IFF_NO_ADDRCONF stay set (netvsc_unregister_vf leaves them).
  *
  * @example
  * ```ts
@@ -156,14 +158,17 @@ export class NetvscVfManager {
   }
 
   /**
-   * netvsc_drv.c netvsc_prepare_bonding (NETDEV_POST_INIT): IFF_SLAVE on a device the lookup
-   * leads here, before anyone sees it register. Linux does not look for a VF already present, so
+   * netvsc_drv.c netvsc_prepare_bonding (NETDEV_POST_INIT): IFF_SLAVE and IFF_NO_ADDRCONF on a
+   * device the lookup leads here, before anyone sees it register (no IPv6 addrconf on it). Linux does not look for a VF already present, so
    * a second one is flagged too (and then not joined).
    */
   prepare(dev: NetDevice): VfMatch {
     const m = this.lookup(dev);
     this.notice(dev, m);
-    if (m.ok) dev.flags |= IFF.SLAVE;
+    if (m.ok) {
+      dev.flags |= IFF.SLAVE;
+      dev.privFlags |= PRIV_FLAG.NO_ADDRCONF;
+    }
     return m;
   }
 
@@ -267,7 +272,7 @@ export class NetvscVfManager {
     this.log(`VF unregistering: ${vf.name}`);
     // Back to synthetic first (the 2021 "prevent packet loss" series), then release.
     this.datapath.reconcile(false, vf.name);
-    vf.flags &= ~IFF.SLAVE;
+    // netvsc_drv.c netvsc_unregister_vf clears neither IFF_SLAVE nor IFF_NO_ADDRCONF.
     this.netvsc.unsyncAddressesFrom(vf);
     this.vfDev = null;
     this.promisc = 0;

@@ -69,14 +69,19 @@ test('a PCI VF with the same MAC is enslaved at once with IFF_SLAVE and a join e
   t.false(vf.isUp); // the takeover comes 100 ms later
 });
 
-test('prepareVf sets IFF_SLAVE before the VF registers (netvsc_prepare_bonding)', (t) => {
+test('prepareVf sets IFF_SLAVE and IFF_NO_ADDRCONF before the VF registers (netvsc_prepare_bonding)', (t) => {
   const w = new World();
   const dev = w.probe();
   let flagsAtRegister = 0;
   w.ns.events$.subscribe((e) => {
     if (e.type === 'register' && e.dev !== dev) flagsAtRegister = e.dev.flags;
   });
-  w.plugVf({ before: (vf) => t.true(dev.prepareVf(vf)) });
+  w.plugVf({
+    before: (vf) => {
+      t.true(dev.prepareVf(vf));
+      t.true((vf.privFlags & PRIV_FLAG.NO_ADDRCONF) !== 0);
+    },
+  });
   t.true((flagsAtRegister & IFF.SLAVE) !== 0);
   t.false(dev.prepareVf(new PlainNic({ pool: w.pool, permAddr: MAC })));
 });
@@ -199,7 +204,7 @@ test('removing netvsc releases its VF first, then leaves the registry and the na
   const vf = w.plugVf();
   dev.remove();
   t.is(vf.master, null);
-  t.is(vf.flags & IFF.SLAVE, 0);
+  t.is(vf.flags & IFF.SLAVE, IFF.SLAVE); // netvsc_unregister_vf leaves it
   t.is(vf.rxHandler, null);
   t.is(dev.ns, null);
   t.is(w.registry.instances().length, 0);

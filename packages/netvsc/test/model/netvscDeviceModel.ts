@@ -173,7 +173,7 @@ export function runNetvscDevice(
     const pci = d.parent?.isPci === true ? d.parent.pci : null;
     return pci !== null && pci.serial !== undefined && d.permAddr.equals(MAC) && d.present;
   };
-  /** Devices netvsc_prepare_bonding flagged IFF_SLAVE at post-init, and no release cleared. */
+  /** Devices netvsc_prepare_bonding flagged IFF_SLAVE at post-init (netvsc_unregister_vf never clears it). */
   const flagged = new Set<NetDevice>();
   subs.push(
     w.ns.events$.subscribe((e) => {
@@ -181,11 +181,13 @@ export function runNetvscDevice(
       // Even while a VF is present: Linux flags a second one and then does not join it.
       if (e.type === 'post-init' && eligible(e.dev)) flagged.add(e.dev);
       // A device refused is never offered again (no re-pairing when an association arrives).
-      if (e.type === 'register' && modelVf === null && eligible(e.dev)) modelVf = e.dev;
-      if (e.type === 'unregister' && e.dev === modelVf) {
-        flagged.delete(e.dev); // the release clears IFF_SLAVE
-        modelVf = null;
+      // Joining sets IFF_SLAVE too (a VF moved in had its post-init elsewhere; Linux's global
+      // notifier would have flagged it there), and nothing clears it.
+      if (e.type === 'register' && modelVf === null && eligible(e.dev)) {
+        modelVf = e.dev;
+        flagged.add(e.dev);
       }
+      if (e.type === 'unregister' && e.dev === modelVf) modelVf = null;
     }),
   );
   const h = dev.client.handlers;
