@@ -133,7 +133,12 @@ export class NetvscDevice extends NetDevice {
   readonly datapath: NetvscDatapath;
   /** The NVSP version negotiated with the host. */
   readonly nvspVersion: number;
-  /** Link speed reported by the host, Mb/s (0 unknown). */
+  /**
+   * Link speed reported by the host, Mb/s (0 unknown): queried at probe from NVSP 5
+   * (rndis_filter_query_link_speed), then LINK_SPEED_CHANGE indications. Linux 6.x
+   * netvsc_get_link_ksettings reports the VF's settings instead while a VF is enslaved; the
+   * core's devices have no link settings, so that is not modelled.
+   */
   speedMbps = 0;
   /** Gratuitous ARP frames sent on peer notifications. */
   garpFrames = 0;
@@ -245,7 +250,7 @@ export class NetvscDevice extends NetDevice {
             random: options.random,
           },
     );
-    client.connect({ mtu: options.mtu ?? 1500, channels }, (r) => {
+    client.connect({ mtu: options.mtu ?? 1500, channels, linkSpeed: true }, (r) => {
       if (r.error !== '') {
         done(
           new BypassError(
@@ -259,6 +264,7 @@ export class NetvscDevice extends NetDevice {
       let dev: NetvscDevice;
       try {
         dev = new NetvscDevice(options, client, r.mac, r.version, r.channels, r.linkUp);
+        dev.speedMbps = r.speedMbps;
         options.ns.register(dev);
         dev.attachToCore(options);
       } catch (err) {

@@ -220,7 +220,10 @@ export class NvspClient {
    * Runs the whole bring-up ({@link nvspHandshake}); `done` is called once, with `error` set on
    * failure.
    */
-  connect(opts: { mtu: number; channels: number }, done: (r: NvspConnectResult) => void): void {
+  connect(
+    opts: { mtu: number; channels: number; linkSpeed?: boolean },
+    done: (r: NvspConnectResult) => void,
+  ): void {
     nvspHandshake(this, opts, done);
   }
 

@@ -26,6 +26,8 @@ export interface NvspConnectResult {
   mac: number;
   /** Link state the host reported (OID_GEN_MEDIA_CONNECT_STATUS). */
   linkUp: boolean;
+  /** Link speed the host reported (OID_GEN_LINK_SPEED, asked only with `linkSpeed`), Mb/s; 0 unknown. */
+  speedMbps: number;
   /** Channels in use (primary + subchannels). */
   channels: number;
   /** Send section size granted by the host. */
@@ -57,7 +59,8 @@ export function nvspCapabilities(version: number): number {
  * to 1 until the host accepts one; from NVSP 2 the NDIS config (MTU + 14, 802.1Q; SR-IOV and
  * teaming from 5, RSC from 6.1); the NDIS version (6.30 above NVSP 4, else 6.1); the receive
  * buffer (id 0xcafe) and the send buffer; RNDIS INITIALIZE; the permanent address and media
- * status queries; from NVSP 5 the subchannel request (a refusal just leaves one channel).
+ * status queries; with `linkSpeed`, from NVSP 5, the link speed query (the kernel driver asks,
+ * the DPDK PMD reads it later); from NVSP 5 the subchannel request (a refusal just leaves one channel).
  * Every step waits for its completion through the scheduler; `done` is called once.
  *
  * @example
@@ -70,13 +73,14 @@ export function nvspCapabilities(version: number): number {
  */
 export function nvspHandshake(
   client: NvspClient,
-  opts: { mtu: number; channels: number },
+  opts: { mtu: number; channels: number; linkSpeed?: boolean },
   done: (r: NvspConnectResult) => void,
 ): void {
   const result: NvspConnectResult = {
     version: 0,
     mac: -1,
     linkUp: false,
+    speedMbps: 0,
     channels: 1,
     sendSectionSize: 0,
     error: '',
@@ -164,11 +168,30 @@ export function nvspHandshake(
               (l) => {
                 result.linkUp =
                   l?.kind === RNDIS_MSG.QUERY_C && l.info.length >= 4 && l.info[0] === 0;
-                subchannels();
+                linkSpeed();
               },
             );
           },
         );
+      },
+    );
+  };
+  // rndis_filter.c rndis_filter_device_add: from NVSP 5, rndis_filter_query_link_speed (the host
+  // answers in 100 b/s units); a failed query leaves the speed unknown.
+  const linkSpeed = (): void => {
+    if (opts.linkSpeed !== true || client.version < NVSP_VERSION.V5) return subchannels();
+    client.rndisRequest(
+      { kind: RNDIS_MSG.QUERY, requestId: 0, oid: RNDIS_OID.LINK_SPEED, info: new Uint8Array(0) },
+      (q) => {
+        if (
+          q?.kind === RNDIS_MSG.QUERY_C &&
+          q.status === RNDIS_STATUS.SUCCESS &&
+          q.info.length >= 4
+        )
+          result.speedMbps = Math.floor(
+            new DataView(q.info.buffer, q.info.byteOffset).getUint32(0, true) / 10000,
+          );
+        subchannels();
       },
     );
   };

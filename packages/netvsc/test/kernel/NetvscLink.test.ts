@@ -1,6 +1,6 @@
 import test from 'ava';
 import { NS_PER_S } from '@bypass/core';
-import { LINKCHANGE_INT_NS, RNDIS_STATUS } from '../../src/kernel/exports.js';
+import { LINKCHANGE_INT_NS, NVSP_VERSION, RNDIS_STATUS } from '../../src/kernel/exports.js';
 import { World } from './world.js';
 
 const IP = (192 << 24) + (168 << 16) + (0 << 8) + 10;
@@ -62,9 +62,17 @@ test('a connect while the link is up sends a gratuitous ARP for each address (on
   t.is(dev.ethtool.vfTxBytes, 60);
 });
 
+test('the probe queries the link speed from NVSP 5 (rndis_filter_query_link_speed), not before', (t) => {
+  t.is(new World().probe().speedMbps, 10000); // the host model answers 10 Gb/s
+  t.is(new World({ hostVersions: [NVSP_VERSION.V4] }).probe().speedMbps, 0);
+});
+
 test('a link speed indication sets the speed; a short one is ignored', (t) => {
   const w = new World();
   const dev = w.probe();
+  w.host.indicateStatus(RNDIS_STATUS.LINK_SPEED_CHANGE, Uint8Array.of(0x80, 0x96, 0x98, 0x00)); // 10 000 000
+  w.scheduler.runUntilIdle();
+  t.is(dev.speedMbps, 1000);
   w.host.indicateStatus(RNDIS_STATUS.LINK_SPEED_CHANGE, Uint8Array.of(0x00, 0xe1, 0xf5, 0x05)); // 100 000 000
   w.scheduler.runUntilIdle();
   t.is(dev.speedMbps, 10000);
