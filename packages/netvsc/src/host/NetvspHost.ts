@@ -105,7 +105,7 @@ export interface NetvspHostStats {
  * (MAC, link, frame size, speed) and sets (packet filter); it sends VF association
  * ({@link NetvspHost.sendVfAssociation}), completes (or ignores) SWITCH_DATA_PATH, sends link
  * indications ({@link NetvspHost.indicateStatus}), carries frames on the synthetic path both ways,
- * and can be revoked (host servicing: the channel is rescinded).
+ * and can be revoked (the NIC removed: the channel is rescinded).
  *
  * Host RX ({@link NetvspHost.deliver}) follows the datapath the guest asked for: unicast to the
  * VF sink only after the guest switched to the VF (and the host accepted), else into the guest's
@@ -235,7 +235,11 @@ export class NetvspHost {
     this.sendRndis({ kind: RNDIS_MSG.INDICATE, status, buffer });
   }
 
-  /** Host servicing: the channel is rescinded; the datapath falls back to synthetic. */
+  /**
+   * The synthetic NIC is removed: the channel is rescinded (the guest's netvsc removes its
+   * device); the datapath falls back to synthetic. Host servicing is not this: it withdraws the
+   * VF association and ejects the VF, the channel stays.
+   */
   revoke(): void {
     this.dataPath = 'synthetic';
     this.channel.rescind();

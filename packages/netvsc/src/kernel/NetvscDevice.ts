@@ -88,7 +88,11 @@ export interface NetvscDeviceEvents {
   vf: (joined: boolean, vf: NetDevice) => void;
   /** Peers were notified (gratuitous ARP) after a reconnect. */
   'notify-peers': (frames: number) => void;
-  /** The VMBus channel was rescinded (host servicing): only the VF, if any, can carry traffic. */
+  /**
+   * The VMBus channel was rescinded (the synthetic NIC was hot-removed): emitted just before the
+   * device removes itself ({@link NetvscDevice.remove}, Linux netvsc_remove); the VF, if any, is
+   * left standalone.
+   */
   rescind: () => void;
 }
 
@@ -220,9 +224,12 @@ export class NetvscDevice extends NetDevice {
       this.log(`VF slot ${serial} ${allocated ? 'added' : 'removed'}`);
       this.datapath.associationChanged();
     };
+    // vmbus rescind of the primary channel: the hv_device goes away and netvsc_remove runs (VF
+    // released without a datapath message, netdev unregistered).
     h.onRescind = () => {
       this.carrierOff();
       this.events.emit('rescind');
+      this.remove();
     };
   }
 

@@ -214,16 +214,24 @@ test('a busy host delays the switch with bounded retries; traffic stays syntheti
   t.true(dev.txOnVf);
 });
 
-test('the host rescinding the channel keeps the VF path and drops synthetic TX as no-device', (t) => {
+test('the host rescinding the channel removes netvsc (netvsc_remove): netdev gone, VF released standalone, no SWITCH_DATA_PATH', (t) => {
   const w = accelerated();
   const dev = w.netvsc;
+  const vf = w.vf!;
+  const switches = w.host.stats.switchRequests;
   let rescinded = 0;
   dev.events.on('rescind', () => rescinded++);
   w.host.revoke();
+  w.scheduler.runUntilIdle();
   t.is(rescinded, 1);
-  t.false(dev.carrier);
-  w.send(2);
-  t.deepEqual(w.takeDrops(), { 'no-carrier': 2 });
+  t.is(w.ns.getByName('eth0'), undefined);
+  t.is(dev.ns, null);
+  t.is(dev.vf, null);
+  t.is(vf.master, null);
+  t.is(vf.rxHandler, null);
+  t.true(vf.isUp); // left as it was, outside any bypass
+  t.is(w.host.stats.switchRequests, switches);
+  t.is(w.scheduler.pending, 0);
 });
 
 test('a host that stays busy exhausts the 2000 retries; netvsc stays synthetic and says so', (t) => {
