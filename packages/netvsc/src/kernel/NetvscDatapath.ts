@@ -130,10 +130,21 @@ export class NetvscDatapath {
       } else {
         this.failures++;
         if (r === 'timeout') this.hostPathUnknown = true;
-        this.log(`Data path failed to switch ${dir} VF: ${name}, err: ${r}`);
+        this.log(`Data path failed to switch ${dir} VF: ${name}, err: ${switchErr(r)}`);
       }
       this.setVfPath(this.want && this.hostPathIsVf);
       if (r === 'ok' && this.want !== this.hostPathIsVf) this.reconcile(this.want, '');
     });
   }
+}
+
+/**
+ * The `err:` of netvsc_vf_changed's failure line: the errno Linux would print (-EAGAIN when the
+ * ring stayed full through the retries, -ENODEV on a rescinded channel); `timeout` has no Linux
+ * counterpart (netvsc_switch_datapath waits forever), so it stays a word.
+ */
+function switchErr(r: NvspSwitchResult): string {
+  if (r === 'busy') return '-11';
+  if (r === 'closed') return '-19';
+  return r;
 }

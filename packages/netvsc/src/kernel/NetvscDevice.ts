@@ -214,6 +214,7 @@ export class NetvscDevice extends NetDevice {
         this.reroute();
         this.events.emit('vf', joined, vf);
       },
+      (vf, line) => this.events.emit('log', `${vf.name}: ${line}`),
     );
     const h = client.handlers;
     h.onFrames = (pkts, start, count, queue) => this.receiveSynthetic(pkts, start, count, queue);

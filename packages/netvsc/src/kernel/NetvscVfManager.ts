@@ -80,6 +80,7 @@ export class NetvscVfManager {
   private readonly scheduler: Scheduler;
   private readonly ethtool: NetvscEthtoolStats;
   private readonly log: (line: string) => void;
+  private readonly logVf: (vf: NetDevice, line: string) => void;
   private readonly onVf: (joined: boolean, vf: NetDevice) => void;
 
   constructor(
@@ -90,6 +91,8 @@ export class NetvscVfManager {
     ethtool: NetvscEthtoolStats,
     log: (line: string) => void,
     onVf: (joined: boolean, vf: NetDevice) => void,
+    /** Lines Linux logs from the VF device (`netdev_info(vf_netdev, ...)`); default through `log`. */
+    logVf: (vf: NetDevice, line: string) => void = (vf, line) => log(`${vf.name}: ${line}`),
   ) {
     this.netvsc = netvsc;
     this.client = client;
@@ -97,6 +100,7 @@ export class NetvscVfManager {
     this.scheduler = scheduler;
     this.ethtool = ethtool;
     this.log = log;
+    this.logVf = logVf;
     this.onVf = onVf;
   }
 
@@ -236,7 +240,8 @@ export class NetvscVfManager {
     if (!this.inProbe) this.takeover = this.scheduler.runAfter(VF_TAKEOVER_NS, this.setup);
     const ns = vf.ns;
     if (ns !== null) ns.notify({ type: 'join', dev: vf, ns });
-    this.log(`${vf.name} joined to ${this.netvsc.name}`);
+    // netvsc_vf_join, __netvsc_vf_setup: these lines come from the VF device.
+    this.logVf(vf, `joined to ${this.netvsc.name}`);
     this.onVf(true, vf);
     if (this.inProbe) this.setup();
   }
@@ -250,7 +255,7 @@ export class NetvscVfManager {
     try {
       vf.setMtu(me.mtu);
     } catch {
-      this.log(`${vf.name}: unable to change mtu to ${me.mtu}`);
+      this.logVf(vf, `unable to change mtu to ${me.mtu}`);
     }
     vf.flags |= IFF.SLAVE;
     this.syncRxFlags();
@@ -262,7 +267,7 @@ export class NetvscVfManager {
       try {
         vf.open();
       } catch (err) {
-        this.log(`${vf.name}: unable to open: ${(err as Error).message}`);
+        this.logVf(vf, `unable to open: ${(err as Error).message}`);
       }
     }
   };

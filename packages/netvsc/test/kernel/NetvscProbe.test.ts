@@ -196,6 +196,8 @@ test('a VF plugged while the guest still holds a stale association pairs at once
   t.is(dev.vf, vf);
   t.like(dev.vfs.lookup(vf), { ok: true, by: 'serial' });
   t.is(w.log.filter((l) => l.includes('joined to eth0')).length, 1);
+  // netvsc_vf_join logs from the VF device: "enP1s2: joined to eth0".
+  t.true(w.log.includes('enP1s2: joined to eth0'));
 });
 
 test('removing netvsc releases its VF first, then leaves the registry and the namespace', (t) => {
