@@ -39,9 +39,10 @@ export class FlowState {
   /** One handle, for {@link FlowState.receive}. */
   private readonly one = new Int32Array(1);
   private lastRx: number;
-  /** Time of the last frame received and its timeline bucket. */
-  private bucketAt = Number.NaN;
+  /** The timeline bucket of the last frame received and the times it covers, `[lo, hi)`. */
   private bucket = 0;
+  private bucketLo = 0;
+  private bucketHi = 0;
   longestGapNs = 0;
   latencyMin = Number.POSITIVE_INFINITY;
   latencyMax = 0;
@@ -117,20 +118,31 @@ export class FlowState {
   }
 
   /**
-   * Counts frames `pkts[start .. end)` (originals of this flow, all arriving at `now`), in
-   * order: a frame whose flow header does not check is skipped; then sequence (duplicates,
-   * reordering), the gap since the last frame, latency, and the timeline bucket. The running
-   * figures are kept in locals for the run and stored once (the latency sum adds the same values
-   * in the same order as frame by frame; the bucket count is an integer-valued double, so `+ k`
-   * is `k` times `+ 1`). The caller frees the frames.
+   * Counts frames `pkts[start .. end)` (originals of this flow), in order: a frame whose flow
+   * header does not check is skipped; then sequence (duplicates, reordering), the gap since the
+   * last frame, latency, and the timeline bucket. Frame `pkts[i]` arrived at `times[i] - origin`
+   * when `times` is given (its own arrival time on the wire, from the wire clock), else
+   * every frame at `now`. The running figures are kept in locals for the run and stored once
+   * (the latency sum adds the same values in the same order as frame by frame; a bucket's count
+   * is an integer-valued double, so `+ k` is `k` times `+ 1`; the bucket is recomputed only when
+   * a time leaves the current one). The caller frees the frames.
    */
-  receiveRun(pkts: Int32Array, start: number, end: number, now: number): void {
+  receiveRun(
+    pkts: Int32Array,
+    start: number,
+    end: number,
+    now: number,
+    times: Float64Array | null = null,
+    origin = 0,
+  ): void {
     const pool = this.pool;
     const view = pool.view;
     const stamps = pool.timestamp;
     const lengths = pool.length;
     const starts = pool.start;
     const size = pool.bytes.length;
+    const perBucket = this.perBucket;
+    const bucketNs = this.bucketNs;
     let seen = this.seen;
     let received = this.received;
     let duplicated = this.duplicated;
@@ -141,6 +153,10 @@ export class FlowState {
     let latMin = this.latencyMin;
     let latMax = this.latencyMax;
     let latSum = this.latencySum;
+    // The current bucket, the times it covers [lo, hi), and frames counted in it not yet stored.
+    let bucket = this.bucket;
+    let bucketLo = this.bucketLo;
+    let bucketHi = this.bucketHi;
     let counted = 0;
     for (let i = start; i < end; i++) {
       const h = pkts[i] as number;
@@ -164,15 +180,24 @@ export class FlowState {
       seen[byte] = (seen[byte] as number) | bit;
       if (seq < highest) reordered++;
       else highest = seq;
-      const gap = now - lastRx;
+      const at = times === null ? now : (times[i] as number) - origin;
+      const gap = at - lastRx;
       if (gap > longestGap) longestGap = gap;
-      lastRx = now;
+      lastRx = at;
       const stamp = stamps[h] as number;
-      const sentAt = stamp > 0 ? stamp : FlowFrameReader.sendTimeNs(view.getUint32(p + 12), now);
-      const lat = now - sentAt;
+      const sentAt = stamp > 0 ? stamp : FlowFrameReader.sendTimeNs(view.getUint32(p + 12), at);
+      const lat = at - sentAt;
       if (lat < latMin) latMin = lat;
       if (lat > latMax) latMax = lat;
       latSum += lat;
+      if (!(at >= bucketLo && at < bucketHi)) {
+        if (counted > 0 && bucket < perBucket.length)
+          perBucket[bucket] = (perBucket[bucket] as number) + counted;
+        counted = 0;
+        bucket = Math.floor(at / bucketNs);
+        bucketLo = bucket * bucketNs;
+        bucketHi = bucketLo + bucketNs;
+      }
       counted++;
     }
     this.received = received;
@@ -184,13 +209,11 @@ export class FlowState {
     this.latencyMin = latMin;
     this.latencyMax = latMax;
     this.latencySum = latSum;
-    if (counted === 0) return;
-    if (now !== this.bucketAt) {
-      this.bucketAt = now;
-      this.bucket = Math.floor(now / this.bucketNs);
-    }
-    const b = this.bucket;
-    if (b < this.perBucket.length) this.perBucket[b] = (this.perBucket[b] as number) + counted;
+    this.bucket = bucket;
+    this.bucketLo = bucketLo;
+    this.bucketHi = bucketHi;
+    if (counted > 0 && bucket < perBucket.length)
+      perBucket[bucket] = (perBucket[bucket] as number) + counted;
   }
 
   /** Counts `count` drops of this flow's frames with `reason`. */

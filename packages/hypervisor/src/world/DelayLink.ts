@@ -5,18 +5,39 @@ import type { LinkSpec } from '../scenario/Scenario.js';
 export const LINK_QUEUE_FULL = defineDropReason('link-queue-full');
 
 /**
- * The time on the wire while links hand frames over: set by {@link DelayLink.pull} to the
- * arrival time of the burst it delivers, so the next hop starts from there (several short hops
- * can complete within one simulation tick).
+ * Bytes an Ethernet frame costs on the wire beyond the pool's frame (which holds no FCS):
+ * preamble and SFD 8, FCS 4, minimum inter-frame gap 12 (IEEE 802.3 clauses 3.1.1 and 4.4.2).
+ * A 60-byte pool frame (a 64-byte frame with its FCS) takes 84 bytes of line time, so a 10
+ * Gbit/s link carries at most 14.88 Mpps of them.
+ */
+export const ETHERNET_OVERHEAD_BYTES = 24;
+
+/**
+ * The time on the wire while links hand frames over: set by {@link DelayLink.pull} for the
+ * duration of its sink's call, so the next hop starts from there (several short hops can
+ * complete within one simulation tick).
+ *
+ * A burst is handed over at once, but each of its frames keeps its own arrival time:
+ * `times[k]` is the arrival time of the frame at `timesFor[k]`. A consumer handed
+ * `(pkts, start, count)` reads `times[i]` for `pkts[i]` when `timesFor === pkts` (a switch
+ * forwards runs of the array it was given, so the mapping survives the hop), and `now`
+ * otherwise (a frame copied into another array, a guest's own burst). `now` is the burst's
+ * latest arrival time.
  *
  * @example
  * ```ts
- * const wire: WireClock = { now: 0 };
+ * const wire: WireClock = { now: 0, times: null, timesFor: null };
  * const link = new DelayLink(pool, spec, (p, s, n) => next.push(p, s, n, wire.now), 1 << 14, wire);
+ * // in a sink: const t = wire.timesFor === pkts ? (wire.times as Float64Array)[i] : wire.now;
  * ```
  */
 export interface WireClock {
+  /** Arrival time of the burst being handed over (its latest frame's), or the tick's time. */
   now: number;
+  /** Per-frame arrival times, index for index with {@link WireClock.timesFor}; null if none. */
+  times: Float64Array | null;
+  /** The handle array `times` belongs to; null when no burst is being handed over. */
+  timesFor: Int32Array | null;
 }
 
 /**
@@ -30,6 +51,10 @@ export type LinkSink = (pkts: Int32Array, start: number, count: number) => void;
  * `bandwidth` bits/s (a frame cannot start before the previous one left) and arrive `latency`
  * ns after their last bit. Arrivals are handed to the sink in bursts by {@link DelayLink.pull}
  * once their time has come. A full queue drops the excess as `link-queue-full` (counted).
+ *
+ * Each frame's serialization starts when the link is free and the frame itself has arrived
+ * (its own time in {@link WireClock.times}, else `now`), and costs its bytes plus the link's
+ * per-frame `overhead` ({@link ETHERNET_OVERHEAD_BYTES} on an Ethernet wire).
  *
  * Two parallel rings (handles and due times) hold the queue: no allocation per frame. A chunk
  * that does not wrap around the ring's end is handed to the sink in place (the ring's own array
@@ -57,6 +82,10 @@ export class DelayLink {
   private busyUntil = 0;
   private readonly nsPerByte: number;
   private readonly out = new Int32Array(64);
+  /** Arrival times of a chunk copied into `out`, index for index. */
+  private readonly outDue = new Float64Array(64);
+  /** Bytes each frame costs on the wire beyond its own (preamble, FCS, inter-frame gap). */
+  private readonly overhead: number;
   /** Counter of the first slot lent to the sink in place during its call; -1 when none. */
   private lentFrom = -1;
 
@@ -65,6 +94,10 @@ export class DelayLink {
    * @param spec - bandwidth (bits/s, > 0) and latency (ns, >= 0)
    * @param sink - where arrivals go (replaceable: {@link DelayLink.sink})
    * @param capacity - queued frames at most (a power of two)
+   * @param wire - the shared wire clock: arrival times of what this link is handed and of what
+   *   it hands over
+   * @param overhead - bytes each frame costs on the wire beyond its own (default 0, a DMA or
+   *   memory copy; {@link ETHERNET_OVERHEAD_BYTES} for an Ethernet link)
    */
   constructor(
     private readonly pool: PacketPool,
@@ -72,6 +105,7 @@ export class DelayLink {
     public sink: LinkSink,
     capacity = 1 << 14,
     private readonly wire: WireClock | null = null,
+    overhead = 0,
   ) {
     if (!(spec.bandwidth > 0) || !(spec.latency >= 0)) {
       throw new BypassError(
@@ -85,6 +119,13 @@ export class DelayLink {
         `link capacity must be a power of two, got ${capacity}`,
       );
     }
+    if (!(overhead >= 0)) {
+      throw new BypassError(
+        'ERR_INVALID_ARGUMENT',
+        `a link's per-frame overhead must be >= 0 bytes, got ${overhead}`,
+      );
+    }
+    this.overhead = overhead;
     this.latency = spec.latency;
     this.nsPerByte = 8e9 / spec.bandwidth;
     this.handles = new Int32Array(capacity);
@@ -101,8 +142,10 @@ export class DelayLink {
   }
 
   /**
-   * Puts `pkts[start .. start+count)` on the wire at `now`; the link owns them from then on.
-   * Frames beyond the queue's capacity are dropped as `link-queue-full`.
+   * Puts `pkts[start .. start+count)` on the wire; the link owns them from then on. Each frame
+   * is there at its own arrival time when the wire clock has one for it (`pkts` is the array
+   * being handed over), else at `now`. Frames beyond the queue's capacity are dropped as
+   * `link-queue-full`.
    */
   push(pkts: Int32Array, start: number, count: number, now: number): void {
     const room = this.mask + 1 - (this.head - this.tail);
@@ -121,15 +164,33 @@ export class DelayLink {
     const mask = this.mask;
     const nsPerByte = this.nsPerByte;
     const latency = this.latency;
+    const overhead = this.overhead;
     let head = this.head;
     let t = this.busyUntil > now ? this.busyUntil : now;
-    for (let i = 0; i < n; i++) {
-      const h = pkts[start + i] as number;
-      t += (length[h] as number) * nsPerByte;
-      const slot = head & mask;
-      handles[slot] = h;
-      due[slot] = t + latency;
-      head++;
+    const wire = this.wire;
+    const times = wire !== null && wire.timesFor === pkts ? wire.times : null;
+    if (times === null) {
+      for (let i = 0; i < n; i++) {
+        const h = pkts[start + i] as number;
+        t += ((length[h] as number) + overhead) * nsPerByte;
+        const slot = head & mask;
+        handles[slot] = h;
+        due[slot] = t + latency;
+        head++;
+      }
+    } else {
+      // Store-and-forward per frame: each one starts when the link is free and it has arrived.
+      t = this.busyUntil;
+      for (let i = 0; i < n; i++) {
+        const h = pkts[start + i] as number;
+        const at = times[start + i] as number;
+        if (at > t) t = at;
+        t += ((length[h] as number) + overhead) * nsPerByte;
+        const slot = head & mask;
+        handles[slot] = h;
+        due[slot] = t + latency;
+        head++;
+      }
     }
     this.head = head;
     this.busyUntil = t;
@@ -151,11 +212,9 @@ export class DelayLink {
 
   private deliverUntil(limit: number, now: number): number {
     let total = 0;
-    const out = this.out;
     const due = this.due;
-    const handles = this.handles;
     const mask = this.mask;
-    const cap = out.length;
+    const cap = this.out.length;
     // Due times never decrease along the queue (a frame cannot start before the previous one
     // left, and the latency is the link's): when the last frame of a chunk is due, so is the
     // whole chunk, and its latest arrival is that last frame's.
@@ -163,14 +222,17 @@ export class DelayLink {
       const tail = this.tail;
       const queued = this.head - tail;
       let n = queued < cap ? queued : cap;
+      // A flush hands over at `now` what is not due yet: the frames due by `now` first, with
+      // their own times, then the rest, all at `now`.
+      const cut = (due[tail & mask] as number) > now ? limit : limit < now ? limit : now;
       let latest = due[(tail + n - 1) & mask] as number;
-      if (latest > limit) {
+      if (latest > cut) {
         // Only part of the chunk is due: find where it ends (binary search on sorted times).
         let lo = 1;
         let hi = n - 1;
         while (lo < hi) {
           const mid = (lo + hi + 1) >>> 1;
-          if ((due[(tail + mid - 1) & mask] as number) <= limit) lo = mid;
+          if ((due[(tail + mid - 1) & mask] as number) <= cut) lo = mid;
           else hi = mid - 1;
         }
         n = lo;
@@ -178,27 +240,58 @@ export class DelayLink {
       }
       this.tail = tail + n;
       total += n;
-      if (this.wire !== null) {
-        this.wire.now = latest < now ? latest : now;
-      }
-      // The same chunks either way; one that does not wrap is read in place, not copied.
-      const first = tail & mask;
-      if (first + n <= mask + 1) {
-        // Nested deliveries keep the outermost (lowest) lent slot: the check covers them all.
-        const lent = this.lentFrom;
-        if (lent < 0) this.lentFrom = tail;
-        try {
-          this.sink(handles, first, n);
-        } finally {
-          this.lentFrom = lent;
-        }
-      } else {
-        for (let i = 0; i < n; i++) out[i] = handles[(tail + i) & mask] as number;
-        this.sink(out, 0, n);
-      }
+      this.handOver(tail, n, latest <= now ? latest : now, latest <= now);
     }
     this.delivered += total;
     return total;
+  }
+
+  /**
+   * Hands `n` frames from ring counter `tail` to the sink at `at` (their latest arrival), each
+   * with its own arrival time on the wire clock when `ownTimes` (else all at `at`): in place
+   * when they do not wrap around the ring's end, else through `out` (times in `outDue`).
+   * Deliveries nest: the previous times come back afterwards.
+   */
+  private handOver(tail: number, n: number, at: number, ownTimes: boolean): void {
+    const mask = this.mask;
+    const handles = this.handles;
+    const wire = this.wire;
+    const prevTimes = wire === null ? null : wire.times;
+    const prevFor = wire === null ? null : wire.timesFor;
+    if (wire !== null) wire.now = at;
+    const first = tail & mask;
+    // Nested deliveries keep the outermost (lowest) lent slot: the check covers them all.
+    const lent = this.lentFrom;
+    try {
+      if (first + n <= mask + 1) {
+        if (wire !== null) {
+          wire.times = ownTimes ? this.due : null;
+          wire.timesFor = ownTimes ? handles : null;
+        }
+        if (lent < 0) this.lentFrom = tail;
+        this.sink(handles, first, n);
+      } else {
+        const out = this.out;
+        const due = this.due;
+        const outDue = this.outDue;
+        for (let i = 0; i < n; i++) {
+          const slot = (tail + i) & mask;
+          out[i] = handles[slot] as number;
+          outDue[i] = due[slot] as number;
+        }
+        if (wire !== null) {
+          wire.times = ownTimes ? outDue : null;
+          wire.timesFor = ownTimes ? out : null;
+        }
+        this.sink(out, 0, n);
+      }
+    } finally {
+      this.lentFrom = lent;
+      if (wire !== null) {
+        wire.times = prevTimes;
+        wire.timesFor = prevFor;
+      }
+    }
   }
 
   /** Drops everything on the wire with `reason` (the far end vanished); returns how many. */

@@ -5,6 +5,7 @@ import type { EventLog, LoggedEvent } from '../sim/EventLog.js';
 import { FlowFrameReader } from '../traffic/FlowFrameReader.js';
 import type { FlowFrameWriter } from '../traffic/FlowFrameWriter.js';
 import { FLOODED_ELSEWHERE, FLOW_MARK_BASE, FlowState } from '../traffic/FlowState.js';
+import type { WireClock } from './DelayLink.js';
 import { COPY_MARK } from './VirtualSwitch.js';
 
 /** Where a flow's frames come from and go to, resolved by the world. */
@@ -46,7 +47,7 @@ export function flowMark(pool: PacketPool, h: number): number {
  *
  * @example
  * ```ts
- * const book = new FlowBook(pool, log, () => scheduler.now(), () => world.now, bucketNs, buckets);
+ * const book = new FlowBook(pool, log, () => scheduler.now(), wire, () => origin, bucketNs, buckets);
  * pool.onDrop = (_p, pkts, s, n, reason) => book.onDrop(pkts, s, n, reason);
  * ```
  */
@@ -66,8 +67,10 @@ export class FlowBook {
     private readonly log: EventLog,
     /** Scheduler time (for drop episodes). */
     private readonly clock: () => number,
-    /** Scenario time of the frames being handed over now. */
-    private readonly wireTime: () => number,
+    /** The wire clock: arrival times (scheduler time) of the frames being handed over now. */
+    private readonly wire: WireClock,
+    /** Scheduler time of the scenario's time 0 (wire times minus it are scenario times). */
+    private readonly origin: () => number,
     private readonly bucketNs: number,
     private readonly buckets: number,
   ) {}
@@ -109,15 +112,25 @@ export class FlowBook {
     }
   }
 
+  /** Scenario time of the frames being handed over now (the latest of a burst). */
+  private wireTime(): number {
+    return this.wire.now - this.origin();
+  }
+
   /**
    * The receive side of endpoint `ep`: counts each flow frame at its destination, frees what
    * is not a flow frame, drops a flow's original that ended elsewhere (`flooded-elsewhere`).
+   * A frame handed over by a wire counts at its own arrival time (the wire clock's per-frame
+   * times); a burst a guest polled from its receive ring, at the poll's time.
    */
   receiver(ep: number): BurstSink {
     return (pkts, start, count) => {
       const pool = this.pool;
       const marks = pool.mark;
-      const now = this.wireTime();
+      const wire = this.wire;
+      const origin = this.origin();
+      const now = wire.now - origin;
+      const times = wire.timesFor === pkts ? wire.times : null;
       const end = start + count;
       for (let i = start; i < end; i++) {
         const h = pkts[i] as number;
@@ -135,7 +148,7 @@ export class FlowBook {
                 // counting does not touch the pool's free list, so the frees end the same.
                 let j = i + 1;
                 while (j < end && marks[pkts[j] as number] === m) j++;
-                flow.receiveRun(pkts, i, j, now);
+                flow.receiveRun(pkts, i, j, now, times, origin);
                 pool.freeBurst(pkts, i, j - i);
                 i = j - 1;
                 continue;

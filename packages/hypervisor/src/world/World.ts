@@ -7,6 +7,7 @@ import type { NicModelFactory } from '../run/RunOptions.js';
 import { EventLog, type LoggedEvent } from '../sim/EventLog.js';
 import { FlowAddress } from '../traffic/FlowFrameAddress.js';
 import { FlowFrameWriter } from '../traffic/FlowFrameWriter.js';
+import { WireTimedCapture } from '../capture/WireTimedCapture.js';
 import { DelayLink, type WireClock } from './DelayLink.js';
 import { FlowBook, flowMark } from './FlowBook.js';
 import { logNetdevEvent } from './NetdevEventLog.js';
@@ -45,7 +46,7 @@ export class World {
   readonly pool: PacketPool;
   readonly random: SeededRandom;
   readonly log: EventLog;
-  readonly wire: WireClock = { now: 0 };
+  readonly wire: WireClock = { now: 0, times: null, timesFor: null };
   readonly hosts = new Map<string, Host>();
   readonly network: VirtualSwitch;
   readonly peers = new Map<string, Peer>();
@@ -96,7 +97,8 @@ export class World {
       this.pool,
       this.log,
       () => this.scheduler.now(),
-      () => this.wire.now - this.origin,
+      this.wire,
+      () => this.origin,
       this.bucketNs,
       this.buckets,
     );
@@ -238,8 +240,10 @@ export class World {
   }
 
   private setupSwitch(sw: VirtualSwitch, capture: FrameCapture | undefined): void {
-    if (capture !== undefined) sw.capture = capture;
-    // Capture timestamps on the scenario's clock (the boot's few frames at 0).
+    // Capture timestamps on the scenario's clock (the boot's few frames at 0), each frame a wire
+    // hands over at its own arrival time.
+    if (capture !== undefined)
+      sw.capture = new WireTimedCapture(capture, this.wire, () => this.origin);
     sw.clock = () => Math.max(0, this.wire.now - this.origin);
     sw.floodPreference = (h) => this.towardTarget(sw, h);
   }
