@@ -1,11 +1,12 @@
 import type { PacketPool } from '@bypass/core';
 import type { LinkSpec } from '../scenario/Scenario.js';
-import { DelayLink, type LinkSink, type WireClock } from './DelayLink.js';
+import { DelayLink, ETHERNET_OVERHEAD_BYTES, type LinkSink, type WireClock } from './DelayLink.js';
 import type { Host } from './Host.js';
 
 /**
  * A traffic endpoint plugged into a host's virtual switch (a client VM, a load generator): one
- * port, a wire each way, and a receiver that counts what arrives.
+ * port, an Ethernet wire each way (each frame costs {@link ETHERNET_OVERHEAD_BYTES} more on it),
+ * and a receiver that counts what arrives.
  *
  * @example
  * ```ts
@@ -27,7 +28,7 @@ export class Peer {
     private readonly wire: WireClock,
     receive: LinkSink,
   ) {
-    this.down = new DelayLink(pool, spec, receive, 1 << 14, wire);
+    this.down = new DelayLink(pool, spec, receive, 1 << 14, wire, ETHERNET_OVERHEAD_BYTES);
     this.port = host.switch.addPort('peer', name, (p, s, n) => this.down.push(p, s, n, wire.now));
     this.up = new DelayLink(
       pool,
@@ -35,6 +36,7 @@ export class Peer {
       (p, s, n) => host.switch.ingress(this.port, p, s, n),
       1 << 14,
       wire,
+      ETHERNET_OVERHEAD_BYTES,
     );
     host.switch.setStatic(mac, this.port);
   }

@@ -8,7 +8,7 @@ import { EventLog, type LoggedEvent } from '../sim/EventLog.js';
 import { FlowAddress } from '../traffic/FlowFrameAddress.js';
 import { FlowFrameWriter } from '../traffic/FlowFrameWriter.js';
 import { WireTimedCapture } from '../capture/WireTimedCapture.js';
-import { DelayLink, type WireClock } from './DelayLink.js';
+import { DelayLink, ETHERNET_OVERHEAD_BYTES, type WireClock } from './DelayLink.js';
 import { FlowBook, flowMark } from './FlowBook.js';
 import { logNetdevEvent } from './NetdevEventLog.js';
 import { FLOW_MARK_BASE, type FlowState } from '../traffic/FlowState.js';
@@ -288,6 +288,7 @@ export class World {
       (p, s, n) => this.network.ingress(netPort, p, s, n),
       1 << 14,
       this.wire,
+      ETHERNET_OVERHEAD_BYTES,
     );
     const down = new DelayLink(
       this.pool,
@@ -295,6 +296,7 @@ export class World {
       (p, s, n) => host.switch.ingress(host.uplinkPort, p, s, n),
       1 << 14,
       this.wire,
+      ETHERNET_OVERHEAD_BYTES,
     );
     host.uplinkPort = host.switch.addPort('uplink', 'uplink', (p, s, n) =>
       up.push(p, s, n, this.wire.now),

@@ -8,7 +8,7 @@ import { World } from '../../src/world/World.js';
 // 25 Gbit/s 2 us (Ethernet: 24 bytes per frame more, preamble + SFD 8, FCS 4, IFG 12).
 
 /** Bytes a frame costs on a peer wire beyond its own. */
-const PEER_OVERHEAD = 0;
+const PEER_OVERHEAD = 24;
 
 /** ns per byte at 25 Gbit/s. */
 const NS_PER_BYTE_25G = 8e9 / 25e9;
