@@ -199,6 +199,31 @@ test('a re-plugged sub-device gets the configuration replayed in DPDK order, the
     'vlan 10 true',
     'vlan 20 true',
     'start',
+    // rte_eth_dev_start on the sub-device: eth_dev_config_restore after its dev_start
+    'mac 00:15:5d:00:00:10',
+    'mac+ 00:15:5d:00:00:11 1',
+    'mac+ 00:15:5d:00:00:12 2',
+    'promiscuous true',
+    'allmulticast true',
+  ]);
+});
+
+test('a restart re-applies promiscuous to the sub-devices (rte_eth_dev_start config restore)', (t) => {
+  const { fs, sub } = started();
+  fs.setPromiscuous(true);
+  fs.stop();
+  const a = sub('net_fakeA');
+  a.calls.length = 0;
+  fs.start();
+  t.true(fs.promiscuous);
+  // the sub-device's own start restores its modes; the fail-safe's restore then re-sets the MAC
+  // through fs_mac_addr_set, and finds the modes already set (rte_eth_promiscuous_enable: no-op)
+  t.deepEqual(a.calls, [
+    'start',
+    `mac ${a.macAddr.toString()}`,
+    'promiscuous true',
+    'allmulticast false',
+    `mac ${a.macAddr.toString()}`,
   ]);
 });
 

@@ -98,6 +98,25 @@ test('promiscuous and all-multicast widen the redirect and set the remote flags,
   t.deepEqual(delivered, [w.pool.mark[after[0] as number]]); // the remote has its traffic back
 });
 
+test('promiscuous survives stop/start: the restore sets the flags again without stacking references', (t) => {
+  const { eth1, tap } = setup();
+  tap.configure(1, 1);
+  tap.start();
+  tap.setPromiscuous(true);
+  tap.setAllmulticast(true);
+  for (let i = 0; i < 3; i++) {
+    tap.stop();
+    tap.start();
+  }
+  t.true(tap.promiscuous);
+  t.is(eth1.promiscuity, 1);
+  t.is(tap.netdev.promiscuity, 1);
+  tap.setPromiscuous(false);
+  tap.setAllmulticast(false);
+  t.is(eth1.flags & (IFF.PROMISC | IFF.ALLMULTI), 0);
+  t.is(tap.netdev.promiscuity, 0);
+});
+
 test('starting the TAP brings a down remote up and closing takes it down again', (t) => {
   const w = new World();
   const eth1 = w.netvsc('eth1', mac(1));

@@ -3,17 +3,46 @@ import { MacAddress } from '@bypass/core';
 import { NDIS_PACKET_TYPE } from '../../src/kernel/exports.js';
 import { PmdWorld } from './world.js';
 
-test('start sets the RNDIS filter (directed, broadcast, all-multicast); stop clears it', (t) => {
+test('start leaves the RNDIS filter at directed + broadcast (config restore); stop clears it', (t) => {
   const w = new PmdWorld();
   const p = w.up();
+  w.settle();
+  // hn_dev_start sets directed|broadcast|all-multicast, then eth_dev_config_restore's
+  // all-multicast step (off) sets directed|broadcast
+  t.is(w.host.packetFilter, NDIS_PACKET_TYPE.DIRECTED | NDIS_PACKET_TYPE.BROADCAST);
+  p.stop();
+  w.settle();
+  t.is(w.host.packetFilter, 0);
+  p.setAllmulticast(true);
+  p.start();
   w.settle();
   t.is(
     w.host.packetFilter,
     NDIS_PACKET_TYPE.DIRECTED | NDIS_PACKET_TYPE.BROADCAST | NDIS_PACKET_TYPE.ALL_MULTICAST,
   );
-  p.stop();
+});
+
+test('promiscuous survives stop/start: the VF stays promiscuous, the host filter ends as DPDK leaves it', (t) => {
+  const w = new PmdWorld();
+  const { vfPort } = w.vfReady();
+  const p = w.up();
+  p.setPromiscuous(true);
   w.settle();
-  t.is(w.host.packetFilter, 0);
+  t.is(w.host.packetFilter, NDIS_PACKET_TYPE.PROMISCUOUS);
+  p.stop();
+  p.start();
+  w.settle();
+  t.true(p.promiscuous);
+  t.true(vfPort.promiscuous);
+  t.is(vfPort.vf.promiscuity, 1);
+  // DPDK: the promiscuous restore sets PROMISCUOUS, the all-multicast restore (off) that follows
+  // writes directed|broadcast over it (hn_dev_allmulticast_disable)
+  t.is(w.host.packetFilter, NDIS_PACKET_TYPE.DIRECTED | NDIS_PACKET_TYPE.BROADCAST);
+  // the VF holds one promiscuity reference however often the port restarted
+  p.stop();
+  p.start();
+  p.setPromiscuous(false);
+  t.is(vfPort.vf.promiscuity, 0);
 });
 
 test('promiscuous and all-multicast go to the host filter and cascade to the VF', (t) => {

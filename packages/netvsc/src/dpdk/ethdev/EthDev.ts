@@ -1,4 +1,4 @@
-import { BypassError, MacAddress } from '@bypass/core';
+import { BypassError, MacAddress, isBypassError } from '@bypass/core';
 import { EventEmitter } from 'eventemitter3';
 import type { EthDevRegistry } from './EthDevRegistry.js';
 import {
@@ -270,9 +270,14 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   }
 
   /**
-   * Starts the port (`rte_eth_dev_start`); a started port stays as it is. Unless the port was
-   * configured with `lsc`, the PMD's link update runs once the port is started (with `lsc` the
-   * link is the PMD's interrupt's business).
+   * Starts the port (`rte_eth_dev_start`); a started port stays as it is. Once the PMD's start
+   * succeeded, the recorded configuration is replayed through the PMD's hooks, as
+   * `eth_dev_config_restore` does for a PMD without `get_restore_flags` (every PMD modelled
+   * here): the default MAC (`devMacAddrSet`) and the extra ones (`devMacAddrAdd`), errors
+   * ignored, then `devPromiscuous(promiscuous)` and `devAllmulticast(allmulticast)`, whichever
+   * way they are set. A refusal of either (other than `ERR_NOT_SUPPORTED`) stops the port again
+   * and is rethrown. Unless the port was configured with `lsc`, the PMD's link update runs last
+   * (with `lsc` the link is the PMD's interrupt's business).
    *
    * @throws `BypassError` `ERR_STATE` when not configured, `ERR_NO_DEVICE` when the device
    * is gone, or the PMD's refusal.
@@ -288,6 +293,13 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
     }
     this.devStart();
     this.#startedValue = true;
+    try {
+      this.#restoreConfig();
+    } catch (err) {
+      // rte_ethdev.c rte_eth_dev_start: a failed restore stops the port and fails the start
+      this.stop();
+      throw err;
+    }
     // lib/ethdev/rte_ethdev.c rte_eth_dev_start: link_update after dev_start only without lsc
     if (!this.#conf.lsc) this.devLinkUpdate();
   }
@@ -734,6 +746,40 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   /** Sets the recorded MTU without calling the PMD (probe-time initialisation). */
   protected initMtu(mtu: number): void {
     this.#mtuValue = mtu;
+  }
+
+  /**
+   * rte_ethdev.c eth_dev_config_restore (RTE_ETH_RESTORE_ALL, no RTE_ETH_DEV_NOLIVE_MAC_ADDR):
+   * the hooks are called directly, even when the mode is already as recorded.
+   */
+  #restoreConfig(): void {
+    // rte_ethdev.c eth_dev_mac_restore: default then extra addresses; the PMD's answer is ignored
+    const macs = this.#macs;
+    try {
+      this.devMacAddrSet(macs[0] as MacAddress);
+    } catch {
+      // ignored, as DPDK ignores mac_addr_set's return value here
+    }
+    for (let i = 1; i < macs.length; i++) {
+      const mac = macs[i];
+      if (mac === null || mac === undefined) continue;
+      try {
+        this.devMacAddrAdd(mac, i, this.macPoolOf(i));
+      } catch {
+        // ignored, as DPDK ignores mac_addr_add's return value here
+      }
+    }
+    // rte_ethdev.c eth_dev_promiscuous_restore then eth_dev_allmulticast_restore: -ENOTSUP is fine
+    try {
+      this.devPromiscuous(this.#promisc);
+    } catch (err) {
+      if (!isBypassError(err, 'ERR_NOT_SUPPORTED')) throw err;
+    }
+    try {
+      this.devAllmulticast(this.#allmulti);
+    } catch (err) {
+      if (!isBypassError(err, 'ERR_NOT_SUPPORTED')) throw err;
+    }
   }
 
   #requireAlive(what: string): void {

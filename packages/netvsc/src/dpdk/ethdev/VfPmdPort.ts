@@ -97,6 +97,11 @@ export class VfPmdPort extends EthDev {
   private readonly burstLinkCheck: boolean;
   /** The link status last recorded (what the burst check compares). */
   private linkStatus = false;
+  /** The port holds one promiscuity / all-multicast reference on the VF netdev. */
+  private promiscHeld = false;
+  private allmultiHeld = false;
+  /** Extra unicast addresses the port added to the VF netdev. */
+  private readonly extraMacs = new Set<number>();
 
   /**
    * @throws `BypassError` `ERR_BUSY` when the VF is registered as a kernel netdev,
@@ -191,12 +196,17 @@ export class VfPmdPort extends EthDev {
     this.syncLink();
   }
 
+  // mlx4_rxmode.c: a mode flag, not a count: ethdev's start-time restore sets it again
   protected override devPromiscuous(on: boolean): void {
+    if (on === this.promiscHeld) return;
     this.vf.setPromiscuity(on ? 1 : -1);
+    this.promiscHeld = on;
   }
 
   protected override devAllmulticast(on: boolean): void {
+    if (on === this.allmultiHeld) return;
     this.vf.setAllmulti(on ? 1 : -1);
+    this.allmultiHeld = on;
   }
 
   protected override devMtuSet(mtu: number): void {
@@ -207,11 +217,15 @@ export class VfPmdPort extends EthDev {
     this.vf.setMacAddress(mac);
   }
 
+  // mlx4_ethdev.c mlx4_mac_addr_add: a table slot, so adding it again (the restore) changes nothing
   protected override devMacAddrAdd(mac: MacAddress): void {
+    if (this.extraMacs.has(mac.value)) return;
     this.vf.addUnicastAddress(mac);
+    this.extraMacs.add(mac.value);
   }
 
   protected override devMacAddrRemove(mac: MacAddress): void {
+    if (!this.extraMacs.delete(mac.value)) return;
     this.vf.removeUnicastAddress(mac);
   }
 

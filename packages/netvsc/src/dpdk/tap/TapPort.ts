@@ -101,6 +101,8 @@ export class TapPort extends EthDev {
   private filter: number[] = [];
   private nsSub: Subscription | null = null;
   private remoteFlags: TapRemoteFlags | null = null;
+  /** The TAP netdev's IFF_PROMISC as the port set it. */
+  private tapPromisc = false;
   private readonly handler = (
     dev: NetDevice,
     pkts: Int32Array,
@@ -234,9 +236,13 @@ export class TapPort extends EthDev {
     this.refreshLink();
   }
 
+  // rte_eth_tap.c tap_promisc_enable/disable: IFF_PROMISC set or cleared, so applying it twice
+  // (ethdev's start-time restore) changes nothing
   protected override devPromiscuous(on: boolean): void {
     if (this.remoteDev !== null) this.remoteFlags?.promiscuous(on);
+    if (on === this.tapPromisc) return;
     this.netdev.setPromiscuity(on ? 1 : -1);
+    this.tapPromisc = on;
   }
 
   protected override devAllmulticast(on: boolean): void {

@@ -32,26 +32,21 @@ export class TapRemoteFlags {
     if (!this.dev.isUp) this.dev.open();
   }
 
-  /** Adds or drops the TAP's promiscuity reference on the remote. */
+  /**
+   * Holds or drops the TAP's one promiscuity reference on the remote (tap_promisc_enable sets
+   * IFF_PROMISC, a flag: setting it twice is setting it once).
+   */
   promiscuous(on: boolean): void {
-    if (on) {
-      this.dev.setPromiscuity(1);
-      this.promiscRefs++;
-    } else if (this.promiscRefs > 0) {
-      this.dev.setPromiscuity(-1);
-      this.promiscRefs--;
-    }
+    if (on === this.promiscRefs > 0) return;
+    this.dev.setPromiscuity(on ? 1 : -1);
+    this.promiscRefs = on ? 1 : 0;
   }
 
-  /** Adds or drops the TAP's all-multicast reference on the remote. */
+  /** Holds or drops the TAP's one all-multicast reference on the remote (IFF_ALLMULTI). */
   allmulticast(on: boolean): void {
-    if (on) {
-      this.dev.setAllmulti(1);
-      this.allmultiRefs++;
-    } else if (this.allmultiRefs > 0) {
-      this.dev.setAllmulti(-1);
-      this.allmultiRefs--;
-    }
+    if (on === this.allmultiRefs > 0) return;
+    this.dev.setAllmulti(on ? 1 : -1);
+    this.allmultiRefs = on ? 1 : 0;
   }
 
   /** Puts the remote back as it was when the TAP took it over. */
