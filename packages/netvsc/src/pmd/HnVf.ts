@@ -1,5 +1,6 @@
 import {
   ARPHRD,
+  BypassError,
   NS_PER_S,
   NS_PER_US,
   isBypassError,
@@ -57,8 +58,10 @@ export interface HnVfOwner {
  *   message, at init, and by a PCI hot-add (retried every 1 s, up to 120 times, until the PCI
  *   device has a network interface with the netvsc MAC).
  * - Association withdrawn (hn_vf_remove_unlocked): back to synthetic, the VF stays attached.
- * - Start/stop (hn_vf_start / hn_vf_stop): stop switches to synthetic before stopping the VF;
- *   start starts it and switches back when the host reports it.
+ * - Start/stop (hn_vf_start / hn_vf_stop): stop switches to synthetic before stopping the VF
+ *   (still switched if that message could not be sent); start starts it and switches back when
+ *   the host reports it, and fails (VF stopped again) when the switch cannot be sent.
+ * - Hot-add gate: a PCI add is looked at only while the VF state is `unknown` or `removed`.
  * - Removal (the VF's `intr_rmv`, hn_remove_delayed, 1 us later): synthetic, release ownership,
  *   stop, close (the port id is released). Recovering: synthetic, VF kept; recovered: back to the
  *   VF if the netvsc port is started; recovery failed: removal.
@@ -70,6 +73,10 @@ export class HnVf {
   vspReported = false;
   /** The datapath was switched to the VF. */
   switched = false;
+  /**
+   * hn_var.h vf_state as DPDK assigns it: `unknown` at init, `configured` by hn_vf_configure,
+   * `started` on the hot-add path only, `removed` by hn_remove_delayed; never `stopped`.
+   */
   state: HnVfState = 'unknown';
   /** The VF's counters while it belonged to the port. */
   readonly folder = new EthStatsFolder();
@@ -141,15 +148,23 @@ export class HnVf {
     this.state = 'configured';
   }
 
-  /** hn_vf_start; a VF that fails to start fails the netvsc start (the error is rethrown). */
+  /**
+   * hn_vf_start; a VF that fails to start fails the netvsc start (the error is rethrown), and so
+   * does a datapath switch that cannot be sent: the VF is stopped again and the start refused
+   * with `ERR_BUSY` (hn_vf_start returns hn_nvs_set_datapath's error).
+   */
   start(): void {
     const vf = this.vfPort;
     if (vf !== null) {
+      // hn_vf.c hn_vf_start leaves vf_state alone (only configure, hot-add and removal set it)
       vf.start();
-      this.state = 'started';
       if (this.vspReported && !this.switched && !this.switchTo(true)) {
         vf.stop();
-        this.state = 'stopped';
+        throw new BypassError(
+          'ERR_BUSY',
+          `Port ${this.owner.port.portId}: Failed to switch to VF (NVSP SWITCH_DATA_PATH not sent); ` +
+            'start the port again once the VMBus channel drains',
+        );
       }
     }
     const hp = this.hotplug;
@@ -163,9 +178,12 @@ export class HnVf {
     this.busSub = null;
     const vf = this.vfPort;
     if (vf === null) return;
-    if (this.switched) this.switchToSynthetic();
+    // hn_vf.c hn_vf_stop: vf_vsc_switched is cleared only when the switch message went out
+    if (this.switched) {
+      if (this.owner.setDatapath(false)) this.switched = false;
+      else this.owner.log('error', 'Failed to switch to synthetic');
+    }
     vf.stop();
-    this.state = 'stopped';
   }
 
   /** hn_vf_close (with hn_dev_close's cancelling of the hot-add retries). */
@@ -277,9 +295,15 @@ export class HnVf {
     return true;
   }
 
-  /** netvsc_hotadd_callback: a PCI device appeared while started and no VF is attached. */
+  /**
+   * netvsc_hotadd_callback: a PCI device appeared while started; ignored only when the VF state
+   * is past `removed` (configured or started), as DPDK gates it, so a VF attached but never
+   * configured does not stop the retry loop.
+   */
   private onBusEvent(e: BusEvent): void {
-    if (e.kind !== 'add' || e.device.pci === null || this.vfPort !== null) return;
+    if (e.kind !== 'add' || e.device.pci === null) return;
+    // hn_ethdev.c netvsc_hotadd_callback: skipped when vf_state > vf_removed
+    if (this.state !== 'unknown' && this.state !== 'removed') return;
     const address = e.device.pci.address;
     let retries = 0;
     const retry = (): void => {

@@ -1,5 +1,8 @@
 import test from 'ava';
 import { MacAddress, isBypassError } from '@bypass/core';
+import { NDIS_PACKET_TYPE } from '../../src/kernel/exports.js';
+import { NVSP_MSG } from '../../src/nvsp/NvspConstants.js';
+import type { NetvscPmdPort } from '../../src/pmd/exports.js';
 import { PmdWorld, VF_ADDR } from './world.js';
 
 test('VF arrives before: attached at init, switched only at start, TX and RX on the VF', (t) => {
@@ -198,7 +201,7 @@ test('down/up: stop switches to synthetic before stopping the VF; start switches
   t.deepEqual(switchedAtVfStop, [false]);
   t.is(p.pmdStats.datapathSwitches, before + 1);
   t.false(vfPort.started);
-  t.is(p.vfState, 'stopped');
+  t.is(p.vfState, 'configured', 'hn_vf_stop leaves vf_state alone');
   w.settle();
   t.is(w.host.dataPath, 'synthetic');
   p.start();
@@ -276,4 +279,68 @@ test('channel rescinded (host servicing): removed, link down, intr_lsc only with
   t.is(w.send(1), 0);
   t.is(w.drops.get('no-device'), 2);
   t.is(p.statsGet().oerrors, 2);
+});
+
+/** Makes the port's NVSP SWITCH_DATA_PATH sends fail (ring full) while `failing()` says so. */
+function failSwitch(p: NetvscPmdPort, failing: () => boolean): void {
+  const post = p.client.post.bind(p.client);
+  p.client.post = (msg) =>
+    msg.type === NVSP_MSG.SWITCH_DATA_PATH && failing() ? 'full' : post(msg);
+}
+
+test('start fails when the switch to the VF cannot be sent: VF stopped, filter 0 (hn_vf_start, hn_dev_start)', (t) => {
+  const w = new PmdWorld();
+  const { vfPort } = w.vfReady();
+  const p = w.probe();
+  p.configure(1, 1);
+  failSwitch(p, () => true);
+  t.throws(() => p.start(), { code: 'ERR_BUSY', message: /Failed to switch to VF/ });
+  t.false(p.started);
+  t.false(vfPort.started);
+  t.false(p.vfSwitched);
+  w.settle();
+  t.is(w.host.packetFilter, 0);
+});
+
+test('stop whose switch to synthetic cannot be sent stays switched; the next start sends no switch (hn_vf_stop)', (t) => {
+  const w = new PmdWorld();
+  const { vfPort } = w.vfReady();
+  const p = w.up();
+  t.true(p.vfSwitched);
+  let failing = true;
+  failSwitch(p, () => failing);
+  p.stop();
+  t.false(vfPort.started);
+  t.true(p.vfSwitched, 'vf_vsc_switched is cleared only when the message went out');
+  failing = false;
+  const before = p.pmdStats.datapathSwitches;
+  p.start();
+  t.is(p.pmdStats.datapathSwitches, before, 'already switched: no NVSP 129');
+  t.true(vfPort.started);
+  w.settle();
+  t.is(w.host.packetFilter, NDIS_PACKET_TYPE.DIRECTED | NDIS_PACKET_TYPE.BROADCAST);
+});
+
+test('hot-add gate on vf_state: after a VF whose hot-add start failed (state configured), a PCI add is ignored', (t) => {
+  const w = new PmdWorld();
+  const p = w.up();
+  w.plugVf();
+  w.advanceMs(1000);
+  const vfPort = w.registry.getByName(VF_ADDR);
+  t.not(vfPort, undefined);
+  (vfPort as NonNullable<typeof vfPort>).start = () => {
+    throw new Error('VF refuses to start');
+  };
+  w.host.sendVfAssociation(true, 1);
+  w.settle();
+  w.send(1);
+  t.is(p.vfPort, null, 'detached after the failed start');
+  t.is(p.vfState, 'configured', 'hn_vf_configure set it; the detach leaves it');
+  w.plugVf('0002:00:03.0');
+  w.advanceMs(2000);
+  t.is(
+    w.registry.getByName('0002:00:03.0'),
+    undefined,
+    'netvsc_hotadd_callback: vf_state > vf_removed',
+  );
 });
