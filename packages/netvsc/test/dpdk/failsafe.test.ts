@@ -5,6 +5,7 @@ import {
   ETH_OFFLOAD,
   FailsafePort,
   SubDevState,
+  replayConfiguration,
   selectTxSubDevice,
   type EthDev,
 } from '../../src/dpdk/exports.js';
@@ -683,4 +684,36 @@ test('an operation failing with ERR_NO_DEVICE on a sub-device flags it for remov
   t.is(fs.txSubDevice?.sid, 1);
   w.advanceMs(2000);
   t.is(fs.subDevices[0]?.state, SubDevState.UNDEFINED);
+});
+
+test('unconfigured fail-safe: a sub-device probed by the upkeep takes TX at once (failsafe_eal_init -> fs_switch_dev)', (t) => {
+  const { w, fs, live } = setup('dev(net_fakeA),dev(net_fakeB)', ['net_fakeB']);
+  t.is(fs.txSubDevice?.sid, 1);
+  live.add('net_fakeA');
+  w.advanceMs(2000);
+  t.deepEqual(states(fs), [SubDevState.PROBED, SubDevState.PROBED]);
+  t.is(fs.txSubDevice?.sid, 0);
+});
+
+test("with lsc, the fail-safe link update calls each sub-device's link_update op (fs_link_update)", (t) => {
+  const { fs, sub } = started(undefined, undefined, { lsc: true });
+  const a = sub('net_fakeA');
+  const b = sub('net_fakeB');
+  a.linkUpdates = 0;
+  b.linkUpdates = 0;
+  a.setHwLink(false); // its intr_lsc runs fs_link_update
+  t.is(a.linkUpdates, 1);
+  t.is(b.linkUpdates, 1);
+  t.false(fs.storedLink.status);
+});
+
+test('the multicast list is replayed only when the fail-safe has one (fs_eth_dev_conf_apply)', (t) => {
+  const { sub } = setup();
+  const a = sub('net_fakeA');
+  const b = sub('net_fakeB');
+  b.setMcAddrList([MacAddress.parse('01:00:5e:00:00:01')]);
+  b.refuse.add('mc');
+  const steps = replayConfiguration({ port: a, linkUp: false, macPool: () => 0 }, b);
+  t.false(steps.includes('multicast'));
+  t.is(b.mcAddrs.length, 1);
 });

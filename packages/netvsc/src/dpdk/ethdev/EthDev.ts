@@ -372,6 +372,22 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   }
 
   /**
+   * The PMD's own `link_update` op, for a port that drives this one as a sub-device:
+   * failsafe_ops.c fs_link_update calls its sub-devices' op directly, so the link is refreshed
+   * even on a started port configured with `lsc` (where {@link EthDev.linkGet} returns the
+   * recorded link). Nothing on a released port.
+   *
+   * @example
+   * ```ts
+   * sub.subDeviceLinkUpdate(); // inside a parent's devLinkUpdate
+   * const link = sub.storedLink;
+   * ```
+   */
+  subDeviceLinkUpdate(): void {
+    if (this.#stateValue !== 'unused') this.devLinkUpdate();
+  }
+
+  /**
    * The PMD's own transmit function (`dev->tx_pkt_burst`), for a port that drives this one as a
    * sub-device and has already checked its own arguments (failsafe_rxtx.c: fail-safe calls its
    * sub-devices' burst functions directly). `count` must fit in `pkts` from `start`. Only the

@@ -321,7 +321,8 @@ export class FailsafePort extends EthDev {
     // refresh every active sub-device, then copy the TX sub-device's recorded link whatever the
     // port's state; with none, the link stays as it was
     for (const sub of this.subs) {
-      if (sub.state >= SubDevState.ACTIVE && sub.port !== null) sub.port.linkGet();
+      // failsafe_ops.c fs_link_update: the sub-device's link_update op itself, lsc or not
+      if (sub.state >= SubDevState.ACTIVE && sub.port !== null) sub.port.subDeviceLinkUpdate();
     }
     const tx = this.txSubDevice;
     if (tx === null || tx.port === null || tx.state < SubDevState.PROBED) return;
@@ -511,6 +512,9 @@ export class FailsafePort extends EthDev {
       for (const sub of this.subs) this.parseSub(sub);
       if (fsState < SubDevState.PROBED) return;
       for (const sub of this.subs) this.probeSub(sub);
+      // failsafe_eal.c failsafe_eal_init ends with fs_switch_dev: a newly probed sub-device can
+      // take TX at once on a port not yet configured
+      this.switchTx(null);
       if (fsState < SubDevState.ACTIVE) return;
       for (const sub of this.subs) {
         if (sub.state === SubDevState.PROBED && sub.port !== null && !sub.remove) fresh.push(sub);

@@ -84,7 +84,9 @@ export function replayConfiguration(src: ReplaySource, sub: EthDev): string[] {
     steps.push(`extra-mac ${mac.toString()}`);
   }
   const mc = fs.mcAddrs;
+  // failsafe_ether.c fs_eth_dev_conf_apply: the list is replayed only when it has an address
   if (
+    mc.length > 0 &&
     !sameList(
       mc.map((m) => m.value),
       sub.mcAddrs.map((m) => m.value),
