@@ -214,3 +214,28 @@ test('without remote, TX reaches the TAP netdev stack and what it sends arrives 
   t.is(tap.rxBurst(0, out, 0, 4), 2);
   t.is(Ethernet.dst(w.pool, out[0] as number), mac(9).value);
 });
+
+test('unequal RX and TX queue counts are refused with DPDK text (tap_dev_configure)', (t) => {
+  const { tap } = setup();
+  t.throws(() => tap.configure(2, 1), {
+    code: 'ERR_INVALID_ARGUMENT',
+    message: /number of rx queues 2 must be equal to number of tx queues 1/,
+  });
+  t.false(tap.configured);
+  tap.configure(2, 2);
+  t.true(tap.configured);
+});
+
+test('set link up/down record UP/DOWN; with lsc a start over a down remote reads UP (tap_link_set_up)', (t) => {
+  const { eth1, tap } = setup();
+  eth1.carrierOff();
+  tap.configure(1, 1, { lsc: true });
+  tap.start();
+  t.true(tap.linkGet().status, 'no link_update with lsc: the status set_link_up wrote');
+  tap.setLink(false);
+  t.false(tap.linkGet().status);
+  tap.stop();
+  tap.configure(1, 1);
+  tap.start();
+  t.false(tap.linkGet().status, 'without lsc, link_update reads the remote carrier');
+});

@@ -193,7 +193,14 @@ export class TapPort extends EthDev {
     };
   }
 
-  protected devConfigure(nbRxq: number, _nbTxq: number): void {
+  protected devConfigure(nbRxq: number, nbTxq: number): void {
+    // rte_eth_tap.c tap_dev_configure: one TX queue per RX queue
+    if (nbRxq !== nbTxq) {
+      throw new BypassError(
+        'ERR_INVALID_ARGUMENT',
+        `${this.name}: number of rx queues ${nbRxq} must be equal to number of tx queues ${nbTxq}`,
+      );
+    }
     const old = this.rings.splice(0);
     for (const r of old) this.flushRing(r);
     for (let q = 0; q < Math.max(1, nbRxq); q++) this.rings.push(new PacketRing(this.ringSize));
@@ -225,15 +232,16 @@ export class TapPort extends EthDev {
     this.refreshLink();
   }
 
-  // rte_eth_tap.c tap_link_set_up (LOCAL and REMOTE) / tap_link_set_down (LOCAL only)
+  // rte_eth_tap.c tap_link_set_up (LOCAL and REMOTE) / tap_link_set_down (LOCAL only): the link
+  // status is recorded UP / DOWN as asked; only tap_link_update reads the remote's flags
   protected override devSetLink(up: boolean): void {
+    this.recordLink(up, TAP_SPEED, true, false);
     if (up) {
       if (this.netdev.registered) this.netdev.open();
       if (this.remoteDev !== null) this.remoteFlags?.up();
     } else {
       this.netdev.close();
     }
-    this.refreshLink();
   }
 
   // rte_eth_tap.c tap_promisc_enable/disable: IFF_PROMISC set or cleared, so applying it twice
