@@ -9,6 +9,11 @@ const TWO_32 = 0x1_0000_0000;
 export const STALE_FDB = defineDropReason('stale-fdb');
 /** Frames flooded to no port at all. */
 export const NO_PORT = defineDropReason('no-port');
+/**
+ * Frames whose source MAC is a group address or all zeros: a Linux bridge drops them on
+ * ingress (`net/bridge/br_input.c` `br_handle_frame`: `!is_valid_ether_addr(h_source)`).
+ */
+export const INVALID_SRC_MAC = defineDropReason('invalid-src-mac');
 
 /** What a switch port leads to (for flooding rules and reports). */
 export type SwitchPortKind = 'peer' | 'paravirt' | 'vf' | 'uplink';
@@ -47,13 +52,26 @@ export type FloodPreference = (h: number) => number;
 export const COPY_MARK = 0x8000_0000;
 
 /**
- * A learning Ethernet switch (a hypervisor's vswitch, or the physical network between hosts):
- * source MACs are learned on ingress; unicast goes to the SR-IOV VF whose MAC filter matches
- * (the NIC's embedded switch steers before software sees the frame), else to a static entry
- * (the port the hypervisor configured for a VM NIC), else to the learned port; group addresses
- * and unknown unicast are flooded. A frame is never sent back where it came from: a learned
- * entry pointing at the ingress port is stale (the MAC moved and has not announced itself yet)
- * and the frame is dropped as `stale-fdb`.
+ * A learning Ethernet switch (a hypervisor's vswitch, or the physical network between hosts).
+ * A host's switch stands for two switches: the host bridge (`peer` and `paravirt` ports) and
+ * the SR-IOV NIC's embedded switch (`uplink` and `vf` ports).
+ *
+ * - Frames with a group or all-zero source are dropped (`invalid-src-mac`), as
+ *   `net/bridge/br_input.c` `br_handle_frame` does.
+ * - Source MACs are learned on ingress, and an entry (static ones included) moves to the port
+ *   the MAC was last seen on (`net/bridge/br_fdb.c` `br_fdb_update` moves any entry that is not
+ *   local or sticky).
+ * - Unicast entering from the uplink or a VF port goes to the VF whose MAC filter matches (the
+ *   NIC's embedded switch sees only the wire, the PF and the VFs: mlx5 legacy eswitch rules);
+ *   frames between bridge ports never reach the NIC. Then the static entry (the port the
+ *   hypervisor configured for a VM NIC), else the learned port.
+ * - Group addresses and unknown unicast are flooded; a VF port gets group frames only while a
+ *   driver listens on it ({@link VirtualSwitch.setVfListening}) and never unknown unicast (the
+ *   eswitch replicates group frames to the vports on their MC list and sends unmatched unicast
+ *   to the uplink or the PF only).
+ * - A frame is never sent back where it came from: an entry pointing at the ingress port is
+ *   stale (the MAC moved and has not announced itself yet) and the frame is dropped as
+ *   `stale-fdb`.
  *
  * While a VM NIC has a VF with its MAC filter, its paravirtual port gets no flooded copies
  * (one datapath at a time, as the seed's RFC asks of the hypervisor).
@@ -80,6 +98,10 @@ export class VirtualSwitch {
   private readonly shadow: number[] = [];
   /** Per port: the other port of the same VM NIC (paravirtual <-> VF), or -1. */
   private readonly sibling: number[] = [];
+  /** Per port: a VF port with a guest driver on its VF (gets flooded group frames). */
+  private readonly listening: boolean[] = [];
+  /** Per port: sources of frames entering here are learned (`bridge link ... learning`). */
+  private readonly learning: boolean[] = [];
   private readonly one = new Int32Array(1);
   /** Changes with every change of `learned`, `statics` or `filters` (see `ingress`). */
   private version = 0;
@@ -109,6 +131,8 @@ export class VirtualSwitch {
     this.ports.push({ id, kind, name, sink, enabled: true, capturePoint });
     this.shadow.push(-1);
     this.sibling.push(-1);
+    this.listening.push(false);
+    this.learning.push(true);
     this.srcHi.push(-1);
     this.srcLo.push(0);
     this.srcVersion.push(-1);
@@ -125,6 +149,19 @@ export class VirtualSwitch {
     this.sibling[b] = a;
   }
 
+  /**
+   * A driver is (`on`) or is no longer bound to the VF behind `vfPort`: flooded group frames go
+   * to it only meanwhile (an unassigned or unbound VF has no MC list in the NIC's eswitch).
+   */
+  setVfListening(vfPort: number, on: boolean): void {
+    if (vfPort >= 0 && vfPort < this.listening.length) this.listening[vfPort] = on;
+  }
+
+  /** Whether the sources of frames entering by `port` are learned (default: yes). */
+  setLearning(port: number, on: boolean): void {
+    if (port >= 0 && port < this.learning.length) this.learning[port] = on;
+  }
+
   /** The port `id`. */
   port(id: number): SwitchPort {
     const p = this.ports[id];
@@ -137,6 +174,7 @@ export class VirtualSwitch {
   removePort(id: number): void {
     const p = this.port(id);
     p.enabled = false;
+    this.listening[id] = false;
     this.version++;
     for (const map of [this.learned, this.statics, this.filters]) {
       for (const [mac, port] of map) if (port === id) map.delete(mac);
@@ -144,7 +182,11 @@ export class VirtualSwitch {
     for (let i = 0; i < this.shadow.length; i++) if (this.shadow[i] === id) this.shadow[i] = -1;
   }
 
-  /** The hypervisor configures `mac` as living behind `port` (a VM NIC's paravirtual port). */
+  /**
+   * The hypervisor configures `mac` as living behind `port` (a VM NIC's paravirtual port, or
+   * `bridge fdb add MAC dev TAP master`): not aged, but moved by learning like any entry that
+   * is not sticky (`br_fdb_update`).
+   */
   setStatic(mac: number, port: number): void {
     this.statics.set(mac, port);
     this.learned.delete(mac);
@@ -191,7 +233,7 @@ export class VirtualSwitch {
     return this.filters.has(mac);
   }
 
-  /** Where unicast to `mac` would go now: a port id, or -1 (flooded). */
+  /** Where unicast to `mac` entering from the uplink would go now: a port id, or -1 (flooded). */
   lookup(mac: number): number {
     return this.filters.get(mac) ?? this.statics.get(mac) ?? this.learned.get(mac) ?? -1;
   }
@@ -216,6 +258,10 @@ export class VirtualSwitch {
     if (inp !== undefined && inp.capturePoint >= 0 && this.capture !== null) {
       this.capture.record(inp.capturePoint, pool, pkts, start, count, this.clock());
     }
+    // Only frames the NIC sees (from the wire or a VF) meet its MAC filters (mlx5 legacy
+    // eswitch: FDB rules match uplink/vport traffic; bridge-to-bridge frames stay in software).
+    const filters =
+      inp !== undefined && (inp.kind === 'uplink' || inp.kind === 'vf') ? this.filters : null;
     // Decisions are cached per input port across calls (a wire hands a switch a few bursts per
     // tick, each from the same source to the same destination): `version` changes with every
     // change of the three tables, and a cached decision is used only while it is unchanged,
@@ -223,12 +269,14 @@ export class VirtualSwitch {
     const version = this.version;
     // The last source seen, as its two halves (16 and 32 bits: small integers, compared
     // without building the 48-bit number); -1 before the first frame. A source already known
-    // at this version (static, filtered, or learned on this very port) needs no lookup.
+    // at this version (static or learned on this very port) needs no lookup.
     let lastSrcHi = -1;
     let lastSrcLo = 0;
+    let srcBad = false;
     const knownSrcHi = this.srcHi[inPort] ?? -1;
     const knownSrcLo = this.srcLo[inPort] ?? 0;
     const srcKnown = this.srcVersion[inPort] === version;
+    const learn = this.learning[inPort] === true;
     // The port of the last unicast destination looked up (-1: none yet) and the table version
     // it was looked up at. A burst mostly goes to one destination: the three map lookups of a
     // 48-bit key (a heap number) are then done once per run of versions instead of per frame.
@@ -254,23 +302,28 @@ export class VirtualSwitch {
       if (srcLo !== lastSrcLo || srcHi !== lastSrcHi) {
         lastSrcHi = srcHi;
         lastSrcLo = srcLo;
-        if (srcHi & 0x100) {
-          // a group source address is never learned
+        // br_handle_frame: !is_valid_ether_addr(h_source) (group or all zeros) -> drop
+        srcBad = (srcHi & 0x100) !== 0 || (srcHi === 0 && srcLo === 0);
+        if (srcBad || !learn) {
+          // dropped below (never learned), or a port that does not learn
         } else if (
           srcKnown &&
           srcLo === knownSrcLo &&
           srcHi === knownSrcHi &&
           this.version === version
         ) {
-          // static, filtered or learned here at this version: learning again changes nothing
+          // static or learned here at this version: learning again changes nothing
         } else {
           const src = srcHi * TWO_32 + (srcLo >>> 0);
-          // Map.set of an entry to the value it has is a no-op (the order is kept too).
-          if (
-            !this.statics.has(src) &&
-            !this.filters.has(src) &&
-            this.learned.get(src) !== inPort
-          ) {
+          // br_fdb_update: an existing entry (static too, none is sticky here) moves to the
+          // port the source was seen on; a MAC filter in the NIC does not stop the learning.
+          const s = this.statics.get(src);
+          if (s !== undefined) {
+            if (s !== inPort) {
+              this.statics.set(src, inPort);
+              this.version++;
+            }
+          } else if (this.learned.get(src) !== inPort) {
             this.learned.set(src, inPort);
             this.version++;
           }
@@ -280,14 +333,15 @@ export class VirtualSwitch {
         }
       }
       let out: number;
-      if (dstHi & 0x100) out = -1;
+      if (srcBad) out = -4;
+      else if (dstHi & 0x100) out = -1;
       else {
         const dstLo = view.getInt32(o + 2);
         if (dstLo === lastDstLo && dstHi === lastDstHi && lastVersion === this.version)
           out = lastOut;
         else {
           const dst = dstHi * TWO_32 + (dstLo >>> 0);
-          const f = this.filters.get(dst);
+          const f = filters === null ? undefined : filters.get(dst);
           out = f ?? this.statics.get(dst) ?? this.learned.get(dst) ?? -1;
           if (out === inPort) out = -3;
           lastDstHi = dstHi;
@@ -322,6 +376,8 @@ export class VirtualSwitch {
     } else if (out === -3) {
       this.stale += n;
       this.pool.drop(pkts, start, n, STALE_FDB);
+    } else if (out === -4) {
+      this.pool.drop(pkts, start, n, INVALID_SRC_MAC);
     } else {
       for (let i = start; i < start + n; i++) this.flood(inPort, pkts[i] as number);
     }
@@ -340,8 +396,9 @@ export class VirtualSwitch {
     const preferred = this.floodPreference === null ? -1 : this.floodPreference(h);
     let originalPort = -1;
     const ports = this.ports;
+    const group = ((this.pool.bytes[this.pool.start[h] as number] as number) & 1) !== 0;
     for (let i = 0; i < ports.length; i++) {
-      if (this.eligible(i, inPort)) {
+      if (this.eligible(i, inPort, group)) {
         if (originalPort < 0 || i === preferred) originalPort = i;
       }
     }
@@ -351,7 +408,7 @@ export class VirtualSwitch {
       return;
     }
     for (let i = 0; i < ports.length; i++) {
-      if (i === originalPort || !this.eligible(i, inPort)) continue;
+      if (i === originalPort || !this.eligible(i, inPort, group)) continue;
       const c = this.pool.clone(h);
       if (c < 0) continue; // pool exhausted: the copy is not made (the original still goes)
       this.pool.mark[c] = (this.pool.mark[c] as number) | COPY_MARK;
@@ -363,9 +420,15 @@ export class VirtualSwitch {
     this.send(ports[originalPort] as SwitchPort, this.one, 0, 1);
   }
 
-  private eligible(i: number, inPort: number): boolean {
+  private eligible(i: number, inPort: number, group: boolean): boolean {
     if (i === inPort || this.sibling[i] === inPort) return false;
     const p = this.ports[i] as SwitchPort;
-    return p.enabled && !(p.kind === 'paravirt' && (this.shadow[i] as number) >= 0);
+    if (!p.enabled) return false;
+    if (p.kind === 'paravirt') return (this.shadow[i] as number) < 0;
+    // The eswitch replicates group frames to the vports listening for them, and sends unknown
+    // unicast to the uplink or the PF, never to a VF (mlx5 legacy eswitch: per-vport UC/MC
+    // rules, the promiscuous rule only for the PF).
+    if (p.kind === 'vf') return group && (this.listening[i] as boolean);
+    return true;
   }
 }

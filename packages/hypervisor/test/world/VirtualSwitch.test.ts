@@ -1,0 +1,114 @@
+import test from 'ava';
+import { PacketPool, dropReasonName } from '@bypass/core';
+import { VirtualSwitch } from '../../src/world/VirtualSwitch.js';
+
+// The host switch is the Linux bridge (peer, paravirt ports) and the NIC's eswitch (uplink, vf
+// ports) in one: only frames the NIC sees meet its VF MAC filters; learning moves static
+// entries (br_fdb_update); group/zero sources are dropped (br_handle_frame); unknown unicast
+// and group frames reach a VF port only as the eswitch sends them.
+
+const VM = 0x5254_0000_0001;
+const PEER = 0x5254_0000_0002;
+const FAR = 0x5254_0000_0003;
+
+interface Rig {
+  readonly pool: PacketPool;
+  readonly sw: VirtualSwitch;
+  readonly got: Map<string, number>;
+  readonly drops: Map<string, number>;
+  readonly port: Record<'peer' | 'pv' | 'vf' | 'up', number>;
+  send(from: number, src: number, dst: number): void;
+}
+
+const rig = (): Rig => {
+  const pool = new PacketPool({ slots: 64 });
+  const got = new Map<string, number>();
+  const drops = new Map<string, number>();
+  pool.onDrop = (_p, _pk, _s, n, reason) => {
+    const k = dropReasonName(reason);
+    drops.set(k, (drops.get(k) ?? 0) + n);
+  };
+  const sw = new VirtualSwitch('h', pool);
+  const sink = (name: string) => (pkts: Int32Array, start: number, n: number) => {
+    got.set(name, (got.get(name) ?? 0) + n);
+    pool.freeBurst(pkts, start, n);
+  };
+  const port = {
+    peer: sw.addPort('peer', 'client', sink('peer')),
+    pv: sw.addPort('paravirt', 'vm-pv', sink('pv')),
+    vf: sw.addPort('vf', 'vm-vf', sink('vf')),
+    up: sw.addPort('uplink', 'uplink', sink('up')),
+  };
+  sw.pairPorts(port.pv, port.vf);
+  sw.setStatic(PEER, port.peer);
+  sw.setStatic(VM, port.pv);
+  const one = new Int32Array(1);
+  const send = (from: number, src: number, dst: number): void => {
+    const h = pool.alloc();
+    const o = pool.start[h] as number;
+    pool.view.setUint16(o, Math.floor(dst / 2 ** 32));
+    pool.view.setUint32(o + 2, dst % 2 ** 32);
+    pool.view.setUint16(o + 6, Math.floor(src / 2 ** 32));
+    pool.view.setUint32(o + 8, src % 2 ** 32);
+    pool.setLength(h, 64);
+    one[0] = h;
+    sw.ingress(from, one, 0, 1);
+  };
+  return { pool, sw, got, drops, port, send };
+};
+
+test('the VF filter steers frames from the uplink, not frames between bridge ports', (t) => {
+  const r = rig();
+  r.sw.setVfFilter(VM, r.port.vf, r.port.pv);
+  r.send(r.port.up, FAR, VM);
+  t.is(r.got.get('vf'), 1);
+  // A local peer's frame follows the bridge's entry (the tap here), not the NIC's filter.
+  r.send(r.port.peer, PEER, VM);
+  t.is(r.got.get('pv'), 1);
+  t.is(r.got.get('vf'), 1);
+});
+
+test('learning moves a static entry to the port the MAC was last seen on, filter or not', (t) => {
+  const r = rig();
+  r.sw.setVfFilter(VM, r.port.vf, r.port.pv);
+  // The guest sends through its VF: the bridge now finds the VM on the NIC side.
+  r.send(r.port.vf, VM, PEER);
+  t.is(r.got.get('peer'), 1);
+  r.send(r.port.peer, PEER, VM);
+  t.is(r.got.get('vf'), 1);
+  // One frame on virtio moves it back to the tap.
+  r.send(r.port.pv, VM, PEER);
+  r.send(r.port.peer, PEER, VM);
+  t.is(r.got.get('pv'), 1);
+  // A port that does not learn leaves the entry alone.
+  r.sw.setLearning(r.port.vf, false);
+  r.send(r.port.vf, VM, PEER);
+  r.send(r.port.peer, PEER, VM);
+  t.is(r.got.get('pv'), 2);
+  t.is(r.sw.lookup(VM), r.port.vf); // the filter still steers what comes from the wire
+});
+
+test('a group or all-zero source is dropped as invalid-src-mac and never learned', (t) => {
+  const r = rig();
+  r.send(r.port.up, 0x0100_5e00_0001, PEER);
+  r.send(r.port.up, 0, PEER);
+  r.send(r.port.up, FAR, PEER);
+  t.is(r.drops.get('invalid-src-mac'), 2);
+  t.is(r.got.get('peer'), 1);
+  t.is(r.sw.learnedCount, 1);
+  t.is(r.pool.inUse, 0);
+});
+
+test('a VF port gets flooded group frames only while a driver listens, and never unknown unicast', (t) => {
+  const r = rig();
+  r.send(r.port.peer, PEER, 0xffff_ffff_ffff);
+  t.is(r.got.get('vf'), undefined);
+  t.is(r.got.get('pv'), 1);
+  r.sw.setVfListening(r.port.vf, true);
+  r.send(r.port.peer, PEER, 0xffff_ffff_ffff);
+  t.is(r.got.get('vf'), 1);
+  r.send(r.port.peer, PEER, 0x5254_0000_0099);
+  t.is(r.got.get('vf'), 1);
+  t.is(r.got.get('up'), 3);
+  t.is(r.pool.inUse, 0);
+});
