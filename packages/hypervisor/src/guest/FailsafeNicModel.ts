@@ -145,6 +145,8 @@ export class FailsafeNicModel implements NicModel {
       mac: ctx.mac,
     });
     this.host.vfSink = ctx.toGuestVf;
+    // The host NIC steers the MAC's unicast to the VF while host RX is on it (NetvspHostSide).
+    this.host.events.on('datapath', (vf) => ctx.steerVf?.(vf));
     this.host.onGuestFrames = (pkts, start, count) => ctx.toHostParavirt(pkts, start, count);
     this.sysfs = new SimulatedSysfs({ ns: ctx.ns, bus: ctx.bus });
     const dpdkLog = (level: string, m: string): void => void this.log.push(`${level}: ${m}`);
@@ -263,6 +265,7 @@ export class FailsafeNicModel implements NicModel {
     this.host.sendVfAssociation(false, this.serial);
     // The NetVSP host switches its data path back to synthetic before it removes the VF.
     this.host.dataPath = 'synthetic';
+    this.ctx.steerVf?.(false);
     this.ctx.event('vf-association', `withdrawn (serial ${this.serial})`);
   }
 

@@ -55,6 +55,11 @@ export interface NicModelContext {
   readonly toHostParavirt: BurstSink;
   /** Host -> guest over the VF wire (netvsc models: host RX after SWITCH_DATA_PATH). */
   readonly toGuestVf: BurstSink;
+  /**
+   * NetVSP models: the host switched the NIC's RX to the VF (`true`) or back to the synthetic
+   * path (`false`); the host NIC then steers the MAC's unicast to the VF port (or stops).
+   */
+  readonly steerVf?: (toVf: boolean) => void;
   /** Frames the guest application receives on this NIC (the flows' sinks). */
   readonly deliver: BurstSink;
   /** Logs a control-plane event of this NIC (`dev` defaults to the NIC's name). */

@@ -141,6 +141,20 @@ export class VmNic {
   /** Binds the mechanism (done once, right after construction). */
   bindModel(model: NicModel): void {
     this.model = model;
+    this.applyLearning();
+  }
+
+  /**
+   * A Hyper-V switch port has the VM's MAC configured, not learned (MAC address spoofing is off
+   * by default), and the VF is that same port's offload: the NetVSP models' two ports do not
+   * learn. A Linux bridge learns on the tap, and on the NIC side from what the VF sends.
+   */
+  private applyLearning(): void {
+    const host = this.host;
+    if (host === null || this.model === undefined) return;
+    const learns = this.model.vfSteering === 'filter';
+    host.switch.setLearning(this.pvPort, learns);
+    host.switch.setLearning(this.vfPort, learns && this.vf !== null);
   }
 
   /** The host the NIC is attached to now. */
@@ -160,6 +174,7 @@ export class VmNic {
     );
     sw.pairPorts(this.pvPort, this.vfPort);
     sw.setStatic(this.mac, this.pvPort);
+    this.applyLearning();
   }
 
   /** Detaches from the current host's switch (the VM leaves it). */
@@ -223,8 +238,17 @@ export class VmNic {
       ringSize: 256,
     });
     this.vf = vf;
-    if (this.model.vfSteering === 'filter')
+    if (this.model.vfSteering === 'filter') {
+      host.switch.setLearning(this.vfPort, true);
       host.switch.setVfFilter(this.mac, this.vfPort, this.pvPort);
+      // The guest's VF driver puts broadcast on the VF's MC list (mlx5e, iavf); NetVSP models
+      // keep group frames on the synthetic path.
+      host.switch.setVfListening(this.vfPort, true);
+      // The host bridge learns the MAC on the NIC side (the PF) from the guest's first frame
+      // through the VF (br_fdb_update); the simulated guest sends none of its own (no ARP),
+      // so the entry moves at the plug.
+      host.switch.setStatic(this.mac, this.vfPort);
+    }
     this.log('vf-plug', `${slot.host.name} VF ${slot.address}`);
     this.vm.bus.add(fn);
     this.model.plugVf(vf, fn);
@@ -293,10 +317,17 @@ export class VmNic {
     if (vf === null) return;
     const host = this.host;
     if (host !== null) {
+      host.switch.setVfListening(this.vfPort, false);
+      // What the VF still sends (its TX ring, pumped below) left before the host's FDB
+      // changes of the eject (a script runs after detach-device returns): not learned.
+      host.switch.setLearning(this.vfPort, false);
       // Neither QEMU (virtio-net.c failover_unplug_primary only asks the guest) nor libvirt
-      // touch the VF's MAC at the eject; the default mode stands for a host script that does.
-      if (this.filterFollowsSlot) host.switch.unshadowVfFilter(this.mac);
-      else host.switch.clearVfFilter(this.mac);
+      // touch the VF's MAC at the eject; the default mode stands for a host script that does:
+      // Documentation/networking/net_failover.rst zeroes the VF's MAC and adds
+      // `bridge fdb add $MAC dev $TAP_IF master`. A NetVSP host takes the VF's steering back.
+      if (this.filterFollowsSlot && this.model.vfSteering === 'filter')
+        host.switch.unshadowVfFilter(this.mac);
+      else this.steerToParavirt(host);
     }
     if (surprise) {
       this.vfIn.discard(DropReason.VF_RING_FLUSHED);
@@ -313,6 +344,33 @@ export class VmNic {
     this.ejectTimer = -1;
     this.unplugPending = false;
     for (const done of this.unplugWaiters.splice(0)) done();
+  }
+
+  /**
+   * A NetVSP host (`vfSteering: 'host'`) switched the NIC's host RX to the VF (`toVf`) or back
+   * to the synthetic path. To the VF: the NIC steers the MAC's unicast from the wire to the VF
+   * and the vswitch port's traffic goes there too; group frames stay synthetic (Microsoft
+   * "SR-IOV VF Failover and Live Migration Support": with the VF data path, the NIC delivers
+   * the VM's traffic to the VF directly; DPDK vdev_netvsc: only multicast and hypervisor
+   * control still flow through NetVSC). Back: filter reset, the MAC's entry to the paravirtual
+   * port.
+   */
+  hostRxToVf(toVf: boolean): void {
+    const host = this.host;
+    if (host === null || this.model.vfSteering !== 'host') return;
+    if (!toVf) {
+      this.steerToParavirt(host);
+      return;
+    }
+    if (this.vf === null || this.vfPort < 0) return;
+    host.switch.setVfFilter(this.mac, this.vfPort, -1);
+    host.switch.setStatic(this.mac, this.vfPort);
+  }
+
+  /** Resets the MAC filter and points the MAC's entry at the paravirtual port. */
+  private steerToParavirt(host: Host): void {
+    host.switch.clearVfFilter(this.mac);
+    if (this.pvPort >= 0) host.switch.setStatic(this.mac, this.pvPort);
   }
 
   /** Returns the held VF slot to its host's pool (which stops steering the MAC to it). */

@@ -71,9 +71,12 @@ test('a surprise removal loses at most what was in the VF rings', (t) => {
       Object.keys(flow.drops).filter((k) => k !== 'vf-ring-flushed' && k !== 'rx-nohandler'),
       [],
     );
-    // What the rings held: one 50 us tick of a 100 kpps flow, plus the VF wire's 5 us.
+    // What the rings held: one 50 us tick of a 100 kpps flow, plus the VF wire's 5 us. At the
+    // re-plug, the guest's last virtio frames reach the bridge after its first VF frames and
+    // move the VM's entry back to the tap for a tick (br_fdb_update): net_failover drops what
+    // arrives on the standby meanwhile (RX_HANDLER_EXACT), another tick of rx-nohandler.
     t.true((flow.drops['vf-ring-flushed'] ?? 0) <= 6, `${f}: ${JSON.stringify(flow.drops)}`);
-    t.true(flow.lost <= 11, `${f}: ${JSON.stringify(flow.drops)}`);
+    t.true(flow.lost <= 16, `${f}: ${JSON.stringify(flow.drops)}`);
   }
   t.is(r.nics['vm1/eth0']?.switches, 2);
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import test from 'ava';
 import { loadScenarioText, runScenario, type Report } from '../../src/index.js';
 
@@ -22,6 +23,26 @@ flows:
   - { name: in, from: client, to: vm1/eth0, rate: 100kpps, size: 64, cast: ${cast} }
 steps: ${steps}
 `;
+
+/** Adds a client on a third host (its frames reach the VM's host from the wire). */
+const withFar = (yaml: string): string =>
+  yaml
+    .replace('hosts:\n', 'hosts:\n  - { name: far, vfs: 0 }\n')
+    .replace(
+      'peers: [{ name: client, host: src }]',
+      'peers: [{ name: client, host: src }, { name: remote, host: far }]',
+    )
+    .replace(
+      'flows:\n',
+      'flows:\n  - { name: far, from: remote, to: vm1/eth0, rate: 100kpps, size: 64 }\n',
+    );
+
+/** {@link withFar}, and the guest sends 1 kpps to the local client. */
+const withOut = (yaml: string): string =>
+  withFar(yaml).replace(
+    'flows:\n',
+    'flows:\n  - { name: out, from: vm1/eth0, to: client, rate: 1kpps, size: 64 }\n',
+  );
 
 const run = (yaml: string): Report => runScenario(loadScenarioText(yaml, 'vf-filter.yaml'));
 
@@ -55,15 +76,17 @@ test('reset-at-eject (the default): the same migration loses only the pause', (t
   t.true((f?.lost ?? 0) <= 30_010, JSON.stringify(f?.drops));
 });
 
-test('libvirt: a guest that never acks BACKUP keeps the VF hidden and loses every unicast frame', (t) => {
-  const r = run(world('libvirt', '{ guest_accepts_backup: false }', '[]'));
-  const f = r.flows['in'];
+test('libvirt: a guest that never acks BACKUP keeps the VF hidden: every unicast frame from the wire dies in it, a local peer reaches virtio', (t) => {
+  const r = run(withFar(world('libvirt', '{ guest_accepts_backup: false }', '[]')));
+  const f = r.flows['far'];
   t.is(f?.received, 0);
   t.is(f?.drops['vf-not-bound'], f?.sent);
   t.true(r.events.some((e) => e.kind === 'vf-hidden'));
+  // Bridge to tap: the NIC never sees a local peer's frame.
+  t.is(r.flows['in']?.lost, 0, JSON.stringify(r.flows['in']?.drops));
   // The default host steers nothing to a hidden VF: virtio gets it all.
-  const dflt = run(world('reset-at-eject', '{ guest_accepts_backup: false }', '[]'));
-  t.is(dflt.flows['in']?.lost, 0);
+  const dflt = run(withFar(world('reset-at-eject', '{ guest_accepts_backup: false }', '[]')));
+  t.is(dflt.flows['far']?.lost, 0);
 });
 
 test('libvirt: flooded frames still reach virtio while the VF has no driver', (t) => {
@@ -81,10 +104,55 @@ test('libvirt: once the guest ejected the VF, broadcast reaches virtio again unt
 });
 
 test('libvirt: a VF given back by a vf-unplug step releases the filter at once', (t) => {
-  const r = run(world('libvirt', '{}', '[{ at: 1s, action: vf-unplug, vm: vm1, nic: eth0 }]'));
-  const f = r.flows['in'];
+  // The guest talks (`out`): its first frame on virtio after the eject moves the bridge's entry
+  // back to the tap (a silent guest would leave it on the NIC side, where the MAC is gone).
+  const r = run(
+    withOut(world('libvirt', '{}', '[{ at: 1s, action: vf-unplug, vm: vm1, nic: eth0 }]')),
+  );
+  const f = r.flows['far'];
   t.is(f?.drops['vf-not-bound'], undefined, JSON.stringify(f?.drops));
   t.true((f?.lost ?? 0) <= 5, JSON.stringify(f?.drops));
+  // The local peer: until the guest's next frame (1 kpps) the bridge still sends to the NIC
+  // side, where the VF is gone.
+  t.true((r.flows['in']?.lost ?? 0) <= 110, JSON.stringify(r.flows['in']?.drops));
+});
+
+test("libvirt: after the eject, the guest's first virtio frame brings local peers back; frames from the wire still die in the unbound VF", (t) => {
+  // Linux bridge: br_fdb_update moves the VM's entry to the tap on its first frame there; the
+  // NIC's filter (kept by libvirt) only sees frames from the wire.
+  const talking = run(withOut(world('libvirt', '{}', MIGRATE)));
+  t.true(talking.conservation.ok, talking.conservation.mismatches.join('\n'));
+  const pause = stateAt(talking, 'device');
+  const local = talking.flows['in'];
+  const far = talking.flows['far'];
+  // Local: only dst's 200 ms before the VF probe (the VM is then behind the uplink), plus the
+  // frames before the guest's first virtio frame (1 kpps: within 1 ms).
+  t.true(
+    Math.abs((local?.drops['vf-not-bound'] ?? 0) - 20_000) <= 110,
+    JSON.stringify(local?.drops),
+  );
+  // From the wire: the whole stretch from the eject to the pause, and dst's 200 ms.
+  const expected = Math.round((pause - 2.005 + 0.2) * 100_000);
+  t.true(
+    Math.abs((far?.drops['vf-not-bound'] ?? 0) - expected) <= 10,
+    `${JSON.stringify(far?.drops)} vs ${expected}`,
+  );
+  // A silent guest leaves the bridge's entry on the NIC side: the local peer loses it all too.
+  const silent = run(withFar(world('libvirt', '{}', MIGRATE)));
+  t.true(
+    Math.abs((silent.flows['in']?.drops['vf-not-bound'] ?? 0) - expected) <= 10,
+    JSON.stringify(silent.flows['in']?.drops),
+  );
+});
+
+test('flooded copies go to no VF port without a bound VF (two-vms-at-once had no-device 7)', (t) => {
+  const r = runScenario(
+    loadScenarioText(
+      readFileSync(new URL('../../../../scenarios/two-vms-at-once.yaml', import.meta.url), 'utf8'),
+      'two-vms-at-once.yaml',
+    ),
+  );
+  t.deepEqual(r.otherDrops, {});
 });
 
 test('libvirt: a surprise removal keeps the filter until the slot goes back', (t) => {

@@ -32,7 +32,9 @@ export interface NetvspHostSideOptions {
  * (signal latency {@link VMBUS_SIGNAL_LATENCY_NS}, instance id derived from the VM and NIC
  * names) with the {@link NetvspHost} on its host end, wired to the world: frames the guest sends
  * on the synthetic path go to `ctx.toHostParavirt` (the host's `onGuestFrames` hook), host RX
- * after SWITCH_DATA_PATH goes to `ctx.toGuestVf` (the host's `vfSink`).
+ * after SWITCH_DATA_PATH goes to `ctx.toGuestVf` (the host's `vfSink`), and the host NIC is told
+ * to steer the MAC's unicast to the VF itself (`ctx.steerVf`), so frames from the wire skip
+ * the synthetic path; what still reaches the NetVSP host goes to the VF wire.
  *
  * It also keeps what the host knows about the VF: the association it sent (slot serial), and
  * the host's own switch back to synthetic when it takes the VF away (Hyper-V moves host RX back
@@ -72,9 +74,10 @@ export class NetvspHostSide {
     });
     this.host.onGuestFrames = (pkts, start, count) => ctx.toHostParavirt(pkts, start, count);
     this.host.vfSink = (pkts, start, count) => ctx.toGuestVf(pkts, start, count);
-    this.host.events.on('datapath', (vf) =>
-      ctx.event('host-datapath', vf ? 'host RX to the VF' : 'host RX on VMBus'),
-    );
+    this.host.events.on('datapath', (vf) => {
+      ctx.event('host-datapath', vf ? 'host RX to the VF' : 'host RX on VMBus');
+      ctx.steerVf?.(vf);
+    });
   }
 
   /** True while the host RX of this NIC goes to the VF wire. */
@@ -126,6 +129,7 @@ export class NetvspHostSide {
   switchHostToSynthetic(): void {
     if (this.host.dataPath === 'synthetic') return;
     this.host.dataPath = 'synthetic';
+    this.ctx.steerVf?.(false);
     this.ctx.event('host-datapath', 'host RX on VMBus (VF being removed)');
   }
 
