@@ -355,6 +355,7 @@ export class World {
         registry: vm.registry,
         toHostParavirt: (p, st, n) => nic.pvOut.push(p, st, n, this.wire.now),
         toGuestVf: (p, st, n) => nic.vfIn.push(p, st, n, this.wire.now),
+        steerVf: (toVf) => nic.hostRxToVf(toVf),
         deliver: this.book.receiver(ep),
         event: log,
       };
