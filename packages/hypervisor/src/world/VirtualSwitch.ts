@@ -1,7 +1,7 @@
 import { BypassError, defineDropReason, type PacketPool } from '@bypass/core';
 import type { FrameCapture } from '../capture/FrameCapture.js';
 import { FlowFrameReader } from '../traffic/FlowFrameReader.js';
-import type { LinkSink } from './DelayLink.js';
+import type { LinkSink, WireClock } from './DelayLink.js';
 
 const TWO_32 = 0x1_0000_0000;
 
@@ -117,6 +117,11 @@ export class VirtualSwitch {
   capture: FrameCapture | null = null;
   /** Now, for capture timestamps. */
   clock: () => number = () => 0;
+  /**
+   * The wire clock of the world (per-frame arrival times of the burst being forwarded), so that
+   * a flooded frame, sent on alone, keeps its own arrival time; null when there is none.
+   */
+  wire: WireClock | null = null;
   floodPreference: FloodPreference | null = null;
 
   constructor(
@@ -379,7 +384,26 @@ export class VirtualSwitch {
     } else if (out === -4) {
       this.pool.drop(pkts, start, n, INVALID_SRC_MAC);
     } else {
-      for (let i = start; i < start + n; i++) this.flood(inPort, pkts[i] as number);
+      const wire = this.wire;
+      const times = wire !== null && wire.timesFor === pkts ? wire.times : null;
+      if (wire === null || times === null) {
+        for (let i = start; i < start + n; i++) this.flood(inPort, pkts[i] as number);
+        return;
+      }
+      // Each flooded frame (and its copies) goes on alone, at its own arrival time.
+      const now = wire.now;
+      wire.times = null;
+      wire.timesFor = null;
+      try {
+        for (let i = start; i < start + n; i++) {
+          wire.now = times[i] as number;
+          this.flood(inPort, pkts[i] as number);
+        }
+      } finally {
+        wire.now = now;
+        wire.times = times;
+        wire.timesFor = pkts;
+      }
     }
   }
 

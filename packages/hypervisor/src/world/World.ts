@@ -245,6 +245,7 @@ export class World {
     if (capture !== undefined)
       sw.capture = new WireTimedCapture(capture, this.wire, () => this.origin);
     sw.clock = () => Math.max(0, this.wire.now - this.origin);
+    sw.wire = this.wire;
     sw.floodPreference = (h) => this.towardTarget(sw, h);
   }
 

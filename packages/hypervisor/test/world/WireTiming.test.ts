@@ -106,3 +106,22 @@ flows: [{ name: f, from: c1, to: c2, rate: 200kpps, size: 1000 }]
     t.is(records[k - 1]?.timeNs, Math.floor(50_000 + k * ser + 2_000), `frame ${k}`);
   }
 });
+
+test('a flooded burst: each broadcast frame leaves the switch at its own arrival time', (t) => {
+  // As the two-hop test, but broadcast: the switch floods every frame alone (to c2, the only
+  // other port), and each must still start on the second wire when it has arrived, not when
+  // the last frame of its burst has.
+  const world = runWorld(`
+name: flood timing
+duration: 2ms
+hosts: [{ name: h1, vfs: 0 }]
+peers: [{ name: c1, host: h1 }, { name: c2, host: h1, mac: '02:00:00:00:00:22' }]
+flows: [{ name: f, from: c1, to: c2, rate: 200kpps, size: 1000, cast: broadcast }]
+`);
+  const f = world.flows[0];
+  if (f === undefined) return t.fail('no flow');
+  t.is(f.received, 400);
+  const ser = (1000 + PEER_OVERHEAD) * NS_PER_BYTE_25G;
+  near(t, f.latencyMin, 2 * ser + 4_000);
+  near(t, f.latencyMax, 11 * ser + 4_000);
+});
