@@ -24,19 +24,8 @@ function gcFunction(): (() => void) | null {
 
 const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
 
-/** A switched kernel netvsc with its VF, association sent once (it stays allocated). */
-function accelerated(): World {
-  const w = new World();
-  w.probe();
-  w.host.sendVfAssociation(true, 1);
-  w.plugVf();
-  w.run(100);
-  w.scheduler.runUntilIdle();
-  return w;
-}
-
 test('kernel netvsc: VF surprise-removed from inside the RX sink mid-burst, with TX in its ring: every frame is delivered or counted', (t) => {
-  const w = accelerated();
+  const w = World.accelerated();
   const dev = w.netvsc;
   t.true(dev.txOnVf);
   const base = w.pool.inUse;

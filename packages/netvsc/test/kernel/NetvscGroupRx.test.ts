@@ -7,17 +7,6 @@ const BCAST = 0xffff_ffff_ffff;
 const MCAST = 0x0100_5e00_0001; // 224.0.0.1
 const MC_ADDR = MacAddress.fromNumber(MCAST);
 
-/** netvsc probed and up, VF plugged and associated, takeover done and switched. */
-function accelerated(): World {
-  const w = new World();
-  w.probe();
-  w.host.sendVfAssociation(true, 1);
-  w.plugVf();
-  w.run(100);
-  w.scheduler.runUntilIdle();
-  return w;
-}
-
 test('rndis_set_multicast: DIRECTED|BROADCAST without a multicast list, +ALL_MULTICAST with one, PROMISCUOUS alone', (t) => {
   const w = new World();
   const dev = w.probe();
@@ -45,7 +34,7 @@ test('rndisRxFilter follows the flags and the multicast list count', (t) => {
 });
 
 test('on the VF datapath broadcast and multicast still arrive on the synthetic path, counted as netvsc queue RX', (t) => {
-  const w = accelerated();
+  const w = World.accelerated();
   t.is(w.host.dataPath, 'vf');
   w.netvsc.addMulticastAddress(MC_ADDR);
   w.scheduler.runUntilIdle();
@@ -65,7 +54,7 @@ test('on the VF datapath broadcast and multicast still arrive on the synthetic p
 });
 
 test('a multicast frame the packet filter does not ask for is dropped by the host and counted', (t) => {
-  const w = accelerated();
+  const w = World.accelerated();
   t.is(w.host.packetFilter, 0x9); // no multicast list, no allmulti
   w.fromWireTo([MCAST, BCAST]);
   w.scheduler.runUntilIdle();

@@ -3,16 +3,6 @@ import { BypassError, ETH_P, Ethernet, IFF, MacAddress, isBypassError } from '@b
 import { NDIS_PACKET_TYPE, NVSP_VERSION, nvspCapabilities } from '../../src/kernel/exports.js';
 import { MAC, World } from './world.js';
 
-function withVf(): World {
-  const w = new World();
-  w.probe();
-  w.host.sendVfAssociation(true, 1);
-  w.plugVf();
-  w.run(100);
-  w.scheduler.runUntilIdle();
-  return w;
-}
-
 test('the takeover syncs MTU, promisc, allmulti and address lists to the VF', (t) => {
   const w = new World();
   const dev = w.probe();
@@ -57,7 +47,7 @@ test('a VF brought up in the takeover window while netvsc is down is closed by t
 });
 
 test("MTU changes go to the VF first; a VF refusal fails netvsc's change", (t) => {
-  const w = withVf();
+  const w = World.accelerated();
   const dev = w.netvsc;
   dev.setMtu(4000);
   t.is(w.vf!.mtu, 4000);
@@ -72,7 +62,7 @@ test("MTU changes go to the VF first; a VF refusal fails netvsc's change", (t) =
 });
 
 test('promisc and allmulti changes propagate as increments; the RNDIS filter follows', (t) => {
-  const w = withVf();
+  const w = World.accelerated();
   const dev = w.netvsc;
   const vf = w.vf!;
   dev.setPromiscuity(1);
@@ -90,7 +80,7 @@ test('promisc and allmulti changes propagate as increments; the RNDIS filter fol
 });
 
 test('address list and MAC changes propagate to the VF', (t) => {
-  const w = withVf();
+  const w = World.accelerated();
   const dev = w.netvsc;
   dev.addMulticastAddress(MacAddress.parse('33:33:00:00:00:01'));
   t.is(w.vf!.mc.size, 1);
@@ -100,7 +90,7 @@ test('address list and MAC changes propagate to the VF', (t) => {
 });
 
 test("the VF leaving takes netvsc's addresses and flags with it", (t) => {
-  const w = withVf();
+  const w = World.accelerated();
   const dev = w.netvsc;
   dev.addMulticastAddress(MacAddress.parse('33:33:00:00:00:01'));
   const vf = w.vf!;
@@ -114,7 +104,7 @@ test("the VF leaving takes netvsc's addresses and flags with it", (t) => {
 });
 
 test('stats64 include what the VF did while enslaved; ethtool shows the VF counters by name', (t) => {
-  const w = withVf();
+  const w = World.accelerated();
   const dev = w.netvsc;
   w.send(10);
   w.drainVf();
@@ -167,7 +157,7 @@ test('stats64 include what the VF did while enslaved; ethtool shows the VF count
 });
 
 test('stats64 add only the VF traffic netvsc moved itself (netvsc_get_stats64 reads vf_stats), not the VF own counters', (t) => {
-  const w = withVf();
+  const w = World.accelerated();
   const dev = w.netvsc;
   const vf = w.vf!;
   // Frames sent on the VF device directly (a packet socket bound to it) bypass netvsc.
@@ -190,7 +180,7 @@ test('stats64 add only the VF traffic netvsc moved itself (netvsc_get_stats64 re
 });
 
 test('frames the VF refuses are counted in vf_tx_dropped', (t) => {
-  const w = withVf();
+  const w = World.accelerated();
   w.send(300); // the VF's TX ring holds 256
   const e = w.netvsc.ethtoolStats();
   t.is(e['vf_tx_packets'], 256);
@@ -211,7 +201,7 @@ test('synthetic TX spreads over the channels by queue', (t) => {
 });
 
 test('VLAN filters added on netvsc follow to its VF', (t) => {
-  const w = withVf();
+  const w = World.accelerated();
   w.netvsc.vlanVidAdd(100);
   t.deepEqual(w.vf!.vlanIds, [100]);
   w.netvsc.vlanVidDel(100);
