@@ -49,44 +49,99 @@ test('TX of the TAP goes out through the remote netdev xmit', (t) => {
   t.is(tap.statsGet().obytes, 5 * 64);
 });
 
-test('frames the remote receives for the TAP MAC, broadcast and IPv6 multicast go to the TAP; the rest stays with the kernel', (t) => {
+/** Marks of the frames on the TAP's RX queue 0, freed after reading. */
+function drain(w: World, tap: TapPort): number[] {
+  const out = new Int32Array(64);
+  const n = tap.rxBurst(0, out, 0, 64);
+  const marks = [...out.subarray(0, n)].map((h) => w.pool.mark[h] as number);
+  w.pool.freeBurst(out, 0, n);
+  return marks;
+}
+
+function receive(eth1: ReturnType<World['netvsc']>, ...groups: Int32Array[]): void {
+  const burst = Int32Array.from(groups.flatMap((g) => [...g]));
+  eth1.receive(burst, 0, burst.length);
+}
+
+const V6_GROUP = MacAddress.parse('33:33:00:00:00:01');
+const V4_GROUP = MacAddress.parse('01:00:5e:00:00:01');
+
+test('unicast to the TAP MAC is redirected: only DPDK gets it (tap_flow.c LOCAL_MAC, TCA_EGRESS_REDIR)', (t) => {
   const { w, eth1, tap, delivered } = setup();
   tap.configure(1, 1);
   tap.start();
-  const toTap = w.frames(2, mac(1));
-  const bcast = w.frames(1, MacAddress.BROADCAST);
-  const v6 = w.frames(1, MacAddress.parse('33:33:00:00:00:01'));
-  const other = w.frames(2, mac(7));
-  const v4mc = w.frames(1, MacAddress.parse('01:00:5e:00:00:01'));
-  const burst = Int32Array.from([...toTap, ...other, ...bcast, ...v6, ...v4mc]);
-  eth1.receive(burst, 0, burst.length);
-  const out = new Int32Array(16);
-  const n = tap.rxBurst(0, out, 0, 16);
-  t.deepEqual(
-    [...out.subarray(0, n)].map((h) => w.pool.mark[h]),
-    [1, 2, 3, 4],
-  );
-  t.deepEqual(delivered, [5, 6, 7]);
-  t.is(tap.statsGet().ipackets, 4);
-  w.pool.freeBurst(out, 0, n);
+  receive(eth1, w.frames(2, mac(1)), w.frames(2, mac(7)));
+  t.deepEqual(drain(w, tap), [1, 2]);
+  t.deepEqual(delivered, [3, 4], 'unicast to another MAC stays with the kernel only');
+  t.is(tap.statsGet().ipackets, 2);
 });
 
-test('promiscuous and all-multicast widen the redirect and set the remote flags, restored on close', (t) => {
+test('broadcast is mirrored: the remote kernel stack and DPDK both get it (tap_flow.c BROADCAST, TCA_EGRESS_MIRROR)', (t) => {
+  const { w, eth1, tap, delivered } = setup();
+  tap.configure(1, 1);
+  tap.start();
+  const inUse = w.pool.inUse;
+  receive(eth1, w.frames(1, mac(1)), w.frames(2, MacAddress.BROADCAST), w.frames(1, mac(7)));
+  t.deepEqual(delivered, [2, 3, 4], 'the kernel keeps its broadcasts (it still answers ARP)');
+  t.deepEqual(drain(w, tap), [1, 2, 3], 'DPDK gets copies, in arrival order');
+  t.is(tap.statsGet().ipackets, 3);
+  t.is(w.pool.inUse, inUse, 'originals and copies are all freed');
+  t.is(tap.mirrorDrops, 0);
+});
+
+test('33:33 for an unlisted group reaches the kernel but the TAP software filter drops it; listed or all-multicast it reaches both', (t) => {
+  const { w, eth1, tap, delivered } = setup();
+  tap.configure(1, 1);
+  tap.start();
+  receive(eth1, w.frames(1, V6_GROUP));
+  t.deepEqual(delivered, [1], 'mirrored: the kernel keeps it');
+  t.deepEqual(drain(w, tap), [], 'rte_eth_tap.c tap_mac_filter_match');
+  t.is(w.drops.get('mac-filter-miss'), 1);
+  t.is(tap.statsGet().ipackets + tap.statsGet().imissed + tap.statsGet().ierrors, 0);
+
+  tap.setMcAddrList([V6_GROUP]);
+  receive(eth1, w.frames(1, V6_GROUP), w.frames(1, MacAddress.parse('33:33:00:00:00:02')));
+  t.deepEqual(delivered, [1, 2, 3]);
+  t.deepEqual(drain(w, tap), [2], 'the listed group passes the filter');
+
+  tap.setMcAddrList([]);
+  tap.setAllmulticast(true);
+  receive(eth1, w.frames(1, V6_GROUP));
+  t.deepEqual(delivered, [1, 2, 3, 4]);
+  t.deepEqual(drain(w, tap), [4], 'all-multicast passes the filter');
+  t.is(w.drops.get('mac-filter-miss'), 2);
+});
+
+test('a listed IPv4 group stays with the kernel without all-multicast: the multicast list is no tc rule', (t) => {
+  const { w, eth1, tap, delivered } = setup();
+  tap.configure(1, 1);
+  tap.start();
+  tap.setMcAddrList([V4_GROUP]);
+  receive(eth1, w.frames(1, V4_GROUP));
+  t.deepEqual(delivered, [1]);
+  t.deepEqual(drain(w, tap), []);
+  tap.setAllmulticast(true); // tap_flow.c ALLMULTI: a mirror
+  receive(eth1, w.frames(1, V4_GROUP));
+  t.deepEqual(delivered, [1, 2]);
+  t.deepEqual(drain(w, tap), [2]);
+});
+
+test('promiscuous and all-multicast mirror (the kernel keeps its copy) and set the remote flags, restored on close', (t) => {
   const { w, eth1, tap, delivered } = setup();
   tap.configure(1, 1);
   tap.start();
   tap.setAllmulticast(true);
   t.true((eth1.flags & IFF.ALLMULTI) !== 0);
-  const v4mc = w.frames(1, MacAddress.parse('01:00:5e:00:00:01'));
-  eth1.receive(v4mc, 0, 1);
+  receive(eth1, w.frames(1, V4_GROUP));
   tap.setPromiscuous(true);
   t.true((eth1.flags & IFF.PROMISC) !== 0);
-  const other = w.frames(1, mac(7));
-  eth1.receive(other, 0, 1);
-  const out = new Int32Array(4);
-  t.is(tap.rxBurst(0, out, 0, 4), 2);
-  t.deepEqual(delivered, []);
-  w.pool.freeBurst(out, 0, 2);
+  receive(eth1, w.frames(1, mac(7)), w.frames(1, mac(1)));
+  t.deepEqual(drain(w, tap), [1, 2, 3]);
+  t.deepEqual(
+    delivered,
+    [1, 2],
+    'mirrored frames reach the kernel; the TAP MAC is still redirected',
+  );
   tap.stop();
   tap.close();
   t.is(eth1.flags & (IFF.PROMISC | IFF.ALLMULTI), 0);
@@ -95,7 +150,22 @@ test('promiscuous and all-multicast widen the redirect and set the remote flags,
   t.is(w.ns.getByName('dtap0'), undefined);
   const after = w.frames(1, mac(1));
   eth1.receive(after, 0, 1);
-  t.deepEqual(delivered, [w.pool.mark[after[0] as number]]); // the remote has its traffic back
+  t.deepEqual(delivered, [1, 2, w.pool.mark[after[0] as number]]); // the remote has its traffic back
+});
+
+test('a mirror copy the pool cannot make is a counted pool-exhausted drop; the kernel still gets the frame', (t) => {
+  const { w, eth1, tap, delivered } = setup();
+  tap.configure(1, 1);
+  tap.start();
+  const bcast = w.frames(2, MacAddress.BROADCAST);
+  const held: number[] = [];
+  for (let h = w.pool.alloc(); h >= 0; h = w.pool.alloc()) held.push(h);
+  receive(eth1, bcast);
+  t.deepEqual(delivered, [1, 2]);
+  t.is(tap.mirrorDrops, 2);
+  t.is(w.drops.get('pool-exhausted'), 2);
+  t.deepEqual(drain(w, tap), []);
+  w.pool.freeBurst(Int32Array.from(held), 0, held.length);
 });
 
 test('promiscuous survives stop/start: the restore sets the flags again without stacking references', (t) => {
@@ -209,10 +279,36 @@ test('without remote, TX reaches the TAP netdev stack and what it sends arrives 
   const pkts = w.frames(2, mac(9));
   tap.txBurst(0, pkts, 0, 2);
   t.deepEqual(got, [...pkts]);
-  tap.netdev.xmit(pkts, 0, 2);
+  const own = w.frames(2, tap.macAddr);
+  tap.netdev.xmit(own, 0, 2);
   const out = new Int32Array(4);
   t.is(tap.rxBurst(0, out, 0, 4), 2);
-  t.is(Ethernet.dst(w.pool, out[0] as number), mac(9).value);
+  t.is(Ethernet.dst(w.pool, out[0] as number), tap.macAddr.value);
+  w.pool.freeBurst(out, 0, 2);
+});
+
+test('without remote, the software filter drops what the TAP netdev sends to another MAC unless promiscuous (tap_mac_filter_match)', (t) => {
+  const w = new World();
+  const tap = w.registry.probe('net_tap0,iface=dtap9') as TapPort;
+  tap.configure(1, 1);
+  tap.start();
+  const out = new Int32Array(8);
+  const other = w.frames(2, mac(9));
+  tap.netdev.xmit(other, 0, 2);
+  t.is(tap.rxBurst(0, out, 0, 8), 0);
+  t.is(w.drops.get('mac-filter-miss'), 2);
+  const zero = w.frames(1, MacAddress.fromNumber(0));
+  tap.netdev.xmit(zero, 0, 1);
+  t.is(w.drops.get('mac-filter-miss'), 3, 'a zero destination is refused');
+  const bcast = w.frames(1, MacAddress.BROADCAST);
+  tap.netdev.xmit(bcast, 0, 1);
+  t.is(tap.rxBurst(0, out, 0, 8), 1, 'broadcast passes');
+  w.pool.freeBurst(out, 0, 1);
+  tap.setPromiscuous(true);
+  const again = w.frames(2, mac(9));
+  tap.netdev.xmit(again, 0, 2);
+  t.is(tap.rxBurst(0, out, 0, 8), 2);
+  w.pool.freeBurst(out, 0, 2);
 });
 
 test('unequal RX and TX queue counts are refused with DPDK text (tap_dev_configure)', (t) => {

@@ -1,6 +1,7 @@
 import type { NetDevice } from '@bypass/core';
 import {
   BypassError,
+  CAST,
   DropReason,
   Ethernet,
   MacAddress,
@@ -24,6 +25,14 @@ const L2_OVERHEAD = 18;
 const CHUNK = 256;
 /** Link speed a TAP reports (`RTE_ETH_SPEED_NUM_10G`). */
 const TAP_SPEED = 10_000;
+/** ff:ff:ff:ff:ff:ff as a 48-bit integer. */
+const BROADCAST_MAC = 0xffff_ffff_ffff;
+/** The top 16 bits of an IPv6 multicast MAC (33:33:*). */
+const IPV6_MC_PREFIX = 0x3333;
+/** What the remote's implicit tc rules do with a frame: none matches, redirect, or mirror. */
+const RULE_NONE = 0;
+const RULE_REDIRECT = 1;
+const RULE_MIRROR = 2;
 
 /**
  * Options of a {@link TapPort}.
@@ -54,13 +63,20 @@ export interface TapPortOptions {
  *
  * - At probe the TAP copies the remote's MAC and saves the remote's flags (rte_eth_tap.c
  *   `eth_dev_tap_create`: `remote_initial_flags`); close restores them (`tap_dev_close`).
- * - Ingress (the implicit tc rules of `tap_flow_implicit_create`): frames the remote receives
- *   for the TAP's MAC addresses, broadcast, IPv6 multicast (33:33:*), the multicast list, and
- *   with all-multicast every group frame, with promiscuous mode everything, are redirected to
- *   the TAP's RX queues (queue = `pool.mark % nbRxQueues`, a stable flow hash); the rest stays
- *   with the remote's kernel stack. A full RX ring drops (`ring-full`, `imissed`); frames that
- *   arrive while the port is stopped are dropped (`dev-down`, `imissed`), as a down TAP drops
- *   what tc redirects to it.
+ * - Ingress (the implicit tc rules of tap_flow.c `implicit_rte_flows`, checked local MAC first):
+ *   unicast to the TAP's MAC is redirected to the TAP (the remote's kernel stack does not see
+ *   it); broadcast, IPv6 multicast (33:33:*), with all-multicast every group frame and with
+ *   promiscuous mode everything else are mirrored: the remote's stack keeps the frame (it still
+ *   answers ARP) and the TAP gets a copy (`pool.clone`; no free slot is a `pool-exhausted` drop
+ *   of the copy, counted in {@link TapPort.mirrorDrops}). The multicast list adds no rule.
+ *   Frames for the TAP go to its RX queues (queue = `pool.mark % nbRxQueues`, a stable flow
+ *   hash). A full RX ring drops (`ring-full`, `imissed`); frames that arrive while the port is
+ *   stopped are dropped (`dev-down`, `imissed`), as a down TAP drops what tc redirects to it.
+ * - Software MAC filter (rte_eth_tap.c `tap_mac_filter_match`), applied to every frame put on an
+ *   RX queue (from the remote or from the TAP netdev): without promiscuous mode, unicast must be
+ *   for the TAP's MAC, a group frame must be broadcast, listed in the multicast list, or pass
+ *   all-multicast; the rest is dropped (`mac-filter-miss`, no ethdev counter, as in DPDK). So a
+ *   mirrored 33:33 frame for an unlisted group reaches only the kernel.
  * - Egress: TX bursts go out through the remote's `xmit` (kernel ownership: every frame is
  *   taken; the remote counts what it cannot send). Frames longer than MTU + 18 are dropped
  *   (`mtu-exceeded`, `oerrors`). Without a remote, TX is received by the TAP netdev's stack and
@@ -97,8 +113,15 @@ export class TapPort extends EthDev {
   private readonly rings: PacketRing[] = [];
   private readonly ringSize: number;
   private readonly scratch = new Int32Array(CHUNK);
+  /** Frames from the TAP netdev, copied here to be filtered without touching the caller's array. */
+  private readonly netdevScratch = new Int32Array(CHUNK);
+  private readonly one = new Int32Array(1);
   private readonly counters = emptyEthStats();
-  private filter: number[] = [];
+  /** `data->mac_addrs[0]` as a 48-bit integer (the LOCAL_MAC rule and the software filter). */
+  private localMac = 0;
+  /** The multicast list as 48-bit integers (the software filter only). */
+  private mcList: number[] = [];
+  private mirrorFailures = 0;
   private nsSub: Subscription | null = null;
   private remoteFlags: TapRemoteFlags | null = null;
   /** The TAP netdev's IFF_PROMISC as the port set it. */
@@ -172,6 +195,19 @@ export class TapPort extends EthDev {
       });
     }
     this.rebuildFilter();
+  }
+
+  /**
+   * Mirrored frames whose copy for the TAP could not be made because the pool had no free slot
+   * (each also reported to the pool as a `pool-exhausted` drop; the remote keeps the original).
+   *
+   * @example
+   * ```ts
+   * if (tap.mirrorDrops > 0) console.log('TAP lost mirrored copies: pool exhausted');
+   * ```
+   */
+  get mirrorDrops(): number {
+    return this.mirrorFailures;
   }
 
   /** The remote netdev while the takeover lasts, or null. */
@@ -350,10 +386,24 @@ export class TapPort extends EthDev {
       let taken = 0;
       for (let i = base; i < stop; i++) {
         const h = pkts[i] as number;
-        if (this.matches(pool, h)) scratch[taken++] = h;
-        else pkts[keep++] = h;
+        const rule = this.rule(pool, h);
+        if (rule === RULE_REDIRECT) {
+          scratch[taken++] = h;
+          continue;
+        }
+        if (rule === RULE_MIRROR) {
+          // tap_flow.c: TCA_EGRESS_MIRROR (TC_ACT_PIPE): a copy to the TAP, the frame goes on
+          const c = pool.clone(h);
+          if (c >= 0) scratch[taken++] = c;
+          else {
+            this.mirrorFailures++;
+            this.one[0] = h;
+            pool.reportDrop(this.one, 0, 1, DropReason.POOL_EXHAUSTED);
+          }
+        }
+        pkts[keep++] = h;
       }
-      this.toRings(scratch, taken);
+      this.toRings(scratch, this.swFilter(scratch, taken));
     }
     if (keep > start) remote.deliver(pkts, start, keep - start, false);
     return RX_HANDLER.CONSUMED;
@@ -367,10 +417,16 @@ export class TapPort extends EthDev {
       this.pool.drop(pkts, start, count, DropReason.DEV_DOWN);
       return;
     }
-    const n = ring.enqueueBurst(pkts, start, count);
-    if (n < count) {
-      this.counters.imissed += count - n;
-      this.pool.drop(pkts, start + n, count - n, DropReason.RING_FULL);
+    const scratch = this.netdevScratch;
+    for (let base = start, end = start + count; base < end; base += CHUNK) {
+      const len = base + CHUNK < end ? CHUNK : end - base;
+      scratch.set(pkts.subarray(base, base + len));
+      const kept = this.swFilter(scratch, len);
+      const n = ring.enqueueBurst(scratch, 0, kept);
+      if (n < kept) {
+        this.counters.imissed += kept - n;
+        this.pool.drop(scratch, n, kept - n, DropReason.RING_FULL);
+      }
     }
   }
 
@@ -400,26 +456,53 @@ export class TapPort extends EthDev {
     }
   }
 
-  private matches(pool: PacketPool, h: number): boolean {
+  // tap_flow.c implicit_rte_flows: LOCAL_MAC (highest tc priority) is TCA_EGRESS_REDIR;
+  // BROADCAST, BROADCASTV6, ALLMULTI (with all-multicast) and PROMISC (with promiscuous) are
+  // TCA_EGRESS_MIRROR; the multicast list is no tc rule
+  private rule(pool: PacketPool, h: number): number {
     const cls = Ethernet.classify(pool, h);
-    if (cls < 0) return false;
-    if (this.promiscuous) return true;
-    if (cls === 2) return true; // broadcast
-    const dst = Ethernet.dst(pool, h);
-    if (cls === 1) {
-      if (this.allmulticast) return true;
-      if (Math.floor(dst / 0x1_0000_0000) === 0x3333) return true; // IPv6 multicast
+    if (cls < 0) return RULE_NONE;
+    if (cls === CAST.UNICAST && Ethernet.dst(pool, h) === this.localMac) return RULE_REDIRECT;
+    if (this.promiscuous || cls === CAST.BROADCAST) return RULE_MIRROR;
+    if (cls === CAST.MULTICAST) {
+      if (this.allmulticast) return RULE_MIRROR;
+      if (Math.floor(Ethernet.dst(pool, h) / 0x1_0000_0000) === IPV6_MC_PREFIX) return RULE_MIRROR;
     }
-    const f = this.filter;
-    for (let i = 0; i < f.length; i++) if (f[i] === dst) return true;
-    return false;
+    return RULE_NONE;
+  }
+
+  /**
+   * rte_eth_tap.c tap_mac_filter_match: keeps the accepted frames of `frames[0 .. n)` in order
+   * at the front and drops the others (`mac-filter-miss`); returns how many were kept.
+   */
+  private swFilter(frames: Int32Array, n: number): number {
+    if (this.promiscuous) return n;
+    const pool = this.pool;
+    let kept = 0;
+    for (let i = 0; i < n; i++) {
+      const h = frames[i] as number;
+      if (this.accepts(pool, h)) frames[kept++] = h;
+      else pool.drop(frames, i, 1, DropReason.MAC_FILTER_MISS);
+    }
+    return kept;
+  }
+
+  private accepts(pool: PacketPool, h: number): boolean {
+    const dst = Ethernet.dst(pool, h);
+    if (dst <= 0) return false; // zero address (or no header)
+    if (Ethernet.classify(pool, h) === CAST.UNICAST) return dst === this.localMac;
+    if (this.allmulticast) return true;
+    const mc = this.mcList;
+    for (let i = 0; i < mc.length; i++) if (mc[i] === dst) return true;
+    return dst === BROADCAST_MAC;
   }
 
   private rebuildFilter(
     mac: MacAddress = this.macAddr,
     mc: readonly MacAddress[] = this.mcAddrs,
   ): void {
-    this.filter = [mac.value, ...mc.map((m) => m.value)];
+    this.localMac = mac.value;
+    this.mcList = mc.map((m) => m.value);
   }
 
   // rte_eth_tap.c tap_link_update (from tap_nl_msg_handler too): link_status only, no LSC event;
