@@ -1,4 +1,4 @@
-import type { MacAddress } from '@bypass/core';
+import type { FailOverMac, MacAddress } from '@bypass/core';
 
 /**
  * The failover mechanisms a VM NIC can use (`vms[].nics[].model` in a scenario file):
@@ -121,6 +121,18 @@ export interface NicOptions {
   readonly miimon: number;
   /** Time until something in the guest (udev, NetworkManager) enslaves a new VF to the bond (`bonding`); default 1s. */
   readonly enslave_delay: number;
+  /**
+   * The bond's `fail_over_mac` (`bonding`, bond_main.c bond_do_fail_over_mac): `none` (default:
+   * every slave takes the bond's MAC at enslave), `active` (the bond takes the active slave's
+   * MAC) or `follow` (the new and old active slaves swap MACs at failover).
+   */
+  readonly fail_over_mac: FailOverMac;
+  /**
+   * The VF's MAC as the host assigned it (`bonding`; libvirt hostdev `<mac>`, `ip link set PF vf
+   * N mac`): the VF's permanent address and what the host NIC steers to the VF. Null (default):
+   * the NIC's `mac`. The guest cannot change the VF's MAC away from it (an untrusted VF).
+   */
+  readonly vf_mac: MacAddress | null;
   /** Time the host takes to hot-plug a VF into the guest (device_add and the guest's PCI probe); default 200ms. */
   readonly vf_plug_delay: number;
   /** fail-safe hot-plug poll period (`failsafe`); default 2000ms. */
@@ -152,6 +164,8 @@ export const DEFAULT_NIC_OPTIONS: NicOptions = {
   unplug_timeout: 30_000_000_000,
   miimon: 100_000_000,
   enslave_delay: 1_000_000_000,
+  fail_over_mac: 'none',
+  vf_mac: null,
   vf_plug_delay: 200_000_000,
   hotplug_poll: 2_000_000_000,
   latency: 50_000,

@@ -22,6 +22,8 @@ export interface FileNicOptions {
   readonly unplug_timeout?: FileDuration;
   readonly miimon?: FileDuration;
   readonly enslave_delay?: FileDuration;
+  readonly fail_over_mac?: 'none' | 'active' | 'follow';
+  readonly vf_mac?: string;
   readonly vf_plug_delay?: FileDuration;
   readonly hotplug_poll?: FileDuration;
   readonly latency?: FileDuration;

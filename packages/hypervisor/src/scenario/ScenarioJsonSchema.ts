@@ -159,6 +159,17 @@ const nicOptions: JsonSchemaObject = {
     enslave_delay: duration(
       'Time until the guest (udev, NetworkManager, ifenslave) enslaves a new VF to the bond (model bonding). Default 1s.',
     ),
+    fail_over_mac: {
+      description:
+        "The bond's fail_over_mac (model bonding): none (default; every slave takes the bond's MAC when enslaved, which a VF refuses when vf_mac differs from mac), active (the bond's MAC is the active slave's) or follow (the new and old active slaves swap MACs at failover).",
+      enum: ['none', 'active', 'follow'],
+    },
+    vf_mac: {
+      description:
+        "The VF's MAC as the host assigned it (model bonding; libvirt hostdev <mac>, ip link set PF vf N mac): the VF's permanent address, which the guest cannot change, and what the host NIC steers to the VF. A unicast address distinct from every NIC and peer MAC. Default: the NIC's mac.",
+      type: 'string',
+      pattern: MAC_PATTERN,
+    },
     vf_plug_delay: duration(
       'Time the host takes to hot-plug a VF into the guest: device_add and the guest PCI probe. Default 200ms.',
     ),

@@ -81,6 +81,9 @@ function nicOptions(
     unplug_timeout: dur('unplug_timeout'),
     miimon: dur('miimon'),
     enslave_delay: dur('enslave_delay'),
+    fail_over_mac: o?.fail_over_mac ?? d.fail_over_mac,
+    vf_mac:
+      o?.vf_mac === undefined ? d.vf_mac : (c.unicastMac(o.vf_mac, [...segs, 'vf_mac']) ?? null),
     vf_plug_delay: dur('vf_plug_delay'),
     hotplug_poll: dur('hotplug_poll'),
     latency: dur('latency'),
@@ -95,6 +98,14 @@ function nicOptions(
         ? 'model virtio never has a VF, so it has no hot-plug path: remove hotplug'
         : `model ${model} gets its VF over VMBus, not in a PCI slot QEMU hot-plugs: remove hotplug (it applies to ${PCI_HOTPLUG_MODELS.join(' and ')})`,
     );
+  }
+  for (const k of ['fail_over_mac', 'vf_mac'] as const) {
+    if (o?.[k] !== undefined && model !== 'bonding') {
+      c.add(
+        [...segs, k],
+        `${k} is an option of the bond of model bonding; model ${model} has no bond: remove ${k}${k === 'vf_mac' ? " (its VF takes the NIC's mac)" : ''}`,
+      );
+    }
   }
   if (out.miimon === 0)
     c.add([...segs, 'miimon'], 'must be > 0 (a bond without link monitoring never fails over)');
@@ -182,6 +193,16 @@ export function normalizeWorld(c: ScenarioChecks, f: ScenarioFileData): Scenario
         );
       }
       const options = nicOptions(c, n.options, [...segs, 'options'], n.model);
+      // The VF's own MAC may be the NIC's (the default); any other must be nobody else's.
+      const vfMac = options.vf_mac;
+      if (vfMac !== null && vfMac.value !== mac?.value) {
+        claimMac(
+          vfMac.value,
+          vfMac.toString(),
+          [...segs, 'options', 'vf_mac'],
+          `the VF of NIC ${vm.name}/${n.name}`,
+        );
+      }
       // A NIC whose MAC is wrong is still a NIC (the file is refused for the MAC): keeping it
       // spares the flows and steps that name it a cascade of "unknown NIC" errors.
       nics.push({
