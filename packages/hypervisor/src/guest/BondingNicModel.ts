@@ -69,7 +69,15 @@ export interface BondingNicModelOptions {
  *   round (bond_main.c bond_mii_monitor); meanwhile TX still goes to the VF and is dropped
  *   there (`no-carrier`, counted in `vf_tx_dropped`): loss proportional to `miimon`.
  * - Failover: the bond sends `num_grat_arp` (1) gratuitous ARPs on the new active slave
- *   (bond_main.c bond_should_notify_peers), counted in `bond_garps`.
+ *   (bond_main.c bond_should_notify_peers), counted in `bond_garps`, from the bond's MAC.
+ * - MACs (`fail_over_mac`, `vf_mac`): the VF's MAC is the one the host assigned (`vf_mac`,
+ *   default the NIC's) and the guest cannot change it (`AdminMacVfDevice`). With `none` the
+ *   enslave sets the VF's MAC to the bond's (bond_main.c bond_enslave): refused when `vf_mac`
+ *   differs, so the VF stays out of the bond (`vf-enslave-failed`) and traffic stays on virtio.
+ *   With `active` the bond's MAC is the active slave's, so its GARP after a failover carries
+ *   the new MAC; with `follow` the new active is given the old active's MAC and the old one the
+ *   new one's (bond_main.c bond_do_fail_over_mac), which the VF refuses when `vf_mac` differs:
+ *   the bond's complaint is the event `bond-warning` and the rest of the swap is skipped.
  * - After a migration ({@link BondingNicModel.announce}): QEMU sends its RARPs
  *   (`net/announce.c`); the guest announce it asks for (GUEST_ANNOUNCE) notifies peers on the
  *   virtio slave (net/core/dev.c netdev_notify_peers: NETDEV_NOTIFY_PEERS and
@@ -105,6 +113,9 @@ export class BondingNicModel implements NicModel {
   private readonly sink: PacketSink;
   private readonly vfName: string;
   private readonly one = new Int32Array(1);
+  private warningsSeen = 0;
+  /** The plugged VF's enslave was refused (it stays out of the bond until it is re-plugged). */
+  private enslaveRefused = false;
 
   constructor(
     private readonly ctx: NicModelContext,
@@ -140,6 +151,7 @@ export class BondingNicModel implements NicModel {
       permAddr: ctx.mac,
       miimon: ctx.options.miimon,
       primary: this.vfName,
+      failOverMac: ctx.options.fail_over_mac,
       onAnnounce: (slave) => this.garp(slave),
     });
     ctx.ns.register(this.bond);
@@ -149,10 +161,13 @@ export class BondingNicModel implements NicModel {
       // slave (counted from here: virtio's selection at its enslave above is not)
       if (to !== null) this.failovers++;
       ctx.event('bond-active', `${from?.name ?? 'none'} -> ${to?.name ?? 'none'}`);
+      this.reportWarnings();
     });
     this.bond.linkChanges$.subscribe(({ slave, from, to }) =>
       ctx.event('bond-link', `${slave.name} ${from} -> ${to}`),
     );
+    // what construction adjusted is the scenario's business, not an event of the run
+    this.warningsSeen = this.bond.warnings.length;
     this.sink = (_dev, pkts, start, count) => ctx.deliver(pkts, start, count);
     this.bond.bindSink(this.sink);
     this.bond.open();
@@ -173,6 +188,7 @@ export class BondingNicModel implements NicModel {
   plugVf(vf: VfDevice, fn: BusDevice): void {
     this.vf = vf;
     this.fn = fn;
+    this.enslaveRefused = false;
     vf.setLink(true);
     // The VF driver registers its netdev (down); enslaving is left to user space.
     this.ctx.ns.register(vf, this.vfName);
@@ -208,6 +224,15 @@ export class BondingNicModel implements NicModel {
 
   setLink(role: string, up: boolean): boolean {
     return setVirtioOrVfLink(this.backend, this.vf, role, up);
+  }
+
+  /**
+   * Settled on a usable path that is the VF's when one is plugged, or virtio's once the VF's
+   * enslave was refused (nothing in the guest retries it).
+   */
+  bootSettled(): boolean {
+    const p = this.datapath();
+    return p !== 'none' && (this.vf === null || p === 'active' || this.enslaveRefused);
   }
 
   datapath(): DatapathInUse {
@@ -273,8 +298,16 @@ export class BondingNicModel implements NicModel {
       this.enslaves++;
       this.ctx.event('vf-enslave', `${vf.name} enslaved to ${this.bond.name}`, vf.name);
     } catch (err) {
+      this.enslaveRefused = true;
       this.ctx.event('vf-enslave-failed', `${vf.name}: ${(err as Error).message}`, vf.name);
     }
+  }
+
+  /** The bond's new warnings (a slave that refused its MAC at failover) as events. */
+  private reportWarnings(): void {
+    const w = this.bond.warnings;
+    for (; this.warningsSeen < w.length; this.warningsSeen++)
+      this.ctx.event('bond-warning', `${this.bond.name}: ${w[this.warningsSeen]}`);
   }
 
   private cancelEnslave(): void {

@@ -1,10 +1,12 @@
 import {
+  BypassError,
   BusDevice,
   type DeviceBus,
   DropReason,
   PacketRing,
   VfDevice,
   defineDropReason,
+  type MacAddress,
   type PacketPool,
   type TimerId,
   type VirtualScheduler,
@@ -37,6 +39,32 @@ export const VF_NOT_BOUND = defineDropReason('vf-not-bound');
  * ```
  */
 export const PCIEHP_BUTTON_WAIT_NS = 5_000_000_000;
+
+/**
+ * A VF whose MAC the host set (libvirt hostdev `<mac>`, `ip link set PF vf N mac`): the guest
+ * cannot move it away from that address. The PF refuses the VF's request (ixgbe_sriov.c
+ * ixgbe_set_vf_mac_addr unless the VF is trusted; igb_main.c igb_set_vf_mac_addr when the PF
+ * set it), so `setMacAddress` to any other address throws `ERR_REFUSED`; trusted VFs
+ * (`ip link set PF vf N trust on`) are not modelled.
+ *
+ * @example
+ * ```ts
+ * const vf = new AdminMacVfDevice({ pool, permAddr: MacAddress.parse('52:54:00:00:00:02'), parent: fn });
+ * vf.setMacAddress(MacAddress.parse('52:54:00:00:00:01')); // throws ERR_REFUSED
+ * ```
+ */
+export class AdminMacVfDevice extends VfDevice {
+  protected override ndoSetMacAddress(mac: MacAddress): void {
+    if (mac.equals(this.permAddr)) return;
+    throw new BypassError(
+      'ERR_REFUSED',
+      `the PF refused to change ${this.name}'s MAC to ${mac.toString()}: the host assigned ${this.permAddr.toString()} to this VF (make them equal, or use fail_over_mac active or follow)`,
+    );
+  }
+}
+
+// The report's netdev events name a device by its class: to them this is still a VfDevice.
+Object.defineProperty(AdminMacVfDevice, 'name', { value: 'VfDevice' });
 
 /** What a {@link VmNic} needs from its VM. */
 export interface VmNicOwner {
@@ -76,6 +104,11 @@ export type NicEventSink = (kind: string, detail?: string, dev?: string) => void
 export class VmNic {
   readonly id: string;
   readonly mac: number;
+  /**
+   * The VF's MAC as the host assigned it (`vf_mac`, default the NIC's): the VF's permanent
+   * address and what the host NIC steers to the VF.
+   */
+  readonly vfMac: number;
   model!: NicModel;
   /** The VF slot held (on the current host, or reserved on the source during a migration). */
   slot: VfSlot | null = null;
@@ -112,6 +145,8 @@ export class VmNic {
   ) {
     this.id = `${vm.name}/${spec.name}`;
     this.mac = spec.mac.value;
+    // vf_mac belongs to the bonding model; run as another model (--model), the VF takes the mac
+    this.vfMac = this.vfPermAddr.value;
     this.pausedPv = new PacketRing(1 << 16);
     this.pausedVf = new PacketRing(1 << 16);
     this.pvIn = new DelayLink(
@@ -181,8 +216,9 @@ export class VmNic {
   detach(): void {
     const host = this.host;
     if (host === null) return;
-    host.switch.clearVfFilter(this.mac);
+    host.switch.clearVfFilter(this.vfMac);
     host.switch.removeStatic(this.mac);
+    if (this.vfMac !== this.mac) host.switch.removeStatic(this.vfMac);
     host.switch.removePort(this.pvPort);
     host.switch.removePort(this.vfPort);
     this.pvPort = -1;
@@ -200,7 +236,7 @@ export class VmNic {
     this.slot = slot;
     const host = this.host;
     if (host === slot.host && this.filterFollowsSlot && this.model.vfSteering === 'filter')
-      host.switch.setVfFilter(this.mac, this.vfPort, this.vf === null ? -1 : this.pvPort);
+      host.switch.setVfFilter(this.vfMac, this.vfPort, this.vf === null ? -1 : this.shadowedPort);
   }
 
   /**
@@ -209,6 +245,19 @@ export class VmNic {
    */
   get floodPort(): number {
     return this.vf === null && this.slot !== null && this.filterFollowsSlot ? this.pvPort : -1;
+  }
+
+  /** The VF's MAC as the host assigns it: `vf_mac` for model bonding, else the NIC's `mac`. */
+  private get vfPermAddr(): MacAddress {
+    return (this.spec.model === 'bonding' ? this.spec.options.vf_mac : null) ?? this.spec.mac;
+  }
+
+  /**
+   * The paravirtual port the VF's filter shadows (no flooded copies while the VF has its
+   * filter): none when the VF has a MAC of its own, as the two are then distinct stations.
+   */
+  private get shadowedPort(): number {
+    return this.vfMac === this.mac ? this.pvPort : -1;
   }
 
   /** True when the current host keeps the MAC filter for as long as the slot is held. */
@@ -230,9 +279,9 @@ export class VmNic {
       bus: 'pci',
       pci: { address, virtfn: true, serial: slot.index + 1 },
     });
-    const vf = new VfDevice({
+    const vf = new AdminMacVfDevice({
       pool: this.pool,
-      permAddr: this.spec.mac,
+      permAddr: this.vfPermAddr,
       parent: fn,
       driver: 'mlx5_core',
       ringSize: 256,
@@ -240,14 +289,15 @@ export class VmNic {
     this.vf = vf;
     if (this.model.vfSteering === 'filter') {
       host.switch.setLearning(this.vfPort, true);
-      host.switch.setVfFilter(this.mac, this.vfPort, this.pvPort);
+      host.switch.setVfFilter(this.vfMac, this.vfPort, this.shadowedPort);
       // The guest's VF driver puts broadcast on the VF's MC list (mlx5e, iavf); NetVSP models
       // keep group frames on the synthetic path.
       host.switch.setVfListening(this.vfPort, true);
       // The host bridge learns the MAC on the NIC side (the PF) from the guest's first frame
       // through the VF (br_fdb_update); the simulated guest sends none of its own (no ARP),
-      // so the entry moves at the plug.
-      host.switch.setStatic(this.mac, this.vfPort);
+      // so the entry moves at the plug. The VF's own MAC, that is: with a `vf_mac` of its own
+      // the NIC's `mac` stays on the paravirtual port.
+      host.switch.setStatic(this.vfMac, this.vfPort);
     }
     this.log('vf-plug', `${slot.host.name} VF ${slot.address}`);
     this.vm.bus.add(fn);
@@ -326,7 +376,7 @@ export class VmNic {
       // Documentation/networking/net_failover.rst zeroes the VF's MAC and adds
       // `bridge fdb add $MAC dev $TAP_IF master`. A NetVSP host takes the VF's steering back.
       if (this.filterFollowsSlot && this.model.vfSteering === 'filter')
-        host.switch.unshadowVfFilter(this.mac);
+        host.switch.unshadowVfFilter(this.vfMac);
       else this.steerToParavirt(host);
     }
     if (surprise) {
@@ -367,9 +417,13 @@ export class VmNic {
     host.switch.setStatic(this.mac, this.vfPort);
   }
 
-  /** Resets the MAC filter and points the MAC's entry at the paravirtual port. */
+  /**
+   * Resets the MAC filter and points the MAC's entry at the paravirtual port (a `vf_mac` of the
+   * VF's own loses its entry: nothing behind the paravirtual port has it).
+   */
   private steerToParavirt(host: Host): void {
-    host.switch.clearVfFilter(this.mac);
+    host.switch.clearVfFilter(this.vfMac);
+    if (this.vfMac !== this.mac) host.switch.removeStatic(this.vfMac);
     if (this.pvPort >= 0) host.switch.setStatic(this.mac, this.pvPort);
   }
 
@@ -377,7 +431,7 @@ export class VmNic {
   releaseSlot(): void {
     const slot = this.slot;
     if (slot === null) return;
-    if (this.host === slot.host) slot.host.switch.clearVfFilter(this.mac);
+    if (this.host === slot.host) slot.host.switch.clearVfFilter(this.vfMac);
     slot.host.releaseVf(slot);
     this.slot = null;
   }

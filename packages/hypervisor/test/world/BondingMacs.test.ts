@@ -1,0 +1,122 @@
+import { MacAddress, type VfDevice } from '@bypass/core';
+import test from 'ava';
+import { PcapCapture, loadScenarioText, readPcap } from '../../src/index.js';
+import type { BondingNicModel } from '../../src/guest/BondingNicModel.js';
+import { World } from '../../src/world/World.js';
+
+// options.fail_over_mac and options.vf_mac of model bonding: the VF keeps the MAC the host
+// assigned it (the PF refuses a change: ixgbe_sriov.c ixgbe_set_vf_mac_addr), and the bond's
+// fail_over_mac decides what the bond does about it (bond_main.c bond_enslave,
+// bond_do_fail_over_mac).
+
+const MAC = '52:54:00:00:00:01';
+const VF_MAC = '52:54:00:00:00:a1';
+
+const yaml = (options: string): string => `
+name: bond macs
+duration: 500ms
+hosts: [{ name: src, vfs: 2 }, { name: dst, vfs: 2 }]
+vms:
+  - name: vm1
+    host: src
+    memory: 256MiB
+    nics: [{ name: eth0, model: bonding, mac: '${MAC}', options: ${options} }]
+peers: [{ name: client, host: src }]
+flows:
+  - { name: in, from: client, to: vm1/eth0, rate: 10kpps, size: 64 }
+  - { name: out, from: vm1/eth0, to: client, rate: 10kpps, size: 64 }
+`;
+
+function runWorld(options: string, capture?: PcapCapture): World {
+  const world = new World(
+    loadScenarioText(yaml(options), 'macs.yaml'),
+    capture === undefined ? {} : { capture },
+  );
+  world.boot();
+  while (world.now < world.scenario.duration) world.tick();
+  for (let i = 0; i < 100; i++) world.tick(false);
+  world.finish();
+  return world;
+}
+
+const model = (w: World): BondingNicModel => w.nics[0]!.model as BondingNicModel;
+const kinds = (w: World, kind: string): string[] =>
+  w.log.events.filter((e) => e.kind === kind).map((e) => e.detail ?? '');
+const mac = (s: string): MacAddress => MacAddress.parse(s);
+const vfOf = (m: BondingNicModel): VfDevice => m.device('vf') as VfDevice;
+
+/** Source MACs of the ARP frames captured at `point`. */
+function arpSources(capture: PcapCapture, point: string): string[] {
+  const i = capture.points().indexOf(point);
+  if (i < 0) return [];
+  return readPcap(capture.pcap(i))
+    .records.filter((r) => r.data[12] === 0x08 && r.data[13] === 0x06)
+    .map((r) => MacAddress.fromBytes(r.data.subarray(6, 12)).toString());
+}
+
+test('default (vf_mac = mac, none): the VF is enslaved and carries the traffic, one MAC everywhere', (t) => {
+  const w = runWorld('{}');
+  const m = model(w);
+  t.is(m.datapath(), 'active');
+  t.is(kinds(w, 'vf-enslave-failed').length, 0);
+  t.true(vfOf(m).devAddr.equals(mac(MAC)));
+  t.true(m.bond.devAddr.equals(mac(MAC)));
+});
+
+test('none with a vf_mac of its own: the PF refuses the bond MAC, the VF stays out, traffic stays on virtio', (t) => {
+  const w = runWorld(`{ vf_mac: '${VF_MAC}' }`);
+  const m = model(w);
+  const [failed] = kinds(w, 'vf-enslave-failed');
+  t.regex(failed ?? '', /eth0vf: the PF refused to change eth0vf's MAC to 52:54:00:00:00:01/);
+  t.is(kinds(w, 'vf-enslave').length, 0);
+  t.false(m.bond.slaves.includes(vfOf(m)));
+  t.false(vfOf(m).running, 'ifenslave took it down; the failed enslave leaves it down');
+  t.true(vfOf(m).devAddr.equals(mac(VF_MAC)));
+  t.true(vfOf(m).permAddr.equals(mac(VF_MAC)));
+  t.is(m.datapath(), 'backup');
+  t.is(kinds(w, 'boot-timeout').length, 0, 'a refused enslave settles the boot on virtio');
+  // The host steers vf_mac, not the NIC's mac, to the VF: both flows stay whole on virtio.
+  const sw = w.host('src').switch;
+  t.true(sw.hasVfFilter(mac(VF_MAC).value));
+  t.false(sw.hasVfFilter(mac(MAC).value));
+  for (const f of w.flows) t.is(f.received, f.sent, f.spec.name);
+  t.is(m.stats()['vf_tx_packets'], 0);
+});
+
+test('active with a vf_mac: the VF becomes active, the bond takes vf_mac and its GARP carries it', (t) => {
+  const capture = new PcapCapture();
+  const w = runWorld(`{ vf_mac: '${VF_MAC}', fail_over_mac: active }`, capture);
+  const m = model(w);
+  t.is(m.datapath(), 'active');
+  t.is(kinds(w, 'vf-enslave').length, 1);
+  t.true(m.bond.devAddr.equals(mac(VF_MAC)), m.bond.devAddr.toString());
+  t.true(vfOf(m).devAddr.equals(mac(VF_MAC)));
+  t.true(m.virtio.devAddr.equals(mac(MAC)), 'fail_over_mac=active leaves the slaves alone');
+  // The failover GARP left through the VF from vf_mac; the network learned it where it is.
+  t.deepEqual(arpSources(capture, 'src-vm1-eth0-vf'), [VF_MAC]);
+  t.not(w.network.lookup(mac(VF_MAC).value), -1);
+  // Guest TX leaves from the bond's MAC through the VF.
+  const out = w.flows.find((f) => f.spec.name === 'out')!;
+  t.is(out.received, out.sent);
+  t.true(m.stats()['vf_tx_packets']! > 0);
+});
+
+test('follow with a vf_mac: bond_do_fail_over_mac asks the VF for the old active MAC, the PF refuses', (t) => {
+  const w = runWorld(`{ vf_mac: '${VF_MAC}', fail_over_mac: follow }`);
+  const m = model(w);
+  t.is(m.datapath(), 'active', 'follow does not touch the MAC at enslave: the VF is enslaved');
+  const [warning] = kinds(w, 'bond-warning');
+  t.regex(warning ?? '', /eth0: error setting the address of eth0vf: the PF refused/);
+  // The swap stopped at its first half: every address is where it was.
+  t.true(vfOf(m).devAddr.equals(mac(VF_MAC)));
+  t.true(m.virtio.devAddr.equals(mac(MAC)));
+  t.true(m.bond.devAddr.equals(mac(MAC)));
+});
+
+test('follow with vf_mac = mac (the default): the swap is between equal MACs, no warning', (t) => {
+  const w = runWorld('{ fail_over_mac: follow }');
+  const m = model(w);
+  t.is(m.datapath(), 'active');
+  t.is(kinds(w, 'bond-warning').length, 0);
+  t.true(vfOf(m).devAddr.equals(mac(MAC)));
+});
