@@ -1,10 +1,9 @@
+import type { VfDevice } from '@bypass/core';
 import {
-  BypassError,
   BusDevice,
   type DeviceBus,
   DropReason,
   PacketRing,
-  VfDevice,
   defineDropReason,
   type MacAddress,
   type PacketPool,
@@ -16,6 +15,7 @@ import type { DatapathInUse } from '../report/Report.js';
 import type { LinkSpec, ScenarioNic } from '../scenario/Scenario.js';
 import { DelayLink, type WireClock } from './DelayLink.js';
 import type { Host, VfSlot } from './Host.js';
+import { AdminMacVfDevice } from './AdminMacVfDevice.js';
 
 /** Frames that reached a VM during its stop-and-copy pause (`paused_frames: drop`). */
 export const VM_PAUSED = defineDropReason('vm-paused');
@@ -39,32 +39,6 @@ export const VF_NOT_BOUND = defineDropReason('vf-not-bound');
  * ```
  */
 export const PCIEHP_BUTTON_WAIT_NS = 5_000_000_000;
-
-/**
- * A VF whose MAC the host set (libvirt hostdev `<mac>`, `ip link set PF vf N mac`): the guest
- * cannot move it away from that address. The PF refuses the VF's request (ixgbe_sriov.c
- * ixgbe_set_vf_mac_addr unless the VF is trusted; igb_main.c igb_set_vf_mac_addr when the PF
- * set it), so `setMacAddress` to any other address throws `ERR_REFUSED`; trusted VFs
- * (`ip link set PF vf N trust on`) are not modelled.
- *
- * @example
- * ```ts
- * const vf = new AdminMacVfDevice({ pool, permAddr: MacAddress.parse('52:54:00:00:00:02'), parent: fn });
- * vf.setMacAddress(MacAddress.parse('52:54:00:00:00:01')); // throws ERR_REFUSED
- * ```
- */
-export class AdminMacVfDevice extends VfDevice {
-  protected override ndoSetMacAddress(mac: MacAddress): void {
-    if (mac.equals(this.permAddr)) return;
-    throw new BypassError(
-      'ERR_REFUSED',
-      `the PF refused to change ${this.name}'s MAC to ${mac.toString()}: the host assigned ${this.permAddr.toString()} to this VF (make them equal, or use fail_over_mac active or follow)`,
-    );
-  }
-}
-
-// The report's netdev events name a device by its class: to them this is still a VfDevice.
-Object.defineProperty(AdminMacVfDevice, 'name', { value: 'VfDevice' });
 
 /** What a {@link VmNic} needs from its VM. */
 export interface VmNicOwner {
