@@ -1,5 +1,5 @@
 import type { PacketPool } from '@bypass/core';
-import type { WireClock } from '../world/DelayLink.js';
+import { arrivalTimes, type WireClock } from '../world/DelayLink.js';
 import type { FrameCapture } from './FrameCapture.js';
 
 /**
@@ -33,7 +33,7 @@ export class WireTimedCapture implements FrameCapture {
     count: number,
     timeNs: number,
   ): void {
-    const times = this.wire.timesFor === pkts ? this.wire.times : null;
+    const times = arrivalTimes(this.wire, pkts);
     if (times === null || count <= 0) {
       this.inner.record(point, pool, pkts, start, count, timeNs);
       return;

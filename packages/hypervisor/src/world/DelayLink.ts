@@ -28,7 +28,7 @@ export const ETHERNET_OVERHEAD_BYTES = 24;
  * ```ts
  * const wire: WireClock = { now: 0, times: null, timesFor: null };
  * const link = new DelayLink(pool, spec, (p, s, n) => next.push(p, s, n, wire.now), 1 << 14, wire);
- * // in a sink: const t = wire.timesFor === pkts ? (wire.times as Float64Array)[i] : wire.now;
+ * // in a sink: const times = arrivalTimes(wire, pkts); const t = times === null ? wire.now : times[i];
  * ```
  */
 export interface WireClock {
@@ -38,6 +38,21 @@ export interface WireClock {
   times: Float64Array | null;
   /** The handle array `times` belongs to; null when no burst is being handed over. */
   timesFor: Int32Array | null;
+}
+
+/**
+ * The per-frame arrival times that go with `pkts` (index for index), or null when the wire
+ * clock has none for that array: a frame copied elsewhere or a guest's own burst, which count
+ * at `wire.now`.
+ *
+ * @example
+ * ```ts
+ * const times = arrivalTimes(wire, pkts);
+ * const t = times === null ? wire.now : times[i];
+ * ```
+ */
+export function arrivalTimes(wire: WireClock | null, pkts: Int32Array): Float64Array | null {
+  return wire !== null && wire.timesFor === pkts ? wire.times : null;
 }
 
 /**
@@ -168,7 +183,7 @@ export class DelayLink {
     let head = this.head;
     let t = this.busyUntil > now ? this.busyUntil : now;
     const wire = this.wire;
-    const times = wire !== null && wire.timesFor === pkts ? wire.times : null;
+    const times = arrivalTimes(wire, pkts);
     if (times === null) {
       for (let i = 0; i < n; i++) {
         const h = pkts[start + i] as number;

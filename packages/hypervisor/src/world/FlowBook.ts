@@ -5,7 +5,7 @@ import type { EventLog, LoggedEvent } from '../sim/EventLog.js';
 import { FlowFrameReader } from '../traffic/FlowFrameReader.js';
 import type { FlowFrameWriter } from '../traffic/FlowFrameWriter.js';
 import { FLOODED_ELSEWHERE, FLOW_MARK_BASE, FlowState } from '../traffic/FlowState.js';
-import type { WireClock } from './DelayLink.js';
+import { arrivalTimes, type WireClock } from './DelayLink.js';
 import { COPY_MARK } from './VirtualSwitch.js';
 
 /** Where a flow's frames come from and go to, resolved by the world. */
@@ -130,7 +130,7 @@ export class FlowBook {
       const wire = this.wire;
       const origin = this.origin();
       const now = wire.now - origin;
-      const times = wire.timesFor === pkts ? wire.times : null;
+      const times = arrivalTimes(wire, pkts);
       const end = start + count;
       for (let i = start; i < end; i++) {
         const h = pkts[i] as number;

@@ -1,7 +1,7 @@
 import { BypassError, defineDropReason, type PacketPool } from '@bypass/core';
 import type { FrameCapture } from '../capture/FrameCapture.js';
 import { FlowFrameReader } from '../traffic/FlowFrameReader.js';
-import type { LinkSink, WireClock } from './DelayLink.js';
+import { arrivalTimes, type LinkSink, type WireClock } from './DelayLink.js';
 
 const TWO_32 = 0x1_0000_0000;
 
@@ -385,15 +385,14 @@ export class VirtualSwitch {
       this.pool.drop(pkts, start, n, INVALID_SRC_MAC);
     } else {
       const wire = this.wire;
-      const times = wire !== null && wire.timesFor === pkts ? wire.times : null;
+      const times = arrivalTimes(wire, pkts);
       if (wire === null || times === null) {
         for (let i = start; i < start + n; i++) this.flood(inPort, pkts[i] as number);
         return;
       }
-      // Each flooded frame (and its copies) goes on alone, at its own arrival time.
+      // Each flooded frame (and its copies) goes on alone, in an array of its own, so the next
+      // hop reads the clock's `now`: set to the frame's own arrival time while it floods.
       const now = wire.now;
-      wire.times = null;
-      wire.timesFor = null;
       try {
         for (let i = start; i < start + n; i++) {
           wire.now = times[i] as number;
@@ -401,8 +400,6 @@ export class VirtualSwitch {
         }
       } finally {
         wire.now = now;
-        wire.times = times;
-        wire.timesFor = pkts;
       }
     }
   }
