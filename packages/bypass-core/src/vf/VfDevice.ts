@@ -1,6 +1,7 @@
 import { BypassError } from '../errors/BypassError.js';
 import type { BusDevice } from '../bus/BusDevice.js';
 import { NetDevice, type NetDeviceOptions } from '../netdev/NetDevice.js';
+import type { MacAddress } from '../netdev/MacAddress.js';
 import { NetDeviceStats, STATS64_FIELDS } from '../netdev/NetDeviceStats.js';
 import { DropReason } from '../packet/DropReason.js';
 import { PacketRing } from '../packet/PacketRing.js';
@@ -37,6 +38,13 @@ export interface VfDeviceOptions extends Omit<
   counters32?: boolean;
   /** Zero the counters every time the device is opened (as some drivers do on down/up). */
   resetStatsOnOpen?: boolean;
+  /**
+   * The host set the VF's MAC (libvirt hostdev `<mac>`, `ip link set PF vf N mac`): the PF
+   * refuses the guest's change away from it (ixgbe_sriov.c ixgbe_set_vf_mac_addr unless the VF is
+   * trusted; igb_main.c igb_set_vf_mac_addr when the PF set it), so `setMacAddress` to any other
+   * address than `permAddr` throws `ERR_REFUSED`. Trusted VFs are not modelled. Default false.
+   */
+  adminMac?: boolean;
 }
 
 /**
@@ -97,6 +105,8 @@ export class VfDevice extends NetDevice {
   readonly ringSize: number;
   /** True when counters are reported modulo 2^32 (emulated 32-bit hardware counters). */
   readonly counters32: boolean;
+  /** The host set the VF's MAC: see {@link VfDeviceOptions.adminMac}. */
+  readonly adminMac: boolean;
   /** True when the counters are zeroed on every open. */
   readonly resetStatsOnOpen: boolean;
   /** How the VF left, once it has: `'surprise'` or `'orderly'`; null while plugged. */
@@ -127,7 +137,7 @@ export class VfDevice extends NetDevice {
         `a VF netdev needs a PCI bus device (bus 'pci' with a PCI identity) as parent, got ${got}`,
       );
     }
-    const { numQueues, ringSize, counters32, resetStatsOnOpen, ...rest } = options;
+    const { numQueues, ringSize, counters32, resetStatsOnOpen, adminMac, ...rest } = options;
     const nq = numQueues ?? 4;
     super({
       ...rest,
@@ -147,6 +157,16 @@ export class VfDevice extends NetDevice {
     }
     this.counters32 = counters32 ?? false;
     this.resetStatsOnOpen = resetStatsOnOpen ?? false;
+    this.adminMac = adminMac ?? false;
+  }
+
+  /** See {@link VfDeviceOptions.adminMac}. */
+  protected override ndoSetMacAddress(mac: MacAddress): void {
+    if (!this.adminMac || mac.equals(this.permAddr)) return;
+    throw new BypassError(
+      'ERR_REFUSED',
+      `the PF refused to change ${this.name}'s MAC to ${mac.toString()}: the host assigned ${this.permAddr.toString()} to this VF (set it on the host, or keep the VF's MAC: a bond with fail_over_mac active or follow does)`,
+    );
   }
 
   /** The VF-specific counters (read-only view; zeroed by {@link VfDevice.resetStats}). */

@@ -531,3 +531,14 @@ test('a VF registered as a kernel netdev cannot be started by a PMD, and stopPmd
   t.is(vf.vfStats.ringFlushed, 3);
   t.is(pool.inUse, 0);
 });
+
+test('adminMac: the PF keeps the host-assigned MAC; without it the guest may change it', (t) => {
+  const locked = world({ adminMac: true }).vf;
+  const err = t.throws(() => locked.setMacAddress(mac(7)));
+  t.true(isBypassError(err, 'ERR_REFUSED'));
+  t.true(locked.devAddr.equals(mac(1)));
+  locked.setMacAddress(mac(1)); // its own address is accepted
+  const free = world().vf;
+  free.setMacAddress(mac(7));
+  t.true(free.devAddr.equals(mac(7)));
+});

@@ -71,7 +71,7 @@ export interface BondingNicModelOptions {
  * - Failover: the bond sends `num_grat_arp` (1) gratuitous ARPs on the new active slave
  *   (bond_main.c bond_should_notify_peers), counted in `bond_garps`, from the bond's MAC.
  * - MACs (`fail_over_mac`, `vf_mac`): the VF's MAC is the one the host assigned (`vf_mac`,
- *   default the NIC's) and the guest cannot change it (`AdminMacVfDevice`). With `none` the
+ *   default the NIC's) and the guest cannot change it (`VfDevice` option `adminMac`). With `none` the
  *   enslave sets the VF's MAC to the bond's (bond_main.c bond_enslave): refused when `vf_mac`
  *   differs, so the VF stays out of the bond (`vf-enslave-failed`) and traffic stays on virtio.
  *   With `active` the bond's MAC is the active slave's, so its GARP after a failover carries

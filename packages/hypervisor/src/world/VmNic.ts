@@ -1,5 +1,5 @@
-import type { VfDevice } from '@bypass/core';
 import {
+  VfDevice,
   BusDevice,
   type DeviceBus,
   DropReason,
@@ -15,7 +15,6 @@ import type { DatapathInUse } from '../report/Report.js';
 import type { LinkSpec, ScenarioNic } from '../scenario/Scenario.js';
 import { DelayLink, type WireClock } from './DelayLink.js';
 import type { Host, VfSlot } from './Host.js';
-import { AdminMacVfDevice } from './AdminMacVfDevice.js';
 
 /** Frames that reached a VM during its stop-and-copy pause (`paused_frames: drop`). */
 export const VM_PAUSED = defineDropReason('vm-paused');
@@ -253,12 +252,14 @@ export class VmNic {
       bus: 'pci',
       pci: { address, virtfn: true, serial: slot.index + 1 },
     });
-    const vf = new AdminMacVfDevice({
+    const vf = new VfDevice({
       pool: this.pool,
       permAddr: this.vfPermAddr,
       parent: fn,
       driver: 'mlx5_core',
       ringSize: 256,
+      // the host assigned the VF's MAC (libvirt hostdev <mac>): the guest cannot move it
+      adminMac: true,
     });
     this.vf = vf;
     if (this.model.vfSteering === 'filter') {
