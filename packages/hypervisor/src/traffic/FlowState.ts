@@ -142,22 +142,27 @@ export class FlowState {
     const starts = pool.start;
     const size = pool.bytes.length;
     const perBucket = this.perBucket;
-    const bucketNs = this.bucketNs;
+    // The running figures as numbers (`+`) for V8's optimizing compiler: the fields assigned in
+    // the constructor start as `undefined` (class-field semantics), so V8 stores them tagged, and
+    // a loop variable that starts from such a field or from an unchecked parameter (`now`) would
+    // be boxed on every change, a heap number allocated per frame.
+    const bucketNs = +this.bucketNs;
     let seen = this.seen;
     let received = this.received;
     let duplicated = this.duplicated;
     let reordered = this.reordered;
-    let highest = this.highest;
-    let lastRx = this.lastRx;
-    let longestGap = this.longestGapNs;
-    let latMin = this.latencyMin;
-    let latMax = this.latencyMax;
-    let latSum = this.latencySum;
+    let highest = +this.highest;
+    let lastRx = +this.lastRx;
+    let longestGap = +this.longestGapNs;
+    let latMin = +this.latencyMin;
+    let latMax = +this.latencyMax;
+    let latSum = +this.latencySum;
     // The current bucket, the times it covers [lo, hi), and frames counted in it not yet stored.
-    let bucket = this.bucket;
-    let bucketLo = this.bucketLo;
-    let bucketHi = this.bucketHi;
+    let bucket = +this.bucket;
+    let bucketLo = +this.bucketLo;
+    let bucketHi = +this.bucketHi;
     let counted = 0;
+    const nowNs = +now;
     for (let i = start; i < end; i++) {
       const h = pkts[i] as number;
       // FlowFrameReader.headerOffset with the pool's fields in locals.
@@ -180,7 +185,7 @@ export class FlowState {
       seen[byte] = (seen[byte] as number) | bit;
       if (seq < highest) reordered++;
       else highest = seq;
-      const at = times === null ? now : (times[i] as number) - origin;
+      const at = times === null ? nowNs : (times[i] as number) - origin;
       const gap = at - lastRx;
       if (gap > longestGap) longestGap = gap;
       lastRx = at;
