@@ -202,9 +202,13 @@ export class HnVf {
     this.switched = false;
   }
 
-  /** hn_vf_mtu_set, applied whenever a VF is attached (see {@link NetvscPmdPort}). */
+  /**
+   * hn_vf_mtu_set, applied whenever a VF is attached and configured (see {@link NetvscPmdPort});
+   * a VF not configured yet gets the port's MTU right after its configure.
+   */
   setMtu(mtu: number): void {
-    this.vfPort?.setMtu(mtu);
+    const vf = this.vfPort;
+    if (vf !== null && vf.configured) vf.setMtu(mtu);
   }
 
   /** RTE_ETH_EVENT_ERR_RECOVERING from the VF: synthetic, VF kept (hn_recovering_delayed). */

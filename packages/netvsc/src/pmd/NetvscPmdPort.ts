@@ -285,6 +285,8 @@ export class NetvscPmdPort extends EthDev {
       maxMacAddrs: 1,
       minMtu: 68,
       maxMtu: 9000,
+      // hn_ethdev.c hn_dev_info_get: HN_MAX_XFER_LEN (RTE_ETHER_MAX_JUMBO_FRAME_LEN)
+      maxRxPktLen: 0x3f00,
       rxOffloadCapa: ETH_OFFLOAD.VLAN_STRIP | ETH_OFFLOAD.RSS_HASH,
       txOffloadCapa: ETH_OFFLOAD.VLAN_INSERT | ETH_OFFLOAD.MULTI_SEGS,
       devFlags: ETH_DEV_FLAG.INTR_LSC,

@@ -104,7 +104,7 @@ test('dev_conf: lsc and rmv need INTR_LSC / INTR_RMV in devFlags (rte_eth_dev_co
     devFlags: ETH_DEV_FLAG.INTR_LSC | ETH_DEV_FLAG.INTR_RMV,
   });
   q.configure(1, 1, { lsc: true, rmv: true });
-  t.deepEqual(q.devConf, { rxOffloads: 0, txOffloads: 0, lsc: true, rmv: true });
+  t.deepEqual(q.devConf, { rxOffloads: 0, txOffloads: 0, lsc: true, rmv: true, mtu: 1500 });
 });
 
 test('dev_conf: offloads must be within the capabilities; the PMD gets the checked conf', (t) => {
@@ -124,12 +124,12 @@ test('dev_conf: offloads must be within the capabilities; the PMD gets the check
   t.throws(() => p.configure(1, 1, { rxOffloads: -1 }), { code: 'ERR_INVALID_ARGUMENT' });
   t.deepEqual(p.calls, []);
   p.configure(1, 1, { rxOffloads: ETH_OFFLOAD.VLAN_STRIP, txOffloads: ETH_OFFLOAD.VLAN_INSERT });
-  const want = { rxOffloads: 1, txOffloads: 4, lsc: false, rmv: false };
+  const want = { rxOffloads: 1, txOffloads: 4, lsc: false, rmv: false, mtu: 1500 };
   t.deepEqual(p.confs, [want]);
   t.deepEqual(p.devConfSeen, [want], 'data->dev_conf is already the new one in dev_configure');
   t.deepEqual(p.devConf, want);
   p.configure(1, 1);
-  t.deepEqual(p.devConf, { rxOffloads: 0, txOffloads: 0, lsc: false, rmv: false });
+  t.deepEqual(p.devConf, { rxOffloads: 0, txOffloads: 0, lsc: false, rmv: false, mtu: 1500 });
 });
 
 test('dev_conf: a configure the PMD refuses puts the previous conf back', (t) => {
@@ -139,7 +139,7 @@ test('dev_conf: a configure the PMD refuses puts the previous conf back', (t) =>
   p.refuse.add('configure');
   t.throws(() => p.configure(2, 2, { rmv: true }), { code: 'ERR_REFUSED' });
   t.true(p.devConfSeen[1]?.rmv, 'the PMD saw the requested conf');
-  t.deepEqual(p.devConf, { rxOffloads: 0, txOffloads: 0, lsc: true, rmv: false });
+  t.deepEqual(p.devConf, { rxOffloads: 0, txOffloads: 0, lsc: true, rmv: false, mtu: 1500 });
   t.is(p.nbRxQueues, 1);
 });
 
@@ -269,6 +269,7 @@ test('MAC table: default, extra addresses in free slots, no removal of the defau
 test('MTU, multicast list and VLAN filter are validated before the PMD sees them', (t) => {
   const w = new World();
   const p = new FakePort({ registry: w.registry, name: 'net_fake0' }, w.pool, { rxOffloadCapa: 0 });
+  p.configure(1, 1);
   t.throws(() => p.setMtu(9001), { code: 'ERR_MTU_RANGE' });
   p.setMtu(9000);
   t.is(p.mtu, 9000);
@@ -285,9 +286,83 @@ test('MTU, multicast list and VLAN filter are validated before the PMD sees them
   t.deepEqual(q.vlanIds, [10, 100]);
 });
 
+test('MTU set: refused before the first configure, then passed to the PMD even when unchanged (rte_eth_dev_set_mtu)', (t) => {
+  const w = new World();
+  const p = fake(w);
+  t.throws(() => p.setMtu(1400), {
+    code: 'ERR_STATE',
+    message: /must be configured before MTU set/,
+  });
+  t.deepEqual(p.calls, [], 'the PMD saw nothing');
+  p.configure(1, 1);
+  p.setMtu(1500);
+  p.setMtu(1500);
+  t.deepEqual(p.calls.slice(1), ['mtu 1500', 'mtu 1500'], 'no shortcut for the same MTU');
+  // the range is checked before the configured state: a bad MTU is a range error either way
+  const q = fake(w, 'net_fake1');
+  t.throws(() => q.setMtu(67), {
+    code: 'ERR_MTU_RANGE',
+    message: /MTU \(67\) < device min MTU \(68\)/,
+  });
+});
+
+test('MTU: the frame it makes must fit max_rx_pktlen, with the overhead the limits imply (eth_dev_validate_mtu)', (t) => {
+  const w = new World();
+  // max_mtu unstated (UINT16_MAX): 18 bytes of header and CRC, so 1522 allows 1504 at most
+  const tap = new FakePort({ registry: w.registry, name: 'net_fakeT' }, w.pool, {
+    maxMtu: 0xffff,
+    maxRxPktLen: 1522,
+  });
+  tap.configure(1, 1);
+  tap.setMtu(1504);
+  t.throws(() => tap.setMtu(1505), {
+    code: 'ERR_MTU_RANGE',
+    message: /Frame size \(1523\) > device max frame size \(1522\)/,
+  });
+  // a stated max_mtu below max_rx_pktlen: the difference is the overhead (here 26 bytes)
+  const vlan = new FakePort({ registry: w.registry, name: 'net_fakeV' }, w.pool, {
+    maxMtu: 9000,
+    maxRxPktLen: 9026,
+  });
+  vlan.configure(1, 1);
+  vlan.setMtu(9000);
+  t.throws(() => vlan.setMtu(9001), { code: 'ERR_MTU_RANGE', message: /> device max MTU/ });
+  t.is(vlan.mtu, 9000);
+});
+
+test('configure sets the MTU from rxmode.mtu without the PMD mtu_set: default min(max_mtu, 1500), checked, put back on failure', (t) => {
+  const w = new World();
+  const p = fake(w);
+  p.configure(1, 1);
+  t.is(p.mtu, 1500);
+  p.setMtu(9000);
+  p.configure(1, 1); // an MTU set earlier does not survive a configure that leaves mtu out
+  t.is(p.mtu, 1500);
+  p.configure(1, 1, { mtu: 4000 });
+  t.is(p.mtu, 4000);
+  t.is(p.devConf.mtu, 4000);
+  t.deepEqual(
+    p.calls.filter((c) => c.startsWith('mtu')),
+    ['mtu 9000'],
+    'configure never calls mtu_set',
+  );
+  t.throws(() => p.configure(1, 1, { mtu: 9001 }), { code: 'ERR_MTU_RANGE' });
+  t.is(p.mtu, 4000, 'a refused MTU leaves the previous one');
+  p.refuse.add('configure');
+  t.throws(() => p.configure(1, 1, { mtu: 2000 }), { code: 'ERR_REFUSED' });
+  t.is(p.mtu, 4000, 'the PMD refused the configure: the old MTU is back');
+  // a port whose max_mtu is below 1500 gets its max_mtu
+  const small = new FakePort({ registry: w.registry, name: 'net_fakeS' }, w.pool, {
+    maxMtu: 1400,
+  });
+  small.configure(1, 1);
+  t.is(small.mtu, 1400);
+});
+
 test('a refused operation leaves the recorded value unchanged', (t) => {
   const w = new World();
   const p = fake(w);
+  p.configure(1, 1);
   p.refuse.add('mtu');
   t.throws(() => p.setMtu(9000), { code: 'ERR_REFUSED' });
   t.is(p.mtu, 1500);

@@ -496,15 +496,44 @@ test('sub-devices get the fail-safe conf: rmv where they have INTR_RMV, lsc only
   const { fs, a, b } = withPlainSub();
   fs.configure(1, 1, { lsc: true, rxOffloads: ETH_OFFLOAD.VLAN_FILTER });
   t.deepEqual(a.confs, [
-    { rxOffloads: ETH_OFFLOAD.VLAN_FILTER, txOffloads: 0, lsc: true, rmv: true },
+    { rxOffloads: ETH_OFFLOAD.VLAN_FILTER, txOffloads: 0, lsc: true, rmv: true, mtu: 1500 },
   ]);
   t.deepEqual(b.confs, [
-    { rxOffloads: ETH_OFFLOAD.VLAN_FILTER, txOffloads: 0, lsc: false, rmv: false },
+    { rxOffloads: ETH_OFFLOAD.VLAN_FILTER, txOffloads: 0, lsc: false, rmv: false, mtu: 1500 },
   ]);
   t.deepEqual([a.listenerCount('intr_lsc'), a.listenerCount('intr_rmv')], [1, 1]);
   t.deepEqual([b.listenerCount('intr_lsc'), b.listenerCount('intr_rmv')], [0, 0]);
   t.false(fs.devConf.rmv, 'the fail-safe port itself is not configured with rmv');
   t.true(fs.devConf.lsc);
+});
+
+test('the fail-safe rxmode.mtu goes to the sub-devices with its conf; a sub-device that cannot take it fails the configure', (t) => {
+  const { w, fs, a, b } = withPlainSub();
+  fs.configure(1, 1, { mtu: 4000 });
+  t.deepEqual([fs.mtu, a.mtu, b.mtu], [4000, 4000, 4000]);
+  t.deepEqual(
+    [...a.calls, ...b.calls].filter((c) => c.startsWith('mtu')),
+    [],
+    'configured, not set: no mtu_set',
+  );
+  // a sub-device whose frames stop at 1522 bytes (the TAP of DPDK before 23.x) cannot take 4000
+  w.registry.registerDriver({
+    name: 'net_short',
+    matches: (n) => n.startsWith('net_short'),
+    probe: (registry, name, args) =>
+      new FakePort({ registry, name, devargs: args }, w.pool, {
+        maxMtu: 0xffff,
+        maxRxPktLen: 1522,
+      }),
+  });
+  const fs2 = w.registry.probe('net_failsafe1,dev(net_fakeC),dev(net_shortD)') as FailsafePort;
+  t.throws(() => fs2.configure(1, 1, { mtu: 4000 }), {
+    code: 'ERR_MTU_RANGE',
+    message: /Frame size \(4018\) > device max frame size \(1522\)/,
+  });
+  t.false(fs2.configured);
+  fs2.configure(1, 1, { mtu: 1504 });
+  t.is(fs2.mtu, 1504);
 });
 
 test('the fail-safe port advertises INTR_LSC only: rmv is refused (failsafe.c)', (t) => {
@@ -542,7 +571,7 @@ test('a re-plugged sub-device is configured with the conf adapted to it (failsaf
   w.advanceMs(2000); // probed, configured, started again
   const a = sub('net_fakeA');
   t.is(fs.subDevices[0]?.state, SubDevState.STARTED);
-  t.deepEqual(a.confs, [{ rxOffloads: 0, txOffloads: 0, lsc: true, rmv: true }]);
+  t.deepEqual(a.confs, [{ rxOffloads: 0, txOffloads: 0, lsc: true, rmv: true, mtu: 1500 }]);
   t.deepEqual([a.listenerCount('intr_lsc'), a.listenerCount('intr_rmv')], [1, 1]);
 });
 

@@ -198,7 +198,13 @@ test('the VF is configured with the port conf, lsc off and rmv on (hn_vf_configu
   const { vfPort } = w.vfReady();
   const p = w.probe();
   p.configure(1, 1, { lsc: true, rxOffloads: ETH_OFFLOAD.VLAN_STRIP });
-  const want = { rxOffloads: ETH_OFFLOAD.VLAN_STRIP, txOffloads: 0, lsc: false, rmv: true };
+  const want = {
+    rxOffloads: ETH_OFFLOAD.VLAN_STRIP,
+    txOffloads: 0,
+    lsc: false,
+    rmv: true,
+    mtu: 1500,
+  };
   t.deepEqual(vfPort.devConf, want);
   // hot-add on a started port (hn_vf_add_unlocked calls hn_vf_configure)
   const w2 = new PmdWorld();

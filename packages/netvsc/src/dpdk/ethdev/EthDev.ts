@@ -30,6 +30,14 @@ export interface EthDevInit {
 }
 
 const MAX_VLAN_ID = 4095;
+/** `RTE_ETHER_MTU`: the MTU a configure gives a port unless told otherwise. */
+const RTE_ETHER_MTU = 1500;
+/** `RTE_ETHER_MIN_LEN`: the shortest Ethernet frame, CRC included. */
+const RTE_ETHER_MIN_LEN = 64;
+/** Ethernet header and CRC: the overhead of an MTU when the PMD states none of its own. */
+const ETHER_HDR_CRC_LEN = 14 + 4;
+/** `UINT16_MAX`: ethdev's `max_mtu` when the PMD leaves it alone. */
+const UNSTATED_MAX_MTU = 0xffff;
 
 /** The `dev_conf` of a port never configured: every field at its default. */
 const NO_CONF: Readonly<Required<EthConf>> = Object.freeze({
@@ -37,6 +45,7 @@ const NO_CONF: Readonly<Required<EthConf>> = Object.freeze({
   txOffloads: 0,
   lsc: false,
   rmv: false,
+  mtu: RTE_ETHER_MTU,
 });
 
 /**
@@ -256,12 +265,20 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
     // ... and the offloads within the capabilities
     this.#checkOffloads('Rx', next.rxOffloads, info.rxOffloadCapa);
     this.#checkOffloads('Tx', next.txOffloads, info.txOffloadCapa);
+    // ... and rxmode.mtu (default RTE_ETHER_MTU, or max_mtu when smaller), recorded as data->mtu
+    // before the PMD's dev_configure and put back if anything fails
+    const filled: Readonly<Required<EthConf>> =
+      next.mtu === 0 ? { ...next, mtu: Math.min(info.maxMtu, RTE_ETHER_MTU) } : next;
+    this.#validateMtu(filled.mtu, info);
     const previous = this.#conf;
-    this.#conf = next;
+    const previousMtu = this.#mtuValue;
+    this.#conf = Object.freeze(filled);
+    this.#mtuValue = filled.mtu;
     try {
-      this.devConfigure(nbRxq, nbTxq, next);
+      this.devConfigure(nbRxq, nbTxq, this.#conf);
     } catch (err) {
       this.#conf = previous;
+      this.#mtuValue = previousMtu;
       throw err;
     }
     this.#nbRx = nbRxq;
@@ -469,23 +486,47 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   }
 
   /**
-   * `rte_eth_dev_set_mtu`.
+   * `rte_eth_dev_set_mtu`: the MTU is checked against the device's limits, the port must be
+   * configured, and the PMD's `mtu_set` is called whatever the current MTU (a PMD that refuses
+   * while started refuses the same value too); the recorded MTU changes only when it accepts.
    *
-   * @throws `BypassError` `ERR_MTU_RANGE` outside the device's `[minMtu, maxMtu]`, or the
-   * PMD's refusal.
+   * @throws `BypassError` `ERR_MTU_RANGE` outside the device's `[minMtu, maxMtu]` or for a frame
+   * longer than its `maxRxPktLen`, `ERR_STATE` before the first successful configure ("Port N
+   * must be configured before MTU set"), or the PMD's refusal.
    */
   setMtu(mtu: number): void {
     this.#requireAlive('set the MTU of');
-    const info = this.devInfo();
-    if (!Number.isInteger(mtu) || mtu < info.minMtu || mtu > info.maxMtu) {
+    this.#validateMtu(mtu, this.devInfo());
+    // lib/ethdev/rte_ethdev.c rte_eth_dev_set_mtu: -EINVAL on a port never configured
+    if (!this.#configuredValue) {
       throw new BypassError(
-        'ERR_MTU_RANGE',
-        `Port ${this.portId}: MTU ${mtu} is outside ${info.minMtu}..${info.maxMtu}`,
+        'ERR_STATE',
+        `Port ${this.portId} must be configured before MTU set: call configure() first`,
       );
     }
-    if (mtu === this.#mtuValue) return;
     this.devMtuSet(mtu);
     this.#mtuValue = mtu;
+  }
+
+  /** lib/ethdev/rte_ethdev.c eth_dev_validate_mtu: the range, then the frame it makes. */
+  #validateMtu(mtu: number, info: EthDevInfo): void {
+    const refuse = (why: string): never => {
+      throw new BypassError('ERR_MTU_RANGE', `Port ${this.portId}: ${why}`);
+    };
+    if (!Number.isInteger(mtu)) refuse(`MTU ${String(mtu)} is not an integer`);
+    if (mtu < info.minMtu) refuse(`MTU (${mtu}) < device min MTU (${info.minMtu})`);
+    if (mtu > info.maxMtu) refuse(`MTU (${mtu}) > device max MTU (${info.maxMtu})`);
+    const overhead =
+      info.maxMtu !== UNSTATED_MAX_MTU && info.maxRxPktLen > info.maxMtu
+        ? info.maxRxPktLen - info.maxMtu
+        : ETHER_HDR_CRC_LEN;
+    const frame = mtu + overhead;
+    if (frame < RTE_ETHER_MIN_LEN) {
+      refuse(`Frame size (${frame}) < min frame size (${RTE_ETHER_MIN_LEN})`);
+    }
+    if (frame > info.maxRxPktLen) {
+      refuse(`Frame size (${frame}) > device max frame size (${info.maxRxPktLen})`);
+    }
   }
 
   /**
@@ -821,6 +862,8 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
       txOffloads: conf.txOffloads ?? 0,
       lsc: conf.lsc ?? false,
       rmv: conf.rmv ?? false,
+      // rxmode.mtu 0: the default, filled in by configure
+      mtu: conf.mtu ?? 0,
     };
     for (const key of ['rxOffloads', 'txOffloads'] as const) {
       const v = next[key];
@@ -874,7 +917,7 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
 
 /**
  * Limits of a port that does not say otherwise: 16 queues each way, 1 MAC address, MTU
- * 68..1500, no offloads, no interrupts.
+ * 68..1500 (frames up to 1518 bytes), no offloads, no interrupts.
  *
  * @example
  * ```ts
@@ -889,6 +932,7 @@ export function defaultEthDevInfo(driverName: string): EthDevInfo {
     maxMacAddrs: 1,
     minMtu: 68,
     maxMtu: 1500,
+    maxRxPktLen: 1500 + ETHER_HDR_CRC_LEN,
     rxOffloadCapa: 0,
     txOffloadCapa: 0,
     devFlags: 0,

@@ -156,7 +156,15 @@ export interface EthDevInfo {
   /** Size of the MAC address table (default address included). */
   maxMacAddrs: number;
   minMtu: number;
+  /** Largest MTU; 65535 (`UINT16_MAX`) when the PMD does not say (ethdev's default). */
   maxMtu: number;
+  /**
+   * `max_rx_pktlen`: the longest frame the port receives, CRC included. An MTU whose frame (the
+   * MTU plus the overhead: `maxRxPktLen - maxMtu` when the PMD states a `maxMtu` below it, else
+   * 18 bytes of header and CRC) is longer is refused (lib/ethdev/rte_ethdev.c
+   * eth_dev_validate_mtu).
+   */
+  maxRxPktLen: number;
   /** {@link ETH_OFFLOAD} bits the port can do on RX. */
   rxOffloadCapa: number;
   /** {@link ETH_OFFLOAD} bits the port can do on TX. */
@@ -178,6 +186,11 @@ export interface EthDevInfo {
  *   leaves the link to the PMD's interrupt. Default false.
  * - `rmv` (`intr_conf.rmv`): the application wants `intr_rmv` events (a port configured without
  *   it raises none); needs {@link ETH_DEV_FLAG}`.INTR_RMV`. Default false.
+ * - `mtu` (`rxmode.mtu`): the port's MTU from this configure on, checked as
+ *   {@link EthDev.setMtu} checks it; default the smaller of the port's `maxMtu` and 1500
+ *   (`RTE_ETHER_MTU`). A configure sets the recorded MTU without calling the PMD's `mtu_set`:
+ *   a PMD reads it when it starts, and an MTU set earlier does not survive a configure that
+ *   leaves `mtu` out.
  *
  * @example
  * ```ts
@@ -195,6 +208,8 @@ export interface EthConf {
   lsc?: boolean;
   /** `intr_conf.rmv`: removal events (needs `ETH_DEV_FLAG.INTR_RMV`); default false. */
   rmv?: boolean;
+  /** `rxmode.mtu`: the MTU from this configure on; default min(`maxMtu`, 1500). */
+  mtu?: number;
 }
 
 /**

@@ -129,6 +129,8 @@ export class VfPmdPort extends EthDev {
       maxMacAddrs: 128,
       minMtu: vf.minMtu,
       maxMtu: vf.maxMtu,
+      // the VF's limit stated as an MTU: the frame of its largest MTU, header and CRC
+      maxRxPktLen: vf.maxMtu + 18,
       rxOffloadCapa: ETH_OFFLOAD.VLAN_FILTER | ETH_OFFLOAD.VLAN_STRIP | ETH_OFFLOAD.RSS_HASH,
       txOffloadCapa: ETH_OFFLOAD.VLAN_INSERT | ETH_OFFLOAD.MULTI_SEGS,
       devFlags: ETH_DEV_FLAG.INTR_LSC | ETH_DEV_FLAG.INTR_RMV,

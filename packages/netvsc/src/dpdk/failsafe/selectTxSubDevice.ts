@@ -61,6 +61,7 @@ export function failsafeDevInfo(subs: readonly FailsafeSubDevice[]): EthDevInfo 
     maxMacAddrs: 128,
     minMtu: 68,
     maxMtu: 65535,
+    maxRxPktLen: 0xffff_ffff,
     rxOffloadCapa: ALL_OFFLOADS,
     txOffloadCapa: ALL_OFFLOADS,
     devFlags: ETH_DEV_FLAG.INTR_LSC,
@@ -73,6 +74,7 @@ export function failsafeDevInfo(subs: readonly FailsafeSubDevice[]): EthDevInfo 
     info.maxMacAddrs = Math.min(info.maxMacAddrs, s.maxMacAddrs);
     info.minMtu = Math.max(info.minMtu, s.minMtu);
     info.maxMtu = Math.min(info.maxMtu, s.maxMtu);
+    info.maxRxPktLen = Math.min(info.maxRxPktLen, s.maxRxPktLen);
     info.rxOffloadCapa = (info.rxOffloadCapa & s.rxOffloadCapa) >>> 0;
     info.txOffloadCapa = (info.txOffloadCapa & s.txOffloadCapa) >>> 0;
   }

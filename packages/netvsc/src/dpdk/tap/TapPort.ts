@@ -223,6 +223,8 @@ export class TapPort extends EthDev {
       maxMacAddrs: 1,
       minMtu: 68,
       maxMtu: this.remoteDev !== null ? Math.min(65518, this.remoteDev.maxMtu) : 65518,
+      // rte_eth_tap.c tap_dev_info: RTE_ETHER_MAX_JUMBO_FRAME_LEN, so MTUs up to 16110
+      maxRxPktLen: 0x3f00,
       rxOffloadCapa: 0,
       txOffloadCapa: 0,
       devFlags: ETH_DEV_FLAG.INTR_LSC,

@@ -48,6 +48,7 @@ export class FakePort extends EthDev {
       ...defaultEthDevInfo('net_fake'),
       maxMacAddrs: 8,
       maxMtu: 9000,
+      maxRxPktLen: 9018,
       rxOffloadCapa: ETH_OFFLOAD.VLAN_FILTER,
       devFlags: ETH_DEV_FLAG.INTR_LSC | ETH_DEV_FLAG.INTR_RMV,
       ...info,
