@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { EthDev, FailsafePort } from '../../src/dpdk/exports.js';
-import { SubDevState, VdevNetvsc, type VfPmdPort } from '../../src/dpdk/exports.js';
+import { SubDevState, VdevNetvsc, type TapPort, type VfPmdPort } from '../../src/dpdk/exports.js';
 import { World, mac } from './helpers/world.js';
 
 const VF = '0002:00:02.0';
@@ -157,6 +157,29 @@ test('MTU change reaches the VF and the kernel netvsc and is replayed to a retur
   const big = c.w.frames(1, mac(0x99), 1900 + 14);
   t.is(c.fs.txBurst(0, big, 0, 1), 1);
   t.is(c.wire(), 1);
+});
+
+test('over a VF and a TAP the fail-safe holds 16 MAC addresses (the TAP table), added to both and replayed to a returning VF', (t) => {
+  const c = compose({ vfFirst: true });
+  t.is(c.fs.devInfo().maxMacAddrs, 16, 'the smallest table: the TAP one');
+  c.fs.macAddrAdd(mac(0x42));
+  t.deepEqual(
+    c.vfPort()?.extraMacAddrs.map((m) => m.toString()),
+    [mac(0x42).toString()],
+  );
+  const tap = c.w.registry.getByName('net_tap_vsc0') as TapPort;
+  t.deepEqual(
+    tap.extraMacAddrs.map((m) => m.toString()),
+    [mac(0x42).toString()],
+  );
+  c.w.unplugVf(VF);
+  c.w.advanceMs(2000);
+  c.w.plugVf(VF, mac(1));
+  c.w.advanceMs(3000);
+  t.deepEqual(
+    c.vfPort()?.extraMacAddrs.map((m) => m.toString()),
+    [mac(0x42).toString()],
+  );
 });
 
 test('a VF whose link is down keeps TX (DPDK does not look at the link); the application keeps the frames', (t) => {

@@ -311,6 +311,33 @@ test('without remote, the software filter drops what the TAP netdev sends to ano
   w.pool.freeBurst(out, 0, 2);
 });
 
+test('the software filter takes unicast for every address of the 16-entry table; the redirect rule stays on the default MAC', (t) => {
+  const w = new World();
+  const tap = w.registry.probe('net_tap0,iface=dtap9') as TapPort;
+  t.is(tap.devInfo().maxMacAddrs, 16);
+  tap.configure(1, 1);
+  tap.start();
+  tap.macAddrAdd(mac(9));
+  const out = new Int32Array(8);
+  tap.netdev.xmit(w.frames(2, mac(9)), 0, 2);
+  t.is(tap.rxBurst(0, out, 0, 8), 2, 'an added address passes the filter');
+  w.pool.freeBurst(out, 0, 2);
+  tap.macAddrRemove(mac(9));
+  tap.netdev.xmit(w.frames(1, mac(9)), 0, 1);
+  t.is(tap.rxBurst(0, out, 0, 8), 0, 'removed, it no longer does');
+  t.is(w.drops.get('mac-filter-miss'), 1);
+  for (let i = 10; i < 25; i++) tap.macAddrAdd(mac(i));
+  t.throws(() => tap.macAddrAdd(mac(25)), { code: 'ERR_BUSY', message: /MAC address array full/ });
+  // with remote=: only the default MAC is redirected; an added one stays with the kernel
+  const { w: w2, eth1, tap: vsc, delivered } = setup();
+  vsc.configure(1, 1);
+  vsc.start();
+  vsc.macAddrAdd(mac(7));
+  receive(eth1, w2.frames(1, mac(1)), w2.frames(1, mac(7)));
+  t.deepEqual(drain(w2, vsc), [1]);
+  t.deepEqual(delivered, [2]);
+});
+
 test('unequal RX and TX queue counts are refused with DPDK text (tap_dev_configure)', (t) => {
   const { tap } = setup();
   t.throws(() => tap.configure(2, 1), {

@@ -19,6 +19,8 @@ import { TapRemoteFlags } from './TapRemoteFlags.js';
 
 /** `RTE_PMD_TAP_MAX_QUEUES`. */
 const TAP_MAX_QUEUES = 16;
+/** rte_eth_tap.c `TAP_MAX_MAC_ADDRS`: the MAC table the software filter matches unicast against. */
+const TAP_MAX_MAC_ADDRS = 16;
 /** Ethernet header + one VLAN tag beyond the MTU. */
 const L2_OVERHEAD = 18;
 /** Frames classified per chunk of an ingress burst on the remote. */
@@ -74,7 +76,9 @@ export interface TapPortOptions {
  *   stopped are dropped (`dev-down`, `imissed`), as a down TAP drops what tc redirects to it.
  * - Software MAC filter (rte_eth_tap.c `tap_mac_filter_match`), applied to every frame put on an
  *   RX queue (from the remote or from the TAP netdev): without promiscuous mode, unicast must be
- *   for the TAP's MAC, a group frame must be broadcast, listed in the multicast list, or pass
+ *   for one of the port's addresses (the default and up to 15 added with `macAddrAdd`, a table of
+ *   `TAP_MAX_MAC_ADDRS` whose additions the PMD only records; the remote's redirect rule stays on
+ *   the default MAC), a group frame must be broadcast, listed in the multicast list, or pass
  *   all-multicast; the rest is dropped (`mac-filter-miss`, no ethdev counter, as in DPDK). So a
  *   mirrored 33:33 frame for an unlisted group reaches only the kernel.
  * - Egress: TX bursts go out through the remote's `xmit` (kernel ownership: every frame is
@@ -117,8 +121,10 @@ export class TapPort extends EthDev {
   private readonly netdevScratch = new Int32Array(CHUNK);
   private readonly one = new Int32Array(1);
   private readonly counters = emptyEthStats();
-  /** `data->mac_addrs[0]` as a 48-bit integer (the LOCAL_MAC rule and the software filter). */
+  /** `data->mac_addrs[0]` as a 48-bit integer (the LOCAL_MAC rule). */
   private localMac = 0;
+  /** `data->mac_addrs[]` as 48-bit integers, -1 for a free slot (the software filter). */
+  private readonly unicastMacs: number[] = new Array<number>(TAP_MAX_MAC_ADDRS).fill(-1);
   /** The multicast list as 48-bit integers (the software filter only). */
   private mcList: number[] = [];
   private mirrorFailures = 0;
@@ -220,7 +226,7 @@ export class TapPort extends EthDev {
       driverName: 'net_tap',
       maxRxQueues: TAP_MAX_QUEUES,
       maxTxQueues: TAP_MAX_QUEUES,
-      maxMacAddrs: 1,
+      maxMacAddrs: TAP_MAX_MAC_ADDRS,
       minMtu: 68,
       maxMtu: this.remoteDev !== null ? Math.min(65518, this.remoteDev.maxMtu) : 65518,
       // rte_eth_tap.c tap_dev_info: RTE_ETHER_MAX_JUMBO_FRAME_LEN, so MTUs up to 16110
@@ -316,6 +322,15 @@ export class TapPort extends EthDev {
 
   protected override devMcAddrListSet(list: readonly MacAddress[]): void {
     this.rebuildFilter(this.macAddr, list);
+  }
+
+  // rte_eth_tap.c tap_mac_addr_add / _remove: the ethdev layer keeps the table, the filter reads it
+  protected override devMacAddrAdd(mac: MacAddress, index: number): void {
+    this.unicastMacs[index] = mac.value;
+  }
+
+  protected override devMacAddrRemove(_mac: MacAddress, index: number): void {
+    this.unicastMacs[index] = -1;
   }
 
   protected devStatsGet(out: EthStats): void {
@@ -492,7 +507,11 @@ export class TapPort extends EthDev {
   private accepts(pool: PacketPool, h: number): boolean {
     const dst = Ethernet.dst(pool, h);
     if (dst <= 0) return false; // zero address (or no header)
-    if (Ethernet.classify(pool, h) === CAST.UNICAST) return dst === this.localMac;
+    if (Ethernet.classify(pool, h) === CAST.UNICAST) {
+      const table = this.unicastMacs;
+      for (let i = 0; i < table.length; i++) if (table[i] === dst) return true;
+      return false;
+    }
     if (this.allmulticast) return true;
     const mc = this.mcList;
     for (let i = 0; i < mc.length; i++) if (mc[i] === dst) return true;
@@ -504,6 +523,7 @@ export class TapPort extends EthDev {
     mc: readonly MacAddress[] = this.mcAddrs,
   ): void {
     this.localMac = mac.value;
+    this.unicastMacs[0] = mac.value;
     this.mcList = mc.map((m) => m.value);
   }
 
