@@ -136,6 +136,11 @@ export abstract class NetDevice {
   carrier = false;
   /** False after `detach()` (hot-unplug in progress; Linux `netif_device_present`). */
   present = true;
+  /**
+   * The close in progress, or null: the holds taken on it ({@link NetDevice.holdClose}), whether
+   * `going-down` was delivered and holds remain, and whether an open waits for it.
+   */
+  private closeOp: { holds: number; held: boolean; reopen: boolean } | null = null;
   /** The upper (master) device, or null. */
   master: NetDevice | null = null;
   /** The stats64 counters the driver updates. */
@@ -290,6 +295,12 @@ export abstract class NetDevice {
    */
   open(): void {
     this.requireRegistered('open');
+    // An open while a held close waits runs once the close completes, as `dev_open` would wait
+    // for the RTNL lock the blocked `dev_close` holds.
+    if (this.closeOp !== null) {
+      if (this.closeOp.held) this.closeOp.reopen = true;
+      return;
+    }
     if (this.isUp) return;
     if (!this.present) {
       throw new BypassError(
@@ -309,14 +320,83 @@ export abstract class NetDevice {
     this.emit({ type: 'up' });
   }
 
-  /** Takes the device down (Linux `dev_close`): emits `going-down`, stops, emits `down`. */
+  /**
+   * Takes the device down (Linux `dev_close`): emits `going-down`, stops, emits `down`. A
+   * `going-down` listener may hold the close ({@link NetDevice.holdClose}): the device then
+   * stays up and running until every hold is released, and the rest of the close happens then.
+   * A close while one is in progress changes nothing (it cancels an open asked for meanwhile).
+   */
   close(): void {
+    if (this.closeOp !== null) {
+      this.closeOp.reopen = false;
+      return;
+    }
     if (!this.isUp || this.ns === null) return;
+    const op = { holds: 0, held: false, reopen: false };
+    this.closeOp = op;
     this.emit({ type: 'going-down' });
+    if (this.closeOp !== op) return; // completed during the notifications (closeNow)
+    if (op.holds > 0) {
+      op.held = true;
+      return;
+    }
+    this.completeClose();
+  }
+
+  /**
+   * Closes the device now, a close held by a `going-down` listener included (the holds' later
+   * release does nothing): for a device that leaves its namespace, which cannot wait. Linux's
+   * `unregister_netdevice` blocks in the same notifier; here the device goes at once.
+   */
+  closeNow(): void {
+    if (this.closeOp === null) this.close();
+    if (this.closeOp !== null) this.completeClose();
+  }
+
+  /**
+   * For a `going-down` listener that must finish something before the device stops, as a Linux
+   * `NETDEV_GOING_DOWN` notifier that blocks (hv_netvsc waits there for the host to complete the
+   * switch of the datapath back to synthetic, `netvsc_switch_datapath`): until every hold is
+   * released the device stays up and running, receiving and sending, and only then stops and
+   * emits `down`. Returns the release function (calling it again does nothing), or null when no
+   * `going-down` is being delivered.
+   *
+   * @example
+   * ```ts
+   * ns.events$.subscribe((e) => {
+   *   if (e.type !== 'going-down' || e.dev !== vf) return;
+   *   const release = vf.holdClose();
+   *   if (release !== null) host.switchToSynthetic(() => release());
+   * });
+   * ```
+   */
+  holdClose(): (() => void) | null {
+    const op = this.closeOp;
+    if (op === null || op.held) return null;
+    op.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      op.holds--;
+      if (op.holds === 0 && op.held && this.closeOp === op) this.completeClose();
+    };
+  }
+
+  /** True while a close is held by a `going-down` listener (the device is still up). */
+  get closing(): boolean {
+    return this.closeOp !== null && this.closeOp.held;
+  }
+
+  /** The rest of `dev_close` after the `going-down` notifications: stop, `down`. */
+  private completeClose(): void {
+    const reopen = this.closeOp?.reopen === true;
+    this.closeOp = null;
     this.running = false;
     this.ndoStop();
     this.flags &= ~IFF.UP;
     this.emit({ type: 'down' });
+    if (reopen && this.ns !== null && this.present) this.open();
   }
 
   /**

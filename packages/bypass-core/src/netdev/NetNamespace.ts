@@ -100,7 +100,7 @@ export class NetNamespace {
    */
   unregister(dev: NetDevice): void {
     this.requireMine(dev, 'unregister');
-    dev.close();
+    dev.closeNow();
     this.unlist(dev);
     this.notify({ type: 'unregister', dev, ns: this });
     this.cutLeftoverLinks(dev);
@@ -126,7 +126,7 @@ export class NetNamespace {
       );
     }
     const name = target.resolveName(newName ?? dev.name);
-    dev.close();
+    dev.closeNow();
     this.unlist(dev);
     this.notify({ type: 'unregister', dev, ns: this });
     this.cutLeftoverLinks(dev);

@@ -96,6 +96,11 @@ export class PacketPool {
    */
   onImport: ((pool: PacketPool, h: number) => void) | null = null;
   /**
+   * Called by {@link PacketPool.clone} with the original and its new copy: lets the owner of the
+   * simulation tag the copy (the simulator marks it as a copy, whose fate is not its flow's).
+   */
+  onClone: ((pool: PacketPool, original: number, copy: number) => void) | null = null;
+  /**
    * Called by {@link PacketPool.dropForeign} for a frame dropped while it was still outside the
    * pool (its bytes in a VMBus ring and no slot to copy it into).
    */
@@ -251,7 +256,10 @@ export class PacketPool {
     return true;
   }
 
-  /** Copies a frame (data and metadata) into a new slot; -1 when the pool is empty. */
+  /**
+   * Copies a frame (data and metadata) into a new slot, then tells {@link PacketPool.onClone};
+   * -1 when the pool is empty.
+   */
   clone(h: number): number {
     const c = this.alloc();
     if (c < 0) return -1;
@@ -266,6 +274,8 @@ export class PacketPool {
     this.mark[c] = this.mark[h] as number;
     this.port[c] = this.port[h] as number;
     this.timestamp[c] = this.timestamp[h] as number;
+    const obs = this.onClone;
+    if (obs !== null) obs(this, h, c);
     return c;
   }
 

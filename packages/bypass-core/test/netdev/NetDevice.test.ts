@@ -90,6 +90,70 @@ test('open emits up and close emits going-down then down; both are idempotent', 
   t.false(nic.running);
   t.deepEqual(nic.calls, ['open', 'rxmode', 'stop']);
 });
+test('a going-down listener may hold the close: the device stays up and running until the last hold is released', (t) => {
+  const { ns, nic, log } = setup();
+  nic.open();
+  const releases: Array<() => void> = [];
+  const sub = ns.events$.subscribe((e) => {
+    if (e.type !== 'going-down' || e.dev !== nic) return;
+    for (let k = 0; k < 2; k++) {
+      const r = nic.holdClose();
+      if (r !== null) releases.push(r);
+    }
+  });
+  t.is(nic.holdClose(), null, 'no hold outside the going-down notifications');
+  nic.close();
+  t.deepEqual(log, ['up:eth0', 'going-down:eth0']);
+  t.true(nic.isUp && nic.running && nic.closing);
+  nic.close(); // a second close while one is in progress changes nothing
+  t.deepEqual(log, ['up:eth0', 'going-down:eth0']);
+  releases[0]?.();
+  releases[0]?.(); // a second call of the same release does nothing
+  t.true(nic.isUp, 'one hold left');
+  releases[1]?.();
+  t.deepEqual(log, ['up:eth0', 'going-down:eth0', 'down:eth0']);
+  t.false(nic.isUp || nic.running || nic.closing);
+  t.deepEqual(nic.calls, ['open', 'rxmode', 'stop']);
+  sub.unsubscribe();
+});
+
+test('an open while a held close waits runs after it; a close meanwhile cancels it', (t) => {
+  const { ns, nic, log } = setup();
+  nic.open();
+  let release: (() => void) | null = null;
+  ns.events$.subscribe((e) => {
+    if (e.type === 'going-down' && e.dev === nic) release = nic.holdClose();
+  });
+  nic.close();
+  nic.open(); // as dev_open waits for the RTNL lock the blocked dev_close holds
+  t.deepEqual(log, ['up:eth0', 'going-down:eth0']);
+  (release as (() => void) | null)?.();
+  t.deepEqual(log, ['up:eth0', 'going-down:eth0', 'down:eth0', 'up:eth0']);
+  t.true(nic.isUp);
+  nic.close();
+  nic.open();
+  nic.close();
+  (release as (() => void) | null)?.();
+  t.deepEqual(log.slice(4), ['going-down:eth0', 'down:eth0']);
+  t.false(nic.isUp);
+});
+
+test('a device that leaves its namespace does not wait for a held close; the late release does nothing', (t) => {
+  const { ns, nic, log } = setup();
+  nic.open();
+  let release: (() => void) | null = null;
+  ns.events$.subscribe((e) => {
+    if (e.type === 'going-down' && e.dev === nic) release = nic.holdClose();
+  });
+  nic.close();
+  t.true(nic.closing);
+  ns.unregister(nic);
+  t.deepEqual(log, ['up:eth0', 'going-down:eth0', 'down:eth0', 'unregister:eth0']);
+  t.false(nic.isUp);
+  (release as (() => void) | null)?.();
+  t.is(log.filter((l) => l.startsWith('down')).length, 1);
+  t.deepEqual(nic.calls, ['open', 'rxmode', 'stop']);
+});
 
 test('a refused ndoOpen leaves the device down without events', (t) => {
   const { nic, log } = setup();

@@ -249,3 +249,17 @@ test('dropForeign counts a frame that never got a slot and tells onForeignDrop i
   t.is(pool.dropped, 2);
   t.is(pool.inUse, 0);
 });
+
+test('onClone hears every clone with the original and its copy, after the copy is made', (t) => {
+  const pool = new PacketPool({ slots: 3 });
+  const h = pool.alloc();
+  pool.setLength(h, 60);
+  pool.mark[h] = 7;
+  const heard: Array<[number, number, number]> = [];
+  pool.onClone = (p, original, copy) => heard.push([original, copy, p.mark[copy] as number]);
+  const c = pool.clone(h);
+  t.deepEqual(heard, [[h, c, 7]], 'the copy already carries the metadata');
+  pool.clone(h);
+  t.is(pool.clone(h), -1);
+  t.is(heard.length, 2, 'a clone that could not be made is not heard');
+});

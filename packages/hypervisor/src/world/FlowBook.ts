@@ -211,6 +211,16 @@ export class FlowBook {
   }
 
   /**
+   * The pool's clone observer: a copy of a frame (a flooded copy, a TAP's mirror copy) is marked
+   * as such in its tag and in its own flow header ({@link FlowFrameReader.markCopy}), so its
+   * fate is never counted against its flow; the original carries the flow.
+   */
+  onClone(pool: PacketPool, copy: number): void {
+    pool.mark[copy] = (pool.mark[copy] as number) | COPY_MARK;
+    FlowFrameReader.markCopy(pool, copy);
+  }
+
+  /**
    * Per flow index, the flow's originals still allocated (in flight when the run ended), plus
    * those `visitForeign` reports from memory that is not the pool (VMBus rings).
    */

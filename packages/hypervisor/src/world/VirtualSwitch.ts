@@ -1,6 +1,5 @@
 import { BypassError, defineDropReason, type PacketPool } from '@bypass/core';
 import type { FrameCapture } from '../capture/FrameCapture.js';
-import { FlowFrameReader } from '../traffic/FlowFrameReader.js';
 import { arrivalTimes, type LinkSink, type WireClock } from './DelayLink.js';
 
 const TWO_32 = 0x1_0000_0000;
@@ -48,7 +47,10 @@ export interface SwitchPort {
  */
 export type FloodPreference = (h: number) => number;
 
-/** Bit set in `pool.mark` of a copy made by flooding: its fate is not its flow's. */
+/**
+ * Bit set in `pool.mark` of a copy (made by flooding, or by a device such as a TAP's mirror):
+ * its fate is not its flow's. The world's pool sets it on every clone (`FlowBook.onClone`).
+ */
 export const COPY_MARK = 0x8000_0000;
 
 /**
@@ -414,10 +416,17 @@ export class VirtualSwitch {
 
   private flood(inPort: number, h: number): void {
     this.flooded++;
-    const preferred = this.floodPreference === null ? -1 : this.floodPreference(h);
+    let preferred = this.floodPreference === null ? -1 : this.floodPreference(h);
     let originalPort = -1;
     const ports = this.ports;
     const group = ((this.pool.bytes[this.pool.start[h] as number] as number) & 1) !== 0;
+    // A preferred port that gets no copy (a VF port without a listening driver, or one whose
+    // group frames the host keeps on the paravirtual path) hands the original to its sibling,
+    // the same VM NIC's other port: the frame still reaches its destination through it.
+    if (preferred >= 0 && !this.eligible(preferred, inPort, group)) {
+      const other = this.sibling[preferred] as number;
+      if (other >= 0) preferred = other;
+    }
     for (let i = 0; i < ports.length; i++) {
       if (this.eligible(i, inPort, group)) {
         if (originalPort < 0 || i === preferred) originalPort = i;
@@ -430,10 +439,9 @@ export class VirtualSwitch {
     }
     for (let i = 0; i < ports.length; i++) {
       if (i === originalPort || !this.eligible(i, inPort, group)) continue;
+      // the pool's clone observer marks the copy (the world's: COPY_MARK, markFlowCopy)
       const c = this.pool.clone(h);
       if (c < 0) continue; // pool exhausted: the copy is not made (the original still goes)
-      this.pool.mark[c] = (this.pool.mark[c] as number) | COPY_MARK;
-      FlowFrameReader.markCopy(this.pool, c);
       this.one[0] = c;
       this.send(ports[i] as SwitchPort, this.one, 0, 1);
     }

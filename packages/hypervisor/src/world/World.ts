@@ -105,6 +105,7 @@ export class World {
     this.pool.onDrop = (_p, pkts, start, count, reason) =>
       this.book.onDrop(pkts, start, count, reason);
     this.pool.onImport = (pool, h) => this.book.onImport(pool, h);
+    this.pool.onClone = (pool, _h, copy) => this.book.onClone(pool, copy);
     this.pool.onForeignDrop = (b, o, n, reason) => this.book.onForeignDrop(b, o, n, reason);
     this.network = new VirtualSwitch('network', this.pool);
     this.setupSwitch(this.network, options.capture);

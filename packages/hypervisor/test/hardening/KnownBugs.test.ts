@@ -193,3 +193,27 @@ steps:
   t.deepEqual(flowBookProblems(sim.report), []);
   t.true((sim.report.flows['in1']?.drops['pool-exhausted'] ?? 0) > 0);
 });
+
+test('bug 10 (fixed): a broadcast flow to a fail-safe VM is counted once: the TAP mirror and the flood with a VF', (t) => {
+  // Deep model run of 2026-11-21: before the VF, the TAP's mirror copy went to DPDK and the
+  // original to the kernel's stack (counted as received and as rx-nohandler); with the VF, the
+  // switch gave the original to another host (the VF port gets no group frames) and the VM only
+  // a copy (flooded-elsewhere for every frame).
+  const sim = simulate(
+    scenarioOf(`
+name: bug 10
+duration: 1004ms
+hosts: [{ name: h0, vfs: 1 }, { name: h1, vfs: 0 }]
+vms:
+  - { name: vm0, host: h0, memory: 64MiB, nics: [{ name: eth0, model: failsafe, mac: '52:54:00:00:00:01', vf: true, options: { hotplug_poll: 51ms } }] }
+peers: [{ name: p0, host: h0 }, { name: p1, host: h1 }]
+flows:
+  - { name: in0, from: p0, to: vm0/eth0, rate: 1kpps, cast: broadcast }
+  - { name: out0, from: vm0/eth0, to: p0, rate: 1kpps }
+`),
+  );
+  t.deepEqual(flowBookProblems(sim.report), []);
+  const in0 = sim.report.flows['in0'];
+  t.is(in0?.received, in0?.sent);
+  t.is(in0?.lost, 0);
+});

@@ -112,3 +112,34 @@ test('a VF port gets flooded group frames only while a driver listens, and never
   t.is(r.got.get('up'), 3);
   t.is(r.pool.inUse, 0);
 });
+
+test("a flooded frame's original goes to the preferred port, or to its sibling when the preferred one gets no copy (a VF port without a driver)", (t) => {
+  const r = rig();
+  const originals: number[] = [];
+  const copyOf = new Set<number>();
+  r.pool.onClone = (_p, _h, copy) => copyOf.add(copy);
+  // every port's sink records whether it got the original (the handle the flood started with)
+  for (const id of Object.values(r.port)) {
+    const port = id as number;
+    r.sw.port(port).sink = (pkts, start, n) => {
+      for (let i = start; i < start + n; i++) {
+        const h = pkts[i] as number;
+        if (!copyOf.has(h)) originals.push(port);
+        copyOf.delete(h);
+      }
+      r.pool.freeBurst(pkts, start, n);
+    };
+  }
+  r.sw.floodPreference = () => r.port.vf;
+  // from the uplink the first port that gets a copy is the peer's: the rule, not the order, picks
+  r.send(r.port.up, FAR, 0xffff_ffff_ffff);
+  t.deepEqual(
+    originals,
+    [r.port.pv],
+    'no driver on the VF: the NIC gets the original on its paravirtual port',
+  );
+  r.sw.setVfListening(r.port.vf, true);
+  r.send(r.port.up, FAR, 0xffff_ffff_ffff);
+  t.deepEqual(originals, [r.port.pv, r.port.vf], 'with a driver the VF port takes it');
+  t.is(r.pool.inUse, 0);
+});

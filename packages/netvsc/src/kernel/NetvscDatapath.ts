@@ -37,6 +37,8 @@ export class NetvscDatapath {
   /** Set by {@link NetvscDatapath.dispose}: the device is gone, nothing more is sent. */
   private disposed = false;
   private abandon: (() => void) | null = null;
+  /** What waits for no request to be in flight any more ({@link NetvscDatapath.whenSettled}). */
+  private settled: (() => void)[] = [];
   private want = false;
   private vfName = '';
   private readonly client: NvspClient;
@@ -102,6 +104,23 @@ export class NetvscDatapath {
   }
 
   /**
+   * Calls `done` once no switch request is in flight any more, at once when none is (nor will
+   * be: the device is gone): what a VF's `going-down` waits for, as netvsc.c
+   * netvsc_switch_datapath waits for the host's completion inside the notifier.
+   */
+  whenSettled(done: () => void): void {
+    if (this.requested === null || this.disposed) done();
+    else this.settled.push(done);
+  }
+
+  private flushSettled(): void {
+    const waiting = this.settled;
+    if (waiting.length === 0) return;
+    this.settled = [];
+    for (const done of waiting) done();
+  }
+
+  /**
    * The device goes away: a switch still waiting for its completion is abandoned (no timer left)
    * and later VF events send no switch (netvsc_drv.c netvsc_remove releases the VF through
    * netvsc_unregister_vf, which sends no datapath message).
@@ -112,6 +131,7 @@ export class NetvscDatapath {
     this.abandon = null;
     this.requested = null;
     this.waitingForAssociation = false;
+    this.flushSettled();
   }
 
   private request(vf: boolean): void {
@@ -134,6 +154,7 @@ export class NetvscDatapath {
       }
       this.setVfPath(this.want && this.hostPathIsVf);
       if (r === 'ok' && this.want !== this.hostPathIsVf) this.reconcile(this.want, '');
+      if (this.requested === null) this.flushSettled();
     });
   }
 }

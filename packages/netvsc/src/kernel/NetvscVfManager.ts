@@ -56,7 +56,9 @@ function l2HeaderLength(pool: PacketPool, h: number): number {
  *   lists, and open when netvsc runs.
  * - State: `up`, `down`, `change` and `going-down` of the VF (the latter counting as down) are
  *   followed from netvsc's own notifier subscription too, because the registry drops slave
- *   events while the master is down and ignores `going-down`.
+ *   events while the master is down and ignores `going-down`. A VF going down stays up until
+ *   the host completed the switch back to synthetic (`holdClose`): its frames keep arriving
+ *   meanwhile. One that leaves its namespace (unregister) goes at once.
  * - Release: datapath back to synthetic first, then the address lists; IFF_SLAVE and
  *   IFF_NO_ADDRCONF stay set (netvsc_unregister_vf leaves them).
  *
@@ -285,9 +287,13 @@ export class NetvscVfManager {
     this.onVf(false, vf);
   }
 
-  // netvsc_drv.c netvsc_vf_changed: GOING_DOWN counts as down; carrier is not considered.
+  // netvsc_drv.c netvsc_vf_changed: GOING_DOWN counts as down; carrier is not considered. The
+  // GOING_DOWN notifier waits for the host to complete the switch to synthetic (netvsc.c
+  // netvsc_switch_datapath), the VF still up and receiving meanwhile.
   private changed(vf: NetDevice, goingDown: boolean): void {
     if (vf !== this.vfDev) return;
+    const release = goingDown ? vf.holdClose() : null;
     this.datapath.reconcile(!goingDown && vf.running, vf.name);
+    if (release !== null) this.datapath.whenSettled(release);
   }
 }

@@ -153,18 +153,28 @@ test('promiscuous and all-multicast mirror (the kernel keeps its copy) and set t
   t.deepEqual(delivered, [1, 2, w.pool.mark[after[0] as number]]); // the remote has its traffic back
 });
 
-test('a mirror copy the pool cannot make is a counted pool-exhausted drop; the kernel still gets the frame', (t) => {
+test('a mirrored frame: the TAP keeps the original, the kernel gets a clone; a clone the pool cannot make is counted in mirrorDrops', (t) => {
   const { w, eth1, tap, delivered } = setup();
   tap.configure(1, 1);
   tap.start();
+  const copies: Array<[number, number]> = [];
+  w.pool.onClone = (_p, original, copy) => copies.push([original, copy]);
+  const first = w.frames(1, MacAddress.BROADCAST);
+  receive(eth1, first);
+  const out = new Int32Array(4);
+  t.is(tap.rxBurst(0, out, 0, 4), 1);
+  t.is(out[0], first[0], 'the TAP got the original handle');
+  t.deepEqual(copies, [[first[0], copies[0]?.[1]]], 'the kernel got the clone');
+  t.deepEqual(delivered, [1]);
+  w.pool.freeBurst(out, 0, 1);
   const bcast = w.frames(2, MacAddress.BROADCAST);
   const held: number[] = [];
   for (let h = w.pool.alloc(); h >= 0; h = w.pool.alloc()) held.push(h);
   receive(eth1, bcast);
-  t.deepEqual(delivered, [1, 2]);
-  t.is(tap.mirrorDrops, 2);
-  t.is(w.drops.get('pool-exhausted'), 2);
-  t.deepEqual(drain(w, tap), []);
+  t.is(tap.mirrorDrops, 2, 'no slot for the kernel copies');
+  t.deepEqual(delivered, [1], 'the kernel missed them');
+  t.deepEqual(drain(w, tap), [2, 3], 'the TAP got both');
+  t.is(w.drops.size, 0, 'nothing dropped: a copy not made is no lost frame');
   w.pool.freeBurst(Int32Array.from(held), 0, held.length);
 });
 

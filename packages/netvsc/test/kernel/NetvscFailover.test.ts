@@ -166,6 +166,26 @@ test('the VF going down switches to synthetic before it stops (GOING_DOWN counts
   t.is(w.host.dataPath, 'vf');
 });
 
+test('the VF going down waits for the host to complete the switch back: frames the host still steers to it arrive, none is dropped', (t) => {
+  const w = accelerated();
+  const dev = w.netvsc;
+  w.host.pause(); // a busy host: the switch request stays unread for a while
+  w.vf!.close();
+  t.false(dev.txOnVf, 'TX left the VF at once');
+  t.true(w.vf!.isUp && w.vf!.running && w.vf!.closing, 'the VF is still up, waiting');
+  w.fromWire(3); // the host still steers to the VF
+  t.deepEqual(w.takeDrops(), {});
+  t.is(w.received.length, 3);
+  w.host.resume();
+  w.scheduler.runUntilIdle();
+  t.is(w.host.dataPath, 'synthetic');
+  t.false(w.vf!.isUp || w.vf!.closing, 'down once the host completed');
+  w.fromWire(2);
+  w.scheduler.runUntilIdle();
+  t.deepEqual(w.takeDrops(), {});
+  t.is(w.received.length, 5, 'now through VMBus');
+});
+
 test('netvsc down closes the VF and goes synthetic; up reopens it and switches back', (t) => {
   const w = accelerated();
   const dev = w.netvsc;

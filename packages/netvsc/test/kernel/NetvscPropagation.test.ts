@@ -39,8 +39,10 @@ test('a VF brought up in the takeover window while netvsc is down is closed by t
   const vf = w.plugVf();
   vf.open(); // udev or a script brings the VF up before the takeover
   w.run(100);
-  t.false(vf.isUp);
+  // the takeover closes it; the close completes once the host switched back to synthetic
   w.scheduler.runUntilIdle();
+  t.false(vf.isUp);
+  t.false(vf.closing);
   t.false(dev.datapath.dataPathIsVf);
   t.is(w.host.dataPath, 'synthetic');
   t.false(dev.txOnVf);

@@ -316,11 +316,11 @@ export function runNetvscPmd(
           plugged.get('vf')?.setLink(c.up);
           break;
         case 'mtu': {
-          const before = p.mtu;
           const pending = p.pmdStats.statusEvents - fired - cancelled;
           p.setMtu(c.mtu);
-          // hn_dev_mtu_set -> hn_detach cancels the link alarms not yet run
-          if (lsc && before !== c.mtu) cancelled += pending;
+          // hn_dev_mtu_set -> hn_detach cancels the link alarms not yet run; ethdev calls it
+          // for the current MTU too (rte_eth_dev_set_mtu has no shortcut)
+          if (lsc) cancelled += pending;
           break;
         }
         case 'tx':

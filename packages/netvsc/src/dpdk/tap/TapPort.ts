@@ -68,9 +68,11 @@ export interface TapPortOptions {
  * - Ingress (the implicit tc rules of tap_flow.c `implicit_rte_flows`, checked local MAC first):
  *   unicast to the TAP's MAC is redirected to the TAP (the remote's kernel stack does not see
  *   it); broadcast, IPv6 multicast (33:33:*), with all-multicast every group frame and with
- *   promiscuous mode everything else are mirrored: the remote's stack keeps the frame (it still
- *   answers ARP) and the TAP gets a copy (`pool.clone`; no free slot is a `pool-exhausted` drop
- *   of the copy, counted in {@link TapPort.mirrorDrops}). The multicast list adds no rule.
+ *   promiscuous mode everything else are mirrored: the remote's stack gets the frame too (it
+ *   still answers ARP). The TAP keeps the original handle and the remote's stack gets a clone
+ *   (`pool.clone`, so a simulation that marks clones keeps the frame's flow with the
+ *   application); with no free slot the remote's copy is not made, counted in
+ *   {@link TapPort.mirrorDrops}. The multicast list adds no rule.
  *   Frames for the TAP go to its RX queues (queue = `pool.mark % nbRxQueues`, a stable flow
  *   hash). A full RX ring drops (`ring-full`, `imissed`); frames that arrive while the port is
  *   stopped are dropped (`dev-down`, `imissed`), as a down TAP drops what tc redirects to it.
@@ -119,7 +121,6 @@ export class TapPort extends EthDev {
   private readonly scratch = new Int32Array(CHUNK);
   /** Frames from the TAP netdev, copied here to be filtered without touching the caller's array. */
   private readonly netdevScratch = new Int32Array(CHUNK);
-  private readonly one = new Int32Array(1);
   private readonly counters = emptyEthStats();
   /** `data->mac_addrs[0]` as a 48-bit integer (the LOCAL_MAC rule). */
   private localMac = 0;
@@ -204,12 +205,13 @@ export class TapPort extends EthDev {
   }
 
   /**
-   * Mirrored frames whose copy for the TAP could not be made because the pool had no free slot
-   * (each also reported to the pool as a `pool-exhausted` drop; the remote keeps the original).
+   * Mirrored frames whose copy for the remote's stack could not be made because the pool had
+   * no free slot: the TAP got the frame, the kernel did not (where tc's failed clone would
+   * cost the TAP its copy instead; the pool is the simulation's, not the kernel's memory).
    *
    * @example
    * ```ts
-   * if (tap.mirrorDrops > 0) console.log('TAP lost mirrored copies: pool exhausted');
+   * if (tap.mirrorDrops > 0) console.log('the kernel missed mirrored frames: pool exhausted');
    * ```
    */
   get mirrorDrops(): number {
@@ -409,14 +411,15 @@ export class TapPort extends EthDev {
           continue;
         }
         if (rule === RULE_MIRROR) {
-          // tap_flow.c: TCA_EGRESS_MIRROR (TC_ACT_PIPE): a copy to the TAP, the frame goes on
+          // tap_flow.c: TCA_EGRESS_MIRROR (TC_ACT_PIPE): the TAP gets a copy and the frame goes
+          // on. Which of the two handles is the copy is the model's choice: the TAP (the
+          // application) keeps the original and the kernel's stack gets the clone, so a pool
+          // that marks clones as copies keeps the frame's flow with the application.
+          scratch[taken++] = h;
           const c = pool.clone(h);
-          if (c >= 0) scratch[taken++] = c;
-          else {
-            this.mirrorFailures++;
-            this.one[0] = h;
-            pool.reportDrop(this.one, 0, 1, DropReason.POOL_EXHAUSTED);
-          }
+          if (c >= 0) pkts[keep++] = c;
+          else this.mirrorFailures++; // no slot: the kernel's copy is not made (mirrorDrops)
+          continue;
         }
         pkts[keep++] = h;
       }
