@@ -117,40 +117,44 @@ test('a going-down listener may hold the close: the device stays up and running 
   sub.unsubscribe();
 });
 
-test('an open while a held close waits runs after it; a close meanwhile cancels it', (t) => {
-  const { ns, nic, log } = setup();
-  nic.open();
-  let release: (() => void) | null = null;
-  ns.events$.subscribe((e) => {
-    if (e.type === 'going-down' && e.dev === nic) release = nic.holdClose();
+/**
+ * {@link setup} with the device up and a `going-down` listener that holds every close;
+ * `release()` lets the latest hold go.
+ */
+function withHeldClose(): ReturnType<typeof setup> & { release: () => void } {
+  const s = setup();
+  s.nic.open();
+  let latest: (() => void) | null = null;
+  s.ns.events$.subscribe((e) => {
+    if (e.type === 'going-down' && e.dev === s.nic) latest = s.nic.holdClose();
   });
+  return { ...s, release: () => latest?.() };
+}
+
+test('an open while a held close waits runs after it; a close meanwhile cancels it', (t) => {
+  const { nic, log, release } = withHeldClose();
   nic.close();
   nic.open(); // as dev_open waits for the RTNL lock the blocked dev_close holds
   t.deepEqual(log, ['up:eth0', 'going-down:eth0']);
-  (release as (() => void) | null)?.();
+  release();
   t.deepEqual(log, ['up:eth0', 'going-down:eth0', 'down:eth0', 'up:eth0']);
   t.true(nic.isUp);
   nic.close();
   nic.open();
   nic.close();
-  (release as (() => void) | null)?.();
+  release();
   t.deepEqual(log.slice(4), ['going-down:eth0', 'down:eth0']);
   t.false(nic.isUp);
 });
 
 test('a device that leaves its namespace does not wait for a held close; the late release does nothing', (t) => {
-  const { ns, nic, log } = setup();
-  nic.open();
-  let release: (() => void) | null = null;
-  ns.events$.subscribe((e) => {
-    if (e.type === 'going-down' && e.dev === nic) release = nic.holdClose();
-  });
+  const { ns, nic, log, release } = withHeldClose();
   nic.close();
   t.true(nic.closing);
   ns.unregister(nic);
   t.deepEqual(log, ['up:eth0', 'going-down:eth0', 'down:eth0', 'unregister:eth0']);
   t.false(nic.isUp);
-  (release as (() => void) | null)?.();
+  release();
   t.is(log.filter((l) => l.startsWith('down')).length, 1);
   t.deepEqual(nic.calls, ['open', 'rxmode', 'stop']);
 });
