@@ -396,7 +396,13 @@ export abstract class NetDevice {
     this.ndoStop();
     this.flags &= ~IFF.UP;
     this.emit({ type: 'down' });
-    if (reopen && this.ns !== null && this.present) this.open();
+    if (!reopen || this.ns === null || !this.present) return;
+    try {
+      this.open();
+    } catch {
+      // The open that waited is refused as any open would be (the driver's refusal): the device
+      // stays down, as after a failed `ip link set up`; the releaser has nothing to do with it.
+    }
   }
 
   /**

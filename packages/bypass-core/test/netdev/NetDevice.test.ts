@@ -147,6 +147,16 @@ test('an open while a held close waits runs after it; a close meanwhile cancels 
   t.false(nic.isUp);
 });
 
+test('an open that waited for a held close and is refused leaves the device down; the release does not throw', (t) => {
+  const { nic, log, release } = withHeldClose();
+  nic.close();
+  nic.open();
+  nic.refuseOpen = new BypassError('ERR_REFUSED', 'firmware not ready');
+  t.notThrows(() => release());
+  t.deepEqual(log, ['up:eth0', 'going-down:eth0', 'down:eth0']);
+  t.false(nic.isUp || nic.running);
+});
+
 test('a device that leaves its namespace does not wait for a held close; the late release does nothing', (t) => {
   const { ns, nic, log, release } = withHeldClose();
   nic.close();

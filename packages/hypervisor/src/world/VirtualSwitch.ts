@@ -439,7 +439,7 @@ export class VirtualSwitch {
     }
     for (let i = 0; i < ports.length; i++) {
       if (i === originalPort || !this.eligible(i, inPort, group)) continue;
-      // the pool's clone observer marks the copy (the world's: COPY_MARK, markFlowCopy)
+      // the pool's clone observer marks the copy (the world's: FlowBook.onClone, COPY_MARK)
       const c = this.pool.clone(h);
       if (c < 0) continue; // pool exhausted: the copy is not made (the original still goes)
       this.one[0] = c;
