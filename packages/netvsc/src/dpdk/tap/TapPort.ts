@@ -122,9 +122,10 @@ export class TapPort extends EthDev {
   /** Frames from the TAP netdev, copied here to be filtered without touching the caller's array. */
   private readonly netdevScratch = new Int32Array(CHUNK);
   private readonly counters = emptyEthStats();
-  /** `data->mac_addrs[0]` as a 48-bit integer (the LOCAL_MAC rule). */
-  private localMac = 0;
-  /** `data->mac_addrs[]` as 48-bit integers, -1 for a free slot (the software filter). */
+  /**
+   * `data->mac_addrs[]` as 48-bit integers, -1 for a free slot: the software filter; entry 0,
+   * the default MAC, also for the LOCAL_MAC rule.
+   */
   private readonly unicastMacs: number[] = new Array<number>(TAP_MAX_MAC_ADDRS).fill(-1);
   /** The multicast list as 48-bit integers (the software filter only). */
   private mcList: number[] = [];
@@ -482,7 +483,7 @@ export class TapPort extends EthDev {
   private rule(pool: PacketPool, h: number): number {
     const cls = Ethernet.classify(pool, h);
     if (cls < 0) return RULE_NONE;
-    if (cls === CAST.UNICAST && Ethernet.dst(pool, h) === this.localMac) return RULE_REDIRECT;
+    if (cls === CAST.UNICAST && Ethernet.dst(pool, h) === this.unicastMacs[0]) return RULE_REDIRECT;
     if (this.promiscuous || cls === CAST.BROADCAST) return RULE_MIRROR;
     if (cls === CAST.MULTICAST) {
       if (this.allmulticast) return RULE_MIRROR;
@@ -525,7 +526,6 @@ export class TapPort extends EthDev {
     mac: MacAddress = this.macAddr,
     mc: readonly MacAddress[] = this.mcAddrs,
   ): void {
-    this.localMac = mac.value;
     this.unicastMacs[0] = mac.value;
     this.mcList = mc.map((m) => m.value);
   }
