@@ -19,6 +19,13 @@ export type {
   EthDevState,
   EthDevEvents,
 } from './ethdev/EthTypes.js';
+export {
+  ETHDEV_QUEUE_STAT_CNTRS,
+  EthQueueStats,
+  basicXstatNames,
+  basicXstatValues,
+} from './ethdev/EthXstats.js';
+export type { EthXstat } from './ethdev/EthXstats.js';
 export { parseKvargs, atoi } from './ethdev/Kvargs.js';
 export { unformatEtherAddr } from './ethdev/EtherAddr.js';
 export type { KvPair } from './ethdev/Kvargs.js';

@@ -1,7 +1,9 @@
 import type { PacketPool } from '@bypass/core';
 import type { EthDev } from '../dpdk/ethdev/EthDev.js';
 import type { EthStats } from '../dpdk/ethdev/EthTypes.js';
+import { ETHDEV_QUEUE_STAT_CNTRS, type EthQueueStats } from '../dpdk/ethdev/EthXstats.js';
 import type { VmbusEndpoint } from '../vmbus/VmbusEndpoint.js';
+import { HN_STAT_NAMES } from './HnQueueStats.js';
 import { HnRxQueue, type HnEventSink } from './HnRxQueue.js';
 import { HnTxQueue, type HnAggLimits, type HnSendSections } from './HnTxQueue.js';
 import type { NetvscPmdStats } from './NetvscPmdStats.js';
@@ -28,19 +30,14 @@ export interface HnQueueConfig {
 /**
  * The queue pairs of a netvsc port, one per VMBus channel in use (hn_dev_tx_queue_setup /
  * hn_dev_rx_queue_setup: TX queue q and RX queue q share channel q), and the counters they keep
- * for the port's basic stats.
+ * for the port's basic and extended stats.
  */
 export class HnQueues {
   tx: HnTxQueue[] = [];
   rx: HnRxQueue[] = [];
-  /** Synthetic frames and bytes the TX queues took (`opackets` / `obytes`). */
-  opackets = 0;
-  obytes = 0;
   /** RX VLAN strip offload (hn_dev_configure's `vlan_strip`), applied to every RX queue. */
   private vlanStripOn = false;
   private readonly cfg: HnQueueConfig;
-  /** What the last synthetic send put on the ring: frames, bytes (HnTxQueue.xmit). */
-  private readonly sentOut = new Int32Array(2);
 
   constructor(cfg: HnQueueConfig) {
     this.cfg = cfg;
@@ -110,33 +107,63 @@ export class HnQueues {
     for (const q of this.tx) q.release();
   }
 
-  /** Writes the synthetic half of the 8 basic counters (hn_dev_stats_get). */
-  statsInto(out: EthStats): void {
-    let ip = 0;
-    let ib = 0;
-    for (const q of this.rx) {
-      ip += q.packets;
-      ib += q.bytes;
-    }
-    const s = this.cfg.stats;
-    out.ipackets = ip;
-    out.ibytes = ib;
-    out.opackets = this.opackets;
-    out.obytes = this.obytes;
-    out.imissed = s.rxRingFull;
-    out.ierrors = s.rxErrors;
-    out.oerrors = s.txBadSize + s.txErrors;
-    out.rx_nombuf = s.rxNoMbuf;
+  /**
+   * hn_ethdev.c hn_dev_stats_get: adds the queues' counters to the 8 basic ones (`out` holds the
+   * VF's already) and, when `queues` is not null, each queue's packets and bytes to the
+   * per-queue ones; `rx_nombuf` is the port's mbuf allocation failures.
+   */
+  statsInto(out: EthStats, queues: EthQueueStats | null): void {
+    this.tx.forEach((q, i) => {
+      const s = q.hn;
+      out.opackets += s.packets;
+      out.obytes += s.bytes;
+      out.oerrors += s.errors;
+      if (queues !== null && i < ETHDEV_QUEUE_STAT_CNTRS) {
+        queues.opackets[i] = (queues.opackets[i] as number) + s.packets;
+        queues.obytes[i] = (queues.obytes[i] as number) + s.bytes;
+      }
+    });
+    this.rx.forEach((q, i) => {
+      const s = q.hn;
+      out.ipackets += s.packets;
+      out.ibytes += s.bytes;
+      out.ierrors += s.errors;
+      out.imissed += s.ringFull;
+      if (queues !== null && i < ETHDEV_QUEUE_STAT_CNTRS) {
+        queues.ipackets[i] = (queues.ipackets[i] as number) + s.packets;
+        queues.ibytes[i] = (queues.ibytes[i] as number) + s.bytes;
+      }
+    });
+    out.rx_nombuf += this.cfg.stats.rxNoMbuf;
+  }
+
+  /**
+   * hn_ethdev.c hn_dev_xstats_get_names / hn_dev_xstats_get: every TX queue's
+   * {@link HN_STAT_NAMES} as `tx_q<i>_<name>`, then every RX queue's as `rx_q<i>_<name>`.
+   */
+  xstatNames(): string[] {
+    const names: string[] = [];
+    this.tx.forEach((_q, i) => {
+      for (const n of HN_STAT_NAMES) names.push(`tx_q${i}_${n}`);
+    });
+    this.rx.forEach((_q, i) => {
+      for (const n of HN_STAT_NAMES) names.push(`rx_q${i}_${n}`);
+    });
+    return names;
+  }
+
+  /** The values of {@link HnQueues.xstatNames}, in its order. */
+  xstatValues(): number[] {
+    const values: number[] = [];
+    for (const q of this.tx) values.push(...q.hn.values());
+    for (const q of this.rx) values.push(...q.hn.values());
+    return values;
   }
 
   /** Zeroes the per-queue counters (hn_dev_stats_reset). */
   resetStats(): void {
-    for (const q of this.rx) {
-      q.packets = 0;
-      q.bytes = 0;
-    }
-    this.opackets = 0;
-    this.obytes = 0;
+    for (const q of this.tx) q.hn.reset();
+    for (const q of this.rx) q.hn.reset();
   }
 
   // ---------------------------------------------------------------- data plane
@@ -204,10 +231,6 @@ export class HnQueues {
   }
 
   private sendSynthetic(queue: number, pkts: Int32Array, start: number, count: number): number {
-    const out = this.sentOut;
-    const n = (this.tx[queue] as HnTxQueue).xmit(pkts, start, count, out);
-    this.opackets += out[0] as number;
-    this.obytes += out[1] as number;
-    return n;
+    return (this.tx[queue] as HnTxQueue).xmit(pkts, start, count);
   }
 }

@@ -11,6 +11,7 @@ import { decodeRndis } from '../rndis/RndisMessage.js';
 import { RndisPacket, RndisPacketInfo } from '../rndis/RndisPacket.js';
 import type { VmbusEndpoint } from '../vmbus/VmbusEndpoint.js';
 import { VM_PKT, VmbusPacket } from '../vmbus/VmbusPacket.js';
+import { HnQueueStats } from './HnQueueStats.js';
 import { TX_ID_STRIDE, type HnTxQueue } from './HnTxQueue.js';
 import type { NetvscPmdStats } from './NetvscPmdStats.js';
 
@@ -52,11 +53,11 @@ export class HnRxQueue {
   /** Frames received and not yet taken by the application. */
   readonly ring: PacketRing;
   /**
-   * Packets and bytes received (the port's `ipackets` / `ibytes`), counted before the enqueue as
-   * DPDK does: a frame then dropped for a full ring is in both these and `imissed`.
+   * DPDK's per-queue counters (the port's `rx_q<i>_*` xstats and its `ipackets`, `ibytes`,
+   * `ierrors`, `imissed`). Packets and bytes are counted before the enqueue as DPDK does: a frame
+   * then dropped for a full ring is in both these and `ring full` (`imissed`).
    */
-  packets = 0;
-  bytes = 0;
+  readonly hn = new HnQueueStats();
   /** RX VLAN strip offload configured: the tag stays in `vlanTci` instead of the frame. */
   vlanStrip = false;
   private readonly ep: VmbusEndpoint;
@@ -180,7 +181,7 @@ export class HnRxQueue {
     // One message may carry several RNDIS packets, each msg_len long.
     do {
       if (!RndisPacket.parse(data, off, pkt.length - off, info)) {
-        this.stats.rxErrors++;
+        this.countError();
         return;
       }
       if (!started) this.stats.rxStopped++;
@@ -193,7 +194,7 @@ export class HnRxQueue {
     const info = this.info;
     const len = info.dataLength;
     if (len < RX_MIN || len > RX_MAX) {
-      this.stats.rxErrors++;
+      this.countError();
       return;
     }
     const pool = this.pool;
@@ -205,7 +206,7 @@ export class HnRxQueue {
     }
     if (len > pool.slotSize - (pool.start[h] as number) + h * pool.slotSize) {
       pool.free(h); // hn_rxpkt: the mbuf cannot hold the frame
-      this.stats.rxErrors++;
+      this.countError();
       return;
     }
     pool.setLength(h, len);
@@ -224,16 +225,18 @@ export class HnRxQueue {
       // hn_rxtx.c hn_rxpkt: without VLAN_STRIP the tag goes back in (rte_vlan_insert), which
       // refuses an mbuf attached to an external buffer: such a frame is an error
       else if (ext || !Ethernet.insertVlan(pool, h, info.vlanTci)) {
-        this.stats.rxErrors++;
+        this.countError();
         pool.drop(this.one, 0, 1, DropReason.MALFORMED);
         return;
       }
     }
     pool.flags[h] = flags;
     pool.port[h] = this.portId;
-    // hn_rxtx.c hn_rxpkt: packets and bytes are counted before the enqueue, ring full or not
-    this.packets++;
-    this.bytes += pool.length[h] as number;
+    // hn_rxtx.c hn_rxpkt: packets, bytes and sizes are counted before the enqueue, full or not
+    const hn = this.hn;
+    hn.packets++;
+    hn.bytes += pool.length[h] as number;
+    hn.countFrame(pool, h);
     if (this.ring.enqueueBurst(this.one, 0, 1) === 1) {
       if (ext) {
         this.lent[this.lentCount++] = h;
@@ -242,7 +245,14 @@ export class HnRxQueue {
       return;
     }
     this.stats.rxRingFull++;
+    hn.ringFull++;
     pool.drop(this.one, 0, 1, DropReason.RING_FULL);
+  }
+
+  /** A frame refused as malformed or of a bad length: the port's `ierrors` (hn_rxtx.c). */
+  private countError(): void {
+    this.stats.rxErrors++;
+    this.hn.errors++;
   }
 
   private onNotify(pkt: VmbusPacket): void {

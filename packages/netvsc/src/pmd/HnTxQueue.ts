@@ -9,6 +9,7 @@ import { encodeNvsp } from '../nvsp/NvspMessage.js';
 import { RndisPacket } from '../rndis/RndisPacket.js';
 import type { VmbusEndpoint } from '../vmbus/VmbusEndpoint.js';
 import { VM_PKT, VMBUS_PKT_FLAG } from '../vmbus/VmbusPacket.js';
+import { HnQueueStats } from './HnQueueStats.js';
 import type { NetvscPmdStats } from './NetvscPmdStats.js';
 
 /** Largest RNDIS packet header this driver writes (44 bytes + a VLAN per-packet info). */
@@ -94,6 +95,8 @@ export interface HnAggLimits {
  */
 export class HnTxQueue {
   readonly queue: number;
+  /** DPDK's per-queue counters (the port's `tx_q<i>_*` xstats and its `opackets` / `obytes`). */
+  readonly hn = new HnQueueStats();
   private readonly ep: VmbusEndpoint;
   private readonly pool: PacketPool;
   private readonly sections: HnSendSections;
@@ -105,6 +108,8 @@ export class HnTxQueue {
   private readonly descHandle: Int32Array;
   private readonly descSection: Int32Array;
   private readonly descPackets: Int32Array;
+  /** Frame bytes a descriptor carries (hn_txdesc `data_size`), counted at its completion. */
+  private readonly descBytes: Float64Array;
   private readonly aggBuf: Uint8Array;
   private aggDesc = -1;
   private aggLen = 0;
@@ -143,6 +148,7 @@ export class HnTxQueue {
     this.descHandle = new Int32Array(n).fill(-1);
     this.descSection = new Int32Array(n).fill(-1);
     this.descPackets = new Int32Array(n);
+    this.descBytes = new Float64Array(n);
     this.aggBuf = new Uint8Array(Math.min(options.limits.size, options.sections.size));
     const hdr = {
       type: NVSP_MSG.SEND_RNDIS_PKT,
@@ -165,20 +171,12 @@ export class HnTxQueue {
     return this.aggDesc >= 0;
   }
 
-  /**
-   * Sends `pkts[start .. start+count)`; returns how many it took. `sent[0]` gets how many of
-   * those went to the host (taken minus those dropped as too large for the ring), `sent[1]` their
-   * data bytes.
-   */
-  xmit(pkts: Int32Array, start: number, count: number, sent: Int32Array): number {
-    sent[0] = 0;
-    sent[1] = 0;
+  /** Sends `pkts[start .. start+count)`; returns how many it took. */
+  xmit(pkts: Int32Array, start: number, count: number): number {
     if (this.ep.closed) return 0; // the channel was rescinded: nothing can be sent
     const pool = this.pool;
     const aggMax = this.aggBuf.length;
     let taken = 0;
-    let dropped = 0;
-    let nbytes = 0;
     for (; taken < count; taken++) {
       const h = pkts[start + taken] as number;
       const desc = this.getDesc();
@@ -196,7 +194,6 @@ export class HnTxQueue {
         }
         if (!this.startOrJoin(desc, size)) break;
         this.append(h, tci, len);
-        nbytes += len;
         pool.free(h);
         if (this.aggPktLeft === 0 && !this.flush()) {
           taken++;
@@ -206,10 +203,10 @@ export class HnTxQueue {
         if (NVSP_MESSAGE_SIZE + size > this.directMax) {
           // model limit (the bytes travel inline): such a request would never fit the ring
           this.stats.txBadSize++;
+          this.hn.errors++;
           this.one[0] = h;
           pool.drop(this.one, 0, 1, DropReason.MTU_EXCEEDED);
           this.putDesc(desc);
-          dropped++;
           continue;
         }
         if (this.aggDesc >= 0 && !this.flush()) {
@@ -220,13 +217,10 @@ export class HnTxQueue {
           this.putDesc(desc);
           break;
         }
-        nbytes += len;
       }
     }
     // hn_xmit_pkts: a partly filled section goes out now, or with the next burst
     this.flush();
-    sent[0] = taken - dropped;
-    sent[1] = nbytes;
     return taken;
   }
 
@@ -243,7 +237,14 @@ export class HnTxQueue {
       return;
     }
     this.stats.txCompletions++;
-    if (!ok) this.stats.txErrors += this.descPackets[desc] as number;
+    // hn_rxtx.c hn_nvs_send_completed: packets and bytes on success, one error per failed request
+    if (ok) {
+      this.hn.packets += this.descPackets[desc] as number;
+      this.hn.bytes += this.descBytes[desc] as number;
+    } else {
+      this.stats.txErrors += this.descPackets[desc] as number;
+      this.hn.errors++;
+    }
     if (h >= 0) this.pool.free(h);
     this.sections.free(section);
     this.putDesc(desc);
@@ -261,6 +262,8 @@ export class HnTxQueue {
       const section = this.descSection[d] as number;
       if (h < 0 && section < 0) continue;
       this.stats.txErrors += this.descPackets[d] as number;
+      // as a failed send or completion would be: one error per request (DPDK has no rescind)
+      this.hn.errors++;
       if (h >= 0) {
         one[0] = h;
         this.pool.drop(one, 0, 1, DropReason.NO_DEVICE);
@@ -288,8 +291,11 @@ export class HnTxQueue {
       NVSP_MESSAGE_SIZE + this.aggLen,
     );
     if (r !== 'ok') {
-      if (r === 'full') this.stats.txChannelFull++;
-      else this.release(); // the channel is gone: what was aggregated is lost (counted)
+      // hn_rxtx.c hn_flush_txagg: -EAGAIN is `channel full`, any other failure an error
+      if (r === 'full') {
+        this.stats.txChannelFull++;
+        this.hn.channelFull++;
+      } else this.release(); // the channel is gone: what was aggregated is lost (counted)
       return false;
     }
     ep.put(this.aggHdr, 0, NVSP_MESSAGE_SIZE);
@@ -327,6 +333,7 @@ export class HnTxQueue {
     }
     this.descSection[desc] = section;
     this.descPackets[desc] = 0;
+    this.descBytes[desc] = 0;
     this.aggDesc = desc;
     this.aggLen = 0;
     this.aggPktLeft = this.limits.packets - 1;
@@ -344,11 +351,17 @@ export class HnTxQueue {
     this.aggPrev = off;
     this.aggLen = off + hl + len;
     this.descPackets[this.aggDesc] = (this.descPackets[this.aggDesc] as number) + 1;
+    this.descBytes[this.aggDesc] = (this.descBytes[this.aggDesc] as number) + len;
+    // hn_rxtx.c hn_append_to_chim
+    this.hn.countFrame(this.pool, h);
     this.stats.txCopied++;
   }
 
   private sendDirect(desc: number, h: number, tci: number, len: number): boolean {
     const hl = RndisPacket.writeHeader(this.rndis, 0, len, tci);
+    // hn_rxtx.c hn_xmit_sg: counted before the send, so a frame the full ring sends back is
+    // counted again when it is retried
+    this.hn.countFrame(this.pool, h);
     const ep = this.ep;
     const r = ep.begin(
       VM_PKT.DATA_INBAND,
@@ -357,7 +370,10 @@ export class HnTxQueue {
       NVSP_MESSAGE_SIZE + hl + len,
     );
     if (r !== 'ok') {
-      if (r === 'full') this.stats.txChannelFull++;
+      if (r === 'full') {
+        this.stats.txChannelFull++;
+        this.hn.channelFull++;
+      } else this.hn.errors++;
       return false;
     }
     ep.put(this.directHdr, 0, NVSP_MESSAGE_SIZE);
@@ -370,13 +386,16 @@ export class HnTxQueue {
     this.pool.mark[h] = 0;
     this.descHandle[desc] = h;
     this.descPackets[desc] = 1;
+    this.descBytes[desc] = len;
     this.stats.txDirect++;
     return true;
   }
 
   private getDesc(): number {
     if (this.descTop === 0) {
+      // hn_rxtx.c hn_txd_get: the TX queue's `ring full`
       this.stats.txNoDescriptor++;
+      this.hn.ringFull++;
       return -1;
     }
     return this.descFree[--this.descTop] as number;
@@ -386,6 +405,7 @@ export class HnTxQueue {
     this.descHandle[desc] = -1;
     this.descSection[desc] = -1;
     this.descPackets[desc] = 0;
+    this.descBytes[desc] = 0;
     this.descFree[this.descTop++] = desc;
   }
 

@@ -12,10 +12,12 @@ import { EthDev, type EthDevInit } from '../dpdk/ethdev/EthDev.js';
 import {
   ETH_DEV_FLAG,
   ETH_OFFLOAD,
+  emptyEthStats,
   type EthConf,
   type EthDevInfo,
   type EthStats,
 } from '../dpdk/ethdev/EthTypes.js';
+import type { EthQueueStats } from '../dpdk/ethdev/EthXstats.js';
 import { NETVSC_BUFFERS, NVSP_DATAPATH, NVSP_MSG } from '../nvsp/NvspConstants.js';
 import { NvspClient } from '../nvsp/NvspClient.js';
 import type { NvspConnectResult } from '../nvsp/NvspHandshake.js';
@@ -61,9 +63,18 @@ const AGG_LIMITS = { size: 0x4000, packets: 8, align: 8 };
  *   speed whether up or down (full duplex, autoneg); on a port started with `lsc`, `linkGet`
  *   returns the recorded link without refreshing it (`EthDev`, as rte_eth_link_get).
  * - VF (`HnVf`): attach, datapath switch (NVSP 129) only while started, removal, recovery.
- * - Stats: the 8 basic counters include the VF's (kept after it leaves); `statsReset` leaves
- *   the attached VF's share alone, {@link NetvscPmdPort.xstatsReset} resets it too; {@link
- *   NetvscPmdPort.pmdStats} shows which copybreak path each frame took.
+ * - Stats: the 8 basic counters are the synthetic queues' plus the VF's (kept after it leaves,
+ *   where DPDK shows the attached VF's only). Each queue counts as `struct hn_stats`
+ *   (`HnQueueStats`): TX packets and bytes at the host's send completion (not when `txBurst`
+ *   took them), one `tx_errors` per failed request; RX before the ring, so a ring-full drop is in
+ *   `ipackets` and `imissed`. `statsReset` leaves the attached VF's share alone.
+ * - Extended statistics (`xstatsGet`, hn_dev_xstats_get): ethdev's basic and per-queue counters
+ *   (the VF's per-queue ones added in), then `tx_q<i>_` and `rx_q<i>_` + good_packets,
+ *   good_bytes, errors, `ring full`, `channel full`, multicast_packets, broadcast_packets and
+ *   eight size bins for every queue, then the attached VF's list with `vf_` in front.
+ *   `xstatsReset` resets the VF too, and without a VF resets the port's counters, then throws
+ *   `ERR_INVALID_ARGUMENT` (-EINVAL) as DPDK does. {@link NetvscPmdPort.pmdStats} shows which
+ *   copybreak path each frame took.
  *
  * @example
  * ```ts
@@ -289,7 +300,8 @@ export class NetvscPmdPort extends EthDev {
       maxRxPktLen: 0x3f00,
       rxOffloadCapa: ETH_OFFLOAD.VLAN_STRIP | ETH_OFFLOAD.RSS_HASH,
       txOffloadCapa: ETH_OFFLOAD.VLAN_INSERT | ETH_OFFLOAD.MULTI_SEGS,
-      devFlags: ETH_DEV_FLAG.INTR_LSC,
+      // hn_ethdev.c eth_hn_dev_init: LSC, and ethdev lists the per-queue counters in the xstats
+      devFlags: ETH_DEV_FLAG.INTR_LSC | ETH_DEV_FLAG.AUTOFILL_QUEUE_XSTATS,
     };
     // hn_vf_info_merge: fewest queues, common offloads
     const vf = this.vf.vfPort;
@@ -410,9 +422,16 @@ export class NetvscPmdPort extends EthDev {
     }
   }
 
-  protected devStatsGet(out: EthStats): void {
-    this.queues.statsInto(out);
+  /**
+   * hn_ethdev.c hn_dev_stats_get: the VF's counters (every VF the port had: see the class notes)
+   * plus the synthetic queues'; with `queues`, the attached VF's per-queue counters (its
+   * `stats_get` op, hn_vf_stats_get) plus each synthetic queue's packets and bytes.
+   */
+  protected devStatsGet(out: EthStats, queues: EthQueueStats | null): void {
+    const vf = this.vf.vfPort;
+    if (queues !== null && vf !== null) vf.subDeviceStatsGet(emptyEthStats(), queues);
     this.vf.folder.addTo(out);
+    this.queues.statsInto(out, queues);
   }
 
   /**
@@ -426,14 +445,43 @@ export class NetvscPmdPort extends EthDev {
   }
 
   /**
-   * `rte_eth_xstats_reset` (hn_dev_xstats_reset): the stats reset, then the attached VF port's
-   * counters are reset too (hn_vf_xstats_reset), so every counter starts from zero.
+   * hn_ethdev.c hn_dev_xstats_get_names: `tx_q<i>_` then `rx_q<i>_` + each of hn_stat_strings
+   * (`HN_STAT_NAMES`) for every queue, then the attached VF's whole list with `vf_` in front
+   * (hn_vf_xstats_get_names).
    */
-  xstatsReset(): void {
+  protected override devXstatsNames(): string[] {
+    const names = this.queues.xstatNames();
+    const vf = this.vf.vfPort;
+    if (vf !== null) for (const n of vf.xstatsGetNames()) names.push(`vf_${n}`);
+    return names;
+  }
+
+  /** hn_ethdev.c hn_dev_xstats_get: the values of {@link NetvscPmdPort.devXstatsNames}. */
+  protected override devXstatsGet(): number[] {
+    const values = this.queues.xstatValues();
+    const vf = this.vf.vfPort;
+    if (vf !== null) for (const x of vf.xstatsGet()) values.push(x.value);
+    return values;
+  }
+
+  /**
+   * hn_ethdev.c hn_dev_xstats_reset: the stats reset, then `rte_eth_xstats_reset` on the attached
+   * VF port (hn_vf_xstats_reset), so every counter starts from zero.
+   *
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` when no VF is attached (hn_vf_xstats_reset's
+   * -EINVAL); the port's own counters are reset all the same.
+   */
+  protected override devXstatsReset(): void {
     this.statsReset();
     const vf = this.vf.vfPort;
-    // hn_vf.c hn_vf_xstats_reset: rte_eth_xstats_reset on the VF port
-    if (vf !== null && vf.state !== 'unused') vf.statsReset();
+    if (vf === null) {
+      throw new BypassError(
+        'ERR_INVALID_ARGUMENT',
+        `Port ${this.portId}: no VF attached, so xstats_reset fails with -EINVAL after resetting ` +
+          'the synthetic counters (hn_vf_xstats_reset); use statsReset() while there is no VF',
+      );
+    }
+    vf.xstatsReset();
     this.vf.folder.reset();
   }
 

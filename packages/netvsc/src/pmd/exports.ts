@@ -5,3 +5,4 @@ export { parseNetvscPmdArgs, hostLatencyUnits, NETVSC_PMD_DEFAULTS } from './Net
 export type { NetvscPmdArgs } from './NetvscPmdArgs.js';
 export type { NetvscPmdStats } from './NetvscPmdStats.js';
 export type { HnVfState } from './HnVf.js';
+export { HN_STAT_NAMES, HnQueueStats } from './HnQueueStats.js';

@@ -536,9 +536,9 @@ test('the fail-safe rxmode.mtu goes to the sub-devices with its conf; a sub-devi
   t.is(fs2.mtu, 1504);
 });
 
-test('the fail-safe port advertises INTR_LSC only: rmv is refused (failsafe.c)', (t) => {
+test('the fail-safe port advertises INTR_LSC and no INTR_RMV: rmv is refused (failsafe.c)', (t) => {
   const { fs } = setup();
-  t.is(fs.devInfo().devFlags, ETH_DEV_FLAG.INTR_LSC);
+  t.is(fs.devInfo().devFlags, ETH_DEV_FLAG.INTR_LSC | ETH_DEV_FLAG.AUTOFILL_QUEUE_XSTATS);
   t.throws(() => fs.configure(1, 1, { rmv: true }), {
     code: 'ERR_INVALID_ARGUMENT',
     message: /Driver net_failsafe does not support rmv/,

@@ -12,6 +12,7 @@ import {
   type EthLink,
   type EthStats,
 } from './EthTypes.js';
+import { EthQueueStats, basicXstatNames, basicXstatValues, type EthXstat } from './EthXstats.js';
 
 /**
  * What every port constructor receives: the registry that allocates its port id, its unique
@@ -420,6 +421,22 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
     return this.txBurstImpl(queue, pkts, start, count);
   }
 
+  /**
+   * The PMD's own `stats_get` op, for a port that drives this one as a sub-device: hn_vf.c
+   * hn_vf_stats_get calls the VF's op directly, because `rte_eth_stats_get` has no room for the
+   * per-queue counters it forwards. Writes the 8 basic counters into `out` and, when `queues` is
+   * not null, the per-queue ones into `queues` (both zeroed by the caller); nothing on a released
+   * port.
+   *
+   * @example
+   * ```ts
+   * vf.subDeviceStatsGet(scratch, queues); // inside a parent's devStatsGet
+   * ```
+   */
+  subDeviceStatsGet(out: EthStats, queues: EthQueueStats | null): void {
+    if (this.#stateValue !== 'unused') this.devStatsGet(out, queues);
+  }
+
   /** Started, and `queue` is one of the configured RX queues: what every RX entry point checks. */
   #rxQueueReady(queue: number): boolean {
     return this.#startedValue && queue >>> 0 === queue && queue < this.#nbRx;
@@ -644,13 +661,108 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   /** `rte_eth_stats_get`: a fresh copy of the 8 basic counters. */
   statsGet(): EthStats {
     const out = emptyEthStats();
-    if (this.#stateValue !== 'unused') this.devStatsGet(out);
+    if (this.#stateValue !== 'unused') this.devStatsGet(out, null);
     return out;
   }
 
   /** `rte_eth_stats_reset`. */
   statsReset(): void {
     if (this.#stateValue !== 'unused') this.devStatsReset();
+  }
+
+  /**
+   * `rte_eth_xstats_get_names`: the names of the port's extended statistics, the index of each
+   * being its id. ethdev's own come first (lib/ethdev/rte_ethdev.c eth_basic_stats_get_names):
+   * the 8 basic counters (`rx_good_packets`, `tx_good_packets`, `rx_good_bytes`, `tx_good_bytes`,
+   * `rx_missed_errors`, `rx_errors`, `tx_errors`, `rx_mbuf_allocation_errors`), then, for a port
+   * with `ETH_DEV_FLAG.AUTOFILL_QUEUE_XSTATS`, `rx_q<i>_packets` / `_bytes` / `_errors` per RX
+   * queue and `tx_q<i>_packets` / `_bytes` per TX queue (at most 16 each way); the PMD's own
+   * follow. The list changes with the queue counts and, for netvsc and fail-safe, with the
+   * sub-devices present.
+   *
+   * @throws `BypassError` `ERR_NO_DEVICE` when the port was closed and released.
+   */
+  xstatsGetNames(): string[] {
+    this.#requireAlive('read the xstats of');
+    const autofill = (this.devInfo().devFlags & ETH_DEV_FLAG.AUTOFILL_QUEUE_XSTATS) !== 0;
+    const names = basicXstatNames(this.#nbRx, this.#nbTx, autofill);
+    for (const n of this.devXstatsNames()) names.push(n);
+    return names;
+  }
+
+  /**
+   * `rte_eth_xstats_get`: every extended statistic now, in the order of
+   * {@link EthDev.xstatsGetNames} (`id` is the index there). The basic and per-queue counters
+   * are read from the PMD's `stats_get` as {@link EthDev.statsGet} reads them.
+   *
+   * @example
+   * ```ts
+   * const names = port.xstatsGetNames();
+   * for (const { id, value } of port.xstatsGet()) if (value > 0) console.log(names[id], value);
+   * ```
+   *
+   * @throws `BypassError` `ERR_NO_DEVICE` when the port was closed and released.
+   */
+  xstatsGet(): EthXstat[] {
+    this.#requireAlive('read the xstats of');
+    const autofill = (this.devInfo().devFlags & ETH_DEV_FLAG.AUTOFILL_QUEUE_XSTATS) !== 0;
+    const stats = emptyEthStats();
+    const queues = autofill ? new EthQueueStats() : null;
+    this.devStatsGet(stats, queues);
+    const values = basicXstatValues(stats, queues, this.#nbRx, this.#nbTx);
+    for (const v of this.devXstatsGet()) values.push(v);
+    return values.map((value, id) => ({ id, value }));
+  }
+
+  /**
+   * `rte_eth_xstats_get_id_by_name`: the id of the extended statistic called `name`.
+   *
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` (-EINVAL) when the port has no such statistic
+   * now (see {@link EthDev.xstatsGetNames}); `ERR_NO_DEVICE` when the port was released.
+   */
+  xstatsGetIdByName(name: string): number {
+    const id = this.xstatsGetNames().indexOf(name);
+    if (id < 0) {
+      throw new BypassError(
+        'ERR_INVALID_ARGUMENT',
+        `Port ${this.portId} (${this.name}) has no xstat named ${JSON.stringify(name)}: ` +
+          'pick one of xstatsGetNames()',
+      );
+    }
+    return id;
+  }
+
+  /**
+   * `rte_eth_xstats_get_by_id`: the values of the extended statistics `ids`, in that order.
+   *
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` (-EINVAL) when an id is not one of the port's
+   * now; `ERR_NO_DEVICE` when the port was released.
+   */
+  xstatsGetById(ids: readonly number[]): number[] {
+    const all = this.xstatsGet();
+    return ids.map((id) => {
+      const x = Number.isInteger(id) ? all[id] : undefined;
+      if (x === undefined) {
+        throw new BypassError(
+          'ERR_INVALID_ARGUMENT',
+          `Port ${this.portId} (${this.name}): no xstat with id ${String(id)} ` +
+            `(ids are 0..${all.length - 1}; see xstatsGetNames())`,
+        );
+      }
+      return x.value;
+    });
+  }
+
+  /**
+   * `rte_eth_xstats_reset`: the PMD's `xstats_reset` where it has one (netvsc, fail-safe), else
+   * `rte_eth_stats_reset` ({@link EthDev.statsReset}).
+   *
+   * @throws `BypassError` `ERR_NO_DEVICE` when the port was released; whatever the PMD's reset
+   * throws (netvsc without a VF: `ERR_INVALID_ARGUMENT`, after resetting its own counters).
+   */
+  xstatsReset(): void {
+    this.#requireAlive('reset the xstats of');
+    this.devXstatsReset();
   }
 
   /** `rte_eth_dev_info_get`: limits and capabilities (a copy). */
@@ -743,8 +855,12 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   protected abstract devStart(): void;
   protected abstract devStop(): void;
   protected abstract devClose(): void;
-  /** Writes the port's counters into `out` (zeroed by the caller). */
-  protected abstract devStatsGet(out: EthStats): void;
+  /**
+   * PMD `stats_get`: writes the port's counters into `out` and, when `queues` is not null (the
+   * extended statistics of a port with `AUTOFILL_QUEUE_XSTATS`), its per-queue counters into
+   * `queues`; both zeroed by the caller.
+   */
+  protected abstract devStatsGet(out: EthStats, queues: EthQueueStats | null): void;
   protected abstract devStatsReset(): void;
   /** RX burst on a valid, configured queue of a started port, `max` already clipped. */
   protected abstract rxBurstImpl(
@@ -767,6 +883,21 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
    * `devStart` (not with `lsc`). Default: nothing.
    */
   protected devLinkUpdate(): void {}
+
+  /** PMD `xstats_get_names`: the PMD's own extended statistics, after ethdev's. Default: none. */
+  protected devXstatsNames(): string[] {
+    return [];
+  }
+
+  /** PMD `xstats_get`: the values of {@link EthDev.devXstatsNames}, in its order. */
+  protected devXstatsGet(): number[] {
+    return [];
+  }
+
+  /** PMD `xstats_reset`. Default (no such op): `rte_eth_stats_reset`. */
+  protected devXstatsReset(): void {
+    this.statsReset();
+  }
 
   /** PMD `dev_set_link_up/down`. Default: not supported. */
   protected devSetLink(_up: boolean): void {

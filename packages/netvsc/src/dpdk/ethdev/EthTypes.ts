@@ -121,6 +121,11 @@ export const ETH_DEV_FLAG = {
   INTR_LSC: 0x1,
   /** The port can be configured with `rmv` (removal interrupts). */
   INTR_RMV: 0x2,
+  /**
+   * `RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS`: ethdev lists the port's per-queue counters
+   * (`rx_q<i>_packets`...) in its extended statistics, after the 8 basic ones.
+   */
+  AUTOFILL_QUEUE_XSTATS: 0x4,
 } as const;
 
 /**

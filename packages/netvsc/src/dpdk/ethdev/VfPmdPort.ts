@@ -10,6 +10,7 @@ import {
   type EthDevInfo,
   type EthStats,
 } from './EthTypes.js';
+import { ETHDEV_QUEUE_STAT_CNTRS, EthQueueStats } from './EthXstats.js';
 
 /** Link speed a VF reports, Mbps. */
 const VF_SPEED = 40_000;
@@ -70,7 +71,9 @@ export interface VfPmdPortOptions {
  *   `intr_rmv` (mlx5 only while started).
  * - Stats: `ipackets/ibytes` and `opackets/obytes` from the VF's counters, `imissed` = RX ring
  *   overflows (`rxFifoErrors`), `ierrors` = `rxErrors`, `oerrors` = `txErrors`, relative to the
- *   last `statsReset`.
+ *   last `statsReset`. Extended statistics (`xstatsGet`): ethdev's basic and per-queue
+ *   counters (`rx_q<i>_packets`, `_bytes`, `_errors`, `tx_q<i>_packets`, `_bytes`: each queue's
+ *   share of the VF's counters), and none of the PMD's own, as mlx4.
  * - MTU, MAC, promiscuous, all-multicast, VLAN ids and the multicast list go to the VF netdev.
  *
  * @example
@@ -87,6 +90,8 @@ export class VfPmdPort extends EthDev {
   /** The VF behind the port. */
   readonly vf: VfDevice;
   private readonly base = emptyEthStats();
+  /** Per-queue counters since the last `statsReset` (mlx4's `rxq->stats` / `txq->stats`). */
+  private readonly queueCounters = new EthQueueStats();
   private busSub: Subscription | null = null;
   private readonly linkEvents$: Observable<VfDevice> | null;
   /** The link interrupt handler while installed (configured with `lsc`). */
@@ -133,7 +138,8 @@ export class VfPmdPort extends EthDev {
       maxRxPktLen: vf.maxMtu + 18,
       rxOffloadCapa: ETH_OFFLOAD.VLAN_FILTER | ETH_OFFLOAD.VLAN_STRIP | ETH_OFFLOAD.RSS_HASH,
       txOffloadCapa: ETH_OFFLOAD.VLAN_INSERT | ETH_OFFLOAD.MULTI_SEGS,
-      devFlags: ETH_DEV_FLAG.INTR_LSC | ETH_DEV_FLAG.INTR_RMV,
+      // mlx4.c mlx4_pci_probe: the per-queue counters are in the xstats (mlx4 has no others)
+      devFlags: ETH_DEV_FLAG.INTR_LSC | ETH_DEV_FLAG.INTR_RMV | ETH_DEV_FLAG.AUTOFILL_QUEUE_XSTATS,
     });
     const parent = vf.parent;
     if (options.bus !== undefined && parent !== null) {
@@ -241,7 +247,15 @@ export class VfPmdPort extends EthDev {
     else this.vf.vlanVidDel(vid);
   }
 
-  protected devStatsGet(out: EthStats): void {
+  protected devStatsGet(out: EthStats, queues: EthQueueStats | null): void {
+    if (queues !== null) {
+      const q = this.queueCounters;
+      queues.ipackets.set(q.ipackets);
+      queues.ibytes.set(q.ibytes);
+      queues.errors.set(q.errors);
+      queues.opackets.set(q.opackets);
+      queues.obytes.set(q.obytes);
+    }
     const s = this.vf.stats;
     const b = this.base;
     out.ipackets = s.rxPackets - b.ipackets;
@@ -263,20 +277,40 @@ export class VfPmdPort extends EthDev {
     b.imissed = s.rxFifoErrors;
     b.ierrors = s.rxErrors;
     b.oerrors = s.txErrors;
+    this.queueCounters.reset();
   }
 
   protected rxBurstImpl(queue: number, out: Int32Array, start: number, max: number): number {
     const vf = this.vf;
     if (this.burstLinkCheck && this.hwLinkUp() !== this.linkStatus) this.syncLink();
     if (queue >= vf.numRxQueues) return 0;
-    return vf.rxBurst(queue, out, start, max);
+    if (queue >= ETHDEV_QUEUE_STAT_CNTRS) return vf.rxBurst(queue, out, start, max);
+    // mlx4_rxtx.c mlx4_rx_burst counts per queue; here the queue's share of the VF's counters
+    const s = this.vf.stats;
+    const p0 = s.rxPackets;
+    const b0 = s.rxBytes;
+    const e0 = s.rxErrors;
+    const n = vf.rxBurst(queue, out, start, max);
+    const q = this.queueCounters;
+    q.ipackets[queue] = (q.ipackets[queue] as number) + (s.rxPackets - p0);
+    q.ibytes[queue] = (q.ibytes[queue] as number) + (s.rxBytes - b0);
+    q.errors[queue] = (q.errors[queue] as number) + (s.rxErrors - e0);
+    return n;
   }
 
   protected txBurstImpl(queue: number, pkts: Int32Array, start: number, count: number): number {
     const vf = this.vf;
     if (this.burstLinkCheck && this.hwLinkUp() !== this.linkStatus) this.syncLink();
     if (queue >= vf.numTxQueues) return 0;
-    return vf.txBurst(queue, pkts, start, count);
+    if (queue >= ETHDEV_QUEUE_STAT_CNTRS) return vf.txBurst(queue, pkts, start, count);
+    const s = this.vf.stats;
+    const p0 = s.txPackets;
+    const b0 = s.txBytes;
+    const n = vf.txBurst(queue, pkts, start, count);
+    const q = this.queueCounters;
+    q.opackets[queue] = (q.opackets[queue] as number) + (s.txPackets - p0);
+    q.obytes[queue] = (q.obytes[queue] as number) + (s.txBytes - b0);
+    return n;
   }
 
   /** mlx4_ethdev.c mlx4_link_update: IFF_UP and IFF_RUNNING (carrier) of a present VF. */

@@ -15,6 +15,7 @@ import {
   type EthDevInfo,
   type EthStats,
 } from '../ethdev/EthTypes.js';
+import type { EthQueueStats } from '../ethdev/EthXstats.js';
 import { parseFailsafeArgs, type FailsafeArgs } from './FailsafeArgs.js';
 import {
   FailsafeSubDevice,
@@ -368,7 +369,8 @@ export class FailsafePort extends EthDev {
     this.forEachActive((p) => p.vlanFilter(vid, on));
   }
 
-  protected devStatsGet(out: EthStats): void {
+  // failsafe_ops.c fs_stats_get: the per-queue counters are not filled (ethdev shows zeros)
+  protected devStatsGet(out: EthStats, _queues: EthQueueStats | null): void {
     addEthStats(out, this.accumulator);
     for (const sub of this.subs) {
       if (sub.state >= SubDevState.ACTIVE && sub.port !== null) addEthStats(out, sub.readStats());
@@ -380,6 +382,41 @@ export class FailsafePort extends EthDev {
     for (const sub of this.subs) {
       sub.snapshot = emptyEthStats();
       if (sub.state >= SubDevState.ACTIVE && sub.port !== null) sub.port.statsReset();
+    }
+  }
+
+  /**
+   * failsafe_ops.c fs_xstats_get_names: the extended statistics of each active sub-device in
+   * turn, renamed for their slot: `rx_good_packets` of sub-device 0 becomes
+   * `rx_sub0_good_packets`, a name not starting with `rx_` / `tx_` gets `sub0_` in front.
+   */
+  protected override devXstatsNames(): string[] {
+    const names: string[] = [];
+    for (const sub of this.subs) {
+      if (sub.state < SubDevState.ACTIVE || sub.port === null) continue;
+      for (const n of sub.port.xstatsGetNames()) names.push(subDeviceXstatName(sub.sid, n));
+    }
+    return names;
+  }
+
+  /** failsafe_ops.c fs_xstats_get: the active sub-devices' values, as the names go. */
+  protected override devXstatsGet(): number[] {
+    const values: number[] = [];
+    for (const sub of this.subs) {
+      if (sub.state < SubDevState.ACTIVE || sub.port === null) continue;
+      for (const x of sub.port.xstatsGet()) values.push(x.value);
+    }
+    return values;
+  }
+
+  /**
+   * failsafe_ops.c fs_xstats_reset: `rte_eth_xstats_reset` on each active sub-device, stopping
+   * at the first that fails (its error is thrown). The fail-safe's own accumulator of departed
+   * sub-devices is left as it is (only `statsReset` clears it).
+   */
+  protected override devXstatsReset(): void {
+    for (const sub of this.subs) {
+      if (sub.state >= SubDevState.ACTIVE && sub.port !== null) sub.port.xstatsReset();
     }
   }
 
@@ -598,4 +635,11 @@ export class FailsafePort extends EthDev {
 
 function errText(err: unknown): string {
   return isBypassError(err) ? err.message : String(err);
+}
+
+/** failsafe_ops.c __fs_xstats_get_names: `rx_`/`tx_` + `sub<i>_` + the rest, else `sub<i>_` + name. */
+function subDeviceXstatName(sid: number, name: string): string {
+  return /^[rt]x_/.test(name)
+    ? `${name.slice(0, 3)}sub${sid}_${name.slice(3)}`
+    : `sub${sid}_${name}`;
 }

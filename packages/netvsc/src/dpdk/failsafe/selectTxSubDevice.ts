@@ -64,7 +64,8 @@ export function failsafeDevInfo(subs: readonly FailsafeSubDevice[]): EthDevInfo 
     maxRxPktLen: 0xffff_ffff,
     rxOffloadCapa: ALL_OFFLOADS,
     txOffloadCapa: ALL_OFFLOADS,
-    devFlags: ETH_DEV_FLAG.INTR_LSC,
+    // failsafe.c fs_eth_dev_create: LSC, and ethdev's per-queue xstats (fs_stats_get fills none)
+    devFlags: ETH_DEV_FLAG.INTR_LSC | ETH_DEV_FLAG.AUTOFILL_QUEUE_XSTATS,
   };
   for (const sub of subs) {
     if (sub.state < SubDevState.PROBED || sub.port === null) continue;

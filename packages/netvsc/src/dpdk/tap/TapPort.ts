@@ -14,6 +14,7 @@ import {
 import type { Subscription } from 'rxjs';
 import { EthDev, type EthDevInit } from '../ethdev/EthDev.js';
 import { ETH_DEV_FLAG, emptyEthStats, type EthDevInfo, type EthStats } from '../ethdev/EthTypes.js';
+import { ETHDEV_QUEUE_STAT_CNTRS, EthQueueStats } from '../ethdev/EthXstats.js';
 import { TapNetdev } from './TapNetdev.js';
 import { TapRemoteFlags } from './TapRemoteFlags.js';
 
@@ -122,6 +123,8 @@ export class TapPort extends EthDev {
   /** Frames from the TAP netdev, copied here to be filtered without touching the caller's array. */
   private readonly netdevScratch = new Int32Array(CHUNK);
   private readonly counters = emptyEthStats();
+  /** Per-queue packets and bytes (tap's `rxq->stats` / `txq->stats`). */
+  private readonly queueCounters = new EthQueueStats();
   /**
    * `data->mac_addrs[]` as 48-bit integers, -1 for a free slot: the software filter; entry 0,
    * the default MAC, also for the LOCAL_MAC rule.
@@ -236,7 +239,8 @@ export class TapPort extends EthDev {
       maxRxPktLen: 0x3f00,
       rxOffloadCapa: 0,
       txOffloadCapa: 0,
-      devFlags: ETH_DEV_FLAG.INTR_LSC,
+      // rte_eth_tap.c eth_dev_tap_create: the per-queue counters are in the xstats
+      devFlags: ETH_DEV_FLAG.INTR_LSC | ETH_DEV_FLAG.AUTOFILL_QUEUE_XSTATS,
     };
   }
 
@@ -336,12 +340,20 @@ export class TapPort extends EthDev {
     this.unicastMacs[index] = -1;
   }
 
-  protected devStatsGet(out: EthStats): void {
+  // rte_eth_tap.c tap_stats_get: per-queue packets and bytes each way (no per-queue errors)
+  protected devStatsGet(out: EthStats, queues: EthQueueStats | null): void {
     Object.assign(out, this.counters);
+    if (queues === null) return;
+    const q = this.queueCounters;
+    queues.ipackets.set(q.ipackets);
+    queues.ibytes.set(q.ibytes);
+    queues.opackets.set(q.opackets);
+    queues.obytes.set(q.obytes);
   }
 
   protected devStatsReset(): void {
     Object.assign(this.counters, emptyEthStats());
+    this.queueCounters.reset();
   }
 
   protected rxBurstImpl(queue: number, out: Int32Array, start: number, max: number): number {
@@ -355,6 +367,11 @@ export class TapPort extends EthDev {
         bytes += length[out[i] as number] as number;
       this.counters.ipackets += n;
       this.counters.ibytes += bytes;
+      if (queue < ETHDEV_QUEUE_STAT_CNTRS) {
+        const q = this.queueCounters;
+        q.ipackets[queue] = (q.ipackets[queue] as number) + n;
+        q.ibytes[queue] = (q.ibytes[queue] as number) + bytes;
+      }
     }
     return n;
   }
@@ -377,6 +394,10 @@ export class TapPort extends EthDev {
     }
     this.send(pkts, run, end - run, queue);
     this.counters.obytes += bytes;
+    if (queue < ETHDEV_QUEUE_STAT_CNTRS) {
+      const q = this.queueCounters;
+      q.obytes[queue] = (q.obytes[queue] as number) + bytes;
+    }
     return count;
   }
 
@@ -385,6 +406,10 @@ export class TapPort extends EthDev {
   private send(pkts: Int32Array, start: number, count: number, queue: number): void {
     if (count <= 0) return;
     this.counters.opackets += count;
+    if (queue < ETHDEV_QUEUE_STAT_CNTRS) {
+      const q = this.queueCounters;
+      q.opackets[queue] = (q.opackets[queue] as number) + count;
+    }
     const remote = this.remoteDev;
     if (remote !== null) remote.xmit(pkts, start, count, queue);
     else this.netdev.receive(pkts, start, count);

@@ -35,6 +35,8 @@ export class FakePort extends EthDev {
   refuse = new Set<string>();
   /** The code refusals carry. */
   refuseWith: 'ERR_REFUSED' | 'ERR_NO_DEVICE' = 'ERR_REFUSED';
+  /** The PMD's own extended statistics (name -> value), listed after ethdev's. */
+  readonly ownXstats = new Map<string, number>();
   /** Runs inside the next RX/TX burst (then cleared). */
   duringBurst: (() => void) | null = null;
   private rings: PacketRing[] = [];
@@ -134,6 +136,18 @@ export class FakePort extends EthDev {
   }
   protected devStatsReset(): void {
     Object.assign(this.counters, emptyEthStats());
+  }
+  protected override devXstatsNames(): string[] {
+    return [...this.ownXstats.keys()];
+  }
+  protected override devXstatsGet(): number[] {
+    return [...this.ownXstats.values()];
+  }
+  /** Records `xstats_reset` (refusable), zeroes the own xstats, then the basic stats. */
+  protected override devXstatsReset(): void {
+    this.rec('xstats_reset');
+    for (const k of this.ownXstats.keys()) this.ownXstats.set(k, 0);
+    this.statsReset();
   }
   protected rxBurstImpl(q: number, out: Int32Array, start: number, max: number): number {
     this.runHook();
