@@ -451,7 +451,7 @@ export class NetvscPmdPort extends EthDev {
    */
   protected override devXstatsNames(): string[] {
     const names = this.queues.xstatNames();
-    const vf = this.vf.vfPort;
+    const vf = this.attachedVf();
     if (vf !== null) for (const n of vf.xstatsGetNames()) names.push(`vf_${n}`);
     return names;
   }
@@ -459,7 +459,7 @@ export class NetvscPmdPort extends EthDev {
   /** hn_ethdev.c hn_dev_xstats_get: the values of {@link NetvscPmdPort.devXstatsNames}. */
   protected override devXstatsGet(): number[] {
     const values = this.queues.xstatValues();
-    const vf = this.vf.vfPort;
+    const vf = this.attachedVf();
     if (vf !== null) for (const x of vf.xstatsGet()) values.push(x.value);
     return values;
   }
@@ -473,7 +473,7 @@ export class NetvscPmdPort extends EthDev {
    */
   protected override devXstatsReset(): void {
     this.statsReset();
-    const vf = this.vf.vfPort;
+    const vf = this.attachedVf();
     if (vf === null) {
       throw new BypassError(
         'ERR_INVALID_ARGUMENT',
@@ -483,6 +483,12 @@ export class NetvscPmdPort extends EthDev {
     }
     vf.xstatsReset();
     this.vf.folder.reset();
+  }
+
+  /** hn_vf.c hn_get_vf_dev: the VF port while one is attached (not yet released), else null. */
+  private attachedVf(): EthDev | null {
+    const vf = this.vf.vfPort;
+    return vf !== null && vf.state !== 'unused' ? vf : null;
   }
 
   // ---------------------------------------------------------------- data plane

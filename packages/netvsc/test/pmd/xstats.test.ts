@@ -133,3 +133,17 @@ test('with a VF: its whole list follows as vf_*, its per-queue counters join the
   t.is(x.get('tx_good_packets'), 0);
   t.is(x.get('tx_q0_packets'), 0);
 });
+
+test('a VF that was removed leaves the list; xstatsReset fails again without it', (t) => {
+  const w = new PmdWorld();
+  w.vfReady();
+  const p = w.up();
+  w.settle();
+  t.true(p.xstatsGetNames().includes('vf_tx_good_packets'));
+  w.unplugVf();
+  w.settle(); // the removal alarm
+  t.is(p.vfPort, null);
+  t.false(p.xstatsGetNames().some((n) => n.startsWith('vf_')));
+  t.is(p.xstatsGet().length, p.xstatsGetNames().length);
+  t.throws(() => p.xstatsReset(), { code: 'ERR_INVALID_ARGUMENT' });
+});
