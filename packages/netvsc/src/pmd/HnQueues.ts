@@ -143,12 +143,10 @@ export class HnQueues {
    */
   xstatNames(): string[] {
     const names: string[] = [];
-    this.tx.forEach((_q, i) => {
+    for (let i = 0; i < this.tx.length; i++)
       for (const n of HN_STAT_NAMES) names.push(`tx_q${i}_${n}`);
-    });
-    this.rx.forEach((_q, i) => {
+    for (let i = 0; i < this.rx.length; i++)
       for (const n of HN_STAT_NAMES) names.push(`rx_q${i}_${n}`);
-    });
     return names;
   }
 

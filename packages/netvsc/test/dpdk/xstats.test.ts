@@ -3,13 +3,13 @@ import {
   ETH_DEV_FLAG,
   ETHDEV_QUEUE_STAT_CNTRS,
   basicXstatNames,
-  type EthDev,
   type FailsafePort,
   type TapPort,
   type VfPmdPort,
 } from '../../src/dpdk/exports.js';
 import { FakePort, fakeDriver } from './helpers/FakePort.js';
 import { World, mac } from './helpers/world.js';
+import { xstatsByName } from './helpers/xstatsByName.js';
 
 const BASIC = [
   'rx_good_packets',
@@ -22,17 +22,7 @@ const BASIC = [
   'rx_mbuf_allocation_errors',
 ];
 
-/** The extended statistics of `port` as name -> value (the ids checked to be the indexes). */
-function xstats(port: EthDev): Map<string, number> {
-  const names = port.xstatsGetNames();
-  const values = port.xstatsGet();
-  if (values.length !== names.length)
-    throw new Error(`${names.length} names, ${values.length} values`);
-  values.forEach((x, i) => {
-    if (x.id !== i) throw new Error(`xstat ${i} has id ${x.id}`);
-  });
-  return new Map(names.map((n, i) => [n, (values[i] as { value: number }).value]));
-}
+const xstats = xstatsByName;
 
 test('ethdev lists the 8 basic counters first, then the PMD own ones, ids being the indexes', (t) => {
   const w = new World();

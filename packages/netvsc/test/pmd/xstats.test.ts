@@ -1,14 +1,11 @@
 import test from 'ava';
 import { MacAddress } from '@bypass/core';
 import { HN_STAT_NAMES } from '../../src/pmd/exports.js';
+import { xstatsByName } from '../dpdk/helpers/xstatsByName.js';
 import { PmdWorld } from './world.js';
 
 /** The extended statistics of the world's port as name -> value. */
-function xstats(w: PmdWorld): Map<string, number> {
-  const names = w.port.xstatsGetNames();
-  const values = w.port.xstatsGet();
-  return new Map(names.map((n, i) => [n, (values[i] as { value: number }).value]));
-}
+const xstats = (w: PmdWorld): Map<string, number> => xstatsByName(w.port);
 
 test('names: ethdev basic and per-queue, then tx_q<i>_ and rx_q<i>_ hn_stat_strings (hn_dev_xstats_get_names)', (t) => {
   const w = new PmdWorld();

@@ -684,8 +684,7 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
    */
   xstatsGetNames(): string[] {
     this.#requireAlive('read the xstats of');
-    const autofill = (this.devInfo().devFlags & ETH_DEV_FLAG.AUTOFILL_QUEUE_XSTATS) !== 0;
-    const names = basicXstatNames(this.#nbRx, this.#nbTx, autofill);
+    const names = basicXstatNames(this.#nbRx, this.#nbTx, this.#autofillQueueXstats());
     for (const n of this.devXstatsNames()) names.push(n);
     return names;
   }
@@ -705,9 +704,8 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
    */
   xstatsGet(): EthXstat[] {
     this.#requireAlive('read the xstats of');
-    const autofill = (this.devInfo().devFlags & ETH_DEV_FLAG.AUTOFILL_QUEUE_XSTATS) !== 0;
     const stats = emptyEthStats();
-    const queues = autofill ? new EthQueueStats() : null;
+    const queues = this.#autofillQueueXstats() ? new EthQueueStats() : null;
     this.devStatsGet(stats, queues);
     const values = basicXstatValues(stats, queues, this.#nbRx, this.#nbTx);
     for (const v of this.devXstatsGet()) values.push(v);
@@ -968,6 +966,11 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
     } catch (err) {
       if (!isBypassError(err, 'ERR_NOT_SUPPORTED')) throw err;
     }
+  }
+
+  /** The PMD asked ethdev to list its per-queue counters (`RTE_ETH_DEV_AUTOFILL_QUEUE_XSTATS`). */
+  #autofillQueueXstats(): boolean {
+    return (this.devInfo().devFlags & ETH_DEV_FLAG.AUTOFILL_QUEUE_XSTATS) !== 0;
   }
 
   #requireAlive(what: string): void {

@@ -32,6 +32,15 @@ export class EthQueueStats {
   readonly opackets = new Float64Array(ETHDEV_QUEUE_STAT_CNTRS);
   readonly obytes = new Float64Array(ETHDEV_QUEUE_STAT_CNTRS);
 
+  /** Copies every counter of `from`. */
+  copyFrom(from: EthQueueStats): void {
+    this.ipackets.set(from.ipackets);
+    this.ibytes.set(from.ibytes);
+    this.errors.set(from.errors);
+    this.opackets.set(from.opackets);
+    this.obytes.set(from.obytes);
+  }
+
   /** Zeroes every counter. */
   reset(): void {
     this.ipackets.fill(0);

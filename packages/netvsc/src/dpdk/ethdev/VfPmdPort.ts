@@ -248,14 +248,7 @@ export class VfPmdPort extends EthDev {
   }
 
   protected devStatsGet(out: EthStats, queues: EthQueueStats | null): void {
-    if (queues !== null) {
-      const q = this.queueCounters;
-      queues.ipackets.set(q.ipackets);
-      queues.ibytes.set(q.ibytes);
-      queues.errors.set(q.errors);
-      queues.opackets.set(q.opackets);
-      queues.obytes.set(q.obytes);
-    }
+    queues?.copyFrom(this.queueCounters);
     const s = this.vf.stats;
     const b = this.base;
     out.ipackets = s.rxPackets - b.ipackets;

@@ -321,10 +321,8 @@ export class FailsafePort extends EthDev {
   private fsLinkUpdate(raise = false): void {
     // refresh every active sub-device, then copy the TX sub-device's recorded link whatever the
     // port's state; with none, the link stays as it was
-    for (const sub of this.subs) {
-      // failsafe_ops.c fs_link_update: the sub-device's link_update op itself, lsc or not
-      if (sub.state >= SubDevState.ACTIVE && sub.port !== null) sub.port.subDeviceLinkUpdate();
-    }
+    // failsafe_ops.c fs_link_update: the sub-device's link_update op itself, lsc or not
+    for (const { port } of this.activeSubPorts()) port.subDeviceLinkUpdate();
     const tx = this.txSubDevice;
     if (tx === null || tx.port === null || tx.state < SubDevState.PROBED) return;
     // fs_link_update copies the TX sub-device's whole dev_link
@@ -372,9 +370,7 @@ export class FailsafePort extends EthDev {
   // failsafe_ops.c fs_stats_get: the per-queue counters are not filled (ethdev shows zeros)
   protected devStatsGet(out: EthStats, _queues: EthQueueStats | null): void {
     addEthStats(out, this.accumulator);
-    for (const sub of this.subs) {
-      if (sub.state >= SubDevState.ACTIVE && sub.port !== null) addEthStats(out, sub.readStats());
-    }
+    for (const { sub } of this.activeSubPorts()) addEthStats(out, sub.readStats());
   }
 
   protected devStatsReset(): void {
@@ -392,20 +388,16 @@ export class FailsafePort extends EthDev {
    */
   protected override devXstatsNames(): string[] {
     const names: string[] = [];
-    for (const sub of this.subs) {
-      if (sub.state < SubDevState.ACTIVE || sub.port === null) continue;
-      for (const n of sub.port.xstatsGetNames()) names.push(subDeviceXstatName(sub.sid, n));
-    }
+    for (const { sub, port } of this.activeSubPorts())
+      for (const n of port.xstatsGetNames()) names.push(subDeviceXstatName(sub.sid, n));
     return names;
   }
 
   /** failsafe_ops.c fs_xstats_get: the active sub-devices' values, as the names go. */
   protected override devXstatsGet(): number[] {
     const values: number[] = [];
-    for (const sub of this.subs) {
-      if (sub.state < SubDevState.ACTIVE || sub.port === null) continue;
-      for (const x of sub.port.xstatsGet()) values.push(x.value);
-    }
+    for (const { port } of this.activeSubPorts())
+      for (const x of port.xstatsGet()) values.push(x.value);
     return values;
   }
 
@@ -415,9 +407,7 @@ export class FailsafePort extends EthDev {
    * sub-devices is left as it is (only `statsReset` clears it).
    */
   protected override devXstatsReset(): void {
-    for (const sub of this.subs) {
-      if (sub.state >= SubDevState.ACTIVE && sub.port !== null) sub.port.xstatsReset();
-    }
+    for (const { port } of this.activeSubPorts()) port.xstatsReset();
   }
 
   protected rxBurstImpl(queue: number, out: Int32Array, start: number, max: number): number {
@@ -603,6 +593,18 @@ export class FailsafePort extends EthDev {
     sub.detach(this.registry, `${OWNER}:${this.name}`, (m) =>
       this.log('error', `net_failsafe: ${m}`),
     );
+  }
+
+  /**
+   * The sub-devices FOREACH_SUBDEV_STATE(DEV_ACTIVE) visits: ACTIVE or better, with their port,
+   * a sub-device flagged for removal included (as the ops that do not go through fs_err see it).
+   */
+  private activeSubPorts(): { sub: FailsafeSubDevice; port: EthDev }[] {
+    const out: { sub: FailsafeSubDevice; port: EthDev }[] = [];
+    for (const sub of this.subs) {
+      if (sub.state >= SubDevState.ACTIVE && sub.port !== null) out.push({ sub, port: sub.port });
+    }
+    return out;
   }
 
   /**

@@ -343,12 +343,7 @@ export class TapPort extends EthDev {
   // rte_eth_tap.c tap_stats_get: per-queue packets and bytes each way (no per-queue errors)
   protected devStatsGet(out: EthStats, queues: EthQueueStats | null): void {
     Object.assign(out, this.counters);
-    if (queues === null) return;
-    const q = this.queueCounters;
-    queues.ipackets.set(q.ipackets);
-    queues.ibytes.set(q.ibytes);
-    queues.opackets.set(q.opackets);
-    queues.obytes.set(q.obytes);
+    queues?.copyFrom(this.queueCounters);
   }
 
   protected devStatsReset(): void {
