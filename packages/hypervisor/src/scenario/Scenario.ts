@@ -143,8 +143,16 @@ export interface NicOptions {
   readonly tx_copybreak: number;
   /** Where group-addressed guest TX goes (`virtio-backup`): `active` (default) or `backup`. */
   readonly multicast_via: 'active' | 'backup';
-  /** Frames sent to the VM while it is paused: `drop` (default) or `queue`. */
+  /**
+   * Frames sent to the VM while it is paused: `drop` (default) or `queue` (held as the host
+   * does: see `paused_queue`; what the source holds when the VM leaves is `left-on-source`).
+   */
   readonly paused_frames: 'drop' | 'queue';
+  /**
+   * Frames the host holds on the paravirtual path for a paused VM with `paused_frames: queue`:
+   * the tap's `txqueuelen`, 500 by default (`TUN_READQ_SIZE`, `drivers/net/tun.c`).
+   */
+  readonly paused_queue: number;
 }
 
 /**
@@ -172,6 +180,7 @@ export const DEFAULT_NIC_OPTIONS: NicOptions = {
   tx_copybreak: 512,
   multicast_via: 'active',
   paused_frames: 'drop',
+  paused_queue: 500,
 };
 
 /**

@@ -30,6 +30,7 @@ export interface FileNicOptions {
   readonly tx_copybreak?: number;
   readonly multicast_via?: 'active' | 'backup';
   readonly paused_frames?: 'drop' | 'queue';
+  readonly paused_queue?: number;
 }
 
 export interface FileNic {

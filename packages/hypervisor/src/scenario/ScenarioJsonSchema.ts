@@ -188,8 +188,16 @@ const nicOptions: JsonSchemaObject = {
       enum: ['active', 'backup'],
     },
     paused_frames: {
-      description: 'Frames sent to the VM while it is paused: drop (default) or queue.',
+      description:
+        "Frames sent to the VM while it is paused: drop (default) or queue (the paravirtual path holds up to paused_queue frames, as the source's tap does; the VF's NIC fills the RX ring the guest posted). What the source holds when the VM leaves it at completed is dropped as left-on-source.",
       enum: ['drop', 'queue'],
+    },
+    paused_queue: {
+      description:
+        "Frames the host holds on the paravirtual path for a paused VM with paused_frames: queue (the tap's txqueuelen). Default 500 (TUN_READQ_SIZE).",
+      type: 'integer',
+      minimum: 0,
+      maximum: 65536,
     },
   },
 };

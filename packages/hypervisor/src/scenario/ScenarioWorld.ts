@@ -90,6 +90,7 @@ function nicOptions(
     tx_copybreak: o?.tx_copybreak ?? d.tx_copybreak,
     multicast_via: o?.multicast_via ?? d.multicast_via,
     paused_frames: o?.paused_frames ?? d.paused_frames,
+    paused_queue: o?.paused_queue ?? d.paused_queue,
   };
   if (o?.hotplug !== undefined && !PCI_HOTPLUG_MODELS.includes(model)) {
     c.add(
@@ -106,6 +107,12 @@ function nicOptions(
         `${k} is an option of the bond of model bonding; model ${model} has no bond: remove ${k}${k === 'vf_mac' ? " (its VF takes the NIC's mac)" : ''}`,
       );
     }
+  }
+  if (o?.paused_queue !== undefined && out.paused_frames !== 'queue') {
+    c.add(
+      [...segs, 'paused_queue'],
+      'is the hold queue of paused_frames: queue; with paused_frames: drop nothing is held: remove paused_queue or set paused_frames: queue',
+    );
   }
   if (out.miimon === 0)
     c.add([...segs, 'miimon'], 'must be > 0 (a bond without link monitoring never fails over)');

@@ -14,10 +14,20 @@ import type { NicModel } from '../guest/NicModel.js';
 import type { DatapathInUse } from '../report/Report.js';
 import type { LinkSpec, ScenarioNic } from '../scenario/Scenario.js';
 import { DelayLink, type WireClock } from './DelayLink.js';
+import { nextPow2 } from './nextPow2.js';
 import type { Host, VfSlot } from './Host.js';
 
-/** Frames that reached a VM during its stop-and-copy pause (`paused_frames: drop`). */
+/**
+ * Frames that reached a VM during its stop-and-copy pause: all of them with `paused_frames:
+ * drop`, those the host's queue had no room for with `queue`.
+ */
 export const VM_PAUSED = defineDropReason('vm-paused');
+/**
+ * Frames still on the source host's path to the VM when it leaves at `completed`: held in the
+ * paused VM's queue or on the wire toward it. In QEMU only guest memory migrates; the source's
+ * tap and what it queued go away with the source QEMU.
+ */
+export const LEFT_ON_SOURCE = defineDropReason('left-on-source');
 /** Frames that reached a VM whose guest is down. */
 export const GUEST_DOWN = defineDropReason('guest-down');
 /**
@@ -97,8 +107,10 @@ export class VmNic {
   unplugPending = false;
   private ejectTimer: TimerId = -1;
   private readonly unplugWaiters: (() => void)[] = [];
+  /** The paravirtual path's hold queue during a pause (`paused_frames: queue`). */
   private readonly pausedPv: PacketRing;
-  private readonly pausedVf: PacketRing;
+  /** Frames `pausedPv` may hold: `paused_queue`. */
+  private readonly pausedPvLimit: number;
   private readonly scratch = new Int32Array(256);
   // datapath accounting
   path: DatapathInUse | null = null;
@@ -120,8 +132,8 @@ export class VmNic {
     this.mac = spec.mac.value;
     // vf_mac belongs to the bonding model; run as another model (--model), the VF takes the mac
     this.vfMac = this.vfPermAddr.value;
-    this.pausedPv = new PacketRing(1 << 16);
-    this.pausedVf = new PacketRing(1 << 16);
+    this.pausedPvLimit = spec.options.paused_queue;
+    this.pausedPv = new PacketRing(Math.max(2, nextPow2(this.pausedPvLimit)));
     this.pvIn = new DelayLink(
       pool,
       links.paravirt,
@@ -185,10 +197,17 @@ export class VmNic {
     this.applyLearning();
   }
 
-  /** Detaches from the current host's switch (the VM leaves it). */
+  /**
+   * Detaches from the current host's switch (the VM leaves it at `completed`). What the source
+   * still holds for the VM dies with the source QEMU (`left-on-source`): the paused VM's queue and
+   * the frames on the wires toward it (the tap and the host NIC's DMA are the source's).
+   */
   detach(): void {
     const host = this.host;
     if (host === null) return;
+    this.pvIn.discard(LEFT_ON_SOURCE);
+    this.vfIn.discard(LEFT_ON_SOURCE);
+    this.dropHeld(LEFT_ON_SOURCE);
     host.switch.clearVfFilter(this.vfMac);
     host.switch.removeStatic(this.mac);
     if (this.vfMac !== this.mac) host.switch.removeStatic(this.vfMac);
@@ -425,13 +444,22 @@ export class VmNic {
     }
   }
 
-  /** Delivers the frames held during a pause (`paused_frames: queue`) once the VM runs again. */
+  /**
+   * Delivers the frames held on the paravirtual path during a pause (`paused_frames: queue`)
+   * once the VM runs again on the same host (a cancelled migration). Those on the VF path are
+   * already in its RX ring.
+   */
   releasePaused(): void {
     const out = this.scratch;
     for (let n; (n = this.pausedPv.dequeueBurst(out, 0, out.length)) > 0;)
       this.model.fromHostParavirt(out, 0, n);
-    for (let n; (n = this.pausedVf.dequeueBurst(out, 0, out.length)) > 0;)
-      this.toGuestVf(out, 0, n);
+  }
+
+  /** Drops every frame of the pause queue for `reason`. */
+  private dropHeld(reason: number): void {
+    const out = this.scratch;
+    for (let n; (n = this.pausedPv.dequeueBurst(out, 0, out.length)) > 0;)
+      this.pool.drop(out, 0, n, reason);
   }
 
   /**
@@ -470,11 +498,7 @@ export class VmNic {
   /** Frames still held by this NIC's wires and pause queues (for teardown). */
   discardAll(): void {
     for (const l of [this.pvIn, this.pvOut, this.vfIn, this.vfOut]) l.discard(DropReason.NO_DEVICE);
-    const out = this.scratch;
-    for (const r of [this.pausedPv, this.pausedVf]) {
-      for (let n; (n = r.dequeueBurst(out, 0, out.length)) > 0;)
-        this.pool.drop(out, 0, n, VM_PAUSED);
-    }
+    this.dropHeld(VM_PAUSED);
   }
 
   /** The NIC's four wires (the world pulls them every tick). */
@@ -491,10 +515,25 @@ export class VmNic {
     host.switch.ingress(port, pkts, start, count);
   }
 
-  private holdOrDrop(ring: PacketRing, pkts: Int32Array, start: number, count: number): boolean {
+  /**
+   * Frames for a VM that is not running: true when they were taken care of here. A down guest
+   * drops them (`guest-down`). A paused VM drops them with `paused_frames: drop`; with `queue`
+   * the paravirtual path holds up to `paused_queue` frames as the source's tap does (a stopped
+   * VM's vhost or QEMU no longer reads it: `drivers/net/tun.c` `tun_net_xmit` drops once
+   * `tx_queue_len` frames wait, `TUN_READQ_SIZE` = 500 by default), and the VF path is left to
+   * the VF (false), whose NIC keeps writing into the RX buffers the guest posted before the pause
+   * until its ring is full.
+   */
+  private pausedOrDown(paravirt: boolean, pkts: Int32Array, start: number, count: number): boolean {
     if (this.vm.paused) {
-      const kept =
-        this.spec.options.paused_frames === 'queue' ? ring.enqueueBurst(pkts, start, count) : 0;
+      if (this.spec.options.paused_frames !== 'queue') {
+        this.pool.drop(pkts, start, count, VM_PAUSED);
+        return true;
+      }
+      if (!paravirt) return false;
+      const ring = this.pausedPv;
+      const room = this.pausedPvLimit - ring.count;
+      const kept = ring.enqueueBurst(pkts, start, count < room ? count : room);
       if (kept < count) this.pool.drop(pkts, start + kept, count - kept, VM_PAUSED);
       return true;
     }
@@ -506,19 +545,20 @@ export class VmNic {
   }
 
   private toGuestPv(pkts: Int32Array, start: number, count: number): void {
-    if (this.holdOrDrop(this.pausedPv, pkts, start, count)) return;
+    if (this.pausedOrDown(true, pkts, start, count)) return;
     this.model.fromHostParavirt(pkts, start, count);
   }
 
   private toGuestVf(pkts: Int32Array, start: number, count: number): void {
-    if (this.holdOrDrop(this.pausedVf, pkts, start, count)) return;
     const vf = this.vf;
     if (vf === null) {
-      // A libvirt host keeps the VF (and its filter) for the VM: no driver takes the frames.
+      // A libvirt host keeps the VF (and its filter) for the VM: no driver takes the frames, and
+      // the NIC drops them whether the VM runs, is paused or is down.
       const unbound = this.slot !== null && this.filterFollowsSlot;
       this.pool.drop(pkts, start, count, unbound ? VF_NOT_BOUND : DropReason.NO_DEVICE);
       return;
     }
+    if (this.pausedOrDown(false, pkts, start, count)) return;
     vf.injectRx(0, pkts, start, count);
   }
 }

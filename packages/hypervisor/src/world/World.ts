@@ -17,6 +17,7 @@ import { Peer } from './Peer.js';
 import { Vm } from './Vm.js';
 import { VmNic } from './VmNic.js';
 import { COPY_MARK, VirtualSwitch } from './VirtualSwitch.js';
+import { nextPow2 } from './nextPow2.js';
 
 /** Options of a {@link World}. */
 export interface WorldOptions {
@@ -484,10 +485,4 @@ export const BOOT_MAX_NS = 5_000_000_000;
 
 function isModel(name: string): name is NicModelName {
   return (NIC_MODELS as readonly string[]).includes(name);
-}
-
-function nextPow2(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
 }

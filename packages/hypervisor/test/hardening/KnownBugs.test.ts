@@ -171,14 +171,15 @@ steps:
 test('bug 9 (fixed): a frame a VMBus reader cannot copy into an exhausted pool is dropped by name', (t) => {
   // Deep model run, seed 1: a paused VM queues its frames (paused_frames: queue) until the pool
   // runs out while a fail-safe VM's VMBus ring still holds frames. (28 kpps in the original
-  // run, when flooded copies also went to the VF ports of NICs without a VF and were held too.)
+  // run, when flooded copies also went to the VF ports of NICs without a VF and were held too;
+  // the hold queue had no bound then, 65536 frames here.)
   const sim = simulate(
     scenarioOf(`
 name: bug 9
 duration: 1733ms
 hosts: [{ name: h0, vfs: 0 }, { name: h1, vfs: 0 }]
 vms:
-  - { name: vm0, host: h0, memory: 64MiB, nics: [{ name: eth0, model: virtio-backup, mac: '52:54:00:00:00:01', options: { paused_frames: queue } }] }
+  - { name: vm0, host: h0, memory: 64MiB, nics: [{ name: eth0, model: virtio-backup, mac: '52:54:00:00:00:01', options: { paused_frames: queue, paused_queue: 65536 } }] }
   - { name: vm1, host: h0, memory: 64MiB, nics: [{ name: eth0, model: failsafe, mac: '52:54:00:00:00:02' }] }
 peers: [{ name: p0, host: h0 }, { name: p1, host: h1 }]
 flows:

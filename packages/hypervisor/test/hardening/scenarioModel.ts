@@ -24,21 +24,29 @@ export const LARGE: ScenarioSize = { maxDurationMs: 2500, maxKpps: 30, maxSteps:
 
 const ms = (n: number): string => `${n}ms`;
 
-const nicOptions = fc.record(
-  {
-    guest_ejects: fc.constantFrom(true, true, true, false),
-    guest_accepts_backup: fc.constantFrom(true, true, true, true, false),
-    offer_backup: fc.constantFrom(true, true, true, true, false),
-    eject_delay: fc.integer({ min: 0, max: 30 }).map(ms),
-    unplug_timeout: fc.integer({ min: 20, max: 800 }).map(ms),
-    vf_plug_delay: fc.integer({ min: 0, max: 300 }).map(ms),
-    miimon: fc.integer({ min: 10, max: 200 }).map(ms),
-    enslave_delay: fc.integer({ min: 0, max: 600 }).map(ms),
-    hotplug_poll: fc.integer({ min: 50, max: 1000 }).map(ms),
-    paused_frames: fc.constantFrom('drop', 'queue'),
-  },
-  { requiredKeys: [] },
-);
+const nicOptions = fc
+  .record(
+    {
+      guest_ejects: fc.constantFrom(true, true, true, false),
+      guest_accepts_backup: fc.constantFrom(true, true, true, true, false),
+      offer_backup: fc.constantFrom(true, true, true, true, false),
+      eject_delay: fc.integer({ min: 0, max: 30 }).map(ms),
+      unplug_timeout: fc.integer({ min: 20, max: 800 }).map(ms),
+      vf_plug_delay: fc.integer({ min: 0, max: 300 }).map(ms),
+      miimon: fc.integer({ min: 10, max: 200 }).map(ms),
+      enslave_delay: fc.integer({ min: 0, max: 600 }).map(ms),
+      hotplug_poll: fc.integer({ min: 50, max: 1000 }).map(ms),
+      paused_frames: fc.constantFrom('drop', 'queue'),
+      paused_queue: fc.integer({ min: 0, max: 2000 }),
+    },
+    { requiredKeys: [] },
+  )
+  .map((o) => {
+    // paused_queue is refused unless paused_frames is queue
+    if (o.paused_frames === 'queue') return o;
+    const { paused_queue: _unused, ...rest } = o;
+    return rest;
+  });
 
 /** One step, given the VM count, host count and the duration (ms). */
 function step(vms: number, hosts: number, durationMs: number): fc.Arbitrary<ScenarioObject> {
