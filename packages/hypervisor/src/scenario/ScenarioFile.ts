@@ -51,6 +51,11 @@ export interface FileHost {
   readonly name: string;
   readonly vfs?: number;
   readonly vf_filter?: 'reset-at-eject' | 'libvirt';
+  readonly fdb_ageing?: FileDuration;
+}
+
+export interface FileNetwork {
+  readonly fdb_ageing?: FileDuration;
 }
 
 export interface FilePeer {
@@ -107,6 +112,7 @@ export interface ScenarioFileData {
     readonly peer?: FileLink;
   };
   readonly hosts: readonly FileHost[];
+  readonly network?: FileNetwork;
   readonly vms?: readonly FileVm[];
   readonly peers?: readonly FilePeer[];
   readonly flows?: readonly FileFlow[];
