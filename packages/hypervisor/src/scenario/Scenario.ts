@@ -40,7 +40,13 @@ export const NIC_MODELS: readonly NicModelName[] = [
  *
  * @example
  * ```ts
- * const h: ScenarioHost = { name: 'src', vfs: 4, index: 0, vf_filter: 'reset-at-eject' };
+ * const h: ScenarioHost = {
+ *   name: 'src',
+ *   vfs: 4,
+ *   index: 0,
+ *   vf_filter: 'reset-at-eject',
+ *   fdb_ageing: 300_000_000_000,
+ * };
  * ```
  */
 export interface ScenarioHost {
@@ -62,6 +68,28 @@ export interface ScenarioHost {
    *   guest driver bound are dropped as `vf-not-bound`.
    */
   readonly vf_filter: 'reset-at-eject' | 'libvirt';
+  /**
+   * Ageing time of the entries the host's bridge learns, ns (`bridge ... ageing_time`; default
+   * 300 s): an entry no frame refreshed for that long is forgotten. 0: the bridge learns nothing
+   * and floods every unicast that has no static entry or VF filter.
+   */
+  readonly fdb_ageing: number;
+}
+
+/**
+ * The physical network between the hosts (`network:` in a scenario file), normalized.
+ *
+ * @example
+ * ```ts
+ * const n: ScenarioNetwork = { fdb_ageing: 300_000_000_000 };
+ * ```
+ */
+export interface ScenarioNetwork {
+  /**
+   * Ageing time of the entries the network switch learns, ns (default 300 s, the common default
+   * of physical switches too); 0: it learns nothing and floods all unicast.
+   */
+  readonly fdb_ageing: number;
 }
 
 /**
@@ -396,6 +424,7 @@ export interface Scenario {
   /** Simulation step, ns (default 50us): flows emit and devices are serviced once per tick. */
   readonly tick: number;
   readonly hosts: readonly ScenarioHost[];
+  readonly network: ScenarioNetwork;
   readonly vms: readonly ScenarioVm[];
   readonly peers: readonly ScenarioPeer[];
   readonly flows: readonly ScenarioFlow[];

@@ -52,6 +52,11 @@ export interface FileHost {
   readonly name: string;
   readonly vfs?: number;
   readonly vf_filter?: 'reset-at-eject' | 'libvirt';
+  readonly fdb_ageing?: FileDuration;
+}
+
+export interface FileNetwork {
+  readonly fdb_ageing?: FileDuration;
 }
 
 export interface FilePeer {
@@ -108,6 +113,7 @@ export interface ScenarioFileData {
     readonly peer?: FileLink;
   };
   readonly hosts: readonly FileHost[];
+  readonly network?: FileNetwork;
   readonly vms?: readonly FileVm[];
   readonly peers?: readonly FilePeer[];
   readonly flows?: readonly FileFlow[];

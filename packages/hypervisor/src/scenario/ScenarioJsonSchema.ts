@@ -353,7 +353,20 @@ export const SCENARIO_JSON_SCHEMA: JsonSchemaObject = {
               "How long this host's NIC steers a VM NIC's MAC to its VF: reset-at-eject (default: from the VF plug until the guest ejects it, as a host script does) or libvirt (from the slot's assignment, even while the VF is hidden, until the slot goes back to the host; frames for a VF with no guest driver are dropped as vf-not-bound).",
             enum: ['reset-at-eject', 'libvirt'],
           },
+          fdb_ageing: duration(
+            "Ageing time of the entries this host's bridge learns (its ageing_time): an entry no frame from its MAC refreshed for that long is forgotten, and frames to the MAC are flooded until it is seen again. 0: the bridge learns nothing and floods all unicast without a static entry or VF filter. Default 300s.",
+          ),
         },
+      },
+    },
+    network: {
+      description: 'The physical network switch between the hosts.',
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        fdb_ageing: duration(
+          'Ageing time of the entries the network switch learns: an entry no frame from its MAC refreshed for that long is forgotten, and frames to the MAC are flooded to every host until it is seen again. 0: the switch learns nothing and floods all unicast. Default 300s.',
+        ),
       },
     },
     vms: {

@@ -1,4 +1,5 @@
 import { MacAddress } from '@bypass/core';
+import { DEFAULT_FDB_AGEING_NS } from '../world/FdbAgeing.js';
 import { DEFAULT_LINKS, DEFAULT_NIC_OPTIONS } from './Scenario.js';
 import type {
   LinkSpec,
@@ -6,6 +7,7 @@ import type {
   NicOptions,
   ScenarioHost,
   ScenarioLinks,
+  ScenarioNetwork,
   ScenarioNic,
   ScenarioPeer,
   ScenarioVm,
@@ -33,6 +35,7 @@ export const DEFAULT_VM_MEMORY = 4 * 2 ** 30;
 export interface ScenarioWorldParts {
   readonly links: ScenarioLinks;
   readonly hosts: readonly ScenarioHost[];
+  readonly network: ScenarioNetwork;
   readonly vms: readonly ScenarioVm[];
   readonly peers: readonly ScenarioPeer[];
 }
@@ -122,8 +125,8 @@ function nicOptions(
 }
 
 /**
- * Checks and normalizes hosts, VMs (with their NICs), peers and links. MACs must be unicast and
- * distinct across the world (a peer's default MAC counts too).
+ * Checks and normalizes hosts, the network, VMs (with their NICs), peers and links. MACs must
+ * be unicast and distinct across the world (a peer's default MAC counts too).
  */
 export function normalizeWorld(c: ScenarioChecks, f: ScenarioFileData): ScenarioWorldParts {
   const l = f.links;
@@ -142,8 +145,12 @@ export function normalizeWorld(c: ScenarioChecks, f: ScenarioFileData): Scenario
       vfs: h.vfs ?? DEFAULT_HOST_VFS,
       index,
       vf_filter: h.vf_filter ?? DEFAULT_VF_FILTER,
+      fdb_ageing: c.duration(h.fdb_ageing, ['hosts', index, 'fdb_ageing'], DEFAULT_FDB_AGEING_NS),
     };
   });
+  const network: ScenarioNetwork = {
+    fdb_ageing: c.duration(f.network?.fdb_ageing, ['network', 'fdb_ageing'], DEFAULT_FDB_AGEING_NS),
+  };
   const knownHosts = [...hostNames.keys()];
   const checkHost = (name: string, segs: PathSegment[]): void => {
     if (!hostNames.has(name)) c.unknown(segs, 'host', name, knownHosts);
@@ -242,5 +249,5 @@ export function normalizeWorld(c: ScenarioChecks, f: ScenarioFileData): Scenario
     peers.push({ name: p.name, host: p.host, mac });
   });
 
-  return { links, hosts, vms, peers };
+  return { links, hosts, network, vms, peers };
 }

@@ -11,6 +11,7 @@ export {
   type ScenarioFlow,
   type ScenarioHost,
   type ScenarioLinks,
+  type ScenarioNetwork,
   type ScenarioNic,
   type ScenarioPeer,
   type ScenarioStep,

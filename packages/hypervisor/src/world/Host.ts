@@ -1,4 +1,4 @@
-import type { PacketPool } from '@bypass/core';
+import type { PacketPool, Scheduler } from '@bypass/core';
 import type { ScenarioHost } from '../scenario/Scenario.js';
 import { VirtualSwitch } from './VirtualSwitch.js';
 
@@ -21,11 +21,12 @@ export interface VfSlot {
 
 /**
  * A hypervisor host: its virtual switch (with the SR-IOV NIC's MAC filters in front of it) and
- * the NIC's pool of VFs.
+ * the NIC's pool of VFs. The switch ages its learned entries after the host's `fdb_ageing` on
+ * `scheduler` (never without one).
  *
  * @example
  * ```ts
- * const host = new Host({ name: 'src', vfs: 4, index: 0 }, pool);
+ * const host = new Host(scenario.hosts[0]!, pool, world.scheduler);
  * const slot = host.takeFreeVf('vm1/eth0');
  * ```
  */
@@ -39,9 +40,13 @@ export class Host {
   constructor(
     readonly spec: ScenarioHost,
     pool: PacketPool,
+    scheduler?: Scheduler,
   ) {
     this.name = spec.name;
-    this.switch = new VirtualSwitch(spec.name, pool);
+    this.switch = new VirtualSwitch(spec.name, pool, {
+      ageing: spec.fdb_ageing,
+      ...(scheduler === undefined ? {} : { scheduler }),
+    });
     const bus = (0x3b + spec.index).toString(16).padStart(2, '0');
     for (let i = 0; i < spec.vfs; i++) {
       const dev = (2 + (i >> 3)).toString(16).padStart(2, '0');

@@ -1,6 +1,7 @@
-import { BypassError, defineDropReason, type PacketPool } from '@bypass/core';
+import { BypassError, defineDropReason, type PacketPool, type Scheduler } from '@bypass/core';
 import type { FrameCapture } from '../capture/FrameCapture.js';
 import { arrivalTimes, type LinkSink, type WireClock } from './DelayLink.js';
+import { DEFAULT_FDB_AGEING_NS, FdbSweep, LearnedEntry } from './FdbAgeing.js';
 
 const TWO_32 = 0x1_0000_0000;
 
@@ -48,6 +49,28 @@ export interface SwitchPort {
 export type FloodPreference = (h: number) => number;
 
 /**
+ * How a {@link VirtualSwitch} ages what it learns.
+ *
+ * @example
+ * ```ts
+ * const options: VirtualSwitchOptions = { ageing: 30 * NS_PER_S, scheduler: world.scheduler };
+ * ```
+ */
+export interface VirtualSwitchOptions {
+  /**
+   * Ageing time of learned entries, ns (default {@link DEFAULT_FDB_AGEING_NS}); 0: nothing is
+   * learned at all, every unicast without a static entry or a VF filter is flooded.
+   */
+  readonly ageing?: number;
+  /**
+   * The simulation's scheduler: the runner of the ageing sweep, and the one clock of ageing (its
+   * absolute time, the world's boot included, stamps each entry's last frame: a frame entering
+   * during a tick counts at the tick's time). Without one, learned entries never age.
+   */
+  readonly scheduler?: Scheduler;
+}
+
+/**
  * Bit set in `pool.mark` of a copy (made by flooding, or by a device such as a TAP's mirror):
  * its fate is not its flow's. The world's pool sets it on every clone (`FlowBook.onClone`).
  */
@@ -63,6 +86,10 @@ export const COPY_MARK = 0x8000_0000;
  * - Source MACs are learned on ingress, and an entry (static ones included) moves to the port
  *   the MAC was last seen on (`net/bridge/br_fdb.c` `br_fdb_update` moves any entry that is not
  *   local or sticky).
+ * - Learned entries age (`net/bridge/br_fdb.c`): each frame from a MAC refreshes its entry, and
+ *   an {@link FdbSweep} on the scheduler forgets the entries silent for the ageing time. Static
+ *   entries never age. With an ageing time of 0 nothing is learned (`br_fdb_update` returns at
+ *   once): frames are forwarded by static entries and VF filters only, or flooded.
  * - Unicast entering from the uplink or a VF port goes to the VF whose MAC filter matches (the
  *   NIC's embedded switch sees only the wire, the PF and the VFs: mlx5 legacy eswitch rules);
  *   frames between bridge ports never reach the NIC. Then the static entry (the port the
@@ -92,8 +119,14 @@ export class VirtualSwitch {
   flooded = 0;
   /** Frames dropped as stale. */
   stale = 0;
+  /** Learned entries forgotten by the ageing sweep. */
+  aged = 0;
+  /** Called after the ageing sweep forgot the entry of `mac` (it pointed at `port`). */
+  onAged: ((mac: number, port: SwitchPort) => void) | null = null;
+  /** Ageing time of learned entries, ns; 0: the switch does not learn. */
+  readonly ageing: number;
   private readonly ports: SwitchPort[] = [];
-  private readonly learned = new Map<number, number>();
+  private readonly learned = new Map<number, LearnedEntry>();
   private readonly statics = new Map<number, number>();
   private readonly filters = new Map<number, number>();
   /** Per paravirtual port: the VF port that shadows it, or -1. */
@@ -111,6 +144,8 @@ export class VirtualSwitch {
   private readonly srcHi: number[] = [];
   private readonly srcLo: number[] = [];
   private readonly srcVersion: number[] = [];
+  /** Per input port: the learned entry of that source (null: a static one), refreshed in place. */
+  private readonly srcEntry: (LearnedEntry | null)[] = [];
   /** Per input port: the last destination looked up, its port and the version then. */
   private readonly dstHi: number[] = [];
   private readonly dstLo: number[] = [];
@@ -126,10 +161,32 @@ export class VirtualSwitch {
   wire: WireClock | null = null;
   floodPreference: FloodPreference | null = null;
 
+  /** The scheduler whose time refreshes learned entries; null: they never age. */
+  private readonly scheduler: Scheduler | null;
+  /** The ageing sweep (null without a scheduler, or with ageing 0). */
+  readonly sweep: FdbSweep | null = null;
+
   constructor(
     readonly name: string,
     private readonly pool: PacketPool,
-  ) {}
+    options: VirtualSwitchOptions = {},
+  ) {
+    const ageing = options.ageing ?? DEFAULT_FDB_AGEING_NS;
+    if (!Number.isSafeInteger(ageing) || ageing < 0) {
+      throw new BypassError(
+        'ERR_INVALID_ARGUMENT',
+        `switch ${name}: the ageing time must be a non-negative integer number of ns, got ${ageing}`,
+      );
+    }
+    this.ageing = ageing;
+    this.scheduler = options.scheduler ?? null;
+    // With ageing 0 nothing is ever learned, so the sweep would never find an entry: not run.
+    if (this.scheduler !== null && ageing > 0) {
+      this.sweep = new FdbSweep(this.learned, ageing, this.scheduler, (mac, entry) =>
+        this.forget(mac, entry),
+      );
+    }
+  }
 
   /** Adds a port; returns its id. */
   addPort(kind: SwitchPortKind, name: string, sink: LinkSink): number {
@@ -143,6 +200,7 @@ export class VirtualSwitch {
     this.srcHi.push(-1);
     this.srcLo.push(0);
     this.srcVersion.push(-1);
+    this.srcEntry.push(null);
     this.dstHi.push(-1);
     this.dstLo.push(0);
     this.dstOut.push(-1);
@@ -183,16 +241,17 @@ export class VirtualSwitch {
     p.enabled = false;
     this.listening[id] = false;
     this.version++;
-    for (const map of [this.learned, this.statics, this.filters]) {
+    for (const map of [this.statics, this.filters]) {
       for (const [mac, port] of map) if (port === id) map.delete(mac);
     }
+    for (const [mac, entry] of this.learned) if (entry.port === id) this.learned.delete(mac);
     for (let i = 0; i < this.shadow.length; i++) if (this.shadow[i] === id) this.shadow[i] = -1;
   }
 
   /**
    * The hypervisor configures `mac` as living behind `port` (a VM NIC's paravirtual port, or
-   * `bridge fdb add MAC dev TAP master`): not aged, but moved by learning like any entry that
-   * is not sticky (`br_fdb_update`).
+   * `bridge fdb add MAC dev TAP master`, a static entry): never aged, but moved by learning like
+   * any entry that is not sticky (`br_fdb_update`).
    */
   setStatic(mac: number, port: number): void {
     this.statics.set(mac, port);
@@ -242,12 +301,19 @@ export class VirtualSwitch {
 
   /** Where unicast to `mac` entering from the uplink would go now: a port id, or -1 (flooded). */
   lookup(mac: number): number {
-    return this.filters.get(mac) ?? this.statics.get(mac) ?? this.learned.get(mac) ?? -1;
+    return this.filters.get(mac) ?? this.statics.get(mac) ?? this.learned.get(mac)?.port ?? -1;
   }
 
   /** Learned entries (for tests and reports). */
   get learnedCount(): number {
     return this.learned.size;
+  }
+
+  /** The ageing sweep forgot `entry` of `mac`: cached decisions that used it are void. */
+  private forget(mac: number, entry: LearnedEntry): void {
+    this.version++;
+    this.aged++;
+    this.onAged?.(mac, this.ports[entry.port] as SwitchPort);
   }
 
   /**
@@ -283,7 +349,12 @@ export class VirtualSwitch {
     const knownSrcHi = this.srcHi[inPort] ?? -1;
     const knownSrcLo = this.srcLo[inPort] ?? 0;
     const srcKnown = this.srcVersion[inPort] === version;
-    const learn = this.learning[inPort] === true;
+    // br_fdb_update: nothing is learned (nor moved) with an ageing time of 0 (br_fdb.c).
+    const learn = this.learning[inPort] === true && this.ageing !== 0;
+    // The known source's learned entry (null: static) and the time its refresh writes, read
+    // once per call: every frame of the call entered at this instant.
+    const knownEntry = srcKnown ? (this.srcEntry[inPort] ?? null) : null;
+    const now = learn && this.scheduler !== null ? this.scheduler.now() : 0;
     // The port of the last unicast destination looked up (-1: none yet) and the table version
     // it was looked up at. A burst mostly goes to one destination: the three map lookups of a
     // 48-bit key (a heap number) are then done once per run of versions instead of per frame.
@@ -319,24 +390,38 @@ export class VirtualSwitch {
           srcHi === knownSrcHi &&
           this.version === version
         ) {
-          // static or learned here at this version: learning again changes nothing
+          // static or learned here at this version: only the learned entry's age changes
+          // (br_fdb.c br_fdb_update refreshes `updated` on every frame, the port unchanged)
+          if (knownEntry !== null) knownEntry.updated = now;
         } else {
           const src = srcHi * TWO_32 + (srcLo >>> 0);
           // br_fdb_update: an existing entry (static too, none is sticky here) moves to the
           // port the source was seen on; a MAC filter in the NIC does not stop the learning.
+          let entry: LearnedEntry | null = null;
           const s = this.statics.get(src);
           if (s !== undefined) {
             if (s !== inPort) {
               this.statics.set(src, inPort);
               this.version++;
             }
-          } else if (this.learned.get(src) !== inPort) {
-            this.learned.set(src, inPort);
-            this.version++;
+          } else {
+            entry = this.learned.get(src) ?? null;
+            if (entry === null) {
+              entry = new LearnedEntry(inPort, now);
+              this.learned.set(src, entry);
+              this.version++;
+            } else {
+              entry.updated = now;
+              if (entry.port !== inPort) {
+                entry.port = inPort;
+                this.version++;
+              }
+            }
           }
           this.srcHi[inPort] = srcHi;
           this.srcLo[inPort] = srcLo;
           this.srcVersion[inPort] = this.version;
+          this.srcEntry[inPort] = entry;
         }
       }
       let out: number;
@@ -349,7 +434,7 @@ export class VirtualSwitch {
         else {
           const dst = dstHi * TWO_32 + (dstLo >>> 0);
           const f = filters === null ? undefined : filters.get(dst);
-          out = f ?? this.statics.get(dst) ?? this.learned.get(dst) ?? -1;
+          out = f ?? this.statics.get(dst) ?? this.learned.get(dst)?.port ?? -1;
           if (out === inPort) out = -3;
           lastDstHi = dstHi;
           lastDstLo = dstLo;

@@ -108,9 +108,13 @@ export class World {
     this.pool.onImport = (pool, h) => this.book.onImport(pool, h);
     this.pool.onClone = (pool, _h, copy) => this.book.onClone(pool, copy);
     this.pool.onForeignDrop = (b, o, n, reason) => this.book.onForeignDrop(b, o, n, reason);
-    this.network = new VirtualSwitch('network', this.pool);
-    this.setupSwitch(this.network, options.capture);
-    for (const h of scenario.hosts) this.addHost(new Host(h, this.pool), options.capture);
+    this.network = new VirtualSwitch('network', this.pool, {
+      ageing: scenario.network.fdb_ageing,
+      scheduler: this.scheduler,
+    });
+    this.setupSwitch(this.network, options.capture, null);
+    for (const h of scenario.hosts)
+      this.addHost(new Host(h, this.pool, this.scheduler), options.capture);
     for (const p of scenario.peers) this.addPeer(p.name, p.host, p.mac.value);
     if (
       options.model !== undefined &&
@@ -241,7 +245,11 @@ export class World {
     return h;
   }
 
-  private setupSwitch(sw: VirtualSwitch, capture: FrameCapture | undefined): void {
+  private setupSwitch(
+    sw: VirtualSwitch,
+    capture: FrameCapture | undefined,
+    host: Host | null,
+  ): void {
     // Capture timestamps on the scenario's clock (the boot's few frames at 0), each frame a wire
     // hands over at its own arrival time.
     if (capture !== undefined)
@@ -249,6 +257,13 @@ export class World {
     sw.clock = () => Math.max(0, this.wire.now - this.origin);
     sw.wire = this.wire;
     sw.floodPreference = (h) => this.towardTarget(sw, h);
+    // Ageing is on the scheduler's time (absolute, across the boot), not on `clock`: the sweep
+    // is a job of the world's scheduler, so the event is logged at the instant it forgot.
+    sw.onAged = (mac, port) => {
+      const what = `${MacAddress.fromNumber(mac).toString()} on port ${port.name}`;
+      if (host === null) this.event('fdb-aged', { detail: `network switch: ${what}` });
+      else this.event('fdb-aged', { host: host.name, detail: what });
+    };
   }
 
   /**
@@ -278,7 +293,7 @@ export class World {
 
   private addHost(host: Host, capture: FrameCapture | undefined): void {
     this.hosts.set(host.name, host);
-    this.setupSwitch(host.switch, capture);
+    this.setupSwitch(host.switch, capture, host);
     const links = this.scenario.links;
     this.hostOfSwitch.set(host.switch, host);
     const netPort = this.network.addPort('uplink', host.name, (p, s, n) =>
