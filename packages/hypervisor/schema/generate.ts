@@ -4,7 +4,7 @@
  *
  *   npx tsx --conditions=@bypass/source packages/hypervisor/schema/generate.ts
  *
- * A test (packages/hypervisor/test/scenario/schemaFile.test.ts) fails when the file and the
+ * A test (packages/hypervisor/test/scenario/ScenarioJsonSchema.test.ts) fails when the file and the
  * schema differ.
  */
 import { writeFileSync } from 'node:fs';
