@@ -17,8 +17,13 @@ export interface MigrationHooks {
   moveVm(vm: Vm, to: Host): void;
   /** The VM runs again (frames held during the pause are delivered). */
   resume(vm: Vm): void;
-  /** Plugs a VF from `host`'s pool into `nic` if one is free (after the hot-plug delay). */
+  /**
+   * Plugs a VF from `host`'s pool into `nic` if one is free (after the hot-plug delay): the one
+   * prepared for it there, if any.
+   */
   plugFreeVf(nic: VmNic, host: Host): void;
+  /** libvirt prepares `nic`'s hostdev on `host`: false when no VF is free there. */
+  prepareIncomingVf(nic: VmNic, host: Host): boolean;
   /** Plugs the VF slot `nic` still holds back into the guest (after the hot-plug delay). */
   replug(nic: VmNic): void;
 }
@@ -116,6 +121,7 @@ export class Migration {
   /** Starts the migration now (the `migrate` step). */
   start(): void {
     this.vm.migration = this;
+    if (!this.prepareDestination()) return;
     const s = this.hooks.scheduler;
     if (this.step.cancel_at !== undefined)
       s.runAt(Math.max(this.hooks.origin + this.step.cancel_at, s.now()), () => this.cancel());
@@ -150,6 +156,29 @@ export class Migration {
       }
     }
     this.begin();
+  }
+
+  /**
+   * libvirt's Prepare on a `vf_filter: libvirt` destination, before QEMU's `migrate`: the
+   * incoming domain's hostdevs take a VF each there, their MACs set (a failover NIC's hostdev
+   * is in the domain; a plain VF's is detached before the migration and attached again after
+   * it). Without a free VF for each, Prepare fails and so does the migration, with no QEMU state
+   * (`migration-refused`). False then.
+   */
+  private prepareDestination(): boolean {
+    if (this.to.spec.vf_filter !== 'libvirt') return true;
+    const incoming = this.vm.nics.filter(
+      (n) => n.spec.vf && n.model.model !== 'virtio' && vfUnplugger(n) !== 'plain',
+    );
+    if (incoming.length === 0) return true;
+    if (this.to.freeVfs < incoming.length) {
+      this.refuse(
+        `libvirt could not prepare the incoming domain on ${this.to.name}: ${incoming.length} VF${incoming.length === 1 ? '' : 's'} needed for the hostdev of ${incoming.map((n) => n.id).join(', ')}, ${this.to.freeVfs} free there; free a VF on ${this.to.name} or migrate elsewhere`,
+      );
+      return false;
+    }
+    for (const nic of incoming) this.hooks.prepareIncomingVf(nic, this.to);
+    return true;
   }
 
   /**
@@ -303,6 +332,7 @@ export class Migration {
     this.reason = 'cancelled';
     this.set('cancelled');
     this.vm.migration = null;
+    for (const nic of this.vm.nics) nic.releasePrepared();
     this.replugUnplugged();
   }
 
@@ -320,6 +350,7 @@ export class Migration {
     this.reason = 'cancelled before the migration started (management was unplugging the VF)';
     this.hooks.log('migration-cancelled', this.vm, this.reason);
     this.vm.migration = null;
+    for (const nic of this.vm.nics) nic.releasePrepared();
     this.replugUnplugged();
   }
 
@@ -365,6 +396,8 @@ export class Migration {
     this.result = 'failed';
     this.reason = reason;
     this.vm.migration = null;
+    // libvirt's Finish on the destination after a failed Perform gives the prepared VFs back
+    for (const nic of this.vm.nics) nic.releasePrepared();
     this.hooks.log('migration-refused', this.vm, reason);
   }
 

@@ -58,6 +58,10 @@ export class StepRunner implements MigrationHooks {
     this.world.plugFreeVf(nic, host);
   }
 
+  prepareIncomingVf(nic: VmNic, host: Host): boolean {
+    return this.world.prepareIncomingVf(nic, host);
+  }
+
   replug(nic: VmNic): void {
     this.world.scheduler.runAfter(nic.spec.options.vf_plug_delay, () => this.world.plugSlot(nic));
   }

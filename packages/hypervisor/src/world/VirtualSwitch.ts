@@ -435,6 +435,9 @@ export class VirtualSwitch {
           const dst = dstHi * TWO_32 + (dstLo >>> 0);
           const f = filters === null ? undefined : filters.get(dst);
           out = f ?? this.statics.get(dst) ?? this.learned.get(dst)?.port ?? -1;
+          // A bridge port's frame for the NIC side leaves through the PF, and the NIC's eswitch
+          // hands it to the VF whose MAC matches instead of the wire (PF-to-VF local switching).
+          if (filters === null && out >= 0 && this.nicSide(out)) out = this.filters.get(dst) ?? out;
           if (out === inPort) out = -3;
           lastDstHi = dstHi;
           lastDstLo = dstLo;
@@ -522,16 +525,43 @@ export class VirtualSwitch {
       this.pool.drop(this.one, 0, 1, NO_PORT);
       return;
     }
+    // The bridge floods unknown unicast to the PF too, and the NIC's eswitch hands that copy to
+    // the VF whose MAC matches instead of the wire (PF-to-VF local switching).
+    const pfTo = group ? -1 : this.pfLocalVf(inPort, h);
     for (let i = 0; i < ports.length; i++) {
       if (i === originalPort || !this.eligible(i, inPort, group)) continue;
       // the pool's clone observer marks the copy (the world's: FlowBook.onClone, COPY_MARK)
       const c = this.pool.clone(h);
       if (c < 0) continue; // pool exhausted: the copy is not made (the original still goes)
       this.one[0] = c;
-      this.send(ports[i] as SwitchPort, this.one, 0, 1);
+      this.send(this.viaPf(i, pfTo), this.one, 0, 1);
     }
     this.one[0] = h;
-    this.send(ports[originalPort] as SwitchPort, this.one, 0, 1);
+    this.send(this.viaPf(originalPort, pfTo), this.one, 0, 1);
+  }
+
+  /** True for a port on the NIC's side of a host (the uplink, a VF): reached through the PF. */
+  private nicSide(port: number): boolean {
+    const kind = (this.ports[port] as SwitchPort).kind;
+    return kind === 'uplink' || kind === 'vf';
+  }
+
+  /**
+   * The VF port a flooded unicast frame from a bridge port reaches through the PF (the VF whose
+   * filter matches its destination), or -1.
+   */
+  private pfLocalVf(inPort: number, h: number): number {
+    if (this.filters.size === 0 || this.nicSide(inPort)) return -1;
+    const o = this.pool.start[h] as number;
+    const view = this.pool.view;
+    const vf = this.filters.get(view.getUint16(o) * TWO_32 + view.getUint32(o + 2));
+    return vf === undefined || !(this.ports[vf] as SwitchPort).enabled ? -1 : vf;
+  }
+
+  /** Where the copy flooded to port `i` goes: the uplink's copy to `pfTo` when there is one. */
+  private viaPf(i: number, pfTo: number): SwitchPort {
+    const p = this.ports[i] as SwitchPort;
+    return pfTo >= 0 && p.kind === 'uplink' ? (this.ports[pfTo] as SwitchPort) : p;
   }
 
   private eligible(i: number, inPort: number, group: boolean): boolean {

@@ -13,7 +13,7 @@ import {
 import type { NicModel } from '../guest/NicModel.js';
 import type { DatapathInUse } from '../report/Report.js';
 import type { LinkSpec, ScenarioNic } from '../scenario/Scenario.js';
-import { DelayLink, type WireClock } from './DelayLink.js';
+import { DelayLink, type LinkSink, type WireClock } from './DelayLink.js';
 import { nextPow2 } from './nextPow2.js';
 import type { Host, VfSlot } from './Host.js';
 
@@ -95,6 +95,13 @@ export class VmNic {
   model!: NicModel;
   /** The VF slot held (on the current host, or reserved on the source during a migration). */
   slot: VfSlot | null = null;
+  /**
+   * The destination's VF slot libvirt prepared for an incoming migration (see
+   * {@link VmNic.prepareIncoming}), or null.
+   */
+  preparedSlot: VfSlot | null = null;
+  /** The destination switch's port of `preparedSlot`'s VF, or -1. */
+  private preparedPort = -1;
   vf: VfDevice | null = null;
   private host: Host | null = null;
   private pvPort = -1;
@@ -182,16 +189,21 @@ export class VmNic {
     return this.host;
   }
 
-  /** Attaches the NIC's ports to `host`'s switch (boot, or resume after a migration). */
+  /**
+   * Attaches the NIC's ports to `host`'s switch (boot, or resume after a migration). The VF port
+   * libvirt prepared there for the incoming VM, if any, becomes the NIC's.
+   */
   attach(host: Host): void {
     this.host = host;
     const sw = host.switch;
     this.pvPort = sw.addPort('paravirt', `${this.vm.name}-${this.spec.name}-paravirt`, (p, s, n) =>
       this.pvIn.push(p, s, n, this.wire.now),
     );
-    this.vfPort = sw.addPort('vf', `${this.vm.name}-${this.spec.name}-vf`, (p, s, n) =>
-      this.vfIn.push(p, s, n, this.wire.now),
-    );
+    const toVf: LinkSink = (p, s, n) => this.vfIn.push(p, s, n, this.wire.now);
+    if (this.preparedPort >= 0 && this.preparedSlot?.host === host) {
+      this.vfPort = this.preparedPort;
+      sw.port(this.vfPort).sink = toVf;
+    } else this.vfPort = sw.addPort('vf', this.vfPortName, toVf);
     sw.pairPorts(this.pvPort, this.vfPort);
     sw.setStatic(this.mac, this.pvPort);
     this.applyLearning();
@@ -216,6 +228,57 @@ export class VmNic {
     this.pvPort = -1;
     this.vfPort = -1;
     this.host = null;
+  }
+
+  /** The name of the NIC's VF port on a host switch (and of its capture point). */
+  private get vfPortName(): string {
+    return `${this.vm.name}-${this.spec.name}-vf`;
+  }
+
+  /**
+   * libvirt prepares the incoming domain on the destination of a migration (before QEMU's
+   * `migrate`): it takes the VF `slot` for the NIC's hostdev and sets the VF's MAC
+   * (`virHostdevPreparePCIDevices`), so the destination's NIC steers the MAC to that VF from now
+   * on, frames from the wire and, through the PF, from the destination's bridge. No driver is
+   * bound to it until the VM arrives and the guest probes it: those frames are dropped as
+   * `vf-not-bound`. The NIC's own ports join the destination at `completed` ({@link VmNic.attach}).
+   */
+  prepareIncoming(slot: VfSlot): void {
+    this.preparedSlot = slot;
+    if (this.model.vfSteering !== 'filter') return;
+    const sw = slot.host.switch;
+    this.preparedPort = sw.addPort('vf', this.vfPortName, (p, s, n) =>
+      this.pool.drop(p, s, n, VF_NOT_BOUND),
+    );
+    sw.setVfFilter(this.vfMac, this.preparedPort, -1);
+  }
+
+  /**
+   * The VF slot libvirt prepared on `host` for the incoming VM, which has arrived there: the NIC
+   * holds it from now on (null when none was prepared there).
+   */
+  takePrepared(host: Host): VfSlot | null {
+    const slot = this.preparedSlot;
+    if (slot === null || slot.host !== host) return null;
+    this.preparedSlot = null;
+    this.preparedPort = -1;
+    return slot;
+  }
+
+  /**
+   * The incoming migration ended without the VM (cancelled or failed): libvirt gives the
+   * prepared VF back to its host (its MAC reset), and the destination stops steering to it.
+   */
+  releasePrepared(): void {
+    const slot = this.preparedSlot;
+    if (slot === null) return;
+    if (this.preparedPort >= 0) {
+      slot.host.switch.clearVfFilter(this.vfMac);
+      slot.host.switch.removePort(this.preparedPort);
+    }
+    slot.host.releaseVf(slot);
+    this.preparedSlot = null;
+    this.preparedPort = -1;
   }
 
   /**

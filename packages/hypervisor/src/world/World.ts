@@ -403,7 +403,8 @@ export class World {
    */
   plugFreeVf(nic: VmNic, host: Host, delay = nic.spec.options.vf_plug_delay): void {
     if (nic.model.model === 'virtio') return;
-    const slot = host.takeFreeVf(nic.id);
+    // The VF libvirt prepared for the incoming VM, if any; else the first free one.
+    const slot = nic.takePrepared(host) ?? host.takeFreeVf(nic.id);
     if (slot === null) {
       this.event('vf-unavailable', {
         host: host.name,
@@ -415,6 +416,23 @@ export class World {
     }
     nic.assignSlot(slot);
     this.scheduler.runAfter(delay, () => this.plugSlot(nic));
+  }
+
+  /**
+   * libvirt prepares `nic`'s hostdev on the destination `host` of a migration
+   * ({@link VmNic.prepareIncoming}): false, and nothing taken, when `host` has no free VF.
+   */
+  prepareIncomingVf(nic: VmNic, host: Host): boolean {
+    const slot = host.takeFreeVf(nic.id);
+    if (slot === null) return false;
+    nic.prepareIncoming(slot);
+    this.event('vf-prepared', {
+      host: host.name,
+      vm: nic.vm.name,
+      dev: nic.spec.name,
+      detail: `libvirt prepared VF ${slot.address} for the incoming ${nic.id}: its MAC is set, no driver yet`,
+    });
+    return true;
   }
 
   /** Plugs the slot `nic` holds, if the guest can take a VF now (else the VF stays hidden). */

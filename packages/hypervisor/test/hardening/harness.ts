@@ -61,13 +61,19 @@ export function vfBookProblems(world: World): string[] {
       problems.push(
         `${nic.id} runs on ${nic.currentHost?.name} with a VF of ${nic.slot.host.name} plugged`,
       );
-    if (nic.slot !== null) {
-      const key = `${nic.slot.host.name}:${nic.slot.address}`;
+    // A VF libvirt prepared on a migration's destination is held too, only while it runs.
+    if (nic.preparedSlot !== null && nic.vm.migration === null)
+      problems.push(
+        `${nic.id} holds a VF prepared on ${nic.preparedSlot.host.name} with no migration`,
+      );
+    for (const slot of [nic.slot, nic.preparedSlot]) {
+      if (slot === null) continue;
+      const key = `${slot.host.name}:${slot.address}`;
       const other = holders.get(key);
       if (other !== undefined) problems.push(`${key} held by ${other} and ${nic.id}`);
       holders.set(key, nic.id);
-      if (nic.slot.owner !== nic.id)
-        problems.push(`${nic.id} holds ${key} but the host lends it to ${nic.slot.owner}`);
+      if (slot.owner !== nic.id)
+        problems.push(`${nic.id} holds ${key} but the host lends it to ${slot.owner}`);
     }
   }
   for (const host of world.hosts.values()) {

@@ -157,6 +157,8 @@ export function scenarioObject(size: ScenarioSize): fc.Arbitrary<ScenarioObject>
       ),
       durationMs: fc.integer({ min: 1000, max: size.maxDurationMs }),
       tick: fc.constantFrom('50us', '50us', '100us'),
+      // the hosts' VF filter lifetime: libvirt prepares destinations and keeps MACs set
+      vfFilter: fc.constantFrom('reset-at-eject', 'reset-at-eject', 'libvirt'),
       seed: fc.integer({ min: 1, max: 1000 }),
     })
     .chain((w) => {
@@ -176,7 +178,7 @@ export function scenarioObject(size: ScenarioSize): fc.Arbitrary<ScenarioObject>
       });
     })
     .map(({ w, flowsIn, flowsOut, steps }) => {
-      const hosts = w.hosts.map((vfs, i) => ({ name: `h${i}`, vfs }));
+      const hosts = w.hosts.map((vfs, i) => ({ name: `h${i}`, vfs, vf_filter: w.vfFilter }));
       const vms = w.vms.map((v, i) => ({
         name: `vm${i}`,
         host: `h${v.host % hosts.length}`,

@@ -201,3 +201,100 @@ test('a plain VF given back to the host at its eject: a cancel after migrate att
   );
   t.is(r.events.filter((e) => e.kind === 'vf-unavailable').length, 0);
 });
+
+// A libvirt destination: Prepare (before QEMU's migrate) takes a VF for the incoming failover
+// NIC and sets its MAC there (virHostdevPreparePCIDevices). A peer on the destination reaches
+// the VM through its bridge and the PF, whose eswitch hands the frames to that VF (PF-to-VF
+// local switching) instead of the wire: with no driver bound yet, they are lost.
+
+const incoming = (filter: string, dstVfs: number, steps: string): string => `
+name: libvirt destination
+duration: 4s
+hosts:
+  - { name: src, vfs: 2, vf_filter: ${filter} }
+  - { name: dst, vfs: ${dstVfs}, vf_filter: ${filter} }
+vms:
+  - name: vm1
+    host: src
+    memory: 1GiB
+    nics: [{ name: eth0, model: virtio-backup, mac: '52:54:00:00:00:01' }]
+peers: [{ name: client, host: src }, { name: near, host: dst }]
+flows:
+  - { name: fromdst, from: near, to: vm1/eth0, rate: 10kpps, size: 64 }
+  - { name: out, from: vm1/eth0, to: client, rate: 1kpps, size: 64 }
+steps: ${steps}
+`;
+
+const MIGRATE_1S = '[{ at: 1s, action: migrate, vm: vm1, to: dst, downtime: 300ms }]';
+
+test('libvirt destination: Prepare sets the VF MAC at migrate, so a destination peer loses its frames to the unbound VF until the VM arrives', (t) => {
+  const r = run(incoming('libvirt', 2, MIGRATE_1S));
+  t.true(r.conservation.ok, r.conservation.mismatches.join('\n'));
+  t.is(r.migrations[0]?.result, 'completed');
+  const prepared = r.events.find((e) => e.kind === 'vf-prepared');
+  t.is(prepared?.at, '1s');
+  t.is(prepared?.host, 'dst');
+  // From the migrate step to `completed` (the pause too: the frames never leave dst), at
+  // 10 kpps; then the VM's port on dst's bridge takes them.
+  const expected = Math.round((stateAt(r, 'completed') - 1) * 10_000);
+  const f = r.flows['fromdst'];
+  t.true(
+    Math.abs((f?.drops['vf-not-bound'] ?? 0) - expected) <= 2,
+    `${JSON.stringify(f?.drops)} vs ${expected}`,
+  );
+  t.is(f?.drops['vm-paused'], undefined);
+  // The VF the VM gets on dst is the one Prepare took.
+  const address = /VF (\S+)/.exec(prepared?.detail ?? '')?.[1];
+  const plug = r.events.find((e) => e.kind === 'vf-plug' && e.host === 'dst');
+  t.truthy(address);
+  t.is(plug?.detail, `dst VF ${address}`);
+});
+
+test('reset-at-eject destination: nothing is prepared, a destination peer reaches the VM on the source until the pause', (t) => {
+  const r = run(incoming('reset-at-eject', 2, MIGRATE_1S));
+  t.true(r.conservation.ok, r.conservation.mismatches.join('\n'));
+  t.false(r.events.some((e) => e.kind === 'vf-prepared'));
+  const f = r.flows['fromdst'];
+  t.is(f?.drops['vf-not-bound'], undefined);
+  t.is(f?.drops['vm-paused'], 3_000, JSON.stringify(f?.drops));
+});
+
+test('libvirt destination without a free VF: Prepare fails, so the migration fails before any QEMU state', (t) => {
+  const r = run(incoming('libvirt', 0, MIGRATE_1S));
+  const m = r.migrations[0];
+  t.is(m?.result, 'failed');
+  t.deepEqual(m?.states, []);
+  const refused = r.events.find((e) => e.kind === 'migration-refused');
+  t.regex(refused?.detail ?? '', /libvirt could not prepare the incoming domain on dst: .*0 free/);
+  // The VM keeps running on the source with its VF: nothing is lost.
+  t.is(r.flows['fromdst']?.lost, 0);
+  t.is(r.flows['out']?.lost, 0);
+  t.false(r.events.some((e) => e.kind === 'vf-unplug'));
+});
+
+test("libvirt destination, cancelled: the prepared VF goes back to dst and its MAC no longer takes the destination peer's frames", (t) => {
+  const r = run(
+    incoming(
+      'libvirt',
+      1,
+      '[{ at: 1s, action: migrate, vm: vm1, to: dst, downtime: 300ms, cancel_at: 1.5s }, { at: 2s, action: migrate, vm: vm1, to: dst, downtime: 300ms }]',
+    ),
+  );
+  t.true(r.conservation.ok, r.conservation.mismatches.join('\n'));
+  t.is(r.migrations[0]?.result, 'cancelled');
+  // dst's only VF was given back at the cancel: the second migration can prepare it again.
+  t.is(r.migrations[1]?.result, 'completed');
+  t.is(r.events.filter((e) => e.kind === 'vf-prepared').length, 2);
+  // Lost: 1 s to 1.5 s in dst's prepared VF; 1.5 s to the source's replug at 1.7 s in the
+  // source's VF (libvirt keeps its MAC after the eject, the frames come from the wire); then
+  // from the second migrate to its `completed`.
+  const second = Number.parseFloat(
+    r.migrations[1]?.states.find((s) => s.state === 'completed')?.at ?? 'NaN',
+  );
+  const expected = Math.round((0.7 + second - 2) * 10_000);
+  const f = r.flows['fromdst'];
+  t.true(
+    Math.abs((f?.drops['vf-not-bound'] ?? 0) - expected) <= 3,
+    `${JSON.stringify(f?.drops)} vs ${expected}`,
+  );
+});

@@ -143,3 +143,38 @@ test("a flooded frame's original goes to the preferred port, or to its sibling w
   t.deepEqual(originals, [r.port.pv, r.port.vf], 'with a driver the VF port takes it');
   t.is(r.pool.inUse, 0);
 });
+
+test('a bridge frame for the NIC side goes through the PF: the eswitch hands it to the VF whose filter matches, not the wire', (t) => {
+  const r = rig();
+  // The bridge's entry for the VM's MAC points at the uplink (learned from the wire), and the
+  // NIC steers that MAC to the VF (libvirt set the VF MAC): PF-to-VF local switching.
+  r.sw.removeStatic(VM);
+  r.send(r.port.up, VM, PEER);
+  t.is(r.sw.lookup(VM), r.port.up);
+  r.sw.setVfFilter(VM, r.port.vf, -1);
+  r.send(r.port.peer, PEER, VM);
+  t.is(r.got.get('vf'), 1);
+  t.is(r.got.get('up'), undefined);
+  // Without the filter the same frame goes to the wire.
+  r.sw.clearVfFilter(VM);
+  r.send(r.port.peer, PEER, VM);
+  t.is(r.got.get('up'), 1);
+});
+
+test('unknown unicast flooded by the bridge: the PF copy goes to the VF whose filter matches, the other bridge ports still get theirs', (t) => {
+  const r = rig();
+  r.sw.removeStatic(VM);
+  r.sw.setVfFilter(VM, r.port.vf, -1);
+  r.sw.addPort('peer', 'other', (pkts, start, n) => {
+    r.got.set('other', (r.got.get('other') ?? 0) + n);
+    r.pool.freeBurst(pkts, start, n);
+  });
+  r.send(r.port.peer, PEER, VM);
+  t.is(r.got.get('vf'), 1, 'the copy toward the PF');
+  t.is(r.got.get('up'), undefined, 'nothing on the wire');
+  t.is(r.got.get('other'), 1);
+  t.is(r.got.get('pv'), 1, 'the tap, not shadowed (no paravirtual port given to the filter)');
+  // From the wire, unknown unicast is the eswitch's: the filter decides, no flood.
+  r.send(r.port.up, FAR, VM);
+  t.is(r.got.get('vf'), 2);
+});
