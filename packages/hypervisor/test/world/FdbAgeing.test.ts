@@ -2,75 +2,32 @@ import test from 'ava';
 import { BypassError, NS_PER_MS, NS_PER_S, PacketPool, VirtualScheduler } from '@bypass/core';
 import { FDB_FIRST_SWEEP_NS, FDB_SWEEP_MIN_GAP_NS } from '../../src/world/FdbAgeing.js';
 import { VirtualSwitch } from '../../src/world/VirtualSwitch.js';
+import { RIG_PEER, RIG_VM, switchRig, type SwitchRig } from '../support/switchRig.js';
 
 // Learned entries age as in net/bridge/br_fdb.c: every frame from a MAC refreshes `updated`,
 // the gc work (br_fdb_cleanup) forgets what is silent for ageing_time, runs again at the earliest
 // remaining expiry and never sooner than 10 ms; static entries never age; ageing_time 0 learns
 // nothing (br_fdb_update returns at once).
 
-const VM = 0x5254_0000_0001;
-const PEER = 0x5254_0000_0002;
+const VM = RIG_VM;
+const PEER = RIG_PEER;
 const FAR_A = 0x5254_0000_0003;
 const FAR_B = 0x5254_0000_0004;
 const AGEING = NS_PER_S;
 
-interface Rig {
+interface Rig extends SwitchRig {
   readonly scheduler: VirtualScheduler;
-  readonly pool: PacketPool;
-  readonly sw: VirtualSwitch;
-  readonly got: Map<string, number>;
   readonly aged: string[];
-  readonly port: Record<'peer' | 'pv' | 'vf' | 'up', number>;
-  /** Frames (source, destination) enter by `from` in one burst, now. */
-  send(from: number, ...frames: [number, number][]): void;
   /** Advances the scheduler to `ns` (absolute), running the sweeps due. */
   at(ns: number): void;
 }
 
 const rig = (ageing = AGEING): Rig => {
   const scheduler = new VirtualScheduler();
-  const pool = new PacketPool({ slots: 64 });
-  const got = new Map<string, number>();
-  const sw = new VirtualSwitch('h', pool, { ageing, scheduler });
-  const sink = (name: string) => (pkts: Int32Array, start: number, n: number) => {
-    got.set(name, (got.get(name) ?? 0) + n);
-    pool.freeBurst(pkts, start, n);
-  };
-  const port = {
-    peer: sw.addPort('peer', 'client', sink('peer')),
-    pv: sw.addPort('paravirt', 'vm-pv', sink('pv')),
-    vf: sw.addPort('vf', 'vm-vf', sink('vf')),
-    up: sw.addPort('uplink', 'uplink', sink('up')),
-  };
-  sw.pairPorts(port.pv, port.vf);
-  sw.setStatic(PEER, port.peer);
-  sw.setStatic(VM, port.pv);
+  const r = switchRig({ ageing, scheduler });
   const aged: string[] = [];
-  sw.onAged = (mac, p) => aged.push(`${mac.toString(16)}@${p.name}@${scheduler.now()}`);
-  const burst = new Int32Array(8);
-  const send = (from: number, ...frames: [number, number][]): void => {
-    frames.forEach(([src, dst], i) => {
-      const h = pool.alloc();
-      const o = pool.start[h] as number;
-      pool.view.setUint16(o, Math.floor(dst / 2 ** 32));
-      pool.view.setUint32(o + 2, dst % 2 ** 32);
-      pool.view.setUint16(o + 6, Math.floor(src / 2 ** 32));
-      pool.view.setUint32(o + 8, src % 2 ** 32);
-      pool.setLength(h, 64);
-      burst[i] = h;
-    });
-    sw.ingress(from, burst, 0, frames.length);
-  };
-  return {
-    scheduler,
-    pool,
-    sw,
-    got,
-    aged,
-    port,
-    send,
-    at: (ns) => scheduler.advanceTo(ns),
-  };
+  r.sw.onAged = (mac, p) => aged.push(`${mac.toString(16)}@${p.name}@${scheduler.now()}`);
+  return { ...r, scheduler, aged, at: (ns) => scheduler.advanceTo(ns) };
 };
 
 test('a silent source is forgotten by the first sweep at or after its last frame + ageing; sweeps run at least 10 ms apart', (t) => {

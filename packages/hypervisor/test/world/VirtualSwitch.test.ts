@@ -1,60 +1,19 @@
 import test from 'ava';
-import { PacketPool, dropReasonName } from '@bypass/core';
-import { VirtualSwitch } from '../../src/world/VirtualSwitch.js';
+import { RIG_PEER, RIG_VM, switchRig } from '../support/switchRig.js';
 
 // The host switch is the Linux bridge (peer, paravirt ports) and the NIC's eswitch (uplink, vf
 // ports) in one: only frames the NIC sees meet its VF MAC filters; learning moves static
 // entries (br_fdb_update); group/zero sources are dropped (br_handle_frame); unknown unicast
 // and group frames reach a VF port only as the eswitch sends them.
 
-const VM = 0x5254_0000_0001;
-const PEER = 0x5254_0000_0002;
+const VM = RIG_VM;
+const PEER = RIG_PEER;
 const FAR = 0x5254_0000_0003;
 
-interface Rig {
-  readonly pool: PacketPool;
-  readonly sw: VirtualSwitch;
-  readonly got: Map<string, number>;
-  readonly drops: Map<string, number>;
-  readonly port: Record<'peer' | 'pv' | 'vf' | 'up', number>;
-  send(from: number, src: number, dst: number): void;
-}
-
-const rig = (): Rig => {
-  const pool = new PacketPool({ slots: 64 });
-  const got = new Map<string, number>();
-  const drops = new Map<string, number>();
-  pool.onDrop = (_p, _pk, _s, n, reason) => {
-    const k = dropReasonName(reason);
-    drops.set(k, (drops.get(k) ?? 0) + n);
-  };
-  const sw = new VirtualSwitch('h', pool);
-  const sink = (name: string) => (pkts: Int32Array, start: number, n: number) => {
-    got.set(name, (got.get(name) ?? 0) + n);
-    pool.freeBurst(pkts, start, n);
-  };
-  const port = {
-    peer: sw.addPort('peer', 'client', sink('peer')),
-    pv: sw.addPort('paravirt', 'vm-pv', sink('pv')),
-    vf: sw.addPort('vf', 'vm-vf', sink('vf')),
-    up: sw.addPort('uplink', 'uplink', sink('up')),
-  };
-  sw.pairPorts(port.pv, port.vf);
-  sw.setStatic(PEER, port.peer);
-  sw.setStatic(VM, port.pv);
-  const one = new Int32Array(1);
-  const send = (from: number, src: number, dst: number): void => {
-    const h = pool.alloc();
-    const o = pool.start[h] as number;
-    pool.view.setUint16(o, Math.floor(dst / 2 ** 32));
-    pool.view.setUint32(o + 2, dst % 2 ** 32);
-    pool.view.setUint16(o + 6, Math.floor(src / 2 ** 32));
-    pool.view.setUint32(o + 8, src % 2 ** 32);
-    pool.setLength(h, 64);
-    one[0] = h;
-    sw.ingress(from, one, 0, 1);
-  };
-  return { pool, sw, got, drops, port, send };
+/** {@link switchRig} with one frame per send. */
+const rig = () => {
+  const r = switchRig();
+  return { ...r, send: (from: number, src: number, dst: number) => r.send(from, [src, dst]) };
 };
 
 test('the VF filter steers frames from the uplink, not frames between bridge ports', (t) => {
