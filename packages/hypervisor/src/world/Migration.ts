@@ -159,7 +159,9 @@ export class Migration {
   }
 
   /**
-   * libvirt's Prepare on a `vf_filter: libvirt` destination, before QEMU's `migrate`: the
+   * libvirt's Prepare on a `vf_filter: libvirt` destination, before QEMU's `migrate`
+   * (`src/qemu/qemu_migration.c` prepares the incoming domain with `qemuProcessPrepareHost`,
+   * whose network and host devices step allocates and configures the hostdevs): the
    * incoming domain's hostdevs take a VF each there, their MACs set (a failover NIC's hostdev
    * is in the domain; a plain VF's is detached before the migration and attached again after
    * it). Without a free VF for each, Prepare fails and so does the migration, with no QEMU state
