@@ -15,7 +15,10 @@ export interface MigrationHooks {
   log(kind: string, vm: Vm, detail?: string): void;
   /** Moves the VM's NICs from their host's switch to `to`'s (the VM is paused). */
   moveVm(vm: Vm, to: Host): void;
-  /** The VM runs again (frames held during the pause are delivered). */
+  /**
+   * The VM runs again: on the source after a cancel (the frames held during the pause are
+   * delivered), or on the destination (what the source held was dropped when it left).
+   */
   resume(vm: Vm): void;
   /**
    * Plugs a VF from `host`'s pool into `nic` if one is free (after the hot-plug delay): the one
@@ -121,7 +124,6 @@ export class Migration {
   /** Starts the migration now (the `migrate` step). */
   start(): void {
     this.vm.migration = this;
-    if (!this.prepareDestination()) return;
     const s = this.hooks.scheduler;
     if (this.step.cancel_at !== undefined)
       s.runAt(Math.max(this.hooks.origin + this.step.cancel_at, s.now()), () => this.cancel());
@@ -159,18 +161,22 @@ export class Migration {
   }
 
   /**
-   * libvirt's Prepare on a `vf_filter: libvirt` destination, before QEMU's `migrate`
-   * (`src/qemu/qemu_migration.c` prepares the incoming domain with `qemuProcessPrepareHost`,
-   * whose network and host devices step allocates and configures the hostdevs): the
-   * incoming domain's hostdevs take a VF each there, their MACs set (a failover NIC's hostdev
-   * is in the domain; a plain VF's is detached before the migration and attached again after
-   * it). Without a free VF for each, Prepare fails and so does the migration, with no QEMU state
+   * libvirt's Prepare on a `vf_filter: libvirt` destination, once management calls migrate
+   * (after it detached the plain VFs) and before QEMU's `migrate` (`src/qemu/qemu_migration.c`
+   * prepares the incoming domain with `qemuProcessPrepareHost`, whose network and host devices
+   * step allocates and configures the hostdevs): each failover NIC's hostdev, which is in the
+   * domain whether the guest acknowledged BACKUP or not, takes a VF there with its MAC set. A
+   * plain VF's hostdev was detached before the migration and is attached again after it.
+   * Without a free VF for each, Prepare fails and so does the migration, with no QEMU state
    * (`migration-refused`). False then.
    */
   private prepareDestination(): boolean {
     if (this.to.spec.vf_filter !== 'libvirt') return true;
     const incoming = this.vm.nics.filter(
-      (n) => n.spec.vf && n.model.model !== 'virtio' && vfUnplugger(n) !== 'plain',
+      (n) =>
+        n.model.model === 'virtio-backup' &&
+        n.spec.options.offer_backup &&
+        (n.spec.vf || n.slot !== null || n.vf !== null),
     );
     if (incoming.length === 0) return true;
     if (this.to.freeVfs < incoming.length) {
@@ -200,6 +206,11 @@ export class Migration {
 
   /** QEMU's migration proper (`migrate`): `setup`, then QEMU's own unplugs or `active`. */
   private begin(): void {
+    if (!this.prepareDestination()) {
+      // Plain VFs management already took out come back, as after any migration that fails.
+      this.replugUnplugged();
+      return;
+    }
     this.set('setup');
     const withVf = this.vm.nics.filter((n) => n.vf !== null);
     for (const nic of withVf) if (!this.unplugged.includes(nic)) this.unplugged.push(nic);

@@ -91,9 +91,12 @@ export const COPY_MARK = 0x8000_0000;
  *   entries never age. With an ageing time of 0 nothing is learned (`br_fdb_update` returns at
  *   once): frames are forwarded by static entries and VF filters only, or flooded.
  * - Unicast entering from the uplink or a VF port goes to the VF whose MAC filter matches (the
- *   NIC's embedded switch sees only the wire, the PF and the VFs: mlx5 legacy eswitch rules);
- *   frames between bridge ports never reach the NIC. Then the static entry (the port the
- *   hypervisor configured for a VM NIC), else the learned port.
+ *   NIC's embedded switch sees only the wire, the PF and the VFs; a filter is the MAC the host
+ *   set on the VF, which Intel PF drivers program at `ndo_set_vf_mac` whether or not a driver
+ *   has the VF open); frames between bridge ports never reach the NIC. Then the static entry
+ *   (the port the hypervisor configured for a VM NIC), else the learned port. A bridge port's
+ *   unicast that these send to the NIC side leaves through the PF, and the eswitch hands it to
+ *   the VF whose filter matches instead of the wire (PF-to-VF local switching).
  * - Group addresses and unknown unicast are flooded; a VF port gets group frames only while a
  *   driver listens on it ({@link VirtualSwitch.setVfListening}) and never unknown unicast (the
  *   eswitch replicates group frames to the vports on their MC list and sends unmatched unicast
@@ -309,6 +312,11 @@ export class VirtualSwitch {
     return this.learned.size;
   }
 
+  /** The VF MAC filters: MAC -> VF port (for tests and reports; read only). */
+  get vfFilters(): ReadonlyMap<number, number> {
+    return this.filters;
+  }
+
   /** The ageing sweep forgot `entry` of `mac`: cached decisions that used it are void. */
   private forget(mac: number, entry: LearnedEntry): void {
     this.version++;
@@ -331,8 +339,8 @@ export class VirtualSwitch {
     if (inp !== undefined && inp.capturePoint >= 0 && this.capture !== null) {
       this.capture.record(inp.capturePoint, pool, pkts, start, count, this.clock());
     }
-    // Only frames the NIC sees (from the wire or a VF) meet its MAC filters (mlx5 legacy
-    // eswitch: FDB rules match uplink/vport traffic; bridge-to-bridge frames stay in software).
+    // Frames from the wire or a VF meet the NIC's MAC filters first; a bridge port's frames only
+    // once the bridge sends them to the NIC side (below): bridge-to-bridge stays in software.
     const filters =
       inp !== undefined && (inp.kind === 'uplink' || inp.kind === 'vf') ? this.filters : null;
     // Decisions are cached per input port across calls (a wire hands a switch a few bursts per

@@ -61,10 +61,12 @@ export function vfBookProblems(world: World): string[] {
       problems.push(
         `${nic.id} runs on ${nic.currentHost?.name} with a VF of ${nic.slot.host.name} plugged`,
       );
-    // A VF libvirt prepared on a migration's destination is held too, only while it runs.
-    if (nic.preparedSlot !== null && nic.vm.migration === null)
+    // A VF libvirt prepared on a migration's destination is held too, only while QEMU's
+    // migration runs (Prepare comes after management took the plain VFs out).
+    const migration = world.vms.get(nic.vm.name)?.migration ?? null;
+    if (nic.preparedSlot !== null && (migration === null || migration.states.length === 0))
       problems.push(
-        `${nic.id} holds a VF prepared on ${nic.preparedSlot.host.name} with no migration`,
+        `${nic.id} holds a VF prepared on ${nic.preparedSlot.host.name} with no migration under way`,
       );
     for (const slot of [nic.slot, nic.preparedSlot]) {
       if (slot === null) continue;
@@ -86,6 +88,14 @@ export function vfBookProblems(world: World): string[] {
         problems.push(`${key} lent to ${slot.owner}, which does not hold it (leaked VF)`);
     }
     if (held > host.spec.vfs) problems.push(`${host.name} lends ${held} VFs of ${host.spec.vfs}`);
+    // No filter outlives its VF port (a released slot, a prepared VF given back).
+    for (const [mac, port] of host.switch.vfFilters) {
+      const p = host.switch.port(port);
+      if (!p.enabled || p.kind !== 'vf')
+        problems.push(
+          `${host.name}: the filter of ${mac.toString(16)} steers to ${p.name}, a removed or non-VF port`,
+        );
+    }
   }
   return problems;
 }

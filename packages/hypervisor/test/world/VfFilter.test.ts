@@ -298,3 +298,51 @@ test("libvirt destination, cancelled: the prepared VF goes back to dst and its M
     `${JSON.stringify(f?.drops)} vs ${expected}`,
   );
 });
+
+test('libvirt destination: Prepare comes once management took the plain VFs out, at setup, not at the step', (t) => {
+  // eth1 is a bond's plain VF behind a native PCIe slot: pciehp's 5 s button wait, then the
+  // eject; management calls migrate only then, and libvirt prepares eth0's failover hostdev.
+  const r = run(`
+name: libvirt destination, plain VF first
+duration: 9s
+hosts:
+  - { name: src, vfs: 2, vf_filter: libvirt }
+  - { name: dst, vfs: 2, vf_filter: libvirt }
+vms:
+  - name: vm1
+    host: src
+    memory: 1GiB
+    nics:
+      - { name: eth0, model: virtio-backup, mac: '52:54:00:00:00:01' }
+      - { name: eth1, model: bonding, mac: '52:54:00:00:00:02', options: { hotplug: pcie-native } }
+peers: [{ name: near, host: dst }]
+flows:
+  - { name: fromdst, from: near, to: vm1/eth0, rate: 10kpps, size: 64 }
+steps: [{ at: 1s, action: migrate, vm: vm1, to: dst, downtime: 300ms }]
+`);
+  t.true(r.conservation.ok, r.conservation.mismatches.join('\n'));
+  const m = r.migrations[0];
+  t.is(m?.result, 'completed');
+  const setup = m?.states[0];
+  t.is(setup?.state, 'setup');
+  t.true(Number.parseFloat(setup?.at ?? '0') > 6, `setup at ${setup?.at}`);
+  const prepared = r.events.filter((e) => e.kind === 'vf-prepared');
+  t.deepEqual(
+    prepared.map((e) => [e.dev, e.at]),
+    [['eth0', setup?.at]],
+    'only the failover NIC, at setup',
+  );
+});
+
+test('libvirt destination: a failover NIC whose guest did not acknowledge BACKUP still has its hostdev, so Prepare needs a VF for it', (t) => {
+  const yaml = incoming('libvirt', 0, MIGRATE_1S).replace(
+    "mac: '52:54:00:00:00:01' }",
+    "mac: '52:54:00:00:00:01', options: { guest_accepts_backup: false } }",
+  );
+  const r = run(yaml);
+  t.is(r.migrations[0]?.result, 'failed');
+  t.regex(
+    r.events.find((e) => e.kind === 'migration-refused')?.detail ?? '',
+    /could not prepare the incoming domain on dst/,
+  );
+});
