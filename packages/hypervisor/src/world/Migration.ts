@@ -179,13 +179,15 @@ export class Migration {
         (n.spec.vf || n.slot !== null || n.vf !== null),
     );
     if (incoming.length === 0) return true;
-    if (this.to.freeVfs < incoming.length) {
+    const free = this.to.freeVfs;
+    for (const nic of incoming) {
+      if (this.hooks.prepareIncomingVf(nic, this.to)) continue;
+      // refuse() gives back what was prepared already
       this.refuse(
-        `libvirt could not prepare the incoming domain on ${this.to.name}: ${incoming.length} VF${incoming.length === 1 ? '' : 's'} needed for the hostdev of ${incoming.map((n) => n.id).join(', ')}, ${this.to.freeVfs} free there; free a VF on ${this.to.name} or migrate elsewhere`,
+        `libvirt could not prepare the incoming domain on ${this.to.name}: ${incoming.length} VF${incoming.length === 1 ? '' : 's'} needed for the hostdev of ${incoming.map((n) => n.id).join(', ')}, ${free} free there; free a VF on ${this.to.name} or migrate elsewhere`,
       );
       return false;
     }
-    for (const nic of incoming) this.hooks.prepareIncomingVf(nic, this.to);
     return true;
   }
 

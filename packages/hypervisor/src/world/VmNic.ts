@@ -114,10 +114,11 @@ export class VmNic {
   unplugPending = false;
   private ejectTimer: TimerId = -1;
   private readonly unplugWaiters: (() => void)[] = [];
-  /** The paravirtual path's hold queue during a pause (`paused_frames: queue`). */
+  /**
+   * The paravirtual path's hold queue during a pause (`paused_frames: queue`), sized for
+   * `paused_queue` frames.
+   */
   private readonly pausedPv: PacketRing;
-  /** Frames `pausedPv` may hold: `paused_queue`. */
-  private readonly pausedPvLimit: number;
   private readonly scratch = new Int32Array(256);
   // datapath accounting
   path: DatapathInUse | null = null;
@@ -139,8 +140,7 @@ export class VmNic {
     this.mac = spec.mac.value;
     // vf_mac belongs to the bonding model; run as another model (--model), the VF takes the mac
     this.vfMac = this.vfPermAddr.value;
-    this.pausedPvLimit = spec.options.paused_queue;
-    this.pausedPv = new PacketRing(Math.max(2, nextPow2(this.pausedPvLimit)));
+    this.pausedPv = new PacketRing(Math.max(2, nextPow2(spec.options.paused_queue)));
     this.pvIn = new DelayLink(
       pool,
       links.paravirt,
@@ -595,7 +595,7 @@ export class VmNic {
       }
       if (!paravirt) return false;
       const ring = this.pausedPv;
-      const room = this.pausedPvLimit - ring.count;
+      const room = this.spec.options.paused_queue - ring.count;
       const kept = ring.enqueueBurst(pkts, start, count < room ? count : room);
       if (kept < count) this.pool.drop(pkts, start + kept, count - kept, VM_PAUSED);
       return true;
