@@ -72,6 +72,7 @@ test('the toy host backend drops what does not fit in the guest ring, with a rea
   const toHost: string[] = [];
   const ctx: NicModelContext = {
     scheduler,
+    guestClock: scheduler,
     pool,
     random: new SeededRandom(1),
     vm: 'vm1',

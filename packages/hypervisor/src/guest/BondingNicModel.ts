@@ -141,12 +141,12 @@ export class BondingNicModel implements NicModel {
       driverFeatures: VIRTIO_NET_DRIVER_FEATURES & ~featureMask(VIRTIO_NET_F.BACKUP),
       random: ctx.random.fork(`virtio-${ctx.vm}-${ctx.nic}`),
       // No ipv4: a bond slave holds no address (the guest's address is the bond's).
-      scheduler: ctx.scheduler,
+      scheduler: ctx.guestClock,
     });
     this.announcer = new VirtioAnnouncer(this.backend, this.virtio, ctx);
     this.bond = new BondMaster({
       pool: ctx.pool,
-      scheduler: ctx.scheduler,
+      scheduler: ctx.guestClock,
       name: ctx.nic,
       permAddr: ctx.mac,
       miimon: ctx.options.miimon,
@@ -193,7 +193,7 @@ export class BondingNicModel implements NicModel {
     // The VF driver registers its netdev (down); enslaving is left to user space.
     this.ctx.ns.register(vf, this.vfName);
     this.cancelEnslave();
-    this.enslaveTimer = this.ctx.scheduler.runAfter(this.enslaveDelay, () => {
+    this.enslaveTimer = this.ctx.guestClock.runAfter(this.enslaveDelay, () => {
       this.enslaveTimer = null;
       this.enslaveVf(vf);
     });
@@ -311,7 +311,7 @@ export class BondingNicModel implements NicModel {
   }
 
   private cancelEnslave(): void {
-    if (this.enslaveTimer !== null) this.ctx.scheduler.cancel(this.enslaveTimer);
+    if (this.enslaveTimer !== null) this.ctx.guestClock.cancel(this.enslaveTimer);
     this.enslaveTimer = null;
   }
 

@@ -135,6 +135,7 @@ export class FailsafeNicModel implements NicModel {
     const suffix = (ctx.mac.value % 2 ** 48).toString(16).padStart(12, '0');
     this.channel = new VmbusChannel({
       scheduler: ctx.scheduler,
+      guestScheduler: ctx.guestClock,
       signalLatencyNs: 20_000,
       instanceId: `f8615163-0000-1000-8000-${suffix}`,
     });
@@ -153,7 +154,7 @@ export class FailsafeNicModel implements NicModel {
     const pollArg = `hotplug_poll=${this.hotplugPollMs}`;
     const fs = failsafeDriver({
       pool: ctx.pool,
-      scheduler: ctx.scheduler,
+      scheduler: ctx.guestClock,
       fds: this.pipes,
       log: dpdkLog,
     });
@@ -171,7 +172,7 @@ export class FailsafeNicModel implements NicModel {
       {
         channel: this.channel,
         pool: ctx.pool,
-        scheduler: ctx.scheduler,
+        scheduler: ctx.guestClock,
         registry: ctx.registry,
         ns: ctx.ns,
         name: ctx.nic,
@@ -245,7 +246,7 @@ export class FailsafeNicModel implements NicModel {
     // NVSP/RNDIS bring-up nobody would read it, so it is sent when the probe completes.
     if (this.netvsc !== null) this.host.sendVfAssociation(true, this.serial);
     this.cancelTakeover();
-    this.takeover = this.ctx.scheduler.runAfter(VF_TAKEOVER_NS, () => {
+    this.takeover = this.ctx.guestClock.runAfter(VF_TAKEOVER_NS, () => {
       this.takeover = null;
       this.kernelTakeover(vf);
     });
@@ -378,7 +379,7 @@ export class FailsafeNicModel implements NicModel {
     const vdev = new VdevNetvsc({
       registry: this.ethdevs,
       sysfs: this.sysfs,
-      scheduler: this.ctx.scheduler,
+      scheduler: this.ctx.guestClock,
       pipes: this.pipes,
       log: dpdkLog,
     });
@@ -440,7 +441,7 @@ export class FailsafeNicModel implements NicModel {
   }
 
   private cancelTakeover(): void {
-    if (this.takeover !== null) this.ctx.scheduler.cancel(this.takeover);
+    if (this.takeover !== null) this.ctx.guestClock.cancel(this.takeover);
     this.takeover = null;
   }
 }

@@ -71,7 +71,7 @@ export class NetvscNicModel implements NicModel {
       {
         channel: this.side.channel,
         pool: ctx.pool,
-        scheduler: ctx.scheduler,
+        scheduler: ctx.guestClock,
         registry: ctx.registry,
         ns: ctx.ns,
         name: ctx.nic,

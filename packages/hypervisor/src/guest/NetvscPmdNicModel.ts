@@ -113,7 +113,7 @@ export class NetvscPmdNicModel implements NicModel {
         registry: this.registry,
         channel: this.side.channel,
         pool: ctx.pool,
-        scheduler: ctx.scheduler,
+        scheduler: ctx.guestClock,
         devargs: `latency=${latencyUs},tx_copybreak=${ctx.options.tx_copybreak}`,
         maxQueues: 1,
         hotplug: { bus: ctx.bus, sysfs: this.sysfs },

@@ -6,6 +6,7 @@ import type {
   NetDevice,
   NetNamespace,
   PacketPool,
+  Scheduler,
   SeededRandom,
   VfDevice,
   VirtualScheduler,
@@ -35,7 +36,13 @@ export type BurstSink = (pkts: Int32Array, start: number, count: number) => void
  * ```
  */
 export interface NicModelContext {
+  /** The world's clock: the host's timers (QEMU, the NetVSP host), which run during a pause. */
   readonly scheduler: VirtualScheduler;
+  /**
+   * The guest's clock, for the guest kernel's and applications' timers and interrupts: what
+   * falls due while the VM is paused or down runs when it runs again (`world/GuestClock.ts`).
+   */
+  readonly guestClock: Scheduler;
   readonly pool: PacketPool;
   readonly random: SeededRandom;
   /** VM name and NIC name (`vm1`, `eth0`): the guest-visible name of the NIC's main netdev. */

@@ -70,7 +70,7 @@ export class VirtioNicModel implements NicModel {
       multicastViaBackup: ctx.options.multicast_via === 'backup',
       random: ctx.random.fork(`virtio-${ctx.vm}-${ctx.nic}`),
       ipv4: ctx.ipv4,
-      scheduler: ctx.scheduler,
+      scheduler: ctx.guestClock,
     });
     this.announcer = new VirtioAnnouncer(this.backend, this.virtio, ctx);
     ctx.event('features-negotiated', featureNames(this.backend.negotiatedFeatures).join(' '));

@@ -52,6 +52,7 @@ export class StepRunner implements MigrationHooks {
 
   resume(vm: Vm): void {
     for (const nic of vm.nics) nic.releasePaused();
+    vm.clock.resume();
   }
 
   plugFreeVf(nic: VmNic, host: Host): void {
@@ -144,6 +145,7 @@ export class StepRunner implements MigrationHooks {
       case 'guest-up':
         vm.down = false;
         this.log('guest-up', vm);
+        vm.clock.resume();
         return;
     }
   }

@@ -8,7 +8,7 @@ import {
   type MacAddress,
   type PacketPool,
   type TimerId,
-  type VirtualScheduler,
+  type Scheduler,
 } from '@bypass/core';
 import type { NicModel } from '../guest/NicModel.js';
 import type { DatapathInUse } from '../report/Report.js';
@@ -59,6 +59,8 @@ export interface VmNicOwner {
   readonly bus: DeviceBus;
   /** The migration under way (its state), or null. */
   readonly migration: { readonly state: string } | null;
+  /** The guest's clock (the eject runs in the guest: it waits while the VM does not run). */
+  readonly clock: Scheduler;
 }
 
 /** Logs an event of a NIC: `(kind, detail, dev)`. */
@@ -78,7 +80,7 @@ export type NicEventSink = (kind: string, detail?: string, dev?: string) => void
  *
  * @example
  * ```ts
- * const nic = new VmNic(vm, spec, pool, scheduler, wire, links, log);
+ * const nic = new VmNic(vm, spec, pool, wire, links, log);
  * nic.bindModel(model);
  * nic.attach(host);
  * nic.plugVf(host.takeFreeVf(nic.id)!);
@@ -131,7 +133,6 @@ export class VmNic {
     readonly vm: VmNicOwner,
     readonly spec: ScenarioNic,
     private readonly pool: PacketPool,
-    private readonly scheduler: VirtualScheduler,
     private readonly wire: WireClock,
     links: { paravirt: LinkSpec; vf: LinkSpec },
     private readonly log: NicEventSink,
@@ -391,7 +392,7 @@ export class VmNic {
     );
     this.model.prepareVfRemoval?.();
     if (!this.spec.options.guest_ejects) return;
-    this.ejectTimer = this.scheduler.runAfter(button + this.spec.options.eject_delay, () => {
+    this.ejectTimer = this.vm.clock.runAfter(button + this.spec.options.eject_delay, () => {
       this.ejectTimer = -1;
       this.removeVf(false);
     });
@@ -447,7 +448,7 @@ export class VmNic {
     this.vf = null;
     this.log('vf-unplug', surprise ? 'surprise' : 'orderly');
     // Whoever waited for the VF to go (a migration in wait-unplug) has what it waited for.
-    if (this.ejectTimer >= 0) this.scheduler.cancel(this.ejectTimer);
+    if (this.ejectTimer >= 0) this.vm.clock.cancel(this.ejectTimer);
     this.ejectTimer = -1;
     this.unplugPending = false;
     for (const done of this.unplugWaiters.splice(0)) done();

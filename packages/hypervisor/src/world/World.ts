@@ -341,7 +341,7 @@ export class World {
   }
 
   private addVm(spec: Scenario['vms'][number], model: string | undefined): void {
-    const vm = new Vm(spec, this.host(spec.host));
+    const vm = new Vm(spec, this.host(spec.host), this.scheduler);
     this.vms.set(vm.name, vm);
     // The guest kernel's notifier chain, as events of the report.
     vm.ns.events$.subscribe((e) => logNetdevEvent(this.log, vm, e));
@@ -356,11 +356,12 @@ export class World {
           dev: dev ?? nicSpec.name,
           ...(detail === undefined ? {} : { detail }),
         });
-      const nic = new VmNic(vm, s, this.pool, this.scheduler, this.wire, this.scenario.links, log);
+      const nic = new VmNic(vm, s, this.pool, this.wire, this.scenario.links, log);
       const ep = this.endpointIds.size;
       this.endpointIds.set(nic.id, ep);
       const ctx: NicModelContext = {
         scheduler: this.scheduler,
+        guestClock: vm.clock,
         pool: this.pool,
         random: this.random.fork(nic.id),
         vm: vm.name,

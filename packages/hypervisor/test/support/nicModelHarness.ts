@@ -100,6 +100,8 @@ export function nicModelHarness(options: Partial<NicOptions> = {}): NicModelHarn
   };
   h.ctx = {
     scheduler,
+    // A guest that always runs: its clock is the world's.
+    guestClock: scheduler,
     pool,
     random: new SeededRandom(1),
     vm: 'vm1',

@@ -29,11 +29,17 @@ export const VMBUS_MAX_CHANNELS = 64;
  * @example
  * ```ts
  * const o: VmbusChannelOptions = { scheduler, ringPages: 128, instanceId: 'b7e0...' };
+ * const paused: VmbusChannelOptions = { scheduler, guestScheduler: vm.clock }; // guest IRQs wait
  * ```
  */
 export interface VmbusChannelOptions {
   /** Drives signal delivery. */
   scheduler: Scheduler;
+  /**
+   * Runs the guest endpoint's signal handlers (the guest's VMBus interrupt); default
+   * `scheduler`. A simulator passes a clock that holds them while the VM does not run.
+   */
+  guestScheduler?: Scheduler;
   /** Pages per direction, header page included; default 128 (netvsc's `ring_size`). */
   ringPages?: number;
   /** Device class UUID; default {@link HV_NIC_CLASS_ID}. */
@@ -105,7 +111,8 @@ export class VmbusChannel {
     const inb = h2g();
     out.init();
     inb.init();
-    this.guest = new VmbusEndpoint('guest', out, inb, options.scheduler, latency);
+    const guestScheduler = options.guestScheduler ?? options.scheduler;
+    this.guest = new VmbusEndpoint('guest', out, inb, guestScheduler, latency);
     this.host = new VmbusEndpoint('host', h2g(), g2h(), options.scheduler, latency);
     this.guest.link(this.host);
     this.host.link(this.guest);

@@ -160,6 +160,33 @@ test('signals follow ring_buffer.c: only when the ring was empty and the mask is
   t.is(ch.guest.signalsSent, 1);
 });
 
+test('the guest endpoint handles signals on the guest scheduler, the host endpoint on the channel scheduler', (t) => {
+  const host = new VirtualScheduler();
+  const guest = new VirtualScheduler(); // a guest clock that does not advance: its VM is stopped
+  const ch = new VmbusChannel({ scheduler: host, guestScheduler: guest, ringPages: 4 });
+  const sub = ch.offerSubchannel();
+  const got: string[] = [];
+  const pkt = new VmbusPacket(ch.host.rx.dataSize);
+  for (const c of [ch, sub]) {
+    c.host.onSignal = (ep) => {
+      while (ep.receive(pkt)) got.push(`host ${c.subchannelIndex}:${pkt.transId}`);
+    };
+    c.guest.onSignal = (ep) => {
+      while (ep.receive(pkt)) got.push(`guest ${c.subchannelIndex}:${pkt.transId}`);
+    };
+  }
+  const m = new Uint8Array(16);
+  for (const c of [ch, sub]) {
+    c.guest.send(VM_PKT.DATA_INBAND, 0, 1, m, 0, 16);
+    c.host.send(VM_PKT.DATA_INBAND, 0, 2, m, 0, 16);
+  }
+  host.runUntilIdle();
+  t.deepEqual(got, ['host 0:1', 'host 1:1']);
+  t.is(guest.pending, 2); // the subchannel inherits the guest scheduler
+  guest.runUntilIdle();
+  t.deepEqual(got, ['host 0:1', 'host 1:1', 'guest 0:2', 'guest 1:2']);
+});
+
 test('a rescinded channel refuses sends and closes its subchannels', (t) => {
   const scheduler = new VirtualScheduler();
   const ch = new VmbusChannel({ scheduler, ringPages: 4 });

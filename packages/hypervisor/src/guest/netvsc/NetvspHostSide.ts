@@ -62,6 +62,7 @@ export class NetvspHostSide {
     this.ctx = ctx;
     this.channel = new VmbusChannel({
       scheduler: ctx.scheduler,
+      guestScheduler: ctx.guestClock,
       signalLatencyNs: VMBUS_SIGNAL_LATENCY_NS,
       instanceId: instanceIdFor(ctx.vm, ctx.nic),
     });

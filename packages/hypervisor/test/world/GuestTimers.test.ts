@@ -1,0 +1,100 @@
+import test from 'ava';
+import { parseDuration } from '@bypass/core';
+import { loadScenarioText, runScenario, type Report } from '../../src/index.js';
+
+/** Runs a one-VM scenario on `src` (and `dst`) with a 10 kpps flow into the VM. */
+function run(model: string, duration: string, steps: string, options = '{}'): Report {
+  return runScenario(
+    loadScenarioText(
+      `
+name: guest timers
+duration: ${duration}
+hosts: [{ name: src, vfs: 1 }, { name: dst, vfs: 1 }]
+vms:
+  - name: vm1
+    host: src
+    memory: 64MiB
+    nics: [{ name: eth0, model: ${model}, mac: '52:54:00:00:00:01', options: ${options} }]
+peers: [{ name: client, host: src }]
+flows: [{ name: in, from: client, to: vm1/eth0, rate: 10kpps }]
+steps: ${steps}
+`,
+      'guest-timers.yaml',
+    ),
+  );
+}
+
+/** When the first event of `kind` whose detail starts with `detail` was logged. */
+function when(r: Report, kind: string, detail = ''): string | undefined {
+  return r.events.find((e) => e.kind === kind && (e.detail ?? '').startsWith(detail))?.at;
+}
+
+test('a bond notices a dead VF at the first miimon round the guest runs: after guest-up, not while it is down', (t) => {
+  const linkDown = '{ at: 1.01s, action: link-down, vm: vm1, dev: vf }';
+  const running = run('bonding', '2s', `[${linkDown}]`, '{ miimon: 100ms }');
+  const stopped = run(
+    'bonding',
+    '2s',
+    `[{ at: 1.005s, action: guest-down, vm: vm1 }, ${linkDown}, { at: 1.3s, action: guest-up, vm: vm1 }]`,
+    '{ miimon: 100ms }',
+  );
+  for (const r of [running, stopped]) t.true(r.conservation.ok, r.conservation.mismatches.join());
+  // The round due at 1.1 s runs at once in a running guest, at guest-up in a stopped one
+  // (bond_mii_monitor is delayed work: it runs when the guest's clock passed its time).
+  t.is(when(running, 'bond-link', 'eth0vf up -> down'), '1.1s');
+  t.is(when(stopped, 'bond-link', 'eth0vf up -> down'), '1.3s');
+  t.is(when(stopped, 'bond-active', 'eth0vf -> eth0v'), '1.3s');
+});
+
+test('a netvsc guest reads the host messages and ejects the VF only when it runs again', (t) => {
+  const r = run(
+    'netvsc',
+    '2s',
+    `[{ at: 1.005s, action: guest-down, vm: vm1 }, { at: 1.01s, action: link-down, vm: vm1, dev: master },
+      { at: 1.02s, action: vf-unplug, vm: vm1 }, { at: 1.3s, action: guest-up, vm: vm1 }]`,
+  );
+  t.true(r.conservation.ok, r.conservation.mismatches.join());
+  // The host acts at once: RX back on VMBus, the association withdrawn.
+  t.is(when(r, 'host-datapath', 'host RX on VMBus'), '1.02s');
+  t.is(when(r, 'vf-association', 'host: VF slot 1 removed'), '1.02s');
+  // The guest's VMBus interrupt, its ACPI eject and the link change it queues all wait for it.
+  t.is(when(r, 'driver-log', 'eth0: VF slot 1 removed'), '1.3s');
+  t.is(when(r, 'vf-unplug', 'orderly'), '1.3s');
+  t.is(when(r, 'link-down', 'carrier'), '1.3s');
+  // Nothing of the guest's own between the stop and guest-up (boot events have negative times).
+  const guestEvents = r.events.filter((e) => {
+    if (!['driver-log', 'vf-unplug', 'datapath-switched'].includes(e.kind)) return false;
+    const at = e.at.startsWith('-') ? -1 : parseDuration(e.at);
+    return at > 1.005e9 && at < 1.3e9;
+  });
+  t.deepEqual(guestEvents, []);
+});
+
+test('after a pause the fail-safe polls at the phase of the resume: a poll due in the pause runs at the resume', (t) => {
+  // Pause 3.25 s .. 4.25 s (precopy 1 s from 2.25 s): the fail-safe's poll due at 4 s
+  // (hotplug_poll 2 s since the boot) and vdev_netvsc's scan due at 4 s run at 4.25 s and are
+  // re-armed from there (rte_eal_alarm_set in their callbacks): the VF plugged at 4.45 s is found
+  // by the scan at 5.25 s and taken by the poll at 6.25 s.
+  const long = run(
+    'failsafe',
+    '9s',
+    '[{ at: 2s, action: migrate, vm: vm1, to: dst, downtime: 1s, precopy: 1s }]',
+  );
+  t.true(long.conservation.ok, long.conservation.mismatches.join());
+  t.is(when(long, 'migration-state', 'completed'), '4.25s');
+  t.is(when(long, 'vf-plug', 'dst VF'), '4.45s');
+  const toVf = long.events.filter(
+    (e) => e.kind === 'datapath-switched' && e.detail === 'to active',
+  );
+  t.is(toVf.at(-1)?.at, '6.25s');
+  // A pause with no poll in it (2.25 s .. 3.25 s) keeps the boot's phase: the poll at 6 s.
+  const short = run(
+    'failsafe',
+    '9s',
+    '[{ at: 1s, action: migrate, vm: vm1, to: dst, downtime: 1s, precopy: 1s }]',
+  );
+  const shortToVf = short.events.filter(
+    (e) => e.kind === 'datapath-switched' && e.detail === 'to active',
+  );
+  t.is(shortToVf.at(-1)?.at, '6s');
+});
