@@ -1,26 +1,12 @@
 import test from 'ava';
 import { parseDuration } from '@bypass/core';
 import { loadScenarioText, runScenario, type Report } from '../../src/index.js';
+import { oneVmScenario } from '../support/oneVmScenario.js';
 
-/** Runs a one-VM scenario on `src` (and `dst`) with a 10 kpps flow into the VM. */
+/** Runs vm1 with a 10 kpps flow into it (`oneVmScenario`) for `duration`. */
 function run(model: string, duration: string, steps: string, options = '{}'): Report {
   return runScenario(
-    loadScenarioText(
-      `
-name: guest timers
-duration: ${duration}
-hosts: [{ name: src, vfs: 1 }, { name: dst, vfs: 1 }]
-vms:
-  - name: vm1
-    host: src
-    memory: 64MiB
-    nics: [{ name: eth0, model: ${model}, mac: '52:54:00:00:00:01', options: ${options} }]
-peers: [{ name: client, host: src }]
-flows: [{ name: in, from: client, to: vm1/eth0, rate: 10kpps }]
-steps: ${steps}
-`,
-      'guest-timers.yaml',
-    ),
+    loadScenarioText(oneVmScenario({ model, options, steps, duration }), 'guest-timers.yaml'),
   );
 }
 

@@ -1,24 +1,13 @@
 import test from 'ava';
 import { loadScenarioText, runScenario, type Report } from '../../src/index.js';
+import { oneVmScenario } from '../support/oneVmScenario.js';
 
 // options.hotplug: behind a native PCIe slot the guest's pciehp waits 5 s after QEMU presses the
 // attention button before it ejects (drivers/pci/hotplug/pciehp_ctrl.c
 // pciehp_handle_button_press); behind ACPI hot-plug it ejects after eject_delay.
 
-const world = (model: string, options: string, steps: string): string => `
-name: hotplug path
-duration: 10s
-hosts: [{ name: src, vfs: 2 }, { name: dst, vfs: 2 }]
-vms:
-  - name: vm1
-    host: src
-    memory: 256MiB
-    nics: [{ name: eth0, model: ${model}, mac: '52:54:00:00:00:01', options: ${options} }]
-peers: [{ name: client, host: src }]
-flows:
-  - { name: in, from: client, to: vm1/eth0, rate: 10kpps, size: 64 }
-steps: ${steps}
-`;
+const world = (model: string, options: string, steps: string): string =>
+  oneVmScenario({ model, options, steps });
 
 const run = (yaml: string, model?: string): Report =>
   runScenario(loadScenarioText(yaml, 'hotplug.yaml'), model === undefined ? {} : { model });
