@@ -42,9 +42,21 @@ export interface VfDeviceOptions extends Omit<
    * The host set the VF's MAC (libvirt hostdev `<mac>`, `ip link set PF vf N mac`): the PF
    * refuses the guest's change away from it (ixgbe_sriov.c ixgbe_set_vf_mac_addr unless the VF is
    * trusted; igb_main.c igb_set_vf_mac_addr when the PF set it), so `setMacAddress` to any other
-   * address than `permAddr` throws `ERR_REFUSED`. Trusted VFs are not modelled. Default false.
+   * address than `permAddr` throws `ERR_REFUSED`, unless the VF is `trusted`. Default false.
    */
   adminMac?: boolean;
+  /**
+   * The host trusts the VF (`ip link set PF vf N trust on`): its PF accepts the guest's change
+   * away from an administrative MAC (ixgbe_sriov.c `ixgbe_set_vf_mac_addr` checks `trusted`;
+   * igb has no such exception). Default false.
+   */
+  trusted?: boolean;
+  /**
+   * The PF's side of a MAC change the VF's driver asked for and the PF accepted (the VF mailbox's
+   * SET_MAC_ADDR): the PF moves the VF's MAC filter to `mac` (ixgbe_sriov.c `ixgbe_set_vf_mac`).
+   * Called before the netdev's address changes.
+   */
+  onMacChange?: (mac: MacAddress) => void;
 }
 
 /**
@@ -107,6 +119,8 @@ export class VfDevice extends NetDevice {
   readonly counters32: boolean;
   /** The host set the VF's MAC: see {@link VfDeviceOptions.adminMac}. */
   readonly adminMac: boolean;
+  /** The host trusts the VF: see {@link VfDeviceOptions.trusted}. */
+  readonly trusted: boolean;
   /** True when the counters are zeroed on every open. */
   readonly resetStatsOnOpen: boolean;
   /** How the VF left, once it has: `'surprise'` or `'orderly'`; null while plugged. */
@@ -118,6 +132,7 @@ export class VfDevice extends NetDevice {
   private readonly flushScratch = new Int32Array(POLL_BURST);
   private readonly counters: VfStats = { txRingFull: 0, rxRingFull: 0, ringFlushed: 0 };
   private stats32: NetDeviceStats | null = null;
+  private readonly onMacChange: ((mac: MacAddress) => void) | null;
 
   /**
    * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` when the parent is not a PCI
@@ -137,7 +152,16 @@ export class VfDevice extends NetDevice {
         `a VF netdev needs a PCI bus device (bus 'pci' with a PCI identity) as parent, got ${got}`,
       );
     }
-    const { numQueues, ringSize, counters32, resetStatsOnOpen, adminMac, ...rest } = options;
+    const {
+      numQueues,
+      ringSize,
+      counters32,
+      resetStatsOnOpen,
+      adminMac,
+      trusted,
+      onMacChange,
+      ...rest
+    } = options;
     const nq = numQueues ?? 4;
     super({
       ...rest,
@@ -158,15 +182,19 @@ export class VfDevice extends NetDevice {
     this.counters32 = counters32 ?? false;
     this.resetStatsOnOpen = resetStatsOnOpen ?? false;
     this.adminMac = adminMac ?? false;
+    this.trusted = trusted ?? false;
+    this.onMacChange = onMacChange ?? null;
   }
 
   /** See {@link VfDeviceOptions.adminMac}. */
   protected override ndoSetMacAddress(mac: MacAddress): void {
-    if (!this.adminMac || mac.equals(this.permAddr)) return;
-    throw new BypassError(
-      'ERR_REFUSED',
-      `the PF refused to change ${this.name}'s MAC to ${mac.toString()}: the host assigned ${this.permAddr.toString()} to this VF (set it on the host, or keep the VF's MAC: a bond with fail_over_mac active or follow does)`,
-    );
+    if (this.adminMac && !this.trusted && !mac.equals(this.permAddr)) {
+      throw new BypassError(
+        'ERR_REFUSED',
+        `the PF refused to change ${this.name}'s MAC to ${mac.toString()}: the host assigned ${this.permAddr.toString()} to this VF (set it on the host, trust the VF with ip link set PF vf N trust on, or keep the VF's MAC: a bond with fail_over_mac active does)`,
+      );
+    }
+    this.onMacChange?.(mac);
   }
 
   /** The VF-specific counters (read-only view; zeroed by {@link VfDevice.resetStats}). */

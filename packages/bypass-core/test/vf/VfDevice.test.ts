@@ -542,3 +542,20 @@ test('adminMac: the PF keeps the host-assigned MAC; without it the guest may cha
   free.setMacAddress(mac(7));
   t.true(free.devAddr.equals(mac(7)));
 });
+
+test('trusted: the PF accepts a change away from the host-assigned MAC and is told of every change it accepts', (t) => {
+  const told: string[] = [];
+  const onMacChange = (m: MacAddress): void => void told.push(m.toString());
+  const trusted = world({ adminMac: true, trusted: true, onMacChange }).vf;
+  trusted.setMacAddress(mac(7));
+  t.true(trusted.devAddr.equals(mac(7)));
+  trusted.setMacAddress(mac(7)); // no change: the PF hears nothing
+  trusted.setMacAddress(mac(1));
+  t.deepEqual(told, [mac(7).toString(), mac(1).toString()]);
+  // Untrusted, the refused change reaches nobody.
+  const locked = world({ adminMac: true, onMacChange }).vf;
+  t.throws(() => locked.setMacAddress(mac(8)), { code: 'ERR_REFUSED', message: /trust on/ });
+  t.is(told.length, 2);
+  t.false(locked.trusted);
+  t.true(trusted.trusted);
+});

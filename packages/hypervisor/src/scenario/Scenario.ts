@@ -161,6 +161,12 @@ export interface NicOptions {
    * the NIC's `mac`. The guest cannot change the VF's MAC away from it (an untrusted VF).
    */
   readonly vf_mac: MacAddress | null;
+  /**
+   * The host trusts the VF (`bonding`; `ip link set PF vf N trust on`): its PF accepts the
+   * guest's change of the VF's MAC and moves its MAC filter to the new address (ixgbe_sriov.c
+   * `ixgbe_set_vf_mac_addr`, `ixgbe_set_vf_mac`). Default false.
+   */
+  readonly vf_trust: boolean;
   /** Time the host takes to hot-plug a VF into the guest (device_add and the guest's PCI probe); default 200ms. */
   readonly vf_plug_delay: number;
   /** fail-safe hot-plug poll period (`failsafe`); default 2000ms. */
@@ -202,6 +208,7 @@ export const DEFAULT_NIC_OPTIONS: NicOptions = {
   enslave_delay: 1_000_000_000,
   fail_over_mac: 'none',
   vf_mac: null,
+  vf_trust: false,
   vf_plug_delay: 200_000_000,
   hotplug_poll: 2_000_000_000,
   latency: 50_000,

@@ -87,6 +87,7 @@ function nicOptions(
     fail_over_mac: o?.fail_over_mac ?? d.fail_over_mac,
     vf_mac:
       o?.vf_mac === undefined ? d.vf_mac : (c.unicastMac(o.vf_mac, [...segs, 'vf_mac']) ?? null),
+    vf_trust: o?.vf_trust ?? d.vf_trust,
     vf_plug_delay: dur('vf_plug_delay'),
     hotplug_poll: dur('hotplug_poll'),
     latency: dur('latency'),
@@ -103,7 +104,7 @@ function nicOptions(
         : `model ${model} gets its VF over VMBus, not in a PCI slot QEMU hot-plugs: remove hotplug (it applies to ${PCI_HOTPLUG_MODELS.join(' and ')})`,
     );
   }
-  for (const k of ['fail_over_mac', 'vf_mac'] as const) {
+  for (const k of ['fail_over_mac', 'vf_mac', 'vf_trust'] as const) {
     if (o?.[k] !== undefined && model !== 'bonding') {
       c.add(
         [...segs, k],

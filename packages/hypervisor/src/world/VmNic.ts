@@ -90,10 +90,15 @@ export class VmNic {
   readonly id: string;
   readonly mac: number;
   /**
-   * The VF's MAC as the host assigned it (`vf_mac`, default the NIC's): the VF's permanent
-   * address and what the host NIC steers to the VF.
+   * The VF's MAC as the host assigns it (`vf_mac`, default the NIC's): the VF's permanent
+   * address, set again whenever the VM gets a VF.
    */
-  readonly vfMac: number;
+  readonly adminVfMac: number;
+  /**
+   * The MAC the host NIC steers to the VF: `adminVfMac`, or the address a trusted VF's driver
+   * moved it to (`vf_trust`), until the host sets it again.
+   */
+  vfMac: number;
   model!: NicModel;
   /** The VF slot held (on the current host, or reserved on the source during a migration). */
   slot: VfSlot | null = null;
@@ -140,7 +145,8 @@ export class VmNic {
     this.id = `${vm.name}/${spec.name}`;
     this.mac = spec.mac.value;
     // vf_mac belongs to the bonding model; run as another model (--model), the VF takes the mac
-    this.vfMac = this.vfPermAddr.value;
+    this.adminVfMac = this.vfPermAddr.value;
+    this.vfMac = this.adminVfMac;
     this.pausedPv = new PacketRing(Math.max(2, nextPow2(spec.options.paused_queue)));
     this.pvIn = new DelayLink(
       pool,
@@ -224,6 +230,7 @@ export class VmNic {
     host.switch.clearVfFilter(this.vfMac);
     host.switch.removeStatic(this.mac);
     if (this.vfMac !== this.mac) host.switch.removeStatic(this.vfMac);
+    this.vfMac = this.adminVfMac;
     host.switch.removePort(this.pvPort);
     host.switch.removePort(this.vfPort);
     this.pvPort = -1;
@@ -251,7 +258,7 @@ export class VmNic {
     this.preparedPort = sw.addPort('vf', this.vfPortName, (p, s, n) =>
       this.pool.drop(p, s, n, VF_NOT_BOUND),
     );
-    sw.setVfFilter(this.vfMac, this.preparedPort, -1);
+    sw.setVfFilter(this.adminVfMac, this.preparedPort, -1);
   }
 
   /**
@@ -274,7 +281,7 @@ export class VmNic {
     const slot = this.preparedSlot;
     if (slot === null) return;
     if (this.preparedPort >= 0) {
-      slot.host.switch.clearVfFilter(this.vfMac);
+      slot.host.switch.clearVfFilter(this.adminVfMac);
       slot.host.switch.removePort(this.preparedPort);
     }
     slot.host.releaseVf(slot);
@@ -343,8 +350,12 @@ export class VmNic {
       ringSize: 256,
       // the host assigned the VF's MAC (libvirt hostdev <mac>): the guest cannot move it
       adminMac: true,
+      trusted: this.spec.options.vf_trust,
+      onMacChange: (mac) => this.moveVfFilter(mac.value),
     });
     this.vf = vf;
+    // The host sets the VF's MAC for the VM again (libvirt hostdev <mac>).
+    this.moveVfFilter(this.adminVfMac);
     if (this.model.vfSteering === 'filter') {
       host.switch.setLearning(this.vfPort, true);
       host.switch.setVfFilter(this.vfMac, this.vfPort, this.shadowedPort);
@@ -482,7 +493,30 @@ export class VmNic {
   private steerToParavirt(host: Host): void {
     host.switch.clearVfFilter(this.vfMac);
     if (this.vfMac !== this.mac) host.switch.removeStatic(this.vfMac);
+    this.vfMac = this.adminVfMac;
     if (this.pvPort >= 0) host.switch.setStatic(this.mac, this.pvPort);
+  }
+
+  /**
+   * The VF's MAC becomes `mac`: a trusted VF's driver changed it (the PF moves its filter,
+   * ixgbe_sriov.c ixgbe_set_vf_mac), or the host sets its own again at a plug. A filter the
+   * current host has for the old MAC moves to the new one with the bridge's entry (as at the
+   * plug: the guest's frames through the VF teach it), and the NIC's `mac` goes back to the
+   * paravirtual port when the VF leaves it.
+   */
+  private moveVfFilter(mac: number): void {
+    const old = this.vfMac;
+    if (old === mac) return;
+    this.vfMac = mac;
+    const host = this.host;
+    if (host === null || this.model.vfSteering !== 'filter' || !host.switch.hasVfFilter(old))
+      return;
+    const sw = host.switch;
+    sw.clearVfFilter(old);
+    if (old !== this.mac) sw.removeStatic(old);
+    else if (this.pvPort >= 0) sw.setStatic(this.mac, this.pvPort);
+    sw.setVfFilter(mac, this.vfPort, this.shadowedPort);
+    sw.setStatic(mac, this.vfPort);
   }
 
   /** Returns the held VF slot to its host's pool (which stops steering the MAC to it). */
@@ -490,6 +524,7 @@ export class VmNic {
     const slot = this.slot;
     if (slot === null) return;
     if (this.host === slot.host) slot.host.switch.clearVfFilter(this.vfMac);
+    this.vfMac = this.adminVfMac;
     slot.host.releaseVf(slot);
     this.slot = null;
   }

@@ -152,6 +152,12 @@ export function scenarioObject(size: ScenarioSize): fc.Arbitrary<ScenarioObject>
           model: fc.constantFrom(...NIC_MODELS),
           vf: fc.constantFrom(true, true, true, false),
           options: nicOptions,
+          // the bond's MAC handling (bonding only): a VF MAC of its own, trusted or not
+          bond: fc.record({
+            fail_over_mac: fc.constantFrom('none', 'none', 'active', 'follow'),
+            ownVfMac: fc.boolean(),
+            vf_trust: fc.boolean(),
+          }),
         }),
         { minLength: 1, maxLength: 2 },
       ),
@@ -190,7 +196,15 @@ export function scenarioObject(size: ScenarioSize): fc.Arbitrary<ScenarioObject>
             mac: `52:54:00:00:00:${(i + 1).toString(16).padStart(2, '0')}`,
             // Plain virtio never has a VF (the loader refuses `vf: true` for it).
             vf: v.model !== 'virtio' && v.vf,
-            options: v.options,
+            options:
+              v.model === 'bonding'
+                ? {
+                    ...v.options,
+                    fail_over_mac: v.bond.fail_over_mac,
+                    vf_trust: v.bond.vf_trust,
+                    ...(v.bond.ownVfMac ? { vf_mac: `06:00:00:00:0a:0${i + 1}` } : {}),
+                  }
+                : v.options,
           },
         ],
       }));

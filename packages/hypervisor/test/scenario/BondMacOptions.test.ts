@@ -1,7 +1,8 @@
 import test from 'ava';
 import { loadScenarioText, validateScenarioText } from '../../src/scenario/ScenarioLoader.js';
 
-// vms[].nics[].options.fail_over_mac and vf_mac: bonding only, vf_mac a station MAC of its own.
+// vms[].nics[].options.fail_over_mac, vf_mac and vf_trust: bonding only, vf_mac a station MAC of
+// its own.
 
 const yaml = (model: string, options: string, peerMac = '02:00:00:00:00:99'): string => `
 name: bond mac options
@@ -20,12 +21,14 @@ test('defaults: fail_over_mac none, vf_mac null (the NIC mac); values are read a
   const d = loadScenarioText(yaml('bonding', '{}'), 'ok.yaml').vms[0]!.nics[0]!.options;
   t.is(d.fail_over_mac, 'none');
   t.is(d.vf_mac, null);
+  t.false(d.vf_trust);
   const o = loadScenarioText(
-    yaml('bonding', "{ fail_over_mac: follow, vf_mac: '52:54:00:00:00:a1' }"),
+    yaml('bonding', "{ fail_over_mac: follow, vf_mac: '52:54:00:00:00:a1', vf_trust: true }"),
     'ok.yaml',
   ).vms[0]!.nics[0]!.options;
   t.is(o.fail_over_mac, 'follow');
   t.is(o.vf_mac?.toString(), '52:54:00:00:00:a1');
+  t.true(o.vf_trust);
   // The NIC's own mac is the default written out.
   t.deepEqual(
     validateScenarioText(yaml('bonding', "{ vf_mac: '52:54:00:00:00:01' }"), 'ok.yaml'),
@@ -36,7 +39,7 @@ test('defaults: fail_over_mac none, vf_mac null (the NIC mac); values are read a
 test('fail_over_mac and vf_mac on another model are refused, saying what to do', (t) => {
   for (const model of ['virtio-backup', 'netvsc', 'failsafe']) {
     const issues = validateScenarioText(
-      yaml(model, "{ fail_over_mac: active, vf_mac: '52:54:00:00:00:a1' }"),
+      yaml(model, "{ fail_over_mac: active, vf_mac: '52:54:00:00:00:a1', vf_trust: true }"),
       'bad.yaml',
     );
     const at = (k: string) => issues.find((i) => i.path === `vms[0].nics[0].options.${k}`);
@@ -45,6 +48,7 @@ test('fail_over_mac and vf_mac on another model are refused, saying what to do',
       /model bonding; model \S+ has no bond: remove fail_over_mac/,
     );
     t.regex(at('vf_mac')?.message ?? '', /remove vf_mac \(its VF takes the NIC's mac\)/);
+    t.regex(at('vf_trust')?.message ?? '', /model bonding; model \S+ has no bond: remove vf_trust/);
   }
   t.throws(() => loadScenarioText(yaml('netvsc', '{ fail_over_mac: none }'), 'bad.yaml'), {
     name: 'ScenarioError',
@@ -76,4 +80,5 @@ test('vf_mac must be a unicast MAC nobody else has; an unknown fail_over_mac is 
     /already used by the VF of NIC vm1\/eth0/,
   );
   t.is(at('{ fail_over_mac: always }').length, 1);
+  t.regex(at("{ vf_trust: 'yes' }")[0]?.message ?? '', /must be true or false/);
 });

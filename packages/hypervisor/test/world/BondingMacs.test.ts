@@ -1,6 +1,12 @@
 import { MacAddress, type VfDevice } from '@bypass/core';
 import test from 'ava';
-import { PcapCapture, loadScenarioText, readPcap } from '../../src/index.js';
+import {
+  PcapCapture,
+  loadScenarioText,
+  readPcap,
+  runScenario,
+  type Report,
+} from '../../src/index.js';
 import type { BondingNicModel } from '../../src/guest/BondingNicModel.js';
 import { World } from '../../src/world/World.js';
 
@@ -119,4 +125,71 @@ test('follow with vf_mac = mac (the default): the swap is between equal MACs, no
   t.is(m.datapath(), 'active');
   t.is(kinds(w, 'bond-warning').length, 0);
   t.true(vfOf(m).devAddr.equals(mac(MAC)));
+});
+
+test('none with a vf_mac and a trusted VF: the PF takes the bond MAC and moves its filter there', (t) => {
+  const w = runWorld(`{ vf_mac: '${VF_MAC}', vf_trust: true }`);
+  const m = model(w);
+  t.is(kinds(w, 'vf-enslave-failed').length, 0);
+  t.is(kinds(w, 'vf-enslave').length, 1);
+  t.is(m.datapath(), 'active');
+  t.true(vfOf(m).devAddr.equals(mac(MAC)), vfOf(m).devAddr.toString());
+  t.true(vfOf(m).permAddr.equals(mac(VF_MAC)), 'the permanent address stays the host-assigned one');
+  // ixgbe_set_vf_mac: the old filter goes, the new one steers the bond's MAC to the VF.
+  const sw = w.host('src').switch;
+  t.false(sw.hasVfFilter(mac(VF_MAC).value));
+  t.true(sw.hasVfFilter(mac(MAC).value));
+  for (const f of w.flows) t.is(f.received, f.sent, f.spec.name);
+  t.true(m.stats()['vf_tx_packets']! > 0);
+});
+
+test('follow with a vf_mac and a trusted VF: the swap goes through, the VF ends with the bond MAC', (t) => {
+  const w = runWorld(`{ vf_mac: '${VF_MAC}', fail_over_mac: follow, vf_trust: true }`);
+  const m = model(w);
+  t.is(kinds(w, 'bond-warning').length, 0);
+  t.is(m.datapath(), 'active');
+  t.true(vfOf(m).devAddr.equals(mac(MAC)));
+  t.true(m.virtio.devAddr.equals(mac(VF_MAC)));
+  t.true(m.bond.devAddr.equals(mac(MAC)));
+  t.true(w.host('src').switch.hasVfFilter(mac(MAC).value));
+  for (const f of w.flows) t.is(f.received, f.sent, f.spec.name);
+});
+
+/** A client behind the uplink (its frames reach the host NIC's filter), a VF re-plugged at 1.5 s. */
+const replugFromWire = (options: string): Report =>
+  runScenario(
+    loadScenarioText(
+      `
+name: bond replug from the wire
+duration: 4s
+hosts: [{ name: src, vfs: 2 }, { name: dst, vfs: 2 }]
+vms:
+  - name: vm1
+    host: src
+    memory: 256MiB
+    nics: [{ name: eth0, model: bonding, mac: '${MAC}', options: ${options} }]
+peers: [{ name: client, host: dst }]
+flows:
+  - { name: in, from: client, to: vm1/eth0, rate: 10kpps, size: 64 }
+  - { name: out, from: vm1/eth0, to: client, rate: 10kpps, size: 64 }
+steps:
+  - { at: 1s, action: vf-unplug, vm: vm1 }
+  - { at: 1.5s, action: vf-plug, vm: vm1 }
+`,
+      'replug.yaml',
+    ),
+  );
+
+test('a trusted VF with a MAC of its own takes no RX before the bond enslaves it; one MAC loses the enslave delay', (t) => {
+  const oneMac = replugFromWire('{}');
+  const trusted = replugFromWire(`{ vf_mac: '${VF_MAC}', vf_trust: true }`);
+  for (const r of [oneMac, trusted]) t.true(r.conservation.ok, r.conservation.mismatches.join());
+  // With one MAC the host steers the NIC's MAC to the VF at the plug, 1 s (enslave_delay)
+  // before the bond opens it: 10 kpps for 1 s dropped as dev-down.
+  t.is(oneMac.flows['in']?.drops['dev-down'], 10_000);
+  // With vf_mac the plug steers only vf_mac; the bond's MAC reaches the VF when the enslave
+  // moves the filter, by then the VF is open.
+  t.is(trusted.flows['in']?.drops['dev-down'], undefined);
+  t.true((trusted.flows['in']?.lost ?? 0) <= 1, JSON.stringify(trusted.flows['in']?.drops));
+  t.is(trusted.timeline.datapath['vm1/eth0']?.at(-1)?.[2], 'active');
 });
