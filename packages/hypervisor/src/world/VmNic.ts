@@ -350,7 +350,8 @@ export class VmNic {
       ringSize: 256,
       // the host assigned the VF's MAC (libvirt hostdev <mac>): the guest cannot move it
       adminMac: true,
-      trusted: this.spec.options.vf_trust,
+      // vf_trust, like vf_mac, belongs to the bonding model (the only one whose guest changes it)
+      trusted: this.spec.model === 'bonding' && this.spec.options.vf_trust,
       onMacChange: (mac) => this.moveVfFilter(mac.value),
     });
     this.vf = vf;
