@@ -93,12 +93,12 @@ export class VmNic {
    * The VF's MAC as the host assigns it (`vf_mac`, default the NIC's): the VF's permanent
    * address, set again whenever the VM gets a VF.
    */
-  readonly adminVfMac: number;
+  private readonly adminVfMac: number;
   /**
    * The MAC the host NIC steers to the VF: `adminVfMac`, or the address a trusted VF's driver
-   * moved it to (`vf_trust`), until the host sets it again.
+   * moved it to (`vf_trust`), until the host resets the filter.
    */
-  vfMac: number;
+  private vfMac: number;
   model!: NicModel;
   /** The VF slot held (on the current host, or reserved on the source during a migration). */
   slot: VfSlot | null = null;
@@ -227,10 +227,8 @@ export class VmNic {
     this.pvIn.discard(LEFT_ON_SOURCE);
     this.vfIn.discard(LEFT_ON_SOURCE);
     this.dropHeld(LEFT_ON_SOURCE);
-    host.switch.clearVfFilter(this.vfMac);
+    this.dropVfSteering(host);
     host.switch.removeStatic(this.mac);
-    if (this.vfMac !== this.mac) host.switch.removeStatic(this.vfMac);
-    this.vfMac = this.adminVfMac;
     host.switch.removePort(this.pvPort);
     host.switch.removePort(this.vfPort);
     this.pvPort = -1;
@@ -348,7 +346,8 @@ export class VmNic {
       parent: fn,
       driver: 'mlx5_core',
       ringSize: 256,
-      // the host assigned the VF's MAC (libvirt hostdev <mac>): the guest cannot move it
+      // the host assigned the VF's MAC (libvirt hostdev <mac>): the guest cannot move it unless
+      // the VF is trusted
       adminMac: true,
       // vf_trust, like vf_mac, belongs to the bonding model (the only one whose guest changes it)
       trusted: this.spec.model === 'bonding' && this.spec.options.vf_trust,
@@ -492,10 +491,18 @@ export class VmNic {
    * VF's own loses its entry: nothing behind the paravirtual port has it).
    */
   private steerToParavirt(host: Host): void {
+    this.dropVfSteering(host);
+    if (this.pvPort >= 0) host.switch.setStatic(this.mac, this.pvPort);
+  }
+
+  /**
+   * `host` resets the VF's MAC filter and forgets the VF's MAC (the next VF gets the host's
+   * again); the bridge's entry for a MAC of the VF's own goes with it.
+   */
+  private dropVfSteering(host: Host): void {
     host.switch.clearVfFilter(this.vfMac);
     if (this.vfMac !== this.mac) host.switch.removeStatic(this.vfMac);
     this.vfMac = this.adminVfMac;
-    if (this.pvPort >= 0) host.switch.setStatic(this.mac, this.pvPort);
   }
 
   /**
