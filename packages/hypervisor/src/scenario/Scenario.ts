@@ -46,6 +46,7 @@ export const NIC_MODELS: readonly NicModelName[] = [
  *   index: 0,
  *   vf_filter: 'reset-at-eject',
  *   fdb_ageing: 300_000_000_000,
+ *   vf_to_bridge: 'pf',
  * };
  * ```
  */
@@ -74,6 +75,16 @@ export interface ScenarioHost {
    * and floods every unicast that has no static entry or VF filter.
    */
   readonly fdb_ageing: number;
+  /**
+   * Where the host NIC's eswitch sends a VF's unicast for a station of the host's bridge (a
+   * local peer, a VM's paravirtual port):
+   * - `pf` (default): to the PF, and the bridge delivers it: the host listed its bridge's MACs
+   *   on the PF (`bridge fdb add MAC dev PF self`);
+   * - `wire`: to the uplink, as with a bridge left as it comes (Intel VEB: the PF's promiscuous
+   *   mode does not bring it a VF's frames); the network does not send a frame back to the port
+   *   it came from. Unknown unicast from a VF goes to the uplink only, too.
+   */
+  readonly vf_to_bridge: 'pf' | 'wire';
 }
 
 /**

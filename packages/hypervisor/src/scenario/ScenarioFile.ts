@@ -54,6 +54,7 @@ export interface FileHost {
   readonly vfs?: number;
   readonly vf_filter?: 'reset-at-eject' | 'libvirt';
   readonly fdb_ageing?: FileDuration;
+  readonly vf_to_bridge?: 'pf' | 'wire';
 }
 
 export interface FileNetwork {

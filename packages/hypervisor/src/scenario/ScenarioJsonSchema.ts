@@ -359,6 +359,11 @@ export const SCENARIO_JSON_SCHEMA: JsonSchemaObject = {
           fdb_ageing: duration(
             "Ageing time of the entries this host's bridge learns (its ageing_time): an entry no frame from its MAC refreshed for that long is forgotten, and frames to the MAC are flooded until it is seen again. 0: the bridge learns nothing and floods all unicast without a static entry or VF filter. Default 300s.",
           ),
+          vf_to_bridge: {
+            description:
+              "Where this host NIC's eswitch sends a VF's unicast for a station of the host's bridge (a local peer, a VM's paravirtual port): pf (default; the host listed the bridge's MACs on the PF with bridge fdb add MAC dev PF self, so the bridge delivers it) or wire (a bridge left as it comes, Intel VEB: the frame goes to the uplink and the network does not send it back; unknown unicast from a VF goes to the uplink only).",
+            enum: ['pf', 'wire'],
+          },
         },
       },
     },

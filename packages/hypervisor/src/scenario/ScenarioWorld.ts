@@ -147,6 +147,7 @@ export function normalizeWorld(c: ScenarioChecks, f: ScenarioFileData): Scenario
       index,
       vf_filter: h.vf_filter ?? DEFAULT_VF_FILTER,
       fdb_ageing: c.duration(h.fdb_ageing, ['hosts', index, 'fdb_ageing'], DEFAULT_FDB_AGEING_NS),
+      vf_to_bridge: h.vf_to_bridge ?? 'pf',
     };
   });
   const network: ScenarioNetwork = {

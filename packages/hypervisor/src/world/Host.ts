@@ -45,6 +45,7 @@ export class Host {
     this.name = spec.name;
     this.switch = new VirtualSwitch(spec.name, pool, {
       ageing: spec.fdb_ageing,
+      vfToBridge: spec.vf_to_bridge,
       ...(scheduler === undefined ? {} : { scheduler }),
     });
     const bus = (0x3b + spec.index).toString(16).padStart(2, '0');

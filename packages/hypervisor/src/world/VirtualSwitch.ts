@@ -68,6 +68,15 @@ export interface VirtualSwitchOptions {
    * during a tick counts at the tick's time). Without one, learned entries never age.
    */
   readonly scheduler?: Scheduler;
+  /**
+   * Where the NIC's eswitch sends a VF's unicast for a station of the host's bridge (a peer, a
+   * VM's paravirtual port): `pf` (default) to the PF, whose bridge delivers it, because the
+   * host put the bridge's MACs on the PF's unicast list (`bridge fdb add MAC dev PF self`);
+   * `wire` to the uplink, as with a bridge left as it comes (its PF in promiscuous mode still gets
+   * from the eswitch only what matches the PF's own list), where the network does not send it
+   * back. Unknown unicast from a VF then goes to the uplink only, too.
+   */
+  readonly vfToBridge?: 'pf' | 'wire';
 }
 
 /**
@@ -166,6 +175,10 @@ export class VirtualSwitch {
 
   /** The scheduler whose time refreshes learned entries; null: they never age. */
   private readonly scheduler: Scheduler | null;
+  /** A VF's unicast for a bridge station goes to the wire ({@link VirtualSwitchOptions.vfToBridge}). */
+  private readonly vfViaWire: boolean;
+  /** The first uplink port, or -1. */
+  private uplink = -1;
   /** The ageing sweep (null without a scheduler, or with ageing 0). */
   readonly sweep: FdbSweep | null = null;
 
@@ -183,6 +196,7 @@ export class VirtualSwitch {
     }
     this.ageing = ageing;
     this.scheduler = options.scheduler ?? null;
+    this.vfViaWire = options.vfToBridge === 'wire';
     // With ageing 0 nothing is ever learned, so the sweep would never find an entry: not run.
     if (this.scheduler !== null && ageing > 0) {
       this.sweep = new FdbSweep(this.learned, ageing, this.scheduler, (mac, entry) =>
@@ -194,6 +208,7 @@ export class VirtualSwitch {
   /** Adds a port; returns its id. */
   addPort(kind: SwitchPortKind, name: string, sink: LinkSink): number {
     const id = this.ports.length;
+    if (kind === 'uplink' && this.uplink < 0) this.uplink = id;
     const capturePoint = this.capture === null ? -1 : this.capture.point(`${this.name}-${name}`);
     this.ports.push({ id, kind, name, sink, enabled: true, capturePoint });
     this.shadow.push(-1);
@@ -343,6 +358,8 @@ export class VirtualSwitch {
     // once the bridge sends them to the NIC side (below): bridge-to-bridge stays in software.
     const filters =
       inp !== undefined && (inp.kind === 'uplink' || inp.kind === 'vf') ? this.filters : null;
+    // A VF's unicast for a bridge station the PF does not list goes to the wire (vfToBridge).
+    const toWire = this.vfViaWire && inp !== undefined && inp.kind === 'vf';
     // Decisions are cached per input port across calls (a wire hands a switch a few bursts per
     // tick, each from the same source to the same destination): `version` changes with every
     // change of the three tables, and a cached decision is used only while it is unchanged,
@@ -446,6 +463,7 @@ export class VirtualSwitch {
           // A bridge port's frame for the NIC side leaves through the PF, and the NIC's eswitch
           // hands it to the VF whose MAC matches instead of the wire (PF-to-VF local switching).
           if (filters === null && out >= 0 && this.nicSide(out)) out = this.filters.get(dst) ?? out;
+          else if (toWire && out >= 0 && !this.nicSide(out)) out = this.uplink;
           if (out === inPort) out = -3;
           lastDstHi = dstHi;
           lastDstLo = dstLo;
@@ -576,6 +594,9 @@ export class VirtualSwitch {
     if (i === inPort || this.sibling[i] === inPort) return false;
     const p = this.ports[i] as SwitchPort;
     if (!p.enabled) return false;
+    // Unknown unicast from a VF reaches the bridge only through a PF that lists it (vfToBridge).
+    if (!group && this.vfViaWire && p.kind !== 'uplink' && this.ports[inPort]?.kind === 'vf')
+      return false;
     if (p.kind === 'paravirt') return (this.shadow[i] as number) < 0;
     // The eswitch replicates group frames to the vports listening for them, and sends unknown
     // unicast to the uplink or the PF, never to a VF (mlx5 legacy eswitch: per-vport UC/MC

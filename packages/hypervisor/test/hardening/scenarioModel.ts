@@ -165,6 +165,8 @@ export function scenarioObject(size: ScenarioSize): fc.Arbitrary<ScenarioObject>
       tick: fc.constantFrom('50us', '50us', '100us'),
       // the hosts' VF filter lifetime: libvirt prepares destinations and keeps MACs set
       vfFilter: fc.constantFrom('reset-at-eject', 'reset-at-eject', 'libvirt'),
+      // whether the hosts' PFs list their bridges' stations (a VF reaches local peers)
+      vfToBridge: fc.constantFrom('pf', 'pf', 'wire'),
       seed: fc.integer({ min: 1, max: 1000 }),
     })
     .chain((w) => {
@@ -184,7 +186,12 @@ export function scenarioObject(size: ScenarioSize): fc.Arbitrary<ScenarioObject>
       });
     })
     .map(({ w, flowsIn, flowsOut, steps }) => {
-      const hosts = w.hosts.map((vfs, i) => ({ name: `h${i}`, vfs, vf_filter: w.vfFilter }));
+      const hosts = w.hosts.map((vfs, i) => ({
+        name: `h${i}`,
+        vfs,
+        vf_filter: w.vfFilter,
+        vf_to_bridge: w.vfToBridge,
+      }));
       const vms = w.vms.map((v, i) => ({
         name: `vm${i}`,
         host: `h${v.host % hosts.length}`,

@@ -137,3 +137,32 @@ test('unknown unicast flooded by the bridge: the PF copy goes to the VF whose fi
   r.send(r.port.up, FAR, VM);
   t.is(r.got.get('vf'), 2);
 });
+
+test('vfToBridge wire: a VF frame for a bridge station goes to the uplink, unknown unicast from a VF only there; pf (default) delivers it through the bridge', (t) => {
+  const listed = switchRig();
+  const unlisted = switchRig({ vfToBridge: 'wire' });
+  for (const r of [listed, unlisted]) {
+    r.sw.setVfFilter(VM, r.port.vf, r.port.pv);
+    r.send(r.port.vf, [VM, PEER]); // the local peer (static on its bridge port)
+    r.send(r.port.vf, [VM, FAR]); // a station nobody knows: flooded
+  }
+  t.is(listed.got.get('peer'), 2, 'the peer gets its frame and the flood');
+  t.is(listed.got.get('up'), 1);
+  t.is(unlisted.got.get('peer'), undefined, 'nothing reaches the bridge from the VF');
+  t.is(unlisted.got.get('up'), 2, 'both left on the wire');
+  // Group frames still reach the bridge (the eswitch replicates them to the PF), frames from
+  // the bridge and the wire are unchanged, and another VF's MAC stays local.
+  unlisted.send(unlisted.port.vf, [VM, 0xffff_ffff_ffff]);
+  t.is(unlisted.got.get('peer'), 1);
+  t.is(unlisted.got.get('up'), 3);
+  unlisted.send(unlisted.port.peer, [PEER, VM]);
+  t.is(unlisted.got.get('vf'), 1);
+  const other = unlisted.sw.addPort('vf', 'vm2-vf', (pkts, start, n) => {
+    unlisted.got.set('vf2', (unlisted.got.get('vf2') ?? 0) + n);
+    unlisted.pool.freeBurst(pkts, start, n);
+  });
+  unlisted.sw.setVfFilter(FAR, other, -1);
+  unlisted.send(unlisted.port.vf, [VM, FAR]);
+  t.is(unlisted.got.get('vf2'), 1);
+  t.is(unlisted.got.get('up'), 3);
+});
