@@ -106,6 +106,9 @@ export const COPY_MARK = 0x8000_0000;
  *   (the port the hypervisor configured for a VM NIC), else the learned port. A bridge port's
  *   unicast that these send to the NIC side leaves through the PF, and the eswitch hands it to
  *   the VF whose filter matches instead of the wire (PF-to-VF local switching).
+ * - A VF's unicast for a bridge port reaches it through the PF (`vfToBridge: 'pf'`, the default)
+ *   or goes to the uplink instead (`'wire'`: the PF does not list the bridge's stations), and
+ *   unknown unicast from a VF is then flooded to the uplink only.
  * - Group addresses and unknown unicast are flooded; a VF port gets group frames only while a
  *   driver listens on it ({@link VirtualSwitch.setVfListening}) and never unknown unicast (the
  *   eswitch replicates group frames to the vports on their MC list and sends unmatched unicast
