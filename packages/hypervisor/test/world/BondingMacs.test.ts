@@ -18,19 +18,21 @@ import { World } from '../../src/world/World.js';
 const MAC = '52:54:00:00:00:01';
 const VF_MAC = '52:54:00:00:00:a1';
 
-const yaml = (options: string): string => `
+/** vm1's bonding NIC with `options`, a client on `peerHost`, flows both ways, then `steps`. */
+const yaml = (options: string, duration = '500ms', peerHost = 'src', steps = '[]'): string => `
 name: bond macs
-duration: 500ms
+duration: ${duration}
 hosts: [{ name: src, vfs: 2 }, { name: dst, vfs: 2 }]
 vms:
   - name: vm1
     host: src
     memory: 256MiB
     nics: [{ name: eth0, model: bonding, mac: '${MAC}', options: ${options} }]
-peers: [{ name: client, host: src }]
+peers: [{ name: client, host: ${peerHost} }]
 flows:
   - { name: in, from: client, to: vm1/eth0, rate: 10kpps, size: 64 }
   - { name: out, from: vm1/eth0, to: client, rate: 10kpps, size: 64 }
+steps: ${steps}
 `;
 
 function runWorld(options: string, capture?: PcapCapture): World {
@@ -159,23 +161,12 @@ test('follow with a vf_mac and a trusted VF: the swap goes through, the VF ends 
 const replugFromWire = (options: string): Report =>
   runScenario(
     loadScenarioText(
-      `
-name: bond replug from the wire
-duration: 4s
-hosts: [{ name: src, vfs: 2 }, { name: dst, vfs: 2 }]
-vms:
-  - name: vm1
-    host: src
-    memory: 256MiB
-    nics: [{ name: eth0, model: bonding, mac: '${MAC}', options: ${options} }]
-peers: [{ name: client, host: dst }]
-flows:
-  - { name: in, from: client, to: vm1/eth0, rate: 10kpps, size: 64 }
-  - { name: out, from: vm1/eth0, to: client, rate: 10kpps, size: 64 }
-steps:
-  - { at: 1s, action: vf-unplug, vm: vm1 }
-  - { at: 1.5s, action: vf-plug, vm: vm1 }
-`,
+      yaml(
+        options,
+        '4s',
+        'dst',
+        '[{ at: 1s, action: vf-unplug, vm: vm1 }, { at: 1.5s, action: vf-plug, vm: vm1 }]',
+      ),
       'replug.yaml',
     ),
   );
