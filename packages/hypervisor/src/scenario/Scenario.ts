@@ -169,7 +169,7 @@ export interface NicOptions {
   /**
    * The VF's MAC as the host assigned it (`bonding`; libvirt hostdev `<mac>`, `ip link set PF vf
    * N mac`): the VF's permanent address and what the host NIC steers to the VF. Null (default):
-   * the NIC's `mac`. The guest cannot change the VF's MAC away from it (an untrusted VF).
+   * the NIC's `mac`. The guest cannot change the VF's MAC away from it unless `vf_trust`.
    */
   readonly vf_mac: MacAddress | null;
   /**

@@ -161,12 +161,12 @@ const nicOptions: JsonSchemaObject = {
     ),
     fail_over_mac: {
       description:
-        "The bond's fail_over_mac (model bonding): none (default; every slave takes the bond's MAC when enslaved, which a VF refuses when vf_mac differs from mac), active (the bond's MAC is the active slave's) or follow (the new and old active slaves swap MACs at failover).",
+        "The bond's fail_over_mac (model bonding): none (default; every slave takes the bond's MAC when enslaved, which an untrusted VF refuses when vf_mac differs from mac), active (the bond's MAC is the active slave's) or follow (the new and old active slaves swap MACs at failover).",
       enum: ['none', 'active', 'follow'],
     },
     vf_mac: {
       description:
-        "The VF's MAC as the host assigned it (model bonding; libvirt hostdev <mac>, ip link set PF vf N mac): the VF's permanent address, which the guest cannot change, and what the host NIC steers to the VF. A unicast address distinct from every NIC and peer MAC. Default: the NIC's mac.",
+        "The VF's MAC as the host assigned it (model bonding; libvirt hostdev <mac>, ip link set PF vf N mac): the VF's permanent address, which the guest cannot change unless vf_trust, and what the host NIC steers to the VF. A unicast address distinct from every NIC and peer MAC. Default: the NIC's mac.",
       type: 'string',
       pattern: MAC_PATTERN,
     },
