@@ -346,6 +346,12 @@ export interface ScenarioStep {
   readonly cancel_at?: number;
   /** vf-unplug: surprise or orchestrated (default orchestrated). */
   readonly mode?: 'orchestrated' | 'surprise';
+  /**
+   * guest-down: whether the guest's clock runs on while the guest does not (`runs`, default: a
+   * stalled guest, or one whose vCPUs are not scheduled) or stands still until guest-up
+   * (`frozen`: QEMU `stop`/`cont`, `virsh suspend`/`resume`).
+   */
+  readonly clock?: 'runs' | 'frozen';
   /** host-servicing: how long the VF stays revoked, ns (default 1s). */
   readonly duration?: number;
   /** link-down/link-up/rename/set-mtu: the guest device (`vf`, `backup`, `master` or a name). */

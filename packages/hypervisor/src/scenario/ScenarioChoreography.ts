@@ -231,6 +231,9 @@ function step(
     case 'vf-unplug':
       out.mode = s.mode ?? 'orchestrated';
       break;
+    case 'guest-down':
+      out.clock = s.clock ?? 'runs';
+      break;
     case 'host-servicing': {
       const d = c.duration(s.duration, [...segs, 'duration'], DEFAULT_SERVICING);
       if (d === 0) c.add([...segs, 'duration'], 'must be > 0');

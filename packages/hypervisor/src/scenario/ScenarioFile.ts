@@ -90,6 +90,7 @@ export interface FileStep {
   readonly unplug?: 'orchestrated' | 'surprise' | 'none';
   readonly cancel_at?: FileDuration;
   readonly mode?: 'orchestrated' | 'surprise';
+  readonly clock?: 'runs' | 'frozen';
   readonly duration?: FileDuration;
   readonly dev?: string;
   readonly name?: string;

@@ -90,7 +90,7 @@ export const STEP_FIELDS: Readonly<Record<string, readonly string[]>> = {
   'link-up': ['vm', 'nic', 'dev'],
   rename: ['vm', 'nic', 'dev', 'name'],
   'set-mtu': ['vm', 'nic', 'dev', 'mtu'],
-  'guest-down': ['vm'],
+  'guest-down': ['vm', 'clock'],
   'guest-up': ['vm'],
 };
 
@@ -262,6 +262,11 @@ const step: JsonSchemaObject = {
       description:
         'vf-unplug: orchestrated (the guest is asked and ejects; default) or surprise (the VF disappears).',
       enum: ['orchestrated', 'surprise'],
+    },
+    clock: {
+      description:
+        "guest-down: the guest's clock while the guest does not run: runs (default; a stalled guest, or vCPUs not scheduled: guest timers that fall due run at guest-up) or frozen (QEMU stop and cont, virsh suspend and resume: kvmclock stands still, so every guest timer comes later by the time the guest was down).",
+      enum: ['runs', 'frozen'],
     },
     duration: duration('host-servicing: how long the VF stays revoked. Default 1s.'),
     dev: {

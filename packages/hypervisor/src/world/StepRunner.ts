@@ -1,3 +1,4 @@
+import { formatDuration } from '@bypass/core';
 import type { ScenarioStep } from '../scenario/Scenario.js';
 import { Migration, type MigrationHooks } from './Migration.js';
 import type { Host } from './Host.js';
@@ -139,14 +140,22 @@ export class StepRunner implements MigrationHooks {
         }
         return;
       case 'guest-down':
+        // QEMU stop: kvmclock is saved now and set back at cont (hw/i386/kvm/clock.c
+        // kvmclock_vm_state_change), so a suspended guest's clock does not count the stop.
+        if (step.clock === 'frozen') vm.clock.freeze();
         vm.down = true;
-        this.log('guest-down', vm);
+        this.log('guest-down', vm, step.clock === 'frozen' ? 'clock frozen' : undefined);
         return;
-      case 'guest-up':
+      case 'guest-up': {
+        const wasFrozen = vm.clock.frozen;
         vm.down = false;
-        this.log('guest-up', vm);
         vm.clock.resume();
+        let detail: string | undefined;
+        if (vm.clock.frozen) detail = 'the clock stays frozen while the VM is paused';
+        else if (wasFrozen) detail = `the guest's clock is ${formatDuration(vm.clock.lag)} behind`;
+        this.log('guest-up', vm, detail);
         return;
+      }
     }
   }
 

@@ -114,11 +114,15 @@ function step(vms: number, hosts: number, durationMs: number): fc.Arbitrary<Scen
       },
       {
         weight: 1,
-        arbitrary: fc.record({
-          at: at.map(ms),
-          action: fc.constantFrom('guest-down', 'guest-up'),
-          vm,
-        }),
+        arbitrary: fc.oneof(
+          fc.record({
+            at: at.map(ms),
+            action: fc.constant('guest-down'),
+            vm,
+            clock: fc.constantFrom('runs', 'frozen'),
+          }),
+          fc.record({ at: at.map(ms), action: fc.constant('guest-up'), vm }),
+        ),
       },
       {
         weight: 1,

@@ -119,6 +119,36 @@ steps: [{ at: 0, action: vf-unplug, vm: v }, { at: 500ms, action: vf-plug, vm: v
   t.deepEqual(s.expect, []);
 });
 
+test('guest-down takes clock: runs by default, frozen for a suspend; other actions refuse it', (t) => {
+  const text = (steps: string): string => `duration: 1s
+hosts: [{ name: h }]
+vms: [{ name: v, host: h, nics: [{ name: eth0, model: netvsc, mac: 00:15:5d:00:00:01 }] }]
+steps: ${steps}
+`;
+  const s = loadScenarioText(
+    text(`[{ at: 0, action: guest-down, vm: v }, { at: 1ms, action: guest-up, vm: v },
+      { at: 2ms, action: guest-down, vm: v, clock: frozen }]`),
+    'c.yaml',
+  );
+  t.deepEqual(
+    s.steps.map((x) => x.clock),
+    ['runs', undefined, 'frozen'],
+  );
+  const onUp = validateScenarioText(
+    text('[{ at: 0, action: guest-up, vm: v, clock: frozen }]'),
+    'c.yaml',
+  );
+  t.regex(
+    onUp.find((i) => i.path === 'steps[0].clock')?.message ?? '',
+    /not used by action guest-up/,
+  );
+  const bad = validateScenarioText(
+    text('[{ at: 0, action: guest-down, vm: v, clock: stopped }]'),
+    'c.yaml',
+  );
+  t.regex(bad.find((i) => i.path === 'steps[0].clock')?.message ?? '', /runs, frozen/);
+});
+
 test('links and tick are merged per field', (t) => {
   const s = loadScenarioText(
     `duration: 1s

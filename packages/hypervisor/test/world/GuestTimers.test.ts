@@ -84,3 +84,39 @@ test('after a pause the fail-safe polls at the phase of the resume: a poll due i
   );
   t.is(shortToVf.at(-1)?.at, '6s');
 });
+
+test('a suspended guest (guest-down clock: frozen) does not count the stop: its miimon round comes later by the stop', (t) => {
+  const steps = (clock: string): string =>
+    `[{ at: 1.005s, action: guest-down, vm: vm1, clock: ${clock} },
+      { at: 1.01s, action: link-down, vm: vm1, dev: vf }, { at: 1.3s, action: guest-up, vm: vm1 }]`;
+  const stalled = run('bonding', '2s', steps('runs'), '{ miimon: 100ms }');
+  const suspended = run('bonding', '2s', steps('frozen'), '{ miimon: 100ms }');
+  for (const r of [stalled, suspended]) t.true(r.conservation.ok, r.conservation.mismatches.join());
+  // A stalled guest's clock ran on: the round due at 1.1 s runs at guest-up. A suspended one's
+  // stood at 1.005 s for 295 ms (kvmclock saved at the stop, set back at cont), so the round is
+  // due at 1.1 s of its clock, 1.395 s of the world's.
+  t.is(when(stalled, 'bond-link', 'eth0vf up -> down'), '1.3s');
+  t.is(when(suspended, 'bond-link', 'eth0vf up -> down'), '1.395s');
+  t.is(when(suspended, 'bond-active', 'eth0vf -> eth0v'), '1.395s');
+  t.is(when(suspended, 'guest-down', 'clock frozen'), '1.005s');
+  t.is(when(suspended, 'guest-up', "the guest's clock is 295ms behind"), '1.3s');
+  t.is(when(stalled, 'guest-up'), '1.3s');
+  t.is(stalled.events.find((e) => e.kind === 'guest-up')?.detail, undefined);
+});
+
+test('a suspended netvsc guest takes the interrupt the host raised during the stop right after the resume', (t) => {
+  const r = run(
+    'netvsc',
+    '2s',
+    `[{ at: 1.005s, action: guest-down, vm: vm1, clock: frozen }, { at: 1.02s, action: vf-unplug, vm: vm1 },
+      { at: 1.3s, action: guest-up, vm: vm1 }]`,
+  );
+  t.true(r.conservation.ok, r.conservation.mismatches.join());
+  t.is(when(r, 'vf-association', 'host: VF slot 1 removed'), '1.02s');
+  // The VMBus interrupt was pending at guest time 1.005 s (+ the channel's latency): after cont
+  // it is as far from the resume as it was from the stop.
+  const removed = when(r, 'driver-log', 'eth0: VF slot 1 removed');
+  t.truthy(removed);
+  const at = parseDuration(removed as string);
+  t.true(at > 1.3e9 && at < 1.31e9, removed);
+});
