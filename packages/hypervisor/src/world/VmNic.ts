@@ -120,6 +120,8 @@ export class VmNic {
   /** An orderly unplug requested and not yet done. */
   unplugPending = false;
   private ejectTimer: TimerId = -1;
+  /** The guest's probe of a VF plugged while the guest did not run, on its clock; -1 if none. */
+  private probeTimer: TimerId = -1;
   private readonly unplugWaiters: (() => void)[] = [];
   /**
    * The paravirtual path's hold queue during a pause (`paused_frames: queue`), sized for
@@ -368,7 +370,25 @@ export class VmNic {
       // the NIC's `mac` stays on the paravirtual port.
       host.switch.setStatic(this.vfMac, this.vfPort);
     }
-    this.log('vf-plug', `${slot.host.name} VF ${slot.address}`);
+    // The guest's hot-plug handler (acpiphp, pciehp) and the VF driver's probe are guest code: a
+    // VF plugged while the guest does not run is found and bound when it runs again.
+    if (this.vm.paused || this.vm.down) {
+      this.log(
+        'vf-plug',
+        `${slot.host.name} VF ${slot.address} (the guest probes it when it runs)`,
+      );
+      this.probeTimer = this.vm.clock.runAfter(0, () => {
+        this.probeTimer = -1;
+        this.probe(vf, fn);
+      });
+    } else {
+      this.log('vf-plug', `${slot.host.name} VF ${slot.address}`);
+      this.probe(vf, fn);
+    }
+  }
+
+  /** The guest finds the plugged function on its bus and its VF driver binds. */
+  private probe(vf: VfDevice, fn: BusDevice): void {
     this.vm.bus.add(fn);
     this.model.plugVf(vf, fn);
   }
@@ -455,7 +475,11 @@ export class VmNic {
       this.model.drainVfRx();
       this.pumpVfTx(this.wire.now);
     }
-    this.model.removeVf(surprise);
+    if (this.probeTimer >= 0) {
+      // Gone before the guest ran again: the guest never saw it.
+      this.vm.clock.cancel(this.probeTimer);
+      this.probeTimer = -1;
+    } else this.model.removeVf(surprise);
     this.vf = null;
     this.log('vf-unplug', surprise ? 'surprise' : 'orderly');
     // Whoever waited for the VF to go (a migration in wait-unplug) has what it waited for.

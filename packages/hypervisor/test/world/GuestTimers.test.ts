@@ -120,3 +120,34 @@ test('a suspended netvsc guest takes the interrupt the host raised during the st
   const at = parseDuration(removed as string);
   t.true(at > 1.3e9 && at < 1.31e9, removed);
 });
+
+test('a VF plugged while the guest is down is probed when it runs; one gone before that is never seen', (t) => {
+  const down = `{ at: 1s, action: vf-unplug, vm: vm1, mode: surprise },
+    { at: 1.005s, action: guest-down, vm: vm1 }, { at: 1.05s, action: vf-plug, vm: vm1 }`;
+  const up = '{ at: 1.3s, action: guest-up, vm: vm1 }';
+  const probed = run('virtio-backup', '2s', `[${down}, ${up}]`);
+  t.true(probed.conservation.ok, probed.conservation.mismatches.join());
+  const afterUnplug = (r: Report, kind: string): string[] =>
+    r.events
+      .filter((e) => e.kind === kind && !e.at.startsWith('-') && parseDuration(e.at) > 1e9)
+      .map((e) => e.at);
+  // The host plugs it at once; acpiphp and the VF driver run in the guest, at guest-up.
+  t.deepEqual(afterUnplug(probed, 'vf-plug'), ['1.05s']);
+  t.regex(
+    probed.events.find((e) => e.kind === 'vf-plug' && e.at === '1.05s')?.detail ?? '',
+    /the guest probes it when it runs/,
+  );
+  t.deepEqual(afterUnplug(probed, 'netdev-register'), ['1.3s']);
+  t.deepEqual(afterUnplug(probed, 'datapath-switched'), ['1.3s']);
+  // Unplugged again before guest-up: the guest never registers it, and nothing leaks.
+  const gone = run(
+    'virtio-backup',
+    '2s',
+    `[${down}, { at: 1.1s, action: vf-unplug, vm: vm1, mode: surprise }, ${up},
+      { at: 1.5s, action: vf-plug, vm: vm1 }]`,
+  );
+  t.true(gone.conservation.ok, gone.conservation.mismatches.join());
+  t.deepEqual(afterUnplug(gone, 'netdev-register'), ['1.5s']);
+  t.deepEqual(afterUnplug(gone, 'netdev-unregister'), []);
+  t.deepEqual(afterUnplug(gone, 'vf-unplug'), ['1.1s']);
+});
