@@ -13,14 +13,15 @@ interface GuestTimer {
 /**
  * The clock a VM's guest software runs its timers on: the guest kernel's (miimon, netvsc's VF
  * takeover, VMBus interrupts, the ACPI eject) and its DPDK applications' alarms. It reads the
- * world's time (less the freezes below), but a timer that falls due while the guest does not run (a migration's
- * stop-and-copy pause, `guest-down`) is held and runs when the guest runs again, in the order
- * the timers fell due, each after what the host already has due at that instant. That is what
- * a Linux guest does after a migration: kvmclock counted the final RAM copy made after the stop
- * (QEMU `hw/i386/kvm/clock.c` `kvmclock_pre_save`), so on the destination the guest's clock has
- * moved past those timers and its first timer interrupt runs them all; a periodic job re-armed
- * from its own callback (bonding's miimon, DPDK's `rte_eal_alarm_set` in vdev_netvsc and
- * fail-safe) then keeps the phase of the resume, not that of the boot.
+ * world's time (less the freezes below), but a timer that falls due while the guest does not
+ * run (a migration's stop-and-copy pause, `guest-down`) is held and runs when the guest runs
+ * again, in the order the timers fell due, each after what the host already has due at that
+ * instant. That is what a Linux guest does after a migration: kvmclock counted the final RAM
+ * copy made after the stop (QEMU `hw/i386/kvm/clock.c` `kvmclock_pre_save`), so on the
+ * destination the guest's clock has moved past those timers and its first timer interrupt runs
+ * them all; a periodic job re-armed from its own callback (bonding's miimon, DPDK's
+ * `rte_eal_alarm_set` in vdev_netvsc and fail-safe) then keeps the phase of the resume, not
+ * that of the boot.
  *
  * The host's own timers (QEMU, the NetVSP host, the migration) stay on the world's scheduler:
  * they run during the pause.
