@@ -70,10 +70,11 @@ export interface BondingNicModelOptions {
  *   there (`no-carrier`, counted in `vf_tx_dropped`): loss proportional to `miimon`.
  * - Failover: the bond sends `num_grat_arp` (1) gratuitous ARPs on the new active slave
  *   (bond_main.c bond_should_notify_peers), counted in `bond_garps`, from the bond's MAC.
- * - MACs (`fail_over_mac`, `vf_mac`, `vf_trust`): the VF's MAC is the one the host assigned (`vf_mac`,
- *   default the NIC's) and an untrusted VF keeps it (`VfDevice` option `adminMac`). With `none` the
- *   enslave sets the VF's MAC to the bond's (bond_main.c bond_enslave): refused when `vf_mac`
- *   differs, so the VF stays out of the bond (`vf-enslave-failed`) and traffic stays on virtio.
+ * - MACs (`fail_over_mac`, `vf_mac`, `vf_trust`): the VF's MAC is the one the host assigned
+ *   (`vf_mac`, default the NIC's) and an untrusted VF keeps it (`VfDevice` option `adminMac`).
+ *   With `none` the enslave sets the VF's MAC to the bond's (bond_main.c bond_enslave):
+ *   refused when `vf_mac` differs, so the VF stays out of the bond (`vf-enslave-failed`) and
+ *   traffic stays on virtio.
  *   With `active` the bond's MAC is the active slave's, so its GARP after a failover carries
  *   the new MAC; with `follow` the new active is given the old active's MAC and the old one the
  *   new one's (bond_main.c bond_do_fail_over_mac), which the VF refuses when `vf_mac` differs:

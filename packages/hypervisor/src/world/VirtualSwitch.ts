@@ -1,4 +1,10 @@
-import { BypassError, defineDropReason, type PacketPool, type Scheduler } from '@bypass/core';
+import {
+  BypassError,
+  Ethernet,
+  defineDropReason,
+  type PacketPool,
+  type Scheduler,
+} from '@bypass/core';
 import type { FrameCapture } from '../capture/FrameCapture.js';
 import { arrivalTimes, type LinkSink, type WireClock } from './DelayLink.js';
 import { DEFAULT_FDB_AGEING_NS, FdbSweep, LearnedEntry } from './FdbAgeing.js';
@@ -581,9 +587,7 @@ export class VirtualSwitch {
    */
   private pfLocalVf(inPort: number, h: number): number {
     if (this.filters.size === 0 || this.nicSide(inPort)) return -1;
-    const o = this.pool.start[h] as number;
-    const view = this.pool.view;
-    const vf = this.filters.get(view.getUint16(o) * TWO_32 + view.getUint32(o + 2));
+    const vf = this.filters.get(Ethernet.dst(this.pool, h));
     return vf === undefined || !(this.ports[vf] as SwitchPort).enabled ? -1 : vf;
   }
 
