@@ -76,6 +76,22 @@ function isValid(pool: PacketPool, h: number): boolean {
   return frameLength(pool, h) >= ETH_HLEN;
 }
 
+/**
+ * Offset in `pool.bytes` of the body of frame `h` when it is an untagged Ethernet/IPv4 ARP
+ * request or reply (the checks of `net/ipv4/arp.c` `arp_rcv` and `arp_process`), else -1.
+ */
+function arpBody(pool: PacketPool, h: number): number {
+  if (frameLength(pool, h) < ARP_FRAME_LEN) return -1;
+  const bytes = pool.bytes;
+  const o = pool.start[h] as number;
+  const a = o + ETH_HLEN;
+  if (u16(bytes, o + 12) !== ETH_P.ARP) return -1;
+  if (u16(bytes, a) !== 1 || u16(bytes, a + 2) !== ETH_P.IPV4) return -1;
+  if (bytes[a + 4] !== 6 || bytes[a + 5] !== 4) return -1;
+  const oper = u16(bytes, a + 6);
+  return oper === 1 || oper === 2 ? a : -1;
+}
+
 function hasVlanTag(pool: PacketPool, h: number): boolean {
   if (frameLength(pool, h) < ETH_HLEN + VLAN_HLEN) return false;
   return u16(pool.bytes, (pool.start[h] as number) + 12) === ETH_P.VLAN;
@@ -270,5 +286,26 @@ export const Ethernet = {
     putU16(bytes, a + 24, ipv4 >>> 16); // tpa
     putU16(bytes, a + 26, ipv4 & 0xffff);
     bytes.fill(0, o + ARP_FRAME_LEN, o + ETH_ZLEN);
+  },
+
+  /**
+   * The sender protocol address of an untagged Ethernet/IPv4 ARP request or reply, as a 32-bit
+   * integer (first octet most significant); -1 for any other frame. With
+   * {@link Ethernet.arpSenderMac} it is what a receiver's neighbour table learns from the frame
+   * (`net/ipv4/arp.c` `arp_process`).
+   */
+  arpSenderIpv4(pool: PacketPool, h: number): number {
+    const a = arpBody(pool, h);
+    if (a < 0) return -1;
+    return u16(pool.bytes, a + 14) * 0x1_0000 + u16(pool.bytes, a + 16);
+  },
+
+  /**
+   * The sender hardware address of an untagged Ethernet/IPv4 ARP request or reply, as a 48-bit
+   * integer; -1 for any other frame.
+   */
+  arpSenderMac(pool: PacketPool, h: number): number {
+    const a = arpBody(pool, h);
+    return a < 0 ? -1 : readMac48(pool.bytes, a + 8);
   },
 } as const;

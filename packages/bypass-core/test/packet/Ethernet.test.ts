@@ -216,6 +216,41 @@ test('writeGratuitousArp handles addresses with the top bit set', (t) => {
   t.deepEqual(frameBytes(pool, h).slice(28, 32), [192, 168, 1, 1]);
 });
 
+test('arpSenderIpv4 and arpSenderMac read back what writeGratuitousArp announced, and a reply', (t) => {
+  const pool = new PacketPool({ slots: 1 });
+  const h = pool.alloc();
+  Ethernet.writeGratuitousArp(pool, h, SRC, 0xc0a8_0101);
+  t.is(Ethernet.arpSenderIpv4(pool, h), 0xc0a8_0101);
+  t.is(Ethernet.arpSenderMac(pool, h), SRC);
+  pool.bytes[pool.start[h]! + 14 + 7] = 2; // oper: reply
+  t.is(Ethernet.arpSenderIpv4(pool, h), 0xc0a8_0101);
+  t.is(Ethernet.arpSenderMac(pool, h), SRC);
+});
+
+test('the ARP readers return -1 for what arp_rcv would not take: another type, opcode, layout or a short frame', (t) => {
+  const pool = new PacketPool({ slots: 1 });
+  const h = pool.alloc();
+  const o = pool.start[h]!;
+  const spoil: [string, number, number][] = [
+    ['RARP ethertype', 12, 0x80],
+    ['hardware type', 14 + 1, 6],
+    ['protocol type', 14 + 2, 0x86],
+    ['hardware length', 14 + 4, 8],
+    ['protocol length', 14 + 5, 16],
+    ['opcode 3 (RARP request reverse)', 14 + 7, 3],
+  ];
+  for (const [what, at, value] of spoil) {
+    Ethernet.writeGratuitousArp(pool, h, SRC, 0x0a00_0004);
+    pool.bytes[o + at] = value;
+    t.is(Ethernet.arpSenderIpv4(pool, h), -1, what);
+    t.is(Ethernet.arpSenderMac(pool, h), -1, what);
+  }
+  Ethernet.writeGratuitousArp(pool, h, SRC, 0x0a00_0004);
+  pool.setLength(h, 41);
+  t.is(Ethernet.arpSenderIpv4(pool, h), -1, 'shorter than an ARP frame');
+  t.is(Ethernet.arpSenderIpv4(pool, 99), -1, 'an unknown handle');
+});
+
 test('property: insertVlan then stripVlan restores the frame for any tci and length', (t) => {
   const pool = new PacketPool({ slots: 1 });
   fc.assert(
