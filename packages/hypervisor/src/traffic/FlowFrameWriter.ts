@@ -38,6 +38,24 @@ function checkUint(what: string, v: number, max: number): void {
   }
 }
 
+function isGroup(mac: number): boolean {
+  return Math.floor(mac / 2 ** 40) % 2 === 1;
+}
+
+function checkSourceMac(mac: number): void {
+  checkUint('source MAC', mac, MAX_MAC);
+  if (isGroup(mac)) {
+    throw invalid('the source MAC of a flow must be a unicast address (I/G bit clear)');
+  }
+}
+
+function checkUnicastDestination(mac: number): void {
+  checkUint('destination MAC', mac, MAX_MAC);
+  if (isGroup(mac)) {
+    throw invalid('the dstMac of a unicast flow must be a unicast address; use cast');
+  }
+}
+
 function put16(b: Uint8Array, o: number, v: number): void {
   b[o] = (v >>> 8) & 0xff;
   b[o + 1] = v & 0xff;
@@ -82,10 +100,17 @@ export class FlowFrameWriter {
   readonly size: number;
   /** How the frames are addressed. */
   readonly cast: FlowCast;
-  /** Source MAC (48-bit integer). */
-  readonly srcMac: number;
-  /** The destination MAC actually written (derived for multicast and broadcast). */
-  readonly dstMac: number;
+  /** Source MAC (48-bit integer) of the frames written from now on. */
+  get srcMac(): number {
+    return this.src;
+  }
+  /**
+   * The destination MAC written from now on (derived for multicast and broadcast; for unicast
+   * the constructor's, or the last {@link FlowFrameWriter.setDstMac}).
+   */
+  get dstMac(): number {
+    return this.dst;
+  }
   /** Source IPv4 address. */
   readonly srcIp: number;
   /** The destination IPv4 address actually written. */
@@ -95,6 +120,8 @@ export class FlowFrameWriter {
   /** UDP destination port. */
   readonly dstPort: number;
 
+  private src: number;
+  private dst: number;
   private readonly template: Uint8Array;
   /** Folded sum of the IPv4 header with id and checksum zero. */
   private readonly ipBase: number;
@@ -131,15 +158,12 @@ export class FlowFrameWriter {
         `flow frame size must be an integer in ${FLOW_FRAME.MIN_SIZE}..${FLOW_FRAME.MAX_SIZE} bytes (no FCS), got ${spec.size}`,
       );
     }
-    checkUint('source MAC', spec.srcMac, MAX_MAC);
-    if (Math.floor(spec.srcMac / 2 ** 40) % 2 === 1) {
-      throw invalid('the source MAC of a flow must be a unicast address (I/G bit clear)');
-    }
+    checkSourceMac(spec.srcMac);
     checkUint('source IPv4 address', spec.srcIp, TWO_32 - 1);
     this.flow = spec.flow;
     this.size = spec.size;
     this.cast = spec.cast;
-    this.srcMac = spec.srcMac;
+    this.src = spec.srcMac;
     this.srcIp = spec.srcIp;
     this.srcPort = spec.srcPort ?? FlowAddress.srcPort(spec.flow);
     this.dstPort = spec.dstPort ?? FlowAddress.dstPort(spec.flow);
@@ -149,23 +173,20 @@ export class FlowFrameWriter {
       case 'unicast': {
         const mac = spec.dstMac;
         if (mac === undefined) throw invalid('a unicast flow needs dstMac (the target station)');
-        checkUint('destination MAC', mac, MAX_MAC);
-        if (Math.floor(mac / 2 ** 40) % 2 === 1) {
-          throw invalid('the dstMac of a unicast flow must be a unicast address; use cast');
-        }
+        checkUnicastDestination(mac);
         if (spec.dstIp === undefined) throw invalid('a unicast flow needs dstIp');
         checkUint('destination IPv4 address', spec.dstIp, TWO_32 - 1);
-        this.dstMac = mac;
+        this.dst = mac;
         this.dstIp = spec.dstIp;
         break;
       }
       case 'multicast':
         this.dstIp = spec.dstIp ?? FlowAddress.multicastGroupIpv4(spec.flow % 0x1_0000);
-        this.dstMac = FlowAddress.multicastMac(this.dstIp);
+        this.dst = FlowAddress.multicastMac(this.dstIp);
         break;
       case 'broadcast':
         this.dstIp = FlowAddress.BROADCAST_IPV4;
-        this.dstMac = FlowAddress.BROADCAST_MAC;
+        this.dst = FlowAddress.BROADCAST_MAC;
         break;
       default:
         throw invalid(
@@ -186,6 +207,45 @@ export class FlowFrameWriter {
     let pseudo = FLOW_FRAME.PROTO_UDP + udpLength;
     pseudo += onesSum(t, FLOW_FRAME.IP + 12, FLOW_FRAME.UDP, 0);
     this.udpBase = onesSum(t, FLOW_FRAME.UDP, this.size, pseudo);
+  }
+
+  /**
+   * The sender's MAC changed (a bond's `fail_over_mac=active` failover): frames written from
+   * now on carry `mac` as their source. The checksums do not cover the Ethernet header, so
+   * nothing else changes.
+   *
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a MAC out of range or a group address.
+   */
+  setSrcMac(mac: number): void {
+    checkSourceMac(mac);
+    this.src = mac;
+    this.readdress();
+  }
+
+  /**
+   * The sender's neighbour entry for a unicast flow's destination changed (a gratuitous ARP):
+   * frames written from now on go to `mac`.
+   *
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a flow that is not unicast (its destination
+   * MAC follows its group), a MAC out of range or a group address.
+   */
+  setDstMac(mac: number): void {
+    if (this.cast !== 'unicast') {
+      throw invalid(
+        `a ${this.cast} flow's destination MAC follows its group; only unicast flows take one`,
+      );
+    }
+    checkUnicastDestination(mac);
+    this.dst = mac;
+    this.readdress();
+  }
+
+  /** Writes the current addresses into the template and its head words. */
+  private readdress(): void {
+    const t = this.template;
+    writeMac48(t, 0, this.dst);
+    writeMac48(t, 6, this.src);
+    if (this.headWords !== null) new Uint8Array(this.headWords.buffer).set(t.subarray(0, 12));
   }
 
   /**
@@ -355,8 +415,8 @@ export class FlowFrameWriter {
 
   private buildTemplate(): Uint8Array {
     const t = new Uint8Array(this.size);
-    writeMac48(t, 0, this.dstMac);
-    writeMac48(t, 6, this.srcMac);
+    writeMac48(t, 0, this.dst);
+    writeMac48(t, 6, this.src);
     put16(t, 12, ETH_P.IPV4);
     const ip = FLOW_FRAME.IP;
     t[ip] = 0x45; // version 4, 5 words

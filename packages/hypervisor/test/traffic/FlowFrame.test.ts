@@ -181,6 +181,66 @@ test('writeRun writes the same bytes through the head words as through the templ
   t.pass();
 });
 
+test('setSrcMac and setDstMac readdress later frames: the same bytes as a writer built with the new addresses', (t) => {
+  const pools = [128, 130].map((headroom) => new PacketPool({ slots: 4, headroom }));
+  const handles = pools.map((pool) => {
+    const pkts = new Int32Array(4);
+    pool.allocBurst(pkts, 0, 4);
+    return pkts;
+  });
+  const unicastMac = fc
+    .integer({ min: 0, max: 0xffff_ffff_ffff })
+    .map((m) => m - (Math.floor(m / 2 ** 40) % 2) * 2 ** 40);
+  fc.assert(
+    fc.property(
+      ...RANDOM_FRAME,
+      unicastMac,
+      unicastMac,
+      (cast, size, flow, seq, timeNs, src, dst) => {
+        const moved = new FlowFrameWriter(spec(cast, size, flow));
+        moved.setSrcMac(src);
+        if (cast === 'unicast') moved.setDstMac(dst);
+        const built = new FlowFrameWriter({
+          ...spec(cast, size, flow),
+          srcMac: src,
+          ...(cast === 'unicast' ? { dstMac: dst } : {}),
+        });
+        if (moved.srcMac !== src || moved.dstMac !== built.dstMac) return false;
+        for (let k = 0; k < pools.length; k++) {
+          const pool = pools[k]!;
+          const pkts = handles[k]!;
+          moved.writeRun(pool, pkts, 2, seq, timeNs);
+          built.writeRun(pool, pkts.subarray(2), 2, seq, timeNs);
+          for (let i = 0; i < 2; i++) {
+            const x = frame(pool, pkts[i]!);
+            if (Buffer.compare(x, frame(pool, pkts[i + 2]!)) !== 0) return false;
+            if (mac(x, 6) !== src || !ipChecksumOk(x) || !udpChecksumOk(x)) return false;
+          }
+        }
+        return true;
+      },
+    ),
+  );
+  t.pass();
+});
+
+test('readdressing refuses group addresses, values out of range, and a destination for a group flow', (t) => {
+  const w = new FlowFrameWriter(spec('unicast', 64));
+  const m = new FlowFrameWriter(spec('multicast', 64));
+  const refused = (f: () => void, re: RegExp): void => {
+    const e = t.throws(f);
+    t.true(isBypassError(e) && e.code === 'ERR_INVALID_ARGUMENT');
+    t.regex(e?.message ?? '', re);
+  };
+  refused(() => w.setSrcMac(0x0100_5e00_0001), /source MAC of a flow must be a unicast address/);
+  refused(() => w.setSrcMac(2 ** 48), /source MAC must be an integer/);
+  refused(() => w.setDstMac(0xffff_ffff_ffff), /dstMac of a unicast flow must be a unicast/);
+  refused(() => w.setDstMac(-1), /destination MAC must be an integer/);
+  refused(() => m.setDstMac(DST_MAC), /multicast flow's destination MAC follows its group/);
+  t.is(w.srcMac, SRC_MAC, 'a refused address changes nothing');
+  t.is(w.dstMac, DST_MAC);
+});
+
 test('a UDP checksum that computes to 0 is sent as 0xffff', (t) => {
   // Search the sequence space for a frame whose checksum folds to 0 (one in 65535).
   const pool = new PacketPool({ slots: 1 });
