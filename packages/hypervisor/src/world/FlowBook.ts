@@ -1,4 +1,4 @@
-import { dropReasonName, type DropReasonCode, type PacketPool } from '@bypass/core';
+import { dropReasonName, Ethernet, type DropReasonCode, type PacketPool } from '@bypass/core';
 import type { BurstSink } from '../guest/NicModel.js';
 import type { Scenario } from '../scenario/Scenario.js';
 import type { EventLog, LoggedEvent } from '../sim/EventLog.js';
@@ -14,6 +14,13 @@ export interface FlowWiring {
   readonly target: number;
   /** MAC of the destination. */
   readonly targetMac: number;
+  /** Endpoint id of the source: the ARP frames its receiver takes readdress the flow. */
+  readonly source: number;
+  /**
+   * The MAC the source's stack sends from now (a VM NIC's master device; a bond's changes with
+   * `fail_over_mac=active`), read once per tick; null for a peer, whose MAC never changes.
+   */
+  readonly sourceMac: (() => number) | null;
   /** Transmits `pkts[0..n)` at the source (a peer's wire, a guest application's send). */
   readonly send: (pkts: Int32Array, n: number) => void;
   /** True while the source cannot send (its VM is paused or down); null for a peer. */
@@ -41,9 +48,20 @@ export function flowMark(pool: PacketPool, h: number): number {
 }
 
 /**
+ * What a sender learned from an ARP frame: endpoint `ep` now sends the flows to `ipv4` to
+ * `mac`, which was `old`.
+ */
+export type NeighbourUpdate = (ep: number, ipv4: number, mac: number, old: number) => void;
+
+/**
  * The books of every flow of a run: generation each tick, the receivers at the endpoints, the
  * attribution of every drop to its flow (or to `otherDrops`), one `drop` event per episode, and
  * the count of frames still in flight at the end.
+ *
+ * Each endpoint's receiver is also its neighbour table for the flows it sends: an ARP request
+ * or reply it takes whose sender is a unicast flow's destination IP readdresses that flow's
+ * frames to the sender's MAC (the existing entry updated, as `net/ipv4/arp.c` `arp_process`
+ * does for a gratuitous ARP), and a VM NIC's flows send from its master's current MAC.
  *
  * @example
  * ```ts
@@ -56,6 +74,9 @@ export class FlowBook {
   /** Drops of frames that belong to no flow (announcements, flooded copies), by reason. */
   readonly otherDrops: number[] = [];
   private readonly wiring: FlowWiring[] = [];
+  private readonly writers: FlowFrameWriter[] = [];
+  /** Called when an ARP frame readdressed a sender's flows; none by default. */
+  onNeighbour: NeighbourUpdate | null = null;
   private readonly out = new Int32Array(4096);
   private readonly episodes = new Map<
     number,
@@ -87,6 +108,7 @@ export class FlowBook {
     );
     this.flows.push(flow);
     this.wiring.push(wiring);
+    this.writers.push(writer);
     return flow;
   }
 
@@ -102,6 +124,11 @@ export class FlowBook {
       const flow = this.flows[i] as FlowState;
       const w = this.wiring[i] as FlowWiring;
       flow.sourceStopped = w.stopped !== null && w.stopped();
+      if (w.sourceMac !== null) {
+        const mac = w.sourceMac();
+        const writer = this.writers[i] as FlowFrameWriter;
+        if (mac !== writer.srcMac) writer.setSrcMac(mac);
+      }
       for (
         let n = flow.generate(out, now - tickNs, tickNs);
         n > 0;
@@ -135,33 +162,56 @@ export class FlowBook {
       for (let i = start; i < end; i++) {
         const h = pkts[i] as number;
         const m = flowMark(pool, h);
-        if (m !== 0) {
-          const copy = (m & COPY_MARK) !== 0;
-          const fi = (m & ~COPY_MARK) - FLOW_MARK_BASE;
-          const flow = this.flows[fi];
-          if (flow !== undefined) {
-            if (this.wiring[fi]?.target === ep) {
-              if (copy) flow.copiesAtTarget++;
-              else {
-                // The run of frames that follow with the same tag (originals of this flow,
-                // mostly the whole burst) is counted in one call, then freed in order: the
-                // counting does not touch the pool's free list, so the frees end the same.
-                let j = i + 1;
-                while (j < end && marks[pkts[j] as number] === m) j++;
-                flow.receiveRun(pkts, i, j, now, times, origin);
-                pool.freeBurst(pkts, i, j - i);
-                i = j - 1;
-                continue;
-              }
-            } else if (!copy) {
-              pool.drop(pkts, i, 1, FLOODED_ELSEWHERE);
-              continue;
-            }
+        // A frame of no flow (0; COPY_MARK alone for a flooded copy of one) may be an ARP.
+        const fi = (m & ~COPY_MARK) - FLOW_MARK_BASE;
+        const flow = fi >= 0 ? this.flows[fi] : undefined;
+        if (flow === undefined) this.learnNeighbour(ep, h);
+        else if (this.wiring[fi]?.target === ep) {
+          if ((m & COPY_MARK) !== 0) flow.copiesAtTarget++;
+          else {
+            // The run of frames that follow with the same tag (originals of this flow, mostly
+            // the whole burst) is counted in one call, then freed in order: the counting does
+            // not touch the pool's free list, so the frees end the same.
+            let j = i + 1;
+            while (j < end && marks[pkts[j] as number] === m) j++;
+            flow.receiveRun(pkts, i, j, now, times, origin);
+            pool.freeBurst(pkts, i, j - i);
+            i = j - 1;
+            continue;
           }
+        } else if ((m & COPY_MARK) === 0) {
+          pool.drop(pkts, i, 1, FLOODED_ELSEWHERE);
+          continue;
         }
         pool.free(h);
       }
     };
+  }
+
+  /**
+   * Endpoint `ep` took frame `h`, which is not a flow frame: when it is an ARP request or reply
+   * from the destination IP of unicast flows `ep` sends, those flows go to its sender MAC from
+   * now on. An entry is only updated, never created (`arp_accept` off, Linux's default): every
+   * flow's destination was resolved before the run. A gratuitous ARP always overrides the entry
+   * (`net/ipv4/arp.c` `arp_process`, `is_garp`); the simulated stations send no other ARP, so
+   * the `locktime` that holds back other updates is left out.
+   */
+  private learnNeighbour(ep: number, h: number): void {
+    const pool = this.pool;
+    const ip = Ethernet.arpSenderIpv4(pool, h);
+    if (ip < 0) return;
+    const mac = Ethernet.arpSenderMac(pool, h);
+    // A group or all-zero sender MAC is no station to send a unicast flow to: ignored here.
+    if (mac === 0 || Math.floor(mac / 2 ** 40) % 2 === 1) return;
+    let old = -1;
+    for (let i = 0; i < this.writers.length; i++) {
+      const writer = this.writers[i] as FlowFrameWriter;
+      if ((this.wiring[i] as FlowWiring).source !== ep) continue;
+      if (writer.cast !== 'unicast' || writer.dstIp !== ip || writer.dstMac === mac) continue;
+      old = writer.dstMac;
+      writer.setDstMac(mac);
+    }
+    if (old >= 0) this.onNeighbour?.(ep, ip, mac, old);
   }
 
   /** The pool's drop observer: each dropped frame goes to its flow's counter of `reason`. */

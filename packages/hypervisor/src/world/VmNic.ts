@@ -310,6 +310,17 @@ export class VmNic {
     return this.vf === null && this.slot !== null && this.filterFollowsSlot ? this.pvPort : -1;
   }
 
+  /**
+   * The MAC the guest's stack sends this NIC's traffic from now: its master device's address
+   * (the device the IP address sits on). A bond with `fail_over_mac=active` takes the active
+   * slave's (bond_main.c `bond_do_fail_over_mac`); every other master keeps the NIC's `mac`,
+   * which is also the answer for a master without a usable unicast address.
+   */
+  sendingMac(): number {
+    const mac = this.model.device('master')?.devAddr.value ?? this.mac;
+    return mac !== 0 && Math.floor(mac / 2 ** 40) % 2 === 0 ? mac : this.mac;
+  }
+
   /** The VF's MAC as the host assigns it: `vf_mac` for model bonding, else the NIC's `mac`. */
   private get vfPermAddr(): MacAddress {
     return (this.spec.model === 'bonding' ? this.spec.options.vf_mac : null) ?? this.spec.mac;

@@ -108,6 +108,7 @@ export class World {
     this.pool.onImport = (pool, h) => this.book.onImport(pool, h);
     this.pool.onClone = (pool, _h, copy) => this.book.onClone(pool, copy);
     this.pool.onForeignDrop = (b, o, n, reason) => this.book.onForeignDrop(b, o, n, reason);
+    this.book.onNeighbour = (ep, ip, mac, old) => this.neighbourEvent(ep, ip, mac, old);
     this.network = new VirtualSwitch('network', this.pool, {
       ageing: scenario.network.fdb_ageing,
       scheduler: this.scheduler,
@@ -496,11 +497,28 @@ export class World {
     this.book.add(spec, writer, {
       target: to,
       targetMac: dstMac,
+      source: from,
+      sourceMac: nic === undefined ? null : () => nic.sendingMac(),
       send:
         peer !== undefined
           ? (pkts, n) => peer.send(pkts, n)
           : (pkts, n) => nic?.model.send(pkts, 0, n),
       stopped: nic === undefined ? null : () => nic.vm.paused || nic.vm.down,
+    });
+  }
+
+  /** The `neigh-update` event of endpoint `ep`'s flows to `ip` now going to `mac`. */
+  private neighbourEvent(ep: number, ip: number, mac: number, old: number): void {
+    let id = '';
+    for (const [name, e] of this.endpointIds) if (e === ep) id = name;
+    const detail = `${id}: ${FlowAddress.formatIpv4(ip)} lladdr ${MacAddress.fromNumber(mac).toString()} (was ${MacAddress.fromNumber(old).toString()}), from an ARP`;
+    const peer = this.peers.get(id);
+    const nic = peer === undefined ? this.nic(id) : undefined;
+    const host = peer?.host ?? nic?.currentHost ?? null;
+    this.event('neigh-update', {
+      ...(host === null ? {} : { host: host.name }),
+      ...(nic === undefined ? {} : { vm: nic.vm.name, dev: nic.spec.name }),
+      detail,
     });
   }
 

@@ -62,6 +62,24 @@ function arpSources(capture: PcapCapture, point: string): string[] {
     .map((r) => MacAddress.fromBytes(r.data.subarray(6, 12)).toString());
 }
 
+/** The client's MAC (a peer's default). */
+const CLIENT_MAC = '02:00:00:00:00:01';
+
+/**
+ * The VM's MACs on the flow frames (UDP over IPv4) captured at `point`, both directions: the
+ * destination of the client's frames (`in`), the source of the VM's (`out`).
+ */
+function vmAddresses(capture: PcapCapture, point: string, flow: 'in' | 'out'): string[] {
+  const i = capture.points().indexOf(point);
+  if (i < 0) return [];
+  const macAt = (d: Uint8Array, o: number): string =>
+    MacAddress.fromBytes(d.subarray(o, o + 6)).toString();
+  return readPcap(capture.pcap(i))
+    .records.filter((r) => r.data[12] === 0x08 && r.data[13] === 0x00 && r.data[23] === 17)
+    .filter((r) => (macAt(r.data, 6) === CLIENT_MAC) === (flow === 'in'))
+    .map((r) => macAt(r.data, flow === 'in' ? 0 : 6));
+}
+
 test('default (vf_mac = mac, none): the VF is enslaved and carries the traffic, one MAC everywhere', (t) => {
   const w = runWorld('{}');
   const m = model(w);
@@ -107,6 +125,46 @@ test('active with a vf_mac: the VF becomes active, the bond takes vf_mac and its
   const out = w.flows.find((f) => f.spec.name === 'out')!;
   t.is(out.received, out.sent);
   t.true(m.stats()['vf_tx_packets']! > 0);
+  t.deepEqual(new Set(vmAddresses(capture, 'src-vm1-eth0-vf', 'out')), new Set([VF_MAC]));
+  // The client took the GARP: its frames go to vf_mac, which the host steers to the VF.
+  const [update] = kinds(w, 'neigh-update');
+  t.is(update, `client: 10.0.0.2 lladdr ${VF_MAC} (was ${MAC}), from an ARP`);
+  t.deepEqual(new Set(vmAddresses(capture, 'src-vm1-eth0-vf', 'in')), new Set([VF_MAC]));
+  const inbound = w.flows.find((f) => f.spec.name === 'in')!;
+  t.is(inbound.received, inbound.sent);
+});
+
+test('active with a vf_mac across a VF unplug: each failover moves the bond MAC, its GARP readdresses the client', (t) => {
+  const capture = new PcapCapture();
+  const scenario = loadScenarioText(
+    yaml(
+      `{ vf_mac: '${VF_MAC}', fail_over_mac: active }`,
+      '3s',
+      'src',
+      '[{ at: 500ms, action: vf-unplug, vm: vm1 }, { at: 1s, action: vf-plug, vm: vm1 }]',
+    ),
+    'unplug.yaml',
+  );
+  const report = runScenario(scenario, { capture });
+  t.true(report.conservation.ok, report.conservation.mismatches.join());
+  const updates = report.events.filter((e) => e.kind === 'neigh-update');
+  t.deepEqual(
+    updates.map((e) => [e.host, e.detail?.replace(/ \(was .*/, '')]),
+    [
+      ['src', `client: 10.0.0.2 lladdr ${VF_MAC}`], // the enslave at boot
+      ['src', `client: 10.0.0.2 lladdr ${MAC}`], // the unplug: the bond takes virtio's MAC
+      ['src', `client: 10.0.0.2 lladdr ${VF_MAC}`], // the enslave of the re-plugged VF
+    ],
+  );
+  // While virtio is active both directions use the NIC's MAC on the paravirtual port.
+  t.deepEqual(new Set(vmAddresses(capture, 'src-vm1-eth0-paravirt', 'in')), new Set([MAC]));
+  t.deepEqual(new Set(vmAddresses(capture, 'src-vm1-eth0-paravirt', 'out')), new Set([MAC]));
+  // Each direction loses at most the frames on the wire at a failover: the bond drops frames
+  // still addressed to the old MAC arriving on its new inactive slave (rx-nohandler).
+  for (const name of ['in', 'out']) {
+    const f = report.flows[name]!;
+    t.true(f.lost <= 3, `${name}: ${JSON.stringify(f.drops)}`);
+  }
 });
 
 test('follow with a vf_mac: bond_do_fail_over_mac asks the VF for the old active MAC, the PF refuses', (t) => {
