@@ -178,6 +178,13 @@ export interface NicOptions {
    * `ixgbe_set_vf_mac_addr`, `ixgbe_set_vf_mac`). Default false.
    */
   readonly vf_trust: boolean;
+  /**
+   * The host NIC checks the source MAC of every frame the VF sends (`ip link set PF vf N
+   * spoofchk on`; Intel PF drivers turn it on for every VF, ixgbe_sriov.c
+   * `__ixgbe_enable_sriov`): a frame from any MAC but the VF's is dropped (`vf-spoofed`).
+   * Default true.
+   */
+  readonly vf_spoofchk: boolean;
   /** Time the host takes to hot-plug a VF into the guest (device_add and the guest's PCI probe); default 200ms. */
   readonly vf_plug_delay: number;
   /** fail-safe hot-plug poll period (`failsafe`); default 2000ms. */
@@ -220,6 +227,7 @@ export const DEFAULT_NIC_OPTIONS: NicOptions = {
   fail_over_mac: 'none',
   vf_mac: null,
   vf_trust: false,
+  vf_spoofchk: true,
   vf_plug_delay: 200_000_000,
   hotplug_poll: 2_000_000_000,
   latency: 50_000,

@@ -25,6 +25,7 @@ export interface FileNicOptions {
   readonly fail_over_mac?: 'none' | 'active' | 'follow';
   readonly vf_mac?: string;
   readonly vf_trust?: boolean;
+  readonly vf_spoofchk?: boolean;
   readonly vf_plug_delay?: FileDuration;
   readonly hotplug_poll?: FileDuration;
   readonly latency?: FileDuration;

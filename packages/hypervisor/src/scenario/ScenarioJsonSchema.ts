@@ -173,6 +173,9 @@ const nicOptions: JsonSchemaObject = {
     vf_trust: bool(
       "The host trusts the VF (model bonding; ip link set PF vf N trust on): the PF accepts the guest's change of the VF's MAC and moves its MAC filter to the new address, so a bond with fail_over_mac none or follow can give the VF its MAC. Default false.",
     ),
+    vf_spoofchk: bool(
+      "The host NIC drops every frame the VF sends from a MAC that is not the VF's (ip link set PF vf N spoofchk on, what Intel PF drivers set for every VF): dropped as vf-spoofed, reported by the PF driver as 'Spoofed packets detected'. Default true.",
+    ),
     vf_plug_delay: duration(
       'Time the host takes to hot-plug a VF into the guest: device_add and the guest PCI probe. Default 200ms.',
     ),

@@ -88,6 +88,7 @@ function nicOptions(
     vf_mac:
       o?.vf_mac === undefined ? d.vf_mac : (c.unicastMac(o.vf_mac, [...segs, 'vf_mac']) ?? null),
     vf_trust: o?.vf_trust ?? d.vf_trust,
+    vf_spoofchk: o?.vf_spoofchk ?? d.vf_spoofchk,
     vf_plug_delay: dur('vf_plug_delay'),
     hotplug_poll: dur('hotplug_poll'),
     latency: dur('latency'),
@@ -102,6 +103,12 @@ function nicOptions(
       model === 'virtio'
         ? 'model virtio never has a VF, so it has no hot-plug path: remove hotplug'
         : `model ${model} gets its VF over VMBus, not in a PCI slot QEMU hot-plugs: remove hotplug (it applies to ${PCI_HOTPLUG_MODELS.join(' and ')})`,
+    );
+  }
+  if (o?.vf_spoofchk !== undefined && model === 'virtio') {
+    c.add(
+      [...segs, 'vf_spoofchk'],
+      'model virtio never has a VF, so nothing is checked: remove vf_spoofchk',
     );
   }
   for (const k of ['fail_over_mac', 'vf_mac', 'vf_trust'] as const) {

@@ -3,9 +3,10 @@ import {
   BusDevice,
   type DeviceBus,
   DropReason,
+  Ethernet,
   PacketRing,
   defineDropReason,
-  type MacAddress,
+  MacAddress,
   type PacketPool,
   type TimerId,
   type Scheduler,
@@ -35,6 +36,18 @@ export const GUEST_DOWN = defineDropReason('guest-down');
  * `vf_filter: libvirt`: the VF is hidden, ejected, or not probed yet).
  */
 export const VF_NOT_BOUND = defineDropReason('vf-not-bound');
+/**
+ * Frames the VM's VF sent from a source MAC that is not the VF's, dropped by the host NIC's
+ * anti-spoofing (`vf_spoofchk`, on by default as in Intel PF drivers).
+ */
+export const VF_SPOOFED = defineDropReason('vf-spoofed');
+
+/**
+ * How often the PF driver reports the spoofed frames its NIC counted: ixgbe's watchdog reads
+ * the clear-on-read `SSVPC` register every service-timer period (`ixgbe_main.c`
+ * `ixgbe_spoof_check`, `ixgbe_service_timer`: 2 s with the link up), ns.
+ */
+const SPOOF_REPORT_NS = 2_000_000_000;
 
 /**
  * How long Linux pciehp blinks after an attention-button press before it removes the slot's
@@ -117,6 +130,10 @@ export class VmNic {
   readonly pvOut: DelayLink;
   readonly vfIn: DelayLink;
   readonly vfOut: DelayLink;
+  /** Frames the NIC's anti-spoofing dropped since the PF driver last reported them. */
+  private spoofedUnreported = 0;
+  /** Wire time of the PF driver's last report of spoofed frames (-inf: none yet). */
+  private spoofReportedAt = -Infinity;
   /** An orderly unplug requested and not yet done. */
   unplugPending = false;
   private ejectTimer: TimerId = -1;
@@ -165,13 +182,7 @@ export class VmNic {
       1 << 14,
       wire,
     );
-    this.vfOut = new DelayLink(
-      pool,
-      links.vf,
-      (p, s, n) => this.fromGuest(this.vfPort, p, s, n),
-      1 << 14,
-      wire,
-    );
+    this.vfOut = new DelayLink(pool, links.vf, (p, s, n) => this.fromVf(p, s, n), 1 << 14, wire);
   }
 
   /** Binds the mechanism (done once, right after construction). */
@@ -646,6 +657,56 @@ export class VmNic {
   /** The NIC's four wires (the world pulls them every tick). */
   get links(): DelayLink[] {
     return [this.pvIn, this.pvOut, this.vfIn, this.vfOut];
+  }
+
+  /**
+   * What the VF sent reaches the NIC's embedded switch. With `vf_spoofchk` (the default) a
+   * frame whose source MAC is not the VF's (its MAC filter, moved with a trusted VF's change)
+   * is dropped by the NIC (`vf-spoofed`: ixgbe `PFVFSPOOF`, checked in hardware before the
+   * eswitch, so nothing learns it); the rest go on in order, in runs.
+   */
+  private fromVf(pkts: Int32Array, start: number, count: number): void {
+    if (!this.spec.options.vf_spoofchk) {
+      this.fromGuest(this.vfPort, pkts, start, count);
+      return;
+    }
+    const pool = this.pool;
+    const mac = this.vfMac;
+    const end = start + count;
+    let run = start;
+    for (let i = start; i < end; i++) {
+      const src = Ethernet.src(pool, pkts[i] as number);
+      // A frame without a full header has no source to check: the switch deals with it.
+      if (src === mac || src < 0) continue;
+      if (i > run) this.fromGuest(this.vfPort, pkts, run, i - run);
+      pool.drop(pkts, i, 1, VF_SPOOFED);
+      this.noteSpoofed();
+      run = i + 1;
+    }
+    if (end > run) this.fromGuest(this.vfPort, pkts, run, end - run);
+  }
+
+  /**
+   * Counts a spoofed frame for the PF driver's report: the first one at once, then at most one
+   * report per watchdog period ({@link SPOOF_REPORT_NS}), each with the frames dropped since the
+   * previous one (ixgbe's `%u Spoofed packets detected`).
+   */
+  private noteSpoofed(): void {
+    this.spoofedUnreported++;
+    const now = this.wire.now;
+    if (now - this.spoofReportedAt < SPOOF_REPORT_NS) return;
+    const pf = (this.slot?.address ?? '').replace(/:[0-9a-f]{2}\.[0-7]$/, ':00.0');
+    this.log(
+      'driver-log',
+      `ixgbe ${pf}: ${this.spoofedUnreported} Spoofed packets detected (VF ${this.slot?.address ?? '?'}, MAC ${MacAddress.fromNumber(this.vfMac).toString()}, sent from another source MAC)`,
+    );
+    this.spoofedUnreported = 0;
+    // The watchdog keeps its period: the next report is due a whole number of periods on.
+    this.spoofReportedAt =
+      this.spoofReportedAt === -Infinity
+        ? now
+        : this.spoofReportedAt +
+          Math.floor((now - this.spoofReportedAt) / SPOOF_REPORT_NS) * SPOOF_REPORT_NS;
   }
 
   private fromGuest(port: number, pkts: Int32Array, start: number, count: number): void {

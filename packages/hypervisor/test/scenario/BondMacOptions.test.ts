@@ -55,6 +55,27 @@ test('fail_over_mac and vf_mac on another model are refused, saying what to do',
   });
 });
 
+test('vf_spoofchk: on by default, off as written, on every model with a VF; refused on virtio and when not a boolean', (t) => {
+  t.true(loadScenarioText(yaml('bonding', '{}'), 'ok.yaml').vms[0]!.nics[0]!.options.vf_spoofchk);
+  for (const model of ['bonding', 'virtio-backup', 'netvsc', 'netvsc-pmd', 'failsafe']) {
+    const o = loadScenarioText(yaml(model, '{ vf_spoofchk: false }'), 'ok.yaml').vms[0]!.nics[0]!
+      .options;
+    t.false(o.vf_spoofchk, model);
+  }
+  const issues = validateScenarioText(yaml('virtio', '{ vf_spoofchk: true }'), 'bad.yaml');
+  t.deepEqual(
+    issues.map((i) => [i.path, i.message]),
+    [
+      [
+        'vms[0].nics[0].options.vf_spoofchk',
+        'model virtio never has a VF, so nothing is checked: remove vf_spoofchk',
+      ],
+    ],
+  );
+  const typed = validateScenarioText(yaml('bonding', "{ vf_spoofchk: 'off' }"), 'bad.yaml');
+  t.regex(typed[0]?.message ?? '', /must be true or false/);
+});
+
 test('vf_mac must be a unicast MAC nobody else has; an unknown fail_over_mac is refused', (t) => {
   const at = (options: string, peer?: string) =>
     validateScenarioText(yaml('bonding', options, peer), 'bad.yaml').filter((i) =>

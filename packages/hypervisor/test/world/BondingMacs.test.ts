@@ -9,6 +9,7 @@ import {
 } from '../../src/index.js';
 import type { BondingNicModel } from '../../src/guest/BondingNicModel.js';
 import { World } from '../../src/world/World.js';
+import { VF_SPOOFED } from '../../src/world/VmNic.js';
 
 // options.fail_over_mac and options.vf_mac of model bonding: the VF keeps the MAC the host
 // assigned it (the PF refuses a change: ixgbe_sriov.c ixgbe_set_vf_mac_addr), and the bond's
@@ -177,6 +178,51 @@ test('follow with a vf_mac: bond_do_fail_over_mac asks the VF for the old active
   t.true(vfOf(m).devAddr.equals(mac(VF_MAC)));
   t.true(m.virtio.devAddr.equals(mac(MAC)));
   t.true(m.bond.devAddr.equals(mac(MAC)));
+  // So the bond sends from its MAC through a VF whose MAC is vf_mac: the NIC's anti-spoofing
+  // (spoofchk, on by default) drops all of it, and the PF driver says so. The client's frames
+  // for the bond's MAC reach virtio, now the inactive slave, which delivers them exactly only.
+  const byName = (n: string) => w.flows.find((f) => f.spec.name === n)!;
+  t.is(byName('out').received, 0);
+  t.is(byName('out').drops[VF_SPOOFED], byName('out').sent);
+  t.is(byName('in').received, 0);
+  const [report] = kinds(w, 'driver-log').filter((d) => d.includes('Spoofed'));
+  t.regex(
+    report ?? '',
+    /^ixgbe 0000:3b:00\.0: 1 Spoofed packets detected \(VF 0000:3b:02\.0, MAC 52:54:00:00:00:a1, sent from another source MAC\)$/,
+  );
+});
+
+test('follow with a vf_mac and spoofchk off: the NIC lets the bond MAC out through the VF', (t) => {
+  const w = runWorld(`{ vf_mac: '${VF_MAC}', fail_over_mac: follow, vf_spoofchk: false }`);
+  const out = w.flows.find((f) => f.spec.name === 'out')!;
+  t.is(out.received, out.sent);
+  t.is(out.drops[VF_SPOOFED] ?? 0, 0);
+  t.is(kinds(w, 'driver-log').filter((d) => d.includes('Spoofed')).length, 0);
+});
+
+test('spoofchk reports at most once per watchdog period, each report with the frames since the last', (t) => {
+  const w = new World(
+    loadScenarioText(yaml(`{ vf_mac: '${VF_MAC}', fail_over_mac: follow }`, '5s'), 'spoof.yaml'),
+  );
+  w.boot();
+  while (w.now < w.scenario.duration) w.tick();
+  const reports = w.log.events.filter(
+    (e) => e.kind === 'driver-log' && e.detail?.includes('Spoofed') === true,
+  );
+  // The first spoofed frame at once, then about every 2 s (ixgbe's service timer) while they
+  // go on: at the first spoofed frame after each period.
+  const at = reports.map((e) => e.atNs);
+  t.is(at.length, 3);
+  for (let i = 1; i < at.length; i++) {
+    const since = at[i]! - at[0]!;
+    t.true(since >= i * 2e9 && since < i * 2e9 + 1e6, `report ${i} ${since} ns after the first`);
+  }
+  const counts = reports.map((e) => Number(/: (\d+) Spoofed/.exec(e.detail ?? '')?.[1]));
+  t.is(counts[0], 1, 'the bond GARP, first through the VF');
+  t.true(Math.abs(counts[1]! - 20_000) <= 10, `2 s of 10 kpps: ${counts[1]}`);
+  const out = w.flows.find((f) => f.spec.name === 'out')!;
+  t.is(out.received, 0);
+  t.true(out.sent - out.drops[VF_SPOOFED]! <= 1, 'all but the frame still on the wire');
 });
 
 test('follow with vf_mac = mac (the default): the swap is between equal MACs, no warning', (t) => {
