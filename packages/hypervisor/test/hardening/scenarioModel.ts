@@ -156,11 +156,13 @@ export function scenarioObject(size: ScenarioSize): fc.Arbitrary<ScenarioObject>
           model: fc.constantFrom(...NIC_MODELS),
           vf: fc.constantFrom(true, true, true, false),
           options: nicOptions,
-          // the bond's MAC handling (bonding only): a VF MAC of its own, trusted or not
+          // the bond's MAC handling (bonding only): a VF MAC of its own, trusted or not, and
+          // the host NIC's anti-spoofing of what the VF sends
           bond: fc.record({
             fail_over_mac: fc.constantFrom('none', 'none', 'active', 'follow'),
             ownVfMac: fc.boolean(),
             vf_trust: fc.boolean(),
+            vf_spoofchk: fc.constantFrom(true, true, false),
           }),
         }),
         { minLength: 1, maxLength: 2 },
@@ -213,6 +215,7 @@ export function scenarioObject(size: ScenarioSize): fc.Arbitrary<ScenarioObject>
                     ...v.options,
                     fail_over_mac: v.bond.fail_over_mac,
                     vf_trust: v.bond.vf_trust,
+                    vf_spoofchk: v.bond.vf_spoofchk,
                     ...(v.bond.ownVfMac ? { vf_mac: `06:00:00:00:0a:0${i + 1}` } : {}),
                   }
                 : v.options,
