@@ -681,7 +681,7 @@ export class VmNic {
     let run = start;
     for (let i = start; i < end; i++) {
       const h = pkts[i] as number;
-      if (!Ethernet.isValid(pool, h)) continue; // no full header, no source: the switch's
+      if (!Ethernet.isValid(pool, h)) continue; // a runt has no source to check
       const o = st[h] as number;
       if (view.getUint16(o + 6) === macHi && view.getInt32(o + 8) === macLo) continue;
       if (i > run) this.fromGuest(this.vfPort, pkts, run, i - run);
@@ -704,7 +704,7 @@ export class VmNic {
     const pf = (this.slot?.address ?? '').replace(/:[0-9a-f]{2}\.[0-7]$/, ':00.0');
     this.log(
       'driver-log',
-      `ixgbe ${pf}: ${this.spoofedUnreported} Spoofed packets detected (VF ${this.slot?.address ?? '?'}, MAC ${MacAddress.fromNumber(this.vfMac).toString()}, sent from another source MAC)`,
+      `PF ${pf}: ${this.spoofedUnreported} Spoofed packets detected (the PF driver's watchdog report, as ixgbe words it: VF ${this.slot?.address ?? '?'}, MAC ${MacAddress.fromNumber(this.vfMac).toString()}, sent from another source MAC)`,
     );
     this.spoofedUnreported = 0;
     // The watchdog keeps its period: the next report is due a whole number of periods on.

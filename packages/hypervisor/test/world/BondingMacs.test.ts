@@ -188,7 +188,7 @@ test('follow with a vf_mac: bond_do_fail_over_mac asks the VF for the old active
   const [report] = kinds(w, 'driver-log').filter((d) => d.includes('Spoofed'));
   t.regex(
     report ?? '',
-    /^ixgbe 0000:3b:00\.0: 1 Spoofed packets detected \(VF 0000:3b:02\.0, MAC 52:54:00:00:00:a1, sent from another source MAC\)$/,
+    /^PF 0000:3b:00\.0: 1 Spoofed packets detected \(the PF driver's watchdog report, as ixgbe words it: VF 0000:3b:02\.0, MAC 52:54:00:00:00:a1, sent from another source MAC\)$/,
   );
 });
 

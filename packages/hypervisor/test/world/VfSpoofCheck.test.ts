@@ -54,7 +54,7 @@ test('spoofchk drops exactly the frames from another MAC and forwards the rest i
   t.deepEqual(order(capture, 'src-client'), [0, 3]);
   const reports = world.log.events.filter((e) => e.detail?.includes('Spoofed') === true);
   t.is(reports.length, 1);
-  t.regex(reports[0]?.detail ?? '', /^ixgbe 0000:3b:00\.0: 1 Spoofed packets detected/);
+  t.regex(reports[0]?.detail ?? '', /^PF 0000:3b:00\.0: 1 Spoofed packets detected/);
   const dropped = world.otherDrops.reduce<number>((a, n) => a + (n ?? 0), 0);
   t.is(dropped, 2, 'nothing else was dropped');
 });
