@@ -111,7 +111,9 @@ export const COPY_MARK = 0x8000_0000;
  *   has the VF open); frames between bridge ports never reach the NIC. Then the static entry
  *   (the port the hypervisor configured for a VM NIC), else the learned port. A bridge port's
  *   unicast that these send to the NIC side leaves through the PF, and the eswitch hands it to
- *   the VF whose filter matches instead of the wire (PF-to-VF local switching).
+ *   the VF whose filter matches instead of the wire (PF-to-VF local switching). A VF port is
+ *   reached by its filter only: an entry pointing at it for another MAC leads to the wire (from
+ *   the wire: dropped as `stale-fdb`, the bridge would get it back through the PF).
  * - A VF's unicast for a bridge port reaches it through the PF (`vfToBridge: 'pf'`, the default)
  *   or goes to the uplink instead (`'wire'`: the PF does not list the bridge's stations), and
  *   unknown unicast from a VF is then flooded to the uplink only.
@@ -469,10 +471,23 @@ export class VirtualSwitch {
           const dst = dstHi * TWO_32 + (dstLo >>> 0);
           const f = filters === null ? undefined : filters.get(dst);
           out = f ?? this.statics.get(dst) ?? this.learned.get(dst)?.port ?? -1;
-          // A bridge port's frame for the NIC side leaves through the PF, and the NIC's eswitch
-          // hands it to the VF whose MAC matches instead of the wire (PF-to-VF local switching).
-          if (filters === null && out >= 0 && this.nicSide(out)) out = this.filters.get(dst) ?? out;
-          else if (toWire && out >= 0 && !this.nicSide(out)) out = this.uplink;
+          let byFilter = f !== undefined;
+          if (filters === null && out >= 0 && this.nicSide(out)) {
+            // A bridge port's frame for the NIC side leaves through the PF, and the NIC's
+            // eswitch hands it to the VF whose MAC matches instead of the wire (PF-to-VF local
+            // switching).
+            const g = this.filters.get(dst);
+            if (g !== undefined) {
+              out = g;
+              byFilter = true;
+            }
+          } else if (toWire && out >= 0 && !this.nicSide(out)) out = this.uplink;
+          // The eswitch hands a frame to a VF only by that VF's MAC filter: an entry pointing at
+          // a VF port for another MAC (the bridge learned it behind the PF) sends the frame to
+          // the wire; one that came from the wire would go back through the PF to the bridge,
+          // which never forwards a frame out of the port it came in by (br_forward.c).
+          if (!byFilter && out >= 0 && (this.ports[out] as SwitchPort).kind === 'vf')
+            out = inp?.kind === 'uplink' || this.uplink < 0 ? -3 : this.uplink;
           if (out === inPort) out = -3;
           lastDstHi = dstHi;
           lastDstLo = dstLo;

@@ -10,6 +10,7 @@ import {
 import type { BondingNicModel } from '../../src/guest/BondingNicModel.js';
 import { World } from '../../src/world/World.js';
 import { VF_SPOOFED } from '../../src/world/VmNic.js';
+import { STALE_FDB } from '../../src/world/VirtualSwitch.js';
 
 // options.fail_over_mac and options.vf_mac of model bonding: the VF keeps the MAC the host
 // assigned it (the PF refuses a change: ixgbe_sriov.c ixgbe_set_vf_mac_addr), and the bond's
@@ -198,6 +199,12 @@ test('follow with a vf_mac and spoofchk off: the NIC lets the bond MAC out throu
   t.is(out.received, out.sent);
   t.is(out.drops[VF_SPOOFED] ?? 0, 0);
   t.is(kinds(w, 'driver-log').filter((d) => d.includes('Spoofed')).length, 0);
+  // The bridge learns the bond's MAC behind the PF, but the eswitch hands frames to the VF by
+  // its filter (vf_mac) only: the client's frames go to the wire, where the network switch
+  // learned that MAC on the same port (the GARP) and drops them.
+  const inbound = w.flows.find((f) => f.spec.name === 'in')!;
+  t.is(inbound.received, 0);
+  t.is(inbound.drops[STALE_FDB], inbound.sent);
 });
 
 test('spoofchk reports at most once per watchdog period, each report with the frames since the last', (t) => {

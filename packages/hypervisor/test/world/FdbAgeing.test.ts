@@ -116,6 +116,9 @@ test('static entries never age, also after learning moved them', (t) => {
   t.is(r.sw.lookup(VM), r.port.vf);
   t.is(r.sw.lookup(PEER), r.port.peer);
   t.is(r.sw.aged, 0);
+  // The entry still forwards: through the PF to the eswitch, which hands the frame to the VF
+  // that has the MAC's filter (as the host set it with the VF's MAC).
+  r.sw.setVfFilter(VM, r.port.vf, -1);
   r.send(r.port.peer, [PEER, VM]);
   t.is(r.got.get('vf'), 1);
   t.is(r.sw.flooded, 0);

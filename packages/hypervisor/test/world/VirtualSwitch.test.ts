@@ -120,6 +120,33 @@ test('a bridge frame for the NIC side goes through the PF: the eswitch hands it 
   t.is(r.got.get('up'), 1);
 });
 
+test('the eswitch hands a frame to a VF only by its MAC filter: an entry learned behind a VF for another MAC leads to the wire', (t) => {
+  const r = rig();
+  const OTHER = 0x5254_0000_00aa;
+  // The VF's MAC is VM; a frame the VF sent from OTHER (spoof check off) made the bridge learn
+  // OTHER behind the PF, at the VF port.
+  r.sw.setVfFilter(VM, r.port.vf, r.port.pv);
+  r.send(r.port.vf, OTHER, PEER);
+  t.is(r.sw.lookup(OTHER), r.port.vf);
+  // A bridge port's frame for OTHER leaves through the PF; no VF has OTHER's filter: the wire.
+  r.send(r.port.peer, PEER, OTHER);
+  t.is(r.got.get('up'), 1);
+  t.is(r.got.get('vf'), undefined);
+  // A frame from the VF for OTHER: no filter matches it either, so it goes to the wire.
+  r.send(r.port.vf, VM, OTHER);
+  t.is(r.got.get('up'), 2);
+  // From the wire it would go up through the PF to the bridge, whose entry points back at the
+  // PF: the bridge does not forward it (stale-fdb).
+  r.send(r.port.up, FAR, OTHER);
+  t.is(r.drops.get('stale-fdb'), 1);
+  t.is(r.got.get('vf'), undefined);
+  // The VF's own MAC still reaches it, by its filter, from anywhere.
+  r.send(r.port.up, FAR, VM);
+  r.send(r.port.vf, VM, PEER);
+  r.send(r.port.peer, PEER, VM);
+  t.is(r.got.get('vf'), 2);
+});
+
 test('unknown unicast flooded by the bridge: the PF copy goes to the VF whose filter matches, the other bridge ports still get theirs', (t) => {
   const r = rig();
   r.sw.removeStatic(VM);
