@@ -1,4 +1,10 @@
-import { dropReasonName, Ethernet, type DropReasonCode, type PacketPool } from '@bypass/core';
+import {
+  dropReasonName,
+  Ethernet,
+  MacAddress,
+  type DropReasonCode,
+  type PacketPool,
+} from '@bypass/core';
 import type { BurstSink } from '../guest/NicModel.js';
 import type { Scenario } from '../scenario/Scenario.js';
 import type { EventLog, LoggedEvent } from '../sim/EventLog.js';
@@ -202,7 +208,7 @@ export class FlowBook {
     if (ip < 0) return;
     const mac = Ethernet.arpSenderMac(pool, h);
     // A group or all-zero sender MAC is no station to send a unicast flow to: ignored here.
-    if (mac === 0 || Math.floor(mac / 2 ** 40) % 2 === 1) return;
+    if (!MacAddress.fromNumber(mac).isValidUnicast) return;
     let old = -1;
     for (let i = 0; i < this.writers.length; i++) {
       const writer = this.writers[i] as FlowFrameWriter;

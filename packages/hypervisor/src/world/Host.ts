@@ -34,6 +34,8 @@ export class Host {
   readonly name: string;
   readonly switch: VirtualSwitch;
   readonly vfs: VfSlot[] = [];
+  /** PCI address of the SR-IOV NIC's physical function, whose VFs follow it on its bus. */
+  readonly pfAddress: string;
   /** The host's port on the physical network (set by the world). */
   uplinkPort = -1;
 
@@ -49,6 +51,7 @@ export class Host {
       ...(scheduler === undefined ? {} : { scheduler }),
     });
     const bus = (0x3b + spec.index).toString(16).padStart(2, '0');
+    this.pfAddress = `0000:${bus}:00.0`;
     for (let i = 0; i < spec.vfs; i++) {
       const dev = (2 + (i >> 3)).toString(16).padStart(2, '0');
       this.vfs.push({ host: this, index: i, address: `0000:${bus}:${dev}.${i & 7}`, owner: null });

@@ -328,8 +328,8 @@ export class VmNic {
    * which is also the answer for a master without a usable unicast address.
    */
   sendingMac(): number {
-    const mac = this.model.device('master')?.devAddr.value ?? this.mac;
-    return mac !== 0 && Math.floor(mac / 2 ** 40) % 2 === 0 ? mac : this.mac;
+    const addr = this.model.device('master')?.devAddr;
+    return addr !== undefined && addr.isValidUnicast ? addr.value : this.mac;
   }
 
   /** The VF's MAC as the host assigns it: `vf_mac` for model bonding, else the NIC's `mac`. */
@@ -701,10 +701,9 @@ export class VmNic {
     this.spoofedUnreported++;
     const now = this.wire.now;
     if (now - this.spoofReportedAt < SPOOF_REPORT_NS) return;
-    const pf = (this.slot?.address ?? '').replace(/:[0-9a-f]{2}\.[0-7]$/, ':00.0');
     this.log(
       'driver-log',
-      `PF ${pf}: ${this.spoofedUnreported} Spoofed packets detected (the PF driver's watchdog report, as ixgbe words it: VF ${this.slot?.address ?? '?'}, MAC ${MacAddress.fromNumber(this.vfMac).toString()}, sent from another source MAC)`,
+      `PF ${this.slot?.host.pfAddress ?? '?'}: ${this.spoofedUnreported} Spoofed packets detected (the PF driver's watchdog report, as ixgbe words it: VF ${this.slot?.address ?? '?'}, MAC ${MacAddress.fromNumber(this.vfMac).toString()}, sent from another source MAC)`,
     );
     this.spoofedUnreported = 0;
     // The watchdog keeps its period: the next report is due a whole number of periods on.
