@@ -202,16 +202,19 @@ function step(
       out.unplug = s.unplug ?? 'orchestrated';
       // QEMU unplugs a failover primary itself at setup (hw/net/virtio-net.c
       // virtio_net_handle_migration_primary) and vfio registers no blocker for it: management
-      // cannot keep it plugged, so "none" has no meaning for such a NIC.
+      // cannot keep it plugged, so "none" has no meaning for such a NIC. A guest that never acks
+      // STANDBY never gets the primary (hw/net/virtio-net.c failover_hide_primary_device keeps it
+      // hidden, unrealized, so no vfio blocker either): such a NIC migrates with "none" as well.
       if (s.unplug === 'none' && vm !== undefined) {
         const failover = vm.nics.filter(
-          (n) => n.model === 'virtio-backup' && n.options.offer_backup,
+          (n) =>
+            n.model === 'virtio-backup' && n.options.offer_backup && n.options.guest_accepts_backup,
         );
         if (failover.length > 0) {
           const ids = failover.map((n) => `${vm.name}/${n.name}`).join(', ');
           c.add(
             [...segs, 'unplug'],
-            `none cannot apply to ${ids} (virtio-backup with offer_backup: true, QEMU failover=on): QEMU unplugs a failover VF itself when the migration starts; use unplug: orchestrated, or offer_backup: false for a plain VF that blocks the migration`,
+            `none cannot apply to ${ids} (virtio-backup with offer_backup: true, QEMU failover=on, and a guest that acks STANDBY): QEMU unplugs a failover VF itself when the migration starts; use unplug: orchestrated, or offer_backup: false for a plain VF that blocks the migration`,
           );
         }
       }

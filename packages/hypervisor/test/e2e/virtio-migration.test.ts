@@ -150,17 +150,25 @@ test('unplug: none on a failover NIC is refused when the scenario loads: QEMU un
     err?.issues[0]?.message ?? '',
     /none cannot apply to vm1\/eth0 .*QEMU unplugs a failover VF itself.*use unplug: orchestrated, or offer_backup: false/,
   );
-  // A failover NIC whose guest does not take BACKUP is still a failover NIC: refused too.
-  t.throws(
-    () =>
-      run(
-        world(
-          '[{ at: 1s, action: migrate, vm: vm1, to: dst, unplug: none }]',
-          '{ guest_accepts_backup: false }',
-        ),
-      ),
-    { instanceOf: ScenarioError },
+});
+
+test('unplug: none on a failover NIC whose guest never acked STANDBY: the hidden primary blocks nothing, QEMU migrates', (t) => {
+  const r = run(
+    world(
+      '[{ at: 1s, action: migrate, vm: vm1, to: dst, unplug: none, downtime: 100ms }]',
+      '{ guest_accepts_backup: false }',
+    ),
   );
+  t.true(r.conservation.ok, r.conservation.mismatches.join('\n'));
+  const m = r.migrations[0];
+  t.is(m?.result, 'completed');
+  // No primary was ever realized (failover_hide_primary_device), so there is nothing to unplug.
+  t.deepEqual(
+    m?.states.map((s) => s.state),
+    ['setup', 'active', 'device', 'completed'],
+  );
+  t.false(r.events.some((e) => e.kind === 'unplug-request' || e.kind === 'vf-plug'));
+  t.is(r.nics['vm1/eth0']?.onActive, '0s');
 });
 
 test('offer_backup: false (a plain VF): management unplugs it before migrate, so no wait-unplug and setup at the eject', (t) => {

@@ -242,11 +242,17 @@ export function scenarioObject(size: ScenarioSize): fc.Arbitrary<ScenarioObject>
         })),
       ];
       // QEMU unplugs a failover VF itself: the loader refuses `unplug: none` for a VM with a
-      // virtio-backup NIC offering BACKUP, so such a migration asks for the orchestrated unplug.
+      // virtio-backup NIC offering BACKUP to a guest that takes it, so such a migration asks for
+      // the orchestrated unplug.
       const failover = new Set(
         w.vms
           .map((v, i) => ({ v, i }))
-          .filter(({ v }) => v.model === 'virtio-backup' && v.options.offer_backup !== false)
+          .filter(
+            ({ v }) =>
+              v.model === 'virtio-backup' &&
+              v.options.offer_backup !== false &&
+              v.options.guest_accepts_backup !== false,
+          )
           .map(({ i }) => `vm${i}`),
       );
       const stepsOk = steps.map((s) =>
