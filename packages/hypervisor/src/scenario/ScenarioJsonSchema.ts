@@ -257,7 +257,7 @@ const step: JsonSchemaObject = {
     },
     unplug: {
       description:
-        'migrate: how the VF leaves the source: orchestrated (unplug request, the guest ejects; default: QEMU unplugs a failover VF at setup, management unplugs a plain VF before migrate), surprise (pulled), none (kept: QEMU refuses the migration when a plain VF is plugged; not allowed for a virtio-backup NIC offering BACKUP).',
+        'migrate: how the VF leaves the source: orchestrated (unplug request, the guest ejects; default: QEMU unplugs a failover VF at setup, management unplugs a plain VF before migrate), surprise (pulled), none (kept: QEMU refuses the migration when a plain VF is plugged; not allowed for a virtio-backup NIC offering BACKUP to a guest that acks it).',
       enum: ['orchestrated', 'surprise', 'none'],
     },
     cancel_at: duration('migrate: cancel the migration at this time (from the start of the run).'),
