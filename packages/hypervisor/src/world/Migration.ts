@@ -173,10 +173,7 @@ export class Migration {
   private prepareDestination(): boolean {
     if (this.to.spec.vf_filter !== 'libvirt') return true;
     const incoming = this.vm.nics.filter(
-      (n) =>
-        n.model.model === 'virtio-backup' &&
-        n.spec.options.offer_backup &&
-        (n.spec.vf || n.slot !== null || n.vf !== null),
+      (n) => n.model.model === 'virtio-backup' && n.spec.options.offer_backup && n.hostdev,
     );
     if (incoming.length === 0) return true;
     const free = this.to.freeVfs;
@@ -401,7 +398,8 @@ export class Migration {
       if (nic.slot !== null && nic.slot.host === this.from) nic.releaseSlot();
     for (const nic of this.vm.nics) nic.model.announce();
     for (const nic of this.vm.nics) {
-      if (this.unplugged.includes(nic) || (nic.spec.vf && nic.vf === null))
+      // the domain the destination starts holds the hostdevs the source's domain held
+      if (this.unplugged.includes(nic) || (nic.hostdev && nic.vf === null))
         this.hooks.plugFreeVf(nic, this.to);
     }
   }

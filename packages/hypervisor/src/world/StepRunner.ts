@@ -97,18 +97,31 @@ export class StepRunner implements MigrationHooks {
         return;
       case 'vf-unplug':
         for (const nic of nics) {
-          if (nic.vf === null) ignore(`${nic.id} has no VF`);
-          else if (step.mode === 'surprise') {
+          if (nic.vf === null) {
+            ignore(`${nic.id} has no VF`);
+            continue;
+          }
+          // device_del: the hostdev leaves the live domain once the device is gone (libvirt
+          // drops it at DEVICE_DELETED), so no destination plugs it again
+          if (step.mode === 'surprise') {
+            nic.hostdev = false;
             nic.removeVf(true);
             nic.releaseSlot();
-          } else nic.requestUnplug(() => nic.releaseSlot());
+          } else
+            nic.requestUnplug(() => {
+              nic.hostdev = false;
+              nic.releaseSlot();
+            });
         }
         return;
       case 'vf-plug':
         if (vm.migration !== null) return ignore('device_add is not allowed while migrating');
         for (const nic of nics) {
           if (nic.vf !== null || nic.slot !== null) ignore(`${nic.id} already has a VF`);
-          else this.world.plugFreeVf(nic, vm.host, 0);
+          else {
+            nic.hostdev = true; // device_add: the domain holds the hostdev again
+            this.world.plugFreeVf(nic, vm.host, 0);
+          }
         }
         return;
       case 'host-servicing':

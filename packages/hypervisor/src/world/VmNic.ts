@@ -134,6 +134,13 @@ export class VmNic {
   private spoofedUnreported = 0;
   /** Wire time of the PF driver's last report of spoofed frames (-inf: none yet). */
   private spoofReportedAt = -Infinity;
+  /**
+   * The VM's domain holds a hostdev for this NIC's VF: set at boot for a NIC given a VF and by a
+   * `vf-plug` step (`device_add`), cleared by a `vf-unplug` step (`device_del` takes it out of
+   * the live domain, so the domain a migration starts on the destination has none). A
+   * migration's destination plugs a VF only for such a NIC.
+   */
+  hostdev = false;
   /** An orderly unplug requested and not yet done. */
   unplugPending = false;
   private ejectTimer: TimerId = -1;

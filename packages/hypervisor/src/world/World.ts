@@ -395,6 +395,7 @@ export class World {
       });
       const wantsVf =
         chosen === nicSpec.model || !isModel(chosen) ? nicSpec.vf : chosen !== 'virtio';
+      nic.hostdev = wantsVf;
       if (wantsVf) this.plugFreeVf(nic, vm.host, 0);
     }
   }

@@ -192,6 +192,39 @@ test('offer_backup: false (a plain VF): management unplugs it before migrate, so
   t.is(m?.states[1]?.at, '1.005s');
 });
 
+test('a VF taken out by a vf-unplug step (device_del) is not in the domain the destination starts: no VF there', (t) => {
+  const r = run(
+    world(
+      '[{ at: 500ms, action: vf-unplug, vm: vm1 }, { at: 1s, action: migrate, vm: vm1, to: dst, downtime: 100ms }]',
+    ),
+  );
+  t.true(r.conservation.ok, r.conservation.mismatches.join('\n'));
+  t.is(r.migrations[0]?.result, 'completed');
+  // No failover primary left, so QEMU has nothing to unplug: no wait-unplug.
+  t.deepEqual(
+    r.migrations[0]?.states.map((s) => s.state),
+    ['setup', 'active', 'device', 'completed'],
+  );
+  t.deepEqual(
+    r.events.filter((e) => e.kind === 'vf-plug').map((e) => e.host),
+    ['src'],
+    'only the boot plug',
+  );
+  t.is(r.timeline.datapath['vm1/eth0']?.at(-1)?.[2], 'backup');
+  // A device_add after the device_del puts a hostdev back in the domain: the destination has one.
+  const again = run(
+    world(
+      '[{ at: 300ms, action: vf-unplug, vm: vm1 }, { at: 600ms, action: vf-plug, vm: vm1 }, { at: 1s, action: migrate, vm: vm1, to: dst, downtime: 100ms }]',
+    ),
+  );
+  t.is(again.migrations[0]?.result, 'completed');
+  t.deepEqual(
+    again.events.filter((e) => e.kind === 'vf-plug').map((e) => e.host),
+    ['src', 'src', 'dst'],
+  );
+  t.is(again.timeline.datapath['vm1/eth0']?.at(-1)?.[2], 'active');
+});
+
 test('no free VF on the destination: the NIC stays on the backup after the migration', (t) => {
   const yaml = world('[{ at: 1s, action: migrate, vm: vm1, to: dst, downtime: 100ms }]').replace(
     '{ name: dst, vfs: 2 }',
