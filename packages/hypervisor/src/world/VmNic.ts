@@ -62,6 +62,20 @@ const SPOOF_REPORT_NS = 2_000_000_000;
  */
 export const PCIEHP_BUTTON_WAIT_NS = 5_000_000_000;
 
+/**
+ * How long the guest's pciehp waits after it powered a slot off, before it turns the power
+ * indicator off (`drivers/pci/hotplug/pciehp_ctrl.c` `remove_board`: the 1 s the PCIe spec asks
+ * for), ns. QEMU unplugs the device only once both are off (`hw/pci/pcie.c`
+ * `pcie_cap_slot_write_config`), so behind a native PCIe slot QEMU sees an eject this long after
+ * the guest removed the driver.
+ *
+ * @example
+ * ```ts
+ * console.log(PCIEHP_POWER_OFF_WAIT_NS / 1e9); // 1
+ * ```
+ */
+export const PCIEHP_POWER_OFF_WAIT_NS = 1_000_000_000;
+
 /** What a {@link VmNic} needs from its VM. */
 export interface VmNicOwner {
   readonly name: string;
@@ -144,6 +158,11 @@ export class VmNic {
   /** An orderly unplug requested and not yet done. */
   unplugPending = false;
   private ejectTimer: TimerId = -1;
+  /**
+   * Behind a native PCIe slot, the guest's wait between the slot's power-off and the power
+   * indicator's, after which QEMU unplugs the device; -1 if none.
+   */
+  private powerOffTimer: TimerId = -1;
   /** The guest's probe of a VF plugged while the guest did not run, on its clock; -1 if none. */
   private probeTimer: TimerId = -1;
   private readonly unplugWaiters: (() => void)[] = [];
@@ -431,7 +450,9 @@ export class VmNic {
    */
   requestUnplug(done: () => void): void {
     if (this.vf === null) {
-      done();
+      // gone from the guest; QEMU may still wait for the slot's power indicator
+      if (this.powerOffTimer >= 0) this.unplugWaiters.push(done);
+      else done();
       return;
     }
     this.unplugWaiters.push(done);
@@ -454,13 +475,16 @@ export class VmNic {
     if (!this.spec.options.guest_ejects) return;
     this.ejectTimer = this.vm.clock.runAfter(button + this.spec.options.eject_delay, () => {
       this.ejectTimer = -1;
-      this.removeVf(false);
+      this.removeVf(false, button > 0 ? PCIEHP_POWER_OFF_WAIT_NS : 0);
     });
   }
 
-  /** True while an eject is under way (requested to a guest that does eject). */
+  /**
+   * True while an eject is under way (requested to a guest that does eject), until QEMU has
+   * unplugged the device.
+   */
   get ejectInProgress(): boolean {
-    return this.ejectTimer >= 0;
+    return this.ejectTimer >= 0 || this.powerOffTimer >= 0;
   }
 
   /** Takes `done` back from the waiters of a pending unplug (an eject under way completes). */
@@ -469,18 +493,23 @@ export class VmNic {
       const i = this.unplugWaiters.indexOf(done);
       if (i >= 0) this.unplugWaiters.splice(i, 1);
     } else this.unplugWaiters.length = 0;
-    if (this.unplugWaiters.length === 0 && this.ejectTimer < 0) this.unplugPending = false;
+    if (this.unplugWaiters.length === 0 && this.ejectTimer < 0 && this.powerOffTimer < 0)
+      this.unplugPending = false;
   }
 
   /**
-   * Removes the VF now. Orderly: the filter is reset, frames already on their way to the VF are
+   * Removes the VF from the guest now. Orderly: frames already on their way to the VF are
    * delivered and the guest takes them in, what the guest queued for transmission goes out, then
-   * the function is removed. Surprise: the filter is reset and everything in the VF's rings or
-   * on its wire toward the guest is lost as `vf-ring-flushed`. A `libvirt` host keeps steering
-   * the MAC to the VF (only flooded frames go back to the paravirtual port) until the slot is
-   * released.
+   * the function is removed. Surprise: everything in the VF's rings or on its wire toward the
+   * guest is lost as `vf-ring-flushed`. Then QEMU unplugs the device: at once, or
+   * `qemuUnplugAfter` ns later on the guest's clock (a native PCIe slot: pciehp's wait between
+   * power-off and the indicator), and only then do the host's steering change (the filter reset
+   * by the host script that waits for the detach; a `libvirt` host keeps steering the MAC to the
+   * VF, only flooded frames go back to the paravirtual port, until the slot is released) and
+   * whoever waited for the unplug (a migration in wait-unplug, management's DEVICE_DELETED) see
+   * it. Until then frames the filter steers to the VF find no driver (`vf-not-bound`).
    */
-  removeVf(surprise: boolean): void {
+  removeVf(surprise: boolean, qemuUnplugAfter = 0): void {
     const vf = this.vf;
     if (vf === null) return;
     const host = this.host;
@@ -489,13 +518,7 @@ export class VmNic {
       // What the VF still sends (its TX ring, pumped below) left before the host's FDB
       // changes of the eject (a script runs after detach-device returns): not learned.
       host.switch.setLearning(this.vfPort, false);
-      // Neither QEMU (virtio-net.c failover_unplug_primary only asks the guest) nor libvirt
-      // touch the VF's MAC at the eject; the default mode stands for a host script that does:
-      // Documentation/networking/net_failover.rst zeroes the VF's MAC and adds
-      // `bridge fdb add $MAC dev $TAP_IF master`. A NetVSP host takes the VF's steering back.
-      if (this.filterFollowsSlot && this.model.vfSteering === 'filter')
-        host.switch.unshadowVfFilter(this.vfMac);
-      else this.steerToParavirt(host);
+      if (qemuUnplugAfter === 0) this.steerAwayFromVf(host);
     }
     if (surprise) {
       this.vfIn.discard(DropReason.VF_RING_FLUSHED);
@@ -510,10 +533,38 @@ export class VmNic {
       this.probeTimer = -1;
     } else this.model.removeVf(surprise);
     this.vf = null;
-    this.log('vf-unplug', surprise ? 'surprise' : 'orderly');
-    // Whoever waited for the VF to go (a migration in wait-unplug) has what it waited for.
     if (this.ejectTimer >= 0) this.vm.clock.cancel(this.ejectTimer);
     this.ejectTimer = -1;
+    if (qemuUnplugAfter === 0) {
+      this.log('vf-unplug', surprise ? 'surprise' : 'orderly');
+      this.unplugged();
+      return;
+    }
+    this.log(
+      'vf-unplug',
+      `orderly: pciehp powers the slot off and waits ${qemuUnplugAfter / 1e9}s before QEMU can unplug it`,
+    );
+    this.powerOffTimer = this.vm.clock.runAfter(qemuUnplugAfter, () => {
+      this.powerOffTimer = -1;
+      if (this.host !== null) this.steerAwayFromVf(this.host);
+      this.log('vf-deleted', 'QEMU unplugged the VF (power indicator off)');
+      this.unplugged();
+    });
+  }
+
+  // Neither QEMU (virtio-net.c failover_unplug_primary only asks the guest) nor libvirt touch
+  // the VF's MAC at the unplug; the default mode stands for a host script that does once the
+  // detach returns: Documentation/networking/net_failover.rst zeroes the VF's MAC and adds
+  // `bridge fdb add $MAC dev $TAP_IF master`. A NetVSP host takes the VF's steering back.
+  private steerAwayFromVf(host: Host): void {
+    if (this.filterFollowsSlot && this.model.vfSteering === 'filter')
+      host.switch.unshadowVfFilter(this.vfMac);
+    else this.steerToParavirt(host);
+  }
+
+  // QEMU unplugged the device: whoever waited for the VF to go (a migration in wait-unplug) has
+  // what it waited for.
+  private unplugged(): void {
     this.unplugPending = false;
     for (const done of this.unplugWaiters.splice(0)) done();
   }
@@ -767,9 +818,10 @@ export class VmNic {
   private toGuestVf(pkts: Int32Array, start: number, count: number): void {
     const vf = this.vf;
     if (vf === null) {
-      // A libvirt host keeps the VF (and its filter) for the VM: no driver takes the frames, and
+      // A libvirt host keeps the VF (and its filter) for the VM, and behind a native PCIe slot
+      // the function stays in QEMU for pciehp's power-off wait: no driver takes the frames, and
       // the NIC drops them whether the VM runs, is paused or is down.
-      const unbound = this.slot !== null && this.filterFollowsSlot;
+      const unbound = (this.slot !== null && this.filterFollowsSlot) || this.powerOffTimer >= 0;
       this.pool.drop(pkts, start, count, unbound ? VF_NOT_BOUND : DropReason.NO_DEVICE);
       return;
     }

@@ -20,15 +20,39 @@ const states = (r: Report): string[] =>
 const at = (r: Report, kind: string): string[] =>
   r.events.filter((e) => e.kind === kind).map((e) => e.at);
 
-test('pcie-native: the eject lands 5 s + eject_delay after the request; QEMU sees it at its next poll', (t) => {
+test('pcie-native: the eject lands 5 s + eject_delay after the request; QEMU unplugs 1 s later and sees it at its next poll', (t) => {
   const r = run(world('virtio-backup', '{ hotplug: pcie-native }', MIGRATE));
-  t.deepEqual(states(r).slice(0, 3), ['setup@2s', 'wait-unplug@2s', 'active@7.25s']);
+  // pciehp removes the driver at 7.005 s, powers the slot off and waits 1 s before the power
+  // indicator goes off (pciehp_ctrl.c remove_board); QEMU unplugs then (pcie.c), at 8.005 s, and
+  // the migration thread sees it at its next 250 ms poll.
+  t.deepEqual(states(r).slice(0, 3), ['setup@2s', 'wait-unplug@2s', 'active@8.25s']);
   t.deepEqual(at(r, 'vf-unplug'), ['7.005s']);
+  t.deepEqual(at(r, 'vf-deleted'), ['8.005s']);
+  t.is(at(r, 'datapath-switched')[0], '7.005s', 'the guest moves to virtio at the driver removal');
   const request = r.events.find((e) => e.kind === 'unplug-request');
   t.regex(request?.detail ?? '', /attention button, pciehp waits 5s/);
   t.is(r.migrations[0]?.result, 'completed');
-  // The VF worked all along the 5 s wait: only the stop-and-copy pause costs frames.
+  // The VF worked all along the 5 s wait. Then, for the second QEMU still holds the function,
+  // the host's filter steers the VM's MAC to a VF no driver serves (the host script resets it
+  // once the detach returns): 1 s at 10 kpps. And the stop-and-copy pause.
+  t.is(r.flows['in']?.drops['vf-not-bound'], 10_000);
   t.is(r.flows['in']?.drops['vm-paused'], 3000);
+  t.true(r.conservation.ok);
+});
+
+test('pcie-native: a cancel during the power-off wait of pciehp ends at the poll after QEMU unplugged, then the VF is plugged back', (t) => {
+  const r = run(
+    world(
+      'virtio-backup',
+      '{ hotplug: pcie-native }',
+      '[{ at: 2s, action: migrate, vm: vm1, to: dst, cancel_at: 7500ms }]',
+    ),
+  );
+  t.deepEqual(states(r), ['setup@2s', 'wait-unplug@2s', 'cancelling@7.5s', 'cancelled@8.25s']);
+  t.deepEqual(at(r, 'vf-deleted'), ['8.005s']);
+  // failover_replug_primary at the cancel: vf_plug_delay (200 ms) later, on the same host.
+  t.deepEqual(at(r, 'vf-plug').slice(1), ['8.45s']);
+  t.is(r.events.filter((e) => e.kind === 'vf-plug').at(-1)?.host, 'src');
 });
 
 test('acpi (the default): the eject lands eject_delay after the request', (t) => {
@@ -47,6 +71,8 @@ test('pcie-native applies to any orderly unplug (a vf-unplug step) and adds to e
     ),
   );
   t.deepEqual(at(r, 'vf-unplug'), ['6.02s']);
+  // The VF goes back to the host's pool only when QEMU has unplugged it.
+  t.deepEqual(at(r, 'vf-deleted'), ['7.02s']);
 });
 
 test('a hot-add is not delayed by pciehp (the presence change cancels the button wait)', (t) => {
