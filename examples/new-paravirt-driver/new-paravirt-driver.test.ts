@@ -73,6 +73,7 @@ test('the toy host backend drops what does not fit in the guest ring, with a rea
   const ctx: NicModelContext = {
     scheduler,
     guestClock: scheduler,
+    guestStopped: () => false,
     pool,
     random: new SeededRandom(1),
     vm: 'vm1',

@@ -31,6 +31,7 @@ export {
 } from './virtio/VirtioNetConfig.js';
 export type { VirtioTransport, VirtioDriverCallbacks } from './virtio/VirtioTransport.js';
 export { Doorbell } from './virtio/Doorbell.js';
+export type { InterruptGate } from './virtio/InterruptGate.js';
 export { VirtioDeviceBase } from './virtio/VirtioDeviceBase.js';
 export type { VirtioDeviceBaseOptions } from './virtio/VirtioDeviceBase.js';
 

@@ -11,12 +11,13 @@ import {
 import {
   VIRTIO_NET_DRIVER_FEATURES,
   VIRTIO_NET_F,
-  VirtioNetBackend,
+  type VirtioNetBackend,
   VirtioNetDevice,
   featureMask,
 } from '@bypass/virtio-backup';
 import type { DatapathInUse } from '../report/Report.js';
 import { VirtioAnnouncer } from './GuestAnnounce.js';
+import { guestVirtioBackend } from './guestVirtioBackend.js';
 import type { NicModel, NicModelContext } from './NicModel.js';
 import { removeVfFunction, setVirtioOrVfLink } from './VirtioHostLink.js';
 
@@ -125,14 +126,7 @@ export class BondingNicModel implements NicModel {
   ) {
     this.enslaveDelay = options.enslaveDelay ?? DEFAULT_ENSLAVE_DELAY_NS;
     this.vfName = `${ctx.nic}vf`;
-    this.backend = new VirtioNetBackend({
-      pool: ctx.pool,
-      mac: ctx.mac,
-      backup: false,
-      maxQueuePairs: 1,
-      queueSize: 256,
-      txSink: (_pair, pkts, start, count) => ctx.toHostParavirt(pkts, start, count),
-    });
+    this.backend = guestVirtioBackend(ctx, false);
     this.virtio = VirtioNetDevice.probe({
       pool: ctx.pool,
       transport: this.backend,

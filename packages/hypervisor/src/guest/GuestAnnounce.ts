@@ -1,6 +1,12 @@
 import type { TimerId } from '@bypass/core';
 import type { NetvscDevice } from '@bypass/netvsc';
-import type { VirtioNetBackend, VirtioNetDevice } from '@bypass/virtio-backup';
+import {
+  VIRTIO_NET_F,
+  VIRTIO_NET_S,
+  hasFeature,
+  type VirtioNetBackend,
+  type VirtioNetDevice,
+} from '@bypass/virtio-backup';
 import { hostAnnounce } from '../world/HostAnnounce.js';
 import type { NicModelContext } from './NicModel.js';
 
@@ -17,17 +23,19 @@ import type { NicModelContext } from './NicModel.js';
 export const QEMU_ANNOUNCE_ROUNDS_MS: readonly number[] = [0, 50, 200, 450, 800];
 
 /**
- * Announces a virtio-net NIC after a migration the QEMU way (`net/announce.c`
- * `qemu_announce_self_iter`): every round QEMU sends a RARP with the NIC's MAC and, when the
- * guest negotiated GUEST_ANNOUNCE, also asks the guest to announce itself (config status
- * ANNOUNCE: the driver notifies peers on the virtio netdev and acks). The RARP goes through the
- * NIC's net client, which sends nothing while the NIC's link is down (`net/net.c`
- * `qemu_send_packet_async_with_flags`): after a `link-down` on `backup` no RARP leaves; the
- * guest is still asked to announce. That notify sends a
- * gratuitous ARP only for addresses the virtio netdev holds: none when it is a failover standby
- * or a bond slave (the addresses are on the master), so there only QEMU's RARPs go out. A new
- * announce replaces the rounds of the previous one; {@link VirtioAnnouncer.cancel} stops them
- * (the NIC goes away).
+ * Announces a virtio-net NIC after a migration the QEMU way. Every round of the self-announce
+ * (`net/announce.c` `qemu_announce_self_iter`, on QEMU's real-time clock, so on the world's
+ * scheduler) sends a RARP with the NIC's MAC through the NIC's net client, which sends nothing
+ * while the NIC's link is down (`net/net.c` `qemu_send_packet_async_with_flags`): after a
+ * `link-down` on `backup` no RARP leaves. When the guest negotiated GUEST_ANNOUNCE, virtio-net's
+ * own announce timer asks the guest in rounds too (config status ANNOUNCE and a config
+ * interrupt; the driver notifies peers on the virtio netdev and acks). That timer runs on the
+ * VM's virtual clock (`hw/net/virtio-net.c` `virtio_net_post_load_device`), so those rounds are
+ * on the guest's clock, and an interrupt raised while the guest is stopped reaches it when it
+ * runs again. That notify sends a gratuitous ARP only for addresses the virtio netdev holds:
+ * none when it is a failover standby or a bond slave (the addresses are on the master), so
+ * there only QEMU's RARPs go out. A new announce replaces the rounds of the previous one;
+ * {@link VirtioAnnouncer.cancel} stops them (the NIC goes away).
  *
  * @example
  * ```ts
@@ -36,7 +44,8 @@ export const QEMU_ANNOUNCE_ROUNDS_MS: readonly number[] = [0, 50, 200, 450, 800]
  * ```
  */
 export class VirtioAnnouncer {
-  private timers: TimerId[] = [];
+  private hostTimers: TimerId[] = [];
+  private guestTimer: TimerId = -1;
 
   constructor(
     private readonly backend: VirtioNetBackend,
@@ -44,14 +53,21 @@ export class VirtioAnnouncer {
     private readonly ctx: NicModelContext,
   ) {}
 
-  /** Runs the first round now and schedules the others. */
+  /** Runs the first round now (the guest's when it runs) and schedules the others. */
   announce(): void {
     this.cancel();
     const before = this.virtio.garpSent;
     const linkUp = this.backend.linkUp;
-    const guest = this.round();
-    const garp =
-      this.virtio.garpSent > before
+    this.rarp();
+    const stopped = this.ctx.guestStopped();
+    // virtio_net_post_load_device arms the first round for now on the virtual clock: it runs
+    // once the guest does
+    const guest = stopped ? this.guestCanAnnounce() : this.guestRound(0);
+    if (stopped && guest)
+      this.guestTimer = this.ctx.guestClock.runAfter(0, () => this.guestRound(0));
+    const garp = stopped
+      ? 'the guest does not run: asked when it runs again'
+      : this.virtio.garpSent > before
         ? 'gratuitous ARP'
         : `nothing sent: ${this.virtio.name} holds no address`;
     const rarp = linkUp ? 'RARP' : 'no RARP (the NIC link is down)';
@@ -59,26 +75,49 @@ export class VirtioAnnouncer {
       'announce',
       `QEMU self-announce: ${rarp}${guest ? ` and guest announce (GUEST_ANNOUNCE: ${garp})` : ''}, ${QEMU_ANNOUNCE_ROUNDS_MS.length} rounds at ${QEMU_ANNOUNCE_ROUNDS_MS.join(', ')} ms`,
     );
-    this.timers = QEMU_ANNOUNCE_ROUNDS_MS.slice(1).map((ms) =>
-      this.ctx.scheduler.runAfter(ms * 1_000_000, () => void this.round()),
+    this.hostTimers = QEMU_ANNOUNCE_ROUNDS_MS.slice(1).map((ms) =>
+      this.ctx.scheduler.runAfter(ms * 1_000_000, () => this.rarp()),
     );
   }
 
   /** Cancels the rounds still to come. */
   cancel(): void {
-    for (const id of this.timers) this.ctx.scheduler.cancel(id);
-    this.timers = [];
+    for (const id of this.hostTimers) this.ctx.scheduler.cancel(id);
+    this.hostTimers = [];
+    if (this.guestTimer >= 0) this.ctx.guestClock.cancel(this.guestTimer);
+    this.guestTimer = -1;
+  }
+
+  // QEMU's RARP for the NIC, unless its link is down (net/net.c
+  // qemu_send_packet_async_with_flags returns before sending from a link-down NIC).
+  private rarp(): void {
+    if (this.backend.linkUp)
+      hostAnnounce(this.ctx.pool, this.ctx.mac.value, this.ctx.toHostParavirt);
+  }
+
+  // hw/net/virtio-net.c virtio_net_announce: GUEST_ANNOUNCE and CTRL_VQ both negotiated
+  private guestCanAnnounce(): boolean {
+    const f = this.backend.negotiatedFeatures;
+    return hasFeature(f, VIRTIO_NET_F.GUEST_ANNOUNCE) && hasFeature(f, VIRTIO_NET_F.CTRL_VQ);
   }
 
   /**
-   * One round: QEMU's RARP (unless the link is down), then the guest's announce if it can; true
-   * when the guest could.
+   * Round `i` of virtio-net's announce timer: ANNOUNCE and a config interrupt. The next round is
+   * armed only once the guest acked this one (`virtio_net_handle_announce` steps the timer on
+   * the ack: `qemu_announce_timer_step`), on the guest's clock. False when the guest cannot be
+   * asked.
    */
-  private round(): boolean {
-    // net/net.c qemu_send_packet_async_with_flags returns before sending from a link-down NIC.
-    if (this.backend.linkUp)
-      hostAnnounce(this.ctx.pool, this.ctx.mac.value, this.ctx.toHostParavirt);
-    return this.backend.announce();
+  private guestRound(i: number): boolean {
+    this.guestTimer = -1;
+    if (!this.backend.announce()) return false;
+    const next = i + 1;
+    const acked = (this.backend.config.status & VIRTIO_NET_S.ANNOUNCE) === 0;
+    if (acked && next < QEMU_ANNOUNCE_ROUNDS_MS.length) {
+      const gap =
+        (QEMU_ANNOUNCE_ROUNDS_MS[next] as number) - (QEMU_ANNOUNCE_ROUNDS_MS[i] as number);
+      this.guestTimer = this.ctx.guestClock.runAfter(gap * 1_000_000, () => this.guestRound(next));
+    }
+    return true;
   }
 }
 

@@ -43,6 +43,11 @@ export interface NicModelContext {
    * falls due while the VM is paused or down runs when it runs again (`world/GuestClock.ts`).
    */
   readonly guestClock: Scheduler;
+  /**
+   * True while the guest's vCPUs do not run (a migration's pause, `guest-down`): an interrupt a
+   * device raises then reaches the guest through `guestClock`, when it runs again.
+   */
+  readonly guestStopped: () => boolean;
   readonly pool: PacketPool;
   readonly random: SeededRandom;
   /** VM name and NIC name (`vm1`, `eth0`): the guest-visible name of the NIC's main netdev. */

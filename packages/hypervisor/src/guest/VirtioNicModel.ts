@@ -2,7 +2,7 @@ import { BusDevice, type NetDevice, type PacketSink, type VfDevice } from '@bypa
 import {
   VIRTIO_NET_DRIVER_FEATURES,
   VIRTIO_NET_F,
-  VirtioNetBackend,
+  type VirtioNetBackend,
   VirtioNetDevice,
   featureMask,
   featureNames,
@@ -10,6 +10,7 @@ import {
 } from '@bypass/virtio-backup';
 import type { DatapathInUse } from '../report/Report.js';
 import { VirtioAnnouncer } from './GuestAnnounce.js';
+import { guestVirtioBackend } from './guestVirtioBackend.js';
 import type { NicModel, NicModelContext } from './NicModel.js';
 import { removeVfFunction, setVirtioOrVfLink } from './VirtioHostLink.js';
 
@@ -48,14 +49,7 @@ export class VirtioNicModel implements NicModel {
     private readonly ctx: NicModelContext,
   ) {
     const failover = model === 'virtio-backup' && ctx.options.offer_backup;
-    this.backend = new VirtioNetBackend({
-      pool: ctx.pool,
-      mac: ctx.mac,
-      backup: failover,
-      maxQueuePairs: 1,
-      queueSize: 256,
-      txSink: (_pair, pkts, start, count) => ctx.toHostParavirt(pkts, start, count),
-    });
+    this.backend = guestVirtioBackend(ctx, failover);
     const driverFeatures = ctx.options.guest_accepts_backup
       ? VIRTIO_NET_DRIVER_FEATURES
       : VIRTIO_NET_DRIVER_FEATURES & ~featureMask(VIRTIO_NET_F.BACKUP);

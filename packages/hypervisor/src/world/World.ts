@@ -363,6 +363,7 @@ export class World {
       const ctx: NicModelContext = {
         scheduler: this.scheduler,
         guestClock: vm.clock,
+        guestStopped: () => vm.paused || vm.down,
         pool: this.pool,
         random: this.random.fork(nic.id),
         vm: vm.name,

@@ -102,6 +102,7 @@ export function nicModelHarness(options: Partial<NicOptions> = {}): NicModelHarn
     scheduler,
     // A guest that always runs: its clock is the world's.
     guestClock: scheduler,
+    guestStopped: () => false,
     pool,
     random: new SeededRandom(1),
     vm: 'vm1',

@@ -1,6 +1,12 @@
 import test from 'ava';
 import { parseDuration } from '@bypass/core';
-import { loadScenarioText, runScenario, type Report } from '../../src/index.js';
+import {
+  PcapCapture,
+  loadScenarioText,
+  readPcap,
+  runScenario,
+  type Report,
+} from '../../src/index.js';
 import { oneVmScenario } from '../support/oneVmScenario.js';
 
 /** Runs vm1 with a 10 kpps flow into it (`oneVmScenario`) for `duration`. */
@@ -150,4 +156,48 @@ test('a VF plugged while the guest is down is probed when it runs; one gone befo
   t.deepEqual(afterUnplug(gone, 'netdev-register'), ['1.5s']);
   t.deepEqual(afterUnplug(gone, 'netdev-unregister'), []);
   t.deepEqual(afterUnplug(gone, 'vf-unplug'), ['1.1s']);
+});
+
+test('a virtio guest takes a link change only when it runs: the config interrupt waits for guest-up', (t) => {
+  const r = run(
+    'virtio',
+    '2s',
+    `[{ at: 1.005s, action: guest-down, vm: vm1 }, { at: 1.01s, action: link-down, vm: vm1, dev: backup },
+      { at: 1.3s, action: guest-up, vm: vm1 }]`,
+  );
+  t.true(r.conservation.ok, r.conservation.mismatches.join());
+  // hw/virtio/virtio.c virtio_notify_config raises the line at 1.01 s; virtio_net's config work
+  // (carrier off) runs when the guest's vCPUs do.
+  t.is(when(r, 'link-down', 'carrier'), '1.3s');
+});
+
+test('after a migration a stopped guest sends no gratuitous ARP: the rounds of virtio-net wait for it, then step on its acks', (t) => {
+  const capture = new PcapCapture();
+  const r = runScenario(
+    loadScenarioText(
+      oneVmScenario({
+        model: 'virtio',
+        options: '{}',
+        duration: '4s',
+        steps: `[{ at: 1s, action: migrate, vm: vm1, to: dst, downtime: 100ms, precopy: 300ms },
+          { at: 1.41s, action: guest-down, vm: vm1 }, { at: 3s, action: guest-up, vm: vm1 }]`,
+      }),
+      'announce.yaml',
+    ),
+    { capture },
+  );
+  t.is(r.migrations[0]?.result, 'completed');
+  const point = capture.points().indexOf('dst-vm1-eth0-paravirt');
+  t.true(point >= 0, capture.points().join());
+  // ARP frames the guest sent (the RARPs are QEMU's, ethertype 0x8035).
+  const garps = readPcap(capture.pcap(point))
+    .records.filter((f) => f.data[12] === 0x08 && f.data[13] === 0x06)
+    .map((f) => f.timeNs / 1e6);
+  // Round 1 at completed (1.4 s). Round 2 fell due at 1.45 s on the guest's clock, while it was
+  // down: it runs at guest-up, and each ack arms the next (qemu_announce_timer_step): 150, 250
+  // and 350 ms later.
+  t.deepEqual(
+    garps.map((ms) => Math.round(ms)),
+    [1400, 3000, 3150, 3400, 3750],
+  );
 });

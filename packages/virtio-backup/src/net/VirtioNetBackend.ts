@@ -134,6 +134,7 @@ export class VirtioNetBackend extends VirtioDeviceBase {
       queueSize: qs,
       scheduler: options.scheduler ?? null,
       latencyNs: options.notifyLatencyNs ?? 0,
+      ...(options.interruptGate !== undefined ? { interruptGate: options.interruptGate } : {}),
       // The driver spins on the control queue (as Linux does), so its kicks are served at once.
       ...(ctrl ? { syncQueue: 2 * pairs } : {}),
     });

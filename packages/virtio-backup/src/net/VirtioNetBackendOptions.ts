@@ -1,4 +1,5 @@
 import type { MacAddress, PacketPool, Scheduler } from '@bypass/core';
+import type { InterruptGate } from '../virtio/InterruptGate.js';
 import type { VirtqueueFault } from '../virtqueue/VirtqueueFault.js';
 
 /**
@@ -35,6 +36,11 @@ export interface VirtioNetBackendOptions {
   scheduler?: Scheduler;
   /** Latency of kicks and interrupts, ns (needs `scheduler`); default 0 = synchronous. */
   notifyLatencyNs?: number;
+  /**
+   * The guest's vCPUs: interrupts (a link change, an announce request, used buffers) raised
+   * while the guest is stopped are delivered when it runs again. Default: always delivered.
+   */
+  interruptGate?: InterruptGate;
   /** Called with every burst of frames the guest sent (host-owned handles); default: kept for {@link VirtioNetBackend.drainTx}. */
   txSink?: (pair: number, pkts: Int32Array, start: number, count: number) => void;
 }

@@ -3,6 +3,7 @@ import { VirtqueueDeviceSide } from '../virtqueue/VirtqueueDeviceSide.js';
 import type { VirtqueueFault } from '../virtqueue/VirtqueueFault.js';
 import { VIRTIO_STATUS, statusTransitionError } from './DeviceStatus.js';
 import { Doorbell } from './Doorbell.js';
+import type { InterruptGate } from './InterruptGate.js';
 import { VIRTIO_F, hasFeature } from './VirtioFeatures.js';
 import type { VirtioNetConfig } from './VirtioNetConfig.js';
 import type { VirtioDriverCallbacks, VirtioTransport } from './VirtioTransport.js';
@@ -28,6 +29,8 @@ export interface VirtioDeviceBaseOptions {
   latencyNs?: number;
   /** A queue whose kicks are always served synchronously (a control queue the driver spins on). */
   syncQueue?: number;
+  /** Holds interrupts (vring and config) raised while the guest is stopped until it runs. */
+  interruptGate?: InterruptGate;
 }
 
 /**
@@ -76,12 +79,13 @@ export abstract class VirtioDeviceBase implements VirtioTransport {
     this.numQueues = options.numQueues;
     this.queueSize = options.queueSize;
     const bell = { scheduler: options.scheduler ?? null, latencyNs: options.latencyNs ?? 0 };
+    const irq = { ...bell, gate: options.interruptGate ?? null };
     this.queues = new Array<VirtqueueDeviceSide | null>(this.numQueues).fill(null);
     for (let i = 0; i < this.numQueues; i++) {
       this.kicks.push(new Doorbell(() => this.kicked(i), i === options.syncQueue ? {} : bell));
-      this.irqs.push(new Doorbell(() => this.driver?.vringInterrupt(i), bell));
+      this.irqs.push(new Doorbell(() => this.driver?.vringInterrupt(i), irq));
     }
-    this.configIrq = new Doorbell(() => this.driver?.configChanged(), bell);
+    this.configIrq = new Doorbell(() => this.driver?.configChanged(), irq);
   }
 
   /** Serves a kick of queue `index` (only called while DRIVER_OK and not broken). */

@@ -37,3 +37,30 @@ test('a latency needs a scheduler and must be a non-negative integer', (t) => {
     code: 'ERR_INVALID_ARGUMENT',
   });
 });
+
+test('a gated interrupt is delivered at once while the guest runs, and held on its clock while it is stopped', (t) => {
+  // The guest's clock: a scheduler whose jobs run only when the test lets the guest run.
+  const guest = new VirtualScheduler();
+  let stopped = false;
+  let n = 0;
+  const d = new Doorbell(() => n++, { gate: { stopped: () => stopped, clock: guest } });
+  d.ring();
+  t.is(n, 1, 'running: synchronous');
+  stopped = true;
+  d.ring();
+  d.ring();
+  t.is(n, 1, 'stopped: nothing reaches the guest');
+  t.true(d.isPending);
+  t.is(guest.pending, 1, 'one pending delivery: rings coalesce');
+  stopped = false;
+  guest.advanceBy(0);
+  t.is(n, 2);
+  t.is(d.rings, 3);
+  t.is(d.deliveries, 2);
+  t.false(d.isPending);
+  // A reset while held drops the pending delivery from the guest's clock.
+  stopped = true;
+  d.ring();
+  d.cancel();
+  t.is(guest.pending, 0);
+});
