@@ -26,7 +26,7 @@ import {
   type FailsafePort,
 } from '@bypass/netvsc';
 import type { DatapathInUse } from '../report/Report.js';
-import { announceNetvsc } from './GuestAnnounce.js';
+import { announceHyperV } from './GuestAnnounce.js';
 import type { NicModel, NicModelContext } from './NicModel.js';
 import { visitRingFrames } from './netvsc/visitRingFrames.js';
 
@@ -288,8 +288,15 @@ export class FailsafeNicModel implements NicModel {
   }
 
   announce(): void {
-    // As the netvsc model: the guest's netvsc notifies its peers (no host announcement).
-    announceNetvsc(this.netvsc, this.ctx);
+    // As the netvsc model: the kernel netvsc under the TAP notifies its peers.
+    announceHyperV(
+      () => {
+        this.host.indicateStatus(RNDIS_STATUS.MEDIA_CONNECT);
+        return true;
+      },
+      this.ctx,
+      'the kernel netvsc, its link up, notifies its peers (netvsc_link_change)',
+    );
   }
 
   /**

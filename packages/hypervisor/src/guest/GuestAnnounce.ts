@@ -1,5 +1,4 @@
 import type { TimerId } from '@bypass/core';
-import type { NetvscDevice } from '@bypass/netvsc';
 import {
   VIRTIO_NET_F,
   VIRTIO_NET_S,
@@ -122,24 +121,25 @@ export class VirtioAnnouncer {
 }
 
 /**
- * After a migration, a NetVSC NIC is announced by its guest: Hyper-V sends no announcement of
- * its own, the guest's netvsc notifies its peers with a gratuitous ARP (`netdev_notify_peers`,
- * `drivers/net/hyperv/netvsc_drv.c`). Nothing is sent while the netdev is not up.
+ * After a migration, the destination's Hyper-V host tells the synthetic NIC that its medium is
+ * connected (RNDIS MEDIA_CONNECT); Hyper-V sends no announcement of its own. A Linux netvsc
+ * whose link is already up answers with a gratuitous ARP per address (`netvsc_drv.c`
+ * `netvsc_link_change`: a connect while up calls `__netdev_notify_peers`; the driver's older
+ * `netvsc_send_garp` named this case, the network after a quick migration), at most once per
+ * `LINKCHANGE_INT` (2 s) after its previous link event. The indication goes over VMBus, so the
+ * guest takes it when it runs. `indicate` sends it and says whether the channel could carry it;
+ * `guest` says what the guest does with it, for the event.
  *
  * @example
  * ```ts
- * announceNetvsc(this.dev, this.ctx);
+ * announceHyperV(() => this.side.indicateLink(true), this.ctx, 'the guest netvsc notifies its peers');
  * ```
  */
-export function announceNetvsc(dev: NetvscDevice | null, ctx: NicModelContext): void {
-  if (dev === null || !dev.running) {
-    ctx.event('announce', 'Hyper-V: no host announce; guest netvsc not up, nothing sent');
-    return;
-  }
-  const before = dev.garpFrames;
-  dev.notifyPeers();
+export function announceHyperV(indicate: () => boolean, ctx: NicModelContext, guest: string): void {
   ctx.event(
     'announce',
-    `Hyper-V: no host announce; guest netdev_notify_peers: ${dev.garpFrames - before} gratuitous ARP`,
+    indicate()
+      ? `Hyper-V host: RNDIS MEDIA_CONNECT on the synthetic NIC; ${guest}`
+      : 'Hyper-V host: the synthetic channel is gone, nothing indicated',
   );
 }

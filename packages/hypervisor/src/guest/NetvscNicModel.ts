@@ -7,7 +7,7 @@ import {
 } from '@bypass/core';
 import { NetvscDevice } from '@bypass/netvsc';
 import type { DatapathInUse } from '../report/Report.js';
-import { announceNetvsc } from './GuestAnnounce.js';
+import { announceHyperV } from './GuestAnnounce.js';
 import type { NicModel, NicModelContext } from './NicModel.js';
 import { NetvspHostSide } from './netvsc/NetvspHostSide.js';
 import { visitRingFrames } from './netvsc/visitRingFrames.js';
@@ -37,8 +37,8 @@ const NAPI_BUDGET = 256;
  *   VMBus and withdraws the association. Linux only records the withdrawal (`netvsc.c`
  *   netvsc_send_vf): guest TX stays on the VF, which still works, until the eject unregisters it
  *   (NETDEV_GOING_DOWN: synthetic first, `netvsc_drv.c` netvsc_vf_changed).
- * - Announce: no host announcement on Hyper-V; the guest's `netdev_notify_peers` sends a
- *   gratuitous ARP through netvsc (`netvsc_drv.c`, as after a reconnect).
+ * - Announce: the host indicates RNDIS MEDIA_CONNECT; netvsc, its link up, answers with a
+ *   gratuitous ARP through the synthetic path (`netvsc_drv.c` netvsc_link_change).
  * - `device('master')` and `device('backup')` are both the netvsc netdev (there is no third one).
  *
  * @example
@@ -181,7 +181,11 @@ export class NetvscNicModel implements NicModel {
   }
 
   announce(): void {
-    announceNetvsc(this.dev, this.ctx);
+    announceHyperV(
+      () => this.side.indicateLink(true),
+      this.ctx,
+      'netvsc, its link up, notifies its peers (netvsc_link_change)',
+    );
   }
 
   setLink(role: string, up: boolean): boolean {

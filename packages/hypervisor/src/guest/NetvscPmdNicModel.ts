@@ -16,6 +16,7 @@ import {
   vfPmdDriver,
 } from '@bypass/netvsc';
 import type { DatapathInUse } from '../report/Report.js';
+import { announceHyperV } from './GuestAnnounce.js';
 import type { NicModel, NicModelContext } from './NicModel.js';
 import { NetvspHostSide } from './netvsc/NetvspHostSide.js';
 import { visitRingFrames } from './netvsc/visitRingFrames.js';
@@ -59,7 +60,8 @@ const TX_BACKLOG = 1024;
  * - Removal: the PCI function goes; the VF port raises `intr_rmv` (the PMD configured it with
  *   `rmv`, hn_vf.c hn_vf_configure) and the PMD switches to synthetic and closes it 1 us later
  *   (`hn_remove_delayed`); frames the VF port refuses meanwhile wait in the retry buffer.
- * - Announce: DPDK has no announce; the application sends one gratuitous ARP on the port.
+ * - Announce: the host indicates RNDIS MEDIA_CONNECT, which the PMD only records; DPDK has no
+ *   announce, so the application sends one gratuitous ARP on the port.
  * - {@link NetvscPmdNicModel.device} returns null for every role: a DPDK port is no netdev
  *   (link steps go through {@link NetvscPmdNicModel.setLink}).
  *
@@ -242,15 +244,17 @@ export class NetvscPmdNicModel implements NicModel {
     const port = this.port;
     const pool = this.ctx.pool;
     const h = port === null ? -1 : pool.alloc();
-    if (h < 0) {
-      this.ctx.event('announce', 'Hyper-V: no host announce; the DPDK port cannot send now');
-      return;
-    }
+    // hn_rndis.c: the PMD only records a link status indication; announcing is the application's
+    const what =
+      h < 0
+        ? 'the PMD only records the link; the DPDK port cannot send now'
+        : 'the PMD only records the link; the application sends a gratuitous ARP';
+    announceHyperV(() => this.side.indicateLink(true), this.ctx, what);
+    if (h < 0) return;
     // Sent as built (60 bytes): hn_rxtx.c hn_xmit_pkts takes a frame of any length.
     Ethernet.writeGratuitousArp(pool, h, this.ctx.mac.value, this.ctx.ipv4);
     const one = new Int32Array([h]);
     this.send(one, 0, 1);
-    this.ctx.event('announce', 'Hyper-V: no host announce; the application sends a gratuitous ARP');
   }
 
   /**

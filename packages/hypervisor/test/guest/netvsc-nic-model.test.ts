@@ -203,14 +203,21 @@ test('netvsc: link steps: the VF carrier, and the host media indications (rate-l
   t.false(m.setLink('master', true), 'no host link once disposed');
 });
 
-test('netvsc: announce sends one gratuitous ARP from the guest through netvsc', (t) => {
+test('netvsc: announce is the host MEDIA_CONNECT; netvsc, up, answers with one gratuitous ARP through the synthetic path', (t) => {
   const h = nicModelHarness();
   const m = probed(h);
   m.announce();
+  t.is(h.toHostParavirt, 0, 'the indication crosses VMBus first');
   h.scheduler.advanceBy(NS_PER_MS);
   t.is(h.toHostParavirt, 1);
-  t.true(h.events.some((e) => e.kind === 'announce'));
+  t.regex(h.events.find((e) => e.kind === 'announce')?.detail ?? '', /RNDIS MEDIA_CONNECT/);
   t.is(m.stats()['garp_frames'], 1);
+  // netvsc_link_change: a second connect within LINKCHANGE_INT (2 s) waits for it.
+  m.announce();
+  h.scheduler.advanceBy(NS_PER_MS);
+  t.is(m.stats()['garp_frames'], 1);
+  h.scheduler.advanceBy(2000 * NS_PER_MS);
+  t.is(m.stats()['garp_frames'], 2);
   m.dispose();
   t.is(h.pool.inUse, 0);
 });
