@@ -32,8 +32,9 @@ import { visitRingFrames } from './netvsc/visitRingFrames.js';
 
 /**
  * Frames the application passed to the fail-safe port's `txBurst` that it did not take (no TX
- * sub-device, or the sub-device refused them: a VF without link, a full ring): the application
- * frees them.
+ * sub-device, or the sub-device refused them: a VF without link, a full ring, or a TAP burst
+ * ended by a frame longer than MTU + 22, which leaves that frame and the ones after it): the
+ * application frees them.
  *
  * @example
  * ```ts

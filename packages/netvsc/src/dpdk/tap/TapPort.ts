@@ -22,8 +22,11 @@ import { TapRemoteFlags } from './TapRemoteFlags.js';
 const TAP_MAX_QUEUES = 16;
 /** rte_eth_tap.c `TAP_MAX_MAC_ADDRS`: the MAC table the software filter matches unicast against. */
 const TAP_MAX_MAC_ADDRS = 16;
-/** Ethernet header + one VLAN tag beyond the MTU. */
-const L2_OVERHEAD = 18;
+/**
+ * rte_eth_tap.c pmd_tx_burst: the longest frame TX takes is the MTU plus this (Ethernet header,
+ * CRC and 4 more bytes for a VLAN tag).
+ */
+const TX_L2_OVERHEAD = 14 + 4 + 4;
 /** Frames classified per chunk of an ingress burst on the remote. */
 const CHUNK = 256;
 /** Link speed a TAP reports (`RTE_ETH_SPEED_NUM_10G`). */
@@ -84,10 +87,12 @@ export interface TapPortOptions {
  *   the default MAC), a group frame must be broadcast, listed in the multicast list, or pass
  *   all-multicast; the rest is dropped (`mac-filter-miss`, no ethdev counter, as in DPDK). So a
  *   mirrored 33:33 frame for an unlisted group reaches only the kernel.
- * - Egress: TX bursts go out through the remote's `xmit` (kernel ownership: every frame is
- *   taken; the remote counts what it cannot send). Frames longer than MTU + 18 are dropped
- *   (`mtu-exceeded`, `oerrors`). Without a remote, TX is received by the TAP netdev's stack and
- *   what the TAP netdev transmits arrives on RX queue 0.
+ * - Egress: TX bursts go out through the remote's `xmit` (kernel ownership: every frame written
+ *   is taken; the remote counts what it cannot send). A frame longer than MTU + 22 (header, CRC
+ *   and a VLAN tag) ends the burst (rte_eth_tap.c pmd_tx_burst): `txBurst` returns how many came
+ *   before it, the caller keeps that frame and the rest untouched, and each of them counts one
+ *   `oerrors`. Without a remote, TX is received by the TAP netdev's stack and what the TAP
+ *   netdev transmits arrives on RX queue 0.
  * - Link up (start, `setLink(true)`) brings the TAP netdev and the remote up; link down only the
  *   TAP netdev (`tap_link_set_up` / `_down`). Promiscuous, all-multicast and MTU apply to both
  *   (LOCAL_AND_REMOTE); the link is up when the port is started and the remote is up with
@@ -372,28 +377,27 @@ export class TapPort extends EthDev {
   }
 
   protected txBurstImpl(queue: number, pkts: Int32Array, start: number, count: number): number {
-    const pool = this.pool;
-    const length = pool.length;
-    const max = this.mtu + L2_OVERHEAD;
+    const length = this.pool.length;
+    const max = this.mtu + TX_L2_OVERHEAD;
     const end = start + count;
-    let run = start;
     let bytes = 0;
-    for (let i = start; i < end; i++) {
+    let i = start;
+    // rte_eth_tap.c pmd_tx_burst: the first frame that is too long ends the burst
+    for (; i < end; i++) {
       const len = length[pkts[i] as number] as number;
-      if (len > max) {
-        this.send(pkts, run, i - run, queue);
-        this.counters.oerrors++;
-        pool.drop(pkts, i, 1, DropReason.MTU_EXCEEDED);
-        run = i + 1;
-      } else bytes += len;
+      if (len > max) break;
+      bytes += len;
     }
-    this.send(pkts, run, end - run, queue);
+    const sent = i - start;
+    this.send(pkts, start, sent, queue);
     this.counters.obytes += bytes;
+    // ... and every frame left to the caller counts as a TX error
+    this.counters.oerrors += count - sent;
     if (queue < ETHDEV_QUEUE_STAT_CNTRS) {
       const q = this.queueCounters;
       q.obytes[queue] = (q.obytes[queue] as number) + bytes;
     }
-    return count;
+    return sent;
   }
 
   // ---------------------------------------------------------------- internals
