@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Ethernet, IFF, MacAddress } from '@bypass/core';
-import { TapPort } from '../../src/dpdk/exports.js';
+import { TapPort, type FailsafePort } from '../../src/dpdk/exports.js';
 import { World, mac } from './helpers/world.js';
 
 function setup() {
@@ -253,12 +253,45 @@ test('MTU changes on the TAP apply to the remote, within the remote range', (t) 
   t.is(tap.mtu, 4000);
 });
 
-test('frames redirected while the TAP is stopped are dropped and counted', (t) => {
+test('frames redirected while the TAP is stopped, or beyond a full RX ring, are dropped with a reason but in no ethdev counter (tap_stats_get has no imissed)', (t) => {
   const { w, eth1, tap } = setup();
   tap.configure(1, 1);
   const f = w.frames(3, mac(1));
   eth1.receive(f, 0, 3);
   t.is(w.drops.get('dev-down'), 3);
+  tap.start();
+  // the RX ring holds 512 frames
+  const flood = w.frames(520, mac(1));
+  eth1.receive(flood, 0, flood.length);
+  t.is(w.drops.get('ring-full'), 8);
+  t.deepEqual(tap.statsGet(), {
+    ipackets: 0,
+    opackets: 0,
+    ibytes: 0,
+    obytes: 0,
+    imissed: 0,
+    ierrors: 0,
+    oerrors: 0,
+    rx_nombuf: 0,
+  });
+  tap.stop();
+});
+
+test('a fail-safe port over a TAP shows no imissed for the TAP ring-full drops (fs_stats_get adds tap_stats_get)', (t) => {
+  const w = new World();
+  const eth1 = w.netvsc('eth1', mac(1));
+  const fs = w.registry.probe('net_failsafe0,dev(net_tap_vsc0,remote=eth1)') as FailsafePort;
+  fs.configure(1, 1);
+  fs.start();
+  const flood = w.frames(515, mac(1));
+  eth1.receive(flood, 0, flood.length);
+  t.is(w.drops.get('ring-full'), 3);
+  t.is(fs.statsGet().imissed, 0);
+  const out = new Int32Array(512);
+  const n = fs.rxBurst(0, out, 0, 512);
+  t.is(n, 512);
+  w.pool.freeBurst(out, 0, n);
+  t.is(fs.statsGet().ipackets, 512);
 });
 
 test('TX: a frame longer than MTU + 22 ends the burst; it and the rest stay with the caller, each an oerror (rte_eth_tap.c pmd_tx_burst)', (t) => {

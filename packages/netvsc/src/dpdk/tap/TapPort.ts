@@ -78,8 +78,10 @@ export interface TapPortOptions {
  *   application); with no free slot the remote's copy is not made, counted in
  *   {@link TapPort.mirrorDrops}. The multicast list adds no rule.
  *   Frames for the TAP go to its RX queues (queue = `pool.mark % nbRxQueues`, a stable flow
- *   hash). A full RX ring drops (`ring-full`, `imissed`); frames that arrive while the port is
- *   stopped are dropped (`dev-down`, `imissed`), as a down TAP drops what tc redirects to it.
+ *   hash). A full RX ring drops (`ring-full`); frames that arrive while the port is stopped are
+ *   dropped (`dev-down`), as a down TAP drops what tc redirects to it. Neither is in an ethdev
+ *   counter: rte_eth_tap.c tap_stats_get reports packets, bytes and errors each way, never
+ *   `imissed` (the kernel's queue in front of the TAP is where those frames are lost).
  * - Software MAC filter (rte_eth_tap.c `tap_mac_filter_match`), applied to every frame put on an
  *   RX queue (from the remote or from the TAP netdev): without promiscuous mode, unicast must be
  *   for one of the port's addresses (the default and up to 15 added with `macAddrAdd`, a table of
@@ -345,7 +347,8 @@ export class TapPort extends EthDev {
     this.unicastMacs[index] = -1;
   }
 
-  // rte_eth_tap.c tap_stats_get: per-queue packets and bytes each way (no per-queue errors)
+  // rte_eth_tap.c tap_stats_get: packets, bytes and errors each way (imissed stays 0), per-queue
+  // packets and bytes (no per-queue errors)
   protected devStatsGet(out: EthStats, queues: EthQueueStats | null): void {
     Object.assign(out, this.counters);
     queues?.copyFrom(this.queueCounters);
@@ -458,7 +461,6 @@ export class TapPort extends EthDev {
     // What the kernel sends on the TAP netdev reaches the PMD (RX queue 0).
     const ring = this.rings[0];
     if (ring === undefined || !this.started) {
-      this.counters.imissed += count;
       this.pool.drop(pkts, start, count, DropReason.DEV_DOWN);
       return;
     }
@@ -469,7 +471,6 @@ export class TapPort extends EthDev {
       const kept = this.swFilter(scratch, len);
       const n = ring.enqueueBurst(scratch, 0, kept);
       if (n < kept) {
-        this.counters.imissed += kept - n;
         this.pool.drop(scratch, n, kept - n, DropReason.RING_FULL);
       }
     }
@@ -479,14 +480,12 @@ export class TapPort extends EthDev {
     if (n === 0) return;
     const rings = this.rings;
     if (!this.started || rings.length === 0) {
-      this.counters.imissed += n;
       this.pool.drop(frames, 0, n, DropReason.DEV_DOWN);
       return;
     }
     if (rings.length === 1) {
       const q = (rings[0] as PacketRing).enqueueBurst(frames, 0, n);
       if (q < n) {
-        this.counters.imissed += n - q;
         this.pool.drop(frames, q, n - q, DropReason.RING_FULL);
       }
       return;
@@ -495,7 +494,6 @@ export class TapPort extends EthDev {
     for (let i = 0; i < n; i++) {
       const ring = rings[(mark[frames[i] as number] as number) % rings.length] as PacketRing;
       if (ring.enqueueBurst(frames, i, 1) === 0) {
-        this.counters.imissed++;
         this.pool.drop(frames, i, 1, DropReason.RING_FULL);
       }
     }
