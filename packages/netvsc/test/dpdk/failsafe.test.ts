@@ -327,6 +327,36 @@ test('device info is the MIN of limits and the AND of capabilities over probed s
   t.is(info.driverName, 'net_failsafe');
 });
 
+test('offload capabilities start from the fixed set fs_dev_infos_get checks on a sub-device, not from every bit', (t) => {
+  const w = new World();
+  const all =
+    ETH_OFFLOAD.VLAN_STRIP |
+    ETH_OFFLOAD.VLAN_FILTER |
+    ETH_OFFLOAD.VLAN_INSERT |
+    ETH_OFFLOAD.MULTI_SEGS |
+    ETH_OFFLOAD.RSS_HASH;
+  w.registry.registerDriver(
+    fakeDriver(w.pool, new Set(['net_fakeA']), { rxOffloadCapa: all, txOffloadCapa: all }),
+  );
+  const alone = w.registry.probe('net_failsafe0,dev(net_fakeZ)').devInfo();
+  t.is(
+    alone.rxOffloadCapa,
+    ETH_OFFLOAD.VLAN_STRIP | ETH_OFFLOAD.VLAN_FILTER | ETH_OFFLOAD.RSS_HASH,
+  );
+  t.is(alone.txOffloadCapa, ETH_OFFLOAD.MULTI_SEGS, 'VLAN insertion is not in the TX set');
+  const fs = w.registry.probe('net_failsafe1,dev(net_fakeA)');
+  t.deepEqual(
+    [fs.devInfo().rxOffloadCapa, fs.devInfo().txOffloadCapa],
+    [
+      ETH_OFFLOAD.VLAN_STRIP | ETH_OFFLOAD.VLAN_FILTER | ETH_OFFLOAD.RSS_HASH,
+      ETH_OFFLOAD.MULTI_SEGS,
+    ],
+  );
+  t.throws(() => fs.configure(1, 1, { txOffloads: ETH_OFFLOAD.VLAN_INSERT }), {
+    code: 'ERR_INVALID_ARGUMENT',
+  });
+});
+
 test('a sub-device start failure fails the fail-safe start (failsafe_ops.c fs_dev_start)', (t) => {
   const { fs, sub } = setup();
   fs.configure(1, 1);

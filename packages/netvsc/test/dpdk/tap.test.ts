@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Ethernet, IFF, MacAddress } from '@bypass/core';
-import { TapPort, type FailsafePort } from '../../src/dpdk/exports.js';
+import { ETH_OFFLOAD, TapPort, type FailsafePort } from '../../src/dpdk/exports.js';
 import { World, mac } from './helpers/world.js';
 
 function setup() {
@@ -22,6 +22,15 @@ test('a TAP with remote= copies the remote MAC and registers its own kernel netd
   t.is(tap.netdev.name, 'dtap0');
   t.is(w.ns.getByName('dtap0'), tap.netdev);
   t.is(tap.remote?.name, 'eth1');
+});
+
+test('offloads as rte_eth_tap.c tap_dev_info reports them: multi-segment TX, no RX offload ETH_OFFLOAD names', (t) => {
+  const { tap } = setup();
+  const info = tap.devInfo();
+  t.is(info.rxOffloadCapa, 0);
+  t.is(info.txOffloadCapa, ETH_OFFLOAD.MULTI_SEGS);
+  tap.configure(1, 1, { txOffloads: ETH_OFFLOAD.MULTI_SEGS });
+  t.is(tap.devConf.txOffloads, ETH_OFFLOAD.MULTI_SEGS);
 });
 
 test('TAP devargs errors carry DPDK messages', (t) => {

@@ -90,7 +90,8 @@ const INITIAL_LINK_SPEED = 10_000;
  *   their callbacks), replay the configuration ({@link replayConfiguration}) and start it; then
  *   complete pending removals.
  * - Stats: accumulator of removed sub-devices + live ones (failsafe_ops.c fs_stats_get).
- * - Device info: MIN of limits and AND of capabilities over probed sub-devices.
+ * - Device info ({@link failsafeDevInfo}): MIN of limits over probed sub-devices; offloads are
+ *   fail-safe's fixed set ANDed with theirs.
  *
  * Fixed DPDK bugs (each has a test in test/dpdk/failsafe):
  * - LSC forwarding (with `lsc`): DPDK forwards a sub-device's link event only when the fail-safe

@@ -13,7 +13,13 @@ import {
 } from '@bypass/core';
 import type { Subscription } from 'rxjs';
 import { EthDev, type EthDevInit } from '../ethdev/EthDev.js';
-import { ETH_DEV_FLAG, emptyEthStats, type EthDevInfo, type EthStats } from '../ethdev/EthTypes.js';
+import {
+  ETH_DEV_FLAG,
+  ETH_OFFLOAD,
+  emptyEthStats,
+  type EthDevInfo,
+  type EthStats,
+} from '../ethdev/EthTypes.js';
 import { ETHDEV_QUEUE_STAT_CNTRS, EthQueueStats } from '../ethdev/EthXstats.js';
 import { TapNetdev } from './TapNetdev.js';
 import { TapRemoteFlags } from './TapRemoteFlags.js';
@@ -244,8 +250,10 @@ export class TapPort extends EthDev {
       maxMtu: this.remoteDev !== null ? Math.min(65518, this.remoteDev.maxMtu) : 65518,
       // rte_eth_tap.c tap_dev_info: RTE_ETHER_MAX_JUMBO_FRAME_LEN, so MTUs up to 16110
       maxRxPktLen: 0x3f00,
+      // rte_eth_tap.c TAP_RX_OFFLOAD (scatter, IPv4/UDP/TCP checksum): none that ETH_OFFLOAD names
       rxOffloadCapa: 0,
-      txOffloadCapa: 0,
+      // rte_eth_tap.c TAP_TX_OFFLOAD: multi-segment (its checksum and TSO bits are not modelled)
+      txOffloadCapa: ETH_OFFLOAD.MULTI_SEGS,
       // rte_eth_tap.c eth_dev_tap_create: the per-queue counters are in the xstats
       devFlags: ETH_DEV_FLAG.INTR_LSC | ETH_DEV_FLAG.AUTOFILL_QUEUE_XSTATS,
     };
