@@ -787,6 +787,67 @@ test('a sub-device flagged for removal still gets configuration changes; its fai
   t.true(a.allmulticast);
 });
 
+test('promiscuous enable failing on a sub-device is undone on every ACTIVE one; the call reports the last undo, so it succeeds (fs_promiscuous_enable)', (t) => {
+  const { w, fs, sub } = started();
+  const a = sub('net_fakeA');
+  const b = sub('net_fakeB');
+  b.refuse.add('promiscuous');
+  fs.setPromiscuous(true); // DPDK's rollback overwrites the error with its own 0
+  t.true(a.calls.includes('promiscuous true'));
+  t.true(a.calls.includes('promiscuous false'), 'A, which accepted it, is set back');
+  t.deepEqual([a.promiscuous, b.promiscuous], [false, false]);
+  t.true(fs.promiscuous, 'ethdev records the mode the op reported as set');
+  t.true(w.logs.some((l) => /Promiscuous mode enable failed for sub_device 1/.test(l)));
+});
+
+test('an RX mode whose last undo fails reports that failure (fs_promiscuous_enable rollback)', (t) => {
+  const { fs, sub } = started();
+  const a = sub('net_fakeA');
+  const b = sub('net_fakeB');
+  b.setPromiscuous(true); // B already on, behind the fail-safe's back
+  a.refuse.add('promiscuous');
+  b.refuse.add('promiscuous false');
+  t.throws(() => fs.setPromiscuous(true), { code: 'ERR_REFUSED', message: /promiscuous false/ });
+  t.false(fs.promiscuous);
+  t.true(b.promiscuous);
+});
+
+test('all-multicast disable failing is undone: every ACTIVE sub-device back on (fs_allmulticast_disable)', (t) => {
+  const { fs, sub } = started();
+  const a = sub('net_fakeA');
+  const b = sub('net_fakeB');
+  fs.setAllmulticast(true);
+  t.deepEqual([a.allmulticast, b.allmulticast], [true, true]);
+  b.refuse.add('allmulticast');
+  fs.setAllmulticast(false);
+  t.deepEqual(a.calls.slice(-2), ['allmulticast false', 'allmulticast true']);
+  t.deepEqual([a.allmulticast, b.allmulticast], [true, true]);
+  t.false(fs.allmulticast, 'the rollback reported success');
+});
+
+test('a multicast list refused by a sub-device puts every ACTIVE one back on the previous list and fails; ERR_NO_DEVICE is no excuse here (fs_set_mc_addr_list)', (t) => {
+  const { w, fs, sub } = started();
+  const a = sub('net_fakeA');
+  const b = sub('net_fakeB');
+  const g0 = MacAddress.parse('01:00:5e:00:00:01');
+  const g1 = MacAddress.parse('01:00:5e:00:00:02');
+  fs.setMcAddrList([g0]);
+  b.refuse.add('mc');
+  t.throws(() => fs.setMcAddrList([g1]), { code: 'ERR_REFUSED' });
+  t.deepEqual(a.calls.slice(-2), [`mc ${g1.toString()}`, `mc ${g0.toString()}`]);
+  t.deepEqual(
+    [a.mcAddrs, b.mcAddrs, fs.mcAddrs].map((l) => l.map((m) => m.toString())),
+    [[g0.toString()], [g0.toString()], [g0.toString()]],
+  );
+  t.true(w.logs.some((l) => /Multicast MAC address list rollback for sub_device 1 failed/.test(l)));
+  b.refuseWith = 'ERR_NO_DEVICE';
+  t.throws(() => fs.setMcAddrList([g1]), { code: 'ERR_NO_DEVICE' });
+  t.deepEqual(
+    fs.mcAddrs.map((m) => m.toString()),
+    [g0.toString()],
+  );
+});
+
 test('unconfigured fail-safe: a sub-device probed by the upkeep takes TX at once (failsafe_eal_init -> fs_switch_dev)', (t) => {
   const { w, fs, live } = setup('dev(net_fakeA),dev(net_fakeB)', ['net_fakeB']);
   t.is(fs.txSubDevice?.sid, 1);

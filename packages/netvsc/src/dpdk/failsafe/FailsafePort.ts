@@ -25,7 +25,13 @@ import {
 } from './FailsafeSubDevice.js';
 import { replayConfiguration } from './replayConfiguration.js';
 import { failsafeDevInfo, selectTxSubDevice } from './selectTxSubDevice.js';
-import { activeSubDevices, applyToActive, fsErrIgnored } from './subDeviceOps.js';
+import {
+  activeSubDevices,
+  applyToActive,
+  fsErrIgnored,
+  setMcListWithRollback,
+  setModeWithRollback,
+} from './subDeviceOps.js';
 import type { CommandRunner, FdReader } from './SubDeviceSources.js';
 
 /**
@@ -71,8 +77,13 @@ const INITIAL_LINK_SPEED = 10_000;
  *   again (failsafe.c fs_hotplug_alarm -> failsafe_eth_dev_state_sync -> fs_dev_start).
  * - Configuration changes (MTU, MACs, VLAN filter, link, RX modes, multicast list) go to every
  *   ACTIVE sub-device, one flagged for removal included; a failure of one being removed or gone
- *   is skipped without flagging it (fs_err), any other fails the change, which the RX modes and
- *   the multicast list undo first (see `subDeviceOps`). Only a removal event flags a sub-device.
+ *   is skipped without flagging it (fs_err; not for the multicast list), any other ends the
+ *   change. MTU, MACs, VLAN filter and link then fail, the sub-devices before keeping the change.
+ *   Promiscuous and all-multicast first set every ACTIVE sub-device back, then report what the
+ *   last of those undos returned, as DPDK's reused return code does: success, so the fail-safe
+ *   port records the mode as set, unless that undo failed. The multicast list puts every ACTIVE
+ *   sub-device back on the previous list and fails (failsafe_ops.c; see `subDeviceOps`). Only a
+ *   removal event flags a sub-device.
  * - TX (failsafe_private.h fs_switch_dev): the preferred sub-device as soon as its state has
  *   caught up with the port's, else the first sub-device not being removed whose state is at
  *   least the port's; none: `txBurst` returns 0 and the application keeps its frames. A switch
@@ -347,11 +358,15 @@ export class FailsafePort extends EthDev {
   }
 
   protected override devPromiscuous(on: boolean): void {
-    applyToActive(this.subs, this.log, 'promiscuous', (p) => p.setPromiscuous(on));
+    // failsafe_ops.c fs_promiscuous_enable / _disable
+    setModeWithRollback(this.subs, this.log, 'Promiscuous mode', on, (p, v) => p.setPromiscuous(v));
   }
 
   protected override devAllmulticast(on: boolean): void {
-    applyToActive(this.subs, this.log, 'allmulticast', (p) => p.setAllmulticast(on));
+    // failsafe_ops.c fs_allmulticast_enable / _disable
+    setModeWithRollback(this.subs, this.log, 'All-multicast mode', on, (p, v) =>
+      p.setAllmulticast(v),
+    );
   }
 
   // failsafe_ops.c fs_mtu_set
@@ -380,10 +395,9 @@ export class FailsafePort extends EthDev {
     }
   }
 
+  // failsafe_ops.c fs_set_mc_addr_list: this.mcAddrs is still the list before the call
   protected override devMcAddrListSet(list: readonly MacAddress[]): void {
-    applyToActive(this.subs, this.log, 'rte_eth_dev_set_mc_addr_list', (p) =>
-      p.setMcAddrList(list),
-    );
+    setMcListWithRollback(this.subs, this.log, list, this.mcAddrs);
   }
 
   // failsafe_ops.c fs_vlan_filter_set
