@@ -73,7 +73,8 @@ const NO_CONF: Readonly<Required<EthConf>> = Object.freeze({
  * implement `devInfoGet`, `devConfigure` (it gets the checked {@link EthConf}), `devStart`, `devStop`, `devClose`, `devStatsGet`,
  * `devStatsReset`, `rxBurstImpl`, `txBurstImpl`; override the optional hooks you support
  * (`devSetLink`, `devPromiscuous`, `devAllmulticast`, `devMtuSet`, `devMacAddrSet`,
- * `devMacAddrAdd`, `devMacAddrRemove`, `devMcAddrListSet`, `devVlanFilter`, `devLinkUpdate`);
+ * `devMacAddrAdd`, `devMacAddrRemove`, `devMcAddrListSet`, `devVlanFilter`, `devLinkUpdate`;
+ * `hasMacAddrAdd` returning false for a PMD without a `mac_addr_add` op);
  * report link changes with {@link EthDev.updateLink} and removal with {@link EthDev.markRemoved}
  * (each records the change whatever the conf, and raises the event only when the conf asks for
  * it), or with {@link EthDev.recordLink} for a driver that never raises the link event.
