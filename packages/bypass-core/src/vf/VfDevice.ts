@@ -380,9 +380,12 @@ export class VfDevice extends NetDevice {
   }
 
   /**
-   * DPDK `rte_eth_tx_burst` on TX ring `queue`: queues as many of `pkts[start .. start+count)`
-   * as fit and returns how many; the caller keeps (and must free or retry) the rest. Returns 0
-   * when the VF is gone, not started or without link.
+   * DPDK `rte_eth_tx_burst` on TX ring `queue`: takes as many of `pkts[start .. start+count)` as
+   * the ring has room for and returns how many, counted in `txPackets` / `txBytes`; the caller
+   * keeps (and must free or retry) the rest. Returns 0 when the VF is gone or not started. The
+   * link is not looked at, as mlx4/mlx5 `tx_burst` post while descriptors are free: without
+   * carrier the frames taken never reach the wire, the VF loses them at once (`no-carrier`,
+   * counted in `txDropped`).
    *
    * @throws {@link BypassError} `ERR_INVALID_ARGUMENT` for a queue that does not exist or a range
    * outside `pkts`.
@@ -390,9 +393,19 @@ export class VfDevice extends NetDevice {
   txBurst(queue: number, pkts: Int32Array, start: number, count: number): number {
     const ring = this.ring(this.txRings, queue, 'txBurst');
     this.checkRange(pkts, start, count, 'txBurst');
-    if (!this.present || !this.running || !this.carrier) return 0;
-    const n = ring.enqueueBurst(pkts, start, count);
+    if (!this.present || !this.running) return 0;
+    if (this.carrier) {
+      const n = ring.enqueueBurst(pkts, start, count);
+      this.stats.countTx(this.pool, pkts, start, n);
+      return n;
+    }
+    // mlx4_rxtx.c mlx4_tx_burst: bounded by the free descriptors only; the link is down, so what
+    // is posted is lost by the device instead of sent
+    const free = ring.free;
+    const n = count < free ? count : free;
     this.stats.countTx(this.pool, pkts, start, n);
+    this.stats.txDropped += n;
+    this.pool.drop(pkts, start, n, DropReason.NO_CARRIER);
     return n;
   }
 

@@ -492,7 +492,6 @@ test('a PMD-bound VF moves bursts with DPDK ownership: the caller keeps what doe
   for (const h of pkts) pool.setLength(h, 64);
   t.is(vf.txBurst(0, pkts, 0, 6), 0); // not started
   vf.startPmd();
-  t.is(vf.txBurst(0, pkts, 0, 6), 0); // no link
   vf.setLink(true);
   t.is(vf.txBurst(0, pkts, 0, 6), 4);
   t.is(vf.stats.txPackets, 4);
@@ -505,6 +504,41 @@ test('a PMD-bound VF moves bursts with DPDK ownership: the caller keeps what doe
   t.is(vf.rxBurst(0, out, 0, 8), 4);
   t.is(vf.stats.rxPackets, 4);
   pool.freeBurst(out, 0, 4);
+  t.is(pool.inUse, 0);
+});
+
+test('a PMD-bound VF without carrier still takes what its free descriptors hold (mlx4_tx_burst), and loses it: no-carrier, never on the wire', (t) => {
+  const pool = new PacketPool({ slots: 64 });
+  const drops = new Map<number, number>();
+  pool.onDrop = (_p, _pk, _s, count, reason) => drops.set(reason, (drops.get(reason) ?? 0) + count);
+  const fn = new BusDevice({ id: '0000:00:09.0', bus: 'pci', pci: { address: '0000:00:09.0' } });
+  const vf = new VfDevice({
+    pool,
+    permAddr: MacAddress.parse('00:15:5d:00:00:09'),
+    parent: fn,
+    ringSize: 4,
+    numQueues: 1,
+  });
+  vf.startPmd();
+  vf.setLink(true);
+  const sent = new Int32Array(2);
+  pool.allocBurst(sent, 0, 2);
+  for (const h of sent) pool.setLength(h, 64);
+  t.is(vf.txBurst(0, sent, 0, 2), 2); // in the ring, not drained yet: 2 descriptors left
+  vf.setLink(false);
+  const pkts = new Int32Array(6);
+  pool.allocBurst(pkts, 0, 6);
+  for (const h of pkts) pool.setLength(h, 100);
+  t.is(vf.txBurst(0, pkts, 0, 6), 2, 'the link is not looked at: bounded by free descriptors');
+  t.is(drops.get(DropReason.NO_CARRIER), 2);
+  t.is(vf.stats.txPackets, 4, 'counted as posted');
+  t.is(vf.stats.txBytes, 2 * 64 + 2 * 100);
+  t.is(vf.stats.txDropped, 2);
+  t.is(pool.inUse, 2 + 4, "the 4 not taken are the caller's");
+  const wire = new Int32Array(8);
+  t.is(vf.drainTx(0, wire, 0, 8), 2, 'only what was posted with the link up reaches the wire');
+  pool.freeBurst(wire, 0, 2);
+  pool.freeBurst(pkts, 2, 4);
   t.is(pool.inUse, 0);
 });
 

@@ -32,8 +32,9 @@ import { visitRingFrames } from './netvsc/visitRingFrames.js';
 
 /**
  * Frames the application passed to the fail-safe port's `txBurst` that it did not take (no TX
- * sub-device, or the sub-device refused them: a VF without link, a full ring): the application
- * frees them.
+ * sub-device, or the sub-device refused them: a full VF ring, or a TAP burst ended by a frame
+ * longer than MTU + 22, which leaves that frame and the ones after it): the application frees
+ * them.
  *
  * @example
  * ```ts
@@ -71,8 +72,9 @@ const BURST = 256;
  *   upkeep. Only what was in the VF's rings is lost (`vf-ring-flushed`). `hotplug_poll` thus
  *   sets how long a (re)plugged VF waits before it is used, not how much a removal loses.
  * - VF carrier loss: the fail-safe does not fail over on link state (failsafe_private.h
- *   fs_switch_dev looks at presence, not link): TX stays on the VF, whose PMD refuses it, and
- *   the application drops it as `failsafe-tx-refused` until the link returns.
+ *   fs_switch_dev looks at presence, not link): TX stays on the VF, whose PMD still takes it
+ *   (mlx4/mlx5 tx_burst do not look at the link), and the VF loses it as `no-carrier` until the
+ *   link returns.
  * - Kernel data path (decided here): on Azure the mlx4/mlx5 VF is bifurcated, so its kernel
  *   netdev exists next to the DPDK PMD; netvsc takes it over 100 ms after it appears
  *   (netvsc_drv.c VF_TAKEOVER_INT) and switches the data path (NVSP SWITCH_DATA_PATH), so the

@@ -60,6 +60,8 @@ const TX_BACKLOG = 1024;
  * - Removal: the PCI function goes; the VF port raises `intr_rmv` (the PMD configured it with
  *   `rmv`, hn_vf.c hn_vf_configure) and the PMD switches to synthetic and closes it 1 us later
  *   (`hn_remove_delayed`); frames the VF port refuses meanwhile wait in the retry buffer.
+ * - VF carrier loss: the data path stays on the VF (hn_vf.c has no link handling) and the VF's
+ *   PMD still takes TX, which the VF loses as `no-carrier` until the link returns.
  * - Announce: the host indicates RNDIS MEDIA_CONNECT, which the PMD only records; DPDK has no
  *   announce, so the application sends one gratuitous ARP on the port.
  * - {@link NetvscPmdNicModel.device} returns null for every role: a DPDK port is no netdev

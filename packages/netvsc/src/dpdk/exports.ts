@@ -5,6 +5,7 @@ export type { EthDevInit } from './ethdev/EthDev.js';
 export { EthDevRegistry, splitDevargs } from './ethdev/EthDevRegistry.js';
 export type { EthDriver, EthDevRegistryEvents } from './ethdev/EthDevRegistry.js';
 export {
+  ETHDEV_DEFAULT_MTU,
   ETH_STATS_FIELDS,
   ETH_DEV_FLAG,
   ETH_OFFLOAD,

@@ -10,6 +10,7 @@ import {
 import { silentLogger, type DpdkLogger } from '../dpdk/ethdev/DpdkLog.js';
 import { EthDev, type EthDevInit } from '../dpdk/ethdev/EthDev.js';
 import {
+  ETHDEV_DEFAULT_MTU,
   ETH_DEV_FLAG,
   ETH_OFFLOAD,
   emptyEthStats,
@@ -294,8 +295,10 @@ export class NetvscPmdPort extends EthDev {
       maxRxQueues: this.channels,
       maxTxQueues: this.channels,
       maxMacAddrs: 1,
-      minMtu: 68,
-      maxMtu: 9000,
+      // hn_ethdev.c hn_dev_info_get sets no MTU range: ethdev's defaults (rte_eth_dev_info_get),
+      // so the frame limit below decides: MTUs up to 16110
+      minMtu: ETHDEV_DEFAULT_MTU.min,
+      maxMtu: ETHDEV_DEFAULT_MTU.max,
       // hn_ethdev.c hn_dev_info_get: HN_MAX_XFER_LEN (RTE_ETHER_MAX_JUMBO_FRAME_LEN)
       maxRxPktLen: 0x3f00,
       rxOffloadCapa: ETH_OFFLOAD.VLAN_STRIP | ETH_OFFLOAD.RSS_HASH,
@@ -303,12 +306,13 @@ export class NetvscPmdPort extends EthDev {
       // hn_ethdev.c eth_hn_dev_init: LSC, and ethdev lists the per-queue counters in the xstats
       devFlags: ETH_DEV_FLAG.INTR_LSC | ETH_DEV_FLAG.AUTOFILL_QUEUE_XSTATS,
     };
-    // hn_vf_info_merge: fewest queues, common offloads
+    // hn_vf_info_merge: fewest queues, common offloads, the longer frame limit
     const vf = this.vf.vfPort;
     if (vf !== null && vf.state === 'attached') {
       const v = vf.devInfo();
       info.maxRxQueues = Math.min(info.maxRxQueues, v.maxRxQueues);
       info.maxTxQueues = Math.min(info.maxTxQueues, v.maxTxQueues);
+      info.maxRxPktLen = Math.max(info.maxRxPktLen, v.maxRxPktLen);
       info.rxOffloadCapa &= v.rxOffloadCapa;
       info.txOffloadCapa &= v.txOffloadCapa;
     }
@@ -391,6 +395,11 @@ export class NetvscPmdPort extends EthDev {
   protected override devMcAddrListSet(list: readonly MacAddress[]): void {
     // No filtering on the synthetic path, but the VF can (hn_dev_mc_addr_list).
     this.vf.vfPort?.setMcAddrList(list);
+  }
+
+  // hn_ethdev.c hn_eth_dev_ops has no mac_addr_add: rte_eth_dev_mac_addr_add returns -ENOTSUP
+  protected override get hasMacAddrAdd(): boolean {
+    return false;
   }
 
   protected override devMacAddrSet(_mac: MacAddress): void {

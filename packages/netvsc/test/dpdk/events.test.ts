@@ -59,7 +59,8 @@ test('VfPmdPort without lsc has no link handler: carrier changes are read by lin
   const events = listen(port);
   w.setVfLink(VF, false);
   t.true(port.storedLink.status, 'nothing recorded until link_update');
-  t.is(port.txBurst(0, w.frames(1, mac(9)), 0, 1), 0, 'no carrier: TX refused');
+  t.is(port.txBurst(0, w.frames(1, mac(9)), 0, 1), 1, 'no carrier: still taken (mlx4_tx_burst)');
+  t.is(w.drops.get('no-carrier'), 1, 'and lost by the VF');
   t.true(port.storedLink.status, 'a burst does not read the link either');
   t.deepEqual(port.linkGet(), { status: false, speed: 0, fullDuplex: true, autoneg: true });
   w.setVfLink(VF, true);
@@ -124,7 +125,7 @@ test('VfPmdPort given no link interrupt source reads the carrier at each burst i
   const events = listen(port);
   vf.setLink(false);
   t.deepEqual(events, [], 'no interrupt');
-  t.is(port.txBurst(0, w.frames(1, mac(9)), 0, 1), 0);
+  t.is(port.txBurst(0, w.frames(1, mac(9)), 0, 1), 1, 'taken whatever the link, then lost');
   t.deepEqual(events, ['lsc'], 'noticed at the burst');
   t.false(port.linkGet().status);
 });

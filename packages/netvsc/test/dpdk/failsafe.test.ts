@@ -327,6 +327,36 @@ test('device info is the MIN of limits and the AND of capabilities over probed s
   t.is(info.driverName, 'net_failsafe');
 });
 
+test('offload capabilities start from the fixed set fs_dev_infos_get checks on a sub-device, not from every bit', (t) => {
+  const w = new World();
+  const all =
+    ETH_OFFLOAD.VLAN_STRIP |
+    ETH_OFFLOAD.VLAN_FILTER |
+    ETH_OFFLOAD.VLAN_INSERT |
+    ETH_OFFLOAD.MULTI_SEGS |
+    ETH_OFFLOAD.RSS_HASH;
+  w.registry.registerDriver(
+    fakeDriver(w.pool, new Set(['net_fakeA']), { rxOffloadCapa: all, txOffloadCapa: all }),
+  );
+  const alone = w.registry.probe('net_failsafe0,dev(net_fakeZ)').devInfo();
+  t.is(
+    alone.rxOffloadCapa,
+    ETH_OFFLOAD.VLAN_STRIP | ETH_OFFLOAD.VLAN_FILTER | ETH_OFFLOAD.RSS_HASH,
+  );
+  t.is(alone.txOffloadCapa, ETH_OFFLOAD.MULTI_SEGS, 'VLAN insertion is not in the TX set');
+  const fs = w.registry.probe('net_failsafe1,dev(net_fakeA)');
+  t.deepEqual(
+    [fs.devInfo().rxOffloadCapa, fs.devInfo().txOffloadCapa],
+    [
+      ETH_OFFLOAD.VLAN_STRIP | ETH_OFFLOAD.VLAN_FILTER | ETH_OFFLOAD.RSS_HASH,
+      ETH_OFFLOAD.MULTI_SEGS,
+    ],
+  );
+  t.throws(() => fs.configure(1, 1, { txOffloads: ETH_OFFLOAD.VLAN_INSERT }), {
+    code: 'ERR_INVALID_ARGUMENT',
+  });
+});
+
 test('a sub-device start failure fails the fail-safe start (failsafe_ops.c fs_dev_start)', (t) => {
   const { fs, sub } = setup();
   fs.configure(1, 1);
@@ -339,18 +369,44 @@ test('a sub-device start failure fails the fail-safe start (failsafe_ops.c fs_de
   t.false(fs.subDevices[1]?.remove);
 });
 
-test('a sub-device gone at start (ERR_NO_DEVICE) is skipped and removed; the start succeeds', (t) => {
-  const { fs, sub } = setup();
+test('a sub-device gone at start (ERR_NO_DEVICE) is skipped, not flagged: it stays ACTIVE, each upkeep starts it again, only its removal event removes it (fs_err, fs_hotplug_alarm)', (t) => {
+  const { w, fs, sub } = setup();
   fs.configure(1, 1);
   const b = sub('net_fakeB');
   b.refuseWith = 'ERR_NO_DEVICE';
   b.refuse.add('start');
   fs.start();
   t.true(fs.started);
+  t.deepEqual(states(fs), [SubDevState.STARTED, SubDevState.ACTIVE]);
+  t.false(fs.subDevices[1]?.remove, 'fs_err skips, it does not flag');
+  const starts = () => b.calls.filter((c) => c === 'start').length;
+  t.is(starts(), 1);
+  w.advanceMs(2000); // the upkeep finds it behind the port: failsafe_eth_dev_state_sync -> fs_dev_start
+  t.is(starts(), 2);
+  t.is(fs.subDevices[1]?.state, SubDevState.ACTIVE);
+  b.refuse.clear();
+  w.advanceMs(2000);
+  t.is(starts(), 3);
+  t.is(fs.subDevices[1]?.state, SubDevState.STARTED);
+  // its removal event is what flags it; the next upkeep removes it
+  b.unplug();
   t.true(fs.subDevices[1]?.remove);
-  fs.upkeep();
+  w.advanceMs(2000);
   t.is(fs.subDevices[1]?.state, SubDevState.UNDEFINED);
-  t.is(fs.subDevices[0]?.state, SubDevState.STARTED);
+});
+
+test('a device that left before the fail-safe registered its removal callback is still removed (simulator guarantee)', (t) => {
+  const { w, fs, sub } = setup();
+  const b = sub('net_fakeB');
+  b.unplug(); // not configured yet: no intr_rmv raised
+  t.is(b.state, 'removed');
+  fs.configure(1, 1);
+  t.true(fs.subDevices[1]?.remove, 'handled when the callback is registered');
+  fs.start();
+  t.is(fs.txSubDevice?.sid, 0);
+  w.advanceMs(2000);
+  t.is(fs.subDevices[1]?.state, SubDevState.UNDEFINED);
+  t.is(b.state, 'unused');
 });
 
 test('a new port reports UP at 10G until the next link update (failsafe.c eth_link)', (t) => {
@@ -698,21 +754,98 @@ test('TX stays on the current sub-device while the preferred one has not caught 
   t.is(selectTxSubDevice(fs.subDevices, -1, SubDevState.STARTED, null), 1);
 });
 
-test('an operation failing with ERR_NO_DEVICE on a sub-device flags it for removal instead of failing', (t) => {
+test('an operation failing with ERR_NO_DEVICE on a sub-device is skipped without flagging it; other failures fail it (fs_err)', (t) => {
   const { w, fs, sub } = started();
   const a = sub('net_fakeA');
-  a.refuse.add('promiscuous');
-  t.throws(() => fs.setPromiscuous(true), { code: 'ERR_REFUSED' }); // a plain refusal fails
-  t.false(fs.promiscuous);
+  const b = sub('net_fakeB');
+  a.refuse.add('mtu');
+  t.throws(() => fs.setMtu(4000), { code: 'ERR_REFUSED' }); // a plain refusal fails
+  t.is(fs.mtu, 1500);
+  t.true(w.logs.some((l) => /Operation rte_eth_dev_set_mtu failed for sub_device 0/.test(l)));
   a.refuse.clear();
   a.refuseWith = 'ERR_NO_DEVICE';
-  a.refuse.add('promiscuous');
-  fs.setPromiscuous(true);
-  t.true(fs.promiscuous);
-  t.true(fs.subDevices[0]?.remove);
-  t.is(fs.txSubDevice?.sid, 1);
+  a.refuse.add('mtu');
+  fs.setMtu(4000);
+  t.is(fs.mtu, 4000);
+  t.deepEqual([a.mtu, b.mtu], [1500, 4000], 'skipped on A, applied on B');
+  t.false(fs.subDevices[0]?.remove, 'not flagged: only a removal event flags');
+  t.is(fs.txSubDevice?.sid, 0, 'TX stays');
   w.advanceMs(2000);
-  t.is(fs.subDevices[0]?.state, SubDevState.UNDEFINED);
+  t.is(fs.subDevices[0]?.state, SubDevState.STARTED);
+});
+
+test('a sub-device flagged for removal still gets configuration changes; its failures are skipped (FOREACH_SUBDEV_STATE, fs_err)', (t) => {
+  const { fs, sub } = started();
+  const a = sub('net_fakeA');
+  a.refuse.add('mtu');
+  a.unplug(); // intr_rmv: flagged, TX to B
+  t.true(fs.subDevices[0]?.remove);
+  fs.setMtu(4000);
+  t.is(sub('net_fakeB').mtu, 4000);
+  t.true(a.calls.includes('mtu 4000'), 'called, and its refusal excused');
+  fs.setAllmulticast(true);
+  t.true(a.allmulticast);
+});
+
+test('promiscuous enable failing on a sub-device is undone on every ACTIVE one; the call reports the last undo, so it succeeds (fs_promiscuous_enable)', (t) => {
+  const { w, fs, sub } = started();
+  const a = sub('net_fakeA');
+  const b = sub('net_fakeB');
+  b.refuse.add('promiscuous');
+  fs.setPromiscuous(true); // DPDK's rollback overwrites the error with its own 0
+  t.true(a.calls.includes('promiscuous true'));
+  t.true(a.calls.includes('promiscuous false'), 'A, which accepted it, is set back');
+  t.deepEqual([a.promiscuous, b.promiscuous], [false, false]);
+  t.true(fs.promiscuous, 'ethdev records the mode the op reported as set');
+  t.true(w.logs.some((l) => /Promiscuous mode enable failed for sub_device 1/.test(l)));
+});
+
+test('an RX mode whose last undo fails reports that failure (fs_promiscuous_enable rollback)', (t) => {
+  const { fs, sub } = started();
+  const a = sub('net_fakeA');
+  const b = sub('net_fakeB');
+  b.setPromiscuous(true); // B already on, behind the fail-safe's back
+  a.refuse.add('promiscuous');
+  b.refuse.add('promiscuous false');
+  t.throws(() => fs.setPromiscuous(true), { code: 'ERR_REFUSED', message: /promiscuous false/ });
+  t.false(fs.promiscuous);
+  t.true(b.promiscuous);
+});
+
+test('all-multicast disable failing is undone: every ACTIVE sub-device back on (fs_allmulticast_disable)', (t) => {
+  const { fs, sub } = started();
+  const a = sub('net_fakeA');
+  const b = sub('net_fakeB');
+  fs.setAllmulticast(true);
+  t.deepEqual([a.allmulticast, b.allmulticast], [true, true]);
+  b.refuse.add('allmulticast');
+  fs.setAllmulticast(false);
+  t.deepEqual(a.calls.slice(-2), ['allmulticast false', 'allmulticast true']);
+  t.deepEqual([a.allmulticast, b.allmulticast], [true, true]);
+  t.false(fs.allmulticast, 'the rollback reported success');
+});
+
+test('a multicast list refused by a sub-device puts every ACTIVE one back on the previous list and fails; ERR_NO_DEVICE is no excuse here (fs_set_mc_addr_list)', (t) => {
+  const { w, fs, sub } = started();
+  const a = sub('net_fakeA');
+  const b = sub('net_fakeB');
+  const g0 = MacAddress.parse('01:00:5e:00:00:01');
+  const g1 = MacAddress.parse('01:00:5e:00:00:02');
+  fs.setMcAddrList([g0]);
+  b.refuse.add('mc');
+  t.throws(() => fs.setMcAddrList([g1]), { code: 'ERR_REFUSED' });
+  t.deepEqual(a.calls.slice(-2), [`mc ${g1.toString()}`, `mc ${g0.toString()}`]);
+  t.deepEqual(
+    [a.mcAddrs, b.mcAddrs, fs.mcAddrs].map((l) => l.map((m) => m.toString())),
+    [[g0.toString()], [g0.toString()], [g0.toString()]],
+  );
+  t.true(w.logs.some((l) => /Multicast MAC address list rollback for sub_device 1 failed/.test(l)));
+  b.refuseWith = 'ERR_NO_DEVICE';
+  t.throws(() => fs.setMcAddrList([g1]), { code: 'ERR_NO_DEVICE' });
+  t.deepEqual(
+    fs.mcAddrs.map((m) => m.toString()),
+    [g0.toString()],
+  );
 });
 
 test('unconfigured fail-safe: a sub-device probed by the upkeep takes TX at once (failsafe_eal_init -> fs_switch_dev)', (t) => {

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Ethernet, IFF, MacAddress } from '@bypass/core';
-import { TapPort } from '../../src/dpdk/exports.js';
+import { ETH_OFFLOAD, TapPort, type FailsafePort } from '../../src/dpdk/exports.js';
 import { World, mac } from './helpers/world.js';
 
 function setup() {
@@ -22,6 +22,15 @@ test('a TAP with remote= copies the remote MAC and registers its own kernel netd
   t.is(tap.netdev.name, 'dtap0');
   t.is(w.ns.getByName('dtap0'), tap.netdev);
   t.is(tap.remote?.name, 'eth1');
+});
+
+test('offloads as rte_eth_tap.c tap_dev_info reports them: multi-segment TX, no RX offload ETH_OFFLOAD names', (t) => {
+  const { tap } = setup();
+  const info = tap.devInfo();
+  t.is(info.rxOffloadCapa, 0);
+  t.is(info.txOffloadCapa, ETH_OFFLOAD.MULTI_SEGS);
+  tap.configure(1, 1, { txOffloads: ETH_OFFLOAD.MULTI_SEGS });
+  t.is(tap.devConf.txOffloads, ETH_OFFLOAD.MULTI_SEGS);
 });
 
 test('TAP devargs errors carry DPDK messages', (t) => {
@@ -253,18 +262,75 @@ test('MTU changes on the TAP apply to the remote, within the remote range', (t) 
   t.is(tap.mtu, 4000);
 });
 
-test('frames redirected while the TAP is stopped are dropped and counted, oversized TX is dropped', (t) => {
+test('frames redirected while the TAP is stopped, or beyond a full RX ring, are dropped with a reason but in no ethdev counter (tap_stats_get has no imissed)', (t) => {
   const { w, eth1, tap } = setup();
   tap.configure(1, 1);
   const f = w.frames(3, mac(1));
   eth1.receive(f, 0, 3);
-  t.is(tap.statsGet().imissed, 3);
   t.is(w.drops.get('dev-down'), 3);
   tap.start();
-  const big = w.frames(2, mac(9), 1600);
-  t.is(tap.txBurst(0, big, 0, 2), 2);
-  t.is(tap.statsGet().oerrors, 2);
-  t.is(w.drops.get('mtu-exceeded'), 2);
+  // the RX ring holds 512 frames
+  const flood = w.frames(520, mac(1));
+  eth1.receive(flood, 0, flood.length);
+  t.is(w.drops.get('ring-full'), 8);
+  t.deepEqual(tap.statsGet(), {
+    ipackets: 0,
+    opackets: 0,
+    ibytes: 0,
+    obytes: 0,
+    imissed: 0,
+    ierrors: 0,
+    oerrors: 0,
+    rx_nombuf: 0,
+  });
+  tap.stop();
+});
+
+test('a fail-safe port over a TAP shows no imissed for the TAP ring-full drops (fs_stats_get adds tap_stats_get)', (t) => {
+  const w = new World();
+  const eth1 = w.netvsc('eth1', mac(1));
+  const fs = w.registry.probe('net_failsafe0,dev(net_tap_vsc0,remote=eth1)') as FailsafePort;
+  fs.configure(1, 1);
+  fs.start();
+  const flood = w.frames(515, mac(1));
+  eth1.receive(flood, 0, flood.length);
+  t.is(w.drops.get('ring-full'), 3);
+  t.is(fs.statsGet().imissed, 0);
+  const out = new Int32Array(512);
+  const n = fs.rxBurst(0, out, 0, 512);
+  t.is(n, 512);
+  w.pool.freeBurst(out, 0, n);
+  t.is(fs.statsGet().ipackets, 512);
+});
+
+test('TX: a frame longer than MTU + 22 ends the burst; it and the rest stay with the caller, each an oerror (rte_eth_tap.c pmd_tx_burst)', (t) => {
+  const { w, eth1, tap } = setup();
+  tap.configure(1, 1);
+  tap.start();
+  const inUse = w.pool.inUse;
+  // MTU 1500: 1522 bytes is the longest frame TX takes (header, CRC and a VLAN tag)
+  const burst = Int32Array.from([
+    ...w.frames(1, mac(9), 1522),
+    ...w.frames(1, mac(9)),
+    ...w.frames(1, mac(9), 1523),
+    ...w.frames(1, mac(9)),
+  ]);
+  t.is(tap.txBurst(0, burst, 0, 4), 2);
+  t.deepEqual(eth1.sent, [1, 2]);
+  const s = tap.statsGet();
+  t.is(s.opackets, 2);
+  t.is(s.obytes, 1522 + 64);
+  t.is(s.oerrors, 2);
+  t.is(w.drops.get('mtu-exceeded'), undefined, 'the PMD frees nothing it did not take');
+  t.is(w.pool.inUse, inUse + 2, "the two frames not taken are still the caller's");
+  t.deepEqual(
+    [...burst.subarray(2)].map((h) => w.pool.mark[h]),
+    [3, 4],
+  );
+  // the caller retries without the long frame: the rest goes out
+  t.is(tap.txBurst(0, burst, 3, 1), 1);
+  t.deepEqual(eth1.sent, [1, 2, 4]);
+  w.pool.freeBurst(burst, 2, 1);
 });
 
 test('the remote unregistering ends the takeover and takes the link down', (t) => {

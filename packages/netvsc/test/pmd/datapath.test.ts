@@ -257,9 +257,35 @@ test('one MAC: from the host; changing or adding MACs is refused', (t) => {
   t.throws(() => p.setDefaultMacAddr(MacAddress.parse('02:00:00:00:00:01')), {
     message: /does not support/,
   });
+  // hn_eth_dev_ops has no mac_addr_add: -ENOTSUP before the address is looked at
   t.throws(() => p.macAddrAdd(MacAddress.parse('02:00:00:00:00:02')), {
-    message: /MAC address array full/,
+    code: 'ERR_NOT_SUPPORTED',
+    message: /net_netvsc cannot add MAC addresses.*setPromiscuous\(true\)/,
   });
+  t.throws(() => p.macAddrAdd(MacAddress.ZERO), { code: 'ERR_NOT_SUPPORTED' });
+  t.deepEqual(p.extraMacAddrs, []);
+});
+
+test('MTU range: hn_dev_info_get states none, so ethdev defaults apply (46..65535) and the 16128-byte frame limit decides', (t) => {
+  const w = new PmdWorld();
+  const p = w.probe();
+  const info = p.devInfo();
+  t.deepEqual([info.minMtu, info.maxMtu, info.maxRxPktLen], [46, 65535, 0x3f00]);
+  p.configure(1, 1);
+  t.is(p.mtu, 1500);
+  p.setMtu(9216);
+  t.is(p.mtu, 9216);
+  p.setMtu(16110); // + 18 bytes of header and CRC: 16128
+  t.is(p.mtu, 16110);
+  t.throws(() => p.setMtu(16111), {
+    code: 'ERR_MTU_RANGE',
+    message: /Frame size \(16129\) > device max frame size \(16128\)/,
+  });
+  p.setMtu(46);
+  t.is(p.mtu, 46);
+  t.throws(() => p.setMtu(45), { code: 'ERR_MTU_RANGE', message: /min MTU \(46\)/ });
+  w.settle();
+  t.is(w.host.guestMtu, 46);
 });
 
 test('stats: the 8 basic counters and stats reset', (t) => {

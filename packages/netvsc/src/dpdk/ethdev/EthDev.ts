@@ -2,6 +2,7 @@ import { BypassError, MacAddress, isBypassError } from '@bypass/core';
 import { EventEmitter } from 'eventemitter3';
 import type { EthDevRegistry } from './EthDevRegistry.js';
 import {
+  ETHDEV_DEFAULT_MTU,
   ETH_DEV_FLAG,
   ETH_OFFLOAD,
   emptyEthStats,
@@ -38,7 +39,7 @@ const RTE_ETHER_MIN_LEN = 64;
 /** Ethernet header and CRC: the overhead of an MTU when the PMD states none of its own. */
 const ETHER_HDR_CRC_LEN = 14 + 4;
 /** `UINT16_MAX`: ethdev's `max_mtu` when the PMD leaves it alone. */
-const UNSTATED_MAX_MTU = 0xffff;
+const UNSTATED_MAX_MTU = ETHDEV_DEFAULT_MTU.max;
 
 /** The `dev_conf` of a port never configured: every field at its default. */
 const NO_CONF: Readonly<Required<EthConf>> = Object.freeze({
@@ -72,7 +73,8 @@ const NO_CONF: Readonly<Required<EthConf>> = Object.freeze({
  * implement `devInfoGet`, `devConfigure` (it gets the checked {@link EthConf}), `devStart`, `devStop`, `devClose`, `devStatsGet`,
  * `devStatsReset`, `rxBurstImpl`, `txBurstImpl`; override the optional hooks you support
  * (`devSetLink`, `devPromiscuous`, `devAllmulticast`, `devMtuSet`, `devMacAddrSet`,
- * `devMacAddrAdd`, `devMacAddrRemove`, `devMcAddrListSet`, `devVlanFilter`, `devLinkUpdate`);
+ * `devMacAddrAdd`, `devMacAddrRemove`, `devMcAddrListSet`, `devVlanFilter`, `devLinkUpdate`;
+ * `hasMacAddrAdd` returning false for a PMD without a `mac_addr_add` op);
  * report link changes with {@link EthDev.updateLink} and removal with {@link EthDev.markRemoved}
  * (each records the change whatever the conf, and raises the event only when the conf asks for
  * it), or with {@link EthDev.recordLink} for a driver that never raises the link event.
@@ -576,11 +578,22 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
    * `rte_eth_dev_mac_addr_add`: adds an extra MAC address in the first free slot (an address
    * already present is not added twice).
    *
-   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a zero address, `ERR_BUSY` when the
-   * MAC table is full ("MAC address array full").
+   * @throws `BypassError` `ERR_NOT_SUPPORTED` first of all when the PMD has no `mac_addr_add`
+   * op (netvsc), `ERR_INVALID_ARGUMENT` for a zero address, `ERR_BUSY` when the MAC table is
+   * full ("MAC address array full").
    */
   macAddrAdd(mac: MacAddress, pool = 0): void {
     this.#requireAlive('add a MAC address to');
+    // lib/ethdev/rte_ethdev.c rte_eth_dev_mac_addr_add: -ENOTSUP for a PMD without the op,
+    // before the address is looked at
+    if (!this.hasMacAddrAdd) {
+      throw new BypassError(
+        'ERR_NOT_SUPPORTED',
+        `Port ${this.portId} (${this.name}): driver ${this.devInfo().driverName} cannot add MAC ` +
+          'addresses (no mac_addr_add op): use its one address, or setPromiscuous(true) to ' +
+          'receive frames for others',
+      );
+    }
     if (mac.isZero) {
       throw new BypassError(
         'ERR_INVALID_ARGUMENT',
@@ -912,6 +925,13 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   protected devMacAddrSet(_mac: MacAddress): void {}
   /** PMD `mac_addr_add` at table index `index`. Default: accepted. */
   protected devMacAddrAdd(_mac: MacAddress, _index: number, _pool: number): void {}
+  /**
+   * False for a PMD without a `mac_addr_add` op: {@link EthDev.macAddrAdd} then refuses with
+   * `ERR_NOT_SUPPORTED` and the start-time restore adds no extra address. Default: true.
+   */
+  protected get hasMacAddrAdd(): boolean {
+    return true;
+  }
   /** PMD `mac_addr_remove`. Default: accepted. */
   protected devMacAddrRemove(_mac: MacAddress, _index: number): void {}
   /** PMD `set_mc_addr_list`. Default: accepted. */
@@ -946,7 +966,8 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
     } catch {
       // ignored, as DPDK ignores mac_addr_set's return value here
     }
-    for (let i = 1; i < macs.length; i++) {
+    // ... and the extra ones only through a mac_addr_add op
+    for (let i = 1; this.hasMacAddrAdd && i < macs.length; i++) {
       const mac = macs[i];
       if (mac === null || mac === undefined) continue;
       try {

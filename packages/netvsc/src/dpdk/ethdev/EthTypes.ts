@@ -145,6 +145,23 @@ export const ETH_OFFLOAD = {
 } as const;
 
 /**
+ * The MTU range `rte_eth_dev_info_get` fills in before the PMD's `dev_infos_get` runs
+ * (lib/ethdev/rte_ethdev.c): a PMD that sets neither `min_mtu` nor `max_mtu` (netvsc) reports
+ * these, the shortest Ethernet frame's payload and `UINT16_MAX`.
+ *
+ * @example
+ * ```ts
+ * const info = { ...defaultEthDevInfo('net_x'), minMtu: ETHDEV_DEFAULT_MTU.min, maxMtu: ETHDEV_DEFAULT_MTU.max };
+ * ```
+ */
+export const ETHDEV_DEFAULT_MTU = {
+  /** `RTE_ETHER_MIN_LEN - RTE_ETHER_HDR_LEN - RTE_ETHER_CRC_LEN`: 64 - 14 - 4. */
+  min: 46,
+  /** `UINT16_MAX`. */
+  max: 0xffff,
+} as const;
+
+/**
  * Limits and capabilities of a port (`struct rte_eth_dev_info`, the fields this model uses).
  *
  * @example

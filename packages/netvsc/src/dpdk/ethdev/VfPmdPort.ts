@@ -69,6 +69,9 @@ export interface VfPmdPortOptions {
  * - As mlx4 (mlx4_intr.c) rather than mlx5: before its first configure the port raises nothing
  *   (mlx5 raises a link change then), and a configured port that is stopped still raises
  *   `intr_rmv` (mlx5 only while started).
+ * - TX (`txBurst`): the VF's PMD entry point, bounded by its free TX descriptors and blind to
+ *   the link, as mlx4_rxtx.c mlx4_tx_burst (mlx5 alike): without carrier the frames are still
+ *   taken and counted in `opackets`, then lost by the VF (`no-carrier`), never sent.
  * - Stats: `ipackets/ibytes` and `opackets/obytes` from the VF's counters, `imissed` = RX ring
  *   overflows (`rxFifoErrors`), `ierrors` = `rxErrors`, `oerrors` = `txErrors`, relative to the
  *   last `statsReset`. Extended statistics (`xstatsGet`): ethdev's basic and per-queue

@@ -25,6 +25,13 @@ import {
 } from './FailsafeSubDevice.js';
 import { replayConfiguration } from './replayConfiguration.js';
 import { failsafeDevInfo, selectTxSubDevice } from './selectTxSubDevice.js';
+import {
+  activeSubDevices,
+  applyToActive,
+  fsErrIgnored,
+  setMcListWithRollback,
+  setModeWithRollback,
+} from './subDeviceOps.js';
 import type { CommandRunner, FdReader } from './SubDeviceSources.js';
 
 /**
@@ -65,8 +72,18 @@ const INITIAL_LINK_SPEED = 10_000;
  *   configure failure fails the port's configure unless the sub-device is being removed or gone
  *   (`ERR_NO_DEVICE`, DPDK's -EIO: failsafe_private.h fs_err), which is skipped: it stays as it
  *   was, without callbacks, and the upkeep removes it when its replay fails. A sub-device start
- *   failure likewise fails the port's start unless being removed or gone, which is skipped and
- *   flagged for removal.
+ *   failure likewise fails the port's start unless being removed or gone, which is skipped: it
+ *   stays ACTIVE, unflagged, and the next upkeep round, finding it behind the port, starts it
+ *   again (failsafe.c fs_hotplug_alarm -> failsafe_eth_dev_state_sync -> fs_dev_start).
+ * - Configuration changes (MTU, MACs, VLAN filter, link, RX modes, multicast list) go to every
+ *   ACTIVE sub-device, one flagged for removal included; a failure of one being removed or gone
+ *   is skipped without flagging it (fs_err; not for the multicast list), any other ends the
+ *   change. MTU, MACs, VLAN filter and link then fail, the sub-devices before keeping the change.
+ *   Promiscuous and all-multicast first set every ACTIVE sub-device back, then report what the
+ *   last of those undos returned, as DPDK's reused return code does: success, so the fail-safe
+ *   port records the mode as set, unless that undo failed. The multicast list puts every ACTIVE
+ *   sub-device back on the previous list and fails (failsafe_ops.c; see `subDeviceOps`). Only a
+ *   removal event flags a sub-device.
  * - TX (failsafe_private.h fs_switch_dev): the preferred sub-device as soon as its state has
  *   caught up with the port's, else the first sub-device not being removed whose state is at
  *   least the port's; none: `txBurst` returns 0 and the application keeps its frames. A switch
@@ -84,13 +101,17 @@ const INITIAL_LINK_SPEED = 10_000;
  *   this port's id.
  * - Removal (failsafe_ether.c failsafe_eth_rmv_event_callback): `intr_rmv` of a sub-device
  *   moves TX away at once and flags it; the next upkeep round, if no burst is inside it, saves
- *   its stats and stops, closes and detaches it (UNDEFINED).
+ *   its stats and stops, closes and detaches it (UNDEFINED). Simulator guarantee: a port whose
+ *   device left before the removal callback was registered on it (unconfigured, it raised no
+ *   `intr_rmv`) is handled as if the event came at the registration, so a sub-device that is gone
+ *   is never kept ACTIVE forever with each of its failures skipped.
  * - Upkeep (failsafe.c fs_hotplug_alarm) every `hotplug_poll` ms on the injected scheduler:
  *   when a sub-device lags behind the port, parse, probe, configure it (PROBED ones only, with
  *   their callbacks), replay the configuration ({@link replayConfiguration}) and start it; then
  *   complete pending removals.
  * - Stats: accumulator of removed sub-devices + live ones (failsafe_ops.c fs_stats_get).
- * - Device info: MIN of limits and AND of capabilities over probed sub-devices.
+ * - Device info ({@link failsafeDevInfo}): MIN of limits over probed sub-devices; offloads are
+ *   fail-safe's fixed set ANDed with theirs.
  *
  * Fixed DPDK bugs (each has a test in test/dpdk/failsafe):
  * - LSC forwarding (with `lsc`): DPDK forwards a sub-device's link event only when the fail-safe
@@ -254,7 +275,7 @@ export class FailsafePort extends EthDev {
       port.configure(nbRxq, nbTxq, failsafeSubDeviceConf(conf, port));
     } catch (err) {
       // failsafe_ops.c fs_dev_configure + failsafe_private.h fs_err: a removal is no error
-      if (sub.remove || isBypassError(err, 'ERR_NO_DEVICE')) return false;
+      if (fsErrIgnored(sub, err)) return false;
       this.log('error', `net_failsafe: Could not configure sub_device ${sub.sid}: ${errText(err)}`);
       throw err;
     }
@@ -267,23 +288,22 @@ export class FailsafePort extends EthDev {
     this.fsDevStart();
   }
 
-  /** failsafe_ops.c fs_dev_start: starts the ACTIVE sub-devices and re-selects TX, no link. */
+  /**
+   * failsafe_ops.c fs_dev_start: starts the ACTIVE sub-devices (one flagged for removal too) and
+   * re-selects TX, no link. A start failure of one being removed or gone is skipped (fs_err): it
+   * stays ACTIVE and unflagged, and the upkeep starts it again; any other fails the start.
+   */
   private fsDevStart(): void {
     for (const sub of this.subs) {
-      if (sub.state !== SubDevState.ACTIVE || sub.port === null || sub.remove) continue;
+      if (sub.state !== SubDevState.ACTIVE || sub.port === null) continue;
       try {
         sub.port.start();
-        sub.state = SubDevState.STARTED;
       } catch (err) {
-        // failsafe_ops.c fs_dev_start + failsafe_private.h fs_err: a sub-device being removed
-        // or gone (-EIO) is skipped; any other failure fails the fail-safe start
-        if (sub.remove || isBypassError(err, 'ERR_NO_DEVICE')) {
-          sub.remove = true;
-          continue;
-        }
+        if (fsErrIgnored(sub, err)) continue;
         this.log('error', `net_failsafe: sub_device ${sub.sid} start failed: ${errText(err)}`);
         throw err;
       }
+      sub.state = SubDevState.STARTED;
     }
     this.fsState = SubDevState.STARTED;
     this.switchTx(null);
@@ -322,7 +342,7 @@ export class FailsafePort extends EthDev {
     // refresh every active sub-device, then copy the TX sub-device's recorded link whatever the
     // port's state; with none, the link stays as it was
     // failsafe_ops.c fs_link_update: the sub-device's link_update op itself, lsc or not
-    for (const { port } of this.activeSubPorts()) port.subDeviceLinkUpdate();
+    for (const { port } of activeSubDevices(this.subs)) port.subDeviceLinkUpdate();
     const tx = this.txSubDevice;
     if (tx === null || tx.port === null || tx.state < SubDevState.PROBED) return;
     // fs_link_update copies the TX sub-device's whole dev_link
@@ -331,46 +351,64 @@ export class FailsafePort extends EthDev {
     else this.recordLink(link.status, link.speed, link.fullDuplex, link.autoneg);
   }
 
+  // failsafe_ops.c fs_dev_set_link_up / _down
   protected override devSetLink(up: boolean): void {
-    this.forEachActive((p) => p.setLink(up));
+    const what = up ? 'rte_eth_dev_set_link_up' : 'rte_eth_dev_set_link_down';
+    applyToActive(this.subs, this.log, what, (p) => p.setLink(up));
   }
 
   protected override devPromiscuous(on: boolean): void {
-    this.forEachActive((p) => p.setPromiscuous(on));
+    // failsafe_ops.c fs_promiscuous_enable / _disable
+    setModeWithRollback(this.subs, this.log, 'Promiscuous mode', on, (p, v) => p.setPromiscuous(v));
   }
 
   protected override devAllmulticast(on: boolean): void {
-    this.forEachActive((p) => p.setAllmulticast(on));
+    // failsafe_ops.c fs_allmulticast_enable / _disable
+    setModeWithRollback(this.subs, this.log, 'All-multicast mode', on, (p, v) =>
+      p.setAllmulticast(v),
+    );
   }
 
+  // failsafe_ops.c fs_mtu_set
   protected override devMtuSet(mtu: number): void {
-    this.forEachActive((p) => p.setMtu(mtu));
+    applyToActive(this.subs, this.log, 'rte_eth_dev_set_mtu', (p) => p.setMtu(mtu));
   }
 
+  // failsafe_ops.c fs_mac_addr_set
   protected override devMacAddrSet(mac: MacAddress): void {
-    this.forEachActive((p) => p.setDefaultMacAddr(mac));
+    applyToActive(this.subs, this.log, 'rte_eth_dev_mac_addr_set', (p) => p.setDefaultMacAddr(mac));
   }
 
+  // failsafe_ops.c fs_mac_addr_add
   protected override devMacAddrAdd(mac: MacAddress, _index: number, pool: number): void {
-    this.forEachActive((p) => p.macAddrAdd(mac, pool));
+    applyToActive(this.subs, this.log, 'rte_eth_dev_mac_addr_add', (p) => p.macAddrAdd(mac, pool));
   }
 
+  // failsafe_ops.c fs_mac_addr_remove: a void op, so every sub-device's answer is ignored
   protected override devMacAddrRemove(mac: MacAddress): void {
-    this.forEachActive((p) => p.macAddrRemove(mac));
+    for (const { port } of activeSubDevices(this.subs)) {
+      try {
+        port.macAddrRemove(mac);
+      } catch {
+        // ignored, as fs_mac_addr_remove ignores it
+      }
+    }
   }
 
+  // failsafe_ops.c fs_set_mc_addr_list: this.mcAddrs is still the list before the call
   protected override devMcAddrListSet(list: readonly MacAddress[]): void {
-    this.forEachActive((p) => p.setMcAddrList(list));
+    setMcListWithRollback(this.subs, this.log, list, this.mcAddrs);
   }
 
+  // failsafe_ops.c fs_vlan_filter_set
   protected override devVlanFilter(vid: number, on: boolean): void {
-    this.forEachActive((p) => p.vlanFilter(vid, on));
+    applyToActive(this.subs, this.log, 'rte_eth_dev_vlan_filter', (p) => p.vlanFilter(vid, on));
   }
 
   // failsafe_ops.c fs_stats_get: the per-queue counters are not filled (ethdev shows zeros)
   protected devStatsGet(out: EthStats, _queues: EthQueueStats | null): void {
     addEthStats(out, this.accumulator);
-    for (const { sub } of this.activeSubPorts()) addEthStats(out, sub.readStats());
+    for (const { sub } of activeSubDevices(this.subs)) addEthStats(out, sub.readStats());
   }
 
   protected devStatsReset(): void {
@@ -388,7 +426,7 @@ export class FailsafePort extends EthDev {
    */
   protected override devXstatsNames(): string[] {
     const names: string[] = [];
-    for (const { sub, port } of this.activeSubPorts())
+    for (const { sub, port } of activeSubDevices(this.subs))
       for (const n of port.xstatsGetNames()) names.push(subDeviceXstatName(sub.sid, n));
     return names;
   }
@@ -396,7 +434,7 @@ export class FailsafePort extends EthDev {
   /** failsafe_ops.c fs_xstats_get: the active sub-devices' values, as the names go. */
   protected override devXstatsGet(): number[] {
     const values: number[] = [];
-    for (const { port } of this.activeSubPorts())
+    for (const { port } of activeSubDevices(this.subs))
       for (const x of port.xstatsGet()) values.push(x.value);
     return values;
   }
@@ -407,7 +445,7 @@ export class FailsafePort extends EthDev {
    * sub-devices is left as it is (only `statsReset` clears it).
    */
   protected override devXstatsReset(): void {
-    for (const { port } of this.activeSubPorts()) port.xstatsReset();
+    for (const { port } of activeSubDevices(this.subs)) port.xstatsReset();
   }
 
   protected rxBurstImpl(queue: number, out: Int32Array, start: number, max: number): number {
@@ -481,6 +519,9 @@ export class FailsafePort extends EthDev {
     if (conf.rmv && !sub.rmvCallback) {
       port.on('intr_rmv', handlers.rmv);
       sub.rmvCallback = true;
+      // Simulator guarantee (not DPDK's): a device that left before this callback existed raised
+      // its intr_rmv to nobody; handled now, so the sub-device is removed, not kept forever
+      if (port.state === 'removed') handlers.rmv();
     }
     if (conf.lsc && !sub.lscCallback) {
       port.on('intr_lsc', handlers.lsc);
@@ -593,45 +634,6 @@ export class FailsafePort extends EthDev {
     sub.detach(this.registry, `${OWNER}:${this.name}`, (m) =>
       this.log('error', `net_failsafe: ${m}`),
     );
-  }
-
-  /**
-   * The sub-devices FOREACH_SUBDEV_STATE(DEV_ACTIVE) visits: ACTIVE or better, with their port,
-   * a sub-device flagged for removal included (as the ops that do not go through fs_err see it).
-   */
-  private activeSubPorts(): { sub: FailsafeSubDevice; port: EthDev }[] {
-    const out: { sub: FailsafeSubDevice; port: EthDev }[] = [];
-    for (const sub of this.subs) {
-      if (sub.state >= SubDevState.ACTIVE && sub.port !== null) out.push({ sub, port: sub.port });
-    }
-    return out;
-  }
-
-  /**
-   * Applies an operation to every ACTIVE-or-better sub-device (FOREACH_SUBDEV_STATE ACTIVE). A
-   * sub-device being removed is skipped, and one that fails because its device is gone
-   * (`ERR_NO_DEVICE`) is flagged for removal instead of failing the operation (failsafe_private.h
-   * fs_err: -EIO means "removed"); the upkeep round removes it and the value is replayed when it
-   * comes back.
-   */
-  private forEachActive(op: (port: EthDev) => void): void {
-    for (const sub of this.subs) {
-      if (sub.state < SubDevState.ACTIVE || sub.port === null || sub.remove) continue;
-      try {
-        op(sub.port);
-      } catch (err) {
-        if (isBypassError(err, 'ERR_NO_DEVICE')) {
-          sub.remove = true;
-          this.switchTx(sub);
-          continue;
-        }
-        this.log(
-          'error',
-          `net_failsafe: Operation failed for sub_device ${sub.sid}: ${errText(err)}`,
-        );
-        throw err;
-      }
-    }
   }
 }
 

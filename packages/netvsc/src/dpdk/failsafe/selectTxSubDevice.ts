@@ -1,4 +1,4 @@
-import { ETH_DEV_FLAG, type EthDevInfo } from '../ethdev/EthTypes.js';
+import { ETH_DEV_FLAG, ETH_OFFLOAD, type EthDevInfo } from '../ethdev/EthTypes.js';
 import { SubDevState, type FailsafeSubDevice, type SubDevStateValue } from './FailsafeSubDevice.js';
 
 /**
@@ -40,12 +40,24 @@ export function selectTxSubDevice(
   return subs.findIndex((s) => usable(s));
 }
 
-const ALL_OFFLOADS = 0xffff_ffff;
+/**
+ * failsafe_ops.c fs_dev_infos_get: the RX offloads a sub-device's configure can check, as far as
+ * {@link ETH_OFFLOAD} names them (DPDK's set also has the checksum, LRO, QinQ, MACsec, extended
+ * VLAN, scatter, timestamp and security offloads).
+ */
+const FS_RX_OFFLOAD_CAPA = ETH_OFFLOAD.VLAN_STRIP | ETH_OFFLOAD.VLAN_FILTER | ETH_OFFLOAD.RSS_HASH;
+/**
+ * failsafe_ops.c fs_dev_infos_get: the TX offloads likewise (DPDK's also has fast mbuf free,
+ * checksums and TSO; VLAN insertion is not in it).
+ */
+const FS_TX_OFFLOAD_CAPA = ETH_OFFLOAD.MULTI_SEGS;
 
 /**
  * Device info of a fail-safe port (failsafe_ops.c fs_dev_infos_get): DPDK's defaults when no
- * sub-device is probed, else the MIN of limits (MAX of the minimum MTU) and the AND of
- * offload capabilities over the probed sub-devices. The flags are the port's own: `INTR_LSC`
+ * sub-device is probed, else the MIN of limits (MAX of the minimum MTU) over the probed
+ * sub-devices. Offload capabilities start from the fixed set fail-safe can check on a sub-device
+ * (RX: VLAN strip, VLAN filter, RSS hash; TX: multi-segment, not VLAN insertion) and are ANDed
+ * with each probed sub-device's. The flags are the port's own: `INTR_LSC`
  * only (failsafe.c fs_eth_dev_create), so the port cannot be configured with `rmv`.
  *
  * @example
@@ -62,8 +74,8 @@ export function failsafeDevInfo(subs: readonly FailsafeSubDevice[]): EthDevInfo 
     minMtu: 68,
     maxMtu: 65535,
     maxRxPktLen: 0xffff_ffff,
-    rxOffloadCapa: ALL_OFFLOADS,
-    txOffloadCapa: ALL_OFFLOADS,
+    rxOffloadCapa: FS_RX_OFFLOAD_CAPA,
+    txOffloadCapa: FS_TX_OFFLOAD_CAPA,
     // failsafe.c fs_eth_dev_create: LSC, and ethdev's per-queue xstats (fs_stats_get fills none)
     devFlags: ETH_DEV_FLAG.INTR_LSC | ETH_DEV_FLAG.AUTOFILL_QUEUE_XSTATS,
   };

@@ -13,7 +13,13 @@ import {
 } from '@bypass/core';
 import type { Subscription } from 'rxjs';
 import { EthDev, type EthDevInit } from '../ethdev/EthDev.js';
-import { ETH_DEV_FLAG, emptyEthStats, type EthDevInfo, type EthStats } from '../ethdev/EthTypes.js';
+import {
+  ETH_DEV_FLAG,
+  ETH_OFFLOAD,
+  emptyEthStats,
+  type EthDevInfo,
+  type EthStats,
+} from '../ethdev/EthTypes.js';
 import { ETHDEV_QUEUE_STAT_CNTRS, EthQueueStats } from '../ethdev/EthXstats.js';
 import { TapNetdev } from './TapNetdev.js';
 import { TapRemoteFlags } from './TapRemoteFlags.js';
@@ -22,8 +28,11 @@ import { TapRemoteFlags } from './TapRemoteFlags.js';
 const TAP_MAX_QUEUES = 16;
 /** rte_eth_tap.c `TAP_MAX_MAC_ADDRS`: the MAC table the software filter matches unicast against. */
 const TAP_MAX_MAC_ADDRS = 16;
-/** Ethernet header + one VLAN tag beyond the MTU. */
-const L2_OVERHEAD = 18;
+/**
+ * rte_eth_tap.c pmd_tx_burst: the longest frame TX takes is the MTU plus this (Ethernet header,
+ * CRC and 4 more bytes for a VLAN tag).
+ */
+const TX_L2_OVERHEAD = 14 + 4 + 4;
 /** Frames classified per chunk of an ingress burst on the remote. */
 const CHUNK = 256;
 /** Link speed a TAP reports (`RTE_ETH_SPEED_NUM_10G`). */
@@ -75,8 +84,10 @@ export interface TapPortOptions {
  *   application); with no free slot the remote's copy is not made, counted in
  *   {@link TapPort.mirrorDrops}. The multicast list adds no rule.
  *   Frames for the TAP go to its RX queues (queue = `pool.mark % nbRxQueues`, a stable flow
- *   hash). A full RX ring drops (`ring-full`, `imissed`); frames that arrive while the port is
- *   stopped are dropped (`dev-down`, `imissed`), as a down TAP drops what tc redirects to it.
+ *   hash). A full RX ring drops (`ring-full`); frames that arrive while the port is stopped are
+ *   dropped (`dev-down`), as a down TAP drops what tc redirects to it. Neither is in an ethdev
+ *   counter: rte_eth_tap.c tap_stats_get reports packets, bytes and errors each way, never
+ *   `imissed` (the kernel's queue in front of the TAP is where those frames are lost).
  * - Software MAC filter (rte_eth_tap.c `tap_mac_filter_match`), applied to every frame put on an
  *   RX queue (from the remote or from the TAP netdev): without promiscuous mode, unicast must be
  *   for one of the port's addresses (the default and up to 15 added with `macAddrAdd`, a table of
@@ -84,10 +95,12 @@ export interface TapPortOptions {
  *   the default MAC), a group frame must be broadcast, listed in the multicast list, or pass
  *   all-multicast; the rest is dropped (`mac-filter-miss`, no ethdev counter, as in DPDK). So a
  *   mirrored 33:33 frame for an unlisted group reaches only the kernel.
- * - Egress: TX bursts go out through the remote's `xmit` (kernel ownership: every frame is
- *   taken; the remote counts what it cannot send). Frames longer than MTU + 18 are dropped
- *   (`mtu-exceeded`, `oerrors`). Without a remote, TX is received by the TAP netdev's stack and
- *   what the TAP netdev transmits arrives on RX queue 0.
+ * - Egress: TX bursts go out through the remote's `xmit` (kernel ownership: every frame written
+ *   is taken; the remote counts what it cannot send). A frame longer than MTU + 22 (header, CRC
+ *   and a VLAN tag) ends the burst (rte_eth_tap.c pmd_tx_burst): `txBurst` returns how many came
+ *   before it, the caller keeps that frame and the rest untouched, and each of them counts one
+ *   `oerrors`. Without a remote, TX is received by the TAP netdev's stack and what the TAP
+ *   netdev transmits arrives on RX queue 0.
  * - Link up (start, `setLink(true)`) brings the TAP netdev and the remote up; link down only the
  *   TAP netdev (`tap_link_set_up` / `_down`). Promiscuous, all-multicast and MTU apply to both
  *   (LOCAL_AND_REMOTE); the link is up when the port is started and the remote is up with
@@ -237,8 +250,10 @@ export class TapPort extends EthDev {
       maxMtu: this.remoteDev !== null ? Math.min(65518, this.remoteDev.maxMtu) : 65518,
       // rte_eth_tap.c tap_dev_info: RTE_ETHER_MAX_JUMBO_FRAME_LEN, so MTUs up to 16110
       maxRxPktLen: 0x3f00,
+      // rte_eth_tap.c TAP_RX_OFFLOAD (scatter, IPv4/UDP/TCP checksum): none that ETH_OFFLOAD names
       rxOffloadCapa: 0,
-      txOffloadCapa: 0,
+      // rte_eth_tap.c TAP_TX_OFFLOAD: multi-segment (its checksum and TSO bits are not modelled)
+      txOffloadCapa: ETH_OFFLOAD.MULTI_SEGS,
       // rte_eth_tap.c eth_dev_tap_create: the per-queue counters are in the xstats
       devFlags: ETH_DEV_FLAG.INTR_LSC | ETH_DEV_FLAG.AUTOFILL_QUEUE_XSTATS,
     };
@@ -340,7 +355,8 @@ export class TapPort extends EthDev {
     this.unicastMacs[index] = -1;
   }
 
-  // rte_eth_tap.c tap_stats_get: per-queue packets and bytes each way (no per-queue errors)
+  // rte_eth_tap.c tap_stats_get: packets, bytes and errors each way (imissed stays 0), per-queue
+  // packets and bytes (no per-queue errors)
   protected devStatsGet(out: EthStats, queues: EthQueueStats | null): void {
     Object.assign(out, this.counters);
     queues?.copyFrom(this.queueCounters);
@@ -372,28 +388,27 @@ export class TapPort extends EthDev {
   }
 
   protected txBurstImpl(queue: number, pkts: Int32Array, start: number, count: number): number {
-    const pool = this.pool;
-    const length = pool.length;
-    const max = this.mtu + L2_OVERHEAD;
+    const length = this.pool.length;
+    const max = this.mtu + TX_L2_OVERHEAD;
     const end = start + count;
-    let run = start;
     let bytes = 0;
-    for (let i = start; i < end; i++) {
+    let i = start;
+    // rte_eth_tap.c pmd_tx_burst: the first frame that is too long ends the burst
+    for (; i < end; i++) {
       const len = length[pkts[i] as number] as number;
-      if (len > max) {
-        this.send(pkts, run, i - run, queue);
-        this.counters.oerrors++;
-        pool.drop(pkts, i, 1, DropReason.MTU_EXCEEDED);
-        run = i + 1;
-      } else bytes += len;
+      if (len > max) break;
+      bytes += len;
     }
-    this.send(pkts, run, end - run, queue);
+    const sent = i - start;
+    this.send(pkts, start, sent, queue);
     this.counters.obytes += bytes;
+    // ... and every frame left to the caller counts as a TX error
+    this.counters.oerrors += count - sent;
     if (queue < ETHDEV_QUEUE_STAT_CNTRS) {
       const q = this.queueCounters;
       q.obytes[queue] = (q.obytes[queue] as number) + bytes;
     }
-    return count;
+    return sent;
   }
 
   // ---------------------------------------------------------------- internals
@@ -454,7 +469,6 @@ export class TapPort extends EthDev {
     // What the kernel sends on the TAP netdev reaches the PMD (RX queue 0).
     const ring = this.rings[0];
     if (ring === undefined || !this.started) {
-      this.counters.imissed += count;
       this.pool.drop(pkts, start, count, DropReason.DEV_DOWN);
       return;
     }
@@ -465,7 +479,6 @@ export class TapPort extends EthDev {
       const kept = this.swFilter(scratch, len);
       const n = ring.enqueueBurst(scratch, 0, kept);
       if (n < kept) {
-        this.counters.imissed += kept - n;
         this.pool.drop(scratch, n, kept - n, DropReason.RING_FULL);
       }
     }
@@ -475,14 +488,12 @@ export class TapPort extends EthDev {
     if (n === 0) return;
     const rings = this.rings;
     if (!this.started || rings.length === 0) {
-      this.counters.imissed += n;
       this.pool.drop(frames, 0, n, DropReason.DEV_DOWN);
       return;
     }
     if (rings.length === 1) {
       const q = (rings[0] as PacketRing).enqueueBurst(frames, 0, n);
       if (q < n) {
-        this.counters.imissed += n - q;
         this.pool.drop(frames, q, n - q, DropReason.RING_FULL);
       }
       return;
@@ -491,7 +502,6 @@ export class TapPort extends EthDev {
     for (let i = 0; i < n; i++) {
       const ring = rings[(mark[frames[i] as number] as number) % rings.length] as PacketRing;
       if (ring.enqueueBurst(frames, i, 1) === 0) {
-        this.counters.imissed++;
         this.pool.drop(frames, i, 1, DropReason.RING_FULL);
       }
     }

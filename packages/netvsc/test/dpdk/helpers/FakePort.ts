@@ -32,6 +32,7 @@ export class FakePort extends EthDev {
   readonly info: EthDevInfo;
   /** Frames the next TX bursts may take in total (Infinity = all). */
   txBudget = Infinity;
+  /** Ops refused: by name (`promiscuous`) or with their argument (`promiscuous false`). */
   refuse = new Set<string>();
   /** The code refusals carry. */
   refuseWith: 'ERR_REFUSED' | 'ERR_NO_DEVICE' = 'ERR_REFUSED';
@@ -76,7 +77,7 @@ export class FakePort extends EthDev {
 
   private rec(op: string): void {
     this.calls.push(op);
-    if (this.refuse.has(op.split(' ')[0] as string))
+    if (this.refuse.has(op.split(' ')[0] as string) || this.refuse.has(op))
       throw new BypassError(this.refuseWith, `${this.name} refuses ${op}`);
   }
 
