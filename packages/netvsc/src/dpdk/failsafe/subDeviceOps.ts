@@ -72,9 +72,10 @@ export function applyToActive(
  * failsafe_ops.c fs_promiscuous_enable/_disable and fs_allmulticast_enable/_disable: `set(port,
  * on)` on every ACTIVE sub-device up to the first failure {@link fsErrIgnored} does not excuse;
  * after one, every ACTIVE sub-device is set back to `!on` (ethdev makes that a no-op on the ones
- * never changed). DPDK keeps the rollback's return code in the same variable, so what the call
- * reports is the last ACTIVE sub-device's undo: success (and ethdev then records the fail-safe
- * port's mode as set) unless that undo fails, whose error is then thrown. Kept as DPDK has it.
+ * never changed), an undo that fails being logged, and the failure is thrown, so ethdev keeps
+ * the fail-safe port's mode as it was. Fixed DPDK bug: DPDK keeps the rollback's return code in
+ * the variable that held the failure, so its call reports the last ACTIVE sub-device's undo,
+ * usually success, and ethdev then records a mode that no sub-device has.
  *
  * @example
  * ```ts
@@ -89,7 +90,7 @@ export function setModeWithRollback(
   set: (port: EthDev, on: boolean) => void,
 ): void {
   const verb = (v: boolean): string => (v ? 'enable' : 'disable');
-  let failed = false;
+  let failure: { err: unknown } | null = null;
   for (const { sub, port } of activeSubDevices(subs)) {
     try {
       set(port, on);
@@ -99,27 +100,24 @@ export function setModeWithRollback(
         'error',
         `net_failsafe: ${what} ${verb(on)} failed for sub_device ${sub.sid}: ${text(err)}`,
       );
-      failed = true;
+      failure = { err };
       break;
     }
   }
-  if (!failed) return;
-  // the undo on every ACTIVE sub-device; only the last one's outcome is returned
-  let last: unknown = null;
+  if (failure === null) return;
+  // the undo on every ACTIVE sub-device
   for (const { sub, port } of activeSubDevices(subs)) {
-    last = null;
     try {
       set(port, !on);
     } catch (err) {
       if (fsErrIgnored(sub, err)) continue;
-      last = err;
       log(
         'error',
         `net_failsafe: ${what} ${verb(!on)} during rollback failed for sub_device ${sub.sid}: ${text(err)}`,
       );
     }
   }
-  if (last !== null) throw last;
+  throw failure.err;
 }
 
 /**
