@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { ScenarioError, loadScenarioText, runScenario, type Report } from '../../src/index.js';
 
 const world = (steps: string, nicOptions = '{}', extra = ''): string => `
@@ -18,6 +18,17 @@ steps: ${steps}
 ${extra}`;
 
 const run = (yaml: string): Report => runScenario(loadScenarioText(yaml, 'e2e.yaml'));
+
+/** Checks that the run's books balance and its one migration completed through `states`. */
+function completedThrough(t: ExecutionContext, r: Report, states: string[]): void {
+  t.true(r.conservation.ok, r.conservation.mismatches.join('\n'));
+  const m = r.migrations[0];
+  t.is(m?.result, 'completed');
+  t.deepEqual(
+    m?.states.map((s) => s.state),
+    states,
+  );
+}
 
 const dropsOtherThan = (r: Report, flow: string, reason: string): number =>
   Object.entries(r.flows[flow]?.drops ?? {})
@@ -159,14 +170,8 @@ test('unplug: none on a failover NIC whose guest never acked STANDBY: the hidden
       '{ guest_accepts_backup: false }',
     ),
   );
-  t.true(r.conservation.ok, r.conservation.mismatches.join('\n'));
-  const m = r.migrations[0];
-  t.is(m?.result, 'completed');
   // No primary was ever realized (failover_hide_primary_device), so there is nothing to unplug.
-  t.deepEqual(
-    m?.states.map((s) => s.state),
-    ['setup', 'active', 'device', 'completed'],
-  );
+  completedThrough(t, r, ['setup', 'active', 'device', 'completed']);
   t.false(r.events.some((e) => e.kind === 'unplug-request' || e.kind === 'vf-plug'));
   t.is(r.nics['vm1/eth0']?.onActive, '0s');
 });
@@ -178,13 +183,8 @@ test('offer_backup: false (a plain VF): management unplugs it before migrate, so
       '{ offer_backup: false }',
     ),
   );
-  t.true(r.conservation.ok, r.conservation.mismatches.join('\n'));
+  completedThrough(t, r, ['setup', 'active', 'device', 'completed']);
   const m = r.migrations[0];
-  t.is(m?.result, 'completed');
-  t.deepEqual(
-    m?.states.map((s) => s.state),
-    ['setup', 'active', 'device', 'completed'],
-  );
   // device_del at 1 s, the guest's eject (DEVICE_DELETED) 5 ms later, then migrate at once.
   t.is(r.events.find((e) => e.kind === 'unplug-request')?.at, '1s');
   t.is(r.events.find((e) => e.kind === 'vf-unplug')?.at, '1.005s');
@@ -198,13 +198,8 @@ test('a VF taken out by a vf-unplug step (device_del) is not in the domain the d
       '[{ at: 500ms, action: vf-unplug, vm: vm1 }, { at: 1s, action: migrate, vm: vm1, to: dst, downtime: 100ms }]',
     ),
   );
-  t.true(r.conservation.ok, r.conservation.mismatches.join('\n'));
-  t.is(r.migrations[0]?.result, 'completed');
   // No failover primary left, so QEMU has nothing to unplug: no wait-unplug.
-  t.deepEqual(
-    r.migrations[0]?.states.map((s) => s.state),
-    ['setup', 'active', 'device', 'completed'],
-  );
+  completedThrough(t, r, ['setup', 'active', 'device', 'completed']);
   t.deepEqual(
     r.events.filter((e) => e.kind === 'vf-plug').map((e) => e.host),
     ['src'],
