@@ -2,6 +2,7 @@ import { DropReason, PacketPool, type MacAddress, type Scheduler } from '@bypass
 import { EventEmitter } from 'eventemitter3';
 import {
   NETVSC_BUFFERS,
+  NVSP_CAP,
   NVSP_DATAPATH,
   NVSP_INVALID_SECTION,
   NVSP_MESSAGE_SIZE,
@@ -96,6 +97,14 @@ export interface NetvspHostStats {
   malformed: number;
   /** SWITCH_DATA_PATH requests received. */
   switchRequests: number;
+  /** Frames for the guest dropped (`no-device`) because the guest had closed the channel. */
+  toGuestClosed: number;
+  /** Times the guest closed the channel (Linux `vmbus_close`, as netvsc's detach does). */
+  guestCloses: number;
+  /** RNDIS HALT messages received (netvsc halts its RNDIS device before closing the channel). */
+  rndisHalts: number;
+  /** NVSP REVOKE_RECV_BUF and REVOKE_SEND_BUF messages received. */
+  bufferRevokes: number;
 }
 
 /**
@@ -147,6 +156,10 @@ export class NetvspHost {
     fromGuestDropped: 0,
     malformed: 0,
     switchRequests: 0,
+    toGuestClosed: 0,
+    guestCloses: 0,
+    rndisHalts: 0,
+    bufferRevokes: 0,
   };
   /** Negotiated NVSP version (0 before). */
   version = 0;
@@ -157,6 +170,12 @@ export class NetvspHost {
    * or `refuse` (ignore it: no switch, no completion). A switch to synthetic is always accepted.
    */
   switchPolicy: 'accept' | 'refuse' = 'accept';
+  /**
+   * Fault injection: the next `refuseConnects` connections of the guest are refused (every NVSP
+   * INIT answered PROTOCOL_UNSUPPORTED); a connection starts with an INIT and ends when the guest
+   * closes the channel.
+   */
+  refuseConnects = 0;
   /** MTU (frame size minus 14) the guest announced in NDIS config. */
   guestMtu = 0;
   /** NVSP capability bits the guest announced. */
@@ -184,6 +203,10 @@ export class NetvspHost {
   private readonly ucBurst = new Int32Array(64);
   private readonly grpBurst = new Int32Array(64);
   private paused = false;
+  /** The last VF association sent, re-sent to a guest that connects again (null: none yet). */
+  private association: { allocated: boolean; serial: number } | null = null;
+  /** The current connection is one {@link NetvspHost.refuseConnects} refuses. */
+  private refusing = false;
 
   constructor(options: NetvspHostOptions) {
     this.channel = options.channel;
@@ -195,6 +218,7 @@ export class NetvspHost {
     this.pkt = new VmbusPacket(this.channel.host.rx.dataSize);
     this.endpoints = [this.channel.host];
     this.attach(this.channel.host, 0);
+    this.channel.closing$.subscribe(() => this.onGuestClose());
     encodeNvsp(
       {
         type: NVSP_MSG.SEND_RNDIS_PKT,
@@ -223,8 +247,14 @@ export class NetvspHost {
     this.endpoints.forEach((ep, q) => this.poll(ep, q));
   }
 
-  /** Sends NVSP SEND_VF_ASSOCIATION (128): a VF with this slot serial is (or no longer is) allocated. */
+  /**
+   * Sends NVSP SEND_VF_ASSOCIATION (128): a VF with this slot serial is (or no longer is)
+   * allocated. The host remembers it and sends it again to a guest that connects again and
+   * announces SR-IOV in its NDIS config (netvsc's attach after an MTU change): the VF is still
+   * there, and the association is how the guest learns it.
+   */
   sendVfAssociation(allocated: boolean, serial: number): void {
+    this.association = { allocated, serial };
     this.post({ type: NVSP_MSG.SEND_VF_ASSOCIATION, allocated, serial });
   }
 
@@ -306,8 +336,14 @@ export class NetvspHost {
 
   /** Synthetic-path RX: the packet filter (group frames), then the guest's ring. */
   private toGuest(pkts: Int32Array, start: number, count: number, queue: number): number {
-    const ep = this.endpoints[queue % this.endpoints.length] as VmbusEndpoint;
     const pool = this.pool;
+    if (!this.channel.isOpen && !this.channel.isRescinded) {
+      // The guest closed its channel (netvsc detached): nothing can be indicated to it.
+      this.stats.toGuestClosed += count;
+      pool.drop(pkts, start, count, DropReason.NO_DEVICE);
+      return 0;
+    }
+    const ep = this.endpoints[queue % this.endpoints.length] as VmbusEndpoint;
     const filter = this.packetFilter;
     const end = start + count;
     let delivered = 0;
@@ -342,6 +378,27 @@ export class NetvspHost {
     }
     this.stats.toGuestFrames += delivered;
     return delivered;
+  }
+
+  /**
+   * The guest closes the channel (netvsc's detach): what it left in the rings is read first,
+   * then the host forgets the connection (NVSP version, packet filter, subchannels: a guest
+   * that opens the channel again negotiates from scratch). The datapath it was asked for and the
+   * VF association belong to the vNIC, not to the channel: they stay.
+   */
+  private onGuestClose(): void {
+    const paused = this.paused;
+    this.paused = false;
+    this.endpoints.forEach((ep, q) => this.poll(ep, q));
+    this.paused = paused;
+    this.stats.guestCloses++;
+    if (this.refusing) {
+      this.refusing = false;
+      this.refuseConnects--;
+    }
+    this.version = 0;
+    this.packetFilter = 0;
+    this.endpoints.length = 1;
   }
 
   // ---------------------------------------------------------------- guest messages
@@ -448,7 +505,9 @@ export class NetvspHost {
     const wants = (pkt.flags & VMBUS_PKT_FLAG.COMPLETION_REQUESTED) !== 0;
     switch (m.type) {
       case NVSP_MSG.INIT: {
-        const ok = m.minVersion === m.maxVersion && this.versions.includes(m.maxVersion);
+        if (this.refuseConnects > 0) this.refusing = true;
+        const ok =
+          !this.refusing && m.minVersion === m.maxVersion && this.versions.includes(m.maxVersion);
         if (ok) this.version = m.maxVersion;
         const status = ok ? NVSP_STATUS.SUCCESS : NVSP_STATUS.PROTOCOL_UNSUPPORTED;
         this.complete(ep, tid, {
@@ -459,9 +518,18 @@ export class NetvspHost {
         });
         return;
       }
-      case NVSP_MSG.SEND_NDIS_CONFIG:
+      case NVSP_MSG.SEND_NDIS_CONFIG: {
         this.guestMtu = m.mtu - 14;
         this.guestCapabilities = m.capabilities;
+        const a = this.association;
+        // A guest that (re)connects announcing SR-IOV learns of the VF still allocated to it.
+        if ((m.capabilities & NVSP_CAP.SRIOV) !== 0 && a !== null && a.allocated)
+          this.post({ type: NVSP_MSG.SEND_VF_ASSOCIATION, allocated: true, serial: a.serial });
+        return;
+      }
+      case NVSP_MSG.REVOKE_RECV_BUF:
+      case NVSP_MSG.REVOKE_SEND_BUF:
+        this.stats.bufferRevokes++;
         return;
       case NVSP_MSG.SEND_NDIS_VER:
         return;
@@ -533,6 +601,7 @@ export class NetvspHost {
       this.bad((err as Error).message);
       return;
     }
+    if (r.kind === RNDIS_MSG.HALT) this.stats.rndisHalts++;
     const reply = rndisReply(r, this);
     if (r.kind === RNDIS_MSG.SET && r.oid === RNDIS_OID.CURRENT_PACKET_FILTER && r.info.length >= 4)
       this.packetFilter = new DataView(r.info.buffer, r.info.byteOffset).getUint32(0, true);

@@ -13,6 +13,7 @@ import type { VmbusChannel } from '../vmbus/VmbusChannel.js';
 import type { VmbusEndpoint, VmbusSendResult } from '../vmbus/VmbusEndpoint.js';
 import { VM_PKT, VMBUS_PKT_FLAG, VmbusPacket } from '../vmbus/VmbusPacket.js';
 import {
+  NETVSC_RETRY,
   NVSP_DATAPATH,
   NVSP_INVALID_SECTION,
   NVSP_MESSAGE_SIZE,
@@ -30,10 +31,9 @@ import {
 } from './NvspMessage.js';
 import { nvspHandshake, type NvspConnectResult } from './NvspHandshake.js';
 
-/** Linux `netvsc_drv.c` / `hyperv_net.h`: RETRY_MAX, RETRY_US_LO, RETRY_US_HI. */
-const RETRY_MAX = 2000;
-const RETRY_LO_NS = 5_000_000;
-const RETRY_HI_NS = 10_000_000;
+const RETRY_MAX = NETVSC_RETRY.MAX;
+const RETRY_LO_NS = NETVSC_RETRY.LO_NS;
+const RETRY_HI_NS = NETVSC_RETRY.HI_NS;
 /**
  * How long a datapath switch waits for its completion before it is sent again, and how many
  * sends are made before giving up (Linux waits forever, holding RTNL; a host that lost the
@@ -67,6 +67,11 @@ export interface NvspClientStats {
   rxNoHandler: number;
   /** Data frames received and handed over. */
   rxFrames: number;
+  /**
+   * Data frames the host had written that were still in a ring when the guest closed the channel
+   * (Linux frees the ring with them): dropped as `no-device`.
+   */
+  rxAtClose: number;
   /** Data frames written into a ring. */
   txFrames: number;
   /** Sends refused because the ring was full (tx_busy). */
@@ -151,6 +156,7 @@ export class NvspClient {
     rxNoMemory: 0,
     rxNoHandler: 0,
     rxFrames: 0,
+    rxAtClose: 0,
     txFrames: 0,
     txBusy: 0,
     switchRetries: 0,
@@ -209,9 +215,53 @@ export class NvspClient {
     this.channel.rescind$.subscribe(() => this.onRescind());
   }
 
-  /** True while the channel is usable. */
+  /** True while the channel is usable (neither rescinded nor closed by {@link NvspClient.close}). */
   get open(): boolean {
-    return !this.channel.isRescinded;
+    return this.channel.isOpen;
+  }
+
+  /** True once the host rescinded the channel (for good: it cannot be opened again). */
+  get rescinded(): boolean {
+    return this.channel.isRescinded;
+  }
+
+  /**
+   * Closes the channel from the guest side (`netvsc.c` netvsc_device_remove: `vmbus_close`):
+   * requests still waiting are answered with null (switches: `closed`), data frames the host left
+   * in the rings are dropped (`no-device`, counted in `rxAtClose`), the subchannels are forgotten
+   * and the negotiated version reset. The `onRescind` handler is not called: the device stays.
+   */
+  close(): void {
+    if (!this.channel.isOpen) return;
+    for (const ep of this.endpoints) this.discardInbound(ep);
+    this.channel.close();
+    this.endpoints = [this.channel.guest];
+    this.version = 0;
+    this.failPending();
+  }
+
+  /**
+   * Opens the channel again after {@link NvspClient.close} (`netvsc.c` netvsc_device_add:
+   * `vmbus_open`); {@link NvspClient.connect} then redoes the bring-up on it.
+   *
+   * @throws `BypassError` `ERR_NO_DEVICE` when the channel was rescinded.
+   */
+  reopen(): void {
+    this.channel.open();
+    this.endpoints = [this.channel.guest];
+  }
+
+  /** Reads and drops what is left in `ep`'s inbound ring (the channel is about to close). */
+  private discardInbound(ep: VmbusEndpoint): void {
+    const pkt = this.pkt;
+    const info = this.info;
+    while (ep.receive(pkt)) {
+      if (pkt.type !== VM_PKT.DATA_INBAND || !isRndisDataMessage(pkt.data, pkt.length)) continue;
+      if (!RndisPacket.parse(pkt.data, NVSP_MESSAGE_SIZE, pkt.length - NVSP_MESSAGE_SIZE, info))
+        continue;
+      this.stats.rxAtClose++;
+      this.pool.dropForeign(pkt.data, info.dataOffset, info.dataLength, DropReason.NO_DEVICE);
+    }
   }
 
   // ---------------------------------------------------------------- connect
@@ -268,6 +318,19 @@ export class NvspClient {
 
   /** Sends an RNDIS control request (its request id is assigned here); `onDone` gets the response or null. */
   rndisRequest(msg: RndisMessage, onDone: (m: RndisMessage | null) => void): void {
+    const id = this.nextReq;
+    const r = this.rndisSend(msg);
+    if (r === 'ok') this.rndisPending.set(id, onDone);
+    else onDone(null);
+  }
+
+  /**
+   * Sends an RNDIS control message under the next request id without waiting for an answer (an
+   * RNDIS HALT has none: `rndis_filter.c` rndis_filter_halt_device ignores the send's result).
+   *
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a message larger than the control buffer.
+   */
+  rndisSend(msg: RndisMessage): VmbusSendResult {
     const id = this.nextReq++;
     const m = 'requestId' in msg ? ({ ...msg, requestId: id } as RndisMessage) : msg;
     const len = rndisLength(m);
@@ -284,16 +347,7 @@ export class NvspClient {
       0,
     );
     encodeRndis(m, this.ctl, NVSP_MESSAGE_SIZE);
-    const r = this.channel.guest.send(
-      VM_PKT.DATA_INBAND,
-      0,
-      0,
-      this.ctl,
-      0,
-      NVSP_MESSAGE_SIZE + len,
-    );
-    if (r === 'ok') this.rndisPending.set(id, onDone);
-    else onDone(null);
+    return this.channel.guest.send(VM_PKT.DATA_INBAND, 0, 0, this.ctl, 0, NVSP_MESSAGE_SIZE + len);
   }
 
   /**
@@ -552,6 +606,12 @@ export class NvspClient {
   }
 
   private onRescind(): void {
+    this.failPending();
+    this.handlers.onRescind?.();
+  }
+
+  /** Answers every request still waiting: null (a switch: not completed). */
+  private failPending(): void {
     const p = [...this.pending.values()];
     const r = [...this.rndisPending.values()];
     const sw = [...this.switchPending.values()];
@@ -561,6 +621,5 @@ export class NvspClient {
     for (const cb of p) cb(null);
     for (const cb of r) cb(null);
     for (const cb of sw) cb(false);
-    this.handlers.onRescind?.();
   }
 }
