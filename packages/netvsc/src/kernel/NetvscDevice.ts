@@ -17,14 +17,16 @@ import {
 } from '@bypass/core';
 import { EventEmitter } from 'eventemitter3';
 import type { Subscription } from 'rxjs';
-import { NVSP_MSG, NVSP_VERSION } from '../nvsp/NvspConstants.js';
-import { nvspCapabilities } from '../nvsp/NvspHandshake.js';
+import { NVSP_VERSION } from '../nvsp/NvspConstants.js';
+import type { NvspConnectResult } from '../nvsp/NvspHandshake.js';
 import { NvspClient } from '../nvsp/NvspClient.js';
 import { NDIS_PACKET_TYPE, RNDIS_MSG, RNDIS_OID, RNDIS_STATUS } from '../rndis/RndisConstants.js';
 import type { VmbusChannel } from '../vmbus/VmbusChannel.js';
 import { NetvscDatapath } from './NetvscDatapath.js';
 import { NetvscEthtoolStats } from './NetvscEthtoolStats.js';
 import { NetvscLinkEvents, type NetvscLinkAction } from './NetvscLinkEvents.js';
+import { NetvscReattach, type NetvscReattachDriver } from './NetvscReattach.js';
+import { NetvscTxQueues, type NetvscQueueXmit } from './NetvscTxQueues.js';
 import { NetvscVfManager } from './NetvscVfManager.js';
 import { NetvscVfWatcher } from './NetvscVfWatcher.js';
 import { rndisRxFilter } from './rndisRxFilter.js';
@@ -89,6 +91,12 @@ export interface NetvscDeviceEvents {
   /** Peers were notified (gratuitous ARP) after a reconnect. */
   'notify-peers': (frames: number) => void;
   /**
+   * An MTU change detached netvsc from its channel and attaches it again
+   * ({@link NetvscDevice.nvdevState}): `detached` once the channel is closed, `attached` when it
+   * is back (with `mtu`), `failed` when the change failed (`mtu` is then the MTU in force).
+   */
+  reattach: (state: 'detached' | 'attached' | 'failed', mtu: number) => void;
+  /**
    * The VMBus channel was rescinded (the synthetic NIC was hot-removed): emitted just before the
    * device removes itself ({@link NetvscDevice.remove}, Linux netvsc_remove); the VF, if any, is
    * left standalone.
@@ -148,6 +156,15 @@ export class NetvscDevice extends NetDevice {
   garpFrames = 0;
   /** Peer notifications (netdev_notify_peers). */
   peerNotifications = 0;
+  /** The TX queues: stopped states, `tx_disable` and the qdisc holding frames meanwhile. */
+  readonly txQueues: NetvscTxQueues;
+  /**
+   * Whether netvsc has its VMBus device (Linux `ndev_ctx->nvdev`): `attached`; `changing` while an
+   * MTU change detaches and attaches it again (Linux holds RTNL throughout, so other changes wait:
+   * here they are refused with `ERR_BUSY`); `detached` when an attach failed and so did the
+   * restore (no nvdev: changes fail with `ERR_NO_DEVICE`, frames wait in the stopped queues).
+   */
+  nvdevState: 'attached' | 'changing' | 'detached' = 'attached';
 
   /** The VF half (bypass ops, takeover, release). */
   readonly vfs: NetvscVfManager;
@@ -161,6 +178,11 @@ export class NetvscDevice extends NetDevice {
   private filter = -1;
   private sub: Subscription | null = null;
   private watcher: NetvscVfWatcher | null = null;
+  private readonly reattach: NetvscReattach;
+  /** Channels in use (`nvdev->num_chn`), kept while the channel is closed. */
+  private numChn: number;
+  /** Frames handed to the VF or written to a ring, summed (what `ndoStartXmit` reports). */
+  private txSent = 0;
 
   private constructor(
     options: NetvscDeviceOptions,
@@ -192,11 +214,24 @@ export class NetvscDevice extends NetDevice {
     });
     this.setRealNumTxQueues(channels);
     this.realNumRxQueues = channels;
+    this.numChn = channels;
+    this.txQueues = new NetvscTxQueues(options.pool, VRSS_CHANNEL_MAX);
     this.client = client;
     this.nvspVersion = version;
     this.registry = options.registry;
     this.ipv4 = options.ipv4Addresses ?? [];
-    this.link = new NetvscLinkEvents(options.scheduler, (a) => this.onLinkAction(a), !linkUp);
+    this.link = new NetvscLinkEvents(
+      options.scheduler,
+      (a) => this.onLinkAction(a),
+      !linkUp,
+      () => this.nvdevState === 'changing',
+    );
+    this.reattach = new NetvscReattach({
+      client,
+      scheduler: options.scheduler,
+      instanceId: options.channel.instanceId,
+      driver: this.reattachDriver(),
+    });
     this.datapath = new NetvscDatapath(
       client,
       (m) => this.log(m),
@@ -307,7 +342,7 @@ export class NetvscDevice extends NetDevice {
 
   /** Channels in use. */
   get channels(): number {
-    return this.client.endpoints.length;
+    return this.numChn;
   }
 
   /** `ethtool -S`: the counters by name, in the driver's order. */
@@ -329,6 +364,8 @@ export class NetvscDevice extends NetDevice {
   /** Removes the device (the VMBus device went away): VF released, bypass instance and netdev unregistered. */
   remove(): void {
     this.link.cancel();
+    this.reattach.cancel();
+    this.txQueues.flush(DropReason.NO_DEVICE);
     this.vfs.cancel();
     this.datapath.dispose(); // a switch still waiting for the host leaves no timer behind
     this.watcher?.dispose();
@@ -381,9 +418,29 @@ export class NetvscDevice extends NetDevice {
   }
 
   private onLinkAction(a: NetvscLinkAction): void {
-    if (a === 'carrier-on') this.carrierOn();
-    else if (a === 'carrier-off') this.carrierOff();
-    else this.notifyPeers();
+    if (a === 'carrier-on') {
+      // netvsc_link_change: carrier on, then netvsc_tx_enable.
+      this.carrierOn();
+      this.txEnable();
+    } else if (a === 'carrier-off') {
+      // netvsc_link_change: carrier off, then netvsc_tx_disable. Linux's link watch then
+      // deactivates the qdisc (dropping what it held): the frames waiting go as `no-carrier`.
+      this.carrierOff();
+      this.txDisable();
+      this.txQueues.flush(DropReason.NO_CARRIER);
+    } else this.notifyPeers();
+  }
+
+  /** netvsc_tx_enable: `tx_disable` cleared, every queue woken (their backlog goes out). */
+  private txEnable(): void {
+    this.txQueues.txDisable = false;
+    this.txQueues.wakeAll(this.xmitRun);
+  }
+
+  /** netvsc_tx_disable: `tx_disable` set, every queue stopped. */
+  private txDisable(): void {
+    this.txQueues.txDisable = true;
+    this.txQueues.stopAll();
   }
 
   /** Sends a gratuitous ARP for each configured IPv4 address (Linux `netdev_notify_peers`). */
@@ -405,15 +462,18 @@ export class NetvscDevice extends NetDevice {
   // ---------------------------------------------------------------- netdev hooks
 
   protected override ndoOpen(): void {
-    if (!this.client.open)
-      throw new BypassError('ERR_NO_DEVICE', `${this.name}: the VMBus channel was rescinded`);
+    this.requireNvdev('open');
     // rndis_filter.c rndis_filter_open_device: this filter first; ndo_set_rx_mode then sets
     // what rndis_set_multicast computes.
     this.setFilter(
       NDIS_PACKET_TYPE.BROADCAST | NDIS_PACKET_TYPE.ALL_MULTICAST | NDIS_PACKET_TYPE.DIRECTED,
     );
     this.carrierOff();
-    if (!this.link.linkDown) this.carrierOn();
+    // netvsc_open: carrier on and TX enabled only when the host says the link is up.
+    if (!this.link.linkDown) {
+      this.carrierOn();
+      this.txEnable();
+    }
     const vf = this.vfs.vf;
     if (vf !== null) {
       // netvsc_open: opening the VF may fail; it then stays unused.
@@ -426,28 +486,132 @@ export class NetvscDevice extends NetDevice {
   }
 
   protected override ndoStop(): void {
-    this.setFilter(0);
+    // netvsc_close: TX disabled first; the qdisc is reset as the device goes down.
+    this.txDisable();
+    this.txQueues.flush(DropReason.DEV_DOWN);
+    if (this.nvdevState === 'attached') this.setFilter(0);
     this.vfs.vf?.close();
   }
 
+  /**
+   * netvsc_change_mtu: the VF's MTU first (a refusal fails the change), then netvsc detaches from
+   * its channel and attaches again with the new MTU ({@link NetvscReattach}): TX waits in the
+   * stopped queues, the synthetic path carries nothing meanwhile and the carrier drops while the
+   * filter is set again. A failed attach is retried with the old MTU ("restoring mtu failed" if
+   * that fails too) and the VF's MTU is set back. The change completes on the scheduler: the MTU
+   * reads as new at once and is set back (another `changemtu`) if the change fails. The datapath
+   * switch state survives (Linux keeps `data_path_is_vf`; the host keeps its datapath across the
+   * guest's close and open); VF events meanwhile are acted on once attached.
+   */
   protected override ndoChangeMtu(mtu: number): void {
-    const vf = this.vfs.vf;
+    this.requireNvdev('change the MTU of');
     const old = this.mtu;
-    // netvsc_change_mtu: the VF first; a refusal fails the change.
-    vf?.setMtu(mtu);
-    // The new frame size goes to the host in a new NDIS config (Linux re-attaches the device).
-    const config = {
-      type: NVSP_MSG.SEND_NDIS_CONFIG,
-      mtu: mtu + 14,
-      capabilities: nvspCapabilities(this.nvspVersion),
-    } as const;
-    if (this.client.post(config) === 'closed') {
-      if (vf !== null) vf.setMtu(old);
-      throw new BypassError('ERR_NO_DEVICE', `${this.name}: the VMBus channel was rescinded`);
+    this.vfs.vf?.setMtu(mtu);
+    this.nvdevState = 'changing';
+    this.datapath.whenSettled(() => {
+      if (this.nvdevState !== 'changing') return;
+      this.datapath.suspend();
+      this.reattach.detach((err) => {
+        if (err !== null) return this.mtuChangeFailed(old, mtu, 'attached');
+        this.events.emit('reattach', 'detached', mtu);
+        this.reattach.attach(mtu, (err2) => {
+          if (err2 === null) return this.mtuChangeDone('attached', mtu);
+          // Rollback to the old MTU, then the VF's.
+          this.setMtuBack(old, mtu);
+          this.reattach.attach(old, (err3) => {
+            if (err3 !== null) this.log('restoring mtu failed');
+            this.mtuChangeFailed(old, old, err3 === null ? 'attached' : 'detached');
+          });
+        });
+      });
+    });
+  }
+
+  /** The MTU in force is `old` again (it read as `now` since the change began). */
+  private setMtuBack(old: number, now: number): void {
+    if (this.mtu === old || this.mtu !== now) return;
+    this.mtu = old;
+    this.emit({ type: 'changemtu', oldMtu: now });
+  }
+
+  private mtuChangeFailed(old: number, now: number, state: 'attached' | 'detached'): void {
+    this.setMtuBack(old, now);
+    const vf = this.vfs.vf;
+    if (vf !== null) {
+      try {
+        vf.setMtu(old);
+      } catch {
+        // netvsc_change_mtu ignores the result of the VF's rollback.
+      }
     }
+    this.mtuChangeDone(state, old, true);
+  }
+
+  private mtuChangeDone(state: 'attached' | 'detached', mtu: number, failed = false): void {
+    this.nvdevState = state;
+    this.datapath.resume();
+    this.events.emit('reattach', failed ? 'failed' : 'attached', mtu);
+  }
+
+  /**
+   * Throws when netvsc has no usable VMBus device for `what`: the channel rescinded or, after a
+   * failed MTU change, gone (`ERR_NO_DEVICE`, Linux -ENODEV), or an MTU change in progress
+   * (`ERR_BUSY`: Linux would wait for RTNL).
+   */
+  private requireNvdev(what: string): void {
+    if (this.client.rescinded)
+      throw new BypassError(
+        'ERR_NO_DEVICE',
+        `cannot ${what} ${this.name}: the VMBus channel was rescinded`,
+      );
+    if (this.nvdevState === 'changing')
+      throw new BypassError(
+        'ERR_BUSY',
+        `cannot ${what} ${this.name} while its MTU change is in progress; retry once it completes`,
+      );
+    if (this.nvdevState === 'detached')
+      throw new BypassError(
+        'ERR_NO_DEVICE',
+        `cannot ${what} ${this.name}: its VMBus device is gone after a failed MTU change`,
+      );
+  }
+
+  /** What the detach and attach act on (see {@link NetvscReattachDriver}). */
+  private reattachDriver(): NetvscReattachDriver {
+    return {
+      running: () => this.running,
+      txDisable: () => this.txDisable(),
+      setFilter: (f, done) => this.setFilter(f, done),
+      deviceDetach: () => this.txQueues.stopAll(),
+      deviceAttach: (r) => this.attachedWith(r),
+      carrierOff: () => this.carrierOff(),
+      carrierOn: () => this.carrierOn(),
+      linkDown: () => this.link.linkDown,
+      channels: () => this.numChn,
+      log: (line) => this.log(line),
+    };
+  }
+
+  /**
+   * netvsc_attach after the bring-up: the channels granted become the queues in use (frames
+   * waiting on a queue no longer in use are dropped as its qdisc is reset), the new RNDIS
+   * device's link state and speed are taken, `tx_disable` is cleared and, when running, the
+   * queues wake (netif_device_attach).
+   */
+  private attachedWith(r: NvspConnectResult): void {
+    if (r.channels < this.numChn)
+      for (let q = r.channels; q < this.numChn; q++) this.txQueues.flush(DropReason.NO_DEVICE, q);
+    this.numChn = r.channels;
+    this.setRealNumTxQueues(r.channels);
+    this.realNumRxQueues = r.channels;
+    this.link.linkDown = !r.linkUp;
+    this.speedMbps = r.speedMbps;
+    this.txQueues.txDisable = false;
+    if (this.running) this.txQueues.wakeAll(this.xmitRun);
   }
 
   protected override ndoSetMacAddress(mac: MacAddress): void {
+    this.requireNvdev('set the address of');
     const vf = this.vfs.vf;
     const old = vf?.devAddr;
     vf?.setMacAddress(mac);
@@ -469,7 +633,7 @@ export class NetvscDevice extends NetDevice {
       this.vfs.syncRxFlags();
       this.syncAddressesTo(vf);
     }
-    if (!this.running) return;
+    if (!this.running || this.nvdevState !== 'attached') return;
     this.setFilter(rndisRxFilter(this.flags, this.mc.size));
   }
 
@@ -501,17 +665,40 @@ export class NetvscDevice extends NetDevice {
     count: number,
     queue: number,
   ): number {
+    const txq = this.txQueues;
+    const before = this.txSent;
+    if (txq.isStopped(queue) || txq.backlog(queue) > 0) {
+      // Behind a stopped queue or frames already waiting: the qdisc keeps them in order.
+      txq.enqueue(pkts, start, count, queue);
+      if (!txq.isStopped(queue)) txq.run(queue, this.xmitRun);
+      return this.txSent - before;
+    }
+    const taken = this.xmitRun(pkts, start, count, queue);
+    if (taken < count) {
+      txq.stats.requeues++;
+      txq.enqueue(pkts, start + taken, count - taken, queue);
+    }
+    return this.txSent - before;
+  }
+
+  /**
+   * netvsc_xmit for a run of frames on one queue: through the VF when the policy routes TX there
+   * (the VF's drops are counted in `vf_tx_dropped`), else the synthetic path. Returns how many it
+   * took.
+   */
+  private readonly xmitRun: NetvscQueueXmit = (pkts, start, count, queue) => {
     // The route the core's policy chose at the last state change (see reroute).
     const vf = this.txVf;
     if (vf !== null) {
       const stats = vf.stats;
-      const before = stats.txBytes;
+      const bytesBefore = stats.txBytes;
       const sent = vf.xmit(pkts, start, count, queue);
       const e = this.ethtool;
       e.vfTxPackets += sent;
-      e.vfTxBytes += stats.txBytes - before;
+      e.vfTxBytes += stats.txBytes - bytesBefore;
       e.vfTxDropped += count - sent;
-      return sent;
+      this.txSent += sent;
+      return count;
     }
     const q = queue % this.channels;
     const n = this.client.open ? this.client.sendFrames(pkts, start, count, q) : 0;
@@ -519,6 +706,7 @@ export class NetvscDevice extends NetDevice {
     this.ethtool.txQueuePackets[q] = (this.ethtool.txQueuePackets[q] as number) + n;
     this.ethtool.txQueueBytes[q] = (this.ethtool.txQueueBytes[q] as number) + bytes;
     this.pool.freeBurst(pkts, start, n);
+    this.txSent += n;
     const rest = count - n;
     if (rest > 0) {
       this.stats.txDropped += rest;
@@ -530,8 +718,8 @@ export class NetvscDevice extends NetDevice {
         this.client.open ? DropReason.RING_FULL : DropReason.NO_DEVICE,
       );
     }
-    return n;
-  }
+    return count;
+  };
 
   private receiveSynthetic(pkts: Int32Array, start: number, count: number, queue: number): void {
     const bytes = this.stats.countRx(this.pool, pkts, start, count);
@@ -546,14 +734,25 @@ export class NetvscDevice extends NetDevice {
     this.receive(pkts, start, count);
   }
 
-  private setFilter(f: number): void {
-    if (f === this.filter || !this.client.open) return;
+  /**
+   * rndis_filter_set_packet_filter: nothing is sent for the filter already set; `done` (when
+   * given) hears of the SET_C, or false when the request could not be sent.
+   */
+  private setFilter(f: number, done?: (ok: boolean) => void): void {
+    if (f === this.filter) {
+      done?.(true);
+      return;
+    }
+    if (!this.client.open) {
+      done?.(false);
+      return;
+    }
     this.filter = f;
     const info = new Uint8Array(4);
     new DataView(info.buffer).setUint32(0, f, true);
     this.client.rndisRequest(
       { kind: RNDIS_MSG.SET, requestId: 0, oid: RNDIS_OID.CURRENT_PACKET_FILTER, info },
-      () => {},
+      (m) => done?.(m !== null),
     );
   }
 

@@ -17,6 +17,8 @@ export * from '../host/RndisPacketFilter.js';
 export * from '../kernel/NetvscEthtoolStats.js';
 export * from '../kernel/NetvscLinkEvents.js';
 export * from '../kernel/NetvscDatapath.js';
+export * from '../kernel/NetvscTxQueues.js';
+export * from '../kernel/NetvscReattach.js';
 export * from '../kernel/NetvscVfWatcher.js';
 export * from '../kernel/NetvscVfLookup.js';
 export * from '../kernel/NetvscVfManager.js';
