@@ -23,6 +23,7 @@ import {
   RNDIS_PACKET_HEADER_SIZE,
   RNDIS_STATUS,
 } from '../rndis/RndisConstants.js';
+import { NetvspCompletions } from './NetvspCompletions.js';
 import { rndisReply } from './NetvspRndis.js';
 import { rndisFilterAccepts } from './RndisPacketFilter.js';
 import { decodeRndis, encodeRndis, type RndisMessage } from '../rndis/RndisMessage.js';
@@ -105,6 +106,8 @@ export interface NetvspHostStats {
   rndisHalts: number;
   /** NVSP REVOKE_RECV_BUF and REVOKE_SEND_BUF messages received. */
   bufferRevokes: number;
+  /** Send completions that waited for room in the guest's ring (written once it read). */
+  completionsDeferred: number;
 }
 
 /**
@@ -160,6 +163,7 @@ export class NetvspHost {
     guestCloses: 0,
     rndisHalts: 0,
     bufferRevokes: 0,
+    completionsDeferred: 0,
   };
   /** Negotiated NVSP version (0 before). */
   version = 0;
@@ -207,6 +211,8 @@ export class NetvspHost {
   private association: { allocated: boolean; serial: number } | null = null;
   /** The current connection is one {@link NetvspHost.refuseConnects} refuses. */
   private refusing = false;
+  /** Completions owed per channel because the guest's ring was full (created on first need). */
+  private readonly owed = new Map<VmbusEndpoint, NetvspCompletions>();
 
   constructor(options: NetvspHostOptions) {
     this.channel = options.channel;
@@ -399,6 +405,7 @@ export class NetvspHost {
     this.version = 0;
     this.packetFilter = 0;
     this.endpoints.length = 1;
+    this.owed.clear();
   }
 
   // ---------------------------------------------------------------- guest messages
@@ -409,6 +416,10 @@ export class NetvspHost {
 
   private poll(ep: VmbusEndpoint, queue: number): void {
     if (this.paused) return;
+    // The guest read (it signals a waiting producer): owed completions go first.
+    const owed = this.owed.get(ep);
+    if (owed !== undefined && owed.pending > 0)
+      owed.flush(ep, (tid) => this.sendCompletion(ep, tid));
     ep.beginRead();
     do this.drain(ep, queue);
     while (!this.paused && ep.endRead());
@@ -422,13 +433,11 @@ export class NetvspHost {
       if (pkt.type !== VM_PKT.DATA_INBAND) continue;
       if (isRndisDataMessage(pkt.data, pkt.length)) {
         n = this.onData(pkt, n, queue);
-        // A guest that asks for it gets the send completion (DPDK's netvsc PMD frees its
-        // send-buffer section and descriptor on it: hn_rxtx.c hn_nvs_send_completed).
+        // A guest that asks for it gets the send completion: Linux asks for every data packet
+        // (netvsc.c netvsc_send_pkt) and counts it sent then; DPDK's PMD frees its send-buffer
+        // section and descriptor on it (hn_rxtx.c hn_nvs_send_completed).
         if ((pkt.flags & VMBUS_PKT_FLAG.COMPLETION_REQUESTED) !== 0)
-          this.complete(ep, pkt.transId, {
-            type: NVSP_MSG.SEND_RNDIS_PKT_COMPLETE,
-            status: NVSP_STATUS.SUCCESS,
-          });
+          this.completeSend(ep, pkt.transId);
         continue;
       }
       n = this.flush(n, queue);
@@ -632,6 +641,31 @@ export class NetvspHost {
   private complete(ep: VmbusEndpoint, transId: number, m: NvspMessage): void {
     encodeNvsp(m, this.out, 0);
     ep.send(VM_PKT.COMP, 0, transId, this.out, 0, NVSP_MESSAGE_SIZE);
+  }
+
+  /**
+   * The send completion of a data packet (SEND_RNDIS_PKT_COMPLETE, success); kept for later when
+   * the guest's ring has no room ({@link NetvspCompletions}), behind any already owed.
+   */
+  private completeSend(ep: VmbusEndpoint, transId: number): void {
+    let owed = this.owed.get(ep);
+    if ((owed === undefined || owed.pending === 0) && this.sendCompletion(ep, transId)) return;
+    if (ep.closed) return;
+    if (owed === undefined) {
+      owed = new NetvspCompletions(Math.ceil(ep.rx.dataSize / 64));
+      this.owed.set(ep, owed);
+    }
+    this.stats.completionsDeferred++;
+    owed.push(transId);
+  }
+
+  private sendCompletion(ep: VmbusEndpoint, transId: number): boolean {
+    encodeNvsp(
+      { type: NVSP_MSG.SEND_RNDIS_PKT_COMPLETE, status: NVSP_STATUS.SUCCESS },
+      this.out,
+      0,
+    );
+    return ep.send(VM_PKT.COMP, 0, transId, this.out, 0, NVSP_MESSAGE_SIZE) === 'ok';
   }
 
   // netvsc.c netvsc_send_completion: the host completes a switch with no payload at all.

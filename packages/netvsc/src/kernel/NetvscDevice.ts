@@ -17,7 +17,7 @@ import {
 } from '@bypass/core';
 import { EventEmitter } from 'eventemitter3';
 import type { Subscription } from 'rxjs';
-import { NVSP_VERSION } from '../nvsp/NvspConstants.js';
+import { NETVSC_RING_AVAIL, NVSP_VERSION } from '../nvsp/NvspConstants.js';
 import type { NvspConnectResult } from '../nvsp/NvspHandshake.js';
 import { NvspClient } from '../nvsp/NvspClient.js';
 import { NDIS_PACKET_TYPE, RNDIS_MSG, RNDIS_OID, RNDIS_STATUS } from '../rndis/RndisConstants.js';
@@ -253,6 +253,7 @@ export class NetvscDevice extends NetDevice {
     );
     const h = client.handlers;
     h.onFrames = (pkts, start, count, queue) => this.receiveSynthetic(pkts, start, count, queue);
+    h.onTxCompleted = (queue, packets, bytes) => this.txCompleted(queue, packets, bytes);
     h.onStatus = (status, buf) => this.onStatus(status, buf);
     // netvsc.c netvsc_send_vf: the association is recorded and logged (and ends the datapath's
     // wait for it); no device is looked at again.
@@ -379,6 +380,7 @@ export class NetvscDevice extends NetDevice {
     // link timer pending after removal).
     const h = this.client.handlers;
     delete h.onFrames;
+    delete h.onTxCompleted;
     delete h.onStatus;
     delete h.onVfAssociation;
     delete h.onRescind;
@@ -700,26 +702,81 @@ export class NetvscDevice extends NetDevice {
       this.txSent += sent;
       return count;
     }
-    const q = queue % this.channels;
-    const n = this.client.open ? this.client.sendFrames(pkts, start, count, q) : 0;
-    const bytes = this.stats.countTx(this.pool, pkts, start, n);
-    this.ethtool.txQueuePackets[q] = (this.ethtool.txQueuePackets[q] as number) + n;
-    this.ethtool.txQueueBytes[q] = (this.ethtool.txQueueBytes[q] as number) + bytes;
-    this.pool.freeBurst(pkts, start, n);
-    this.txSent += n;
-    const rest = count - n;
-    if (rest > 0) {
-      this.stats.txDropped += rest;
-      if (this.client.open) this.ethtool.txBusy += rest;
-      this.pool.drop(
-        pkts,
-        start + n,
-        rest,
-        this.client.open ? DropReason.RING_FULL : DropReason.NO_DEVICE,
-      );
-    }
-    return count;
+    return this.sendSynthetic(pkts, start, count, queue % this.channels);
   };
+
+  /**
+   * The synthetic half of netvsc_xmit, frame after frame as `netvsc.c` netvsc_send_pkt sends:
+   * each frame asks for a completion (counted sent then, {@link NetvscDevice.txCompleted}); a
+   * frame written while the ring was below LOWATER stops the queue after it (`stop_queue`); a
+   * frame that does not fit stops the queue (`stop_queue`) and is handed back (-EAGAIN:
+   * `tx_busy`, NETDEV_TX_BUSY, the qdisc keeps it), unless nothing is outstanding on the channel:
+   * then the queue is woken at once (`wake_queue`) and the frame dropped (-ENOSPC: `tx_no_space`,
+   * `tx_dropped`, `ring-full`). On a channel gone (-ENODEV) the frames are dropped (`no-device`).
+   * Returns how many frames it took.
+   */
+  private sendSynthetic(pkts: Int32Array, start: number, count: number, q: number): number {
+    const client = this.client;
+    const txq = this.txQueues;
+    const e = this.ethtool;
+    let i = 0;
+    while (i < count) {
+      const n = client.sendFrames(pkts, start + i, count - i, q);
+      // The bytes are in the ring now; the frames count as sent at their completion.
+      this.pool.freeBurst(pkts, start + i, n);
+      this.txSent += n;
+      i += n;
+      const why = client.txStop;
+      if (why === 'none') break;
+      if (why === 'lowater') {
+        txq.stop(q);
+        e.stopQueue++;
+        break;
+      }
+      if (why === 'closed') {
+        this.stats.txDropped += count - i;
+        this.pool.drop(pkts, start + i, count - i, DropReason.NO_DEVICE);
+        i = count;
+        break;
+      }
+      txq.stop(q);
+      e.stopQueue++;
+      if (client.queueSends(q) < 1 && !txq.txDisable) {
+        txq.restart(q);
+        e.wakeQueue++;
+        e.txNoSpace++;
+        this.stats.txDropped++;
+        this.pool.drop(pkts, start + i, 1, DropReason.RING_FULL);
+        i++;
+        continue;
+      }
+      e.txBusy++;
+      break;
+    }
+    return i;
+  }
+
+  /**
+   * `netvsc.c` netvsc_send_tx_complete for a batch of completions of queue `q`: the frames count
+   * as sent (stats64 and `tx_queue_<q>_*`), and a stopped queue wakes (`wake_queue`) unless TX is
+   * disabled, once more than HIWATER percent of the ring is free or nothing is outstanding.
+   */
+  private txCompleted(q: number, packets: number, bytes: number): void {
+    this.stats.txPackets += packets;
+    this.stats.txBytes += bytes;
+    const e = this.ethtool;
+    e.txQueuePackets[q] = (e.txQueuePackets[q] as number) + packets;
+    e.txQueueBytes[q] = (e.txQueueBytes[q] as number) + bytes;
+    const txq = this.txQueues;
+    if (
+      txq.isStopped(q) &&
+      !txq.txDisable &&
+      (this.client.ringAvailPercent(q) > NETVSC_RING_AVAIL.HIWATER || this.client.queueSends(q) < 1)
+    ) {
+      e.wakeQueue++;
+      txq.wake(q, this.xmitRun);
+    }
+  }
 
   private receiveSynthetic(pkts: Int32Array, start: number, count: number, queue: number): void {
     const bytes = this.stats.countRx(this.pool, pkts, start, count);

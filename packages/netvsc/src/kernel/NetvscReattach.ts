@@ -65,8 +65,9 @@ export interface NetvscReattachOptions {
  * - detach: when the device runs, TX disabled (queues stopped: frames wait in their qdisc), the
  *   RNDIS packet filter set to 0 with its completion awaited (the host indicates nothing more),
  *   then the rings waited on until empty (5-10 ms apart, 2000 tries, else -ETIMEDOUT and the
- *   change fails with TX left disabled, as in Linux); the device detached; RNDIS HALT; the
- *   receive and send buffers revoked (NVSP 103, 106); the channel closed.
+ *   change fails with TX left disabled, as in Linux); the device detached; RNDIS HALT and every
+ *   send completion awaited; the receive and send buffers revoked (NVSP 103, 106); the channel
+ *   closed.
  * - attach: the channel opened again and the whole NVSP/RNDIS bring-up redone with the new MTU
  *   and the channels in use; TX enabled and the device attached (the held frames go out, through
  *   the VF when the datapath is on it); carrier off; when the device runs, the default packet
@@ -183,17 +184,21 @@ export class NetvscReattach {
   }
 
   /**
-   * netvsc_device_remove after rndis_filter_halt_device: RNDIS HALT, both buffers revoked, the
-   * channel closed.
+   * rndis_filter_device_remove: RNDIS HALT, every send completion awaited
+   * (rndis_filter_halt_device), then netvsc_device_remove: both buffers revoked, the channel
+   * closed.
    */
   private remove(gen: number, done: (err: BypassError | null) => void): void {
     this.driver.deviceDetach();
     const c = this.client;
     c.rndisSend({ kind: RNDIS_MSG.HALT, requestId: 0 });
-    c.post({ type: NVSP_MSG.REVOKE_RECV_BUF, id: NETVSC_BUFFERS.RECV_BUFFER_ID });
-    c.post({ type: NVSP_MSG.REVOKE_SEND_BUF, id: NETVSC_BUFFERS.SEND_BUFFER_ID });
-    c.close();
-    if (gen === this.generation) done(null);
+    c.whenTxIdle(() => {
+      if (gen !== this.generation) return;
+      c.post({ type: NVSP_MSG.REVOKE_RECV_BUF, id: NETVSC_BUFFERS.RECV_BUFFER_ID });
+      c.post({ type: NVSP_MSG.REVOKE_SEND_BUF, id: NETVSC_BUFFERS.SEND_BUFFER_ID });
+      c.close();
+      done(null);
+    });
   }
 
   /**

@@ -128,6 +128,15 @@ export class NetvscTxQueues {
   }
 
   /**
+   * Marks queue `q` running again without sending its backlog: for a driver that wakes the queue
+   * in the middle of its own transmit (netvsc_send_pkt after -EAGAIN with nothing outstanding),
+   * where the qdisc simply goes on with the next frame.
+   */
+  restart(q: number): void {
+    this.stopped[q] = 0;
+  }
+
+  /**
    * Wakes queue `q` (`netif_tx_wake_queue`) and sends its backlog through `xmit` until it is
    * empty or the queue stops again. Returns false when the queue was not stopped.
    */

@@ -12,8 +12,10 @@ import { RndisPacket, RndisPacketInfo } from '../rndis/RndisPacket.js';
 import type { VmbusChannel } from '../vmbus/VmbusChannel.js';
 import type { VmbusEndpoint, VmbusSendResult } from '../vmbus/VmbusEndpoint.js';
 import { VM_PKT, VMBUS_PKT_FLAG, VmbusPacket } from '../vmbus/VmbusPacket.js';
+import { NvspTxSlots, dataTidQueue } from './NvspTxSlots.js';
 import {
   NETVSC_RETRY,
+  NETVSC_RING_AVAIL,
   NVSP_DATAPATH,
   NVSP_INVALID_SECTION,
   NVSP_MESSAGE_SIZE,
@@ -74,7 +76,9 @@ export interface NvspClientStats {
   rxAtClose: number;
   /** Data frames written into a ring. */
   txFrames: number;
-  /** Sends refused because the ring was full (tx_busy). */
+  /** Data frames the host completed (SEND_RNDIS_PKT_COMPLETE). */
+  txCompleted: number;
+  /** Sends refused because the ring was full (-EAGAIN). */
   txBusy: number;
   /** Datapath switch sends retried because the ring was full. */
   switchRetries: number;
@@ -100,7 +104,26 @@ export interface NvspClientHandlers {
   onVfAssociation?: (allocated: boolean, serial: number) => void;
   /** The channel was rescinded. */
   onRescind?: () => void;
+  /**
+   * The host completed `packets` data packets of channel `queue` (`bytes` in all), once per
+   * batch read from the ring (`netvsc.c` netvsc_send_tx_complete counts them sent then).
+   */
+  onTxCompleted?: (queue: number, packets: number, bytes: number) => void;
 }
+
+/**
+ * Why {@link NvspClient.sendFrames} stopped before the end of its burst: `none` (it did not),
+ * `lowater` (a frame went out while less than {@link NETVSC_RING_AVAIL} LOWATER percent of the
+ * ring was free: netvsc_send_pkt stops the queue after it), `full` (the next frame did not fit:
+ * -EAGAIN), `closed` (the channel is closed or rescinded: -ENODEV).
+ *
+ * @example
+ * ```ts
+ * const n = client.sendFrames(pkts, 0, count, q);
+ * if (client.txStop === 'full') stopQueue(q);
+ * ```
+ */
+export type NvspTxStop = 'none' | 'lowater' | 'full' | 'closed';
 
 /**
  * The result of {@link NvspClient.switchDataPath}: `ok` (the host completed the request; the
@@ -124,7 +147,7 @@ export type NvspSwitchResult = 'ok' | 'busy' | 'timeout' | 'closed';
  *   host accepts one (`netvsc.c` netvsc_connect_vsp), NDIS config (MTU + 14, 802.1Q; SR-IOV and
  *   teaming from version 5) and NDIS version, receive and send buffers, RNDIS INITIALIZE, the
  *   permanent address and link state queries, then (version 5+) the subchannel request.
- * - Data: {@link NvspClient.sendFrames} writes each frame as an NVSP SEND_RNDIS_PKT followed
+ * - Data: {@link NvspClient.sendFrames} writes each frame, completion requested, as an NVSP SEND_RNDIS_PKT followed
  *   inline by the RNDIS PACKET message (802.1Q tag from the frame's metadata) into the ring of
  *   its queue's channel; received RNDIS packets become pool frames handed to `onFrames` in bursts.
  * - Control: {@link NvspClient.switchDataPath} (NVSP 129, completion awaited, retried while the
@@ -158,6 +181,7 @@ export class NvspClient {
     rxFrames: 0,
     rxAtClose: 0,
     txFrames: 0,
+    txCompleted: 0,
     txBusy: 0,
     switchRetries: 0,
     switchTimeouts: 0,
@@ -169,6 +193,8 @@ export class NvspClient {
   /** Last VF association from the host. */
   vfAllocated = false;
   vfSerial = 0;
+  /** Why the last {@link NvspClient.sendFrames} stopped. */
+  txStop: NvspTxStop = 'none';
 
   private readonly scheduler: Scheduler;
   private readonly random: SeededRandom;
@@ -185,6 +211,14 @@ export class NvspClient {
   private readonly info = new RndisPacketInfo();
   private readonly rx = new Int32Array(RX_BURST);
   private readonly ctl = new Uint8Array(NVSP_MESSAGE_SIZE + 1024);
+  /** Outstanding data packets per channel index (created when the channel first sends). */
+  private readonly txSlots: (NvspTxSlots | null)[] = new Array<NvspTxSlots | null>(64).fill(null);
+  /** Completions read in the current batch, per channel index, and which channels have some. */
+  private readonly compPackets = new Float64Array(64);
+  private readonly compBytes = new Float64Array(64);
+  private readonly compQueues = new Int32Array(64);
+  private compCount = 0;
+  private idleWaiters: (() => void)[] = [];
 
   /**
    * @param options.random - jitter of the 5-10 ms retry delay; default seeded from the channel id
@@ -238,6 +272,7 @@ export class NvspClient {
     this.endpoints = [this.channel.guest];
     this.version = 0;
     this.failPending();
+    this.forgetSends();
   }
 
   /**
@@ -418,14 +453,21 @@ export class NvspClient {
 
   /**
    * Writes frames `pkts[start .. start+count)` on queue `queue` (its channel, wrapped to the
-   * channels in use). Returns how many were written; the caller keeps the rest (ring full).
-   * Written frames stay owned by the caller (their bytes were copied).
+   * channels in use), each as `netvsc.c` netvsc_send_pkt sends a data packet: with a completion
+   * requested (counted outstanding until the host completes it, see
+   * {@link NvspClientHandlers.onTxCompleted}). Stops after a frame sent while less than
+   * LOWATER percent of the ring was free (`txStop` `lowater`), before a frame that does not fit
+   * (`full`), or on a closed channel (`closed`). Returns how many were written; the caller keeps
+   * the rest. Written frames stay owned by the caller (their bytes were copied).
    */
   sendFrames(pkts: Int32Array, start: number, count: number, queue: number): number {
     const eps = this.endpoints;
-    const ep = eps[queue % eps.length] as VmbusEndpoint;
+    const qi = queue % eps.length;
+    const ep = eps[qi] as VmbusEndpoint;
+    const slots = this.slotsOf(qi, ep);
     const pool = this.pool;
     const hdr = this.rndisHdr;
+    this.txStop = 'none';
     let i = 0;
     for (; i < count; i++) {
       const h = pkts[start + i] as number;
@@ -433,17 +475,85 @@ export class NvspClient {
       const tci =
         ((pool.flags[h] as number) & PacketPool.F_VLAN) !== 0 ? (pool.vlanTci[h] as number) : -1;
       const hl = RndisPacket.writeHeader(hdr, 0, len, tci);
-      if (ep.begin(VM_PKT.DATA_INBAND, 0, 0, NVSP_MESSAGE_SIZE + hl + len) !== 'ok') {
-        this.stats.txBusy++;
+      // netvsc_send_pkt measures the free share before it writes.
+      const avail = ringAvailPercent(ep);
+      const tid = slots.take(len);
+      const r =
+        tid < 0
+          ? 'full'
+          : ep.begin(
+              VM_PKT.DATA_INBAND,
+              VMBUS_PKT_FLAG.COMPLETION_REQUESTED,
+              tid,
+              NVSP_MESSAGE_SIZE + hl + len,
+            );
+      if (r !== 'ok') {
+        if (tid >= 0) slots.release(tid);
+        this.txStop = r === 'closed' ? 'closed' : 'full';
+        if (r !== 'closed') this.stats.txBusy++;
         break;
       }
       ep.put(this.dataHdr, 0, NVSP_MESSAGE_SIZE);
       ep.put(hdr, 0, hl);
       ep.put(pool.bytes, pool.start[h] as number, len);
       ep.commit();
+      if (avail < NETVSC_RING_AVAIL.LOWATER) {
+        i++;
+        this.txStop = 'lowater';
+        break;
+      }
     }
     this.stats.txFrames += i;
     return i;
+  }
+
+  /** The free share of queue `queue`'s outbound ring, in percent (hv_get_avail_to_write_percent). */
+  ringAvailPercent(queue: number): number {
+    const eps = this.endpoints;
+    return ringAvailPercent(eps[queue % eps.length] as VmbusEndpoint);
+  }
+
+  /** Data packets sent on queue `queue`'s channel and not completed yet (`queue_sends`). */
+  queueSends(queue: number): number {
+    return this.txSlots[queue % this.endpoints.length]?.outstanding ?? 0;
+  }
+
+  /**
+   * Calls `done` once no data packet is outstanding on any channel, at once when none is
+   * (`rndis_filter.c` rndis_filter_halt_device waits for every send completion).
+   */
+  whenTxIdle(done: () => void): void {
+    if (this.txIdle()) done();
+    else this.idleWaiters.push(done);
+  }
+
+  private txIdle(): boolean {
+    for (const s of this.txSlots) if (s !== null && s.outstanding > 0) return false;
+    return true;
+  }
+
+  private slotsOf(qi: number, ep: VmbusEndpoint): NvspTxSlots {
+    let s = this.txSlots[qi];
+    if (s === null || s === undefined) {
+      // A data packet takes more than 64 bytes of ring: never more outstanding than slots.
+      s = new NvspTxSlots(qi, Math.ceil(ep.tx.dataSize / 64));
+      this.txSlots[qi] = s;
+    }
+    return s;
+  }
+
+  /** The channel closed or went away: no completion will come for what was outstanding. */
+  private forgetSends(): void {
+    for (const s of this.txSlots) s?.clear();
+    this.compCount = 0;
+    this.flushIdleWaiters();
+  }
+
+  private flushIdleWaiters(): void {
+    if (this.idleWaiters.length === 0 || !this.txIdle()) return;
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const done of w) done();
   }
 
   // ---------------------------------------------------------------- receive
@@ -461,7 +571,8 @@ export class NvspClient {
     let n = 0;
     while (ep.receive(pkt)) {
       if (pkt.type === VM_PKT.COMP) {
-        this.onCompletion(pkt);
+        if (dataTidQueue(pkt.transId) >= 0) this.onSendCompletion(pkt);
+        else this.onCompletion(pkt);
         continue;
       }
       if (pkt.type !== VM_PKT.DATA_INBAND) {
@@ -477,6 +588,47 @@ export class NvspClient {
       this.onControl(pkt, nvspType(pkt.data, 0, pkt.length));
     }
     this.flush(n, queue);
+    this.flushCompletions();
+  }
+
+  /**
+   * A data packet's completion (`netvsc.c` netvsc_send_completion, SEND_RNDIS_PKT_COMPLETE): one
+   * too short to carry its status is refused and the packet stays outstanding, as Linux returns
+   * before netvsc_send_tx_complete; an error status is still a completion. Counted into the
+   * batch handed over at the end of the read.
+   */
+  private onSendCompletion(pkt: VmbusPacket): void {
+    const qi = dataTidQueue(pkt.transId);
+    const slots = qi < this.txSlots.length ? this.txSlots[qi] : null;
+    if (pkt.length < 8 || nvspType(pkt.data, 0, pkt.length) !== NVSP_MSG.SEND_RNDIS_PKT_COMPLETE) {
+      this.stats.malformed++;
+      return;
+    }
+    const bytes = slots === null || slots === undefined ? -1 : slots.complete(pkt.transId);
+    if (bytes < 0) {
+      this.stats.unknownCompletions++;
+      return;
+    }
+    this.stats.txCompleted++;
+    if (this.compPackets[qi] === 0) this.compQueues[this.compCount++] = qi;
+    this.compPackets[qi] = (this.compPackets[qi] as number) + 1;
+    this.compBytes[qi] = (this.compBytes[qi] as number) + bytes;
+  }
+
+  private flushCompletions(): void {
+    const n = this.compCount;
+    if (n === 0) return;
+    this.compCount = 0;
+    const f = this.handlers.onTxCompleted;
+    for (let i = 0; i < n; i++) {
+      const qi = this.compQueues[i] as number;
+      const packets = this.compPackets[qi] as number;
+      const bytes = this.compBytes[qi] as number;
+      this.compPackets[qi] = 0;
+      this.compBytes[qi] = 0;
+      f?.(qi, packets, bytes);
+    }
+    this.flushIdleWaiters();
   }
 
   private onData(pkt: VmbusPacket, n: number, _queue: number): number {
@@ -607,6 +759,7 @@ export class NvspClient {
 
   private onRescind(): void {
     this.failPending();
+    this.forgetSends();
     this.handlers.onRescind?.();
   }
 
@@ -622,4 +775,10 @@ export class NvspClient {
     for (const cb of r) cb(null);
     for (const cb of sw) cb(false);
   }
+}
+
+/** The free share of `ep`'s outbound ring in percent, rounded down (0 when corrupt). */
+function ringAvailPercent(ep: VmbusEndpoint): number {
+  const free = ep.tx.bytesToWrite();
+  return free <= 0 ? 0 : Math.floor((free * 100) / ep.tx.dataSize);
 }

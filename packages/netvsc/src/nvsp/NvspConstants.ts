@@ -179,3 +179,18 @@ export const NETVSC_RETRY = {
   LO_NS: 5_000_000,
   HI_NS: 10_000_000,
 } as const;
+
+/**
+ * The free share of a channel's outbound ring, in percent, below which a send stops its TX queue,
+ * and above which a send completion wakes it (`netvsc.c` RING_AVAIL_PERCENT_LOWATER and
+ * RING_AVAIL_PERCENT_HIWATER).
+ *
+ * @example
+ * ```ts
+ * if (client.ringAvailPercent(q) > NETVSC_RING_AVAIL.HIWATER) wake(q);
+ * ```
+ */
+export const NETVSC_RING_AVAIL = {
+  LOWATER: 10,
+  HIWATER: 20,
+} as const;

@@ -102,6 +102,9 @@ test('the stopped queue holds tx_queue_len frames; the rest are dropped as qdisc
   t.deepEqual(w.takeDrops(), { 'qdisc-drop': 100 });
   t.is(dev.txQueues.stats.dropped, 100);
   t.is(dev.getStats64().txDropped, 0);
+  w.scheduler.runUntilIdle();
+  t.is(w.synthetic, NETVSC_TX_QUEUE_LEN, 'all of the backlog goes out once attached');
+  t.deepEqual(w.takeDrops(), {});
 });
 
 test('with TX on the VF: VF frames wait too (netvsc_xmit is behind the stopped queue); the datapath stays on the VF without a new switch', (t) => {
