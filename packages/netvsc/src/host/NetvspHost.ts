@@ -23,6 +23,11 @@ import {
   RNDIS_PACKET_HEADER_SIZE,
   RNDIS_STATUS,
 } from '../rndis/RndisConstants.js';
+import {
+  RNDIS_NETWORK_ADDRESS,
+  decodeRndisConfigParameter,
+  parseNetworkAddress,
+} from '../rndis/RndisConfigParameter.js';
 import { NetvspCompletions } from './NetvspCompletions.js';
 import { rndisReply } from './NetvspRndis.js';
 import { rndisFilterAccepts } from './RndisPacketFilter.js';
@@ -70,6 +75,8 @@ export interface NetvspHostEvents {
   'guest-ready': (version: number) => void;
   /** A message from the guest was refused as malformed. */
   malformed: (reason: string) => void;
+  /** The guest changed its MAC address (RNDIS `NetworkAddress` parameter accepted). */
+  address: (mac: MacAddress) => void;
 }
 
 /**
@@ -175,6 +182,14 @@ export class NetvspHost {
    */
   switchPolicy: 'accept' | 'refuse' = 'accept';
   /**
+   * What the host does with a guest's `NetworkAddress` (MAC change): `accept` (apply it to
+   * {@link NetvspHost.currentMac}, SET_C SUCCESS) or `refuse` (fault injection: SET_C FAILURE,
+   * nothing applied; the guest's netvsc fails the change with -EIO and rolls its VF back).
+   */
+  addressPolicy: 'accept' | 'refuse' = 'accept';
+  /** The MAC address the guest set (`NetworkAddress`); the permanent one until it sets one. */
+  currentMac: MacAddress;
+  /**
    * Fault injection: the next `refuseConnects` connections of the guest are refused (every NVSP
    * INIT answered PROTOCOL_UNSUPPORTED); a connection starts with an INIT and ends when the guest
    * closes the channel.
@@ -221,6 +236,7 @@ export class NetvspHost {
     this.versions = options.versions ?? NVSP_VERSIONS;
     this.maxChannels = Math.max(1, Math.min(64, options.maxChannels ?? 64));
     this.linkUp = options.linkUp ?? true;
+    this.currentMac = options.mac;
     this.pkt = new VmbusPacket(this.channel.host.rx.dataSize);
     this.endpoints = [this.channel.host];
     this.attach(this.channel.host, 0);
@@ -611,11 +627,45 @@ export class NetvspHost {
       return;
     }
     if (r.kind === RNDIS_MSG.HALT) this.stats.rndisHalts++;
-    const reply = rndisReply(r, this);
+    const reply =
+      r.kind === RNDIS_MSG.SET && r.oid === RNDIS_OID.CONFIG_PARAMETER
+        ? this.onConfigParameter(r.requestId, r.info)
+        : rndisReply(r, this);
     if (r.kind === RNDIS_MSG.SET && r.oid === RNDIS_OID.CURRENT_PACKET_FILTER && r.info.length >= 4)
       this.packetFilter = new DataView(r.info.buffer, r.info.byteOffset).getUint32(0, true);
     if (reply !== null) this.sendRndis(reply);
     if (r.kind === RNDIS_MSG.INIT) this.events.emit('guest-ready', this.version);
+  }
+
+  /**
+   * A SET of RNDIS_OID_GEN_RNDIS_CONFIG_PARAMETER: `NetworkAddress` with 12 hex digits names the
+   * guest's new MAC address, applied unless {@link NetvspHost.addressPolicy} refuses it (SET_C
+   * FAILURE); a malformed buffer or address is INVALID_DATA (and counted malformed), another
+   * parameter NOT_SUPPORTED.
+   */
+  private onConfigParameter(requestId: number, info: Uint8Array): RndisMessage {
+    let status: number = RNDIS_STATUS.SUCCESS;
+    try {
+      const p = decodeRndisConfigParameter(info);
+      const mac =
+        p.type === 'string' && p.name.toLowerCase() === RNDIS_NETWORK_ADDRESS.toLowerCase()
+          ? parseNetworkAddress(p.value)
+          : null;
+      if (p.name.toLowerCase() !== RNDIS_NETWORK_ADDRESS.toLowerCase())
+        status = RNDIS_STATUS.NOT_SUPPORTED;
+      else if (mac === null) {
+        status = RNDIS_STATUS.INVALID_DATA;
+        this.bad(`NetworkAddress parameter is not a unicast MAC address`);
+      } else if (this.addressPolicy === 'refuse') status = RNDIS_STATUS.FAILURE;
+      else {
+        this.currentMac = mac;
+        this.events.emit('address', mac);
+      }
+    } catch (err) {
+      status = RNDIS_STATUS.INVALID_DATA;
+      this.bad((err as Error).message);
+    }
+    return { kind: RNDIS_MSG.SET_C, requestId, status };
   }
 
   private sendRndis(r: RndisMessage): void {

@@ -20,7 +20,9 @@ import type { Subscription } from 'rxjs';
 import { NETVSC_RING_AVAIL, NVSP_VERSION } from '../nvsp/NvspConstants.js';
 import type { NvspConnectResult } from '../nvsp/NvspHandshake.js';
 import { NvspClient } from '../nvsp/NvspClient.js';
+import { networkAddressParameter } from '../rndis/RndisConfigParameter.js';
 import { NDIS_PACKET_TYPE, RNDIS_MSG, RNDIS_OID, RNDIS_STATUS } from '../rndis/RndisConstants.js';
+import type { RndisMessage } from '../rndis/RndisMessage.js';
 import type { VmbusChannel } from '../vmbus/VmbusChannel.js';
 import { NetvscDatapath } from './NetvscDatapath.js';
 import { NetvscEthtoolStats } from './NetvscEthtoolStats.js';
@@ -96,6 +98,11 @@ export interface NetvscDeviceEvents {
    * is back (with `mtu`), `failed` when the change failed (`mtu` is then the MTU in force).
    */
   reattach: (state: 'detached' | 'attached' | 'failed', mtu: number) => void;
+  /**
+   * The host refused a MAC change (RNDIS SET_C `status` other than SUCCESS, -1 without an
+   * answer): netvsc failed it with -EIO and set the address and the VF's back.
+   */
+  'address-refused': (mac: MacAddress, status: number) => void;
   /**
    * The VMBus channel was rescinded (the synthetic NIC was hot-removed): emitted just before the
    * device removes itself ({@link NetvscDevice.remove}, Linux netvsc_remove); the VF, if any, is
@@ -550,6 +557,11 @@ export class NetvscDevice extends NetDevice {
   }
 
   private mtuChangeDone(state: 'attached' | 'detached', mtu: number, failed = false): void {
+    // A rescind during the change: the device is being removed (netvsc_remove), nothing resumes.
+    if (this.client.rescinded) {
+      this.nvdevState = 'detached';
+      return;
+    }
     this.nvdevState = state;
     this.datapath.resume();
     this.events.emit('reattach', failed ? 'failed' : 'attached', mtu);
@@ -612,21 +624,66 @@ export class NetvscDevice extends NetDevice {
     if (this.running) this.txQueues.wakeAll(this.xmitRun);
   }
 
+  /**
+   * netvsc_set_mac_addr: the VF's address first (a refusal fails the change), then
+   * `rndis_filter.c` rndis_filter_set_device_mac: an RNDIS SET of the `NetworkAddress`
+   * configuration parameter, its SET_C awaited. A request that cannot be sent fails the change at
+   * once (the VF set back). The address reads as new at once (the core commits when this returns;
+   * Linux commits after the SET_C, its caller blocked under RTNL); a SET_C other than SUCCESS (or
+   * none, the channel gone) is -EIO: the address and the VF's are set back (another
+   * `changeaddr`) and `address-refused` is emitted.
+   */
   protected override ndoSetMacAddress(mac: MacAddress): void {
     this.requireNvdev('set the address of');
     const vf = this.vfs.vf;
-    const old = vf?.devAddr;
+    const old = this.devAddr;
     vf?.setMacAddress(mac);
-    const info = new Uint8Array(6);
-    mac.writeTo(info, 0);
-    if (!this.client.open) {
-      if (vf !== null && old !== undefined) vf.setMacAddress(old);
-      throw new BypassError('ERR_NO_DEVICE', `${this.name}: the VMBus channel was rescinded`);
-    }
+    let sync = true;
+    let sent = true;
     this.client.rndisRequest(
-      { kind: RNDIS_MSG.SET, requestId: 0, oid: RNDIS_OID.CURRENT_ADDRESS, info },
-      () => {},
+      {
+        kind: RNDIS_MSG.SET,
+        requestId: 0,
+        oid: RNDIS_OID.CONFIG_PARAMETER,
+        info: networkAddressParameter(mac),
+      },
+      // A callback while still sending: the request could not be sent at all.
+      (m) => {
+        if (sync) sent = false;
+        else this.addressAnswered(mac, old, m);
+      },
     );
+    sync = false;
+    if (!sent) {
+      this.restoreVfAddress(old);
+      throw new BypassError(
+        this.client.open ? 'ERR_BUSY' : 'ERR_NO_DEVICE',
+        `${this.name}: the NetworkAddress request could not be sent (VMBus ring ${this.client.open ? 'full; retry' : 'gone'})`,
+      );
+    }
+  }
+
+  /** The host answered the `NetworkAddress` SET for `mac` (null: the channel went away). */
+  private addressAnswered(mac: MacAddress, old: MacAddress, m: RndisMessage | null): void {
+    if (m !== null && m.kind === RNDIS_MSG.SET_C && m.status === RNDIS_STATUS.SUCCESS) return;
+    const status = m !== null && 'status' in m ? m.status : -1;
+    // netvsc_set_mac_addr on -EIO: the VF back to the address still in force.
+    if (this.devAddr.equals(mac)) {
+      this.devAddr = old;
+      this.emit({ type: 'changeaddr', oldAddress: mac });
+      this.restoreVfAddress(old);
+    }
+    this.events.emit('address-refused', mac, status);
+  }
+
+  private restoreVfAddress(old: MacAddress): void {
+    const vf = this.vfs.vf;
+    if (vf === null || vf.devAddr.equals(old)) return;
+    try {
+      vf.setMacAddress(old);
+    } catch {
+      // netvsc_set_mac_addr ignores the result of the VF's rollback.
+    }
   }
 
   protected override ndoSetRxMode(): void {

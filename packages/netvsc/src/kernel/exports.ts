@@ -8,6 +8,7 @@ export * from '../nvsp/NvspConstants.js';
 export * from '../nvsp/NvspMessage.js';
 export * from '../rndis/RndisConstants.js';
 export * from '../rndis/RndisMessage.js';
+export * from '../rndis/RndisConfigParameter.js';
 export * from '../rndis/RndisPacket.js';
 export * from '../nvsp/NvspHandshake.js';
 export * from '../nvsp/NvspClient.js';

@@ -147,9 +147,10 @@ export type NvspSwitchResult = 'ok' | 'busy' | 'timeout' | 'closed';
  *   host accepts one (`netvsc.c` netvsc_connect_vsp), NDIS config (MTU + 14, 802.1Q; SR-IOV and
  *   teaming from version 5) and NDIS version, receive and send buffers, RNDIS INITIALIZE, the
  *   permanent address and link state queries, then (version 5+) the subchannel request.
- * - Data: {@link NvspClient.sendFrames} writes each frame, completion requested, as an NVSP SEND_RNDIS_PKT followed
- *   inline by the RNDIS PACKET message (802.1Q tag from the frame's metadata) into the ring of
- *   its queue's channel; received RNDIS packets become pool frames handed to `onFrames` in bursts.
+ * - Data: {@link NvspClient.sendFrames} writes each frame, completion requested, as an NVSP
+ *   SEND_RNDIS_PKT followed inline by the RNDIS PACKET message (802.1Q tag from the frame's
+ *   metadata) into the ring of its queue's channel; received RNDIS packets become pool frames
+ *   handed to `onFrames` in bursts.
  * - Control: {@link NvspClient.switchDataPath} (NVSP 129, completion awaited, retried while the
  *   ring is full), {@link NvspClient.rndisRequest}, VF association and indicate-status callbacks.
  *

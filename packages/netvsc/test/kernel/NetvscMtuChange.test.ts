@@ -245,3 +245,17 @@ test('an MTU change on a netvsc that is down reopens the channel, sets no filter
   t.true(dev.carrier);
   t.is(w.host.packetFilter, rndisRxFilter(dev.flags, dev.mc.size));
 });
+
+test('a rescind during the change removes the device; no timer and no frame are left behind', (t) => {
+  const w = World.accelerated();
+  const dev = w.netvsc;
+  dev.setMtu(9000);
+  w.send(4);
+  w.host.revoke();
+  w.scheduler.runUntilIdle();
+  t.false(dev.registered);
+  t.is(w.scheduler.pending, 0);
+  t.is(dev.txQueues.totalBacklog, 0);
+  t.deepEqual(w.takeDrops(), { 'no-device': 4 });
+  t.false(w.log.some((l) => l.includes('Data path failed')));
+});
