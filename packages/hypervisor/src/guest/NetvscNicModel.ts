@@ -96,6 +96,10 @@ export class NetvscNicModel implements NicModel {
     this.dev = dev;
     dev.events.on('log', (line) => this.ctx.event('driver-log', line, dev.name));
     dev.events.on('rescind', () => this.ctx.event('vmbus-rescind', undefined, dev.name));
+    // An MTU change detaches netvsc from its channel and attaches it again (netvsc_change_mtu).
+    dev.events.on('reattach', (state, mtu) =>
+      this.ctx.event('netvsc-reattach', `${state}, MTU ${mtu}`, dev.name),
+    );
     dev.bindSink(this.sink);
     dev.open();
     this.ctx.event(
@@ -202,6 +206,8 @@ export class NetvscNicModel implements NicModel {
   datapath(): DatapathInUse {
     const dev = this.dev;
     if (dev === null || this.disposed || !dev.client.open) return 'none';
+    // Detached for an MTU change: TX waits in netvsc's stopped queues, VF traffic included.
+    if (dev.nvdevState !== 'attached') return 'none';
     // netvsc itself down or without carrier: the stack does not transmit on it at all (its
     // qdisc is deactivated), VF or not.
     if (!dev.running || !dev.carrier) return 'none';

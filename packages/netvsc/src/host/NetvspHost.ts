@@ -2,6 +2,7 @@ import { DropReason, PacketPool, type MacAddress, type Scheduler } from '@bypass
 import { EventEmitter } from 'eventemitter3';
 import {
   NETVSC_BUFFERS,
+  NVSP_CAP,
   NVSP_DATAPATH,
   NVSP_INVALID_SECTION,
   NVSP_MESSAGE_SIZE,
@@ -22,6 +23,12 @@ import {
   RNDIS_PACKET_HEADER_SIZE,
   RNDIS_STATUS,
 } from '../rndis/RndisConstants.js';
+import {
+  RNDIS_NETWORK_ADDRESS,
+  decodeRndisConfigParameter,
+  parseNetworkAddress,
+} from '../rndis/RndisConfigParameter.js';
+import { NetvspCompletions } from './NetvspCompletions.js';
 import { rndisReply } from './NetvspRndis.js';
 import { rndisFilterAccepts } from './RndisPacketFilter.js';
 import { decodeRndis, encodeRndis, type RndisMessage } from '../rndis/RndisMessage.js';
@@ -68,6 +75,8 @@ export interface NetvspHostEvents {
   'guest-ready': (version: number) => void;
   /** A message from the guest was refused as malformed. */
   malformed: (reason: string) => void;
+  /** The guest changed its MAC address (RNDIS `NetworkAddress` parameter accepted). */
+  address: (mac: MacAddress) => void;
 }
 
 /**
@@ -96,6 +105,16 @@ export interface NetvspHostStats {
   malformed: number;
   /** SWITCH_DATA_PATH requests received. */
   switchRequests: number;
+  /** Frames for the guest dropped (`no-device`) because the guest had closed the channel. */
+  toGuestClosed: number;
+  /** Times the guest closed the channel (Linux `vmbus_close`, as netvsc's detach does). */
+  guestCloses: number;
+  /** RNDIS HALT messages received (netvsc halts its RNDIS device before closing the channel). */
+  rndisHalts: number;
+  /** NVSP REVOKE_RECV_BUF and REVOKE_SEND_BUF messages received. */
+  bufferRevokes: number;
+  /** Send completions that waited for room in the guest's ring (written once it read). */
+  completionsDeferred: number;
 }
 
 /**
@@ -147,6 +166,11 @@ export class NetvspHost {
     fromGuestDropped: 0,
     malformed: 0,
     switchRequests: 0,
+    toGuestClosed: 0,
+    guestCloses: 0,
+    rndisHalts: 0,
+    bufferRevokes: 0,
+    completionsDeferred: 0,
   };
   /** Negotiated NVSP version (0 before). */
   version = 0;
@@ -157,6 +181,20 @@ export class NetvspHost {
    * or `refuse` (ignore it: no switch, no completion). A switch to synthetic is always accepted.
    */
   switchPolicy: 'accept' | 'refuse' = 'accept';
+  /**
+   * What the host does with a guest's `NetworkAddress` (MAC change): `accept` (apply it to
+   * {@link NetvspHost.currentMac}, SET_C SUCCESS) or `refuse` (fault injection: SET_C FAILURE,
+   * nothing applied; the guest's netvsc fails the change with -EIO and rolls its VF back).
+   */
+  addressPolicy: 'accept' | 'refuse' = 'accept';
+  /** The MAC address the guest set (`NetworkAddress`); the permanent one until it sets one. */
+  currentMac: MacAddress;
+  /**
+   * Fault injection: the next `refuseConnects` connections of the guest are refused (every NVSP
+   * INIT answered PROTOCOL_UNSUPPORTED); a connection starts with an INIT and ends when the guest
+   * closes the channel.
+   */
+  refuseConnects = 0;
   /** MTU (frame size minus 14) the guest announced in NDIS config. */
   guestMtu = 0;
   /** NVSP capability bits the guest announced. */
@@ -184,6 +222,12 @@ export class NetvspHost {
   private readonly ucBurst = new Int32Array(64);
   private readonly grpBurst = new Int32Array(64);
   private paused = false;
+  /** The last VF association sent, re-sent to a guest that connects again (null: none yet). */
+  private association: { allocated: boolean; serial: number } | null = null;
+  /** The current connection is one {@link NetvspHost.refuseConnects} refuses. */
+  private refusing = false;
+  /** Completions owed per channel because the guest's ring was full (created on first need). */
+  private readonly owed = new Map<VmbusEndpoint, NetvspCompletions>();
 
   constructor(options: NetvspHostOptions) {
     this.channel = options.channel;
@@ -192,9 +236,11 @@ export class NetvspHost {
     this.versions = options.versions ?? NVSP_VERSIONS;
     this.maxChannels = Math.max(1, Math.min(64, options.maxChannels ?? 64));
     this.linkUp = options.linkUp ?? true;
+    this.currentMac = options.mac;
     this.pkt = new VmbusPacket(this.channel.host.rx.dataSize);
     this.endpoints = [this.channel.host];
     this.attach(this.channel.host, 0);
+    this.channel.closing$.subscribe(() => this.onGuestClose());
     encodeNvsp(
       {
         type: NVSP_MSG.SEND_RNDIS_PKT,
@@ -223,8 +269,14 @@ export class NetvspHost {
     this.endpoints.forEach((ep, q) => this.poll(ep, q));
   }
 
-  /** Sends NVSP SEND_VF_ASSOCIATION (128): a VF with this slot serial is (or no longer is) allocated. */
+  /**
+   * Sends NVSP SEND_VF_ASSOCIATION (128): a VF with this slot serial is (or no longer is)
+   * allocated. The host remembers it and sends it again to a guest that connects again and
+   * announces SR-IOV in its NDIS config (netvsc's attach after an MTU change): the VF is still
+   * there, and the association is how the guest learns it.
+   */
   sendVfAssociation(allocated: boolean, serial: number): void {
+    this.association = { allocated, serial };
     this.post({ type: NVSP_MSG.SEND_VF_ASSOCIATION, allocated, serial });
   }
 
@@ -306,8 +358,14 @@ export class NetvspHost {
 
   /** Synthetic-path RX: the packet filter (group frames), then the guest's ring. */
   private toGuest(pkts: Int32Array, start: number, count: number, queue: number): number {
-    const ep = this.endpoints[queue % this.endpoints.length] as VmbusEndpoint;
     const pool = this.pool;
+    if (!this.channel.isOpen && !this.channel.isRescinded) {
+      // The guest closed its channel (netvsc detached): nothing can be indicated to it.
+      this.stats.toGuestClosed += count;
+      pool.drop(pkts, start, count, DropReason.NO_DEVICE);
+      return 0;
+    }
+    const ep = this.endpoints[queue % this.endpoints.length] as VmbusEndpoint;
     const filter = this.packetFilter;
     const end = start + count;
     let delivered = 0;
@@ -344,6 +402,28 @@ export class NetvspHost {
     return delivered;
   }
 
+  /**
+   * The guest closes the channel (netvsc's detach): what it left in the rings is read first,
+   * then the host forgets the connection (NVSP version, packet filter, subchannels: a guest
+   * that opens the channel again negotiates from scratch). The datapath it was asked for and the
+   * VF association belong to the vNIC, not to the channel: they stay.
+   */
+  private onGuestClose(): void {
+    const paused = this.paused;
+    this.paused = false;
+    this.endpoints.forEach((ep, q) => this.poll(ep, q));
+    this.paused = paused;
+    this.stats.guestCloses++;
+    if (this.refusing) {
+      this.refusing = false;
+      this.refuseConnects--;
+    }
+    this.version = 0;
+    this.packetFilter = 0;
+    this.endpoints.length = 1;
+    this.owed.clear();
+  }
+
   // ---------------------------------------------------------------- guest messages
 
   private attach(ep: VmbusEndpoint, queue: number): void {
@@ -352,6 +432,10 @@ export class NetvspHost {
 
   private poll(ep: VmbusEndpoint, queue: number): void {
     if (this.paused) return;
+    // The guest read (it signals a waiting producer): owed completions go first.
+    const owed = this.owed.get(ep);
+    if (owed !== undefined && owed.pending > 0)
+      owed.flush(ep, (tid) => this.sendCompletion(ep, tid));
     ep.beginRead();
     do this.drain(ep, queue);
     while (!this.paused && ep.endRead());
@@ -365,13 +449,11 @@ export class NetvspHost {
       if (pkt.type !== VM_PKT.DATA_INBAND) continue;
       if (isRndisDataMessage(pkt.data, pkt.length)) {
         n = this.onData(pkt, n, queue);
-        // A guest that asks for it gets the send completion (DPDK's netvsc PMD frees its
-        // send-buffer section and descriptor on it: hn_rxtx.c hn_nvs_send_completed).
+        // A guest that asks for it gets the send completion: Linux asks for every data packet
+        // (netvsc.c netvsc_send_pkt) and counts it sent then; DPDK's PMD frees its send-buffer
+        // section and descriptor on it (hn_rxtx.c hn_nvs_send_completed).
         if ((pkt.flags & VMBUS_PKT_FLAG.COMPLETION_REQUESTED) !== 0)
-          this.complete(ep, pkt.transId, {
-            type: NVSP_MSG.SEND_RNDIS_PKT_COMPLETE,
-            status: NVSP_STATUS.SUCCESS,
-          });
+          this.completeSend(ep, pkt.transId);
         continue;
       }
       n = this.flush(n, queue);
@@ -448,7 +530,9 @@ export class NetvspHost {
     const wants = (pkt.flags & VMBUS_PKT_FLAG.COMPLETION_REQUESTED) !== 0;
     switch (m.type) {
       case NVSP_MSG.INIT: {
-        const ok = m.minVersion === m.maxVersion && this.versions.includes(m.maxVersion);
+        if (this.refuseConnects > 0) this.refusing = true;
+        const ok =
+          !this.refusing && m.minVersion === m.maxVersion && this.versions.includes(m.maxVersion);
         if (ok) this.version = m.maxVersion;
         const status = ok ? NVSP_STATUS.SUCCESS : NVSP_STATUS.PROTOCOL_UNSUPPORTED;
         this.complete(ep, tid, {
@@ -459,9 +543,18 @@ export class NetvspHost {
         });
         return;
       }
-      case NVSP_MSG.SEND_NDIS_CONFIG:
+      case NVSP_MSG.SEND_NDIS_CONFIG: {
         this.guestMtu = m.mtu - 14;
         this.guestCapabilities = m.capabilities;
+        const a = this.association;
+        // A guest that (re)connects announcing SR-IOV learns of the VF still allocated to it.
+        if ((m.capabilities & NVSP_CAP.SRIOV) !== 0 && a !== null && a.allocated)
+          this.post({ type: NVSP_MSG.SEND_VF_ASSOCIATION, allocated: true, serial: a.serial });
+        return;
+      }
+      case NVSP_MSG.REVOKE_RECV_BUF:
+      case NVSP_MSG.REVOKE_SEND_BUF:
+        this.stats.bufferRevokes++;
         return;
       case NVSP_MSG.SEND_NDIS_VER:
         return;
@@ -533,11 +626,46 @@ export class NetvspHost {
       this.bad((err as Error).message);
       return;
     }
-    const reply = rndisReply(r, this);
+    if (r.kind === RNDIS_MSG.HALT) this.stats.rndisHalts++;
+    const reply =
+      r.kind === RNDIS_MSG.SET && r.oid === RNDIS_OID.CONFIG_PARAMETER
+        ? this.onConfigParameter(r.requestId, r.info)
+        : rndisReply(r, this);
     if (r.kind === RNDIS_MSG.SET && r.oid === RNDIS_OID.CURRENT_PACKET_FILTER && r.info.length >= 4)
       this.packetFilter = new DataView(r.info.buffer, r.info.byteOffset).getUint32(0, true);
     if (reply !== null) this.sendRndis(reply);
     if (r.kind === RNDIS_MSG.INIT) this.events.emit('guest-ready', this.version);
+  }
+
+  /**
+   * A SET of RNDIS_OID_GEN_RNDIS_CONFIG_PARAMETER: `NetworkAddress` with 12 hex digits names the
+   * guest's new MAC address, applied unless {@link NetvspHost.addressPolicy} refuses it (SET_C
+   * FAILURE); a malformed buffer or address is INVALID_DATA (and counted malformed), another
+   * parameter NOT_SUPPORTED.
+   */
+  private onConfigParameter(requestId: number, info: Uint8Array): RndisMessage {
+    let status: number = RNDIS_STATUS.SUCCESS;
+    try {
+      const p = decodeRndisConfigParameter(info);
+      const mac =
+        p.type === 'string' && p.name.toLowerCase() === RNDIS_NETWORK_ADDRESS.toLowerCase()
+          ? parseNetworkAddress(p.value)
+          : null;
+      if (p.name.toLowerCase() !== RNDIS_NETWORK_ADDRESS.toLowerCase())
+        status = RNDIS_STATUS.NOT_SUPPORTED;
+      else if (mac === null) {
+        status = RNDIS_STATUS.INVALID_DATA;
+        this.bad(`NetworkAddress parameter is not a unicast MAC address`);
+      } else if (this.addressPolicy === 'refuse') status = RNDIS_STATUS.FAILURE;
+      else {
+        this.currentMac = mac;
+        this.events.emit('address', mac);
+      }
+    } catch (err) {
+      status = RNDIS_STATUS.INVALID_DATA;
+      this.bad((err as Error).message);
+    }
+    return { kind: RNDIS_MSG.SET_C, requestId, status };
   }
 
   private sendRndis(r: RndisMessage): void {
@@ -563,6 +691,31 @@ export class NetvspHost {
   private complete(ep: VmbusEndpoint, transId: number, m: NvspMessage): void {
     encodeNvsp(m, this.out, 0);
     ep.send(VM_PKT.COMP, 0, transId, this.out, 0, NVSP_MESSAGE_SIZE);
+  }
+
+  /**
+   * The send completion of a data packet (SEND_RNDIS_PKT_COMPLETE, success); kept for later when
+   * the guest's ring has no room ({@link NetvspCompletions}), behind any already owed.
+   */
+  private completeSend(ep: VmbusEndpoint, transId: number): void {
+    let owed = this.owed.get(ep);
+    if ((owed === undefined || owed.pending === 0) && this.sendCompletion(ep, transId)) return;
+    if (ep.closed) return;
+    if (owed === undefined) {
+      owed = new NetvspCompletions(Math.ceil(ep.rx.dataSize / 64));
+      this.owed.set(ep, owed);
+    }
+    this.stats.completionsDeferred++;
+    owed.push(transId);
+  }
+
+  private sendCompletion(ep: VmbusEndpoint, transId: number): boolean {
+    encodeNvsp(
+      { type: NVSP_MSG.SEND_RNDIS_PKT_COMPLETE, status: NVSP_STATUS.SUCCESS },
+      this.out,
+      0,
+    );
+    return ep.send(VM_PKT.COMP, 0, transId, this.out, 0, NVSP_MESSAGE_SIZE) === 'ok';
   }
 
   // netvsc.c netvsc_send_completion: the host completes a switch with no payload at all.

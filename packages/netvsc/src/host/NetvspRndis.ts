@@ -5,9 +5,10 @@ import type { RndisMessage } from '../rndis/RndisMessage.js';
 /**
  * The RNDIS control answers of the host (what Hyper-V's NetVSP replies to the requests Linux's
  * `rndis_filter.c` sends): INITIALIZE (RNDIS 1.0, 8 packets per message, 8-byte alignment),
- * QUERY of the permanent/current address, media connect status, maximum frame size and link
- * speed (anything else: NOT_SUPPORTED), SET (always SUCCESS; the caller records the packet
- * filter), KEEPALIVE. HALT and unknown requests get no answer (null).
+ * QUERY of the permanent/current address (the current one as the guest set it, else the
+ * permanent one), media connect status, maximum frame size and link speed (anything else:
+ * NOT_SUPPORTED), SET (SUCCESS; the caller records the packet filter and answers the
+ * configuration parameters itself), KEEPALIVE. HALT and unknown requests get no answer (null).
  *
  * @example
  * ```ts
@@ -17,7 +18,7 @@ import type { RndisMessage } from '../rndis/RndisMessage.js';
  */
 export function rndisReply(
   r: RndisMessage,
-  state: { readonly mac: MacAddress; readonly linkUp: boolean },
+  state: { readonly mac: MacAddress; readonly currentMac?: MacAddress; readonly linkUp: boolean },
 ): RndisMessage | null {
   switch (r.kind) {
     case RNDIS_MSG.INIT:
@@ -47,7 +48,7 @@ export function rndisReply(
 function query(
   requestId: number,
   oid: number,
-  state: { readonly mac: MacAddress; readonly linkUp: boolean },
+  state: { readonly mac: MacAddress; readonly currentMac?: MacAddress; readonly linkUp: boolean },
 ): RndisMessage {
   const u32 = (v: number): Uint8Array => {
     const b = new Uint8Array(4);
@@ -57,7 +58,8 @@ function query(
   let info: Uint8Array | null = null;
   if (oid === RNDIS_OID.PERMANENT_ADDRESS || oid === RNDIS_OID.CURRENT_ADDRESS) {
     info = new Uint8Array(6);
-    state.mac.writeTo(info, 0);
+    const mac = oid === RNDIS_OID.CURRENT_ADDRESS ? (state.currentMac ?? state.mac) : state.mac;
+    mac.writeTo(info, 0);
   } else if (oid === RNDIS_OID.MEDIA_CONNECT_STATUS) info = u32(state.linkUp ? 0 : 1);
   else if (oid === RNDIS_OID.MAXIMUM_FRAME_SIZE) info = u32(1500);
   else if (oid === RNDIS_OID.LINK_SPEED) info = u32(100_000_000); // 10 Gb/s in 100 b/s units

@@ -36,6 +36,8 @@ export class NetvscDatapath {
   private requested: boolean | null = null;
   /** Set by {@link NetvscDatapath.dispose}: the device is gone, nothing more is sent. */
   private disposed = false;
+  /** Set by {@link NetvscDatapath.suspend}: requests wait for {@link NetvscDatapath.resume}. */
+  private suspended = false;
   private abandon: (() => void) | null = null;
   /** What waits for no request to be in flight any more ({@link NetvscDatapath.whenSettled}). */
   private settled: (() => void)[] = [];
@@ -89,6 +91,7 @@ export class NetvscDatapath {
       if (this.requested === null) this.setVfPath(want && this.hostPathIsVf);
       return;
     }
+    if (this.suspended) return;
     if (want && !this.client.vfAllocated) {
       if (!this.waitingForAssociation) this.log('Waiting for the VF association from host');
       this.waitingForAssociation = true;
@@ -118,6 +121,23 @@ export class NetvscDatapath {
     if (waiting.length === 0) return;
     this.settled = [];
     for (const done of waiting) done();
+  }
+
+  /**
+   * netvsc is detached and attached again (an MTU change): no request is sent meanwhile. In Linux
+   * the whole change holds RTNL, so a VF event waits for it in `netvsc_vf_changed`; here the event
+   * is recorded (blocking VF TX at once when the VF goes away, as always) and acted on at
+   * {@link NetvscDatapath.resume}. Call it with no request in flight ({@link NetvscDatapath.whenSettled}).
+   */
+  suspend(): void {
+    this.suspended = true;
+  }
+
+  /** The attach finished (or failed): what the VF did meanwhile is acted on now. */
+  resume(): void {
+    if (!this.suspended) return;
+    this.suspended = false;
+    if (!this.disposed) this.reconcile(this.want, '');
   }
 
   /**

@@ -17,14 +17,18 @@ import {
 } from '@bypass/core';
 import { EventEmitter } from 'eventemitter3';
 import type { Subscription } from 'rxjs';
-import { NVSP_MSG, NVSP_VERSION } from '../nvsp/NvspConstants.js';
-import { nvspCapabilities } from '../nvsp/NvspHandshake.js';
+import { NETVSC_RING_AVAIL, NVSP_VERSION } from '../nvsp/NvspConstants.js';
+import type { NvspConnectResult } from '../nvsp/NvspHandshake.js';
 import { NvspClient } from '../nvsp/NvspClient.js';
+import { networkAddressParameter } from '../rndis/RndisConfigParameter.js';
 import { NDIS_PACKET_TYPE, RNDIS_MSG, RNDIS_OID, RNDIS_STATUS } from '../rndis/RndisConstants.js';
+import type { RndisMessage } from '../rndis/RndisMessage.js';
 import type { VmbusChannel } from '../vmbus/VmbusChannel.js';
 import { NetvscDatapath } from './NetvscDatapath.js';
 import { NetvscEthtoolStats } from './NetvscEthtoolStats.js';
 import { NetvscLinkEvents, type NetvscLinkAction } from './NetvscLinkEvents.js';
+import { NetvscReattach, type NetvscReattachDriver } from './NetvscReattach.js';
+import { NetvscTxQueues, type NetvscQueueXmit } from './NetvscTxQueues.js';
 import { NetvscVfManager } from './NetvscVfManager.js';
 import { NetvscVfWatcher } from './NetvscVfWatcher.js';
 import { rndisRxFilter } from './rndisRxFilter.js';
@@ -89,6 +93,17 @@ export interface NetvscDeviceEvents {
   /** Peers were notified (gratuitous ARP) after a reconnect. */
   'notify-peers': (frames: number) => void;
   /**
+   * An MTU change detached netvsc from its channel and attaches it again
+   * ({@link NetvscDevice.nvdevState}): `detached` once the channel is closed, `attached` when it
+   * is back (with `mtu`), `failed` when the change failed (`mtu` is then the MTU in force).
+   */
+  reattach: (state: 'detached' | 'attached' | 'failed', mtu: number) => void;
+  /**
+   * The host refused a MAC change (RNDIS SET_C `status` other than SUCCESS, -1 without an
+   * answer): netvsc failed it with -EIO and set the address and the VF's back.
+   */
+  'address-refused': (mac: MacAddress, status: number) => void;
+  /**
    * The VMBus channel was rescinded (the synthetic NIC was hot-removed): emitted just before the
    * device removes itself ({@link NetvscDevice.remove}, Linux netvsc_remove); the VF, if any, is
    * left standalone.
@@ -148,6 +163,15 @@ export class NetvscDevice extends NetDevice {
   garpFrames = 0;
   /** Peer notifications (netdev_notify_peers). */
   peerNotifications = 0;
+  /** The TX queues: stopped states, `tx_disable` and the qdisc holding frames meanwhile. */
+  readonly txQueues: NetvscTxQueues;
+  /**
+   * Whether netvsc has its VMBus device (Linux `ndev_ctx->nvdev`): `attached`; `changing` while an
+   * MTU change detaches and attaches it again (Linux holds RTNL throughout, so other changes wait:
+   * here they are refused with `ERR_BUSY`); `detached` when an attach failed and so did the
+   * restore (no nvdev: changes fail with `ERR_NO_DEVICE`, frames wait in the stopped queues).
+   */
+  nvdevState: 'attached' | 'changing' | 'detached' = 'attached';
 
   /** The VF half (bypass ops, takeover, release). */
   readonly vfs: NetvscVfManager;
@@ -161,6 +185,11 @@ export class NetvscDevice extends NetDevice {
   private filter = -1;
   private sub: Subscription | null = null;
   private watcher: NetvscVfWatcher | null = null;
+  private readonly reattach: NetvscReattach;
+  /** Channels in use (`nvdev->num_chn`), kept while the channel is closed. */
+  private numChn: number;
+  /** Frames handed to the VF or written to a ring, summed (what `ndoStartXmit` reports). */
+  private txSent = 0;
 
   private constructor(
     options: NetvscDeviceOptions,
@@ -192,11 +221,24 @@ export class NetvscDevice extends NetDevice {
     });
     this.setRealNumTxQueues(channels);
     this.realNumRxQueues = channels;
+    this.numChn = channels;
+    this.txQueues = new NetvscTxQueues(options.pool, VRSS_CHANNEL_MAX);
     this.client = client;
     this.nvspVersion = version;
     this.registry = options.registry;
     this.ipv4 = options.ipv4Addresses ?? [];
-    this.link = new NetvscLinkEvents(options.scheduler, (a) => this.onLinkAction(a), !linkUp);
+    this.link = new NetvscLinkEvents(
+      options.scheduler,
+      (a) => this.onLinkAction(a),
+      !linkUp,
+      () => this.nvdevState === 'changing',
+    );
+    this.reattach = new NetvscReattach({
+      client,
+      scheduler: options.scheduler,
+      instanceId: options.channel.instanceId,
+      driver: this.reattachDriver(),
+    });
     this.datapath = new NetvscDatapath(
       client,
       (m) => this.log(m),
@@ -218,6 +260,7 @@ export class NetvscDevice extends NetDevice {
     );
     const h = client.handlers;
     h.onFrames = (pkts, start, count, queue) => this.receiveSynthetic(pkts, start, count, queue);
+    h.onTxCompleted = (queue, packets, bytes) => this.txCompleted(queue, packets, bytes);
     h.onStatus = (status, buf) => this.onStatus(status, buf);
     // netvsc.c netvsc_send_vf: the association is recorded and logged (and ends the datapath's
     // wait for it); no device is looked at again.
@@ -307,7 +350,7 @@ export class NetvscDevice extends NetDevice {
 
   /** Channels in use. */
   get channels(): number {
-    return this.client.endpoints.length;
+    return this.numChn;
   }
 
   /** `ethtool -S`: the counters by name, in the driver's order. */
@@ -329,6 +372,8 @@ export class NetvscDevice extends NetDevice {
   /** Removes the device (the VMBus device went away): VF released, bypass instance and netdev unregistered. */
   remove(): void {
     this.link.cancel();
+    this.reattach.cancel();
+    this.txQueues.flush(DropReason.NO_DEVICE);
     this.vfs.cancel();
     this.datapath.dispose(); // a switch still waiting for the host leaves no timer behind
     this.watcher?.dispose();
@@ -342,6 +387,7 @@ export class NetvscDevice extends NetDevice {
     // link timer pending after removal).
     const h = this.client.handlers;
     delete h.onFrames;
+    delete h.onTxCompleted;
     delete h.onStatus;
     delete h.onVfAssociation;
     delete h.onRescind;
@@ -381,9 +427,29 @@ export class NetvscDevice extends NetDevice {
   }
 
   private onLinkAction(a: NetvscLinkAction): void {
-    if (a === 'carrier-on') this.carrierOn();
-    else if (a === 'carrier-off') this.carrierOff();
-    else this.notifyPeers();
+    if (a === 'carrier-on') {
+      // netvsc_link_change: carrier on, then netvsc_tx_enable.
+      this.carrierOn();
+      this.txEnable();
+    } else if (a === 'carrier-off') {
+      // netvsc_link_change: carrier off, then netvsc_tx_disable. Linux's link watch then
+      // deactivates the qdisc (dropping what it held): the frames waiting go as `no-carrier`.
+      this.carrierOff();
+      this.txDisable();
+      this.txQueues.flush(DropReason.NO_CARRIER);
+    } else this.notifyPeers();
+  }
+
+  /** netvsc_tx_enable: `tx_disable` cleared, every queue woken (their backlog goes out). */
+  private txEnable(): void {
+    this.txQueues.txDisable = false;
+    this.txQueues.wakeAll(this.xmitRun);
+  }
+
+  /** netvsc_tx_disable: `tx_disable` set, every queue stopped. */
+  private txDisable(): void {
+    this.txQueues.txDisable = true;
+    this.txQueues.stopAll();
   }
 
   /** Sends a gratuitous ARP for each configured IPv4 address (Linux `netdev_notify_peers`). */
@@ -405,15 +471,18 @@ export class NetvscDevice extends NetDevice {
   // ---------------------------------------------------------------- netdev hooks
 
   protected override ndoOpen(): void {
-    if (!this.client.open)
-      throw new BypassError('ERR_NO_DEVICE', `${this.name}: the VMBus channel was rescinded`);
+    this.requireNvdev('open');
     // rndis_filter.c rndis_filter_open_device: this filter first; ndo_set_rx_mode then sets
     // what rndis_set_multicast computes.
     this.setFilter(
       NDIS_PACKET_TYPE.BROADCAST | NDIS_PACKET_TYPE.ALL_MULTICAST | NDIS_PACKET_TYPE.DIRECTED,
     );
     this.carrierOff();
-    if (!this.link.linkDown) this.carrierOn();
+    // netvsc_open: carrier on and TX enabled only when the host says the link is up.
+    if (!this.link.linkDown) {
+      this.carrierOn();
+      this.txEnable();
+    }
     const vf = this.vfs.vf;
     if (vf !== null) {
       // netvsc_open: opening the VF may fail; it then stays unused.
@@ -426,41 +495,195 @@ export class NetvscDevice extends NetDevice {
   }
 
   protected override ndoStop(): void {
-    this.setFilter(0);
+    // netvsc_close: TX disabled first; the qdisc is reset as the device goes down.
+    this.txDisable();
+    this.txQueues.flush(DropReason.DEV_DOWN);
+    if (this.nvdevState === 'attached') this.setFilter(0);
     this.vfs.vf?.close();
   }
 
+  /**
+   * netvsc_change_mtu: the VF's MTU first (a refusal fails the change), then netvsc detaches from
+   * its channel and attaches again with the new MTU ({@link NetvscReattach}): TX waits in the
+   * stopped queues, the synthetic path carries nothing meanwhile and the carrier drops while the
+   * filter is set again. A failed attach is retried with the old MTU ("restoring mtu failed" if
+   * that fails too) and the VF's MTU is set back. The change completes on the scheduler: the MTU
+   * reads as new at once and is set back (another `changemtu`) if the change fails. The datapath
+   * switch state survives (Linux keeps `data_path_is_vf`; the host keeps its datapath across the
+   * guest's close and open); VF events meanwhile are acted on once attached.
+   */
   protected override ndoChangeMtu(mtu: number): void {
-    const vf = this.vfs.vf;
+    this.requireNvdev('change the MTU of');
     const old = this.mtu;
-    // netvsc_change_mtu: the VF first; a refusal fails the change.
-    vf?.setMtu(mtu);
-    // The new frame size goes to the host in a new NDIS config (Linux re-attaches the device).
-    const config = {
-      type: NVSP_MSG.SEND_NDIS_CONFIG,
-      mtu: mtu + 14,
-      capabilities: nvspCapabilities(this.nvspVersion),
-    } as const;
-    if (this.client.post(config) === 'closed') {
-      if (vf !== null) vf.setMtu(old);
-      throw new BypassError('ERR_NO_DEVICE', `${this.name}: the VMBus channel was rescinded`);
+    this.vfs.vf?.setMtu(mtu);
+    this.nvdevState = 'changing';
+    this.datapath.whenSettled(() => {
+      if (this.nvdevState !== 'changing') return;
+      this.datapath.suspend();
+      this.reattach.detach((err) => {
+        if (err !== null) return this.mtuChangeFailed(old, mtu, 'attached');
+        this.events.emit('reattach', 'detached', mtu);
+        this.reattach.attach(mtu, (err2) => {
+          if (err2 === null) return this.mtuChangeDone('attached', mtu);
+          // Rollback to the old MTU, then the VF's.
+          this.setMtuBack(old, mtu);
+          this.reattach.attach(old, (err3) => {
+            if (err3 !== null) this.log('restoring mtu failed');
+            this.mtuChangeFailed(old, old, err3 === null ? 'attached' : 'detached');
+          });
+        });
+      });
+    });
+  }
+
+  /** The MTU in force is `old` again (it read as `now` since the change began). */
+  private setMtuBack(old: number, now: number): void {
+    if (this.mtu === old || this.mtu !== now) return;
+    this.mtu = old;
+    this.emit({ type: 'changemtu', oldMtu: now });
+  }
+
+  private mtuChangeFailed(old: number, now: number, state: 'attached' | 'detached'): void {
+    this.setMtuBack(old, now);
+    const vf = this.vfs.vf;
+    if (vf !== null) {
+      try {
+        vf.setMtu(old);
+      } catch {
+        // netvsc_change_mtu ignores the result of the VF's rollback.
+      }
+    }
+    this.mtuChangeDone(state, old, true);
+  }
+
+  private mtuChangeDone(state: 'attached' | 'detached', mtu: number, failed = false): void {
+    // A rescind during the change: the device is being removed (netvsc_remove), nothing resumes.
+    if (this.client.rescinded) {
+      this.nvdevState = 'detached';
+      return;
+    }
+    this.nvdevState = state;
+    this.datapath.resume();
+    this.events.emit('reattach', failed ? 'failed' : 'attached', mtu);
+  }
+
+  /**
+   * Throws when netvsc has no usable VMBus device for `what`: the channel rescinded or, after a
+   * failed MTU change, gone (`ERR_NO_DEVICE`, Linux -ENODEV), or an MTU change in progress
+   * (`ERR_BUSY`: Linux would wait for RTNL).
+   */
+  private requireNvdev(what: string): void {
+    if (this.client.rescinded)
+      throw new BypassError(
+        'ERR_NO_DEVICE',
+        `cannot ${what} ${this.name}: the VMBus channel was rescinded`,
+      );
+    if (this.nvdevState === 'changing')
+      throw new BypassError(
+        'ERR_BUSY',
+        `cannot ${what} ${this.name} while its MTU change is in progress; retry once it completes`,
+      );
+    if (this.nvdevState === 'detached')
+      throw new BypassError(
+        'ERR_NO_DEVICE',
+        `cannot ${what} ${this.name}: its VMBus device is gone after a failed MTU change`,
+      );
+  }
+
+  /** What the detach and attach act on (see {@link NetvscReattachDriver}). */
+  private reattachDriver(): NetvscReattachDriver {
+    return {
+      running: () => this.running,
+      txDisable: () => this.txDisable(),
+      setFilter: (f, done) => this.setFilter(f, done),
+      deviceDetach: () => this.txQueues.stopAll(),
+      deviceAttach: (r) => this.attachedWith(r),
+      carrierOff: () => this.carrierOff(),
+      carrierOn: () => this.carrierOn(),
+      linkDown: () => this.link.linkDown,
+      channels: () => this.numChn,
+      log: (line) => this.log(line),
+    };
+  }
+
+  /**
+   * netvsc_attach after the bring-up: the channels granted become the queues in use (frames
+   * waiting on a queue no longer in use are dropped as its qdisc is reset), the new RNDIS
+   * device's link state and speed are taken, `tx_disable` is cleared and, when running, the
+   * queues wake (netif_device_attach).
+   */
+  private attachedWith(r: NvspConnectResult): void {
+    if (r.channels < this.numChn)
+      for (let q = r.channels; q < this.numChn; q++) this.txQueues.flush(DropReason.NO_DEVICE, q);
+    this.numChn = r.channels;
+    this.setRealNumTxQueues(r.channels);
+    this.realNumRxQueues = r.channels;
+    this.link.linkDown = !r.linkUp;
+    this.speedMbps = r.speedMbps;
+    this.txQueues.txDisable = false;
+    if (this.running) this.txQueues.wakeAll(this.xmitRun);
+  }
+
+  /**
+   * netvsc_set_mac_addr: the VF's address first (a refusal fails the change), then
+   * `rndis_filter.c` rndis_filter_set_device_mac: an RNDIS SET of the `NetworkAddress`
+   * configuration parameter, its SET_C awaited. A request that cannot be sent fails the change at
+   * once (the VF set back). The address reads as new at once (the core commits when this returns;
+   * Linux commits after the SET_C, its caller blocked under RTNL); a SET_C other than SUCCESS (or
+   * none, the channel gone) is -EIO: the address and the VF's are set back (another
+   * `changeaddr`) and `address-refused` is emitted.
+   */
+  protected override ndoSetMacAddress(mac: MacAddress): void {
+    this.requireNvdev('set the address of');
+    const vf = this.vfs.vf;
+    const old = this.devAddr;
+    vf?.setMacAddress(mac);
+    let sync = true;
+    let sent = true;
+    this.client.rndisRequest(
+      {
+        kind: RNDIS_MSG.SET,
+        requestId: 0,
+        oid: RNDIS_OID.CONFIG_PARAMETER,
+        info: networkAddressParameter(mac),
+      },
+      // A callback while still sending: the request could not be sent at all.
+      (m) => {
+        if (sync) sent = false;
+        else this.addressAnswered(mac, old, m);
+      },
+    );
+    sync = false;
+    if (!sent) {
+      this.restoreVfAddress(old);
+      throw new BypassError(
+        this.client.open ? 'ERR_BUSY' : 'ERR_NO_DEVICE',
+        `${this.name}: the NetworkAddress request could not be sent (VMBus ring ${this.client.open ? 'full; retry' : 'gone'})`,
+      );
     }
   }
 
-  protected override ndoSetMacAddress(mac: MacAddress): void {
-    const vf = this.vfs.vf;
-    const old = vf?.devAddr;
-    vf?.setMacAddress(mac);
-    const info = new Uint8Array(6);
-    mac.writeTo(info, 0);
-    if (!this.client.open) {
-      if (vf !== null && old !== undefined) vf.setMacAddress(old);
-      throw new BypassError('ERR_NO_DEVICE', `${this.name}: the VMBus channel was rescinded`);
+  /** The host answered the `NetworkAddress` SET for `mac` (null: the channel went away). */
+  private addressAnswered(mac: MacAddress, old: MacAddress, m: RndisMessage | null): void {
+    if (m !== null && m.kind === RNDIS_MSG.SET_C && m.status === RNDIS_STATUS.SUCCESS) return;
+    const status = m !== null && 'status' in m ? m.status : -1;
+    // netvsc_set_mac_addr on -EIO: the VF back to the address still in force.
+    if (this.devAddr.equals(mac)) {
+      this.devAddr = old;
+      this.emit({ type: 'changeaddr', oldAddress: mac });
+      this.restoreVfAddress(old);
     }
-    this.client.rndisRequest(
-      { kind: RNDIS_MSG.SET, requestId: 0, oid: RNDIS_OID.CURRENT_ADDRESS, info },
-      () => {},
-    );
+    this.events.emit('address-refused', mac, status);
+  }
+
+  private restoreVfAddress(old: MacAddress): void {
+    const vf = this.vfs.vf;
+    if (vf === null || vf.devAddr.equals(old)) return;
+    try {
+      vf.setMacAddress(old);
+    } catch {
+      // netvsc_set_mac_addr ignores the result of the VF's rollback.
+    }
   }
 
   protected override ndoSetRxMode(): void {
@@ -469,7 +692,7 @@ export class NetvscDevice extends NetDevice {
       this.vfs.syncRxFlags();
       this.syncAddressesTo(vf);
     }
-    if (!this.running) return;
+    if (!this.running || this.nvdevState !== 'attached') return;
     this.setFilter(rndisRxFilter(this.flags, this.mc.size));
   }
 
@@ -501,36 +724,115 @@ export class NetvscDevice extends NetDevice {
     count: number,
     queue: number,
   ): number {
+    const txq = this.txQueues;
+    const before = this.txSent;
+    if (txq.isStopped(queue) || txq.backlog(queue) > 0) {
+      // Behind a stopped queue or frames already waiting: the qdisc keeps them in order.
+      txq.enqueue(pkts, start, count, queue);
+      if (!txq.isStopped(queue)) txq.run(queue, this.xmitRun);
+      return this.txSent - before;
+    }
+    const taken = this.xmitRun(pkts, start, count, queue);
+    if (taken < count) {
+      txq.stats.requeues++;
+      txq.enqueue(pkts, start + taken, count - taken, queue);
+    }
+    return this.txSent - before;
+  }
+
+  /**
+   * netvsc_xmit for a run of frames on one queue: through the VF when the policy routes TX there
+   * (the VF's drops are counted in `vf_tx_dropped`), else the synthetic path. Returns how many it
+   * took.
+   */
+  private readonly xmitRun: NetvscQueueXmit = (pkts, start, count, queue) => {
     // The route the core's policy chose at the last state change (see reroute).
     const vf = this.txVf;
     if (vf !== null) {
       const stats = vf.stats;
-      const before = stats.txBytes;
+      const bytesBefore = stats.txBytes;
       const sent = vf.xmit(pkts, start, count, queue);
       const e = this.ethtool;
       e.vfTxPackets += sent;
-      e.vfTxBytes += stats.txBytes - before;
+      e.vfTxBytes += stats.txBytes - bytesBefore;
       e.vfTxDropped += count - sent;
-      return sent;
+      this.txSent += sent;
+      return count;
     }
-    const q = queue % this.channels;
-    const n = this.client.open ? this.client.sendFrames(pkts, start, count, q) : 0;
-    const bytes = this.stats.countTx(this.pool, pkts, start, n);
-    this.ethtool.txQueuePackets[q] = (this.ethtool.txQueuePackets[q] as number) + n;
-    this.ethtool.txQueueBytes[q] = (this.ethtool.txQueueBytes[q] as number) + bytes;
-    this.pool.freeBurst(pkts, start, n);
-    const rest = count - n;
-    if (rest > 0) {
-      this.stats.txDropped += rest;
-      if (this.client.open) this.ethtool.txBusy += rest;
-      this.pool.drop(
-        pkts,
-        start + n,
-        rest,
-        this.client.open ? DropReason.RING_FULL : DropReason.NO_DEVICE,
-      );
+    return this.sendSynthetic(pkts, start, count, queue % this.channels);
+  };
+
+  /**
+   * The synthetic half of netvsc_xmit, frame after frame as `netvsc.c` netvsc_send_pkt sends:
+   * each frame asks for a completion (counted sent then, {@link NetvscDevice.txCompleted}); a
+   * frame written while the ring was below LOWATER stops the queue after it (`stop_queue`); a
+   * frame that does not fit stops the queue (`stop_queue`) and is handed back (-EAGAIN:
+   * `tx_busy`, NETDEV_TX_BUSY, the qdisc keeps it), unless nothing is outstanding on the channel:
+   * then the queue is woken at once (`wake_queue`) and the frame dropped (-ENOSPC: `tx_no_space`,
+   * `tx_dropped`, `ring-full`). On a channel gone (-ENODEV) the frames are dropped (`no-device`).
+   * Returns how many frames it took.
+   */
+  private sendSynthetic(pkts: Int32Array, start: number, count: number, q: number): number {
+    const client = this.client;
+    const txq = this.txQueues;
+    const e = this.ethtool;
+    let i = 0;
+    while (i < count) {
+      const n = client.sendFrames(pkts, start + i, count - i, q);
+      // The bytes are in the ring now; the frames count as sent at their completion.
+      this.pool.freeBurst(pkts, start + i, n);
+      this.txSent += n;
+      i += n;
+      const why = client.txStop;
+      if (why === 'none') break;
+      if (why === 'lowater') {
+        txq.stop(q);
+        e.stopQueue++;
+        break;
+      }
+      if (why === 'closed') {
+        this.stats.txDropped += count - i;
+        this.pool.drop(pkts, start + i, count - i, DropReason.NO_DEVICE);
+        i = count;
+        break;
+      }
+      txq.stop(q);
+      e.stopQueue++;
+      if (client.queueSends(q) < 1 && !txq.txDisable) {
+        txq.restart(q);
+        e.wakeQueue++;
+        e.txNoSpace++;
+        this.stats.txDropped++;
+        this.pool.drop(pkts, start + i, 1, DropReason.RING_FULL);
+        i++;
+        continue;
+      }
+      e.txBusy++;
+      break;
     }
-    return n;
+    return i;
+  }
+
+  /**
+   * `netvsc.c` netvsc_send_tx_complete for a batch of completions of queue `q`: the frames count
+   * as sent (stats64 and `tx_queue_<q>_*`), and a stopped queue wakes (`wake_queue`) unless TX is
+   * disabled, once more than HIWATER percent of the ring is free or nothing is outstanding.
+   */
+  private txCompleted(q: number, packets: number, bytes: number): void {
+    this.stats.txPackets += packets;
+    this.stats.txBytes += bytes;
+    const e = this.ethtool;
+    e.txQueuePackets[q] = (e.txQueuePackets[q] as number) + packets;
+    e.txQueueBytes[q] = (e.txQueueBytes[q] as number) + bytes;
+    const txq = this.txQueues;
+    if (
+      txq.isStopped(q) &&
+      !txq.txDisable &&
+      (this.client.ringAvailPercent(q) > NETVSC_RING_AVAIL.HIWATER || this.client.queueSends(q) < 1)
+    ) {
+      e.wakeQueue++;
+      txq.wake(q, this.xmitRun);
+    }
   }
 
   private receiveSynthetic(pkts: Int32Array, start: number, count: number, queue: number): void {
@@ -546,14 +848,25 @@ export class NetvscDevice extends NetDevice {
     this.receive(pkts, start, count);
   }
 
-  private setFilter(f: number): void {
-    if (f === this.filter || !this.client.open) return;
+  /**
+   * rndis_filter_set_packet_filter: nothing is sent for the filter already set; `done` (when
+   * given) hears of the SET_C, or false when the request could not be sent.
+   */
+  private setFilter(f: number, done?: (ok: boolean) => void): void {
+    if (f === this.filter) {
+      done?.(true);
+      return;
+    }
+    if (!this.client.open) {
+      done?.(false);
+      return;
+    }
     this.filter = f;
     const info = new Uint8Array(4);
     new DataView(info.buffer).setUint32(0, f, true);
     this.client.rndisRequest(
       { kind: RNDIS_MSG.SET, requestId: 0, oid: RNDIS_OID.CURRENT_PACKET_FILTER, info },
-      () => {},
+      (m) => done?.(m !== null),
     );
   }
 

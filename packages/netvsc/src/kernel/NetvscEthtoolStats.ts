@@ -14,15 +14,21 @@
 export class NetvscEthtoolStats {
   txScattered = 0;
   txNoMemory = 0;
-  /** Frames dropped because no VMBus ring had room (Linux counts tx_busy and requeues). */
+  /**
+   * Frames that did not fit the channel's ring while sends were outstanding: handed back to the
+   * qdisc with the queue stopped (NETDEV_TX_BUSY), sent once a completion wakes it; none lost.
+   */
   txBusy = 0;
+  /** Frames that did not fit the ring with nothing outstanding: dropped (-ENOSPC). */
   txNoSpace = 0;
   txTooBig = 0;
   txSendFull = 0;
   rxCompBusy = 0;
   /** Frames received on the synthetic path and lost because the packet pool was empty. */
   rxNoMemory = 0;
+  /** TX queues stopped by a send: the ring below 10 % free after it, or full (netvsc_send_pkt). */
   stopQueue = 0;
+  /** TX queues woken by a send completion (ring above 20 % free or nothing outstanding), or at once on -ENOSPC. */
   wakeQueue = 0;
   /**
    * Synthetic TX frames dropped because their in-band VLAN tag could not be moved to the RNDIS

@@ -45,11 +45,23 @@ export class NetvscLinkEvents {
   private timer: TimerId | null = null;
   private readonly scheduler: Scheduler;
   private readonly apply: (a: NetvscLinkAction) => void;
+  private readonly busy: () => boolean;
 
-  constructor(scheduler: Scheduler, apply: (a: NetvscLinkAction) => void, linkDown = false) {
+  /**
+   * @param busy - true while netvsc is in a change that holds RTNL in Linux (an MTU change's
+   *   detach and attach): the work then comes back one interval later, as `netvsc_link_change`
+   *   does when `rtnl_trylock` fails
+   */
+  constructor(
+    scheduler: Scheduler,
+    apply: (a: NetvscLinkAction) => void,
+    linkDown = false,
+    busy: () => boolean = () => false,
+  ) {
     this.scheduler = scheduler;
     this.apply = apply;
     this.linkDown = linkDown;
+    this.busy = busy;
   }
 
   /** Events waiting to be processed. */
@@ -83,6 +95,11 @@ export class NetvscLinkEvents {
 
   private readonly work = (): void => {
     this.timer = null;
+    // netvsc_drv.c netvsc_link_change: RTNL taken elsewhere, try again one interval later.
+    if (this.busy()) {
+      this.arm(LINKCHANGE_INT_NS);
+      return;
+    }
     const now = this.scheduler.now();
     const next = this.lastReconfig + LINKCHANGE_INT_NS;
     if (now < next) {

@@ -12,7 +12,10 @@ import { RndisPacket, RndisPacketInfo } from '../rndis/RndisPacket.js';
 import type { VmbusChannel } from '../vmbus/VmbusChannel.js';
 import type { VmbusEndpoint, VmbusSendResult } from '../vmbus/VmbusEndpoint.js';
 import { VM_PKT, VMBUS_PKT_FLAG, VmbusPacket } from '../vmbus/VmbusPacket.js';
+import { NvspTxSlots, dataTidQueue } from './NvspTxSlots.js';
 import {
+  NETVSC_RETRY,
+  NETVSC_RING_AVAIL,
   NVSP_DATAPATH,
   NVSP_INVALID_SECTION,
   NVSP_MESSAGE_SIZE,
@@ -30,10 +33,9 @@ import {
 } from './NvspMessage.js';
 import { nvspHandshake, type NvspConnectResult } from './NvspHandshake.js';
 
-/** Linux `netvsc_drv.c` / `hyperv_net.h`: RETRY_MAX, RETRY_US_LO, RETRY_US_HI. */
-const RETRY_MAX = 2000;
-const RETRY_LO_NS = 5_000_000;
-const RETRY_HI_NS = 10_000_000;
+const RETRY_MAX = NETVSC_RETRY.MAX;
+const RETRY_LO_NS = NETVSC_RETRY.LO_NS;
+const RETRY_HI_NS = NETVSC_RETRY.HI_NS;
 /**
  * How long a datapath switch waits for its completion before it is sent again, and how many
  * sends are made before giving up (Linux waits forever, holding RTNL; a host that lost the
@@ -67,9 +69,16 @@ export interface NvspClientStats {
   rxNoHandler: number;
   /** Data frames received and handed over. */
   rxFrames: number;
+  /**
+   * Data frames the host had written that were still in a ring when the guest closed the channel
+   * (Linux frees the ring with them): dropped as `no-device`.
+   */
+  rxAtClose: number;
   /** Data frames written into a ring. */
   txFrames: number;
-  /** Sends refused because the ring was full (tx_busy). */
+  /** Data frames the host completed (SEND_RNDIS_PKT_COMPLETE). */
+  txCompleted: number;
+  /** Sends refused because the ring was full (-EAGAIN). */
   txBusy: number;
   /** Datapath switch sends retried because the ring was full. */
   switchRetries: number;
@@ -95,7 +104,26 @@ export interface NvspClientHandlers {
   onVfAssociation?: (allocated: boolean, serial: number) => void;
   /** The channel was rescinded. */
   onRescind?: () => void;
+  /**
+   * The host completed `packets` data packets of channel `queue` (`bytes` in all), once per
+   * batch read from the ring (`netvsc.c` netvsc_send_tx_complete counts them sent then).
+   */
+  onTxCompleted?: (queue: number, packets: number, bytes: number) => void;
 }
+
+/**
+ * Why {@link NvspClient.sendFrames} stopped before the end of its burst: `none` (it did not),
+ * `lowater` (a frame went out while less than {@link NETVSC_RING_AVAIL} LOWATER percent of the
+ * ring was free: netvsc_send_pkt stops the queue after it), `full` (the next frame did not fit:
+ * -EAGAIN), `closed` (the channel is closed or rescinded: -ENODEV).
+ *
+ * @example
+ * ```ts
+ * const n = client.sendFrames(pkts, 0, count, q);
+ * if (client.txStop === 'full') stopQueue(q);
+ * ```
+ */
+export type NvspTxStop = 'none' | 'lowater' | 'full' | 'closed';
 
 /**
  * The result of {@link NvspClient.switchDataPath}: `ok` (the host completed the request; the
@@ -119,9 +147,10 @@ export type NvspSwitchResult = 'ok' | 'busy' | 'timeout' | 'closed';
  *   host accepts one (`netvsc.c` netvsc_connect_vsp), NDIS config (MTU + 14, 802.1Q; SR-IOV and
  *   teaming from version 5) and NDIS version, receive and send buffers, RNDIS INITIALIZE, the
  *   permanent address and link state queries, then (version 5+) the subchannel request.
- * - Data: {@link NvspClient.sendFrames} writes each frame as an NVSP SEND_RNDIS_PKT followed
- *   inline by the RNDIS PACKET message (802.1Q tag from the frame's metadata) into the ring of
- *   its queue's channel; received RNDIS packets become pool frames handed to `onFrames` in bursts.
+ * - Data: {@link NvspClient.sendFrames} writes each frame, completion requested, as an NVSP
+ *   SEND_RNDIS_PKT followed inline by the RNDIS PACKET message (802.1Q tag from the frame's
+ *   metadata) into the ring of its queue's channel; received RNDIS packets become pool frames
+ *   handed to `onFrames` in bursts.
  * - Control: {@link NvspClient.switchDataPath} (NVSP 129, completion awaited, retried while the
  *   ring is full), {@link NvspClient.rndisRequest}, VF association and indicate-status callbacks.
  *
@@ -151,7 +180,9 @@ export class NvspClient {
     rxNoMemory: 0,
     rxNoHandler: 0,
     rxFrames: 0,
+    rxAtClose: 0,
     txFrames: 0,
+    txCompleted: 0,
     txBusy: 0,
     switchRetries: 0,
     switchTimeouts: 0,
@@ -163,6 +194,8 @@ export class NvspClient {
   /** Last VF association from the host. */
   vfAllocated = false;
   vfSerial = 0;
+  /** Why the last {@link NvspClient.sendFrames} stopped. */
+  txStop: NvspTxStop = 'none';
 
   private readonly scheduler: Scheduler;
   private readonly random: SeededRandom;
@@ -179,6 +212,14 @@ export class NvspClient {
   private readonly info = new RndisPacketInfo();
   private readonly rx = new Int32Array(RX_BURST);
   private readonly ctl = new Uint8Array(NVSP_MESSAGE_SIZE + 1024);
+  /** Outstanding data packets per channel index (created when the channel first sends). */
+  private readonly txSlots: (NvspTxSlots | null)[] = new Array<NvspTxSlots | null>(64).fill(null);
+  /** Completions read in the current batch, per channel index, and which channels have some. */
+  private readonly compPackets = new Float64Array(64);
+  private readonly compBytes = new Float64Array(64);
+  private readonly compQueues = new Int32Array(64);
+  private compCount = 0;
+  private idleWaiters: (() => void)[] = [];
 
   /**
    * @param options.random - jitter of the 5-10 ms retry delay; default seeded from the channel id
@@ -209,9 +250,54 @@ export class NvspClient {
     this.channel.rescind$.subscribe(() => this.onRescind());
   }
 
-  /** True while the channel is usable. */
+  /** True while the channel is usable (neither rescinded nor closed by {@link NvspClient.close}). */
   get open(): boolean {
-    return !this.channel.isRescinded;
+    return this.channel.isOpen;
+  }
+
+  /** True once the host rescinded the channel (for good: it cannot be opened again). */
+  get rescinded(): boolean {
+    return this.channel.isRescinded;
+  }
+
+  /**
+   * Closes the channel from the guest side (`netvsc.c` netvsc_device_remove: `vmbus_close`):
+   * requests still waiting are answered with null (switches: `closed`), data frames the host left
+   * in the rings are dropped (`no-device`, counted in `rxAtClose`), the subchannels are forgotten
+   * and the negotiated version reset. The `onRescind` handler is not called: the device stays.
+   */
+  close(): void {
+    if (!this.channel.isOpen) return;
+    for (const ep of this.endpoints) this.discardInbound(ep);
+    this.channel.close();
+    this.endpoints = [this.channel.guest];
+    this.version = 0;
+    this.failPending();
+    this.forgetSends();
+  }
+
+  /**
+   * Opens the channel again after {@link NvspClient.close} (`netvsc.c` netvsc_device_add:
+   * `vmbus_open`); {@link NvspClient.connect} then redoes the bring-up on it.
+   *
+   * @throws `BypassError` `ERR_NO_DEVICE` when the channel was rescinded.
+   */
+  reopen(): void {
+    this.channel.open();
+    this.endpoints = [this.channel.guest];
+  }
+
+  /** Reads and drops what is left in `ep`'s inbound ring (the channel is about to close). */
+  private discardInbound(ep: VmbusEndpoint): void {
+    const pkt = this.pkt;
+    const info = this.info;
+    while (ep.receive(pkt)) {
+      if (pkt.type !== VM_PKT.DATA_INBAND || !isRndisDataMessage(pkt.data, pkt.length)) continue;
+      if (!RndisPacket.parse(pkt.data, NVSP_MESSAGE_SIZE, pkt.length - NVSP_MESSAGE_SIZE, info))
+        continue;
+      this.stats.rxAtClose++;
+      this.pool.dropForeign(pkt.data, info.dataOffset, info.dataLength, DropReason.NO_DEVICE);
+    }
   }
 
   // ---------------------------------------------------------------- connect
@@ -268,6 +354,19 @@ export class NvspClient {
 
   /** Sends an RNDIS control request (its request id is assigned here); `onDone` gets the response or null. */
   rndisRequest(msg: RndisMessage, onDone: (m: RndisMessage | null) => void): void {
+    const id = this.nextReq;
+    const r = this.rndisSend(msg);
+    if (r === 'ok') this.rndisPending.set(id, onDone);
+    else onDone(null);
+  }
+
+  /**
+   * Sends an RNDIS control message under the next request id without waiting for an answer (an
+   * RNDIS HALT has none: `rndis_filter.c` rndis_filter_halt_device ignores the send's result).
+   *
+   * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a message larger than the control buffer.
+   */
+  rndisSend(msg: RndisMessage): VmbusSendResult {
     const id = this.nextReq++;
     const m = 'requestId' in msg ? ({ ...msg, requestId: id } as RndisMessage) : msg;
     const len = rndisLength(m);
@@ -284,16 +383,7 @@ export class NvspClient {
       0,
     );
     encodeRndis(m, this.ctl, NVSP_MESSAGE_SIZE);
-    const r = this.channel.guest.send(
-      VM_PKT.DATA_INBAND,
-      0,
-      0,
-      this.ctl,
-      0,
-      NVSP_MESSAGE_SIZE + len,
-    );
-    if (r === 'ok') this.rndisPending.set(id, onDone);
-    else onDone(null);
+    return this.channel.guest.send(VM_PKT.DATA_INBAND, 0, 0, this.ctl, 0, NVSP_MESSAGE_SIZE + len);
   }
 
   /**
@@ -364,14 +454,21 @@ export class NvspClient {
 
   /**
    * Writes frames `pkts[start .. start+count)` on queue `queue` (its channel, wrapped to the
-   * channels in use). Returns how many were written; the caller keeps the rest (ring full).
-   * Written frames stay owned by the caller (their bytes were copied).
+   * channels in use), each as `netvsc.c` netvsc_send_pkt sends a data packet: with a completion
+   * requested (counted outstanding until the host completes it, see
+   * {@link NvspClientHandlers.onTxCompleted}). Stops after a frame sent while less than
+   * LOWATER percent of the ring was free (`txStop` `lowater`), before a frame that does not fit
+   * (`full`), or on a closed channel (`closed`). Returns how many were written; the caller keeps
+   * the rest. Written frames stay owned by the caller (their bytes were copied).
    */
   sendFrames(pkts: Int32Array, start: number, count: number, queue: number): number {
     const eps = this.endpoints;
-    const ep = eps[queue % eps.length] as VmbusEndpoint;
+    const qi = queue % eps.length;
+    const ep = eps[qi] as VmbusEndpoint;
+    const slots = this.slotsOf(qi, ep);
     const pool = this.pool;
     const hdr = this.rndisHdr;
+    this.txStop = 'none';
     let i = 0;
     for (; i < count; i++) {
       const h = pkts[start + i] as number;
@@ -379,17 +476,85 @@ export class NvspClient {
       const tci =
         ((pool.flags[h] as number) & PacketPool.F_VLAN) !== 0 ? (pool.vlanTci[h] as number) : -1;
       const hl = RndisPacket.writeHeader(hdr, 0, len, tci);
-      if (ep.begin(VM_PKT.DATA_INBAND, 0, 0, NVSP_MESSAGE_SIZE + hl + len) !== 'ok') {
-        this.stats.txBusy++;
+      // netvsc_send_pkt measures the free share before it writes.
+      const avail = ringAvailPercent(ep);
+      const tid = slots.take(len);
+      const r =
+        tid < 0
+          ? 'full'
+          : ep.begin(
+              VM_PKT.DATA_INBAND,
+              VMBUS_PKT_FLAG.COMPLETION_REQUESTED,
+              tid,
+              NVSP_MESSAGE_SIZE + hl + len,
+            );
+      if (r !== 'ok') {
+        if (tid >= 0) slots.release(tid);
+        this.txStop = r === 'closed' ? 'closed' : 'full';
+        if (r !== 'closed') this.stats.txBusy++;
         break;
       }
       ep.put(this.dataHdr, 0, NVSP_MESSAGE_SIZE);
       ep.put(hdr, 0, hl);
       ep.put(pool.bytes, pool.start[h] as number, len);
       ep.commit();
+      if (avail < NETVSC_RING_AVAIL.LOWATER) {
+        i++;
+        this.txStop = 'lowater';
+        break;
+      }
     }
     this.stats.txFrames += i;
     return i;
+  }
+
+  /** The free share of queue `queue`'s outbound ring, in percent (hv_get_avail_to_write_percent). */
+  ringAvailPercent(queue: number): number {
+    const eps = this.endpoints;
+    return ringAvailPercent(eps[queue % eps.length] as VmbusEndpoint);
+  }
+
+  /** Data packets sent on queue `queue`'s channel and not completed yet (`queue_sends`). */
+  queueSends(queue: number): number {
+    return this.txSlots[queue % this.endpoints.length]?.outstanding ?? 0;
+  }
+
+  /**
+   * Calls `done` once no data packet is outstanding on any channel, at once when none is
+   * (`rndis_filter.c` rndis_filter_halt_device waits for every send completion).
+   */
+  whenTxIdle(done: () => void): void {
+    if (this.txIdle()) done();
+    else this.idleWaiters.push(done);
+  }
+
+  private txIdle(): boolean {
+    for (const s of this.txSlots) if (s !== null && s.outstanding > 0) return false;
+    return true;
+  }
+
+  private slotsOf(qi: number, ep: VmbusEndpoint): NvspTxSlots {
+    let s = this.txSlots[qi];
+    if (s === null || s === undefined) {
+      // A data packet takes more than 64 bytes of ring: never more outstanding than slots.
+      s = new NvspTxSlots(qi, Math.ceil(ep.tx.dataSize / 64));
+      this.txSlots[qi] = s;
+    }
+    return s;
+  }
+
+  /** The channel closed or went away: no completion will come for what was outstanding. */
+  private forgetSends(): void {
+    for (const s of this.txSlots) s?.clear();
+    this.compCount = 0;
+    this.flushIdleWaiters();
+  }
+
+  private flushIdleWaiters(): void {
+    if (this.idleWaiters.length === 0 || !this.txIdle()) return;
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const done of w) done();
   }
 
   // ---------------------------------------------------------------- receive
@@ -407,7 +572,8 @@ export class NvspClient {
     let n = 0;
     while (ep.receive(pkt)) {
       if (pkt.type === VM_PKT.COMP) {
-        this.onCompletion(pkt);
+        if (dataTidQueue(pkt.transId) >= 0) this.onSendCompletion(pkt);
+        else this.onCompletion(pkt);
         continue;
       }
       if (pkt.type !== VM_PKT.DATA_INBAND) {
@@ -423,6 +589,47 @@ export class NvspClient {
       this.onControl(pkt, nvspType(pkt.data, 0, pkt.length));
     }
     this.flush(n, queue);
+    this.flushCompletions();
+  }
+
+  /**
+   * A data packet's completion (`netvsc.c` netvsc_send_completion, SEND_RNDIS_PKT_COMPLETE): one
+   * too short to carry its status is refused and the packet stays outstanding, as Linux returns
+   * before netvsc_send_tx_complete; an error status is still a completion. Counted into the
+   * batch handed over at the end of the read.
+   */
+  private onSendCompletion(pkt: VmbusPacket): void {
+    const qi = dataTidQueue(pkt.transId);
+    const slots = qi < this.txSlots.length ? this.txSlots[qi] : null;
+    if (pkt.length < 8 || nvspType(pkt.data, 0, pkt.length) !== NVSP_MSG.SEND_RNDIS_PKT_COMPLETE) {
+      this.stats.malformed++;
+      return;
+    }
+    const bytes = slots === null || slots === undefined ? -1 : slots.complete(pkt.transId);
+    if (bytes < 0) {
+      this.stats.unknownCompletions++;
+      return;
+    }
+    this.stats.txCompleted++;
+    if (this.compPackets[qi] === 0) this.compQueues[this.compCount++] = qi;
+    this.compPackets[qi] = (this.compPackets[qi] as number) + 1;
+    this.compBytes[qi] = (this.compBytes[qi] as number) + bytes;
+  }
+
+  private flushCompletions(): void {
+    const n = this.compCount;
+    if (n === 0) return;
+    this.compCount = 0;
+    const f = this.handlers.onTxCompleted;
+    for (let i = 0; i < n; i++) {
+      const qi = this.compQueues[i] as number;
+      const packets = this.compPackets[qi] as number;
+      const bytes = this.compBytes[qi] as number;
+      this.compPackets[qi] = 0;
+      this.compBytes[qi] = 0;
+      f?.(qi, packets, bytes);
+    }
+    this.flushIdleWaiters();
   }
 
   private onData(pkt: VmbusPacket, n: number, _queue: number): number {
@@ -552,6 +759,13 @@ export class NvspClient {
   }
 
   private onRescind(): void {
+    this.failPending();
+    this.forgetSends();
+    this.handlers.onRescind?.();
+  }
+
+  /** Answers every request still waiting: null (a switch: not completed). */
+  private failPending(): void {
     const p = [...this.pending.values()];
     const r = [...this.rndisPending.values()];
     const sw = [...this.switchPending.values()];
@@ -561,6 +775,11 @@ export class NvspClient {
     for (const cb of p) cb(null);
     for (const cb of r) cb(null);
     for (const cb of sw) cb(false);
-    this.handlers.onRescind?.();
   }
+}
+
+/** The free share of `ep`'s outbound ring in percent, rounded down (0 when corrupt). */
+function ringAvailPercent(ep: VmbusEndpoint): number {
+  const free = ep.tx.bytesToWrite();
+  return free <= 0 ? 0 : Math.floor((free * 100) / ep.tx.dataSize);
 }

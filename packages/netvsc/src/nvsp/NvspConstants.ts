@@ -163,3 +163,34 @@ export const NETVSC_BUFFERS = {
   RECV_BUFFER_ID: 0xcafe,
   SEND_BUFFER_ID: 0,
 } as const;
+
+/**
+ * How netvsc retries an operation that waits on the host (`hyperv_net.h` RETRY_MAX,
+ * RETRY_US_LO, RETRY_US_HI): up to 2000 tries, 5 to 10 ms apart (a switch of the datapath on a
+ * full ring, `netvsc_drv.c` netvsc_wait_until_empty).
+ *
+ * @example
+ * ```ts
+ * scheduler.runAfter(random.range(NETVSC_RETRY.LO_NS, NETVSC_RETRY.HI_NS), tryAgain);
+ * ```
+ */
+export const NETVSC_RETRY = {
+  MAX: 2000,
+  LO_NS: 5_000_000,
+  HI_NS: 10_000_000,
+} as const;
+
+/**
+ * The free share of a channel's outbound ring, in percent, below which a send stops its TX queue,
+ * and above which a send completion wakes it (`netvsc.c` RING_AVAIL_PERCENT_LOWATER and
+ * RING_AVAIL_PERCENT_HIWATER).
+ *
+ * @example
+ * ```ts
+ * if (client.ringAvailPercent(q) > NETVSC_RING_AVAIL.HIWATER) wake(q);
+ * ```
+ */
+export const NETVSC_RING_AVAIL = {
+  LOWATER: 10,
+  HIWATER: 20,
+} as const;

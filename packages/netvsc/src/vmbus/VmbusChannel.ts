@@ -61,6 +61,12 @@ export interface VmbusChannelOptions {
  * A rescind (host servicing, device removal) closes both endpoints of the channel and of its
  * subchannels and is announced on {@link VmbusChannel.rescind$}.
  *
+ * The guest may also close the channel and open it again ({@link VmbusChannel.close},
+ * {@link VmbusChannel.open}: Linux `vmbus_close` / `vmbus_open`, what netvsc's detach and attach
+ * do around an MTU change): the host is told first ({@link VmbusChannel.closing$}, it reads what
+ * the guest left in the rings), the subchannels go with the primary channel (the host offers new
+ * ones on the next subchannel request) and the rings start empty when it opens again.
+ *
  * @example
  * ```ts
  * const ch = new VmbusChannel({ scheduler });
@@ -82,10 +88,20 @@ export class VmbusChannel {
   readonly subchannels: VmbusChannel[] = [];
   private readonly options: VmbusChannelOptions;
   private readonly rescinded = new Subject<VmbusChannel>();
+  private readonly closingSubject = new Subject<VmbusChannel>();
+  private readonly openedSubject = new Subject<VmbusChannel>();
   private rescindedFlag = false;
+  private openFlag = true;
 
   /** Fires once when the host rescinds the channel. */
   readonly rescind$: Observable<VmbusChannel> = this.rescinded.asObservable();
+  /**
+   * Fires when the guest closes the channel, before the endpoints close: the host's last chance
+   * to read what the guest wrote (the CLOSECHANNEL message reaches it after the ring contents).
+   */
+  readonly closing$: Observable<VmbusChannel> = this.closingSubject.asObservable();
+  /** Fires when the guest opens the channel again after a close. */
+  readonly opened$: Observable<VmbusChannel> = this.openedSubject.asObservable();
 
   /**
    * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a ring size outside 2..4096 pages.
@@ -123,6 +139,11 @@ export class VmbusChannel {
     return this.rescindedFlag;
   }
 
+  /** True while neither rescinded nor closed by the guest. */
+  get isOpen(): boolean {
+    return this.openFlag && !this.rescindedFlag;
+  }
+
   /** Every channel of the device: this one, then its subchannels in index order. */
   get all(): VmbusChannel[] {
     return [this, ...this.subchannels];
@@ -131,11 +152,11 @@ export class VmbusChannel {
   /**
    * The host offers one more subchannel (same ring size, next index).
    *
-   * @throws `BypassError` `ERR_STATE` on a subchannel or a rescinded channel,
+   * @throws `BypassError` `ERR_STATE` on a subchannel or a rescinded or closed channel,
    * `ERR_INVALID_ARGUMENT` beyond 64 channels.
    */
   offerSubchannel(): VmbusChannel {
-    if (this.subchannelIndex !== 0 || this.rescindedFlag) {
+    if (this.subchannelIndex !== 0 || !this.isOpen) {
       throw new BypassError('ERR_STATE', 'only an open primary channel offers subchannels');
     }
     if (this.subchannels.length + 1 >= VMBUS_MAX_CHANNELS) {
@@ -151,6 +172,47 @@ export class VmbusChannel {
     });
     this.subchannels.push(sub);
     return sub;
+  }
+
+  /**
+   * The guest closes the channel (Linux `vmbus_close`): the host hears of it first
+   * ({@link VmbusChannel.closing$}), then both endpoints close; the subchannels are closed with
+   * it and forgotten (the host offers new ones after the next subchannel request). Nothing
+   * happens on a channel already closed or rescinded.
+   */
+  close(): void {
+    if (!this.isOpen) return;
+    this.closingSubject.next(this);
+    for (const s of this.subchannels) {
+      s.openFlag = false;
+      s.guest.close();
+      s.host.close();
+    }
+    this.subchannels.length = 0;
+    this.openFlag = false;
+    this.guest.close();
+    this.host.close();
+  }
+
+  /**
+   * The guest opens a channel it closed (Linux `vmbus_open`): both rings start empty and both
+   * endpoints accept sends again; announced on {@link VmbusChannel.opened$}.
+   *
+   * @throws `BypassError` `ERR_NO_DEVICE` on a rescinded channel.
+   */
+  open(): void {
+    if (this.rescindedFlag)
+      throw new BypassError(
+        'ERR_NO_DEVICE',
+        `VMBus channel ${this.instanceId} was rescinded; it cannot be opened again`,
+      );
+    if (this.openFlag) return;
+    this.guest.tx.init();
+    this.guest.rx.init();
+    this.guest.reopen();
+    this.host.reopen();
+    this.openFlag = true;
+    this.openedSubject.next(this);
   }
 
   /** The host takes the channel (and its subchannels) away. */

@@ -98,6 +98,14 @@ export class VmbusEndpoint {
     this.closedFlag = true;
   }
 
+  /**
+   * Opens this side again after {@link VmbusEndpoint.close} (the channel was closed by the guest
+   * and is being opened again, Linux `vmbus_open`); the rings are reset by the channel.
+   */
+  reopen(): void {
+    this.closedFlag = false;
+  }
+
   /** Sends one packet with a single payload, signalling the peer when `ring_buffer.c` would. */
   send(
     type: number,

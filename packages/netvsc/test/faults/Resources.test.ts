@@ -14,7 +14,7 @@ import { PmdWorld } from '../pmd/world.js';
 
 const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);
 
-test('kernel netvsc: VMBus ring full (host not reading): the excess is counted, nothing throws, traffic resumes when the host reads', (t) => {
+test('kernel netvsc: VMBus ring full (host not reading): the queue stops, the qdisc holds what follows (qdisc-drop beyond 1000), nothing throws, the backlog goes out when the host reads', (t) => {
   const w = new World();
   const dev = w.probe();
   w.host.pause();
@@ -25,15 +25,22 @@ test('kernel netvsc: VMBus ring full (host not reading): the excess is counted, 
   }
   const written = dev.client.stats.txFrames;
   t.true(written < offered, 'the ring filled up');
-  t.true(dev.client.stats.txBusy > 0);
-  t.is(sum(w.drops), offered - written); // every frame that did not fit is in a drop counter
-  t.is(dev.getStats64().txDropped, offered - written);
+  t.true(dev.ethtool.stopQueue >= 1);
+  t.true(dev.txQueues.isStopped(0));
+  t.is(dev.txQueues.backlog(0), 1000);
+  t.deepEqual([...w.drops.keys()], ['qdisc-drop']);
+  t.is(sum(w.drops), offered - written - 1000); // every frame that did not fit is in a counter
+  t.is(dev.getStats64().txDropped, 0, 'qdisc drops are not tx_dropped');
+  t.is(dev.getStats64().txPackets, 0, 'sent frames count at their completion');
   w.host.resume();
   w.scheduler.runUntilIdle();
-  t.is(w.synthetic, written);
+  t.is(w.synthetic, written + 1000);
+  t.is(dev.txQueues.backlog(0), 0);
+  t.is(dev.getStats64().txPackets, written + 1000);
+  t.true(dev.ethtool.wakeQueue >= 1);
   w.send(10);
   w.scheduler.runUntilIdle();
-  t.is(w.synthetic, written + 10);
+  t.is(w.synthetic, written + 1010);
 });
 
 test('kernel netvsc: VF TX ring full: the excess is counted in vf_tx_dropped and ring-full; draining recovers', (t) => {

@@ -213,7 +213,7 @@ export function runNetvscDevice(
   const out = new Int32Array(256);
 
   const held = (): number => {
-    let n = 0;
+    let n = dev.txQueues.totalBacklog; // frames waiting in netvsc's stopped TX queues
     for (const p of slots) {
       if (p === null) continue;
       for (let q = 0; q < p.vf.numTxQueues; q++) n += p.vf.txPending(q);
@@ -267,7 +267,12 @@ export function runNetvscDevice(
           `${where}: link state ${!dev.link.linkDown} but host says ${w.host.linkUp}`,
         );
     }
-    if (dev.running && dev.link.pending === 0 && dev.carrier === dev.link.linkDown)
+    if (
+      dev.running &&
+      dev.nvdevState === 'attached' &&
+      dev.link.pending === 0 &&
+      dev.carrier === dev.link.linkDown
+    )
       throw new Error(`${where}: carrier ${dev.carrier} with host link down=${dev.link.linkDown}`);
     const now = dev.getStats64();
     for (const f of STATS64_FIELDS)
@@ -321,42 +326,61 @@ export function runNetvscDevice(
     const vf = dev.vf;
     const onVf = vf !== null && vf.present && vf.running && vf.carrier && dev.datapath.dataPathIsVf;
     const synthReady = dev.running && dev.carrier && dev.present;
+    const txq = dev.txQueues;
+    const q = queue % dev.realNumTxQueues;
+    // A stopped queue (TX disabled, netvsc detached for an MTU change) holds what it is given.
+    const stopped = txq.isStopped(q);
+    const heldBefore = txq.totalBacklog;
+    const qdiscBefore = txq.stats.dropped;
     const e = dev.ethtool;
+    // Synthetic frames count as sent at their completion: what was written is the client's.
     const b = {
       vf: e.vfTxPackets,
       vfDrop: e.vfTxDropped,
-      syn: dev.stats.txPackets,
+      syn: dev.client.stats.txFrames,
       drop: dev.stats.txDropped,
-      busy: e.txBusy,
+      noSpace: e.txNoSpace,
     };
     const dropsBefore = new Map(w.drops);
     dev.xmit(burst, 0, got, queue);
     const dVf = e.vfTxPackets - b.vf;
-    const dSyn = dev.stats.txPackets - b.syn;
+    const dSyn = dev.client.stats.txFrames - b.syn;
     const dDrop = dev.stats.txDropped - b.drop;
     cov.txOnVf += dVf;
     cov.txSynthetic += dSyn;
     cov.txDropped += dDrop;
     if (e.vfTxDropped !== b.vfDrop) throw new Error('a frame was dropped because of the VF');
+    const dHeld = txq.totalBacklog - heldBefore;
+    const dQdisc = txq.stats.dropped - qdiscBefore;
     if (!synthReady) {
       if (dVf + dSyn !== 0 || dDrop !== got) throw new Error('netvsc not ready: drops not counted');
+    } else if (stopped) {
+      if (dVf + dSyn + dDrop !== 0 || dHeld + dQdisc !== got)
+        throw new Error(`stopped queue: held=${dHeld} qdisc drops=${dQdisc} of ${got}`);
     } else if (onVf) {
       if (dVf !== got || dSyn !== 0 || dDrop !== 0)
         throw new Error(`TX on the VF expected: vf=${dVf} synthetic=${dSyn} dropped=${dDrop}`);
     } else {
+      // Written, dropped (-ENOSPC, or the channel gone), or held behind the queue the send
+      // stopped (LOWATER, -EAGAIN).
       if (dVf !== 0) throw new Error(`TX on a VF that is not ready (${dVf} frames)`);
-      if (dSyn + dDrop !== got || dDrop !== e.txBusy - b.busy)
-        throw new Error(`synthetic TX: sent=${dSyn} dropped=${dDrop} of ${got}`);
+      const noSpace = e.txNoSpace - b.noSpace;
+      if (dSyn + dDrop + dHeld + dQdisc !== got || (dev.client.open && dDrop !== noSpace))
+        throw new Error(
+          `synthetic TX: sent=${dSyn} dropped=${dDrop} held=${dHeld} of ${got}, no space ${noSpace}`,
+        );
     }
     // Every drop is named, and none of them is the VF's fault.
     let named = 0;
     for (const [k, v] of w.drops) {
       const d = v - (dropsBefore.get(k) ?? 0);
       if (d === 0) continue;
-      if (!['dev-down', 'no-carrier', 'ring-full'].includes(k)) throw new Error(`TX drop for ${k}`);
+      if (!['dev-down', 'no-carrier', 'ring-full', 'qdisc-drop', 'no-device'].includes(k))
+        throw new Error(`TX drop for ${k}`);
       named += d;
     }
-    if (named !== dDrop) throw new Error(`${dDrop} drops counted, ${named} named`);
+    if (named !== dDrop + dQdisc)
+      throw new Error(`${dDrop + dQdisc} drops counted, ${named} named`);
     drainWire();
   };
 
