@@ -18,17 +18,17 @@ import { NetvscDevice, NetvspHost, VmbusChannel } from '../../src/kernel/exports
 
 const MAC = MacAddress.parse('00:15:5d:00:00:01');
 
-/** A netvsc on one channel of `ringPages` pages, probed and up, its host paused. */
-function rig(ringPages: number) {
-  const scheduler = new VirtualScheduler();
-  const pool = new PacketPool({ slots: 4096, slotSize: 8192 });
-  const channel = new VmbusChannel({ scheduler, ringPages, signalLatencyNs: 20_000 });
-  const host = new NetvspHost({ channel, pool, scheduler, mac: MAC });
-  const drops = new Map<string, number>();
-  pool.onDrop = (_p, _k, _s, count, reason) => {
-    const name = dropReasonName(reason);
-    drops.set(name, (drops.get(name) ?? 0) + count);
-  };
+/**
+ * Probes netvsc on `channel` with `scheduler` as its clock, lets it settle and opens it; with
+ * `freeRx` what it receives is freed.
+ */
+function probeOpen(
+  channel: VmbusChannel,
+  pool: PacketPool,
+  scheduler: VirtualScheduler,
+  settle: () => void,
+  freeRx = false,
+): NetvscDevice {
   let dev: NetvscDevice | null = null;
   NetvscDevice.probe(
     {
@@ -45,9 +45,25 @@ function rig(ringPages: number) {
       dev = d;
     },
   );
-  scheduler.runUntilIdle();
+  settle();
   const netvsc = dev as unknown as NetvscDevice;
+  if (freeRx) netvsc.bindSink((_d, pkts, s0, n) => pool.freeBurst(pkts, s0, n));
   netvsc.open();
+  return netvsc;
+}
+
+/** A netvsc on one channel of `ringPages` pages, probed and up, its host paused. */
+function rig(ringPages: number) {
+  const scheduler = new VirtualScheduler();
+  const pool = new PacketPool({ slots: 4096, slotSize: 8192 });
+  const channel = new VmbusChannel({ scheduler, ringPages, signalLatencyNs: 20_000 });
+  const host = new NetvspHost({ channel, pool, scheduler, mac: MAC });
+  const drops = new Map<string, number>();
+  pool.onDrop = (_p, _k, _s, count, reason) => {
+    const name = dropReasonName(reason);
+    drops.set(name, (drops.get(name) ?? 0) + count);
+  };
+  const netvsc = probeOpen(channel, pool, scheduler, () => scheduler.runUntilIdle());
   scheduler.runUntilIdle();
   host.pause();
   /** Sends `n` frames of `payload` bytes through netvsc. */
@@ -135,26 +151,7 @@ test('completions the host cannot write while the guest ring is full are owed, n
       guestClock.runUntilIdle();
     }
   };
-  let dev: NetvscDevice | null = null;
-  NetvscDevice.probe(
-    {
-      channel,
-      pool,
-      scheduler: guestClock,
-      registry: new BypassRegistry(),
-      ns: new NetNamespace('vm'),
-      name: 'eth0',
-      channels: 1,
-    },
-    (err, d) => {
-      if (err !== null) throw err;
-      dev = d;
-    },
-  );
-  settle();
-  const netvsc = dev as unknown as NetvscDevice;
-  netvsc.bindSink((_d, pkts, s0, n) => pool.freeBurst(pkts, s0, n));
-  netvsc.open();
+  const netvsc = probeOpen(channel, pool, guestClock, settle, true);
   settle();
   // The guest does not read: frames from the wire fill its inbound ring.
   const b = new Int32Array(64);
