@@ -1,11 +1,5 @@
 import type { TimerId } from '@bypass/core';
-import {
-  VIRTIO_NET_F,
-  VIRTIO_NET_S,
-  hasFeature,
-  type VirtioNetBackend,
-  type VirtioNetDevice,
-} from '@bypass/virtio-backup';
+import type { VirtioNetBackend, VirtioNetDevice } from '@bypass/virtio-backup';
 import { hostAnnounce } from '../world/HostAnnounce.js';
 import type { NicModelContext } from './NicModel.js';
 
@@ -61,7 +55,7 @@ export class VirtioAnnouncer {
     const stopped = this.ctx.guestStopped();
     // virtio_net_post_load_device arms the first round for now on the virtual clock: it runs
     // once the guest does
-    const guest = stopped ? this.guestCanAnnounce() : this.guestRound(0);
+    const guest = stopped ? this.backend.canAnnounce : this.guestRound(0);
     if (stopped && guest)
       this.guestTimer = this.ctx.guestClock.runAfter(0, () => this.guestRound(0));
     const garp = stopped
@@ -94,12 +88,6 @@ export class VirtioAnnouncer {
       hostAnnounce(this.ctx.pool, this.ctx.mac.value, this.ctx.toHostParavirt);
   }
 
-  // hw/net/virtio-net.c virtio_net_announce: GUEST_ANNOUNCE and CTRL_VQ both negotiated
-  private guestCanAnnounce(): boolean {
-    const f = this.backend.negotiatedFeatures;
-    return hasFeature(f, VIRTIO_NET_F.GUEST_ANNOUNCE) && hasFeature(f, VIRTIO_NET_F.CTRL_VQ);
-  }
-
   /**
    * Round `i` of virtio-net's announce timer: ANNOUNCE and a config interrupt. The next round is
    * armed only once the guest acked this one (`virtio_net_handle_announce` steps the timer on
@@ -110,8 +98,7 @@ export class VirtioAnnouncer {
     this.guestTimer = -1;
     if (!this.backend.announce()) return false;
     const next = i + 1;
-    const acked = (this.backend.config.status & VIRTIO_NET_S.ANNOUNCE) === 0;
-    if (acked && next < QEMU_ANNOUNCE_ROUNDS_MS.length) {
+    if (!this.backend.announcePending && next < QEMU_ANNOUNCE_ROUNDS_MS.length) {
       const gap =
         (QEMU_ANNOUNCE_ROUNDS_MS[next] as number) - (QEMU_ANNOUNCE_ROUNDS_MS[i] as number);
       this.guestTimer = this.ctx.guestClock.runAfter(gap * 1_000_000, () => this.guestRound(next));

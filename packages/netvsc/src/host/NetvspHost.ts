@@ -434,8 +434,7 @@ export class NetvspHost {
     if (this.paused) return;
     // The guest read (it signals a waiting producer): owed completions go first.
     const owed = this.owed.get(ep);
-    if (owed !== undefined && owed.pending > 0)
-      owed.flush(ep, (tid) => this.sendCompletion(ep, tid));
+    if (owed !== undefined && owed.pending > 0) owed.flush((tid) => this.sendCompletion(ep, tid));
     ep.beginRead();
     do this.drain(ep, queue);
     while (!this.paused && ep.endRead());

@@ -198,15 +198,26 @@ export class VirtioNetBackend extends VirtioDeviceBase {
    * the guest announce is in addition to it.)
    */
   announce(): boolean {
-    const f = this.negotiated;
-    // hw/net/virtio-net.c virtio_net_announce: GUEST_ANNOUNCE and CTRL_VQ (the ack travels on
-    // the control queue); virtio_net_announce_notify sets ANNOUNCE whatever the device status,
-    // and hw/virtio/virtio.c virtio_notify_config only interrupts once DRIVER_OK is set.
-    if (!hasFeature(f, VIRTIO_NET_F.GUEST_ANNOUNCE) || !hasFeature(f, VIRTIO_NET_F.CTRL_VQ))
-      return false;
+    // virtio_net_announce_notify sets ANNOUNCE whatever the device status, and
+    // hw/virtio/virtio.c virtio_notify_config only interrupts once DRIVER_OK is set.
+    if (!this.canAnnounce) return false;
     this.config.status = this.config.status | VIRTIO_NET_S.ANNOUNCE;
     this.raiseConfig();
     return true;
+  }
+
+  /**
+   * True when the guest can be asked to announce itself: GUEST_ANNOUNCE and CTRL_VQ negotiated
+   * (`hw/net/virtio-net.c` virtio_net_announce; the ack travels on the control queue).
+   */
+  get canAnnounce(): boolean {
+    const f = this.negotiated;
+    return hasFeature(f, VIRTIO_NET_F.GUEST_ANNOUNCE) && hasFeature(f, VIRTIO_NET_F.CTRL_VQ);
+  }
+
+  /** True while an announce request waits for the guest's ack (config status ANNOUNCE). */
+  get announcePending(): boolean {
+    return (this.config.status & VIRTIO_NET_S.ANNOUNCE) !== 0;
   }
 
   /** Frames the guest sent on pair `pair` that the host has not drained. */
