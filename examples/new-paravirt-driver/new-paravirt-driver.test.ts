@@ -80,6 +80,7 @@ test('the toy host backend drops what does not fit in the guest ring, with a rea
     nic: 'eth0',
     mac: MacAddress.parse('52:54:00:00:00:01'),
     ipv4: 0x0a00_0002,
+    groups: [],
     options: DEFAULT_NIC_OPTIONS,
     ns: new NetNamespace('vm1'),
     bus: new DeviceBus(),

@@ -17,6 +17,7 @@ import {
 } from '@bypass/virtio-backup';
 import type { DatapathInUse } from '../report/Report.js';
 import { VirtioAnnouncer } from './GuestAnnounce.js';
+import { joinKernelGroups } from './GuestGroups.js';
 import { guestVirtioBackend } from './guestVirtioBackend.js';
 import type { NicModel, NicModelContext } from './NicModel.js';
 import { removeVfFunction, setVirtioOrVfLink } from './VirtioHostLink.js';
@@ -167,6 +168,7 @@ export class BondingNicModel implements NicModel {
     this.sink = (_dev, pkts, start, count) => ctx.deliver(pkts, start, count);
     this.bond.bindSink(this.sink);
     this.bond.open();
+    joinKernelGroups(this.bond, ctx);
   }
 
   fromHostParavirt(pkts: Int32Array, start: number, count: number): void {

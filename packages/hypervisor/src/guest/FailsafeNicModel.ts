@@ -27,6 +27,7 @@ import {
 } from '@bypass/netvsc';
 import type { DatapathInUse } from '../report/Report.js';
 import { announceHyperV } from './GuestAnnounce.js';
+import { joinDpdkGroups, joinKernelGroups } from './GuestGroups.js';
 import type { NicModel, NicModelContext } from './NicModel.js';
 import { visitRingFrames } from './netvsc/visitRingFrames.js';
 
@@ -88,6 +89,12 @@ const BURST = 256;
  *   The VF's removal switches the data path back; `prepareVfRemoval` is the host withdrawing
  *   the association and switching back to synthetic itself first (so an orderly eject loses
  *   nothing).
+ * - Groups: the kernel netvsc holds the guest's address, so it joins 224.0.0.1 (its RNDIS
+ *   filter takes every group); the application sets its groups as the fail-safe port's
+ *   multicast list and, with the `allmulticast` option, enables all-multicast, which the TAP
+ *   applies to the remote too (`joinDpdkGroups`). The TAP adds no tc rule for the list, so an
+ *   IPv4 group reaches the application only with `allmulticast`; otherwise it ends in the
+ *   kernel netvsc, whose stack is not modelled (`rx-nohandler`).
  *
  * @example
  * ```ts
@@ -192,6 +199,8 @@ export class FailsafeNicModel implements NicModel {
         }
         this.netvsc = dev;
         dev.events.on('log', (line) => ctx.event('netvsc', line));
+        // The kernel netvsc holds the guest's address; its application is DPDK's (the port).
+        joinKernelGroups(dev, ctx, false);
         // A VF plugged during the bring-up: the host associates it once the guest can read it.
         if (this.vf !== null) this.host.sendVfAssociation(true, this.serial);
         this.startDpdk(dpdkLog);
@@ -402,6 +411,7 @@ export class FailsafeNicModel implements NicModel {
       port.start();
       this.vdev = vdev;
       this.port = port;
+      joinDpdkGroups(port, this.ctx);
       this.ctx.event('failsafe', `${c.devname} = ${c.devargs},hotplug_poll=${this.hotplugPollMs}`);
     } catch (err) {
       vdev.remove();

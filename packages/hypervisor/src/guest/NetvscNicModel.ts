@@ -8,6 +8,7 @@ import {
 import { NetvscDevice } from '@bypass/netvsc';
 import type { DatapathInUse } from '../report/Report.js';
 import { announceHyperV } from './GuestAnnounce.js';
+import { joinKernelGroups } from './GuestGroups.js';
 import type { NicModel, NicModelContext } from './NicModel.js';
 import { NetvspHostSide } from './netvsc/NetvspHostSide.js';
 import { visitRingFrames } from './netvsc/visitRingFrames.js';
@@ -102,6 +103,7 @@ export class NetvscNicModel implements NicModel {
     );
     dev.bindSink(this.sink);
     dev.open();
+    joinKernelGroups(dev, this.ctx);
     this.ctx.event(
       'features-negotiated',
       `NVSP 0x${dev.nvspVersion.toString(16)}, ${dev.channels} channel(s), MTU ${dev.mtu}`,

@@ -17,6 +17,7 @@ import {
 } from '@bypass/netvsc';
 import type { DatapathInUse } from '../report/Report.js';
 import { announceHyperV } from './GuestAnnounce.js';
+import { joinDpdkGroups } from './GuestGroups.js';
 import type { NicModel, NicModelContext } from './NicModel.js';
 import { NetvspHostSide } from './netvsc/NetvspHostSide.js';
 import { visitRingFrames } from './netvsc/visitRingFrames.js';
@@ -64,6 +65,10 @@ const TX_BACKLOG = 1024;
  *   PMD still takes TX, which the VF loses as `no-carrier` until the link returns.
  * - Announce: the host indicates RNDIS MEDIA_CONNECT, which the PMD only records; DPDK has no
  *   announce, so the application sends one gratuitous ARP on the port.
+ * - Groups: after `start` the application sets its groups as the port's multicast list, which
+ *   the PMD gives the VF only (`hn_dev_mc_addr_list`), and enables all-multicast with the
+ *   `allmulticast` option (`joinDpdkGroups`). Group frames come over VMBus, so a multicast flow
+ *   reaches the application only with `allmulticast` (else `mac-filter-miss` at the host).
  * - {@link NetvscPmdNicModel.device} returns null for every role: a DPDK port is no netdev
  *   (link steps go through {@link NetvscPmdNicModel.setLink}).
  *
@@ -144,6 +149,7 @@ export class NetvscPmdNicModel implements NicModel {
     port.configure(1, 1, { rxOffloads: ETH_OFFLOAD.VLAN_STRIP });
     port.start();
     this.port = port;
+    joinDpdkGroups(port, this.ctx);
     this.ctx.event(
       'features-negotiated',
       `NVSP 0x${port.nvspVersion.toString(16)}, port ${port.portId} (${port.name}), ` +

@@ -56,6 +56,13 @@ export interface NicModelContext {
   readonly mac: MacAddress;
   /** The NIC's IPv4 address (host byte order), for ARP/GARP. */
   readonly ipv4: number;
+  /**
+   * The multicast groups (Ethernet addresses) the application on this NIC joins, one per
+   * multicast flow to it. A model has them joined once the application can run: on its IP
+   * interface for a kernel model (`joinKernelGroups`), as its port's multicast list for a DPDK
+   * one (`joinDpdkGroups`).
+   */
+  readonly groups: readonly MacAddress[];
   readonly options: NicOptions;
   /** The VM's network namespace: every guest netdev registers here. */
   readonly ns: NetNamespace;

@@ -10,6 +10,7 @@ import {
 } from '@bypass/virtio-backup';
 import type { DatapathInUse } from '../report/Report.js';
 import { VirtioAnnouncer } from './GuestAnnounce.js';
+import { joinKernelGroups } from './GuestGroups.js';
 import { guestVirtioBackend } from './guestVirtioBackend.js';
 import type { NicModel, NicModelContext } from './NicModel.js';
 import { removeVfFunction, setVirtioOrVfLink } from './VirtioHostLink.js';
@@ -73,6 +74,7 @@ export class VirtioNicModel implements NicModel {
     this.app.bindSink(this.sink);
     this.app.open();
     if (this.app !== this.virtio) this.virtio.open();
+    joinKernelGroups(this.app, ctx);
   }
 
   get acceptsVf(): boolean {

@@ -205,6 +205,13 @@ export interface NicOptions {
    * the tap's `txqueuelen`, 500 by default (`TUN_READQ_SIZE`, `drivers/net/tun.c`).
    */
   readonly paused_queue: number;
+  /**
+   * The guest application puts the NIC in all-multicast mode: `ip link set <nic> allmulticast
+   * on` on a kernel model (IFF_ALLMULTI), `rte_eth_allmulticast_enable` on a DPDK port
+   * (`failsafe`, `netvsc-pmd`). Every group frame then passes the NIC's filters. DPDK's netvsc
+   * PMD and TAP pass IPv4 groups to the application only this way. Default false.
+   */
+  readonly allmulticast: boolean;
 }
 
 /**
@@ -235,6 +242,7 @@ export const DEFAULT_NIC_OPTIONS: NicOptions = {
   multicast_via: 'active',
   paused_frames: 'drop',
   paused_queue: 500,
+  allmulticast: false,
 };
 
 /**

@@ -33,6 +33,7 @@ export interface FileNicOptions {
   readonly multicast_via?: 'active' | 'backup';
   readonly paused_frames?: 'drop' | 'queue';
   readonly paused_queue?: number;
+  readonly allmulticast?: boolean;
 }
 
 export interface FileNic {

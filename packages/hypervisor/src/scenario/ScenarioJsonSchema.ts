@@ -205,6 +205,9 @@ const nicOptions: JsonSchemaObject = {
       minimum: 0,
       maximum: 65536,
     },
+    allmulticast: bool(
+      "The guest application puts the NIC in all-multicast mode (ip link set allmulticast on; rte_eth_allmulticast_enable on failsafe and netvsc-pmd): every group frame passes the NIC's filters. DPDK's netvsc PMD (synthetic path) and TAP pass IPv4 groups to the application only this way. Default false.",
+    ),
   },
 };
 

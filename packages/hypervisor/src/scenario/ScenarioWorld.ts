@@ -96,6 +96,7 @@ function nicOptions(
     multicast_via: o?.multicast_via ?? d.multicast_via,
     paused_frames: o?.paused_frames ?? d.paused_frames,
     paused_queue: o?.paused_queue ?? d.paused_queue,
+    allmulticast: o?.allmulticast ?? d.allmulticast,
   };
   if (o?.hotplug !== undefined && !PCI_HOTPLUG_MODELS.includes(model)) {
     c.add(

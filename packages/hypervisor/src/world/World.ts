@@ -370,6 +370,7 @@ export class World {
         nic: nicSpec.name,
         mac: nicSpec.mac,
         ipv4: FlowAddress.endpointIpv4(ep),
+        groups: groupsJoinedOn(this.scenario, nic.id),
         options: nicSpec.options,
         ns: vm.ns,
         bus: vm.bus,
@@ -480,14 +481,6 @@ export class World {
           ? FlowAddress.endpointIpv4(to)
           : FlowAddress.multicastGroupIpv4(index),
     });
-    if (spec.cast === 'multicast' && spec.to.kind === 'nic') {
-      // The receiving application joins the group: IGMP join, dev_mc_add on its device, which
-      // programs the NIC's filter (virtio CTRL_MAC table, synced to the slaves by the master).
-      const group = FlowAddress.multicastMac(FlowAddress.multicastGroupIpv4(index));
-      this.nic(spec.to.id)
-        ?.model.device('master')
-        ?.addMulticastAddress(MacAddress.fromNumber(group));
-    }
     const peer = spec.from.kind === 'peer' ? this.peers.get(spec.from.peer) : undefined;
     const nic = spec.from.kind === 'nic' ? this.nic(spec.from.id) : undefined;
     if (peer === undefined && nic === undefined) {
@@ -532,6 +525,19 @@ export class World {
       throw new BypassError('ERR_NOT_FOUND', `unknown endpoint ${id}: name a peer or a vm/nic`);
     return nic.mac;
   }
+}
+
+/**
+ * The groups the application on NIC `id` joins: one per multicast flow to it (the receiving
+ * application's IGMP join), which the NIC's model has joined once it can (see `NicModelContext`).
+ */
+function groupsJoinedOn(scenario: Scenario, id: string): MacAddress[] {
+  const out: MacAddress[] = [];
+  scenario.flows.forEach((f, i) => {
+    if (f.cast !== 'multicast' || f.to.kind !== 'nic' || f.to.id !== id) return;
+    out.push(MacAddress.fromNumber(FlowAddress.multicastMac(FlowAddress.multicastGroupIpv4(i))));
+  });
+  return out;
 }
 
 /** The longest boot before the scenario starts anyway (a NIC that never settles is logged). */

@@ -39,8 +39,14 @@ export interface NicModelHarness {
 
 const PEER = MacAddress.parse('02:00:00:00:00:fe');
 
-/** Builds a harness for one NIC model test (options override the defaults). */
-export function nicModelHarness(options: Partial<NicOptions> = {}): NicModelHarness {
+/**
+ * Builds a harness for one NIC model test (options override the defaults; `groups` are the
+ * application's multicast groups, `NicModelContext.groups`).
+ */
+export function nicModelHarness(
+  options: Partial<NicOptions> = {},
+  groups: readonly MacAddress[] = [],
+): NicModelHarness {
   const scheduler = new VirtualScheduler();
   const pool = new PacketPool({ slots: 8192 });
   const ns = new NetNamespace('vm1');
@@ -109,6 +115,7 @@ export function nicModelHarness(options: Partial<NicOptions> = {}): NicModelHarn
     nic: 'eth0',
     mac,
     ipv4: 0x0a00_0002,
+    groups,
     options: { ...DEFAULT_NIC_OPTIONS, ...options },
     ns,
     bus,
