@@ -8,7 +8,12 @@ import {
   type VfDevice,
 } from '@bypass/core';
 import type { Subscription } from 'rxjs';
-import type { DatapathInUse, NicModel, NicModelContext } from '@bypass/hypervisor';
+import {
+  joinKernelGroups,
+  type DatapathInUse,
+  type NicModel,
+  type NicModelContext,
+} from '@bypass/hypervisor';
 import { ToyGuestNic } from './ToyGuestNic.js';
 import { ToyHostBackend } from './ToyHostBackend.js';
 
@@ -54,6 +59,8 @@ export class ToyNicModel implements NicModel {
     this.nic.bindSink((_dev, pkts, start, count) => ctx.deliver(pkts, start, count));
     this.nic.carrierOn();
     this.nic.open();
+    // The guest's IPv4 stack joins 224.0.0.1, the application its flows' groups.
+    joinKernelGroups(this.nic, ctx);
     this.registryLog = ctx.registry.events$.subscribe((e) => {
       if (e.master !== this.nic) return;
       const why = e.reason === undefined ? '' : `: ${e.reason}`;
