@@ -170,3 +170,149 @@ test('property: takeInPlace takes what dequeueBurst would, in the same order', (
   );
   t.pass();
 });
+
+function looked(r: PacketRing, n: number): number[] {
+  return Array.from(r.slotArray.subarray(r.takenAt, r.takenAt + n));
+}
+
+test('startTake looks in place without taking; finishTake takes the first k, the rest stay', (t) => {
+  const r = new PacketRing(8);
+  r.enqueueBurst(burst(10, 11, 12, 13, 14), 0, 5);
+  const n = r.startTake(4);
+  t.is(n, 4);
+  t.deepEqual(looked(r, n), [10, 11, 12, 13]);
+  t.is(r.count, 5, 'what startTake looked at is still queued');
+  r.finishTake(3);
+  t.is(r.count, 2);
+  t.is(r.peek(0), 13, 'the handle not taken is first again');
+  const m = r.startTake(8);
+  t.is(m, 2);
+  t.deepEqual(looked(r, m), [13, 14]);
+  r.finishTake(2);
+  t.true(r.isEmpty);
+});
+
+test('finishTake(0) takes none, and startTake on an empty ring looks at none', (t) => {
+  const r = new PacketRing(4);
+  t.is(r.startTake(4), 0);
+  r.finishTake(0);
+  r.enqueueBurst(burst(1, 2), 0, 2);
+  t.is(r.startTake(2), 2);
+  r.finishTake(0);
+  t.is(r.count, 2);
+  t.is(r.startTake(1), 1);
+  t.deepEqual(looked(r, 1), [1]);
+  r.finishTake(1);
+  t.deepEqual([r.count, r.peek(0)], [1, 2]);
+});
+
+test('startTake stops at the ring end; what is left there is looked at again before the wrap', (t) => {
+  const r = new PacketRing(8);
+  const out = new Int32Array(8);
+  r.enqueueBurst(burst(0, 1, 2, 3, 4, 5), 0, 6);
+  r.dequeueBurst(out, 0, 5); // tail at slot 5
+  r.enqueueBurst(burst(6, 7, 8, 9), 0, 4); // 5 .. 9 in slots 5, 6, 7, 0, 1
+  const a = r.startTake(8);
+  t.is(a, 3, 'slots 5..7, up to the end');
+  t.is(r.takenAt, 5);
+  t.deepEqual(looked(r, a), [5, 6, 7]);
+  r.finishTake(2);
+  const b = r.startTake(8);
+  t.is(b, 1, 'the handle left before the end comes first, alone');
+  t.is(r.takenAt, 7);
+  t.deepEqual(looked(r, b), [7]);
+  r.finishTake(1);
+  const c = r.startTake(8);
+  t.is(r.takenAt, 0, 'then the run goes on from the ring start');
+  t.deepEqual(looked(r, c), [8, 9]);
+  r.finishTake(c);
+  t.true(r.isEmpty);
+});
+
+test('what startTake looked at cannot be overwritten before finishTake', (t) => {
+  const r = new PacketRing(4);
+  r.enqueueBurst(burst(1, 2, 3, 4), 0, 4);
+  t.is(r.startTake(4), 4);
+  r.finishTake(1); // frees one slot
+  t.is(r.startTake(4), 3);
+  t.is(r.enqueueBurst(burst(5, 6), 0, 2), 1, 'only the slot taken before is free');
+  t.deepEqual(looked(r, 3), [2, 3, 4]);
+  r.finishTake(3);
+  t.is(r.peek(0), 5);
+});
+
+test('misuse of startTake and finishTake throws a BypassError and changes nothing', (t) => {
+  const r = new PacketRing(8);
+  r.enqueueBurst(burst(1, 2, 3), 0, 3);
+  const state = (e: unknown) => isBypassError(e, 'ERR_STATE');
+  const arg = (e: unknown) => isBypassError(e, 'ERR_INVALID_ARGUMENT');
+  t.true(state(t.throws(() => r.finishTake(0))), 'finish without start');
+  for (const bad of [-1, 1.5, Number.NaN, 2 ** 32]) {
+    t.true(arg(t.throws(() => r.startTake(bad))), `startTake(${bad})`);
+  }
+  t.is(r.startTake(2), 2);
+  const err = t.throws(() => r.finishTake(3));
+  t.true(arg(err), 'finish more than was looked at');
+  t.regex(err?.message ?? '', /0\.\.2/);
+  for (const bad of [-1, 0.5, Number.NaN]) {
+    t.true(arg(t.throws(() => r.finishTake(bad))), `finishTake(${bad})`);
+  }
+  t.true(state(t.throws(() => r.startTake(1))), 'start twice');
+  t.true(state(t.throws(() => r.takeInPlace(1))), 'takeInPlace while open');
+  t.true(state(t.throws(() => r.dequeueBurst(new Int32Array(1), 0, 1))), 'dequeue while open');
+  t.is(r.count, 3, 'nothing was taken by the refused calls');
+  r.finishTake(2);
+  t.true(state(t.throws(() => r.finishTake(0))), 'finish twice');
+  t.deepEqual([r.count, r.peek(0)], [1, 3]);
+});
+
+test('property: startTake and finishTake take what the FIFO array model says', (t) => {
+  const op = fc.oneof(
+    fc.record({ kind: fc.constant('enq' as const), n: fc.integer({ min: 0, max: 20 }) }),
+    fc.record({
+      kind: fc.constant('take' as const),
+      n: fc.integer({ min: 0, max: 20 }),
+      k: fc.integer({ min: 0, max: 20 }),
+      enq: fc.integer({ min: 0, max: 20 }), // enqueued between start and finish
+    }),
+  );
+  fc.assert(
+    fc.property(fc.constantFrom(2, 4, 8, 16), fc.array(op, { maxLength: 200 }), (size, ops) => {
+      const r = new PacketRing(size);
+      const model: number[] = [];
+      const buf = new Int32Array(20);
+      let next = 0;
+      let taken = 0;
+      const enqueue = (n: number): boolean => {
+        for (let i = 0; i < n; i++) buf[i] = next + i;
+        const moved = r.enqueueBurst(buf, 0, n);
+        if (moved !== Math.min(n, size - model.length)) return false;
+        for (let i = 0; i < moved; i++) model.push(next + i);
+        next += n;
+        return true;
+      };
+      for (const o of ops) {
+        if (o.kind === 'enq') {
+          if (!enqueue(o.n)) return false;
+        } else {
+          const n = r.startTake(o.n);
+          // As many as asked and queued, but never past the ring's end (handed out in place).
+          const at = taken % size;
+          if (r.takenAt !== at || n !== Math.min(o.n, model.length, size - at)) return false;
+          const seen = looked(r, n);
+          if (!enqueue(o.enq)) return false;
+          for (let i = 0; i < n; i++) if (r.slotArray[r.takenAt + i] !== model[i]) return false;
+          if (seen.some((h, i) => h !== model[i])) return false;
+          const k = Math.min(o.k, n);
+          r.finishTake(k);
+          model.splice(0, k);
+          taken += k;
+        }
+        if (r.count !== model.length || r.free !== size - model.length) return false;
+        if (r.peek() !== (model[0] ?? -1)) return false;
+      }
+      return true;
+    }),
+  );
+  t.pass();
+});

@@ -1,4 +1,4 @@
-import { defineDropReason, type PacketPool } from '@bypass/core';
+import { defineDropReason, PacketRing, type PacketPool } from '@bypass/core';
 
 /**
  * A frame the TX queue's qdisc had no room for (pfifo_fast over its `tx_queue_len`): Linux counts
@@ -60,8 +60,8 @@ export type NetvscQueueXmit = (
  * not wake a queue then), and the qdisc in front of each queue (the default mq root with a
  * pfifo_fast of {@link NETVSC_TX_QUEUE_LEN} frames per queue).
  *
- * Frames offered to a stopped queue, or behind frames already waiting, wait in its qdisc (a
- * preallocated ring of handles per queue, allocated the first time the queue holds a frame);
+ * Frames offered to a stopped queue, or behind frames already waiting, wait in its qdisc (a core
+ * {@link PacketRing} of handles per queue, allocated the first time the queue holds a frame);
  * beyond the limit they are dropped ({@link QDISC_DROP}, counted in `stats.dropped`). When a
  * queue is woken its backlog is sent in order (`qdisc_run`): VF traffic too, since netvsc's own
  * `ndo_start_xmit` hands it to the VF (`netvsc_drv.c` netvsc_xmit), so a stopped netvsc queue
@@ -83,9 +83,7 @@ export class NetvscTxQueues {
   readonly stats: NetvscQdiscStats = { dropped: 0, requeues: 0 };
   private readonly pool: PacketPool;
   private readonly stopped: Uint8Array;
-  private readonly rings: (Int32Array | null)[];
-  private readonly head: Int32Array;
-  private readonly len: Int32Array;
+  private readonly rings: (PacketRing | null)[];
 
   /**
    * @param queues - TX queues allocated (netvsc: VRSS_CHANNEL_MAX, 64)
@@ -95,9 +93,7 @@ export class NetvscTxQueues {
     this.pool = pool;
     this.limit = limit;
     this.stopped = new Uint8Array(queues);
-    this.rings = new Array<Int32Array | null>(queues).fill(null);
-    this.head = new Int32Array(queues);
-    this.len = new Int32Array(queues);
+    this.rings = new Array<PacketRing | null>(queues).fill(null);
   }
 
   /** True while queue `q` is stopped (`netif_tx_queue_stopped`). */
@@ -107,13 +103,13 @@ export class NetvscTxQueues {
 
   /** Frames waiting in queue `q`'s qdisc. */
   backlog(q: number): number {
-    return this.len[q] as number;
+    return this.rings[q]?.count ?? 0;
   }
 
   /** Frames waiting in every qdisc. */
   get totalBacklog(): number {
     let n = 0;
-    for (let q = 0; q < this.len.length; q++) n += this.len[q] as number;
+    for (const r of this.rings) if (r !== null) n += r.count;
     return n;
   }
 
@@ -157,17 +153,9 @@ export class NetvscTxQueues {
    * ({@link QDISC_DROP}). Returns how many were queued.
    */
   enqueue(pkts: Int32Array, start: number, count: number, q: number): number {
-    const room = this.limit - (this.len[q] as number);
+    const room = this.limit - this.backlog(q);
     const n = count < room ? count : room;
-    if (n > 0) {
-      const ring = this.ring(q);
-      let tail = ((this.head[q] as number) + (this.len[q] as number)) % this.limit;
-      for (let i = 0; i < n; i++) {
-        ring[tail] = pkts[start + i] as number;
-        tail = tail + 1 === this.limit ? 0 : tail + 1;
-      }
-      this.len[q] = (this.len[q] as number) + n;
-    }
+    if (n > 0) this.ring(q).enqueueBurst(pkts, start, n);
     if (n < count) {
       this.stats.dropped += count - n;
       this.pool.drop(pkts, start + n, count - n, QDISC_DROP);
@@ -180,16 +168,14 @@ export class NetvscTxQueues {
    * takes only in part is a requeue. Returns how many frames `xmit` took.
    */
   run(q: number, xmit: NetvscQueueXmit): number {
+    const ring = this.rings[q] ?? null;
     let taken = 0;
-    while (this.stopped[q] === 0 && (this.len[q] as number) > 0) {
-      const ring = this.ring(q);
-      const h = this.head[q] as number;
-      const avail = this.len[q] as number;
-      const n = avail < this.limit - h ? avail : this.limit - h;
-      const k = xmit(ring, h, n, q);
+    while (this.stopped[q] === 0 && ring !== null && !ring.isEmpty) {
+      // The driver reads the frames in place and may take only the first k of them.
+      const n = ring.startTake(ring.count);
+      const k = xmit(ring.slotArray, ring.takenAt, n, q);
+      ring.finishTake(k);
       taken += k;
-      this.head[q] = (h + k) % this.limit;
-      this.len[q] = avail - k;
       if (k < n) {
         this.stats.requeues++;
         break;
@@ -206,29 +192,25 @@ export class NetvscTxQueues {
   flush(reason: number, q?: number): number {
     let dropped = 0;
     const from = q ?? 0;
-    const to = q === undefined ? this.len.length : q + 1;
+    const to = q === undefined ? this.rings.length : q + 1;
     for (let i = from; i < to; i++) {
-      const ring = this.rings[i];
-      let n = this.len[i] as number;
-      if (ring === null || ring === undefined || n === 0) continue;
-      dropped += n;
-      let h = this.head[i] as number;
-      while (n > 0) {
-        const run = n < this.limit - h ? n : this.limit - h;
-        this.pool.drop(ring, h, run, reason);
-        n -= run;
-        h = (h + run) % this.limit;
+      const ring = this.rings[i] ?? null;
+      if (ring === null) continue;
+      for (let n; (n = ring.takeInPlace(ring.size)) > 0;) {
+        dropped += n;
+        this.pool.drop(ring.slotArray, ring.takenAt, n, reason);
       }
-      this.head[i] = 0;
-      this.len[i] = 0;
     }
     return dropped;
   }
 
-  private ring(q: number): Int32Array {
-    let r = this.rings[q];
-    if (r === null || r === undefined) {
-      r = new Int32Array(this.limit);
+  private ring(q: number): PacketRing {
+    let r = this.rings[q] ?? null;
+    if (r === null) {
+      // The smallest power of two that holds `limit` frames; `enqueue` keeps to the limit.
+      let size = 2;
+      while (size < this.limit) size *= 2;
+      r = new PacketRing(size);
       this.rings[q] = r;
     }
     return r;
