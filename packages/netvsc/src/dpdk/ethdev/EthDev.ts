@@ -32,12 +32,16 @@ export interface EthDevInit {
 }
 
 const MAX_VLAN_ID = 4095;
+/** `RTE_ETH_64_POOLS`: the VMDq pools a MAC address can be added to. */
+const MAC_POOLS = 64;
 /** `RTE_ETHER_MTU`: the MTU a configure gives a port unless told otherwise. */
 const RTE_ETHER_MTU = 1500;
 /** `RTE_ETHER_MIN_LEN`: the shortest Ethernet frame, CRC included. */
 const RTE_ETHER_MIN_LEN = 64;
 /** Ethernet header and CRC: the overhead of an MTU when the PMD states none of its own. */
 const ETHER_HDR_CRC_LEN = 14 + 4;
+/** `RTE_ETH_DEV_FALLBACK_RX_NBQUEUES` / `_TX_`: what `configure(0, 0)` gets. */
+const FALLBACK_NB_QUEUES = 1;
 /** `UINT16_MAX`: ethdev's `max_mtu` when the PMD leaves it alone. */
 const UNSTATED_MAX_MTU = ETHDEV_DEFAULT_MTU.max;
 
@@ -238,15 +242,19 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
 
   /**
    * Sets the number of RX and TX queues and the {@link EthConf} (`rte_eth_dev_configure` + queue
-   * setup). `conf` replaces the previous one as a whole (a field left out is back to its
-   * default) and lasts until the next successful configure. A failed configure keeps the previous
-   * conf and queue counts but leaves the port unconfigured: `start` is refused until a configure
-   * succeeds.
+   * setup). `configure(0, 0)` gets one queue each way (DPDK's fallback when the driver states no
+   * preferred counts; one direction alone at 0 is kept). `conf` replaces the previous one as a
+   * whole (a field left out is back to its default) and lasts until the next successful
+   * configure. The checks run in DPDK's order: queue counts, `lsc` / `rmv`, MTU, offloads. A
+   * failed configure keeps the previous conf and leaves the port unconfigured (`start` is refused
+   * until a configure succeeds); refused by one of these checks it keeps its queue counts,
+   * refused by the PMD it has none (0 and 0, as DPDK's `reset_queues`).
    *
    * @throws `BypassError` `ERR_BUSY` when started ("Port N must be stopped to allow
    * configuration"), `ERR_INVALID_ARGUMENT` for counts above the device's limits, `lsc` / `rmv`
    * on a port whose `devFlags` lack `INTR_LSC` / `INTR_RMV`, or offloads outside its
-   * capabilities; `ERR_NO_DEVICE` after release, or the PMD's refusal.
+   * capabilities; `ERR_MTU_RANGE` for an `mtu` the device refuses; `ERR_NO_DEVICE` after
+   * release, or the PMD's refusal.
    */
   configure(nbRxq: number, nbTxq: number, conf: EthConf = {}): void {
     this.#requireAlive('configure');
@@ -260,32 +268,42 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
     this.#configuredValue = false;
     const next = this.#normalizeConf(conf);
     const info = this.devInfo();
+    // lib/ethdev/rte_ethdev.c rte_eth_dev_configure: 0 and 0 asks for the driver's preferred
+    // counts, which no PMD modelled here states, so RTE_ETH_DEV_FALLBACK_RX/TX_NBQUEUES (1, 1)
+    if (nbRxq === 0 && nbTxq === 0) {
+      nbRxq = FALLBACK_NB_QUEUES;
+      nbTxq = FALLBACK_NB_QUEUES;
+    }
     this.#checkQueues('rx', nbRxq, info.maxRxQueues);
     this.#checkQueues('tx', nbTxq, info.maxTxQueues);
     // lib/ethdev/rte_ethdev.c rte_eth_dev_configure: the interrupts asked for must be in dev_flags
     this.#checkIntr('lsc', next.lsc, ETH_DEV_FLAG.INTR_LSC, info);
     this.#checkIntr('rmv', next.rmv, ETH_DEV_FLAG.INTR_RMV, info);
-    // ... and the offloads within the capabilities
-    this.#checkOffloads('Rx', next.rxOffloads, info.rxOffloadCapa);
-    this.#checkOffloads('Tx', next.txOffloads, info.txOffloadCapa);
-    // ... and rxmode.mtu (default RTE_ETHER_MTU, or max_mtu when smaller), recorded as data->mtu
+    // ... then rxmode.mtu (default RTE_ETHER_MTU, or max_mtu when smaller), recorded as data->mtu
     // before the PMD's dev_configure and put back if anything fails
     const filled: Readonly<Required<EthConf>> =
       next.mtu === 0 ? { ...next, mtu: Math.min(info.maxMtu, RTE_ETHER_MTU) } : next;
     this.#validateMtu(filled.mtu, info);
+    // ... then the offloads within the capabilities
+    this.#checkOffloads('Rx', next.rxOffloads, info.rxOffloadCapa);
+    this.#checkOffloads('Tx', next.txOffloads, info.txOffloadCapa);
     const previous = this.#conf;
     const previousMtu = this.#mtuValue;
     this.#conf = Object.freeze(filled);
     this.#mtuValue = filled.mtu;
+    // lib/ethdev/rte_ethdev.c rte_eth_dev_configure: the queue arrays are sized before
+    // dev_configure, and emptied again (reset_queues) when it fails
+    this.#nbRx = nbRxq;
+    this.#nbTx = nbTxq;
     try {
       this.devConfigure(nbRxq, nbTxq, this.#conf);
     } catch (err) {
       this.#conf = previous;
       this.#mtuValue = previousMtu;
+      this.#nbRx = 0;
+      this.#nbTx = 0;
       throw err;
     }
-    this.#nbRx = nbRxq;
-    this.#nbTx = nbTxq;
     this.#configuredValue = true;
   }
 
@@ -332,19 +350,30 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   }
 
   /**
-   * Closes the port and releases its id (`rte_eth_dev_close`). The port must be stopped.
+   * Closes the port and releases its id (`rte_eth_dev_close`). The port must be stopped. The port
+   * is released even when the PMD's `dev_close` fails; that failure is then rethrown. A port
+   * already released stays as it is (DPDK: -ENODEV for its port id).
    *
-   * @throws `BypassError` `ERR_BUSY` ("Cannot close started device (port N)").
+   * @throws `BypassError` `ERR_STATE` when started ("Cannot close started device (port N)",
+   * -EINVAL in DPDK), or the PMD's `dev_close` failure (after the release).
    */
   close(): void {
     if (this.#stateValue === 'unused') return;
     if (this.#startedValue) {
-      throw new BypassError('ERR_BUSY', `Cannot close started device (port ${this.portId})`);
+      // lib/ethdev/rte_ethdev.c rte_eth_dev_close: -EINVAL for a started port (primary process)
+      throw new BypassError(
+        'ERR_STATE',
+        `Cannot close started device (port ${this.portId}): stop it first`,
+      );
     }
-    this.devClose();
-    this.#configuredValue = false;
-    this.#stateValue = 'unused';
-    this.registry.release(this);
+    try {
+      this.devClose();
+    } finally {
+      // lib/ethdev/rte_ethdev.c rte_eth_dev_close: the port is released whatever dev_close returned
+      this.#configuredValue = false;
+      this.#stateValue = 'unused';
+      this.registry.release(this);
+    }
   }
 
   // ---------------------------------------------------------------- data plane
@@ -579,8 +608,8 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
    * already present is not added twice).
    *
    * @throws `BypassError` `ERR_NOT_SUPPORTED` first of all when the PMD has no `mac_addr_add`
-   * op (netvsc), `ERR_INVALID_ARGUMENT` for a zero address, `ERR_BUSY` when the MAC table is
-   * full ("MAC address array full").
+   * op (netvsc), `ERR_INVALID_ARGUMENT` for a zero address or a pool outside 0..63, `ERR_BUSY`
+   * when the MAC table is full ("MAC address array full").
    */
   macAddrAdd(mac: MacAddress, pool = 0): void {
     this.#requireAlive('add a MAC address to');
@@ -598,6 +627,13 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
       throw new BypassError(
         'ERR_INVALID_ARGUMENT',
         `Port ${this.portId}: Cannot add NULL MAC address`,
+      );
+    }
+    // lib/ethdev/rte_ethdev.c rte_eth_dev_mac_addr_add: RTE_ETH_64_POOLS pools at most
+    if (!Number.isInteger(pool) || pool < 0 || pool >= MAC_POOLS) {
+      throw new BypassError(
+        'ERR_INVALID_ARGUMENT',
+        `Port ${this.portId}: pool ${String(pool)} is not a VMDq pool: pick one of 0..${MAC_POOLS - 1}`,
       );
     }
     if (this.#macs.some((m) => m !== null && m.equals(mac))) return;
@@ -650,20 +686,31 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   }
 
   /**
-   * `rte_eth_dev_vlan_filter`: accepts (`on`) or stops accepting VLAN id `vid`.
+   * `rte_eth_dev_vlan_filter`: accepts (`on`) or stops accepting VLAN id `vid`. The port must have
+   * been configured with `ETH_OFFLOAD.VLAN_FILTER` in its `rxOffloads` (the capability alone is
+   * not enough); the PMD is called every time, even for an id already in that state.
    *
-   * @throws `BypassError` `ERR_INVALID_ARGUMENT` outside 0..4095, `ERR_NOT_SUPPORTED` when
-   * the port cannot filter VLANs ("VLAN-filtering disabled").
+   * @throws `BypassError` `ERR_NOT_SUPPORTED` first when the configured RX offloads lack
+   * VLAN_FILTER ("VLAN-filtering disabled", -ENOSYS in DPDK), then `ERR_INVALID_ARGUMENT` outside
+   * 0..4095, or the PMD's refusal.
    */
   vlanFilter(vid: number, on: boolean): void {
     this.#requireAlive('set a VLAN filter on');
+    // lib/ethdev/rte_ethdev.c rte_eth_dev_vlan_filter: the offload of dev_conf, checked first
+    if ((this.#conf.rxOffloads & ETH_OFFLOAD.VLAN_FILTER) === 0) {
+      throw new BypassError(
+        'ERR_NOT_SUPPORTED',
+        `Port ${this.portId}: VLAN-filtering disabled: configure the port with ` +
+          'rxOffloads including ETH_OFFLOAD.VLAN_FILTER first',
+      );
+    }
     if (!Number.isInteger(vid) || vid < 0 || vid > MAX_VLAN_ID) {
-      throw new BypassError('ERR_INVALID_ARGUMENT', `Port ${this.portId}: VLAN id ${vid} > 4095`);
+      throw new BypassError(
+        'ERR_INVALID_ARGUMENT',
+        `Port ${this.portId}: invalid vlan_id=${String(vid)}: use 0..4095`,
+      );
     }
-    if ((this.devInfo().rxOffloadCapa & ETH_OFFLOAD.VLAN_FILTER) === 0) {
-      throw new BypassError('ERR_NOT_SUPPORTED', `Port ${this.portId}: VLAN-filtering disabled`);
-    }
-    if (this.#vlans.has(vid) === on) return;
+    // ... and no shortcut for an id already in that state: the op is called again
     this.devVlanFilter(vid, on);
     if (on) this.#vlans.add(vid);
     else this.#vlans.delete(vid);
