@@ -402,6 +402,11 @@ export class NetvscPmdPort extends EthDev {
     return false;
   }
 
+  // ... nor mac_addr_remove: rte_eth_dev_mac_addr_remove returns -ENOTSUP
+  protected override get hasMacAddrRemove(): boolean {
+    return false;
+  }
+
   protected override devMacAddrSet(_mac: MacAddress): void {
     throw new BypassError(
       'ERR_NOT_SUPPORTED',

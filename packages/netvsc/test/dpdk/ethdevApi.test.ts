@@ -106,3 +106,23 @@ test('macAddrAdd refuses a pool beyond the 64 VMDq pools (rte_eth_dev_mac_addr_a
   p.macAddrAdd(mac(2), 63);
   t.deepEqual(p.extraMacAddrs, [mac(2)]);
 });
+
+test('stop: when the PMD dev_stop fails the port stays started, its bursts already off (rte_eth_dev_stop)', (t) => {
+  const w = new World();
+  const p = fake(w);
+  p.configure(1, 1);
+  p.start();
+  p.inject(0, w.frames(1, mac(9)));
+  p.refuse.add('stop');
+  t.throws(() => p.stop(), { code: 'ERR_REFUSED' });
+  t.true(p.started, 'dev_started is cleared only when dev_stop succeeds');
+  const out = new Int32Array(4);
+  t.is(p.rxBurst(0, out, 0, 4), 0, 'eth_dev_fp_ops_reset ran before dev_stop');
+  t.throws(() => p.configure(1, 1), { code: 'ERR_BUSY' });
+  t.throws(() => p.close(), { code: 'ERR_STATE' });
+  p.refuse.delete('stop');
+  p.stop();
+  t.false(p.started);
+  p.start();
+  t.is(p.rxBurst(0, out, 0, 4), 1, 'a start exposes the bursts again');
+});

@@ -78,7 +78,8 @@ const NO_CONF: Readonly<Required<EthConf>> = Object.freeze({
  * `devStatsReset`, `rxBurstImpl`, `txBurstImpl`; override the optional hooks you support
  * (`devSetLink`, `devPromiscuous`, `devAllmulticast`, `devMtuSet`, `devMacAddrSet`,
  * `devMacAddrAdd`, `devMacAddrRemove`, `devMcAddrListSet`, `devVlanFilter`, `devLinkUpdate`;
- * `hasMacAddrAdd` returning false for a PMD without a `mac_addr_add` op);
+ * `hasMacAddrAdd` / `hasMacAddrRemove` returning false for a PMD without a `mac_addr_add` /
+ * `mac_addr_remove` op);
  * report link changes with {@link EthDev.updateLink} and removal with {@link EthDev.markRemoved}
  * (each records the change whatever the conf, and raises the event only when the conf asks for
  * it), or with {@link EthDev.recordLink} for a driver that never raises the link event.
@@ -119,6 +120,8 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   #stateValue: EthDevState = 'attached';
   #configuredValue = false;
   #startedValue = false;
+  /** The burst functions are the PMD's (`rte_eth_fp_ops` set up), not the dummy ones. */
+  #burstsLive = false;
   #nbRx = 0;
   #nbTx = 0;
   #promisc = false;
@@ -334,19 +337,35 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
     try {
       this.#restoreConfig();
     } catch (err) {
-      // rte_ethdev.c rte_eth_dev_start: a failed restore stops the port and fails the start
-      this.stop();
+      // rte_ethdev.c rte_eth_dev_start: a failed restore stops the port (a failure of that stop
+      // is only logged) and fails the start
+      try {
+        this.stop();
+      } catch {
+        // the restore's error is the one reported
+      }
       throw err;
     }
     // lib/ethdev/rte_ethdev.c rte_eth_dev_start: link_update after dev_start only without lsc
     if (!this.#conf.lsc) this.devLinkUpdate();
+    // ... and the PMD's burst functions exposed last (eth_dev_fp_ops_setup)
+    this.#burstsLive = true;
   }
 
-  /** Stops the port (`rte_eth_dev_stop`); a stopped port stays as it is. */
+  /**
+   * Stops the port (`rte_eth_dev_stop`); a stopped port stays as it is. The bursts return 0 from
+   * here on; when the PMD's stop fails the port is still started (configure and close are still
+   * refused, `stop` can be tried again) and the failure is rethrown.
+   *
+   * @throws the PMD's `dev_stop` failure.
+   */
   stop(): void {
     if (!this.#startedValue) return;
-    this.#startedValue = false;
+    // lib/ethdev/rte_ethdev.c rte_eth_dev_stop: the dummy burst functions first
+    // (eth_dev_fp_ops_reset), and dev_started cleared only when dev_stop succeeded
+    this.#burstsLive = false;
     this.devStop();
+    this.#startedValue = false;
   }
 
   /**
@@ -468,14 +487,14 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
     if (this.#stateValue !== 'unused') this.devStatsGet(out, queues);
   }
 
-  /** Started, and `queue` is one of the configured RX queues: what every RX entry point checks. */
+  /** Started (burst functions exposed), and `queue` is one of the configured RX queues. */
   #rxQueueReady(queue: number): boolean {
-    return this.#startedValue && queue >>> 0 === queue && queue < this.#nbRx;
+    return this.#burstsLive && queue >>> 0 === queue && queue < this.#nbRx;
   }
 
-  /** Started, and `queue` is one of the configured TX queues: what every TX entry point checks. */
+  /** Started (burst functions exposed), and `queue` is one of the configured TX queues. */
   #txQueueReady(queue: number): boolean {
-    return this.#startedValue && queue >>> 0 === queue && queue < this.#nbTx;
+    return this.#burstsLive && queue >>> 0 === queue && queue < this.#nbTx;
   }
 
   // ---------------------------------------------------------------- link
@@ -651,11 +670,20 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   /**
    * `rte_eth_dev_mac_addr_remove`; an address not in the table is ignored.
    *
-   * @throws `BypassError` `ERR_BUSY` for the default address ("Cannot remove default MAC
-   * address").
+   * @throws `BypassError` `ERR_NOT_SUPPORTED` first of all when the PMD has no `mac_addr_remove`
+   * op (netvsc), `ERR_BUSY` for the default address ("Cannot remove default MAC address").
    */
   macAddrRemove(mac: MacAddress): void {
     this.#requireAlive('remove a MAC address from');
+    // lib/ethdev/rte_ethdev.c rte_eth_dev_mac_addr_remove: -ENOTSUP for a PMD without the op,
+    // before the address is looked up
+    if (!this.hasMacAddrRemove) {
+      throw new BypassError(
+        'ERR_NOT_SUPPORTED',
+        `Port ${this.portId} (${this.name}): driver ${this.devInfo().driverName} cannot remove ` +
+          'MAC addresses (no mac_addr_remove op): its table holds only its default address',
+      );
+    }
     const index = this.#macs.findIndex((m) => m !== null && m.equals(mac));
     if (index < 0) return;
     if (index === 0) {
@@ -977,6 +1005,13 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
    * `ERR_NOT_SUPPORTED` and the start-time restore adds no extra address. Default: true.
    */
   protected get hasMacAddrAdd(): boolean {
+    return true;
+  }
+  /**
+   * False for a PMD without a `mac_addr_remove` op: {@link EthDev.macAddrRemove} then refuses
+   * with `ERR_NOT_SUPPORTED`. Default: true.
+   */
+  protected get hasMacAddrRemove(): boolean {
     return true;
   }
   /** PMD `mac_addr_remove`. Default: accepted. */
