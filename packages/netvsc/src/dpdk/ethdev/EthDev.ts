@@ -84,6 +84,32 @@ const NO_CONF: Readonly<Required<EthConf>> = Object.freeze({
  * (each records the change whatever the conf, and raises the event only when the conf asks for
  * it), or with {@link EthDev.recordLink} for a driver that never raises the link event.
  *
+ * Read against lib/ethdev/rte_ethdev.c and ethdev_driver.c of DPDK 26.11-rc0. Deliberate
+ * differences:
+ * - Error codes say what went wrong, not the errno: a full MAC table is `ERR_BUSY` (-ENOSPC), a
+ *   default MAC already among the extra ones `ERR_INVALID_ARGUMENT` (-EEXIST), removing the
+ *   default MAC `ERR_BUSY` (-EADDRINUSE), an MTU out of range `ERR_MTU_RANGE` (-EINVAL), start or
+ *   MTU set before configure and close while started `ERR_STATE` (-EINVAL), an owner clash
+ *   `ERR_BUSY` (-EPERM).
+ * - An op the PMD does not override is accepted (DPDK: -ENOTSUP for a missing op), except
+ *   `dev_set_link_up/down` (refused) and `mac_addr_add` / `mac_addr_remove` (`hasMacAddrAdd`,
+ *   `hasMacAddrRemove`). No PMD here has `get_restore_flags` or `RTE_ETH_DEV_NOLIVE_MAC_ADDR`, so
+ *   start always restores everything after `dev_start`. No PMD states preferred queue counts
+ *   (`default_rxportconf`), and `RTE_MAX_QUEUES_PER_PORT` is not applied.
+ * - One VMDq pool per extra MAC address: adding an address already in the table (the default one
+ *   too) with another pool changes nothing, where DPDK adds the pool and calls `mac_addr_add`
+ *   again; the restore replays the last pool only.
+ * - The multicast list is kept here (DPDK's ethdev keeps none; fail-safe keeps its own) and its
+ *   addresses must be multicast (DPDK's ethdev checks nothing, mlx4/mlx5/TAP neither).
+ * - Owners are names: the current owner may claim its port again and another's `unsetOwner` is
+ *   ignored (DPDK: -EPERM for both).
+ * - A released port: `close`, `stop`, `statsGet`, `statsReset` and `linkGet` do nothing (or
+ *   return zeros, the last link) and the owner calls still work, where DPDK returns -ENODEV; the
+ *   other calls throw `ERR_NO_DEVICE`.
+ *   `markRemoved` sets the `removed` state itself (DPDK: `rte_eth_dev_is_removed` does, asking
+ *   the PMD's `is_removed`). `linkGet` is both `rte_eth_link_get` and `_nowait` (no PMD here
+ *   waits for the link).
+ *
  * @example
  * ```ts
  * class NullPort extends EthDev {
@@ -1154,7 +1180,9 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
 
 /**
  * Limits of a port that does not say otherwise: 16 queues each way, 1 MAC address, MTU
- * 68..1500 (frames up to 1518 bytes), no offloads, no interrupts.
+ * 68..1500 (frames up to 1518 bytes), no offloads, no interrupts. A starting point for a PMD's
+ * `devInfoGet`, not ethdev's own defaults: a DPDK PMD that states no MTU range gets
+ * {@link ETHDEV_DEFAULT_MTU} (46..65535) from `rte_eth_dev_info_get`.
  *
  * @example
  * ```ts
