@@ -349,6 +349,8 @@ export class NetvscPmdPort extends EthDev {
 
   /** hn_ethdev.c hn_dev_stop: filter off, VF to synthetic then stopped, completions drained. */
   protected devStop(): void {
+    // hn_dev_stop clears dev_started first: what the ring reads during the stop see a stopped port
+    this.markStopped();
     this.ctl.setRxFilter(0);
     this.vf.stop();
     // hn_dev_stop: drain pending completions (received data is dropped: the port is stopped)

@@ -381,7 +381,8 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   /**
    * Stops the port (`rte_eth_dev_stop`); a stopped port stays as it is. The bursts return 0 from
    * here on; when the PMD's stop fails the port is still started (configure and close are still
-   * refused, `stop` can be tried again) and the failure is rethrown.
+   * refused, `stop` can be tried again) unless the PMD cleared it itself
+   * ({@link EthDev.markStopped}, netvsc), and the failure is rethrown.
    *
    * @throws the PMD's `dev_stop` failure.
    */
@@ -947,6 +948,23 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
     this.#stateValue = 'removed';
     // mlx5_ethdev_os.c mlx5_dev_interrupt_device_fatal (mlx4_intr.c alike): RMV only with .rmv
     if (this.#conf.rmv) this.emit('intr_rmv', this);
+  }
+
+  /**
+   * For a PMD whose `dev_stop` clears `data->dev_started` itself, first thing (hn_ethdev.c
+   * hn_dev_stop, mlx5_trigger.c mlx5_dev_stop): {@link EthDev.started} is false from here on,
+   * while the rest of its stop runs and even if that fails. Only inside `devStop`.
+   *
+   * @example
+   * ```ts
+   * protected devStop(): void {
+   *   this.markStopped(); // what the PMD's own code sees as it stops its queues
+   *   this.stopQueues();
+   * }
+   * ```
+   */
+  protected markStopped(): void {
+    this.#startedValue = false;
   }
 
   /** Freezes {@link EthDev.devInfo} to `info` (for PMDs whose limits never change). */
