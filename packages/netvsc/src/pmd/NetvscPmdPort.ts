@@ -349,6 +349,8 @@ export class NetvscPmdPort extends EthDev {
 
   /** hn_ethdev.c hn_dev_stop: filter off, VF to synthetic then stopped, completions drained. */
   protected devStop(): void {
+    // hn_dev_stop clears dev_started first: what the ring reads during the stop see a stopped port
+    this.markStopped();
     this.ctl.setRxFilter(0);
     this.vf.stop();
     // hn_dev_stop: drain pending completions (received data is dropped: the port is stopped)
@@ -399,6 +401,11 @@ export class NetvscPmdPort extends EthDev {
 
   // hn_ethdev.c hn_eth_dev_ops has no mac_addr_add: rte_eth_dev_mac_addr_add returns -ENOTSUP
   protected override get hasMacAddrAdd(): boolean {
+    return false;
+  }
+
+  // ... nor mac_addr_remove: rte_eth_dev_mac_addr_remove returns -ENOTSUP
+  protected override get hasMacAddrRemove(): boolean {
     return false;
   }
 

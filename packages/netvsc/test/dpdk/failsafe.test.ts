@@ -7,6 +7,7 @@ import {
   SubDevState,
   replayConfiguration,
   selectTxSubDevice,
+  type EthConf,
   type EthDev,
 } from '../../src/dpdk/exports.js';
 import { FakePort, fakeDriver } from './helpers/FakePort.js';
@@ -21,7 +22,7 @@ function setup(devargs = 'dev(net_fakeA),dev(net_fakeB)', present = ['net_fakeA'
   return { w, fs, live, sub };
 }
 
-function started(devargs?: string, present?: string[], conf: { lsc?: boolean } = {}) {
+function started(devargs?: string, present?: string[], conf: EthConf = {}) {
   const s = setup(devargs, present);
   s.fs.configure(1, 1, conf);
   s.fs.start();
@@ -175,7 +176,10 @@ test('a removal waits until no burst is in flight in the sub-device', (t) => {
 });
 
 test('a re-plugged sub-device gets the configuration replayed in DPDK order, then starts', (t) => {
-  const { w, fs, live, sub } = started('dev(net_fakeA),dev(net_fakeB)', ['net_fakeB']);
+  // VLAN filters need the offload configured (rte_eth_dev_vlan_filter)
+  const { w, fs, live, sub } = started('dev(net_fakeA),dev(net_fakeB)', ['net_fakeB'], {
+    rxOffloads: ETH_OFFLOAD.VLAN_FILTER,
+  });
   fs.setPromiscuous(true);
   fs.setAllmulticast(true);
   fs.setMtu(4000);

@@ -35,3 +35,9 @@ test('model counterexample, as shrunk: withdrawal, recovered, burst, time', (t) 
     ),
   );
 });
+
+test('model counterexample, as shrunk: a VF association read during the stop does not switch to the VF (hn_dev_stop clears dev_started first)', (t) => {
+  t.notThrows(() =>
+    runNetvscPmd([{ op: 'assoc', allocated: true }, { op: 'stop' }], 'vf-before', undefined, false),
+  );
+});

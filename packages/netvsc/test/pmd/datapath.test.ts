@@ -264,6 +264,12 @@ test('one MAC: from the host; changing or adding MACs is refused', (t) => {
   });
   t.throws(() => p.macAddrAdd(MacAddress.ZERO), { code: 'ERR_NOT_SUPPORTED' });
   t.deepEqual(p.extraMacAddrs, []);
+  // nor mac_addr_remove: -ENOTSUP before the address is looked up, the default one included
+  t.throws(() => p.macAddrRemove(MacAddress.parse('02:00:00:00:00:02')), {
+    code: 'ERR_NOT_SUPPORTED',
+    message: /net_netvsc cannot remove MAC addresses/,
+  });
+  t.throws(() => p.macAddrRemove(p.macAddr), { code: 'ERR_NOT_SUPPORTED' });
 });
 
 test('MTU range: hn_dev_info_get states none, so ethdev defaults apply (46..65535) and the 16128-byte frame limit decides', (t) => {

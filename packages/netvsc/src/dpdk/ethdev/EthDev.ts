@@ -32,12 +32,16 @@ export interface EthDevInit {
 }
 
 const MAX_VLAN_ID = 4095;
+/** `RTE_ETH_64_POOLS`: the VMDq pools a MAC address can be added to. */
+const MAC_POOLS = 64;
 /** `RTE_ETHER_MTU`: the MTU a configure gives a port unless told otherwise. */
 const RTE_ETHER_MTU = 1500;
 /** `RTE_ETHER_MIN_LEN`: the shortest Ethernet frame, CRC included. */
 const RTE_ETHER_MIN_LEN = 64;
 /** Ethernet header and CRC: the overhead of an MTU when the PMD states none of its own. */
 const ETHER_HDR_CRC_LEN = 14 + 4;
+/** `RTE_ETH_DEV_FALLBACK_RX_NBQUEUES` / `_TX_`: what `configure(0, 0)` gets. */
+const FALLBACK_NB_QUEUES = 1;
 /** `UINT16_MAX`: ethdev's `max_mtu` when the PMD leaves it alone. */
 const UNSTATED_MAX_MTU = ETHDEV_DEFAULT_MTU.max;
 
@@ -74,10 +78,37 @@ const NO_CONF: Readonly<Required<EthConf>> = Object.freeze({
  * `devStatsReset`, `rxBurstImpl`, `txBurstImpl`; override the optional hooks you support
  * (`devSetLink`, `devPromiscuous`, `devAllmulticast`, `devMtuSet`, `devMacAddrSet`,
  * `devMacAddrAdd`, `devMacAddrRemove`, `devMcAddrListSet`, `devVlanFilter`, `devLinkUpdate`;
- * `hasMacAddrAdd` returning false for a PMD without a `mac_addr_add` op);
+ * `hasMacAddrAdd` / `hasMacAddrRemove` returning false for a PMD without a `mac_addr_add` /
+ * `mac_addr_remove` op);
  * report link changes with {@link EthDev.updateLink} and removal with {@link EthDev.markRemoved}
  * (each records the change whatever the conf, and raises the event only when the conf asks for
  * it), or with {@link EthDev.recordLink} for a driver that never raises the link event.
+ *
+ * Read against lib/ethdev/rte_ethdev.c and ethdev_driver.c of DPDK 26.11-rc0. Deliberate
+ * differences:
+ * - Error codes say what went wrong, not the errno: a full MAC table is `ERR_BUSY` (-ENOSPC), a
+ *   default MAC already among the extra ones `ERR_INVALID_ARGUMENT` (-EEXIST), removing the
+ *   default MAC `ERR_BUSY` (-EADDRINUSE), an MTU out of range `ERR_MTU_RANGE` (-EINVAL), start or
+ *   MTU set before configure and close while started `ERR_STATE` (-EINVAL), an owner clash
+ *   `ERR_BUSY` (-EPERM).
+ * - An op the PMD does not override is accepted (DPDK: -ENOTSUP for a missing op), except
+ *   `dev_set_link_up/down` (refused) and `mac_addr_add` / `mac_addr_remove` (`hasMacAddrAdd`,
+ *   `hasMacAddrRemove`). No PMD here has `get_restore_flags` or `RTE_ETH_DEV_NOLIVE_MAC_ADDR`, so
+ *   start always restores everything after `dev_start`. No PMD states preferred queue counts
+ *   (`default_rxportconf`), and `RTE_MAX_QUEUES_PER_PORT` is not applied.
+ * - One VMDq pool per extra MAC address: adding an address already in the table (the default one
+ *   too) with another pool changes nothing, where DPDK adds the pool and calls `mac_addr_add`
+ *   again; the restore replays the last pool only.
+ * - The multicast list is kept here (DPDK's ethdev keeps none; fail-safe keeps its own) and its
+ *   addresses must be multicast (DPDK's ethdev checks nothing, mlx4/mlx5/TAP neither).
+ * - Owners are names: the current owner may claim its port again and another's `unsetOwner` is
+ *   ignored (DPDK: -EPERM for both).
+ * - A released port: `close`, `stop`, `statsGet`, `statsReset` and `linkGet` do nothing (or
+ *   return zeros, the last link) and the owner calls still work, where DPDK returns -ENODEV; the
+ *   other calls throw `ERR_NO_DEVICE`.
+ *   `markRemoved` sets the `removed` state itself (DPDK: `rte_eth_dev_is_removed` does, asking
+ *   the PMD's `is_removed`). `linkGet` is both `rte_eth_link_get` and `_nowait` (no PMD here
+ *   waits for the link).
  *
  * @example
  * ```ts
@@ -115,6 +146,8 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   #stateValue: EthDevState = 'attached';
   #configuredValue = false;
   #startedValue = false;
+  /** The burst functions are the PMD's (`rte_eth_fp_ops` set up), not the dummy ones. */
+  #burstsLive = false;
   #nbRx = 0;
   #nbTx = 0;
   #promisc = false;
@@ -238,15 +271,19 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
 
   /**
    * Sets the number of RX and TX queues and the {@link EthConf} (`rte_eth_dev_configure` + queue
-   * setup). `conf` replaces the previous one as a whole (a field left out is back to its
-   * default) and lasts until the next successful configure. A failed configure keeps the previous
-   * conf and queue counts but leaves the port unconfigured: `start` is refused until a configure
-   * succeeds.
+   * setup). `configure(0, 0)` gets one queue each way (DPDK's fallback when the driver states no
+   * preferred counts; one direction alone at 0 is kept). `conf` replaces the previous one as a
+   * whole (a field left out is back to its default) and lasts until the next successful
+   * configure. The checks run in DPDK's order: queue counts, `lsc` / `rmv`, MTU, offloads. A
+   * failed configure keeps the previous conf and leaves the port unconfigured (`start` is refused
+   * until a configure succeeds); refused by one of these checks it keeps its queue counts,
+   * refused by the PMD it has none (0 and 0, as DPDK's `reset_queues`).
    *
    * @throws `BypassError` `ERR_BUSY` when started ("Port N must be stopped to allow
    * configuration"), `ERR_INVALID_ARGUMENT` for counts above the device's limits, `lsc` / `rmv`
    * on a port whose `devFlags` lack `INTR_LSC` / `INTR_RMV`, or offloads outside its
-   * capabilities; `ERR_NO_DEVICE` after release, or the PMD's refusal.
+   * capabilities; `ERR_MTU_RANGE` for an `mtu` the device refuses; `ERR_NO_DEVICE` after
+   * release, or the PMD's refusal.
    */
   configure(nbRxq: number, nbTxq: number, conf: EthConf = {}): void {
     this.#requireAlive('configure');
@@ -260,32 +297,42 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
     this.#configuredValue = false;
     const next = this.#normalizeConf(conf);
     const info = this.devInfo();
+    // lib/ethdev/rte_ethdev.c rte_eth_dev_configure: 0 and 0 asks for the driver's preferred
+    // counts, which no PMD modelled here states, so RTE_ETH_DEV_FALLBACK_RX/TX_NBQUEUES (1, 1)
+    if (nbRxq === 0 && nbTxq === 0) {
+      nbRxq = FALLBACK_NB_QUEUES;
+      nbTxq = FALLBACK_NB_QUEUES;
+    }
     this.#checkQueues('rx', nbRxq, info.maxRxQueues);
     this.#checkQueues('tx', nbTxq, info.maxTxQueues);
     // lib/ethdev/rte_ethdev.c rte_eth_dev_configure: the interrupts asked for must be in dev_flags
     this.#checkIntr('lsc', next.lsc, ETH_DEV_FLAG.INTR_LSC, info);
     this.#checkIntr('rmv', next.rmv, ETH_DEV_FLAG.INTR_RMV, info);
-    // ... and the offloads within the capabilities
-    this.#checkOffloads('Rx', next.rxOffloads, info.rxOffloadCapa);
-    this.#checkOffloads('Tx', next.txOffloads, info.txOffloadCapa);
-    // ... and rxmode.mtu (default RTE_ETHER_MTU, or max_mtu when smaller), recorded as data->mtu
+    // ... then rxmode.mtu (default RTE_ETHER_MTU, or max_mtu when smaller), recorded as data->mtu
     // before the PMD's dev_configure and put back if anything fails
     const filled: Readonly<Required<EthConf>> =
       next.mtu === 0 ? { ...next, mtu: Math.min(info.maxMtu, RTE_ETHER_MTU) } : next;
     this.#validateMtu(filled.mtu, info);
+    // ... then the offloads within the capabilities
+    this.#checkOffloads('Rx', next.rxOffloads, info.rxOffloadCapa);
+    this.#checkOffloads('Tx', next.txOffloads, info.txOffloadCapa);
     const previous = this.#conf;
     const previousMtu = this.#mtuValue;
     this.#conf = Object.freeze(filled);
     this.#mtuValue = filled.mtu;
+    // lib/ethdev/rte_ethdev.c rte_eth_dev_configure: the queue arrays are sized before
+    // dev_configure, and emptied again (reset_queues) when it fails
+    this.#nbRx = nbRxq;
+    this.#nbTx = nbTxq;
     try {
       this.devConfigure(nbRxq, nbTxq, this.#conf);
     } catch (err) {
       this.#conf = previous;
       this.#mtuValue = previousMtu;
+      this.#nbRx = 0;
+      this.#nbTx = 0;
       throw err;
     }
-    this.#nbRx = nbRxq;
-    this.#nbTx = nbTxq;
     this.#configuredValue = true;
   }
 
@@ -316,35 +363,63 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
     try {
       this.#restoreConfig();
     } catch (err) {
-      // rte_ethdev.c rte_eth_dev_start: a failed restore stops the port and fails the start
-      this.stop();
+      // rte_ethdev.c rte_eth_dev_start: a failed restore stops the port (a failure of that stop
+      // is only logged) and fails the start
+      try {
+        this.stop();
+      } catch {
+        // the restore's error is the one reported
+      }
       throw err;
     }
     // lib/ethdev/rte_ethdev.c rte_eth_dev_start: link_update after dev_start only without lsc
     if (!this.#conf.lsc) this.devLinkUpdate();
-  }
-
-  /** Stops the port (`rte_eth_dev_stop`); a stopped port stays as it is. */
-  stop(): void {
-    if (!this.#startedValue) return;
-    this.#startedValue = false;
-    this.devStop();
+    // ... and the PMD's burst functions exposed last (eth_dev_fp_ops_setup)
+    this.#burstsLive = true;
   }
 
   /**
-   * Closes the port and releases its id (`rte_eth_dev_close`). The port must be stopped.
+   * Stops the port (`rte_eth_dev_stop`); a stopped port stays as it is. The bursts return 0 from
+   * here on; when the PMD's stop fails the port is still started (configure and close are still
+   * refused, `stop` can be tried again) unless the PMD cleared it itself
+   * ({@link EthDev.markStopped}, netvsc), and the failure is rethrown.
    *
-   * @throws `BypassError` `ERR_BUSY` ("Cannot close started device (port N)").
+   * @throws the PMD's `dev_stop` failure.
+   */
+  stop(): void {
+    if (!this.#startedValue) return;
+    // lib/ethdev/rte_ethdev.c rte_eth_dev_stop: the dummy burst functions first
+    // (eth_dev_fp_ops_reset), and dev_started cleared only when dev_stop succeeded
+    this.#burstsLive = false;
+    this.devStop();
+    this.#startedValue = false;
+  }
+
+  /**
+   * Closes the port and releases its id (`rte_eth_dev_close`). The port must be stopped. The port
+   * is released even when the PMD's `dev_close` fails; that failure is then rethrown. A port
+   * already released stays as it is (DPDK: -ENODEV for its port id).
+   *
+   * @throws `BypassError` `ERR_STATE` when started ("Cannot close started device (port N)",
+   * -EINVAL in DPDK), or the PMD's `dev_close` failure (after the release).
    */
   close(): void {
     if (this.#stateValue === 'unused') return;
     if (this.#startedValue) {
-      throw new BypassError('ERR_BUSY', `Cannot close started device (port ${this.portId})`);
+      // lib/ethdev/rte_ethdev.c rte_eth_dev_close: -EINVAL for a started port (primary process)
+      throw new BypassError(
+        'ERR_STATE',
+        `Cannot close started device (port ${this.portId}): stop it first`,
+      );
     }
-    this.devClose();
-    this.#configuredValue = false;
-    this.#stateValue = 'unused';
-    this.registry.release(this);
+    try {
+      this.devClose();
+    } finally {
+      // lib/ethdev/rte_ethdev.c rte_eth_dev_close: the port is released whatever dev_close returned
+      this.#configuredValue = false;
+      this.#stateValue = 'unused';
+      this.registry.release(this);
+    }
   }
 
   // ---------------------------------------------------------------- data plane
@@ -439,14 +514,14 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
     if (this.#stateValue !== 'unused') this.devStatsGet(out, queues);
   }
 
-  /** Started, and `queue` is one of the configured RX queues: what every RX entry point checks. */
+  /** Started (burst functions exposed), and `queue` is one of the configured RX queues. */
   #rxQueueReady(queue: number): boolean {
-    return this.#startedValue && queue >>> 0 === queue && queue < this.#nbRx;
+    return this.#burstsLive && queue >>> 0 === queue && queue < this.#nbRx;
   }
 
-  /** Started, and `queue` is one of the configured TX queues: what every TX entry point checks. */
+  /** Started (burst functions exposed), and `queue` is one of the configured TX queues. */
   #txQueueReady(queue: number): boolean {
-    return this.#startedValue && queue >>> 0 === queue && queue < this.#nbTx;
+    return this.#burstsLive && queue >>> 0 === queue && queue < this.#nbTx;
   }
 
   // ---------------------------------------------------------------- link
@@ -579,8 +654,8 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
    * already present is not added twice).
    *
    * @throws `BypassError` `ERR_NOT_SUPPORTED` first of all when the PMD has no `mac_addr_add`
-   * op (netvsc), `ERR_INVALID_ARGUMENT` for a zero address, `ERR_BUSY` when the MAC table is
-   * full ("MAC address array full").
+   * op (netvsc), `ERR_INVALID_ARGUMENT` for a zero address or a pool outside 0..63, `ERR_BUSY`
+   * when the MAC table is full ("MAC address array full").
    */
   macAddrAdd(mac: MacAddress, pool = 0): void {
     this.#requireAlive('add a MAC address to');
@@ -600,6 +675,13 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
         `Port ${this.portId}: Cannot add NULL MAC address`,
       );
     }
+    // lib/ethdev/rte_ethdev.c rte_eth_dev_mac_addr_add: RTE_ETH_64_POOLS pools at most
+    if (!Number.isInteger(pool) || pool < 0 || pool >= MAC_POOLS) {
+      throw new BypassError(
+        'ERR_INVALID_ARGUMENT',
+        `Port ${this.portId}: pool ${String(pool)} is not a VMDq pool: pick one of 0..${MAC_POOLS - 1}`,
+      );
+    }
     if (this.#macs.some((m) => m !== null && m.equals(mac))) return;
     const max = this.devInfo().maxMacAddrs;
     let index = this.#macs.indexOf(null, 1);
@@ -615,11 +697,20 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   /**
    * `rte_eth_dev_mac_addr_remove`; an address not in the table is ignored.
    *
-   * @throws `BypassError` `ERR_BUSY` for the default address ("Cannot remove default MAC
-   * address").
+   * @throws `BypassError` `ERR_NOT_SUPPORTED` first of all when the PMD has no `mac_addr_remove`
+   * op (netvsc), `ERR_BUSY` for the default address ("Cannot remove default MAC address").
    */
   macAddrRemove(mac: MacAddress): void {
     this.#requireAlive('remove a MAC address from');
+    // lib/ethdev/rte_ethdev.c rte_eth_dev_mac_addr_remove: -ENOTSUP for a PMD without the op,
+    // before the address is looked up
+    if (!this.hasMacAddrRemove) {
+      throw new BypassError(
+        'ERR_NOT_SUPPORTED',
+        `Port ${this.portId} (${this.name}): driver ${this.devInfo().driverName} cannot remove ` +
+          'MAC addresses (no mac_addr_remove op): its table holds only its default address',
+      );
+    }
     const index = this.#macs.findIndex((m) => m !== null && m.equals(mac));
     if (index < 0) return;
     if (index === 0) {
@@ -650,20 +741,31 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
   }
 
   /**
-   * `rte_eth_dev_vlan_filter`: accepts (`on`) or stops accepting VLAN id `vid`.
+   * `rte_eth_dev_vlan_filter`: accepts (`on`) or stops accepting VLAN id `vid`. The port must have
+   * been configured with `ETH_OFFLOAD.VLAN_FILTER` in its `rxOffloads` (the capability alone is
+   * not enough); the PMD is called every time, even for an id already in that state.
    *
-   * @throws `BypassError` `ERR_INVALID_ARGUMENT` outside 0..4095, `ERR_NOT_SUPPORTED` when
-   * the port cannot filter VLANs ("VLAN-filtering disabled").
+   * @throws `BypassError` `ERR_NOT_SUPPORTED` first when the configured RX offloads lack
+   * VLAN_FILTER ("VLAN-filtering disabled", -ENOSYS in DPDK), then `ERR_INVALID_ARGUMENT` outside
+   * 0..4095, or the PMD's refusal.
    */
   vlanFilter(vid: number, on: boolean): void {
     this.#requireAlive('set a VLAN filter on');
+    // lib/ethdev/rte_ethdev.c rte_eth_dev_vlan_filter: the offload of dev_conf, checked first
+    if ((this.#conf.rxOffloads & ETH_OFFLOAD.VLAN_FILTER) === 0) {
+      throw new BypassError(
+        'ERR_NOT_SUPPORTED',
+        `Port ${this.portId}: VLAN-filtering disabled: configure the port with ` +
+          'rxOffloads including ETH_OFFLOAD.VLAN_FILTER first',
+      );
+    }
     if (!Number.isInteger(vid) || vid < 0 || vid > MAX_VLAN_ID) {
-      throw new BypassError('ERR_INVALID_ARGUMENT', `Port ${this.portId}: VLAN id ${vid} > 4095`);
+      throw new BypassError(
+        'ERR_INVALID_ARGUMENT',
+        `Port ${this.portId}: invalid vlan_id=${String(vid)}: use 0..4095`,
+      );
     }
-    if ((this.devInfo().rxOffloadCapa & ETH_OFFLOAD.VLAN_FILTER) === 0) {
-      throw new BypassError('ERR_NOT_SUPPORTED', `Port ${this.portId}: VLAN-filtering disabled`);
-    }
-    if (this.#vlans.has(vid) === on) return;
+    // ... and no shortcut for an id already in that state: the op is called again
     this.devVlanFilter(vid, on);
     if (on) this.#vlans.add(vid);
     else this.#vlans.delete(vid);
@@ -848,6 +950,23 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
     if (this.#conf.rmv) this.emit('intr_rmv', this);
   }
 
+  /**
+   * For a PMD whose `dev_stop` clears `data->dev_started` itself, first thing (hn_ethdev.c
+   * hn_dev_stop, mlx5_trigger.c mlx5_dev_stop): {@link EthDev.started} is false from here on,
+   * while the rest of its stop runs and even if that fails. Only inside `devStop`.
+   *
+   * @example
+   * ```ts
+   * protected devStop(): void {
+   *   this.markStopped(); // what the PMD's own code sees as it stops its queues
+   *   this.stopQueues();
+   * }
+   * ```
+   */
+  protected markStopped(): void {
+    this.#startedValue = false;
+  }
+
   /** Freezes {@link EthDev.devInfo} to `info` (for PMDs whose limits never change). */
   protected cacheDevInfo(info: EthDevInfo): void {
     this.#infoCache = info;
@@ -930,6 +1049,13 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
    * `ERR_NOT_SUPPORTED` and the start-time restore adds no extra address. Default: true.
    */
   protected get hasMacAddrAdd(): boolean {
+    return true;
+  }
+  /**
+   * False for a PMD without a `mac_addr_remove` op: {@link EthDev.macAddrRemove} then refuses
+   * with `ERR_NOT_SUPPORTED`. Default: true.
+   */
+  protected get hasMacAddrRemove(): boolean {
     return true;
   }
   /** PMD `mac_addr_remove`. Default: accepted. */
@@ -1072,7 +1198,9 @@ export abstract class EthDev extends EventEmitter<EthDevEvents<EthDev>> {
 
 /**
  * Limits of a port that does not say otherwise: 16 queues each way, 1 MAC address, MTU
- * 68..1500 (frames up to 1518 bytes), no offloads, no interrupts.
+ * 68..1500 (frames up to 1518 bytes), no offloads, no interrupts. A starting point for a PMD's
+ * `devInfoGet`, not ethdev's own defaults: a DPDK PMD that states no MTU range gets
+ * {@link ETHDEV_DEFAULT_MTU} (46..65535) from `rte_eth_dev_info_get`.
  *
  * @example
  * ```ts
