@@ -3,7 +3,8 @@ import { VIRTIO_F, VIRTIO_NET_F, featureMask, featureNames, hasFeature } from '.
 /**
  * The features this package's virtio-net driver can use (the `VIRTNET_FEATURES` table of
  * `drivers/net/virtio_net.c`, reduced to what is modelled): MAC, MTU, STATUS, CTRL_VQ, CTRL_RX,
- * CTRL_VLAN, GUEST_ANNOUNCE, MQ, CTRL_MAC_ADDR, BACKUP, and VERSION_1 with RING_EVENT_IDX.
+ * CTRL_VLAN, GUEST_ANNOUNCE, MQ, CTRL_MAC_ADDR, BACKUP, and VERSION_1 with RING_EVENT_IDX and
+ * ACCESS_PLATFORM (a transport bit Linux keeps; there is no IOMMU to go through here).
  * Offloads (checksum, TSO), mergeable buffers, RSS and indirect descriptors are not driven.
  *
  * @example
@@ -14,6 +15,9 @@ import { VIRTIO_F, VIRTIO_NET_F, featureMask, featureNames, hasFeature } from '.
 export const VIRTIO_NET_DRIVER_FEATURES: bigint = featureMask(
   VIRTIO_F.VERSION_1,
   VIRTIO_F.RING_EVENT_IDX,
+  // drivers/virtio/virtio_ring.c vring_transport_features keeps it: a device that offers it
+  // refuses FEATURES_OK without it (QEMU virtio_validate_features). Addresses stay as they are.
+  VIRTIO_F.ACCESS_PLATFORM,
   VIRTIO_NET_F.MTU,
   VIRTIO_NET_F.MAC,
   VIRTIO_NET_F.STATUS,

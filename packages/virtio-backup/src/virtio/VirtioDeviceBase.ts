@@ -38,7 +38,12 @@ export interface VirtioDeviceBaseOptions {
  * modern transport): feature offer and acceptance, the status byte and its sequence, queue setup
  * between FEATURES_OK and DRIVER_OK, kick and interrupt doorbells, and `virtio_error`: a queue
  * fault sets NEEDS_RESET, stops every queue and (virtio 1.x) raises a config interrupt. Writing
- * status 0 resets everything. Device types implement {@link VirtioDeviceBase.process} (a kick) and
+ * status 0 resets everything. A write that sets FEATURES_OK for features the device refuses
+ * leaves the whole status unchanged (QEMU `virtio_set_status`): an offered ACCESS_PLATFORM that
+ * the driver drops, a set failing {@link VirtioDeviceBase.acceptFeatures}, or bits that were
+ * not offered (QEMU masks those at the feature write and accepts; we refuse, as the spec's
+ * "valid subset" rule reads). A status write out of sequence throws `ERR_STATE` (QEMU stores any
+ * byte): it is a bug in the driver model, not a guest behaviour. Device types implement {@link VirtioDeviceBase.process} (a kick) and
  * {@link VirtioDeviceBase.acceptFeatures}.
  *
  * @example
@@ -145,15 +150,18 @@ export abstract class VirtioDeviceBase implements VirtioTransport {
     }
     const err = statusTransitionError(this.status, status);
     if (err !== null) throw new BypassError('ERR_STATE', `virtio status write refused: ${err}`);
-    let s = status & ~VIRTIO_STATUS.NEEDS_RESET;
+    const s = status & ~VIRTIO_STATUS.NEEDS_RESET;
     if ((s & ~this.status & VIRTIO_STATUS.FEATURES_OK) !== 0) {
       const f = this.driverFeatures;
-      // virtio spec 3.1.1: the device leaves FEATURES_OK clear for a set it cannot accept.
-      if ((f & ~this.offer) !== 0n || !this.acceptFeatures(f)) s &= ~VIRTIO_STATUS.FEATURES_OK;
-      else {
-        this.negotiated = f;
-        this.onFeaturesAccepted(f);
-      }
+      // hw/virtio/virtio.c virtio_set_status: a refused FEATURES_OK leaves the status as it was
+      // (the driver re-reads it, virtio spec 3.1.1); virtio_validate_features refuses a driver
+      // that drops an offered ACCESS_PLATFORM.
+      const dropsPlatform =
+        hasFeature(this.offer, VIRTIO_F.ACCESS_PLATFORM) &&
+        !hasFeature(f, VIRTIO_F.ACCESS_PLATFORM);
+      if ((f & ~this.offer) !== 0n || dropsPlatform || !this.acceptFeatures(f)) return;
+      this.negotiated = f;
+      this.onFeaturesAccepted(f);
     }
     this.status = s | (this.status & VIRTIO_STATUS.NEEDS_RESET);
     this.onStatus(this.status);

@@ -24,6 +24,18 @@ export const VIRTIO_F = {
   RING_PACKED: 34,
   /** Buffers are used in the order they were made available. */
   IN_ORDER: 35,
+  /** Memory accesses are ordered as the platform orders them (real-hardware barriers). */
+  ORDER_PLATFORM: 36,
+  /** The device supports single root I/O virtualization (PCI). */
+  SR_IOV: 37,
+  /** The driver passes extra data in its notifications. */
+  NOTIFICATION_DATA: 38,
+  /** The driver uses the data the device gives in its notify configuration. */
+  NOTIF_CONFIG_DATA: 39,
+  /** Single virtqueues can be reset (`queue_reset`). */
+  RING_RESET: 40,
+  /** The device has an administration virtqueue. */
+  ADMIN_VQ: 41,
 } as const;
 
 /**
@@ -108,7 +120,7 @@ for (const [k, v] of Object.entries(VIRTIO_F)) NAMES.set(v, `VIRTIO_F_${k}`);
 for (const [k, v] of Object.entries(VIRTIO_NET_F)) NAMES.set(v, `VIRTIO_NET_F_${k}`);
 
 /**
- * The names of the bits of a feature set, lowest bit first (`VIRTIO_NET_F_BACKUP`, `bit40` for
+ * The names of the bits of a feature set, lowest bit first (`VIRTIO_NET_F_BACKUP`, `bit50` for
  * a bit without a name).
  *
  * @example

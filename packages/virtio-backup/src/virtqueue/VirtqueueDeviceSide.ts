@@ -12,6 +12,9 @@ import {
 } from './VirtqueueFault.js';
 
 const TWO_32 = 0x1_0000_0000;
+const DESC_SIZE = 16;
+/** QEMU `VIRTQUEUE_MAX_SIZE`: the most segments one popped chain may have. */
+const VIRTQUEUE_MAX_SIZE = 1024;
 
 /**
  * Options of a {@link VirtqueueDeviceSide}.
@@ -37,12 +40,26 @@ export interface VirtqueueDeviceSideOptions {
  * `virtqueue_push`, `virtqueue_flush`; vhost's backend): takes available chains, hands them back
  * through the used ring, and decides whether the driver wants an interrupt.
  *
- * Nothing the driver wrote is trusted: the available index may move by at most the queue size,
- * every head and `next` must be inside the table, a chain may not be longer than the queue (a
- * loop), every buffer must lie inside guest memory, readable descriptors come before writable
- * ones, and INDIRECT is refused (not negotiated). The first violation breaks the queue
- * ({@link VirtqueueDeviceSide.broken}, `onFault` once): pop returns -2 from then on. No read ever
- * leaves the ring or guest memory and every walk is bounded by the queue size.
+ * Nothing the driver wrote is trusted, and the checks are QEMU's `virtqueue_split_pop`: the
+ * available index may move by at most the queue size, no more chains than the queue size may
+ * be popped and not pushed ("Virtqueue size exceeded"), every head and `next` must be inside
+ * its table, a chain may not be longer than its table (a loop), every buffer must be non-empty
+ * and lie inside guest memory, and readable descriptors come before writable ones. The first
+ * violation breaks the queue ({@link VirtqueueDeviceSide.broken}, `onFault` once): pop returns
+ * -2 from then on. No read ever leaves the ring or guest memory and every walk is bounded.
+ *
+ * Indirect descriptors are followed as QEMU does, whether or not VIRTIO_F_INDIRECT_DESC was
+ * negotiated: only an INDIRECT head points at a table (length a non-zero multiple of 16, at most
+ * 1024 entries, inside guest memory); the head's WRITE and NEXT flags are ignored; an INDIRECT
+ * flag on a chained descriptor or inside a table is ignored too (the descriptor is a plain
+ * buffer). Differences kept: the spec (2.7.5.3.2) also wants a device to follow a direct chain
+ * that ends in an INDIRECT descriptor, which QEMU does not; vhost refuses a nested table
+ * ("Nested indirect descriptor"), QEMU does not.
+ *
+ * Differences from QEMU kept on purpose: `avail_event` is written at {@link VirtqueueDeviceSide.flush}
+ * (QEMU writes it at every pop; nothing of the driver runs between the two here), and
+ * {@link VirtqueueDeviceSide.flush} publishes a batch and decides one interrupt for it (as
+ * vhost-net does; QEMU's virtio-net TX path pushes and asks `virtio_notify` per packet).
  *
  * A popped chain's segments are in the preallocated arrays `segAddr`, `segLen`, with `outCount`
  * device-readable segments first, then `inCount` writable ones (no allocation per chain).
@@ -84,10 +101,13 @@ export class VirtqueueDeviceSide {
   onFault: ((fault: VirtqueueFault) => void) | null = null;
 
   private readonly view: DataView;
+  /** Guest memory, for indirect descriptor tables. */
+  private readonly memView: DataView;
   private readonly memLength: number;
   private lastAvail = 0;
   private usedShadow = 0;
   private usedAtFlush = 0;
+  private signalledValid = false;
 
   /** @throws `BypassError` `ERR_INVALID_ARGUMENT` for a bad size, or a ring buffer smaller than the layout. */
   constructor(options: VirtqueueDeviceSideOptions) {
@@ -105,9 +125,13 @@ export class VirtqueueDeviceSide {
     this.size = options.size;
     this.eventIdx = options.eventIdx ?? false;
     this.view = new DataView(options.ring);
-    this.memLength = options.memory.byteLength;
-    this.segAddr = new Float64Array(this.size);
-    this.segLen = new Uint32Array(this.size);
+    const mem = options.memory;
+    this.memView = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);
+    this.memLength = mem.byteLength;
+    // A direct chain has at most `size` segments, an indirect table at most 1024 (QEMU).
+    const segs = Math.max(this.size, VIRTQUEUE_MAX_SIZE);
+    this.segAddr = new Float64Array(segs);
+    this.segLen = new Uint32Array(segs);
   }
 
   /** Chains the driver has made available and the device has not popped (0 when broken or bogus). */
@@ -131,7 +155,14 @@ export class VirtqueueDeviceSide {
     if (pending > this.size) {
       return this.fault(
         'avail-index-jump',
-        `Guest moved avail index from ${this.lastAvail} to ${availIdx}, more than the ${this.size} entries of the ring`,
+        `Guest moved used index from ${this.lastAvail} to ${availIdx}, more than the ${this.size} entries of the ring`,
+      );
+    }
+    // hw/virtio/virtio.c virtqueue_split_pop: no more chains in flight than the ring holds.
+    if (this.popped - this.pushed >= this.size) {
+      return this.fault(
+        'queue-size-exceeded',
+        `Virtqueue size exceeded: ${this.popped - this.pushed} chains popped and not pushed back`,
       );
     }
     const head = v.getUint16(L.availRing(this.lastAvail & (this.size - 1)), true);
@@ -140,52 +171,83 @@ export class VirtqueueDeviceSide {
         'avail-head-out-of-range',
         `Guest says index ${head} is available (queue size ${this.size})`,
       );
+    // The table walked: the ring's own, or (INDIRECT on the head) one in guest memory.
+    let tv = v;
+    let tbase = 0;
+    let max = this.size;
     let d = head;
+    const hf = v.getUint16(L.descFlags(head), true);
+    if ((hf & VRING_DESC_F.INDIRECT) !== 0) {
+      // virtqueue_split_pop: only the head may point at a table; its WRITE and NEXT flags are
+      // ignored, and the feature is not checked (QEMU only logs a guest error since 10.1).
+      const a = L.descAddr(head);
+      const taddr = v.getUint32(a, true) + v.getUint32(a + 4, true) * TWO_32;
+      const tlen = v.getUint32(L.descLen(head), true);
+      if (tlen === 0 || tlen % DESC_SIZE !== 0)
+        return this.fault(
+          'desc-indirect',
+          `Invalid size for indirect buffer table: ${tlen} bytes (descriptor ${head}), not a non-zero multiple of 16`,
+        );
+      if (taddr + tlen > this.memLength)
+        return this.fault(
+          'desc-out-of-bounds',
+          `Cannot map indirect buffer: table of descriptor ${head} at ${taddr}+${tlen} is outside the ${this.memLength} bytes of guest memory`,
+        );
+      if (tlen / DESC_SIZE > this.segAddr.length)
+        return this.fault(
+          'desc-indirect',
+          `virtio: too many write descriptors in indirect table: ${tlen / DESC_SIZE} (at most ${this.segAddr.length})`,
+        );
+      tv = this.memView;
+      tbase = taddr;
+      max = tlen / DESC_SIZE;
+      d = 0;
+    }
     let nseg = 0;
     let outs = 0;
     let outBytes = 0;
     let inBytes = 0;
     for (;;) {
-      if (nseg >= this.size)
+      // Checks in virtqueue_split_pop's order: descriptor order, then the mapping
+      // (virtqueue_map_desc), then the loop count, then `next` (virtqueue_split_read_next_desc).
+      // An INDIRECT flag here (a chained or nested descriptor) is ignored, as QEMU does.
+      const o = tbase + DESC_SIZE * d;
+      const addr = tv.getUint32(o, true) + tv.getUint32(o + 4, true) * TWO_32;
+      const len = tv.getUint32(o + 8, true);
+      const flags = tv.getUint16(o + 12, true);
+      const writable = (flags & VRING_DESC_F.WRITE) !== 0;
+      if (!writable && nseg > outs)
         return this.fault(
-          'desc-loop',
-          `Looped descriptor: chain from head ${head} is longer than the ${this.size} entries of the table`,
+          'desc-order',
+          `Incorrect order for descriptors: readable descriptor ${d} after a writable one`,
         );
-      const a = L.descAddr(d);
-      const addr = v.getUint32(a, true) + v.getUint32(a + 4, true) * TWO_32;
-      const len = v.getUint32(L.descLen(d), true);
-      const flags = v.getUint16(L.descFlags(d), true);
-      if ((flags & VRING_DESC_F.INDIRECT) !== 0)
+      if (len === 0)
         return this.fault(
-          'desc-indirect',
-          `descriptor ${d} is INDIRECT but VIRTIO_F_INDIRECT_DESC was not negotiated`,
+          'desc-zero-size',
+          `virtio: zero sized buffers are not allowed (descriptor ${d})`,
         );
       if (addr + len > this.memLength)
         return this.fault(
           'desc-out-of-bounds',
-          `descriptor ${d} points at ${addr}+${len}, outside the ${this.memLength} bytes of guest memory`,
+          `virtio: bogus descriptor or out of resources: descriptor ${d} points at ${addr}+${len}, outside the ${this.memLength} bytes of guest memory`,
         );
-      if ((flags & VRING_DESC_F.WRITE) === 0) {
-        if (nseg > outs)
-          return this.fault(
-            'desc-order',
-            `Incorrect order for descriptors: readable descriptor ${d} after a writable one`,
-          );
+      if (nseg >= max)
+        return this.fault(
+          'desc-loop',
+          `Looped descriptor: chain from head ${head} is longer than the ${max} entries of its table`,
+        );
+      if (writable) inBytes += len;
+      else {
         outs++;
         outBytes += len;
-      } else {
-        inBytes += len;
       }
       this.segAddr[nseg] = addr;
       this.segLen[nseg] = len;
       nseg++;
       if ((flags & VRING_DESC_F.NEXT) === 0) break;
-      const next = v.getUint16(L.descNext(d), true);
-      if (next >= this.size)
-        return this.fault(
-          'desc-next-out-of-range',
-          `Desc next is ${next} (queue size ${this.size})`,
-        );
+      const next = tv.getUint16(o + 14, true);
+      if (next >= max)
+        return this.fault('desc-next-out-of-range', `Desc next is ${next} (table of ${max})`);
       d = next;
     }
     this.lastAvail = (this.lastAvail + 1) & 0xffff;
@@ -215,6 +277,9 @@ export class VirtqueueDeviceSide {
   /**
    * Publishes the used index and, with RING_EVENT_IDX, `avail_event`; returns whether the driver
    * wants an interrupt for what was pushed since the last flush (`virtio_should_notify`).
+   * With RING_EVENT_IDX the first flush that pushed something after setup always interrupts
+   * (QEMU's `signalled_used_valid`). A flush with nothing pushed never interrupts (QEMU only
+   * calls `virtio_notify` after a push).
    */
   flush(): boolean {
     const L = this.layout;
@@ -225,9 +290,14 @@ export class VirtqueueDeviceSide {
     if (this.eventIdx) v.setUint16(L.availEvent, this.lastAvail, true);
     this.usedAtFlush = next;
     if (next === old) return false;
-    const want = this.eventIdx
-      ? vringNeedEvent(v.getUint16(L.usedEvent, true), next, old)
-      : (v.getUint16(L.availFlags, true) & VRING_FLAGS.AVAIL_F_NO_INTERRUPT) === 0;
+    let want: boolean;
+    if (this.eventIdx) {
+      // hw/virtio/virtio.c virtio_split_should_notify: no used_event to compare with yet.
+      want = !this.signalledValid || vringNeedEvent(v.getUint16(L.usedEvent, true), next, old);
+      this.signalledValid = true;
+    } else {
+      want = (v.getUint16(L.availFlags, true) & VRING_FLAGS.AVAIL_F_NO_INTERRUPT) === 0;
+    }
     if (want) this.interrupts++;
     else this.interruptsSuppressed++;
     return want;

@@ -44,6 +44,16 @@ export interface VirtqueueDriverSideOptions {
  * (`onFault` is called once, {@link VirtqueueDriverSide.broken} is set) and from then on nothing
  * is added or taken. Tokens are non-negative integers (frame handles).
  *
+ * Notification suppression follows Linux: `kickPrepare` is `virtqueue_kick_prepare_split`,
+ * `disableCb` / `enableCb` / `enableCbDelayed` the `virtqueue_*_cb*_split` functions (with
+ * RING_EVENT_IDX only `used_event` is written, never the flags), and `getBuf` re-arms
+ * `used_event` after each chain while callbacks are enabled. Differences kept: the used index
+ * is checked against the ring size (`used-index-jump`, a hardening Linux does not have); a full
+ * ring makes an add fail without the notify `virtqueue_add_split` forces for device-readable
+ * buffers (the caller kicks); no kick is forced after 65535 adds without one; descriptors are
+ * always direct (INDIRECT_DESC is not used); the last descriptor of a chain has `next` 0 (Linux
+ * leaves the free-list link there; the device ignores it without NEXT).
+ *
  * @example
  * ```ts
  * const vq = new VirtqueueDriverSide({ index: 1, size: 256 });
@@ -84,7 +94,10 @@ export class VirtqueueDriverSide {
   private freeHead = 0;
   private free: number;
   private availShadow = 0;
-  private oldAvailAtKick = 0;
+  /** Chains published since the last kickPrepare (Linux `num_added`). */
+  private numAdded = 0;
+  /** Linux `avail_flags_shadow`: NO_INTERRUPT while callbacks are disabled. */
+  private availFlagsShadow = 0;
   private lastUsed = 0;
   private detachCursor = 0;
 
@@ -178,20 +191,22 @@ export class VirtqueueDriverSide {
 
   /**
    * Whether the device wants a notification for what was added since the last call
-   * (`virtqueue_kick_prepare`): with RING_EVENT_IDX when the new index crosses `avail_event`,
-   * otherwise unless the device set `VRING_USED_F_NO_NOTIFY`. Counts kicks.
+   * (`virtio_ring.c` `virtqueue_kick_prepare_split`): with RING_EVENT_IDX when the new index
+   * crosses `avail_event`, otherwise unless the device set `VRING_USED_F_NO_NOTIFY`, even when
+   * nothing was added. False on a broken queue (`virtqueue_notify` does not notify then). Counts
+   * kicks, and suppressed kicks of added chains.
    */
   kickPrepare(): boolean {
+    const added = this.numAdded;
+    this.numAdded = 0;
+    if (this.broken !== null) return false;
     const next = this.availShadow;
-    const old = this.oldAvailAtKick;
-    this.oldAvailAtKick = next;
-    if (next === old || this.broken !== null) return false;
     const L = this.layout;
     const need = this.eventIdx
-      ? vringNeedEvent(this.view.getUint16(L.availEvent, true), next, old)
+      ? vringNeedEvent(this.view.getUint16(L.availEvent, true), next, (next - added) & 0xffff)
       : (this.view.getUint16(L.usedFlags, true) & VRING_FLAGS.USED_F_NO_NOTIFY) === 0;
     if (need) this.kicks++;
-    else this.kicksSuppressed++;
+    else if (added > 0) this.kicksSuppressed++;
     return need;
   }
 
@@ -203,8 +218,9 @@ export class VirtqueueDriverSide {
   /**
    * Takes the next completed chain (`virtqueue_get_buf`): returns its token and sets
    * {@link VirtqueueDriverSide.lastLen}; -1 when there is none or the queue is (now) broken.
-   * When the ring is empty, `used_event` is moved to the current position (callbacks enabled).
-   * The used length is passed on unchecked: the caller compares it with its buffer.
+   * While callbacks are enabled, each chain taken moves `used_event` to the new position (an
+   * interrupt for the next one). The used length is passed on unchecked: the caller compares it
+   * with its buffer.
    */
   getBuf(): number {
     if (this.broken !== null) return -1;
@@ -212,10 +228,7 @@ export class VirtqueueDriverSide {
     const v = this.view;
     const usedIdx = v.getUint16(L.usedIdx, true);
     const pending = (usedIdx - this.lastUsed) & 0xffff;
-    if (pending === 0) {
-      if (this.eventIdx) v.setUint16(L.usedEvent, this.lastUsed, true);
-      return -1;
-    }
+    if (pending === 0) return -1;
     if (pending > this.size) {
       return this.fault(
         'used-index-jump',
@@ -239,6 +252,8 @@ export class VirtqueueDriverSide {
     this.lastLen = len;
     this.release(id);
     this.completed++;
+    // virtio_ring.c virtqueue_get_buf_ctx_split: re-arm used_event unless callbacks are off.
+    if (this.availFlagsShadow === 0) v.setUint16(L.usedEvent, this.lastUsed, true);
     return token;
   }
 
@@ -254,6 +269,9 @@ export class VirtqueueDriverSide {
       if (token >= 0) {
         this.release(id);
         this.completed++;
+        // virtio_ring.c virtqueue_detach_unused_buf_split: the available index goes back by one.
+        this.availShadow = (this.availShadow - 1) & 0xffff;
+        this.view.setUint16(this.layout.availIdx, this.availShadow, true);
         return token;
       }
     }
@@ -261,13 +279,55 @@ export class VirtqueueDriverSide {
     return -1;
   }
 
-  /** Sets `VRING_AVAIL_F_NO_INTERRUPT` (suppress) or clears it (`virtqueue_disable_cb` / `enable_cb`). */
+  /**
+   * Disables used-buffer interrupts (`virtio_ring.c` `virtqueue_disable_cb_split`): without
+   * RING_EVENT_IDX by setting `VRING_AVAIL_F_NO_INTERRUPT`; with it (the device ignores the
+   * flags then) by writing 0 to `used_event`, as Linux does, so that only a used index crossing
+   * 0 interrupts. {@link VirtqueueDriverSide.getBuf} no longer re-arms `used_event`.
+   */
+  disableCb(): void {
+    if (this.availFlagsShadow !== 0) return;
+    this.availFlagsShadow = VRING_FLAGS.AVAIL_F_NO_INTERRUPT;
+    const L = this.layout;
+    if (this.eventIdx) this.view.setUint16(L.usedEvent, 0, true);
+    else this.view.setUint16(L.availFlags, this.availFlagsShadow, true);
+  }
+
+  /**
+   * Re-enables interrupts for the next used buffer (`virtqueue_enable_cb`: clears the flag,
+   * points `used_event` at the current position); returns false when buffers are already
+   * waiting (the caller polls again instead of waiting for an interrupt).
+   */
+  enableCb(): boolean {
+    this.clearNoInterrupt();
+    const L = this.layout;
+    this.view.setUint16(L.usedEvent, this.lastUsed, true);
+    return this.view.getUint16(L.usedIdx, true) === this.lastUsed;
+  }
+
+  /**
+   * Re-enables interrupts but asks for one only after 3/4 of the outstanding chains were used
+   * (`virtio_ring.c` `virtqueue_enable_cb_delayed_split`; meaningful with RING_EVENT_IDX);
+   * returns false when more than that are already used.
+   */
+  enableCbDelayed(): boolean {
+    this.clearNoInterrupt();
+    const L = this.layout;
+    const bufs = Math.floor((((this.availShadow - this.lastUsed) & 0xffff) * 3) / 4);
+    this.view.setUint16(L.usedEvent, (this.lastUsed + bufs) & 0xffff, true);
+    return ((this.view.getUint16(L.usedIdx, true) - this.lastUsed) & 0xffff) <= bufs;
+  }
+
+  /** {@link VirtqueueDriverSide.enableCb} (`true`) or {@link VirtqueueDriverSide.disableCb} (`false`). */
   setInterrupts(enabled: boolean): void {
-    this.view.setUint16(
-      this.layout.availFlags,
-      enabled ? 0 : VRING_FLAGS.AVAIL_F_NO_INTERRUPT,
-      true,
-    );
+    if (enabled) this.enableCb();
+    else this.disableCb();
+  }
+
+  private clearNoInterrupt(): void {
+    if (this.availFlagsShadow === 0) return;
+    this.availFlagsShadow = 0;
+    if (!this.eventIdx) this.view.setUint16(this.layout.availFlags, 0, true);
   }
 
   private writeDesc(d: number, addr: number, len: number, flags: number, next: number): void {
@@ -288,6 +348,7 @@ export class VirtqueueDriverSide {
     this.view.setUint16(L.availRing(this.availShadow & (this.size - 1)), head, true);
     this.availShadow = (this.availShadow + 1) & 0xffff;
     this.view.setUint16(L.availIdx, this.availShadow, true);
+    this.numAdded++;
     this.added++;
   }
 

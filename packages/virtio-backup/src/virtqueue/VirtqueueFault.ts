@@ -1,9 +1,11 @@
 /**
  * What a virtqueue side found wrong in what the other side wrote.
  *
- * Found by the driver in the used ring (as `drivers/virtio/virtio_ring.c` does before it trusts
- * a used entry; it marks the queue broken, `BAD_RING`):
- * - `used-index-jump`: the used index moved by more than the queue size;
+ * Found by the driver in the used ring (`drivers/virtio/virtio_ring.c`
+ * `virtqueue_get_buf_ctx_split` marks the queue broken, `BAD_RING`):
+ * - `used-index-jump`: the used index moved by more than the queue size. Linux has no such
+ *   check (it reads the entry at `last_used_idx` and relies on the two below); kept as a
+ *   hardening, it fires only on a used index no device can produce;
  * - `used-id-out-of-range`: a used id >= queue size ("id %u out of range");
  * - `used-id-not-head`: a used id that is not the head of a chain the driver made available
  *   ("id %u is not a head!"), including an id returned twice.
@@ -11,16 +13,24 @@
  * A used length larger than the buffer is not a ring fault: mainline reverted that check
  * (f124034faa91), and virtio_net drops the one frame instead (`rx_length_errors`).
  *
- * Found by the device in the available ring and descriptor table (as QEMU's `hw/virtio/virtio.c`
- * does; it calls `virtio_error`, which sets NEEDS_RESET and stops the device):
- * - `avail-index-jump`: the available index moved by more than the queue size ("Guest moved
- *   used index from %u to %u");
+ * Found by the device in the available ring and descriptor table (QEMU `hw/virtio/virtio.c`
+ * `virtqueue_split_pop` and helpers call `virtio_error`, which sets NEEDS_RESET and stops the
+ * device):
+ * - `avail-index-jump`: the available index moved by more than the queue size
+ *   (`virtqueue_num_heads`: "Guest moved used index from %u to %u", sic);
+ * - `queue-size-exceeded`: a pop while as many chains as the queue size are popped and not yet
+ *   pushed ("Virtqueue size exceeded");
  * - `avail-head-out-of-range`: an available head >= queue size ("Guest says index %u is
  *   available");
- * - `desc-next-out-of-range`: a `next` >= queue size ("Desc next is %u");
- * - `desc-loop`: a chain longer than the queue size ("Looped descriptor");
- * - `desc-out-of-bounds`: a buffer outside guest memory (a bad address);
- * - `desc-indirect`: an INDIRECT descriptor although INDIRECT_DESC was not negotiated;
+ * - `desc-next-out-of-range`: a `next` >= the size of its table ("Desc next is %u");
+ * - `desc-loop`: a chain longer than its table ("Looped descriptor");
+ * - `desc-zero-size`: a descriptor of length 0 (`virtqueue_map_desc`: "virtio: zero sized
+ *   buffers are not allowed");
+ * - `desc-out-of-bounds`: a buffer or an indirect table outside guest memory ("virtio: bogus
+ *   descriptor or out of resources", "Cannot map indirect buffer");
+ * - `desc-indirect`: an indirect table whose length is 0 or not a multiple of 16 ("Invalid size
+ *   for indirect buffer table"), or with more than 1024 entries ("virtio: too many write
+ *   descriptors in indirect table");
  * - `desc-order`: a device-readable descriptor after a device-writable one ("Incorrect order
  *   for descriptors").
  *
@@ -45,9 +55,11 @@ export type VirtqueueFaultKind =
   | 'used-id-out-of-range'
   | 'used-id-not-head'
   | 'avail-index-jump'
+  | 'queue-size-exceeded'
   | 'avail-head-out-of-range'
   | 'desc-next-out-of-range'
   | 'desc-loop'
+  | 'desc-zero-size'
   | 'desc-out-of-bounds'
   | 'desc-indirect'
   | 'desc-order'
@@ -69,9 +81,11 @@ export const VIRTQUEUE_FAULT_KINDS: readonly VirtqueueFaultKind[] = [
   'used-id-out-of-range',
   'used-id-not-head',
   'avail-index-jump',
+  'queue-size-exceeded',
   'avail-head-out-of-range',
   'desc-next-out-of-range',
   'desc-loop',
+  'desc-zero-size',
   'desc-out-of-bounds',
   'desc-indirect',
   'desc-order',

@@ -55,3 +55,29 @@ test('queues can only be set up between FEATURES_OK and DRIVER_OK', (t) => {
   const b = new VirtioNetBackend({ pool: new PacketPool({ slots: 16 }), mac: MAC });
   t.throws(() => b.setupQueue(0, new ArrayBuffer(8192), 64), { code: 'ERR_STATE' });
 });
+
+test('a refused FEATURES_OK leaves the whole status as it was (QEMU virtio_set_status)', (t) => {
+  const b = new VirtioNetBackend({ pool: new PacketPool({ slots: 16 }), mac: MAC });
+  b.setStatus(S.ACKNOWLEDGE);
+  b.setStatus(S.ACKNOWLEDGE | S.DRIVER);
+  b.setDriverFeatures(featureMask(VIRTIO_F.VERSION_1, VIRTIO_NET_F.BACKUP)); // BACKUP not offered
+  b.setStatus(S.ACKNOWLEDGE | S.DRIVER | S.FEATURES_OK | S.DRIVER_OK);
+  t.is(b.getStatus(), S.ACKNOWLEDGE | S.DRIVER); // not DRIVER_OK without FEATURES_OK
+});
+
+test('a device offering ACCESS_PLATFORM refuses a driver that drops it (virtio_validate_features)', (t) => {
+  const offer = featureMask(VIRTIO_F.VERSION_1, VIRTIO_F.ACCESS_PLATFORM, VIRTIO_NET_F.MAC);
+  const b = new VirtioNetBackend({
+    pool: new PacketPool({ slots: 16 }),
+    mac: MAC,
+    features: offer,
+  });
+  b.setStatus(S.ACKNOWLEDGE);
+  b.setStatus(S.ACKNOWLEDGE | S.DRIVER);
+  b.setDriverFeatures(featureMask(VIRTIO_F.VERSION_1, VIRTIO_NET_F.MAC));
+  b.setStatus(S.ACKNOWLEDGE | S.DRIVER | S.FEATURES_OK);
+  t.is(b.getStatus() & S.FEATURES_OK, 0);
+  b.setDriverFeatures(offer);
+  b.setStatus(S.ACKNOWLEDGE | S.DRIVER | S.FEATURES_OK);
+  t.is(b.getStatus() & S.FEATURES_OK, S.FEATURES_OK);
+});

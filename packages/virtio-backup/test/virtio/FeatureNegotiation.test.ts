@@ -79,5 +79,22 @@ test('a driver that does not support MQ leaves it unacknowledged and the set sta
 });
 
 test('featureNames names unknown bits by number', (t) => {
-  t.deepEqual(featureNames(featureMask(40)), ['bit40']);
+  t.deepEqual(featureNames(featureMask(50)), ['bit50']);
+});
+
+test('transport bits 36..41 have their virtio_config.h numbers and ACCESS_PLATFORM is accepted', (t) => {
+  t.like(VIRTIO_F, {
+    ORDER_PLATFORM: 36,
+    SR_IOV: 37,
+    NOTIFICATION_DATA: 38,
+    NOTIF_CONFIG_DATA: 39,
+    RING_RESET: 40,
+    ADMIN_VQ: 41,
+  });
+  t.deepEqual(featureNames(featureMask(40)), ['VIRTIO_F_RING_RESET']);
+  // drivers/virtio/virtio_ring.c vring_transport_features keeps ACCESS_PLATFORM.
+  const offer = featureMask(VIRTIO_F.VERSION_1, VIRTIO_F.ACCESS_PLATFORM, VIRTIO_F.RING_RESET);
+  const r = negotiateFeatures(offer, VIRTIO_NET_DRIVER_FEATURES);
+  t.is(r.features, featureMask(VIRTIO_F.VERSION_1, VIRTIO_F.ACCESS_PLATFORM));
+  t.is(r.error, null);
 });

@@ -148,12 +148,7 @@ test('a buffer beyond guest memory is refused before any byte is read', (t) => {
   t.is(b.faults[0]?.kind, 'desc-out-of-bounds');
 });
 
-test('indirect descriptors and readable-after-writable chains are refused', (t) => {
-  const a = pair();
-  desc(a.view, a.L, 0, 0, 16, VRING_DESC_F.INDIRECT, 0);
-  offer(a.view, a.L, 0);
-  t.is(a.dev.pop(), -2);
-  t.is(a.faults[0]?.kind, 'desc-indirect');
+test('readable-after-writable chains are refused (indirect tables: QemuPop.test.ts)', (t) => {
   const b = pair();
   desc(b.view, b.L, 0, 0, 8, VRING_DESC_F.WRITE | VRING_DESC_F.NEXT, 1);
   desc(b.view, b.L, 1, 8, 8, 0, 0);
