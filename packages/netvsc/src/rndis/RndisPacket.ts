@@ -63,8 +63,9 @@ export const RndisPacket = {
     put32(out, off + 4, hdr + frameLength);
     put32(out, off + 8, hdr - RNDIS_HEADER_SIZE); // data_offset
     put32(out, off + 12, frameLength); // data_len
+    // netvsc_drv.c netvsc_xmit: per_pkt_info_offset is set even when no element follows.
+    put32(out, off + 28, PKT_FIXED); // per_pkt_info_offset
     if (vlanTci >= 0) {
-      put32(out, off + 28, PKT_FIXED); // per_pkt_info_offset
       put32(out, off + 32, RNDIS_VLAN_PPI_SIZE); // per_pkt_info_len
       const p = off + RNDIS_PACKET_HEADER_SIZE;
       put32(out, p, RNDIS_VLAN_PPI_SIZE);

@@ -152,6 +152,22 @@ test('an RNDIS data packet with an 802.1Q tag has fixed bytes and parses back', 
   t.is(info.dataOffset, 44);
 });
 
+test('an RNDIS data packet without per-packet info still points per_pkt_info_offset past struct rndis_packet', (t) => {
+  // netvsc_drv.c netvsc_xmit and DPDK hn_rxtx.c hn_encap both set it to 36 with a length of 0.
+  const plain = new Uint8Array(44 + 14);
+  RndisPacket.writeHeader(plain, 0, 14, -1);
+  t.is(
+    hex(plain.subarray(0, 44)),
+    '01000000' +
+      '3a000000' +
+      '24000000' +
+      '0e000000' +
+      '00'.repeat(12) +
+      '24000000' +
+      '00'.repeat(12),
+  );
+});
+
 test('hostile RNDIS data packets are refused with a reason and never loop', (t) => {
   const info = new RndisPacketInfo();
   const mk = (): Uint8Array => {
