@@ -8,7 +8,7 @@ import type { NvspClient } from '../nvsp/NvspClient.js';
 import { encodeNvsp } from '../nvsp/NvspMessage.js';
 import { NDIS_PACKET_TYPE, RNDIS_MSG, RNDIS_OID } from '../rndis/RndisConstants.js';
 import { encodeRndis, rndisLength } from '../rndis/RndisMessage.js';
-import { VM_PKT } from '../vmbus/VmbusPacket.js';
+import { VM_PKT, VMBUS_PKT_FLAG } from '../vmbus/VmbusPacket.js';
 
 /**
  * The control messages the netvsc PMD sends after the bring-up, on the primary channel and
@@ -48,9 +48,10 @@ export class HnControl {
       0,
     );
     encodeRndis(msg, this.buf, NVSP_MESSAGE_SIZE);
+    // hn_rndis.c hn_nvs_send_rndis_ctrl: a GPA packet with VMBUS_CHANPKT_FLAG_RC, xactid 0.
     const r = this.client.channel.guest.send(
       VM_PKT.DATA_INBAND,
-      0,
+      VMBUS_PKT_FLAG.COMPLETION_REQUESTED,
       0,
       this.buf,
       0,
