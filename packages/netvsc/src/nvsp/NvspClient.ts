@@ -31,7 +31,7 @@ import {
   nvspType,
   type NvspMessage,
 } from './NvspMessage.js';
-import { nvspHandshake, type NvspConnectResult } from './NvspHandshake.js';
+import { nvspHandshake, type NvspConnectOptions, type NvspConnectResult } from './NvspHandshake.js';
 
 const RETRY_MAX = NETVSC_RETRY.MAX;
 const RETRY_LO_NS = NETVSC_RETRY.LO_NS;
@@ -316,10 +316,7 @@ export class NvspClient {
    * Runs the whole bring-up ({@link nvspHandshake}); `done` is called once, with `error` set on
    * failure.
    */
-  connect(
-    opts: { mtu: number; channels: number; linkSpeed?: boolean },
-    done: (r: NvspConnectResult) => void,
-  ): void {
+  connect(opts: NvspConnectOptions, done: (r: NvspConnectResult) => void): void {
     nvspHandshake(this, opts, done);
   }
 

@@ -5,6 +5,7 @@ import {
   NVSP_RNDIS_CHANNEL,
 } from '../nvsp/NvspConstants.js';
 import type { NvspClient } from '../nvsp/NvspClient.js';
+import { hnNvsCapabilities } from '../nvsp/NvspHandshake.js';
 import { encodeNvsp } from '../nvsp/NvspMessage.js';
 import { NDIS_PACKET_TYPE, RNDIS_MSG, RNDIS_OID } from '../rndis/RndisConstants.js';
 import { encodeRndis, rndisLength } from '../rndis/RndisMessage.js';
@@ -62,10 +63,14 @@ export class HnControl {
     return true;
   }
 
-  /** Tells the host the new MTU (NVSP SEND_NDIS_CONFIG, frame size = MTU + 14). */
+  /**
+   * Tells the host the new MTU (NVSP SEND_NDIS_CONFIG, frame size = MTU + 14) with the
+   * capabilities hn_nvs_conf_ndis always announces (802.1Q, SR-IOV from NVSP 5).
+   */
   setMtu(mtu: number): boolean {
+    const capabilities = hnNvsCapabilities(this.client.version);
     return (
-      this.client.post({ type: NVSP_MSG.SEND_NDIS_CONFIG, mtu: mtu + 14, capabilities: 0 }) === 'ok'
+      this.client.post({ type: NVSP_MSG.SEND_NDIS_CONFIG, mtu: mtu + 14, capabilities }) === 'ok'
     );
   }
 
