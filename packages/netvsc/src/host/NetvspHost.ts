@@ -605,12 +605,11 @@ export class NetvspHost {
         return;
       }
       case NVSP_MSG.SEND_RNDIS_PKT:
+        // The guest's buffer is released (completed) once the message is taken, before the
+        // RNDIS answer is written (an assumption: Hyper-V does not document the order); a
+        // completion the guest's ring has no room for is owed, as a data packet's is.
+        if (wants) this.completeSend(ep, tid);
         if (m.channelType === NVSP_RNDIS_CHANNEL.CONTROL) this.onRndis(pkt);
-        if (wants)
-          this.complete(ep, tid, {
-            type: NVSP_MSG.SEND_RNDIS_PKT_COMPLETE,
-            status: NVSP_STATUS.SUCCESS,
-          });
         return;
       default:
         return;

@@ -31,7 +31,7 @@ import {
   nvspType,
   type NvspMessage,
 } from './NvspMessage.js';
-import { nvspHandshake, type NvspConnectResult } from './NvspHandshake.js';
+import { nvspHandshake, type NvspConnectOptions, type NvspConnectResult } from './NvspHandshake.js';
 
 const RETRY_MAX = NETVSC_RETRY.MAX;
 const RETRY_LO_NS = NETVSC_RETRY.LO_NS;
@@ -44,6 +44,8 @@ const RETRY_HI_NS = NETVSC_RETRY.HI_NS;
 const SWITCH_TIMEOUT_NS = 1_000_000_000;
 const SWITCH_SENDS_MAX = 3;
 const RX_BURST = 64;
+/** Transaction id of RNDIS control sends (DPDK hn_nvs_send_rndis_ctrl uses 0); requests start at 1. */
+const RNDIS_CONTROL_TID = 0;
 
 /**
  * Counters of an {@link NvspClient}: everything it refused to trust is here.
@@ -58,6 +60,11 @@ export interface NvspClientStats {
   malformed: number;
   /** Completions whose transaction id matched nothing outstanding. */
   unknownCompletions: number;
+  /**
+   * SEND_RNDIS_PKT_COMPLETEs of RNDIS control messages (sent with completion requested under
+   * transaction id 0, as DPDK's hn_nvs_send_rndis_ctrl does; nothing waits on them).
+   */
+  rndisControlCompletions: number;
   /** Well-formed messages of a type this guest does not act on (or not at its version). */
   ignored: number;
   /** Data frames received but dropped because the packet pool was empty (rx_no_memory). */
@@ -176,6 +183,7 @@ export class NvspClient {
   readonly stats: NvspClientStats = {
     malformed: 0,
     unknownCompletions: 0,
+    rndisControlCompletions: 0,
     ignored: 0,
     rxNoMemory: 0,
     rxNoHandler: 0,
@@ -219,6 +227,8 @@ export class NvspClient {
   private readonly compBytes = new Float64Array(64);
   private readonly compQueues = new Int32Array(64);
   private compCount = 0;
+  /** RNDIS control sends not completed yet (Linux counts them in the primary's queue_sends). */
+  private controlOutstanding = 0;
   private idleWaiters: (() => void)[] = [];
 
   /**
@@ -306,10 +316,7 @@ export class NvspClient {
    * Runs the whole bring-up ({@link nvspHandshake}); `done` is called once, with `error` set on
    * failure.
    */
-  connect(
-    opts: { mtu: number; channels: number; linkSpeed?: boolean },
-    done: (r: NvspConnectResult) => void,
-  ): void {
+  connect(opts: NvspConnectOptions, done: (r: NvspConnectResult) => void): void {
     nvspHandshake(this, opts, done);
   }
 
@@ -363,6 +370,13 @@ export class NvspClient {
   /**
    * Sends an RNDIS control message under the next request id without waiting for an answer (an
    * RNDIS HALT has none: `rndis_filter.c` rndis_filter_halt_device ignores the send's result).
+   * The VMBus packet asks for a completion, as every RNDIS message netvsc sends does
+   * (`netvsc.c` netvsc_send_pkt, DPDK `hn_rndis.c` hn_nvs_send_rndis_ctrl), under transaction id
+   * 0 (DPDK's id for control sends); the host's SEND_RNDIS_PKT_COMPLETE is counted in
+   * `rndisControlCompletions`. Until it arrives the send is outstanding for
+   * {@link NvspClient.whenTxIdle} (rndis_filter_halt_device waits for the HALT's own completion);
+   * Linux also counts it in the primary channel's `queue_sends`, which
+   * {@link NvspClient.queueSends} leaves to data packets.
    *
    * @throws `BypassError` `ERR_INVALID_ARGUMENT` for a message larger than the control buffer.
    */
@@ -383,7 +397,17 @@ export class NvspClient {
       0,
     );
     encodeRndis(m, this.ctl, NVSP_MESSAGE_SIZE);
-    return this.channel.guest.send(VM_PKT.DATA_INBAND, 0, 0, this.ctl, 0, NVSP_MESSAGE_SIZE + len);
+    // netvsc.c netvsc_send_pkt: RNDIS messages always go with a completion requested.
+    const r = this.channel.guest.send(
+      VM_PKT.DATA_INBAND,
+      VMBUS_PKT_FLAG.COMPLETION_REQUESTED,
+      RNDIS_CONTROL_TID,
+      this.ctl,
+      0,
+      NVSP_MESSAGE_SIZE + len,
+    );
+    if (r === 'ok') this.controlOutstanding++;
+    return r;
   }
 
   /**
@@ -520,7 +544,7 @@ export class NvspClient {
   }
 
   /**
-   * Calls `done` once no data packet is outstanding on any channel, at once when none is
+   * Calls `done` once no data packet and no RNDIS control message is outstanding on any channel, at once when none is
    * (`rndis_filter.c` rndis_filter_halt_device waits for every send completion).
    */
   whenTxIdle(done: () => void): void {
@@ -529,6 +553,7 @@ export class NvspClient {
   }
 
   private txIdle(): boolean {
+    if (this.controlOutstanding > 0) return false;
     for (const s of this.txSlots) if (s !== null && s.outstanding > 0) return false;
     return true;
   }
@@ -546,6 +571,7 @@ export class NvspClient {
   /** The channel closed or went away: no completion will come for what was outstanding. */
   private forgetSends(): void {
     for (const s of this.txSlots) s?.clear();
+    this.controlOutstanding = 0;
     this.compCount = 0;
     this.flushIdleWaiters();
   }
@@ -698,6 +724,18 @@ export class NvspClient {
       return;
     }
     const cb = this.pending.get(pkt.transId);
+    if (
+      cb === undefined &&
+      pkt.transId === RNDIS_CONTROL_TID &&
+      pkt.length >= 8 &&
+      nvspType(pkt.data, 0, pkt.length) === NVSP_MSG.SEND_RNDIS_PKT_COMPLETE
+    ) {
+      // netvsc.c netvsc_send_tx_complete: no skb to free, one send less outstanding.
+      this.stats.rndisControlCompletions++;
+      if (this.controlOutstanding > 0) this.controlOutstanding--;
+      this.flushIdleWaiters();
+      return;
+    }
     if (cb === undefined) {
       this.stats.unknownCompletions++;
       return;

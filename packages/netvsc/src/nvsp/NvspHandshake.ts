@@ -53,6 +53,38 @@ export function nvspCapabilities(version: number): number {
 }
 
 /**
+ * The capabilities DPDK's netvsc PMD announces in NDIS config at NVSP version `version`
+ * (`hn_nvs.c` hn_nvs_conf_ndis): 802.1Q always, SR-IOV from NVSP 5; never teaming or RSC.
+ *
+ * @example
+ * ```ts
+ * hnNvsCapabilities(NVSP_VERSION.V61) === (NVSP_CAP.IEEE8021Q | NVSP_CAP.SRIOV); // true
+ * ```
+ */
+export function hnNvsCapabilities(version: number): number {
+  let caps = NVSP_CAP.IEEE8021Q;
+  if (version >= NVSP_VERSION.V5) caps |= NVSP_CAP.SRIOV;
+  return caps;
+}
+
+/**
+ * What {@link nvspHandshake} is asked for: the MTU, the channels wanted, whether to query the
+ * link speed (the kernel driver does), and the NDIS config capabilities by NVSP version
+ * (default {@link nvspCapabilities}, Linux's; the PMD passes {@link hnNvsCapabilities}).
+ *
+ * @example
+ * ```ts
+ * const o: NvspConnectOptions = { mtu: 1500, channels: 8, capabilities: hnNvsCapabilities };
+ * ```
+ */
+export interface NvspConnectOptions {
+  mtu: number;
+  channels: number;
+  linkSpeed?: boolean;
+  capabilities?: (version: number) => number;
+}
+
+/**
  * The guest's bring-up of a netvsc channel, as Linux does it before registering the netdev
  * (`netvsc.c` netvsc_connect_vsp and negotiate_nvsp_ver, `rndis_filter.c`
  * rndis_filter_device_add and rndis_set_subchannel): NVSP INIT with each version from 6.1 down
@@ -73,7 +105,7 @@ export function nvspCapabilities(version: number): number {
  */
 export function nvspHandshake(
   client: NvspClient,
-  opts: { mtu: number; channels: number; linkSpeed?: boolean },
+  opts: NvspConnectOptions,
   done: (r: NvspConnectResult) => void,
 ): void {
   const result: NvspConnectResult = {
@@ -111,7 +143,7 @@ export function nvspHandshake(
       client.post({
         type: NVSP_MSG.SEND_NDIS_CONFIG,
         mtu: opts.mtu + 14,
-        capabilities: nvspCapabilities(v),
+        capabilities: (opts.capabilities ?? nvspCapabilities)(v),
       });
     }
     client.post({

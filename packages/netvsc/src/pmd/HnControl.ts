@@ -5,10 +5,11 @@ import {
   NVSP_RNDIS_CHANNEL,
 } from '../nvsp/NvspConstants.js';
 import type { NvspClient } from '../nvsp/NvspClient.js';
+import { hnNvsCapabilities } from '../nvsp/NvspHandshake.js';
 import { encodeNvsp } from '../nvsp/NvspMessage.js';
 import { NDIS_PACKET_TYPE, RNDIS_MSG, RNDIS_OID } from '../rndis/RndisConstants.js';
 import { encodeRndis, rndisLength } from '../rndis/RndisMessage.js';
-import { VM_PKT } from '../vmbus/VmbusPacket.js';
+import { VM_PKT, VMBUS_PKT_FLAG } from '../vmbus/VmbusPacket.js';
 
 /**
  * The control messages the netvsc PMD sends after the bring-up, on the primary channel and
@@ -48,9 +49,10 @@ export class HnControl {
       0,
     );
     encodeRndis(msg, this.buf, NVSP_MESSAGE_SIZE);
+    // hn_rndis.c hn_nvs_send_rndis_ctrl: a GPA packet with VMBUS_CHANPKT_FLAG_RC, xactid 0.
     const r = this.client.channel.guest.send(
       VM_PKT.DATA_INBAND,
-      0,
+      VMBUS_PKT_FLAG.COMPLETION_REQUESTED,
       0,
       this.buf,
       0,
@@ -61,10 +63,14 @@ export class HnControl {
     return true;
   }
 
-  /** Tells the host the new MTU (NVSP SEND_NDIS_CONFIG, frame size = MTU + 14). */
+  /**
+   * Tells the host the new MTU (NVSP SEND_NDIS_CONFIG, frame size = MTU + 14) with the
+   * capabilities hn_nvs_conf_ndis always announces (802.1Q, SR-IOV from NVSP 5).
+   */
   setMtu(mtu: number): boolean {
+    const capabilities = hnNvsCapabilities(this.client.version);
     return (
-      this.client.post({ type: NVSP_MSG.SEND_NDIS_CONFIG, mtu: mtu + 14, capabilities: 0 }) === 'ok'
+      this.client.post({ type: NVSP_MSG.SEND_NDIS_CONFIG, mtu: mtu + 14, capabilities }) === 'ok'
     );
   }
 

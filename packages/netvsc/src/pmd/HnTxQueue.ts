@@ -12,10 +12,15 @@ import { VM_PKT, VMBUS_PKT_FLAG } from '../vmbus/VmbusPacket.js';
 import { HnQueueStats } from './HnQueueStats.js';
 import type { NetvscPmdStats } from './NetvscPmdStats.js';
 
-/** Largest RNDIS packet header this driver writes (44 bytes + a VLAN per-packet info). */
-const RNDIS_HDR_MAX = 60;
-/** hn_rxtx.c HN_PKTSIZE_MIN: room for a minimal frame and its RNDIS header. */
-const PKTSIZE_MIN = 64 + RNDIS_HDR_MAX;
+/** Largest RNDIS packet header this driver writes (44 bytes + hash value and VLAN per-packet info). */
+const RNDIS_HDR_MAX = 76;
+/**
+ * hn_rxtx.c HN_RNDIS_PKT_LEN: the RNDIS header with room for every per-packet info hn_encap may
+ * add (hash value, VLAN, LSO, checksum: 16 bytes each).
+ */
+const RNDIS_PKT_LEN = 44 + 4 * 16;
+/** hn_rxtx.c HN_PKTSIZE_MIN, before its alignment: room for a minimal frame and its RNDIS header. */
+const PKTSIZE_MIN = 64 + RNDIS_PKT_LEN;
 /** VMBus descriptor (16) plus ring trailer (8) plus the room that keeps a full ring from looking empty (8). */
 const RING_OVERHEAD = 32;
 /** The ring's 16-bit packet length, in 8-byte units, less the descriptor. */
@@ -186,7 +191,8 @@ export class HnTxQueue {
       const len = pool.length[h] as number;
       const tci =
         ((pool.flags[h] as number) & PacketPool.F_VLAN) !== 0 ? (pool.vlanTci[h] as number) : -1;
-      const size = RndisPacket.headerLength(tci) + len;
+      // hn_encap: every packet carries the queue's index as its hash value
+      const size = RndisPacket.headerLength(tci, this.queue) + len;
       if (len <= this.copybreak && size <= aggMax) {
         if ((this.aggPktLeft === 0 || this.align(size) > this.aggSzLeft) && !this.flush()) {
           this.putDesc(desc);
@@ -321,7 +327,7 @@ export class HnTxQueue {
       }
       this.aggPktLeft--;
       this.aggSzLeft -= size;
-      if (this.aggSzLeft < PKTSIZE_MIN) this.aggPktLeft = 0;
+      if (this.aggSzLeft < this.align(PKTSIZE_MIN)) this.aggPktLeft = 0;
       this.putDesc(desc);
       return true;
     }
@@ -344,7 +350,7 @@ export class HnTxQueue {
   private append(h: number, tci: number, len: number): void {
     const buf = this.aggBuf;
     const off = this.aggLen;
-    const hl = RndisPacket.writeHeader(buf, off, len, tci);
+    const hl = RndisPacket.writeHeader(buf, off, len, tci, this.queue);
     const bytes = this.pool.bytes;
     const src = this.pool.start[h] as number;
     for (let i = 0, d = off + hl; i < len; i++) buf[d + i] = bytes[src + i] as number;
@@ -358,7 +364,7 @@ export class HnTxQueue {
   }
 
   private sendDirect(desc: number, h: number, tci: number, len: number): boolean {
-    const hl = RndisPacket.writeHeader(this.rndis, 0, len, tci);
+    const hl = RndisPacket.writeHeader(this.rndis, 0, len, tci, this.queue);
     // hn_rxtx.c hn_xmit_sg: counted before the send, so a frame the full ring sends back is
     // counted again when it is retried
     this.hn.countFrame(this.pool, h);

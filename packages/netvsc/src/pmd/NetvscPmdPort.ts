@@ -21,7 +21,7 @@ import {
 import type { EthQueueStats } from '../dpdk/ethdev/EthXstats.js';
 import { NETVSC_BUFFERS, NVSP_DATAPATH, NVSP_MSG } from '../nvsp/NvspConstants.js';
 import { NvspClient } from '../nvsp/NvspClient.js';
-import type { NvspConnectResult } from '../nvsp/NvspHandshake.js';
+import { hnNvsCapabilities, type NvspConnectResult } from '../nvsp/NvspHandshake.js';
 import { NDIS_PACKET_TYPE } from '../rndis/RndisConstants.js';
 import { HnControl } from './HnControl.js';
 import { HnLink } from './HnLink.js';
@@ -137,7 +137,9 @@ export class NetvscPmdPort extends EthDev {
       early += count;
       pool.drop(pkts, start, count, DropReason.DEV_DOWN);
     };
-    client.connect({ mtu: 1500, channels: options.maxQueues ?? 8 }, (r) => {
+    // hn_nvs.c hn_nvs_conf_ndis: the PMD announces 802.1Q and SR-IOV only.
+    const opts = { mtu: 1500, channels: options.maxQueues ?? 8, capabilities: hnNvsCapabilities };
+    client.connect(opts, (r) => {
       if (r.error !== '') {
         log('info', 'device init failed');
         done(new BypassError('ERR_REFUSED', `netvsc: device init failed: ${r.error}`), null);

@@ -7,6 +7,8 @@ import {
 } from './RndisConstants.js';
 
 const PPI_HDR = 12;
+/** One NBL_HASH_VALUE element: `struct rndis_per_packet_info` + u32 (NDIS_HASH_PPI_SIZE). */
+const RNDIS_HASH_PPI_SIZE = 16;
 const PKT_FIXED = RNDIS_PACKET_HEADER_SIZE - RNDIS_HEADER_SIZE; // struct rndis_packet: 36
 
 /**
@@ -26,6 +28,8 @@ export class RndisPacketInfo {
   dataLength = 0;
   /** The 802.1Q TCI from the IEEE_8021Q_INFO per-packet info, or -1 when there is none. */
   vlanTci = -1;
+  /** The u32 of the NBL_HASH_VALUE per-packet info, or -1 when there is none. */
+  hashValue = -1;
   /** Why the last parse failed ('' after a success). */
   error = '';
 }
@@ -50,23 +54,48 @@ export class RndisPacketInfo {
  * ```
  */
 export const RndisPacket = {
-  /** Header bytes before the frame: 44, plus 16 with a VLAN per-packet info (`vlanTci >= 0`). */
-  headerLength(vlanTci: number): number {
-    return vlanTci >= 0 ? RNDIS_PACKET_HEADER_SIZE + RNDIS_VLAN_PPI_SIZE : RNDIS_PACKET_HEADER_SIZE;
+  /**
+   * Header bytes before the frame: 44, plus 16 with a VLAN per-packet info (`vlanTci >= 0`),
+   * plus 16 with a hash value per-packet info (`hash >= 0`).
+   */
+  headerLength(vlanTci: number, hash = -1): number {
+    let n = RNDIS_PACKET_HEADER_SIZE;
+    if (hash >= 0) n += RNDIS_HASH_PPI_SIZE;
+    if (vlanTci >= 0) n += RNDIS_VLAN_PPI_SIZE;
+    return n;
   },
 
-  /** Writes the header for a frame of `frameLength` bytes at `out[off..]`; returns its length. */
-  writeHeader(out: Uint8Array, off: number, frameLength: number, vlanTci: number): number {
-    const hdr = RndisPacket.headerLength(vlanTci);
+  /**
+   * Writes the header for a frame of `frameLength` bytes at `out[off..]`; returns its length.
+   * With `hash >= 0` an NBL_HASH_VALUE element carrying it comes first (DPDK `hn_rxtx.c`
+   * hn_encap always sends one with the TX queue's index; Linux netvsc_xmit the skb's hash on a
+   * multiqueue device), then the 802.1Q element when `vlanTci >= 0`.
+   */
+  writeHeader(
+    out: Uint8Array,
+    off: number,
+    frameLength: number,
+    vlanTci: number,
+    hash = -1,
+  ): number {
+    const hdr = RndisPacket.headerLength(vlanTci, hash);
     out.fill(0, off, off + hdr);
     put32(out, off, RNDIS_MSG.PACKET);
     put32(out, off + 4, hdr + frameLength);
     put32(out, off + 8, hdr - RNDIS_HEADER_SIZE); // data_offset
     put32(out, off + 12, frameLength); // data_len
+    // netvsc_drv.c netvsc_xmit: per_pkt_info_offset is set even when no element follows.
+    put32(out, off + 28, PKT_FIXED); // per_pkt_info_offset
+    put32(out, off + 32, hdr - RNDIS_PACKET_HEADER_SIZE); // per_pkt_info_len
+    let p = off + RNDIS_PACKET_HEADER_SIZE;
+    if (hash >= 0) {
+      put32(out, p, RNDIS_HASH_PPI_SIZE);
+      put32(out, p + 4, RNDIS_PPI.NBL_HASH_VALUE);
+      put32(out, p + 8, PPI_HDR);
+      put32(out, p + 12, hash);
+      p += RNDIS_HASH_PPI_SIZE;
+    }
     if (vlanTci >= 0) {
-      put32(out, off + 28, PKT_FIXED); // per_pkt_info_offset
-      put32(out, off + 32, RNDIS_VLAN_PPI_SIZE); // per_pkt_info_len
-      const p = off + RNDIS_PACKET_HEADER_SIZE;
       put32(out, p, RNDIS_VLAN_PPI_SIZE);
       put32(out, p + 4, RNDIS_PPI.IEEE_8021Q_INFO);
       put32(out, p + 8, PPI_HDR);
@@ -81,6 +110,7 @@ export const RndisPacket = {
   /** Parses the PACKET message at `bytes[off..off+len)` into `info`; false (with `info.error`) when invalid. */
   parse(bytes: Uint8Array, off: number, len: number, info: RndisPacketInfo): boolean {
     info.vlanTci = -1;
+    info.hashValue = -1;
     info.error = '';
     if (off < 0 || len < RNDIS_PACKET_HEADER_SIZE || off + len > bytes.length)
       return fail(info, 'short RNDIS packet');
@@ -112,7 +142,8 @@ export const RndisPacket = {
         if (type === RNDIS_PPI.IEEE_8021Q_INFO && internal === 0 && size - dOff >= 4) {
           const v = get32(bytes, p + dOff);
           info.vlanTci = ((v >> 4) & 0xfff) | (((v >> 3) & 1) << 12) | ((v & 7) << 13);
-        }
+        } else if (type === RNDIS_PPI.NBL_HASH_VALUE && internal === 0 && size - dOff >= 4)
+          info.hashValue = get32(bytes, p + dOff);
         ppiLen -= size;
         p += size;
       }

@@ -125,6 +125,8 @@ export class VmbusChannel {
     const h2g = () => new VmbusRingBuffer(this.memory, bytes, bytes);
     const out = g2h();
     const inb = h2g();
+    // netvsc.c and DPDK hn_rxtx.c never set pending_send_sz on the guest's outbound ring.
+    out.pendingOnFull = false;
     out.init();
     inb.init();
     const guestScheduler = options.guestScheduler ?? options.scheduler;

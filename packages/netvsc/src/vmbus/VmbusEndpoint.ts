@@ -23,8 +23,10 @@ export type VmbusSendResult = 'ok' | 'full' | 'corrupt' | 'closed';
  *
  * Signalling follows `drivers/hv/ring_buffer.c`: a write signals the peer only when the ring was
  * empty and the peer's interrupt mask is clear; a consumer polls with the mask set
- * ({@link VmbusEndpoint.beginRead}/{@link VmbusEndpoint.endRead}) and, when it frees room a
- * blocked producer asked for (`pending_send_sz`), signals it back.
+ * ({@link VmbusEndpoint.beginRead}/{@link VmbusEndpoint.endRead}) and, when a round of reads
+ * takes the free room from at most to more than what a blocked producer asked for
+ * (`pending_send_sz`), signals it back once. Only the host asks for room: the guest's side of
+ * the channel never sets `pending_send_sz` (netvsc and the PMD wait for send completions).
  *
  * @example
  * ```ts
@@ -154,7 +156,7 @@ export class VmbusEndpoint {
    */
   endRead(): boolean {
     this.rx.interruptMask = 0;
-    if (this.rx.producerWaiting()) this.signal();
+    if (this.rx.closeRead()) this.signal();
     return !this.closedFlag && this.rx.bytesToRead() >= VMBUS_DESCRIPTOR_SIZE;
   }
 

@@ -73,7 +73,14 @@ export interface VmbusRingStats {
  *
  * As in `ring_buffer.c`, the ring is full when a write would make the write index catch up with
  * the read index (one byte is always left free), and the producer should signal the consumer
- * only when the ring was empty before the write and the consumer's `interrupt_mask` is clear.
+ * only when the ring was empty before the write and the consumer's `interrupt_mask` is clear
+ * ({@link VmbusRingBuffer.commit}); the consumer signals a producer that asked for room only on
+ * the round of reads that gives it that room ({@link VmbusRingBuffer.closeRead}).
+ *
+ * Deliberate differences: `read_index` is published after every packet (as DPDK's
+ * `vmbus_rxbr_read` does) where Linux publishes it once per round in `hv_pkt_iter_close`; a
+ * descriptor whose len8/offset8 do not fit what was written is refused and the ring skipped,
+ * where Linux's `hv_pkt_iter_first` clamps them and DPDK's `rte_vmbus_chan_recv` returns -EIO.
  *
  * @example
  * ```ts
@@ -109,7 +116,16 @@ export class VmbusRingBuffer {
   private wPos = 0;
   private wEnd = 0;
   private wLeft = 0;
-  private wWasEmpty = false;
+  // Consumer: bytes freed since the last closeRead() (hv_pkt_iter_close's bytes_read).
+  private readSinceClose = 0;
+
+  /**
+   * Whether a refused write records its size in `pending_send_sz` so that the consumer signals
+   * once that much room is free. Hyper-V does it on the host-to-guest ring; netvsc and the DPDK
+   * PMD never do on their outbound ring (they wait for send completions), so the channel turns
+   * it off for the guest's side. Default true.
+   */
+  pendingOnFull = true;
 
   /** Bytes needed for a ring of `pages` pages (header page included), as `vmbus_open` takes them. */
   static bytesFor(pages: number): number {
@@ -240,7 +256,10 @@ export class VmbusRingBuffer {
     // ring_buffer.c: a packet that would fill the ring exactly is refused (read == write means empty).
     if (avail <= total || packetLen / 8 > 0xffff) {
       this.stats.full++;
-      if ((this.hdr.getUint32(FEATURE_BITS, true) & FEAT_PENDING_SEND_SZ) !== 0)
+      if (
+        this.pendingOnFull &&
+        (this.hdr.getUint32(FEATURE_BITS, true) & FEAT_PENDING_SEND_SZ) !== 0
+      )
         this.pendingSendSize = total;
       return 'full';
     }
@@ -252,7 +271,6 @@ export class VmbusRingBuffer {
     d.setUint32(8, transId >>> 0, true);
     d.setUint32(12, Math.floor(transId / 0x1_0000_0000) >>> 0, true);
     const w = this.writeIndex;
-    this.wWasEmpty = w === this.readIndex;
     this.wStart = w;
     this.wEnd = (w + packetLen) % this.dataSize;
     this.wLeft = payloadLength;
@@ -270,8 +288,10 @@ export class VmbusRingBuffer {
 
   /**
    * Pads and publishes the open packet: trailer written, then `write_index` moved. Returns true
-   * when the consumer must be signalled (the ring was empty and its interrupt mask is clear,
-   * `ring_buffer.c` hv_signal_on_write).
+   * when the consumer must be signalled: its interrupt mask is clear and `read_index`, read now
+   * (after the publish), still equals the write index this packet started at, so the consumer
+   * may have found the ring empty and stopped polling (`ring_buffer.c` hv_signal_on_write, DPDK
+   * `vmbus_bufring.c` vmbus_txbr_need_signal).
    */
   commit(): boolean {
     const start = this.wStart;
@@ -291,7 +311,9 @@ export class VmbusRingBuffer {
     this.stats.bytesWritten += len;
     if (this.pendingSendSize !== 0 && this.bytesToWrite() > this.pendingSendSize)
       this.pendingSendSize = 0;
-    return this.wWasEmpty && this.interruptMask === 0;
+    // ring_buffer.c hv_signal_on_write: interrupt_mask first, then read_index against the old write index.
+    if (this.interruptMask !== 0) return false;
+    return this.readIndex === start;
   }
 
   // ---------------------------------------------------------------- consumer
@@ -325,19 +347,31 @@ export class VmbusRingBuffer {
     this.copyOut((r + offset) % this.dataSize, pkt.data, dataLen);
     const next = (r + len + TRAILER) % this.dataSize;
     this.hdr.setUint32(READ_INDEX, next, true);
+    this.readSinceClose += len + TRAILER;
     this.stats.packetsRead++;
     this.stats.bytesRead += len + TRAILER;
     return true;
   }
 
   /**
-   * Whether the producer waiting on `pending_send_sz` must now be signalled (Linux
-   * `hv_pkt_iter_close`): it asked for room and there is enough now.
+   * Ends a round of reads and says whether the producer must be signalled (Linux
+   * `ring_buffer.c` hv_pkt_iter_close, DPDK `vmbus_channel.c` rte_vmbus_chan_signal_read): only
+   * when the ring has FEAT_PENDING_SEND_SZ, the producer asked for room (`pending_send_sz` not 0),
+   * there was not more than that room before the bytes read since the last call, and there is
+   * more than that now. A second round that frees more room while the producer has not written
+   * yet signals nothing: the transition already happened.
    */
-  producerWaiting(): boolean {
+  closeRead(): boolean {
+    const bytesRead = this.readSinceClose;
+    this.readSinceClose = 0;
+    if ((this.hdr.getUint32(FEATURE_BITS, true) & FEAT_PENDING_SEND_SZ) === 0) return false;
     const want = this.pendingSendSize;
     if (want === 0) return false;
-    return this.bytesToWrite() > want;
+    const free = this.bytesToWrite();
+    if (free < 0) return false;
+    // hv_pkt_iter_close: room enough before this round means the producer was not blocked.
+    if (free - bytesRead > want) return false;
+    return free > want;
   }
 
   // ---------------------------------------------------------------- internals
@@ -349,6 +383,7 @@ export class VmbusRingBuffer {
   private corrupt(w: number, avail: number): false {
     this.stats.badPacket++;
     this.stats.bytesDiscarded += avail;
+    this.readSinceClose += avail;
     this.hdr.setUint32(READ_INDEX, w, true);
     return false;
   }

@@ -1,6 +1,10 @@
 import test from 'ava';
 import { Ethernet, MacAddress, PacketPool, isBypassError } from '@bypass/core';
 import { ETH_OFFLOAD } from '../../src/dpdk/exports.js';
+import { NVSP_MESSAGE_SIZE } from '../../src/nvsp/NvspConstants.js';
+import { isRndisDataMessage } from '../../src/nvsp/NvspMessage.js';
+import { RndisPacket, RndisPacketInfo } from '../../src/rndis/RndisPacket.js';
+import { VmbusPacket } from '../../src/vmbus/VmbusPacket.js';
 import { PmdWorld } from './world.js';
 
 test('TX copybreak: frames up to tx_copybreak are copied into one send-buffer section and aggregated', (t) => {
@@ -136,6 +140,29 @@ test('TX: an in-band 802.1Q tag is moved into the per-packet info', (t) => {
   w.settle();
   t.is(w.hostRx[0]?.tci, 0x2064);
   t.is(w.hostRx[0]?.len, 200);
+});
+
+test('TX: every RNDIS packet carries the queue index as an NBL_HASH_VALUE per-packet info first (hn_encap)', (t) => {
+  const w = new PmdWorld();
+  const p = w.up();
+  const pkts = w.frames(1, 600); // over tx_copybreak: a direct request, one RNDIS packet
+  Ethernet.insertVlan(w.pool, pkts[0] as number, 0x2064);
+  t.is(p.txBurst(0, pkts, 0, 1), 1);
+  const pkt = new VmbusPacket(w.channel.host.rx.dataSize);
+  // read before the host model does; skip what else is waiting (control messages)
+  while (w.channel.host.receive(pkt) && !isRndisDataMessage(pkt.data, pkt.length));
+  t.true(isRndisDataMessage(pkt.data, pkt.length));
+  const info = new RndisPacketInfo();
+  t.true(RndisPacket.parse(pkt.data, NVSP_MESSAGE_SIZE, pkt.length - NVSP_MESSAGE_SIZE, info));
+  t.is(info.hashValue, 0);
+  t.is(info.vlanTci, 0x2064);
+  const v = pkt.view;
+  const r = NVSP_MESSAGE_SIZE;
+  t.is(v.getUint32(r + 8, true), 36 + 32); // data_offset: after both elements
+  t.is(v.getUint32(r + 28, true), 36); // per_pkt_info_offset
+  t.is(v.getUint32(r + 32, true), 32); // per_pkt_info_len
+  t.is(v.getUint32(r + 48, true), 8); // NBL_HASH_VALUE (NDIS_PKTINFO_TYPE_HASHVAL) first
+  t.is(v.getUint32(r + 64, true), 6); // then IEEE_8021Q_INFO
 });
 
 test('TX: a full VMBus ring ends the burst; the caller keeps the rest (DPDK ownership)', (t) => {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { MacAddress, isBypassError } from '@bypass/core';
 import { NDIS_PACKET_TYPE } from '../../src/kernel/exports.js';
-import { NVSP_MSG } from '../../src/nvsp/NvspConstants.js';
+import { NVSP_CAP, NVSP_MSG } from '../../src/nvsp/NvspConstants.js';
 import type { NetvscPmdPort } from '../../src/pmd/exports.js';
 import { PmdWorld, VF_ADDR } from './world.js';
 
@@ -230,6 +230,18 @@ test('MTU: refused while started; stopped, the VF and the host follow (fixed DPD
   t.is(w.host.guestMtu, 4000);
   p.start();
   t.true(p.vfSwitched);
+});
+
+test('NDIS config from the PMD announces 802.1Q and SR-IOV, at connect and after an MTU change (hn_nvs_conf_ndis)', (t) => {
+  const w = new PmdWorld();
+  w.vfReady();
+  const p = w.up();
+  t.is(w.host.guestCapabilities, NVSP_CAP.IEEE8021Q | NVSP_CAP.SRIOV); // no teaming, no RSC
+  p.stop();
+  p.setMtu(4000);
+  w.settle();
+  t.is(w.host.guestMtu, 4000);
+  t.is(w.host.guestCapabilities, NVSP_CAP.IEEE8021Q | NVSP_CAP.SRIOV); // not 0: SR-IOV kept
 });
 
 test('VF recovering: synthetic with the VF kept; recovered: back on the VF', (t) => {

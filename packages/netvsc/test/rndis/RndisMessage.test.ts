@@ -152,6 +152,53 @@ test('an RNDIS data packet with an 802.1Q tag has fixed bytes and parses back', 
   t.is(info.dataOffset, 44);
 });
 
+test('an RNDIS data packet without per-packet info still points per_pkt_info_offset past struct rndis_packet', (t) => {
+  // netvsc_drv.c netvsc_xmit and DPDK hn_rxtx.c hn_encap both set it to 36 with a length of 0.
+  const plain = new Uint8Array(44 + 14);
+  RndisPacket.writeHeader(plain, 0, 14, -1);
+  t.is(
+    hex(plain.subarray(0, 44)),
+    '01000000' +
+      '3a000000' +
+      '24000000' +
+      '0e000000' +
+      '00'.repeat(12) +
+      '24000000' +
+      '00'.repeat(12),
+  );
+});
+
+test('an RNDIS data packet with a hash value and an 802.1Q tag: hash element first, both parsed back', (t) => {
+  const hdr = RndisPacket.headerLength(0x0064, 3);
+  t.is(hdr, 76);
+  const b = new Uint8Array(hdr + 14);
+  RndisPacket.writeHeader(b, 0, 14, 0x0064, 3);
+  t.is(
+    hex(b.subarray(0, hdr)),
+    '01000000' +
+      '5a000000' +
+      '44000000' +
+      '0e000000' +
+      '00'.repeat(12) +
+      '24000000' +
+      '20000000' +
+      '00'.repeat(8) +
+      '10000000' +
+      '08000000' +
+      '0c000000' +
+      '03000000' +
+      '10000000' +
+      '06000000' +
+      '0c000000' +
+      '40060000',
+  );
+  const info = new RndisPacketInfo();
+  t.true(RndisPacket.parse(b, 0, b.length, info));
+  t.is(info.hashValue, 3);
+  t.is(info.vlanTci, 0x0064);
+  t.is(info.dataOffset, 76);
+});
+
 test('hostile RNDIS data packets are refused with a reason and never loop', (t) => {
   const info = new RndisPacketInfo();
   const mk = (): Uint8Array => {

@@ -105,7 +105,83 @@ test('a write that would fill the ring is refused as full and records pending_se
   t.is(r.pendingSendSize, 1024);
   const pkt = new VmbusPacket(r.dataSize);
   r.read(pkt);
-  t.true(r.producerWaiting());
+  t.true(r.closeRead());
+});
+
+test('the writer reads read_index after publishing: a reader that emptied the ring meanwhile is signalled (hv_signal_on_write)', (t) => {
+  const r = ring();
+  const m = new Uint8Array(16);
+  t.is(r.write(VM_PKT.DATA_INBAND, 0, 1, m, 0, 16), 'ok');
+  t.is(r.begin(VM_PKT.DATA_INBAND, 0, 2, 16), 'ok'); // the ring was not empty here
+  const pkt = new VmbusPacket(r.dataSize);
+  t.true(r.read(pkt)); // the reader drains it and would go idle
+  r.put(m, 0, 16);
+  t.true(r.commit()); // old write index === read_index now: signal, or the packet waits forever
+  t.is(r.write(VM_PKT.DATA_INBAND, 0, 3, m, 0, 16), 'ok');
+  t.false(r.commit()); // nothing open: no signal
+});
+
+test('a reader signals a blocked writer once, when a round of reads crosses pending_send_sz (hv_pkt_iter_close)', (t) => {
+  const r = ring();
+  const p = new Uint8Array(1000);
+  while (r.write(VM_PKT.DATA_INBAND, 0, 0, p, 0, p.length) === 'ok');
+  t.is(r.pendingSendSize, 1024); // free: 1024, not more than the 1024 asked for
+  const pkt = new VmbusPacket(r.dataSize);
+  t.true(r.read(pkt));
+  t.true(r.closeRead()); // 1024 -> 2048 free: crossed
+  t.true(r.read(pkt));
+  t.false(r.closeRead()); // 2048 -> 3072: the writer was not blocked before this round
+  t.false(r.closeRead()); // nothing read
+});
+
+test('a reader does not signal when the room freed is still not more than pending_send_sz', (t) => {
+  const r = ring();
+  const p = new Uint8Array(1000);
+  while (r.write(VM_PKT.DATA_INBAND, 0, 0, p, 0, p.length) === 'ok');
+  r.pendingSendSize = 2048; // the writer waits for a larger packet
+  const pkt = new VmbusPacket(r.dataSize);
+  t.true(r.read(pkt));
+  t.false(r.closeRead()); // 2048 free is "not enough" (the ring can never be filled exactly)
+  t.true(r.read(pkt));
+  t.true(r.closeRead());
+});
+
+test('without FEAT_PENDING_SEND_SZ the reader never signals for room', (t) => {
+  const r = ring();
+  const p = new Uint8Array(1000);
+  while (r.write(VM_PKT.DATA_INBAND, 0, 0, p, 0, p.length) === 'ok');
+  r.header.setUint32(64, 0, true); // feature_bits
+  const pkt = new VmbusPacket(r.dataSize);
+  t.true(r.read(pkt));
+  t.false(r.closeRead());
+});
+
+test('only the host asks for room: a full guest-to-host ring leaves pending_send_sz at 0', (t) => {
+  const scheduler = new VirtualScheduler();
+  const ch = new VmbusChannel({ scheduler, ringPages: 2 });
+  const p = new Uint8Array(1000);
+  while (ch.guest.send(VM_PKT.DATA_INBAND, 0, 0, p, 0, p.length) === 'ok');
+  t.is(ch.guest.tx.stats.full, 1);
+  t.is(ch.guest.tx.pendingSendSize, 0); // netvsc / the PMD wait for completions instead
+  while (ch.host.send(VM_PKT.DATA_INBAND, 0, 0, p, 0, p.length) === 'ok');
+  t.is(ch.host.tx.pendingSendSize, 1024); // Hyper-V does ask
+  // The host reading the guest's ring owes the guest no signal for room.
+  const pkt = new VmbusPacket(ch.host.rx.dataSize);
+  const before = ch.host.signalsSent;
+  ch.host.beginRead();
+  while (ch.host.receive(pkt));
+  ch.host.endRead();
+  t.is(ch.host.signalsSent, before);
+  // The guest reading the host's ring signals it once, on the round that makes room.
+  const sent = ch.guest.signalsSent;
+  ch.guest.beginRead();
+  t.true(ch.guest.receive(pkt));
+  ch.guest.endRead();
+  t.is(ch.guest.signalsSent, sent + 1);
+  ch.guest.beginRead();
+  t.true(ch.guest.receive(pkt));
+  ch.guest.endRead();
+  t.is(ch.guest.signalsSent, sent + 1);
 });
 
 test('a hostile index beyond the ring is refused and counted, never read', (t) => {
