@@ -177,6 +177,7 @@ const client: FuzzTarget<HostMessage[]> = {
       s.malformed -
       before.malformed +
       (s.unknownCompletions - before.unknownCompletions) +
+      (s.rndisControlCompletions - before.rndisControlCompletions) +
       (s.ignored - before.ignored) +
       (s.rxNoMemory - before.rxNoMemory) +
       (s.rxFrames - before.rxFrames) +
@@ -184,6 +185,7 @@ const client: FuzzTarget<HostMessage[]> = {
     for (const k of [
       'malformed',
       'unknownCompletions',
+      'rndisControlCompletions',
       'ignored',
       'rxNoMemory',
       'rxFrames',

@@ -727,12 +727,14 @@ export class NvspClient {
     if (
       cb === undefined &&
       pkt.transId === RNDIS_CONTROL_TID &&
+      this.controlOutstanding > 0 &&
       pkt.length >= 8 &&
       nvspType(pkt.data, 0, pkt.length) === NVSP_MSG.SEND_RNDIS_PKT_COMPLETE
     ) {
-      // netvsc.c netvsc_send_tx_complete: no skb to free, one send less outstanding.
+      // netvsc.c netvsc_send_tx_complete: no skb to free, one send less outstanding. With none
+      // outstanding it matches nothing and counts as unknown below ("Invalid transaction ID").
       this.stats.rndisControlCompletions++;
-      if (this.controlOutstanding > 0) this.controlOutstanding--;
+      this.controlOutstanding--;
       this.flushIdleWaiters();
       return;
     }

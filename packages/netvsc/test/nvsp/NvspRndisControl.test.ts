@@ -41,6 +41,26 @@ test("the host's completions of RNDIS control sends are expected, not unknown", 
   t.is(client.stats.malformed, 0);
 });
 
+test('a completion under id 0 with no RNDIS control message outstanding matches nothing: unknown, not a control completion', (t) => {
+  const scheduler = new VirtualScheduler();
+  const pool = new PacketPool({ slots: 1024 });
+  const channel = new VmbusChannel({ scheduler, ringPages: 16 });
+  new NetvspHost({ channel, pool, scheduler, mac: MacAddress.parse('00:15:5d:00:00:01') });
+  const client = new NvspClient({ channel, pool, scheduler });
+  client.connect({ mtu: 1500, channels: 1 }, () => {});
+  scheduler.runUntilIdle();
+  const before = { ...client.stats };
+  // NVSP_MSG1_TYPE_SEND_RNDIS_PKT_COMPLETE (108), status success, as a stray host completion
+  const bytes = new Uint8Array(40);
+  const v = new DataView(bytes.buffer);
+  v.setUint32(0, 108, true);
+  v.setUint32(4, 1, true);
+  t.is(channel.host.send(VM_PKT.COMP, 0, 0, bytes, 0, bytes.length), 'ok');
+  scheduler.runUntilIdle();
+  t.is(client.stats.unknownCompletions, before.unknownCompletions + 1);
+  t.is(client.stats.rndisControlCompletions, before.rndisControlCompletions);
+});
+
 test("the PMD's RNDIS packet-filter SET also asks for a completion under id 0 (hn_nvs_send_rndis_ctrl)", (t) => {
   const scheduler = new VirtualScheduler();
   const pool = new PacketPool({ slots: 64 });
