@@ -4,8 +4,8 @@ import type { NicModelContext } from './NicModel.js';
 
 /**
  * 01:00:5e:00:00:01, the Ethernet group of 224.0.0.1 (all hosts), which every Linux interface
- * with IPv4 joins when it comes up (`net/ipv4/igmp.c` `ip_mc_up` -> `ip_mc_init_dev` adds
- * `IGMP_ALL_HOSTS`; never reported, so no IGMP frame goes out for it).
+ * with IPv4 joins when it comes up (`net/ipv4/igmp.c` `ip_mc_up` calls `ip_mc_inc_group` for
+ * `IGMP_ALL_HOSTS`; a group never reported, so no IGMP frame goes out for it).
  *
  * @example
  * ```ts
