@@ -544,8 +544,9 @@ export class NvspClient {
   }
 
   /**
-   * Calls `done` once no data packet and no RNDIS control message is outstanding on any channel, at once when none is
-   * (`rndis_filter.c` rndis_filter_halt_device waits for every send completion).
+   * Calls `done` once no data packet and no RNDIS control message is outstanding on any channel,
+   * at once when none is (`rndis_filter.c` rndis_filter_halt_device waits for every send
+   * completion).
    */
   whenTxIdle(done: () => void): void {
     if (this.txIdle()) done();

@@ -153,6 +153,7 @@ export class VirtqueueDeviceSide {
     const pending = (availIdx - this.lastAvail) & 0xffff;
     if (pending === 0) return -1;
     if (pending > this.size) {
+      // QEMU's virtqueue_num_heads words it "used index", though it is the avail index.
       return this.fault(
         'avail-index-jump',
         `Guest moved used index from ${this.lastAvail} to ${availIdx}, more than the ${this.size} entries of the ring`,
