@@ -12,20 +12,14 @@
  * and the harness's `burst x ticks / time` is the frames delivered per wall second (the frames
  * in flight between two ticks are a constant of the pipeline, checked by `verify`).
  *
- * The World is not part of the hypervisor package's API: it is loaded by path from the same
- * build that `@bypass/hypervisor` resolves to, the compiled `dist` under `npm run bench` (what
- * the other rows measure, and what users run) and the sources under
- * `--conditions=@bypass/source` (the smoke test).
+ * The World is not part of the hypervisor package's API: it comes from the package's
+ * `./internal/world` subpath, which resolves like `@bypass/hypervisor` itself, to the compiled
+ * `dist` under `npm run bench` (what the other rows measure, and what users run) and to the
+ * sources under `--conditions=@bypass/source` (the smoke test).
  */
 import { loadScenarioText } from '@bypass/hypervisor';
-import type * as WorldModule from '../../packages/hypervisor/src/world/World.js';
+import { World } from '@bypass/hypervisor/internal/world';
 import type { BurstSubject, DatapathConfig } from '../definitions.js';
-
-/** `.../dist/index.js` or `.../src/index.ts`: the World sits next to it, in `world/`. */
-const HYPERVISOR_ENTRY = import.meta.resolve('@bypass/hypervisor');
-const { World } = (await import(
-  new URL('world/World.js', HYPERVISOR_ENTRY).href
-)) as typeof WorldModule;
 
 /** The scenario's simulation step, ns (the loader's default). */
 const TICK_NS = 50_000;
