@@ -12,15 +12,18 @@ const entries = readdirSync(join(root, 'packages'))
   .map((p) => join(root, 'packages', p, 'src', 'index.ts'))
   .filter((f) => existsSync(f));
 
+// One program for every entry: the packages import each other, so each would otherwise parse
+// the others' sources (and the libs) again.
+const program = ts.createProgram(entries, {
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  target: ts.ScriptTarget.ES2022,
+  customConditions: ['@bypass/source'],
+  noEmit: true,
+  skipLibCheck: true,
+});
+
 function undocumentedExports(entry: string): string[] {
-  const program = ts.createProgram([entry], {
-    module: ts.ModuleKind.NodeNext,
-    moduleResolution: ts.ModuleResolutionKind.NodeNext,
-    target: ts.ScriptTarget.ES2022,
-    customConditions: ['@bypass/source'],
-    noEmit: true,
-    skipLibCheck: true,
-  });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(entry);
   if (source === undefined) return [`cannot read ${entry}`];
