@@ -10,4 +10,7 @@ export default {
   // Resolutions at run time (import.meta.resolve, children started with the same conditions)
   // still see the sources, as under ava.config.js.
   nodeArguments: ['--enable-source-maps', '--conditions=@bypass/source'],
+  // ava's default: a worker thread per file, cheaper to start than a process. ava.config.js
+  // needs processes (on Node 20 worker threads do not get tsx's hooks); plain bundles do not.
+  workerThreads: true,
 };
