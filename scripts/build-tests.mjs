@@ -4,9 +4,9 @@
 //
 // Why: ava starts a process per test file, and under tsx every module those processes load goes
 // through Node 20's off-thread loader hooks. Loading @bypass/hypervisor that way costs about
-// 2 s of CPU against 0.5 s as plain JavaScript, in each of some 190 processes. A bundle is one
-// module of plain JavaScript: the same tests take about half the CPU time (docs/performance.md,
-// "Test speed").
+// 2.2 s of CPU against 0.85 s as plain JavaScript, in each of some 190 processes. A bundle is
+// plain JavaScript (the test file and the chunks it shares with others): the same tests take
+// about half the CPU time (docs/performance.md, "Test speed").
 //
 // What stays as it was under tsx:
 // - sources are resolved with the `@bypass/source` condition, so the tests run the TypeScript
